@@ -1,0 +1,250 @@
+//! What a front end can ask of a case: its commands.
+//!
+//! Commands are the runtime face of the typed transitions: [`super::Case::decide`] routes each
+//! to the transition method of the case's current stage, and answers a command the stage does
+//! not have with [`DomainError::NotAtThisStage`]. Their JSON is stable and documented; unknown
+//! fields are refused, and a document that tries to record engagement as a statutory-plan
+//! requirement is refused under R-6 ([`CaseCommand::from_json`]).
+
+use super::model::{ClosureReason, Party, PauseReason, Professional, ReviewDecision};
+use crate::confidential::Confidential;
+use crate::consent::ConsentEntry;
+use crate::error::DomainError;
+use crate::ids::{OwedActionId, StaffId};
+use crate::input::{decode_json, Text};
+use crate::profile::PartnerService;
+use crate::risk::RiskOverride;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A command to an existing case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CaseCommand {
+    /// Record consent given, refused or withdrawn.
+    RecordConsent {
+        /// The entry.
+        entry: ConsentEntry,
+    },
+    /// Record a professional as involved.
+    RecordProfessional {
+        /// Who.
+        professional: Professional,
+    },
+    /// Screen eligibility against the service profile.
+    Screen,
+    /// Assess risk with the profile's tool.
+    AssessRisk {
+        /// Keys of the indicators present.
+        indicators: Vec<String>,
+        /// The worker's override, with its reason.
+        #[serde(default)]
+        worker_override: Option<RiskOverride>,
+    },
+    /// Accept for immediate support.
+    AcceptForSupport,
+    /// Accept onto the waiting list.
+    AddToWaitingList,
+    /// Signpost to other support.
+    Signpost {
+        /// Why; defaults to the screening reasons of an ineligible referral.
+        #[serde(default)]
+        reason: Option<Text>,
+        /// Where to; defaults to the profile's signposting rule.
+        #[serde(default)]
+        to: Option<PartnerService>,
+    },
+    /// Decline, with the reason.
+    Decline {
+        /// Why.
+        reason: Text,
+    },
+    /// Withdraw the referral before allocation.
+    Withdraw {
+        /// Why.
+        reason: Text,
+    },
+    /// An owed action was sent.
+    MarkActionSent {
+        /// Which.
+        action: OwedActionId,
+        /// Reference.
+        reference: Text,
+        /// When sent.
+        sent_at: DateTime<Utc>,
+    },
+    /// An owed action was acknowledged.
+    AcknowledgeAction {
+        /// Which.
+        action: OwedActionId,
+        /// When.
+        acknowledged_at: DateTime<Utc>,
+    },
+    /// An owed action will not be sent, and why.
+    ExplainAction {
+        /// Which.
+        action: OwedActionId,
+        /// Why not.
+        explanation: Text,
+    },
+    /// Allocate a worker (R-7 for the waiting list).
+    Allocate {
+        /// The worker.
+        worker: StaffId,
+        /// Their name.
+        worker_name: Text,
+        /// A manager's reason for taking a case that is not at the head of the list.
+        #[serde(default)]
+        out_of_order_reason: Option<Text>,
+    },
+    /// Record the plan agreed with the young person.
+    AgreePlan {
+        /// The plan.
+        plan: Confidential<Text>,
+    },
+    /// Begin the work.
+    BeginWork,
+    /// Pause the work.
+    Pause {
+        /// Why.
+        reason: PauseReason,
+    },
+    /// Resume the work.
+    Resume,
+    /// Record a review with a fresh assessment.
+    RecordReview {
+        /// Keys of the indicators present.
+        indicators: Vec<String>,
+        /// The worker's override, with its reason.
+        #[serde(default)]
+        worker_override: Option<RiskOverride>,
+        /// The decision.
+        decision: ReviewDecision,
+    },
+    /// Propose closure for 'risk significantly reduced'.
+    ProposeClosure,
+    /// Record a party's agreement to the proposed closure.
+    RecordAgreement {
+        /// Who agreed.
+        party: Party,
+    },
+    /// Withdraw the closure proposal.
+    WithdrawClosureProposal {
+        /// Why.
+        reason: Text,
+    },
+    /// Close for 'risk significantly reduced' once everyone has agreed.
+    CompleteClosure,
+    /// Close with any other reason.
+    Close {
+        /// Why.
+        reason: ClosureReason,
+    },
+}
+
+/// Keys that would claim engagement is required by a statutory plan.
+const STATUTORY_KEYS: &[&str] = &[
+    "statutory_plan",
+    "statutory_requirement",
+    "required_by_plan",
+    "section_17",
+    "section_47",
+    "s17",
+    "s47",
+];
+
+impl CaseCommand {
+    /// The command's stable name, as used in errors and JSON.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CaseCommand::RecordConsent { .. } => "record_consent",
+            CaseCommand::RecordProfessional { .. } => "record_professional",
+            CaseCommand::Screen => "screen",
+            CaseCommand::AssessRisk { .. } => "assess_risk",
+            CaseCommand::AcceptForSupport => "accept_for_support",
+            CaseCommand::AddToWaitingList => "add_to_waiting_list",
+            CaseCommand::Signpost { .. } => "signpost",
+            CaseCommand::Decline { .. } => "decline",
+            CaseCommand::Withdraw { .. } => "withdraw",
+            CaseCommand::MarkActionSent { .. } => "mark_action_sent",
+            CaseCommand::AcknowledgeAction { .. } => "acknowledge_action",
+            CaseCommand::ExplainAction { .. } => "explain_action",
+            CaseCommand::Allocate { .. } => "allocate",
+            CaseCommand::AgreePlan { .. } => "agree_plan",
+            CaseCommand::BeginWork => "begin_work",
+            CaseCommand::Pause { .. } => "pause",
+            CaseCommand::Resume => "resume",
+            CaseCommand::RecordReview { .. } => "record_review",
+            CaseCommand::ProposeClosure => "propose_closure",
+            CaseCommand::RecordAgreement { .. } => "record_agreement",
+            CaseCommand::WithdrawClosureProposal { .. } => "withdraw_closure_proposal",
+            CaseCommand::CompleteClosure => "complete_closure",
+            CaseCommand::Close { .. } => "close",
+        }
+    }
+
+    /// The reason the command states, recorded as the "why" of its events.
+    pub fn stated_reason(&self) -> Option<String> {
+        match self {
+            CaseCommand::Decline { reason }
+            | CaseCommand::Withdraw { reason }
+            | CaseCommand::WithdrawClosureProposal { reason } => Some(reason.to_string()),
+            CaseCommand::Signpost { reason, .. } => reason.as_ref().map(|r| r.to_string()),
+            CaseCommand::ExplainAction { explanation, .. } => Some(explanation.to_string()),
+            CaseCommand::Allocate {
+                out_of_order_reason, ..
+            } => out_of_order_reason.as_ref().map(|r| r.to_string()),
+            CaseCommand::Close { reason } => Some(reason.to_string()),
+            CaseCommand::AssessRisk {
+                worker_override, ..
+            }
+            | CaseCommand::RecordReview {
+                worker_override, ..
+            } => worker_override.as_ref().map(|o| o.reason.to_string()),
+            _ => None,
+        }
+    }
+
+    /// Decodes a command from JSON, as a front end or an import sends it. Refuses, naming the
+    /// field: malformed JSON, unknown fields or values, invalid values (empty text, a bad
+    /// postcode) and, under R-6, any claim that engagement is a statutory-plan requirement.
+    pub fn from_json(json: &str) -> Result<CaseCommand, DomainError> {
+        reject_statutory_claims(json)?;
+        Ok(decode_json(json)?)
+    }
+}
+
+/// Refuses a JSON document with any key that claims a statutory-plan requirement,
+/// wherever it is nested.
+pub fn reject_statutory_claims(json: &str) -> Result<(), DomainError> {
+    fn walk(value: &serde_json::Value, path: &str) -> Option<String> {
+        match value {
+            serde_json::Value::Object(map) => map.iter().find_map(|(key, v)| {
+                let here = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                let lower = key.to_ascii_lowercase();
+                if STATUTORY_KEYS.iter().any(|k| lower == *k) {
+                    Some(here)
+                } else {
+                    walk(v, &here)
+                }
+            }),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| walk(v, &format!("{path}[{i}]"))),
+            _ => None,
+        }
+    }
+    // Malformed JSON is reported by the decoder with its position; only a parsed document
+    // can make a statutory claim.
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(json) {
+        if let Some(field) = walk(&value, "") {
+            return Err(DomainError::StatutoryRequirement { field });
+        }
+    }
+    Ok(())
+}

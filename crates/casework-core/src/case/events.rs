@@ -1,0 +1,200 @@
+//! What happens to a case: its events.
+//!
+//! Events are facts in the past tense. Each carries the domain times it needs (when consent was
+//! given, when a notification was sent) so that folding them needs no clock and no profile.
+//! The stored JSON is stable and documented in `docs/EVENTS.md`; the envelope (who, when, why,
+//! version) is [`crate::event::Recorded`].
+
+use super::model::{
+    Allocation, ClosureReason, Outcome, Party, PauseReason, Professional, ReferralSource, Review,
+};
+use crate::confidential::Confidential;
+use crate::consent::ConsentEntry;
+use crate::eligibility::Screening;
+use crate::ids::{CaseId, OwedActionId, YoungPersonId};
+use crate::input::Text;
+use crate::owed::OwedAction;
+use crate::risk::RiskAssessment;
+use crate::young_person::YoungPersonDetails;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One fact in a case's history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CaseEvent {
+    /// A referral arrived: the case begins.
+    ReferralReceived {
+        /// The new case.
+        case: CaseId,
+        /// Who it is about.
+        young_person: YoungPersonId,
+        /// Who referred.
+        source: ReferralSource,
+        /// The young person's details as screened (kept, so the screening explains itself).
+        subject: YoungPersonDetails,
+        /// What the referrer is worried about.
+        concerns: Confidential<Text>,
+        /// When the referral was received (orders the waiting list, R-7).
+        received_at: DateTime<Utc>,
+        /// The young person's previous case, for a re-referral.
+        previous_case: Option<CaseId>,
+        /// The service profile it was received under.
+        service: String,
+    },
+    /// Consent given, refused or withdrawn (never deleted).
+    ConsentRecorded {
+        /// The entry.
+        entry: ConsentEntry,
+    },
+    /// A professional is recorded as involved.
+    ProfessionalInvolved {
+        /// Who.
+        professional: Professional,
+    },
+    /// Eligibility screened against the profile.
+    EligibilityScreened {
+        /// The result.
+        screening: Screening,
+    },
+    /// Risk assessed with the profile's tool.
+    RiskAssessed {
+        /// The assessment.
+        assessment: RiskAssessment,
+    },
+    /// An action became owed.
+    OwedActionRaised {
+        /// The action.
+        action: OwedAction,
+    },
+    /// An owed action was sent.
+    OwedActionSent {
+        /// Which.
+        action: OwedActionId,
+        /// Reference.
+        reference: Text,
+        /// When sent.
+        sent_at: DateTime<Utc>,
+    },
+    /// An owed action was acknowledged by its recipient.
+    OwedActionAcknowledged {
+        /// Which.
+        action: OwedActionId,
+        /// When.
+        acknowledged_at: DateTime<Utc>,
+    },
+    /// An owed action will not be sent, and why.
+    OwedActionExplained {
+        /// Which.
+        action: OwedActionId,
+        /// Why not.
+        explanation: Text,
+        /// When explained.
+        at: DateTime<Utc>,
+    },
+    /// The referral's outcome was given.
+    OutcomeGiven {
+        /// The outcome.
+        outcome: Outcome,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The referral was withdrawn before allocation.
+    ReferralWithdrawn {
+        /// Why.
+        reason: Text,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A worker was allocated.
+    CaseAllocated {
+        /// The allocation.
+        allocation: Allocation,
+    },
+    /// The plan was agreed with the young person: engaged.
+    PlanAgreed {
+        /// The plan.
+        plan: Confidential<Text>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Work began: active.
+    WorkBegun {
+        /// When.
+        at: DateTime<Utc>,
+        /// When the first review is due.
+        first_review_due: DateTime<Utc>,
+    },
+    /// Work paused.
+    CasePaused {
+        /// Why.
+        reason: PauseReason,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Work resumed.
+    CaseResumed {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A review was held.
+    ReviewRecorded {
+        /// The review.
+        review: Review,
+    },
+    /// Closure for 'risk significantly reduced' was proposed.
+    ClosureProposed {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A party agreed to the proposed closure.
+    ClosureAgreed {
+        /// Who.
+        party: Party,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The closure proposal was withdrawn; work continues.
+    ClosureProposalWithdrawn {
+        /// Why.
+        reason: Text,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The case closed.
+    CaseClosed {
+        /// Why.
+        reason: ClosureReason,
+        /// When.
+        at: DateTime<Utc>,
+    },
+}
+
+impl CaseEvent {
+    /// The stable type name stored with the event.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            CaseEvent::ReferralReceived { .. } => "referral_received",
+            CaseEvent::ConsentRecorded { .. } => "consent_recorded",
+            CaseEvent::ProfessionalInvolved { .. } => "professional_involved",
+            CaseEvent::EligibilityScreened { .. } => "eligibility_screened",
+            CaseEvent::RiskAssessed { .. } => "risk_assessed",
+            CaseEvent::OwedActionRaised { .. } => "owed_action_raised",
+            CaseEvent::OwedActionSent { .. } => "owed_action_sent",
+            CaseEvent::OwedActionAcknowledged { .. } => "owed_action_acknowledged",
+            CaseEvent::OwedActionExplained { .. } => "owed_action_explained",
+            CaseEvent::OutcomeGiven { .. } => "outcome_given",
+            CaseEvent::ReferralWithdrawn { .. } => "referral_withdrawn",
+            CaseEvent::CaseAllocated { .. } => "case_allocated",
+            CaseEvent::PlanAgreed { .. } => "plan_agreed",
+            CaseEvent::WorkBegun { .. } => "work_begun",
+            CaseEvent::CasePaused { .. } => "case_paused",
+            CaseEvent::CaseResumed { .. } => "case_resumed",
+            CaseEvent::ReviewRecorded { .. } => "review_recorded",
+            CaseEvent::ClosureProposed { .. } => "closure_proposed",
+            CaseEvent::ClosureAgreed { .. } => "closure_agreed",
+            CaseEvent::ClosureProposalWithdrawn { .. } => "closure_proposal_withdrawn",
+            CaseEvent::CaseClosed { .. } => "case_closed",
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! The case file: the facts every stage carries.
+
+use super::events::CaseEvent;
+use super::model::{Outcome, Party, Professional, ReferralSource, Review};
+use crate::confidential::Confidential;
+use crate::consent::ConsentLedger;
+use crate::eligibility::Screening;
+use crate::ids::{CaseId, YoungPersonId};
+use crate::input::Text;
+use crate::owed::{OwedAction, OwedActionKind, OwedStatus};
+use crate::risk::RiskAssessment;
+use crate::young_person::YoungPersonDetails;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What is known about a case whatever its stage: the referral, consent, owed actions, the
+/// professionals involved, every assessment and review. Only events change it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseFile {
+    /// The case.
+    pub id: CaseId,
+    /// The young person.
+    pub young_person: YoungPersonId,
+    /// Who referred.
+    pub source: ReferralSource,
+    /// The young person's details as screened.
+    pub subject: YoungPersonDetails,
+    /// The referrer's concerns.
+    pub concerns: Confidential<Text>,
+    /// When the referral was received.
+    pub received_at: DateTime<Utc>,
+    /// The previous case of a re-referral.
+    pub previous_case: Option<CaseId>,
+    /// The service profile's name.
+    pub service: String,
+    /// Consent entries.
+    pub consent: ConsentLedger,
+    /// Owed actions.
+    pub owed: Vec<OwedAction>,
+    /// Professionals recorded as involved.
+    pub professionals: Vec<Professional>,
+    /// The eligibility screening.
+    pub screening: Option<Screening>,
+    /// Every risk assessment, oldest first.
+    pub assessments: Vec<RiskAssessment>,
+    /// The referral's outcome.
+    pub outcome: Option<Outcome>,
+    /// The agreed plan.
+    pub plan: Option<Confidential<Text>>,
+    /// Reviews held.
+    pub reviews: Vec<Review>,
+    /// When the next review is due, while work is under way.
+    pub next_review_due: Option<DateTime<Utc>>,
+}
+
+impl CaseFile {
+    /// Starts a file from the event that opens every case; `None` for any other event.
+    pub(crate) fn open(event: &CaseEvent) -> Option<Self> {
+        let CaseEvent::ReferralReceived {
+            case,
+            young_person,
+            source,
+            subject,
+            concerns,
+            received_at,
+            previous_case,
+            service,
+        } = event
+        else {
+            return None;
+        };
+        let professionals = match source {
+            ReferralSource::Professional { professional } => vec![professional.clone()],
+            _ => Vec::new(),
+        };
+        Some(CaseFile {
+            id: *case,
+            young_person: *young_person,
+            source: source.clone(),
+            subject: subject.clone(),
+            concerns: concerns.clone(),
+            received_at: *received_at,
+            previous_case: *previous_case,
+            service: service.clone(),
+            consent: ConsentLedger::default(),
+            owed: Vec::new(),
+            professionals,
+            screening: None,
+            assessments: Vec::new(),
+            outcome: None,
+            plan: None,
+            reviews: Vec::new(),
+            next_review_due: None,
+        })
+    }
+
+    /// Applies the file-level effect of an event. Stage changes are the stage machine's.
+    pub(crate) fn apply(&mut self, event: &CaseEvent) {
+        match event {
+            CaseEvent::ReferralReceived { .. } => {}
+            CaseEvent::ConsentRecorded { entry } => self.consent.record(entry.clone()),
+            CaseEvent::ProfessionalInvolved { professional } => {
+                if !self.professionals.iter().any(|p| p.id == professional.id) {
+                    self.professionals.push(professional.clone());
+                }
+            }
+            CaseEvent::EligibilityScreened { screening } => self.screening = Some(screening.clone()),
+            CaseEvent::RiskAssessed { assessment } => self.assessments.push(assessment.clone()),
+            CaseEvent::OwedActionRaised { action } => self.owed.push(action.clone()),
+            CaseEvent::OwedActionSent {
+                action,
+                reference,
+                sent_at,
+            } => self.set_owed(*action, |_| OwedStatus::Sent {
+                reference: reference.clone(),
+                sent_at: *sent_at,
+            }),
+            CaseEvent::OwedActionAcknowledged {
+                action,
+                acknowledged_at,
+            } => self.set_owed(*action, |old| match old {
+                OwedStatus::Sent { reference, sent_at } => OwedStatus::Acknowledged {
+                    reference: reference.clone(),
+                    sent_at: *sent_at,
+                    acknowledged_at: *acknowledged_at,
+                },
+                other => other.clone(),
+            }),
+            CaseEvent::OwedActionExplained {
+                action,
+                explanation,
+                at,
+            } => self.set_owed(*action, |_| OwedStatus::Explained {
+                explanation: explanation.clone(),
+                at: *at,
+            }),
+            CaseEvent::OutcomeGiven { outcome, .. } => self.outcome = Some(outcome.clone()),
+            CaseEvent::PlanAgreed { plan, .. } => self.plan = Some(plan.clone()),
+            CaseEvent::WorkBegun {
+                first_review_due, ..
+            } => self.next_review_due = Some(*first_review_due),
+            CaseEvent::ReviewRecorded { review } => {
+                self.assessments.push(review.assessment.clone());
+                self.next_review_due = Some(review.next_due);
+                self.reviews.push(review.clone());
+            }
+            CaseEvent::CaseClosed { .. } => self.next_review_due = None,
+            CaseEvent::ReferralWithdrawn { .. }
+            | CaseEvent::CaseAllocated { .. }
+            | CaseEvent::CasePaused { .. }
+            | CaseEvent::CaseResumed { .. }
+            | CaseEvent::ClosureProposed { .. }
+            | CaseEvent::ClosureAgreed { .. }
+            | CaseEvent::ClosureProposalWithdrawn { .. } => {}
+        }
+    }
+
+    fn set_owed(&mut self, id: crate::ids::OwedActionId, next: impl FnOnce(&OwedStatus) -> OwedStatus) {
+        if let Some(action) = self.owed.iter_mut().find(|a| a.id == id) {
+            action.status = next(&action.status);
+        }
+    }
+
+    /// The level of the latest assessment.
+    pub fn current_risk(&self) -> Option<crate::risk::RiskLevel> {
+        self.assessments.last().map(|a| a.level)
+    }
+
+    /// Whether an owed action of `kind` was ever raised.
+    pub fn has_owed(&self, kind: OwedActionKind) -> bool {
+        self.owed.iter().any(|a| a.kind == kind)
+    }
+
+    /// Everyone whose agreement a 'risk significantly reduced' closure needs.
+    pub fn closure_parties(&self) -> Vec<Party> {
+        std::iter::once(Party::YoungPerson)
+            .chain(self.professionals.iter().map(|p| Party::Professional(p.id)))
+            .collect()
+    }
+}

@@ -1,0 +1,358 @@
+//! A case: one episode of work with a young person, from referral to closure.
+//!
+//! The case is an event-sourced aggregate. Its stages are typed states ([`stages`]) whose
+//! transitions consume the stage they start from; the stored form is the [`Case`] enum, and
+//! loading is one `match`. [`Case::decide`] routes a runtime [`CaseCommand`] to the
+//! transition of the current stage; [`Case::fold`] rebuilds the state from its events, so the
+//! state at any past moment can be reconstructed.
+
+mod commands;
+mod events;
+mod file;
+mod model;
+pub mod stages;
+
+pub use commands::{reject_statutory_claims, CaseCommand};
+pub use events::CaseEvent;
+pub use file::CaseFile;
+pub use model::{
+    Allocation, ClosureReason, Outcome, Party, PauseReason, Professional, ProfessionalKind,
+    ReferralSource, Review, ReviewDecision,
+};
+pub use stages::{
+    Active, Allocated, Assessed, AwaitingAllocation, BeforeAllocation, Closed, Closing, Declined,
+    Engaged, HasWorker, InProgress, OnWaitingList, Paused, Received, Screened, Signposted, Stage,
+    Step, Withdrawn,
+};
+
+use crate::confidential::Confidential;
+use crate::context::CommandContext;
+use crate::error::DomainError;
+use crate::input::Text;
+use crate::rule::Rule;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A new referral, as a front end or an import gives it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewReferral {
+    /// Who referred.
+    pub source: ReferralSource,
+    /// What the referrer is worried about.
+    pub concerns: Confidential<Text>,
+    /// When the referral reached the service.
+    pub received_at: DateTime<Utc>,
+}
+
+impl NewReferral {
+    /// Decodes a referral from JSON, refusing statutory-plan claims and naming the field
+    /// of any other problem.
+    pub fn from_json(json: &str) -> Result<NewReferral, DomainError> {
+        reject_statutory_claims(json)?;
+        Ok(crate::input::decode_json(json)?)
+    }
+}
+
+/// The name of a stage, for read models, queries and errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StageName {
+    /// Received.
+    Received,
+    /// Screened.
+    Screened,
+    /// Assessed.
+    Assessed,
+    /// Accepted for immediate support, awaiting a worker.
+    AwaitingAllocation,
+    /// On the waiting list.
+    WaitingList,
+    /// Signposted.
+    Signposted,
+    /// Declined.
+    Declined,
+    /// Withdrawn.
+    Withdrawn,
+    /// Allocated.
+    Allocated,
+    /// Engaged.
+    Engaged,
+    /// Active.
+    Active,
+    /// Paused.
+    Paused,
+    /// Closing.
+    Closing,
+    /// Closed.
+    Closed,
+}
+
+impl StageName {
+    /// Every stage, in lifecycle order.
+    pub const ALL: [StageName; 14] = [
+        StageName::Received,
+        StageName::Screened,
+        StageName::Assessed,
+        StageName::AwaitingAllocation,
+        StageName::WaitingList,
+        StageName::Signposted,
+        StageName::Declined,
+        StageName::Withdrawn,
+        StageName::Allocated,
+        StageName::Engaged,
+        StageName::Active,
+        StageName::Paused,
+        StageName::Closing,
+        StageName::Closed,
+    ];
+
+    /// The stable name stored in query tables.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            StageName::Received => "received",
+            StageName::Screened => "screened",
+            StageName::Assessed => "assessed",
+            StageName::AwaitingAllocation => "awaiting_allocation",
+            StageName::WaitingList => "waiting_list",
+            StageName::Signposted => "signposted",
+            StageName::Declined => "declined",
+            StageName::Withdrawn => "withdrawn",
+            StageName::Allocated => "allocated",
+            StageName::Engaged => "engaged",
+            StageName::Active => "active",
+            StageName::Paused => "paused",
+            StageName::Closing => "closing",
+            StageName::Closed => "closed",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<StageName> {
+        StageName::ALL.into_iter().find(|n| n.as_str() == s)
+    }
+
+    /// Whether the referral or case has ended (closed, or an outcome that ends it).
+    pub fn is_finished(&self) -> bool {
+        matches!(
+            self,
+            StageName::Signposted | StageName::Declined | StageName::Withdrawn | StageName::Closed
+        )
+    }
+}
+
+impl fmt::Display for StageName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.as_str().replace('_', " "))
+    }
+}
+
+/// A case at its current stage: the stored, serde-tagged form of the typed stages.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "stage", rename_all = "snake_case")]
+#[allow(missing_docs)] // each variant is documented on its stage type
+pub enum Case {
+    Received(Received),
+    Screened(Screened),
+    Assessed(Assessed),
+    AwaitingAllocation(AwaitingAllocation),
+    WaitingList(OnWaitingList),
+    Signposted(Signposted),
+    Declined(Declined),
+    Withdrawn(Withdrawn),
+    Allocated(Allocated),
+    Engaged(Engaged),
+    Active(Active),
+    Paused(Paused),
+    Closing(Closing),
+    Closed(Closed),
+}
+
+/// Calls `$body` with the stage inside any variant of `Case`.
+macro_rules! each_stage {
+    ($case:expr, $s:ident => $body:expr) => {
+        match $case {
+            Case::Received($s) => $body,
+            Case::Screened($s) => $body,
+            Case::Assessed($s) => $body,
+            Case::AwaitingAllocation($s) => $body,
+            Case::WaitingList($s) => $body,
+            Case::Signposted($s) => $body,
+            Case::Declined($s) => $body,
+            Case::Withdrawn($s) => $body,
+            Case::Allocated($s) => $body,
+            Case::Engaged($s) => $body,
+            Case::Active($s) => $body,
+            Case::Paused($s) => $body,
+            Case::Closing($s) => $body,
+            Case::Closed($s) => $body,
+        }
+    };
+}
+
+/// Calls `$body` with the stage of any in-progress variant, or evaluates `$otherwise`.
+macro_rules! in_progress {
+    ($case:expr, $s:ident => $body:expr, $other:ident => $otherwise:expr) => {
+        match $case {
+            Case::Received($s) => $body,
+            Case::Screened($s) => $body,
+            Case::Assessed($s) => $body,
+            Case::AwaitingAllocation($s) => $body,
+            Case::WaitingList($s) => $body,
+            Case::Allocated($s) => $body,
+            Case::Engaged($s) => $body,
+            Case::Active($s) => $body,
+            Case::Paused($s) => $body,
+            Case::Closing($s) => $body,
+            $other => $otherwise,
+        }
+    };
+}
+
+fn events_of<S>(step: Step<S>) -> Vec<CaseEvent> {
+    step.1
+}
+
+impl Case {
+    /// The case file.
+    pub fn file(&self) -> &CaseFile {
+        each_stage!(self, s => s.file())
+    }
+
+    pub(crate) fn into_file(self) -> CaseFile {
+        each_stage!(self, s => s.into_file())
+    }
+
+    /// The stage's name.
+    pub fn stage(&self) -> StageName {
+        fn name<S: Stage>(_: &S) -> StageName {
+            S::NAME
+        }
+        each_stage!(self, s => name(s))
+    }
+
+    /// Whether consent, professionals and the young person's decision to stop still apply.
+    pub fn is_in_progress(&self) -> bool {
+        !self.stage().is_finished()
+    }
+
+    /// The allocated worker, once there is one.
+    pub fn allocation(&self) -> Option<&Allocation> {
+        stages::allocation_of(self)
+    }
+
+    /// Folds one stored event into the state. `None` when the event cannot follow (the first
+    /// event of every case is `referral_received`); callers report that as a corrupt history.
+    pub fn evolve(state: Option<Case>, event: &CaseEvent) -> Option<Case> {
+        match state {
+            None => CaseFile::open(event).map(|file| Case::Received(Received::from_file(file))),
+            Some(case) => {
+                let mut next = stages::evolve(case, event)?;
+                next.file_mut().apply(event);
+                Some(next)
+            }
+        }
+    }
+
+    /// Folds a whole history; `Err(i)` names the first event that cannot follow.
+    pub fn fold<'a>(events: impl IntoIterator<Item = &'a CaseEvent>) -> Result<Option<Case>, usize> {
+        let mut state = None;
+        for (i, event) in events.into_iter().enumerate() {
+            state = Some(Case::evolve(state, event).ok_or(i)?);
+        }
+        Ok(state)
+    }
+
+    fn file_mut(&mut self) -> &mut CaseFile {
+        each_stage!(self, s => s.file_mut())
+    }
+
+    /// Decides a runtime command against the current stage: the same transition methods the
+    /// typed API offers, with a typed error naming the rule when the stage has no such step.
+    pub fn decide(&self, command: CaseCommand, ctx: &CommandContext<'_>) -> Result<Vec<CaseEvent>, DomainError> {
+        use CaseCommand as C;
+        let stage = self.stage();
+        let name = command.name();
+        let refuse = |rule: Option<Rule>| DomainError::NotAtThisStage {
+            stage,
+            command: name,
+            rule,
+        };
+        let case = self.clone();
+        if let Case::Closed(_) = &case {
+            if !matches!(
+                command,
+                C::MarkActionSent { .. } | C::AcknowledgeAction { .. } | C::ExplainAction { .. }
+            ) {
+                return Err(DomainError::CaseClosed { case: self.file().id });
+            }
+        }
+        match (case, command) {
+            (case, C::MarkActionSent { action, reference, sent_at }) => {
+                each_stage!(case, s => s.mark_action_sent(action, reference, sent_at, ctx).map(events_of))
+            }
+            (case, C::AcknowledgeAction { action, acknowledged_at }) => {
+                each_stage!(case, s => s.acknowledge_action(action, acknowledged_at, ctx).map(events_of))
+            }
+            (case, C::ExplainAction { action, explanation }) => {
+                each_stage!(case, s => s.explain_action(action, explanation, ctx).map(events_of))
+            }
+            (case, C::RecordConsent { entry }) => {
+                in_progress!(case, s => s.record_consent(entry, ctx).map(|(_, e)| e), _c => Err(refuse(None)))
+            }
+            (case, C::RecordProfessional { professional }) => {
+                in_progress!(case, s => Ok(events_of(s.record_professional(professional))), _c => Err(refuse(None)))
+            }
+            (Case::Received(s), C::Screen) => Ok(events_of(s.screen(ctx))),
+            (Case::Screened(s), C::AssessRisk { indicators, worker_override }) => {
+                s.assess(&indicators, worker_override, ctx).map(events_of)
+            }
+            (Case::Assessed(s), C::AcceptForSupport) => s.accept_for_support(ctx).map(events_of),
+            (Case::Assessed(s), C::AddToWaitingList) => s.add_to_waiting_list(ctx).map(events_of),
+            (Case::Assessed(s), C::Signpost { reason, to }) => s.signpost(reason, to, ctx).map(events_of),
+            (Case::Assessed(s), C::Decline { reason }) => Ok(events_of(s.decline(reason, ctx))),
+            (Case::Received(_) | Case::Screened(_), C::AcceptForSupport | C::AddToWaitingList | C::Signpost { .. } | C::Decline { .. }) => {
+                Err(refuse(Some(Rule::R4)))
+            }
+            (Case::Received(_), C::AssessRisk { .. }) => Err(refuse(Some(Rule::R2))),
+            (Case::Received(s), C::Withdraw { reason }) => Ok(events_of(s.withdraw(reason, ctx))),
+            (Case::Screened(s), C::Withdraw { reason }) => Ok(events_of(s.withdraw(reason, ctx))),
+            (Case::Assessed(s), C::Withdraw { reason }) => Ok(events_of(s.withdraw(reason, ctx))),
+            (Case::AwaitingAllocation(s), C::Withdraw { reason }) => Ok(events_of(s.withdraw(reason, ctx))),
+            (Case::WaitingList(s), C::Withdraw { reason }) => Ok(events_of(s.withdraw(reason, ctx))),
+            (Case::AwaitingAllocation(s), C::Allocate { worker, worker_name, .. }) => {
+                Ok(events_of(s.allocate(worker, worker_name, ctx)))
+            }
+            (Case::WaitingList(s), C::Allocate { worker, worker_name, out_of_order_reason }) => {
+                s.allocate(worker, worker_name, out_of_order_reason, ctx).map(events_of)
+            }
+            (Case::Allocated(s), C::AgreePlan { plan }) => Ok(events_of(s.agree_plan(plan, ctx))),
+            (Case::Engaged(s), C::BeginWork) => Ok(events_of(s.begin_work(ctx))),
+            (Case::Active(s), C::Pause { reason }) => Ok(events_of(s.pause(reason, ctx))),
+            (Case::Paused(s), C::Resume) => Ok(events_of(s.resume(ctx))),
+            (Case::Active(s), C::RecordReview { indicators, worker_override, decision }) => {
+                s.record_review(&indicators, worker_override, decision, ctx).map(events_of)
+            }
+            (Case::Active(s), C::ProposeClosure) => Ok(events_of(s.propose_closure(ctx))),
+            (Case::Closing(s), C::RecordAgreement { party }) => s.record_agreement(party, ctx).map(events_of),
+            (Case::Closing(s), C::WithdrawClosureProposal { reason }) => {
+                Ok(events_of(s.withdraw_proposal(reason, ctx)))
+            }
+            (Case::Closing(s), C::CompleteClosure) => s.complete(ctx).map(events_of),
+            (Case::Allocated(s), C::Close { reason }) => s.close(reason, ctx).map(events_of),
+            (Case::Engaged(s), C::Close { reason }) => s.close(reason, ctx).map(events_of),
+            (Case::Active(s), C::Close { reason }) => s.close(reason, ctx).map(events_of),
+            (Case::Paused(s), C::Close { reason }) => s.close(reason, ctx).map(events_of),
+            (Case::Closing(s), C::Close { reason }) => s.close(reason, ctx).map(events_of),
+            (_, C::RecordAgreement { .. } | C::CompleteClosure) => Err(refuse(Some(Rule::R16))),
+            _ => Err(refuse(None)),
+        }
+    }
+}
+
+impl Received {
+    fn from_file(file: CaseFile) -> Self {
+        stages::received_from_file(file)
+    }
+}

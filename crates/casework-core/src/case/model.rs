@@ -1,0 +1,231 @@
+//! The vocabulary of a case: who is involved, what was decided, why it closed.
+
+use crate::ids::{ProfessionalId, StaffId};
+use crate::input::Text;
+use crate::profile::PartnerService;
+use crate::risk::RiskAssessment;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The kind of professional who referred or is involved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfessionalKind {
+    /// Social worker.
+    SocialWorker,
+    /// Teacher or school staff.
+    Teacher,
+    /// Police.
+    Police,
+    /// Health (school nurse, sexual health, GP).
+    Health,
+    /// Youth worker.
+    YouthWorker,
+    /// Any other professional.
+    Other,
+}
+
+/// A professional outside the charity, recorded as involved in a case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Professional {
+    /// Their id.
+    pub id: ProfessionalId,
+    /// Their name.
+    pub name: Text,
+    /// Their kind.
+    pub kind: ProfessionalKind,
+    /// Their agency.
+    pub agency: Text,
+}
+
+/// Who made the referral. Anyone can refer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "source", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ReferralSource {
+    /// The young person referred themselves: that is consent.
+    SelfReferral,
+    /// A parent or carer.
+    ParentOrCarer {
+        /// Their name (third-party data: left out of subject access exports).
+        name: Text,
+    },
+    /// A professional; they become involved in the case.
+    Professional {
+        /// Who.
+        professional: Professional,
+    },
+    /// Another agency.
+    Agency {
+        /// The agency.
+        agency: Text,
+    },
+}
+
+impl ReferralSource {
+    /// Whether the young person referred themselves.
+    pub fn is_self(&self) -> bool {
+        matches!(self, ReferralSource::SelfReferral)
+    }
+
+    /// Stable name, for query tables and reports (R-29: referrals by source).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ReferralSource::SelfReferral => "self",
+            ReferralSource::ParentOrCarer { .. } => "parent_or_carer",
+            ReferralSource::Professional { .. } => "professional",
+            ReferralSource::Agency { .. } => "agency",
+        }
+    }
+}
+
+/// The outcome of a referral.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Outcome {
+    /// Accepted for immediate support.
+    ImmediateSupport,
+    /// Accepted onto the waiting list.
+    WaitingList,
+    /// Signposted to other support.
+    Signposted {
+        /// Why.
+        reason: Text,
+        /// Where to, when the profile (or the worker) names a service.
+        to: Option<PartnerService>,
+    },
+    /// Declined.
+    Declined {
+        /// Why.
+        reason: Text,
+    },
+}
+
+/// The worker holding a case (R-25 keeps every allocation in the history).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Allocation {
+    /// The worker.
+    pub worker: StaffId,
+    /// Their name as shown in timelines.
+    pub worker_name: Text,
+    /// When allocated.
+    pub at: DateTime<Utc>,
+    /// Set when a manager allocated out of waiting-list order.
+    pub out_of_order_reason: Option<Text>,
+}
+
+/// Why work paused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PauseReason {
+    /// No contact from the young person.
+    NoContact,
+    /// The young person is missing.
+    Missing,
+    /// Anything else.
+    Other {
+        /// What.
+        text: Text,
+    },
+}
+
+/// Why a case closed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClosureReason {
+    /// Risk significantly reduced: needs everyone's agreement.
+    RiskSignificantlyReduced,
+    /// The young person declined the service.
+    YoungPersonDeclined,
+    /// The young person withdrew, or withdrew engagement consent.
+    YoungPersonWithdrew,
+    /// Moved out of the area.
+    MovedOutOfArea,
+    /// Aged out of the service.
+    AgedOut,
+    /// Transferred to another service.
+    Transferred {
+        /// To whom.
+        to: Text,
+    },
+    /// No engagement.
+    NoEngagement,
+    /// Another reason, in words.
+    Other {
+        /// The reason.
+        text: Text,
+    },
+}
+
+impl ClosureReason {
+    /// Stable name, for query tables and reports (R-29: closure reasons).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ClosureReason::RiskSignificantlyReduced => "risk_significantly_reduced",
+            ClosureReason::YoungPersonDeclined => "young_person_declined",
+            ClosureReason::YoungPersonWithdrew => "young_person_withdrew",
+            ClosureReason::MovedOutOfArea => "moved_out_of_area",
+            ClosureReason::AgedOut => "aged_out",
+            ClosureReason::Transferred { .. } => "transferred",
+            ClosureReason::NoEngagement => "no_engagement",
+            ClosureReason::Other { .. } => "other",
+        }
+    }
+}
+
+impl fmt::Display for ClosureReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClosureReason::Transferred { to } => write!(f, "transferred to {to}"),
+            ClosureReason::Other { text } => write!(f, "other: {text}"),
+            other => f.write_str(&other.as_str().replace('_', " ")),
+        }
+    }
+}
+
+/// Someone whose agreement a 'risk significantly reduced' closure needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "party", content = "id", rename_all = "snake_case")]
+pub enum Party {
+    /// The young person.
+    YoungPerson,
+    /// A professional recorded as involved.
+    Professional(ProfessionalId),
+}
+
+impl fmt::Display for Party {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Party::YoungPerson => f.write_str("the young person"),
+            Party::Professional(id) => write!(f, "professional {id}"),
+        }
+    }
+}
+
+/// What a review decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewDecision {
+    /// Carry on.
+    Continue,
+    /// Change the plan.
+    ChangePlan,
+    /// Propose closure.
+    ProposeClosure,
+}
+
+/// A review: always with a fresh risk assessment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Review {
+    /// The new assessment.
+    pub assessment: RiskAssessment,
+    /// The decision.
+    pub decision: ReviewDecision,
+    /// When reviewed.
+    pub at: DateTime<Utc>,
+    /// When the next review is due, from the profile's cadence at the new level.
+    pub next_due: DateTime<Utc>,
+}

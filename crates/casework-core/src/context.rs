@@ -1,0 +1,33 @@
+//! The context a command is decided in.
+
+use crate::actor::Actor;
+use crate::ids::CaseId;
+use crate::profile::ServiceProfile;
+use chrono::{DateTime, Utc};
+
+/// Everything a decision may read besides the case itself: who acts, the clock reading, the
+/// service profile and, for allocation, the head of the waiting list. The facade builds
+/// it; tests build it by hand.
+#[derive(Clone, Copy, Debug)]
+pub struct CommandContext<'a> {
+    /// Who is acting.
+    pub actor: &'a Actor,
+    /// The clock reading for this command.
+    pub at: DateTime<Utc>,
+    /// The service's configuration.
+    pub profile: &'a ServiceProfile,
+    /// The case at the head of the waiting list, when the command is an allocation.
+    pub waiting_list_head: Option<CaseId>,
+}
+
+impl<'a> CommandContext<'a> {
+    /// A context without a waiting-list reading.
+    pub fn new(actor: &'a Actor, at: DateTime<Utc>, profile: &'a ServiceProfile) -> Self {
+        Self {
+            actor,
+            at,
+            profile,
+            waiting_list_head: None,
+        }
+    }
+}

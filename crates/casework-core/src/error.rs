@@ -1,0 +1,133 @@
+//! Domain errors: why the rules refused a command.
+//!
+//! One enum for decisions. Each variant names the rule (R-n) that refused, so the message a
+//! worker sees and the test that proves the rule point at the same line of DOMAIN.md. Storage
+//! failures are a different type ([`crate::store::StoreError`]); the two never merge.
+
+use crate::case::{Party, StageName};
+use crate::eligibility::Ineligibility;
+use crate::ids::{CaseId, OwedActionId};
+use crate::input::InputError;
+use crate::rule::Rule;
+use thiserror::Error;
+
+/// A command was refused by the domain rules.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum DomainError {
+    /// someone other than the young person referred, and she or he has not given permission.
+    #[error("R-1: a referral by anyone other than the young person needs the young person's recorded permission (consent scope `referral`, given by the young person) before it is accepted")]
+    PermissionMissing,
+    /// the referral is outside the service's remit.
+    #[error("R-2: the referral is outside the service's remit ({}); signpost or decline it with the reason (R-3)", join(.reasons))]
+    Ineligible {
+        /// Every reason.
+        reasons: Vec<Ineligibility>,
+    },
+    /// an ineligible referral's outcome must carry a reason.
+    #[error("R-3: an ineligible referral is signposted or declined with the reason")]
+    ReasonRequired,
+    /// engagement can never be recorded as a requirement of a statutory plan.
+    #[error("R-6: the service is voluntary; engagement cannot be recorded as a requirement of a statutory plan (Children Act 1989 s17/s47), but the input says so at `{field}`")]
+    StatutoryRequirement {
+        /// Where the input said so.
+        field: String,
+    },
+    /// allocation out of waiting-list order.
+    #[error("R-7: case {case} is not at the head of the waiting list (the head is {head}); allocating out of order needs a manager and a recorded reason")]
+    OutOfWaitingListOrder {
+        /// The case asked for.
+        case: CaseId,
+        /// The case at the head.
+        head: CaseId,
+    },
+    /// 'risk significantly reduced' goes through a closure proposal.
+    #[error("R-16: closing for 'risk significantly reduced' needs the agreement of the young person and every involved professional; propose closure and record their agreement first")]
+    ClosureNeedsProposal,
+    /// someone has not agreed.
+    #[error("R-16: closing for 'risk significantly reduced' waits for the agreement of: {}", join(.missing))]
+    AgreementsMissing {
+        /// Who has not agreed yet.
+        missing: Vec<Party>,
+    },
+    /// an agreement from someone who is not a party to the case.
+    #[error("R-16: {party} is not the young person or a professional recorded as involved in this case")]
+    NotAParty {
+        /// Who.
+        party: Party,
+    },
+    /// a closed case accepts no change.
+    #[error("R-17: case {case} is closed and is never edited; a young person who comes back is re-referred into a new, linked case")]
+    CaseClosed {
+        /// The case.
+        case: CaseId,
+    },
+    /// the young person already has an open case.
+    #[error("R-17: the young person already has an open case ({case}); record the new information there, or close it before a re-referral")]
+    OpenCaseExists {
+        /// The open case.
+        case: CaseId,
+    },
+    /// the owed action does not exist on this case.
+    #[error("R-5: case has no owed action {action}")]
+    UnknownOwedAction {
+        /// The id asked for.
+        action: OwedActionId,
+    },
+    /// the owed action is already discharged.
+    #[error("R-5: owed action {action} is already {status}; it cannot be discharged again")]
+    AlreadyDischarged {
+        /// The action.
+        action: OwedActionId,
+        /// Its status.
+        status: &'static str,
+    },
+    /// only a sent action can be acknowledged.
+    #[error("R-5: owed action {action} has not been sent, so it cannot be acknowledged")]
+    NotSent {
+        /// The action.
+        action: OwedActionId,
+    },
+    /// The command does not apply at the case's stage.
+    #[error("{}`{command}` is not possible while the case is {stage}", .rule.map(|r| format!("{r}: ")).unwrap_or_default())]
+    NotAtThisStage {
+        /// The case's stage.
+        stage: StageName,
+        /// The command.
+        command: &'static str,
+        /// The rule that orders the lifecycle here, when one does.
+        rule: Option<Rule>,
+    },
+    /// A value was not acceptable.
+    #[error(transparent)]
+    Input(#[from] InputError),
+}
+
+impl DomainError {
+    /// The rule that refused, if the refusal is a rule's.
+    pub fn rule(&self) -> Option<Rule> {
+        match self {
+            DomainError::PermissionMissing => Some(Rule::R1),
+            DomainError::Ineligible { .. } => Some(Rule::R2),
+            DomainError::ReasonRequired => Some(Rule::R3),
+            DomainError::StatutoryRequirement { .. } => Some(Rule::R6),
+            DomainError::OutOfWaitingListOrder { .. } => Some(Rule::R7),
+            DomainError::ClosureNeedsProposal
+            | DomainError::AgreementsMissing { .. }
+            | DomainError::NotAParty { .. } => Some(Rule::R16),
+            DomainError::CaseClosed { .. } | DomainError::OpenCaseExists { .. } => Some(Rule::R17),
+            DomainError::UnknownOwedAction { .. }
+            | DomainError::AlreadyDischarged { .. }
+            | DomainError::NotSent { .. } => Some(Rule::R5),
+            DomainError::NotAtThisStage { rule, .. } => *rule,
+            DomainError::Input(_) => None,
+        }
+    }
+}
+
+fn join<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}

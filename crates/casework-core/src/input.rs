@@ -1,0 +1,187 @@
+//! Validated input values.
+//!
+//! Front ends and imports hand us strings; these types check them once, on the way in, and
+//! say which field was wrong. They deserialize through the same checks, so a JSON document
+//! cannot smuggle in an empty name or a malformed postcode.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use thiserror::Error;
+
+/// A value a caller supplied was not acceptable. Names the field and what was expected.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("invalid `{field}`: {problem}")]
+pub struct InputError {
+    /// The field, as a path (`young_person.postcode`).
+    pub field: String,
+    /// What is wrong and what was expected.
+    pub problem: String,
+}
+
+impl InputError {
+    /// An error about `field`.
+    pub fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            problem: problem.into(),
+        }
+    }
+
+    /// The same error with its field nested under `parent` (`parent.field`).
+    pub fn within(mut self, parent: &str) -> Self {
+        self.field = format!("{parent}.{}", self.field);
+        self
+    }
+}
+
+/// Text that must not be empty: a name, a reason, a reference.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Text(String);
+
+impl Text {
+    /// Checks that `value` has something other than white space in it.
+    pub fn parse(field: &str, value: impl Into<String>) -> Result<Self, InputError> {
+        let value = value.into();
+        let trimmed = value.trim();
+        if trimmed.is_empty() {
+            return Err(InputError::new(field, "must not be empty"));
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Text {
+    type Error = InputError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        // Serde adds the field path around this error (see `decode`).
+        Text::parse("value", value).map_err(|e| InputError::new("", e.problem))
+    }
+}
+
+impl From<Text> for String {
+    fn from(t: Text) -> String {
+        t.0
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A UK postcode, full (`LS6 2AB`) or outward code only (`WF10`), normalised to capitals with
+/// one space before the inward code.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Postcode {
+    outward: String,
+    inward: Option<String>,
+}
+
+impl Postcode {
+    /// Parses and normalises a postcode. Accepts any case and spacing: `ls6 2ab`, `LS62AB`,
+    /// `WF10`. The outward code is an area of one or two letters, a district digit, and an
+    /// optional digit or letter; the inward code is a digit and two letters.
+    pub fn parse(value: &str) -> Result<Self, InputError> {
+        let compact: String = value
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_uppercase();
+        if compact.is_empty() {
+            return Err(InputError::new("postcode", "must not be empty"));
+        }
+        let bad = || {
+            InputError::new(
+                "postcode",
+                format!("`{value}` is not a UK postcode (expected e.g. `LS6 2AB` or `WF10`)"),
+            )
+        };
+        if !compact.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(bad());
+        }
+        let (outward, inward) = if compact.len() >= 5 && is_inward(&compact[compact.len() - 3..])
+        {
+            let split = compact.len() - 3;
+            (
+                compact[..split].to_owned(),
+                Some(compact[split..].to_owned()),
+            )
+        } else {
+            (compact.clone(), None)
+        };
+        if !is_outward(&outward) {
+            return Err(bad());
+        }
+        Ok(Self { outward, inward })
+    }
+
+    /// The outward code (`LS6`, `WF10`): the postcode district.
+    pub fn district(&self) -> &str {
+        &self.outward
+    }
+
+    /// The postcode area: the leading letters of the outward code (`LS`, `WF`).
+    pub fn area(&self) -> &str {
+        let letters = self
+            .outward
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(self.outward.len());
+        &self.outward[..letters]
+    }
+}
+
+fn is_inward(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 3 && b[0].is_ascii_digit() && b[1].is_ascii_alphabetic() && b[2].is_ascii_alphabetic()
+}
+
+fn is_outward(s: &str) -> bool {
+    let b = s.as_bytes();
+    let letters = b.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+    if !(1..=2).contains(&letters) || b.len() <= letters {
+        return false;
+    }
+    let rest = &b[letters..];
+    rest[0].is_ascii_digit() && rest.len() <= 2 && rest.iter().all(|c| c.is_ascii_alphanumeric())
+}
+
+impl TryFrom<String> for Postcode {
+    type Error = InputError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Postcode::parse(&value)
+    }
+}
+
+impl From<Postcode> for String {
+    fn from(p: Postcode) -> String {
+        p.to_string()
+    }
+}
+
+impl fmt::Display for Postcode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.inward {
+            Some(inward) => write!(f, "{} {}", self.outward, inward),
+            None => f.write_str(&self.outward),
+        }
+    }
+}
+
+/// Decodes a JSON document into `T`, naming the field path of the first problem
+/// (`young_person.date_of_birth: premature end of input`), never panicking.
+pub fn decode_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, InputError> {
+    let de = &mut serde_json::Deserializer::from_str(json);
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let field = if path == "." { String::new() } else { path };
+        InputError::new(field, err.into_inner().to_string())
+    })
+}

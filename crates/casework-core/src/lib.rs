@@ -1,0 +1,32 @@
+//! # casework-core
+//!
+//! The domain of a child sexual exploitation (CSE) service as typed, event-sourced state
+//! machines: referrals, eligibility, consent, risk, owed actions and cases, from referral to
+//! closure. No I/O, no async runtime, no database driver: storage is the
+//! [`store`] traits, implemented by the adapter crates.
+//!
+//! Rules are cited by their DOMAIN.md ids (R-1 … R-29) in docs, errors and tests.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod actor;
+pub mod case;
+pub mod clock;
+pub mod confidential;
+pub mod consent;
+pub mod context;
+pub mod eligibility;
+pub mod error;
+pub mod ids;
+pub mod input;
+pub mod owed;
+pub mod profile;
+pub mod risk;
+pub mod rule;
+pub mod young_person;
+pub mod event;
+pub mod read_model;
+pub mod service;
+pub mod store;
+
+pub use service::{Casework, CommandError, Executed, LoadError};

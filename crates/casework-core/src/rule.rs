@@ -1,0 +1,54 @@
+//! The rule ids of `DOMAIN.md`.
+//!
+//! Every refusal names the rule that refused it, so a worker reading an error, and a developer
+//! reading a test, can find where the rule is written down.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A rule of DOMAIN.md, R-1 … R-29.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Rule(u8);
+
+impl Rule {
+    /// a referral by anyone else needs the young person's permission.
+    pub const R1: Rule = Rule(1);
+    /// eligibility is the service profile's.
+    pub const R2: Rule = Rule(2);
+    /// an ineligible referral is declined or signposted, never dropped.
+    pub const R3: Rule = Rule(3);
+    /// every referral is assessed before an outcome; the outcome is communicated.
+    pub const R4: Rule = Rule(4);
+    /// owed notifications and referrals; never deleted, only discharged or explained.
+    pub const R5: Rule = Rule(5);
+    /// the service is voluntary; never a statutory-plan requirement.
+    pub const R6: Rule = Rule(6);
+    /// waiting-list order.
+    pub const R7: Rule = Rule(7);
+    /// reviews record a new risk assessment.
+    pub const R12: Rule = Rule(12);
+    /// no time limit.
+    pub const R14: Rule = Rule(14);
+    /// a case closes with a typed reason.
+    pub const R15: Rule = Rule(15);
+    /// closing for reduced risk needs everyone's agreement.
+    pub const R16: Rule = Rule(16);
+    /// a closed case is never edited; re-referral opens a new linked case.
+    pub const R17: Rule = Rule(17);
+    /// every change is attributed and kept.
+    pub const R18: Rule = Rule(18);
+    /// risk indicator tools; overrides need a reason.
+    pub const R21: Rule = Rule(21);
+
+    /// The rule's number.
+    pub fn number(&self) -> u8 {
+        self.0
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "R-{}", self.0)
+    }
+}

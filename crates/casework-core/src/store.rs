@@ -1,0 +1,180 @@
+//! Storage: the traits every adapter implements.
+//!
+//! Small traits, joined by a blanket impl: [`EventLoad`] reads a stream, [`EventAppend`]
+//! appends to one with an expected version (optimistic concurrency), [`CaseQueries`] answers
+//! the read-model queries. Anything that implements all three is a [`Store`]. All are
+//! object-safe and `Send + Sync`, so a front end can hold an `Arc<dyn Store>`.
+//!
+//! Errors are kept apart by operation: an append either conflicts ([`AppendError::Conflict`],
+//! someone else wrote first, reload and decide again) or fails in the backend
+//! ([`StoreError`]). Domain errors are not storage errors and never pass through here.
+
+use crate::event::{NewEvent, RecordedEvent};
+use crate::ids::{CaseId, StreamId, YoungPersonId};
+use crate::read_model::{CaseSummary, OwedActionSummary, ReadModelUpdate};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+
+/// Someone else appended to the stream first.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("{stream} is at version {actual}, not the expected {expected}: reload it and decide again")]
+pub struct Conflict {
+    /// The stream.
+    pub stream: StreamId,
+    /// The version the writer expected.
+    pub expected: u64,
+    /// The version found (at least `expected + 1` on a lost race).
+    pub actual: u64,
+}
+
+/// The storage backend failed.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum StoreError {
+    /// The database could not be reached or refused the operation; nothing was written.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// The database is busy (locked) beyond the configured wait; nothing was written.
+    #[error("storage busy: {0}")]
+    Busy(String),
+    /// The database file or schema is not a Casework database, or is damaged.
+    #[error("storage corrupt or foreign: {0}")]
+    Corrupt(String),
+    /// The database was written by a newer version of the library.
+    #[error("database schema version {found} is newer than this library supports ({supported}); upgrade the library")]
+    SchemaTooNew {
+        /// Version found.
+        found: i64,
+        /// Newest version supported.
+        supported: i64,
+    },
+    /// The disk is full; nothing was written.
+    #[error("storage full: {0}")]
+    Full(String),
+    /// Any other backend failure; nothing was written.
+    #[error("storage failure: {0}")]
+    Backend(String),
+}
+
+/// Why an append did not happen. Nothing was written in either case.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum AppendError {
+    /// Optimistic concurrency: another writer won.
+    #[error(transparent)]
+    Conflict(#[from] Conflict),
+    /// The backend failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A case's state folded up to a version, stored so a long case loads without replaying its
+/// whole history. Written in the same transaction as the events it folds; ignored (and the
+/// stream replayed) when its schema version is not the library's or it does not decode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The stream.
+    pub stream: StreamId,
+    /// The last version folded into `state`.
+    pub version: u64,
+    /// The snapshot format's version.
+    pub schema_version: u32,
+    /// The state, JSON text.
+    pub state: String,
+}
+
+/// One command's events and read-model rows, appended atomically.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppendRequest {
+    /// The stream.
+    pub stream: StreamId,
+    /// The stream's version the command was decided on (0 for a new stream).
+    pub expected_version: u64,
+    /// The events, numbered `expected_version + 1 …` by the store.
+    pub events: Vec<NewEvent>,
+    /// The read-model rows, written in the same transaction.
+    pub read_model: ReadModelUpdate,
+    /// A snapshot of the state after these events, replacing the stream's previous one.
+    pub snapshot: Option<Snapshot>,
+}
+
+/// Reads a stream.
+#[async_trait]
+pub trait EventLoad: Send + Sync {
+    /// Every event of `stream`, in version order; empty for an unknown stream.
+    async fn load(&self, stream: StreamId) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// The events of `stream` after `version`, in version order.
+    async fn load_after(&self, stream: StreamId, version: u64) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// The stream's latest snapshot, if one was written.
+    async fn load_snapshot(&self, stream: StreamId) -> Result<Option<Snapshot>, StoreError>;
+}
+
+/// Appends to a stream.
+#[async_trait]
+pub trait EventAppend: Send + Sync {
+    /// Appends `request.events` if the stream is at `request.expected_version`, writing the
+    /// read-model rows in the same transaction; returns the new version. Of two racing appends
+    /// at the same version exactly one succeeds; the other gets [`AppendError::Conflict`]. An
+    /// empty append writes nothing and returns `expected_version` unchecked.
+    async fn append(&self, request: AppendRequest) -> Result<u64, AppendError>;
+}
+
+/// The queries the library offers over its read models.
+#[async_trait]
+pub trait CaseQueries: Send + Sync {
+    /// Cases on the waiting list, in R-7 order ([`crate::read_model::waiting_list_order`]).
+    async fn waiting_list(&self) -> Result<Vec<CaseSummary>, StoreError>;
+    /// Owed actions not yet discharged, soonest due first.
+    async fn outstanding_actions(&self) -> Result<Vec<OwedActionSummary>, StoreError>;
+    /// A young person's cases, oldest referral first.
+    async fn cases_of(&self, young_person: YoungPersonId) -> Result<Vec<CaseSummary>, StoreError>;
+    /// Cases whose review was due before `as_of`, longest overdue first.
+    async fn overdue_reviews(&self, as_of: DateTime<Utc>) -> Result<Vec<CaseSummary>, StoreError>;
+    /// One case's row.
+    async fn case_summary(&self, case: CaseId) -> Result<Option<CaseSummary>, StoreError>;
+}
+
+/// A complete store: load, append and query.
+pub trait Store: EventLoad + EventAppend + CaseQueries {}
+
+impl<T: EventLoad + EventAppend + CaseQueries + ?Sized> Store for T {}
+
+#[async_trait]
+impl<T: EventLoad + ?Sized> EventLoad for std::sync::Arc<T> {
+    async fn load(&self, stream: StreamId) -> Result<Vec<RecordedEvent>, StoreError> {
+        (**self).load(stream).await
+    }
+    async fn load_after(&self, stream: StreamId, version: u64) -> Result<Vec<RecordedEvent>, StoreError> {
+        (**self).load_after(stream, version).await
+    }
+    async fn load_snapshot(&self, stream: StreamId) -> Result<Option<Snapshot>, StoreError> {
+        (**self).load_snapshot(stream).await
+    }
+}
+
+#[async_trait]
+impl<T: EventAppend + ?Sized> EventAppend for std::sync::Arc<T> {
+    async fn append(&self, request: AppendRequest) -> Result<u64, AppendError> {
+        (**self).append(request).await
+    }
+}
+
+#[async_trait]
+impl<T: CaseQueries + ?Sized> CaseQueries for std::sync::Arc<T> {
+    async fn waiting_list(&self) -> Result<Vec<CaseSummary>, StoreError> {
+        (**self).waiting_list().await
+    }
+    async fn outstanding_actions(&self) -> Result<Vec<OwedActionSummary>, StoreError> {
+        (**self).outstanding_actions().await
+    }
+    async fn cases_of(&self, young_person: YoungPersonId) -> Result<Vec<CaseSummary>, StoreError> {
+        (**self).cases_of(young_person).await
+    }
+    async fn overdue_reviews(&self, as_of: DateTime<Utc>) -> Result<Vec<CaseSummary>, StoreError> {
+        (**self).overdue_reviews(as_of).await
+    }
+    async fn case_summary(&self, case: CaseId) -> Result<Option<CaseSummary>, StoreError> {
+        (**self).case_summary(case).await
+    }
+}

@@ -1,0 +1,192 @@
+//! # casework-memory
+//!
+//! An in-memory [`Store`](casework_core::store::Store): every stream, read-model row and
+//! query in one process, behind one lock. For tests, prototypes, and embedding where
+//! durability is someone else's job. The expected-version check happens under the same lock
+//! as the append, so of two racing appends at one version exactly one wins, and a command's
+//! events and read-model rows appear together or not at all.
+//!
+//! ```
+//! use casework_memory::MemoryStore;
+//! use casework_core::{Casework, profile::examples::city_girls_service};
+//!
+//! let casework = Casework::new(MemoryStore::new(), city_girls_service());
+//! # let _ = casework;
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use async_trait::async_trait;
+use casework_core::case::StageName;
+use casework_core::event::RecordedEvent;
+use casework_core::ids::{CaseId, StreamId, YoungPersonId};
+use casework_core::read_model::{
+    cases_of_order, is_review_overdue, overdue_order, owed_order, waiting_list_order, CaseSummary,
+    OwedActionSummary, ReadModelUpdate, YoungPersonSummary,
+};
+use casework_core::store::{
+    AppendError, AppendRequest, CaseQueries, Conflict, EventAppend, EventLoad, Snapshot, StoreError,
+};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+#[derive(Default)]
+struct Inner {
+    streams: HashMap<StreamId, Vec<RecordedEvent>>,
+    position: u64,
+    cases: HashMap<CaseId, CaseSummary>,
+    snapshots: HashMap<StreamId, Snapshot>,
+    young_people: HashMap<YoungPersonId, YoungPersonSummary>,
+}
+
+/// The in-memory store.
+#[derive(Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave half a command: every mutation below
+        // happens after the last fallible step.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Replaces a stream's snapshot, bypassing the domain: for tests of the fallback to replay.
+    pub fn insert_raw_snapshot(&self, snapshot: Snapshot) {
+        self.lock().snapshots.insert(snapshot.stream, snapshot);
+    }
+
+    /// Puts a raw stored event at the end of its stream, bypassing the domain: for tests of
+    /// upcasting and of histories this version of the library cannot read.
+    pub fn insert_raw(&self, event: RecordedEvent) {
+        let mut inner = self.lock();
+        inner.position = inner.position.max(event.position);
+        inner.streams.entry(event.stream).or_default().push(event);
+    }
+}
+
+#[async_trait]
+impl EventLoad for MemoryStore {
+    async fn load(&self, stream: StreamId) -> Result<Vec<RecordedEvent>, StoreError> {
+        Ok(self.lock().streams.get(&stream).cloned().unwrap_or_default())
+    }
+
+    async fn load_after(&self, stream: StreamId, version: u64) -> Result<Vec<RecordedEvent>, StoreError> {
+        let inner = self.lock();
+        let events = inner.streams.get(&stream).map_or(&[][..], |s| s.as_slice());
+        Ok(events.iter().filter(|e| e.version > version).cloned().collect())
+    }
+
+    async fn load_snapshot(&self, stream: StreamId) -> Result<Option<Snapshot>, StoreError> {
+        Ok(self.lock().snapshots.get(&stream).cloned())
+    }
+}
+
+#[async_trait]
+impl EventAppend for MemoryStore {
+    async fn append(&self, request: AppendRequest) -> Result<u64, AppendError> {
+        if request.events.is_empty() {
+            return Ok(request.expected_version);
+        }
+        let mut inner = self.lock();
+        let actual = inner.streams.get(&request.stream).map_or(0, |s| s.len() as u64);
+        if actual != request.expected_version {
+            return Err(Conflict {
+                stream: request.stream,
+                expected: request.expected_version,
+                actual,
+            }
+            .into());
+        }
+        let mut version = actual;
+        let mut position = inner.position;
+        let recorded: Vec<_> = request
+            .events
+            .into_iter()
+            .map(|e| {
+                version += 1;
+                position += 1;
+                RecordedEvent {
+                    stream: request.stream,
+                    version,
+                    position,
+                    event_type: e.event_type,
+                    schema_version: e.schema_version,
+                    payload: e.payload,
+                    meta: e.meta,
+                }
+            })
+            .collect();
+        inner.position = position;
+        inner.streams.entry(request.stream).or_default().extend(recorded);
+        if let Some(snapshot) = request.snapshot {
+            inner.snapshots.insert(snapshot.stream, snapshot);
+        }
+        match request.read_model {
+            ReadModelUpdate::Case(summary) => {
+                inner.cases.insert(summary.case_id, summary);
+            }
+            ReadModelUpdate::YoungPerson(summary) => {
+                inner.young_people.insert(summary.young_person_id, summary);
+            }
+        }
+        Ok(version)
+    }
+}
+
+fn sorted<T: Clone>(rows: impl Iterator<Item = T>, order: fn(&T, &T) -> std::cmp::Ordering) -> Vec<T> {
+    let mut rows: Vec<T> = rows.collect();
+    rows.sort_by(order);
+    rows
+}
+
+#[async_trait]
+impl CaseQueries for MemoryStore {
+    async fn waiting_list(&self) -> Result<Vec<CaseSummary>, StoreError> {
+        let inner = self.lock();
+        let rows = inner.cases.values().filter(|c| c.stage == StageName::WaitingList).cloned();
+        Ok(sorted(rows, waiting_list_order))
+    }
+
+    async fn outstanding_actions(&self) -> Result<Vec<OwedActionSummary>, StoreError> {
+        let inner = self.lock();
+        let rows = inner
+            .cases
+            .values()
+            .flat_map(|c| c.owed.iter())
+            .filter(|a| a.status == "owed")
+            .cloned();
+        Ok(sorted(rows, owed_order))
+    }
+
+    async fn cases_of(&self, young_person: YoungPersonId) -> Result<Vec<CaseSummary>, StoreError> {
+        let inner = self.lock();
+        let rows = inner
+            .cases
+            .values()
+            .filter(|c| c.young_person_id == young_person)
+            .cloned();
+        Ok(sorted(rows, cases_of_order))
+    }
+
+    async fn overdue_reviews(&self, as_of: DateTime<Utc>) -> Result<Vec<CaseSummary>, StoreError> {
+        let inner = self.lock();
+        let rows = inner
+            .cases
+            .values()
+            .filter(|c| is_review_overdue(c, as_of))
+            .cloned();
+        Ok(sorted(rows, overdue_order))
+    }
+
+    async fn case_summary(&self, case: CaseId) -> Result<Option<CaseSummary>, StoreError> {
+        Ok(self.lock().cases.get(&case).cloned())
+    }
+}

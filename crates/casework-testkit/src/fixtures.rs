@@ -1,0 +1,85 @@
+//! Fictional, valid test data.
+
+use casework_core::actor::Actor;
+use casework_core::case::{NewReferral, Professional, ProfessionalKind, ReferralSource};
+use casework_core::clock::ManualClock;
+use casework_core::confidential::Confidential;
+use casework_core::ids::ProfessionalId;
+use casework_core::input::{Postcode, Text};
+use casework_core::young_person::{Gender, YoungPersonDetails};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+
+/// A fixed instant every test starts from: 09:00 UTC on Monday 2 March 2026.
+pub fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
+}
+
+/// A manual clock stopped at [`start`].
+pub fn clock() -> ManualClock {
+    ManualClock::starting_at(start())
+}
+
+/// Non-empty text; panics on empty input (test data only).
+pub fn text(s: &str) -> Text {
+    Text::parse("text", s).expect("fixture text is not empty")
+}
+
+/// A fictional worker.
+pub fn worker() -> Actor {
+    Actor::worker("Sam Worker")
+}
+
+/// A fictional manager.
+pub fn manager() -> Actor {
+    Actor::manager("Alex Manager")
+}
+
+/// A 14-year-old girl living in LS6: eligible for the city girls' service.
+pub fn girl_in_leeds_area() -> YoungPersonDetails {
+    YoungPersonDetails {
+        name: text("Amy Example"),
+        date_of_birth: NaiveDate::from_ymd_opt(2011, 5, 14).unwrap(),
+        gender: Gender::Female,
+        postcode: Postcode::parse("LS6 2AB").unwrap(),
+        learning_difficulty: false,
+        contact_preferences: vec![],
+    }
+}
+
+/// A 14-year-old boy in LS11: outside a girls-only service's remit.
+pub fn boy_in_leeds_area() -> YoungPersonDetails {
+    YoungPersonDetails {
+        name: text("Ben Example"),
+        gender: Gender::Male,
+        postcode: Postcode::parse("LS11 5XY").unwrap(),
+        ..girl_in_leeds_area()
+    }
+}
+
+/// A fictional social worker.
+pub fn social_worker() -> Professional {
+    Professional {
+        id: ProfessionalId::new(),
+        name: text("Pat Socialworker"),
+        kind: ProfessionalKind::SocialWorker,
+        agency: text("Fictional Children's Services"),
+    }
+}
+
+/// A self-referral received at `at`.
+pub fn self_referral(at: DateTime<Utc>) -> NewReferral {
+    NewReferral {
+        source: ReferralSource::SelfReferral,
+        concerns: Confidential::new(text("Worried about an older boyfriend")),
+        received_at: at,
+    }
+}
+
+/// A referral by `professional`, received at `at`.
+pub fn professional_referral(professional: Professional, at: DateTime<Utc>) -> NewReferral {
+    NewReferral {
+        source: ReferralSource::Professional { professional },
+        concerns: Confidential::new(text("Missing overnight twice this month")),
+        received_at: at,
+    }
+}

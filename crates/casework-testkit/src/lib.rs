@@ -1,0 +1,17 @@
+//! # casework-testkit
+//!
+//! What every Casework store and every charity's own rule tests share:
+//! - [`fixtures`]: fictional, valid test data (young people, referrals, staff, a fixed clock);
+//! - [`conformance`]: the suite every store runs, so memory, SQLite and Postgres behave alike;
+//! - [`scenario`]: a given/when/then harness over the pure domain, for tests that read like
+//!   the rules they prove;
+//! - [`strategies`]: proptest strategies for young people, referrals and command sequences.
+//!
+//! All data here is fictional: no real person, phone number or address.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod conformance;
+pub mod fixtures;
+pub mod scenario;
+pub mod strategies;

@@ -1,0 +1,203 @@
+//! Three stories from a girls-only city service (all names fictional):
+//! 1. a self-referral at Medium risk, from referral to a closure everyone agreed;
+//! 2. a boy referred to the girls-only service, signposted to the partner boys' service;
+//! 3. a professional's referral without the young person's permission, refused.
+
+use casework::actor::Actor;
+use casework::case::{
+    CaseCommand, ClosureReason, NewReferral, Party, Professional, ProfessionalKind,
+    ReferralSource, ReviewDecision,
+};
+use casework::clock::ManualClock;
+use casework::confidential::Confidential;
+use casework::ids::ProfessionalId;
+use casework::input::{Postcode, Text};
+use casework::memory::MemoryStore;
+use casework::profile::examples::city_girls_service;
+use casework::young_person::{Gender, YoungPersonDetails};
+use casework::{Casework, CommandError};
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use std::sync::Arc;
+
+fn text(s: &str) -> Text {
+    Text::parse("text", s).expect("example text is not empty")
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let clock = Arc::new(ManualClock::starting_at(Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()));
+    let casework = Casework::new(MemoryStore::new(), city_girls_service()).with_clock(clock.clone());
+    let worker = Actor::worker("Sam Worker");
+    let manager = Actor::manager("Alex Manager");
+
+    println!("== 1. A self-referral, from referral to an agreed closure ==");
+    let amy = casework
+        .register_young_person(
+            &worker,
+            YoungPersonDetails {
+                name: text("Amy Example"),
+                date_of_birth: NaiveDate::from_ymd_opt(2011, 5, 14).unwrap(),
+                gender: Gender::Female,
+                postcode: Postcode::parse("ls6 2ab")?,
+                learning_difficulty: false,
+                contact_preferences: vec![],
+            },
+        )
+        .await?;
+    let case = casework
+        .receive_referral(
+            &worker,
+            amy,
+            NewReferral {
+                source: ReferralSource::SelfReferral,
+                concerns: Confidential::new(text("Older man giving lifts and gifts")),
+                received_at: clock_now(&clock),
+            },
+        )
+        .await?;
+    let teacher = Professional {
+        id: ProfessionalId::new(),
+        name: text("Jo Teacher"),
+        kind: ProfessionalKind::Teacher,
+        agency: text("Fictional High School"),
+    };
+    let steps = vec![
+        CaseCommand::Screen,
+        CaseCommand::AssessRisk {
+            indicators: vec!["older_boyfriend".into(), "unexplained_gifts".into(), "school_absence".into()],
+            worker_override: None,
+        },
+        CaseCommand::AcceptForSupport,
+        CaseCommand::RecordProfessional { professional: teacher.clone() },
+        CaseCommand::Allocate { worker: worker.id, worker_name: text(&worker.name), out_of_order_reason: None },
+        CaseCommand::AgreePlan { plan: Confidential::new(text("Weekly sessions on healthy relationships")) },
+        CaseCommand::BeginWork,
+    ];
+    for command in steps {
+        casework.execute(&worker, case, command).await?;
+        clock.advance(Duration::days(1));
+    }
+    // Discharge what the service owes.
+    for action in casework.outstanding_actions().await? {
+        casework
+            .execute(&worker, case, CaseCommand::MarkActionSent {
+                action: action.action_id,
+                reference: text(&format!("REF-{}", action.kind.as_str())),
+                sent_at: clock_now(&clock),
+            })
+            .await?;
+    }
+    clock.advance(Duration::weeks(6));
+    casework
+        .execute(&worker, case, CaseCommand::RecordReview {
+            indicators: vec![],
+            worker_override: None,
+            decision: ReviewDecision::ProposeClosure,
+        })
+        .await?;
+    casework.execute(&worker, case, CaseCommand::ProposeClosure).await?;
+    casework.execute(&worker, case, CaseCommand::RecordAgreement { party: Party::YoungPerson }).await?;
+    match casework.execute(&manager, case, CaseCommand::CompleteClosure).await {
+        Err(CommandError::Rejected(why)) => println!("  not yet: {why}"),
+        other => panic!("closure without the teacher's agreement must wait (R-16): {other:?}"),
+    }
+    casework
+        .execute(&worker, case, CaseCommand::RecordAgreement { party: Party::Professional(teacher.id) })
+        .await?;
+    casework.execute(&manager, case, CaseCommand::CompleteClosure).await?;
+    for entry in casework.history(case).await? {
+        println!(
+            "  v{:<2} {}  {:<28} by {}",
+            entry.version,
+            entry.meta.recorded_at.format("%Y-%m-%d %H:%M"),
+            entry.event.event_type(),
+            entry.meta.actor
+        );
+    }
+
+    println!("\n== 2. A boy referred to a girls-only service is signposted (R-2, R-3) ==");
+    let ben = casework
+        .register_young_person(
+            &worker,
+            YoungPersonDetails {
+                name: text("Ben Example"),
+                date_of_birth: NaiveDate::from_ymd_opt(2012, 1, 3).unwrap(),
+                gender: Gender::Male,
+                postcode: Postcode::parse("LS11 5XY")?,
+                learning_difficulty: false,
+                contact_preferences: vec![],
+            },
+        )
+        .await?;
+    let case = casework
+        .receive_referral(&worker, ben, NewReferral {
+            source: ReferralSource::SelfReferral,
+            concerns: Confidential::new(text("Approached online by an adult")),
+            received_at: clock_now(&clock),
+        })
+        .await?;
+    casework.execute(&worker, case, CaseCommand::Screen).await?;
+    casework
+        .execute(&worker, case, CaseCommand::AssessRisk { indicators: vec![], worker_override: None })
+        .await?;
+    match casework.execute(&worker, case, CaseCommand::AcceptForSupport).await {
+        Err(CommandError::Rejected(why)) => println!("  accept refused: {why}"),
+        other => panic!("a boy cannot be accepted by a girls-only service: {other:?}"),
+    }
+    let done = casework
+        .execute(&worker, case, CaseCommand::Signpost { reason: None, to: None })
+        .await?;
+    if let Some(casework::case::Outcome::Signposted { reason, to }) = &done.case.file().outcome {
+        println!("  signposted: {reason}; to {}", to.as_ref().map_or("(none named)", |s| &s.name));
+    }
+
+    println!("\n== 3. A professional's referral without the young person's permission (R-1) ==");
+    let cara = casework
+        .register_young_person(
+            &worker,
+            YoungPersonDetails {
+                name: text("Cara Example"),
+                date_of_birth: NaiveDate::from_ymd_opt(2010, 9, 30).unwrap(),
+                gender: Gender::Female,
+                postcode: Postcode::parse("WF10 1AA")?,
+                learning_difficulty: false,
+                contact_preferences: vec![],
+            },
+        )
+        .await?;
+    let social_worker = Professional {
+        id: ProfessionalId::new(),
+        name: text("Pat Socialworker"),
+        kind: ProfessionalKind::SocialWorker,
+        agency: text("Fictional Children's Services"),
+    };
+    let case = casework
+        .receive_referral(&worker, cara, NewReferral {
+            source: ReferralSource::Professional { professional: social_worker },
+            concerns: Confidential::new(text("Missing overnight twice this month")),
+            received_at: clock_now(&clock),
+        })
+        .await?;
+    casework.execute(&worker, case, CaseCommand::Screen).await?;
+    casework
+        .execute(&worker, case, CaseCommand::AssessRisk {
+            indicators: vec!["missing_from_home".into(), "taken_to_parties".into()],
+            worker_override: None,
+        })
+        .await?;
+    match casework.execute(&worker, case, CaseCommand::AcceptForSupport).await {
+        Err(CommandError::Rejected(why)) => println!("  refused: {why}"),
+        other => panic!("acceptance without permission must be refused: {other:?}"),
+    }
+    println!("  still owed for this referral:");
+    for action in casework.outstanding_actions().await?.iter().filter(|a| a.case_id == case) {
+        println!("   - {} to {} by {}", action.kind, action.owed_to, action.due_at.format("%Y-%m-%d %H:%M"));
+    }
+    let _ = ClosureReason::NoEngagement;
+    Ok(())
+}
+
+fn clock_now(clock: &ManualClock) -> chrono::DateTime<Utc> {
+    use casework::clock::Clock;
+    clock.now()
+}

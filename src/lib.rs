@@ -1,0 +1,17 @@
+//! # Casework
+//!
+//! Case management for services that protect young people from child sexual exploitation:
+//! referrals, eligibility, consent, risk, owed actions and cases as typed, event-sourced state
+//! machines over pluggable storage. This facade re-exports the domain
+//! ([`casework_core`]) and, behind features, the stores: `memory` (default) and, as they land,
+//! `sqlite` and `postgres`.
+//!
+//! See the README for a walkthrough and `examples/quickstart.rs` for a runnable story.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub use casework_core::*;
+
+/// The in-memory store.
+#[cfg(feature = "memory")]
+pub use casework_memory as memory;
