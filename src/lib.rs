@@ -15,3 +15,11 @@ pub use casework_core::*;
 /// The in-memory store.
 #[cfg(feature = "memory")]
 pub use casework_memory as memory;
+
+/// The SQLite store (the embedded default).
+#[cfg(feature = "sqlite")]
+pub use casework_sqlite as sqlite;
+
+/// The PostgreSQL store.
+#[cfg(feature = "postgres")]
+pub use casework_postgres as postgres;

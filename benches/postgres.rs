@@ -1,0 +1,2 @@
+//! Postgres benchmarks (in progress).
+fn main() {}

@@ -1,0 +1,2 @@
+//! SQLite benchmarks (in progress).
+fn main() {}
