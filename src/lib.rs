@@ -23,3 +23,8 @@ pub use casework_sqlite as sqlite;
 /// The PostgreSQL store.
 #[cfg(feature = "postgres")]
 pub use casework_postgres as postgres;
+
+/// The README's code is compiled and run as a doc test, so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

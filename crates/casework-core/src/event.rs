@@ -161,7 +161,8 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Sized {
             problem,
         };
         let ty = stored.event_type.as_str();
-        let current = Self::current_schema(ty).ok_or_else(|| fail(HistoryProblem::UnknownEventType(ty.to_owned())))?;
+        let current = Self::current_schema(ty)
+            .ok_or_else(|| fail(HistoryProblem::UnknownEventType(ty.to_owned())))?;
         let bad = |message: String| {
             fail(HistoryProblem::BadPayload {
                 event_type: ty.to_owned(),
@@ -178,7 +179,8 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Sized {
         if stored.schema_version == current {
             return serde_json::from_str(&stored.payload).map_err(|e| bad(e.to_string()));
         }
-        let mut value: Value = serde_json::from_str(&stored.payload).map_err(|e| bad(e.to_string()))?;
+        let mut value: Value =
+            serde_json::from_str(&stored.payload).map_err(|e| bad(e.to_string()))?;
         for from in stored.schema_version.max(1)..current {
             value = Self::upcast(ty, from, value).map_err(&bad)?;
         }
@@ -186,7 +188,8 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Sized {
     }
 }
 
-const CASE_EVENT_TYPES: &[&str] = &[
+/// Every case event type this library reads.
+pub const CASE_EVENT_TYPES: &[&str] = &[
     "referral_received",
     "consent_recorded",
     "professional_involved",
@@ -259,12 +262,18 @@ impl DomainEvent for YoungPersonEvent {
     }
 
     fn current_schema(event_type: &str) -> Option<u32> {
-        matches!(event_type, "young_person_registered" | "young_person_details_corrected").then_some(1)
+        matches!(
+            event_type,
+            "young_person_registered" | "young_person_details_corrected"
+        )
+        .then_some(1)
     }
 }
 
 /// Decodes a whole stream, checking that versions run 1, 2, 3… without gaps.
-pub fn decode_stream<E: DomainEvent>(stored: &[RecordedEvent]) -> Result<Vec<Recorded<E>>, HistoryError> {
+pub fn decode_stream<E: DomainEvent>(
+    stored: &[RecordedEvent],
+) -> Result<Vec<Recorded<E>>, HistoryError> {
     decode_stream_from(stored, 1)
 }
 

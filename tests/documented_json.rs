@@ -1,0 +1,59 @@
+//! Every JSON example in docs/EVENTS.md decodes as the event its heading names, at the schema
+//! version the heading states, so the documentation of the stored format cannot drift.
+
+use casework::case::CaseEvent;
+use casework::event::DomainEvent;
+use casework::young_person::YoungPersonEvent;
+
+const DOC: &str = include_str!("../docs/EVENTS.md");
+
+/// (event type, schema version, json) for each `### \`type\` (schema n)` section.
+fn examples() -> Vec<(String, u32, String)> {
+    let mut out = Vec::new();
+    let mut heading: Option<(String, u32)> = None;
+    let mut lines = DOC.lines();
+    while let Some(line) = lines.next() {
+        if let Some(rest) = line.strip_prefix("### `") {
+            let (ty, tail) = rest.split_once('`').expect("heading names a type");
+            let version = tail
+                .trim()
+                .trim_start_matches("(schema ")
+                .trim_end_matches(')')
+                .parse()
+                .expect("heading states a schema version");
+            heading = Some((ty.to_owned(), version));
+        } else if line.starts_with("```json") {
+            let json: Vec<&str> = lines.by_ref().take_while(|l| !l.starts_with("```")).collect();
+            let (ty, version) = heading.take().expect("every example follows a heading");
+            out.push((ty, version, json.join("\n")));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_documented_case_and_young_person_event_decodes() {
+    let examples = examples();
+    assert!(examples.len() >= 23, "found only {} examples", examples.len());
+    for (ty, version, json) in examples {
+        let decoded_type = if let Some(current) = CaseEvent::current_schema(&ty) {
+            assert_eq!(current, version, "{ty}: documented schema differs from the code's");
+            let event: CaseEvent = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{ty}: {e}"));
+            DomainEvent::event_type(&event)
+        } else {
+            let current = YoungPersonEvent::current_schema(&ty).unwrap_or_else(|| panic!("{ty} is not an event type"));
+            assert_eq!(current, version, "{ty}: documented schema differs from the code's");
+            let event: YoungPersonEvent = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{ty}: {e}"));
+            DomainEvent::event_type(&event)
+        };
+        assert_eq!(decoded_type, ty);
+    }
+}
+
+#[test]
+fn every_case_event_type_is_documented() {
+    let documented: Vec<String> = examples().into_iter().map(|(t, _, _)| t).collect();
+    for ty in casework::event::CASE_EVENT_TYPES {
+        assert!(documented.iter().any(|d| d == ty), "{ty} is not documented in docs/EVENTS.md");
+    }
+}
