@@ -5,8 +5,8 @@
 
 use casework::actor::Actor;
 use casework::case::{
-    CaseCommand, ClosureReason, NewReferral, Party, Professional, ProfessionalKind,
-    ReferralSource, ReviewDecision,
+    CaseCommand, ClosureReason, NewReferral, Party, Professional, ProfessionalKind, ReferralSource,
+    ReviewDecision,
 };
 use casework::clock::ManualClock;
 use casework::confidential::Confidential;
@@ -25,8 +25,11 @@ fn text(s: &str) -> Text {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let clock = Arc::new(ManualClock::starting_at(Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()));
-    let casework = Casework::new(MemoryStore::new(), city_girls_service()).with_clock(clock.clone());
+    let clock = Arc::new(ManualClock::starting_at(
+        Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap(),
+    ));
+    let casework =
+        Casework::new(MemoryStore::new(), city_girls_service()).with_clock(clock.clone());
     let worker = Actor::worker("Sam Worker");
     let manager = Actor::manager("Alex Manager");
 
@@ -64,13 +67,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let steps = vec![
         CaseCommand::Screen,
         CaseCommand::AssessRisk {
-            indicators: vec!["older_boyfriend".into(), "unexplained_gifts".into(), "school_absence".into()],
+            indicators: vec![
+                "older_boyfriend".into(),
+                "unexplained_gifts".into(),
+                "school_absence".into(),
+            ],
             worker_override: None,
         },
         CaseCommand::AcceptForSupport,
-        CaseCommand::RecordProfessional { professional: teacher.clone() },
-        CaseCommand::Allocate { worker: worker.id, worker_name: text(&worker.name), out_of_order_reason: None },
-        CaseCommand::AgreePlan { plan: Confidential::new(text("Weekly sessions on healthy relationships")) },
+        CaseCommand::RecordProfessional {
+            professional: teacher.clone(),
+        },
+        CaseCommand::Allocate {
+            worker: worker.id,
+            worker_name: text(&worker.name),
+            out_of_order_reason: None,
+        },
+        CaseCommand::AgreePlan {
+            plan: Confidential::new(text("Weekly sessions on healthy relationships")),
+        },
         CaseCommand::BeginWork,
     ];
     for command in steps {
@@ -80,38 +95,67 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Discharge what the service owes.
     for action in casework.outstanding_actions().await? {
         casework
-            .execute(&worker, case, CaseCommand::MarkActionSent {
-                action: action.action_id,
-                reference: text(&format!("REF-{}", action.kind.as_str())),
-                sent_at: clock_now(&clock),
-            })
+            .execute(
+                &worker,
+                case,
+                CaseCommand::MarkActionSent {
+                    action: action.action_id,
+                    reference: text(&format!("REF-{}", action.kind.as_str())),
+                    sent_at: clock_now(&clock),
+                },
+            )
             .await?;
     }
     clock.advance(Duration::weeks(6));
     casework
-        .execute(&worker, case, CaseCommand::RecordReview {
-            indicators: vec![],
-            worker_override: None,
-            decision: ReviewDecision::ProposeClosure,
-        })
+        .execute(
+            &worker,
+            case,
+            CaseCommand::RecordReview {
+                indicators: vec![],
+                worker_override: None,
+                decision: ReviewDecision::ProposeClosure,
+            },
+        )
         .await?;
-    casework.execute(&worker, case, CaseCommand::ProposeClosure).await?;
-    casework.execute(&worker, case, CaseCommand::RecordAgreement { party: Party::YoungPerson }).await?;
-    match casework.execute(&manager, case, CaseCommand::CompleteClosure).await {
+    casework
+        .execute(&worker, case, CaseCommand::ProposeClosure)
+        .await?;
+    casework
+        .execute(
+            &worker,
+            case,
+            CaseCommand::RecordAgreement {
+                party: Party::YoungPerson,
+            },
+        )
+        .await?;
+    match casework
+        .execute(&manager, case, CaseCommand::CompleteClosure)
+        .await
+    {
         Err(CommandError::Rejected(why)) => println!("  not yet: {why}"),
         other => panic!("closure without the teacher's agreement must wait (R-16): {other:?}"),
     }
     casework
-        .execute(&worker, case, CaseCommand::RecordAgreement { party: Party::Professional(teacher.id) })
+        .execute(
+            &worker,
+            case,
+            CaseCommand::RecordAgreement {
+                party: Party::Professional(teacher.id),
+            },
+        )
         .await?;
-    casework.execute(&manager, case, CaseCommand::CompleteClosure).await?;
+    casework
+        .execute(&manager, case, CaseCommand::CompleteClosure)
+        .await?;
     for entry in casework.history(case).await? {
         println!(
-            "  v{:<2} {}  {:<28} by {}",
+            "  v{:<2} {}  {:<16} {}",
             entry.version,
-            entry.meta.recorded_at.format("%Y-%m-%d %H:%M"),
-            entry.event.event_type(),
-            entry.meta.actor
+            entry.meta.recorded_at.format("%Y-%m-%d"),
+            entry.meta.actor.name,
+            entry.event.describe()
         );
     }
 
@@ -130,25 +174,49 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .await?;
     let case = casework
-        .receive_referral(&worker, ben, NewReferral {
-            source: ReferralSource::SelfReferral,
-            concerns: Confidential::new(text("Approached online by an adult")),
-            received_at: clock_now(&clock),
-        })
+        .receive_referral(
+            &worker,
+            ben,
+            NewReferral {
+                source: ReferralSource::SelfReferral,
+                concerns: Confidential::new(text("Approached online by an adult")),
+                received_at: clock_now(&clock),
+            },
+        )
         .await?;
     casework.execute(&worker, case, CaseCommand::Screen).await?;
     casework
-        .execute(&worker, case, CaseCommand::AssessRisk { indicators: vec![], worker_override: None })
+        .execute(
+            &worker,
+            case,
+            CaseCommand::AssessRisk {
+                indicators: vec![],
+                worker_override: None,
+            },
+        )
         .await?;
-    match casework.execute(&worker, case, CaseCommand::AcceptForSupport).await {
+    match casework
+        .execute(&worker, case, CaseCommand::AcceptForSupport)
+        .await
+    {
         Err(CommandError::Rejected(why)) => println!("  accept refused: {why}"),
         other => panic!("a boy cannot be accepted by a girls-only service: {other:?}"),
     }
     let done = casework
-        .execute(&worker, case, CaseCommand::Signpost { reason: None, to: None })
+        .execute(
+            &worker,
+            case,
+            CaseCommand::Signpost {
+                reason: None,
+                to: None,
+            },
+        )
         .await?;
     if let Some(casework::case::Outcome::Signposted { reason, to }) = &done.case.file().outcome {
-        println!("  signposted: {reason}; to {}", to.as_ref().map_or("(none named)", |s| &s.name));
+        println!(
+            "  signposted: {reason}; to {}",
+            to.as_ref().map_or("(none named)", |s| &s.name)
+        );
     }
 
     println!("\n== 3. A professional's referral without the young person's permission (R-1) ==");
@@ -172,26 +240,49 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         agency: text("Fictional Children's Services"),
     };
     let case = casework
-        .receive_referral(&worker, cara, NewReferral {
-            source: ReferralSource::Professional { professional: social_worker },
-            concerns: Confidential::new(text("Missing overnight twice this month")),
-            received_at: clock_now(&clock),
-        })
+        .receive_referral(
+            &worker,
+            cara,
+            NewReferral {
+                source: ReferralSource::Professional {
+                    professional: social_worker,
+                },
+                concerns: Confidential::new(text("Missing overnight twice this month")),
+                received_at: clock_now(&clock),
+            },
+        )
         .await?;
     casework.execute(&worker, case, CaseCommand::Screen).await?;
     casework
-        .execute(&worker, case, CaseCommand::AssessRisk {
-            indicators: vec!["missing_from_home".into(), "taken_to_parties".into()],
-            worker_override: None,
-        })
+        .execute(
+            &worker,
+            case,
+            CaseCommand::AssessRisk {
+                indicators: vec!["missing_from_home".into(), "taken_to_parties".into()],
+                worker_override: None,
+            },
+        )
         .await?;
-    match casework.execute(&worker, case, CaseCommand::AcceptForSupport).await {
+    match casework
+        .execute(&worker, case, CaseCommand::AcceptForSupport)
+        .await
+    {
         Err(CommandError::Rejected(why)) => println!("  refused: {why}"),
         other => panic!("acceptance without permission must be refused: {other:?}"),
     }
     println!("  still owed for this referral:");
-    for action in casework.outstanding_actions().await?.iter().filter(|a| a.case_id == case) {
-        println!("   - {} to {} by {}", action.kind, action.owed_to, action.due_at.format("%Y-%m-%d %H:%M"));
+    for action in casework
+        .outstanding_actions()
+        .await?
+        .iter()
+        .filter(|a| a.case_id == case)
+    {
+        println!(
+            "   - {} to {} by {}",
+            action.kind,
+            action.owed_to,
+            action.due_at.format("%Y-%m-%d %H:%M")
+        );
     }
     let _ = ClosureReason::NoEngagement;
     Ok(())

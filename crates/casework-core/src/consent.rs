@@ -146,3 +146,22 @@ impl ConsentLedger {
         self.young_person_status(scope) == ConsentStatus::Given
     }
 }
+
+impl fmt::Display for ConsentDecision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConsentDecision::Given => "given",
+            ConsentDecision::Refused => "refused",
+            ConsentDecision::Withdrawn => "withdrawn",
+        })
+    }
+}
+
+impl fmt::Display for ConsentGiver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConsentGiver::YoungPerson => "the young person",
+            ConsentGiver::ParentOrCarer => "a parent or carer",
+        })
+    }
+}

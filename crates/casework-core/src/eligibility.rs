@@ -102,13 +102,22 @@ impl fmt::Display for Ineligibility {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Ineligibility::TooYoung { age, min_age } => {
-                write!(f, "aged {age} on the referral date; the service starts at {min_age}")
+                write!(
+                    f,
+                    "aged {age} on the referral date; the service starts at {min_age}"
+                )
             }
             Ineligibility::TooOld { age, max_age } => {
-                write!(f, "aged {age} on the referral date; the service works up to {max_age}")
+                write!(
+                    f,
+                    "aged {age} on the referral date; the service works up to {max_age}"
+                )
             }
             Ineligibility::GenderNotServed { gender } => {
-                write!(f, "the service does not work with gender {gender:?}")
+                write!(
+                    f,
+                    "the service does not work with young people of gender {gender}"
+                )
             }
             Ineligibility::OutsideArea { postcode } => {
                 write!(f, "postcode {postcode} is outside the area covered")

@@ -50,7 +50,9 @@ pub enum DomainError {
         missing: Vec<Party>,
     },
     /// an agreement from someone who is not a party to the case.
-    #[error("R-16: {party} is not the young person or a professional recorded as involved in this case")]
+    #[error(
+        "R-16: {party} is not the young person or a professional recorded as involved in this case"
+    )]
     NotAParty {
         /// Who.
         party: Party,

@@ -107,8 +107,7 @@ impl Postcode {
         if !compact.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(bad());
         }
-        let (outward, inward) = if compact.len() >= 5 && is_inward(&compact[compact.len() - 3..])
-        {
+        let (outward, inward) = if compact.len() >= 5 && is_inward(&compact[compact.len() - 3..]) {
             let split = compact.len() - 3;
             (
                 compact[..split].to_owned(),
@@ -140,7 +139,10 @@ impl Postcode {
 
 fn is_inward(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 3 && b[0].is_ascii_digit() && b[1].is_ascii_alphabetic() && b[2].is_ascii_alphabetic()
+    b.len() == 3
+        && b[0].is_ascii_digit()
+        && b[1].is_ascii_alphabetic()
+        && b[2].is_ascii_alphabetic()
 }
 
 fn is_outward(s: &str) -> bool {

@@ -38,7 +38,9 @@ impl fmt::Display for OwedActionKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             OwedActionKind::NotifySafeguardingUnit => "notify the integrated safeguarding unit",
-            OwedActionKind::ReferToDutySocialWork => "refer to the duty children's social work team",
+            OwedActionKind::ReferToDutySocialWork => {
+                "refer to the duty children's social work team"
+            }
             OwedActionKind::CommunicateOutcome => "tell the referrer the outcome",
         })
     }

@@ -123,12 +123,32 @@ pub mod examples {
             indicators: vec![
                 ind("missing_from_home", "Missing from home or care", 1, None),
                 ind("school_absence", "Persistent absence from school", 1, None),
-                ind("older_boyfriend", "Relationship with an older person", 1, None),
-                ind("unexplained_gifts", "Unexplained gifts, money or phones", 1, None),
+                ind(
+                    "older_boyfriend",
+                    "Relationship with an older person",
+                    1,
+                    None,
+                ),
+                ind(
+                    "unexplained_gifts",
+                    "Unexplained gifts, money or phones",
+                    1,
+                    None,
+                ),
                 ind("substance_misuse", "Drug or alcohol misuse", 1, None),
                 ind("sexual_health", "Repeat sexual health concerns", 5, None),
-                ind("taken_to_parties", "Taken to parties or unknown addresses", 5, None),
-                ind("disclosure", "Disclosure of sexual exploitation", 5, Some(RiskLevel::High)),
+                ind(
+                    "taken_to_parties",
+                    "Taken to parties or unknown addresses",
+                    5,
+                    None,
+                ),
+                ind(
+                    "disclosure",
+                    "Disclosure of sexual exploitation",
+                    5,
+                    Some(RiskLevel::High),
+                ),
             ],
             medium_from: 3,
             high_from: 6,
@@ -208,7 +228,9 @@ pub mod examples {
             areas: vec!["YO".into(), "HG".into(), "DL".into()],
             districts: vec![],
         };
-        profile.signposting.retain(|r| r.when != IneligibilityKind::GenderNotServed);
+        profile
+            .signposting
+            .retain(|r| r.when != IneligibilityKind::GenderNotServed);
         profile
     }
 }

@@ -105,7 +105,11 @@ impl CaseSummary {
             source: file.source.as_str().to_owned(),
             worker: case.allocation().map(|a| a.worker),
             previous_case: file.previous_case,
-            next_review_due: if open_for_review { file.next_review_due } else { None },
+            next_review_due: if open_for_review {
+                file.next_review_due
+            } else {
+                None
+            },
             closure_reason,
             version,
             owed: file
@@ -158,7 +162,9 @@ pub fn owed_order(a: &OwedActionSummary, b: &OwedActionSummary) -> Ordering {
 
 /// A young person's cases: oldest referral first, then by id.
 pub fn cases_of_order(a: &CaseSummary, b: &CaseSummary) -> Ordering {
-    a.received_at.cmp(&b.received_at).then(a.case_id.cmp(&b.case_id))
+    a.received_at
+        .cmp(&b.received_at)
+        .then(a.case_id.cmp(&b.case_id))
 }
 
 /// Overdue reviews: longest overdue first, then by id.

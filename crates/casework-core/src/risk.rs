@@ -144,7 +144,10 @@ impl RiskTool {
             let Some(ind) = self.indicators.iter().find(|d| &d.key == key) else {
                 return Err(InputError::new(
                     format!("indicators[{i}]"),
-                    format!("`{key}` is not an indicator of tool `{}` {}", self.name, self.version),
+                    format!(
+                        "`{key}` is not an indicator of tool `{}` {}",
+                        self.name, self.version
+                    ),
                 ));
             };
             if present.insert(key.clone()) {

@@ -11,7 +11,10 @@ use crate::case::{Case, CaseCommand, CaseEvent, NewReferral, Received};
 use crate::clock::{Clock, SystemClock};
 use crate::context::CommandContext;
 use crate::error::DomainError;
-use crate::event::{decode_stream, decode_stream_from, DomainEvent, EventMeta, HistoryError, HistoryProblem, Recorded};
+use crate::event::{
+    decode_stream, decode_stream_from, DomainEvent, EventMeta, HistoryError, HistoryProblem,
+    Recorded,
+};
 use crate::ids::{CaseId, EventId, StreamId, YoungPersonId};
 use crate::profile::ServiceProfile;
 use crate::read_model::{CaseSummary, OwedActionSummary, ReadModelUpdate, YoungPersonSummary};
@@ -170,13 +173,15 @@ impl<S: Store> Casework<S> {
         let events = decode_stream::<YoungPersonEvent>(&self.store.load(stream).await?)?;
         let mut state = None;
         for e in &events {
-            state = Some(YoungPerson::evolve(state, &e.event).ok_or_else(|| HistoryError {
-                stream,
-                version: e.version,
-                problem: HistoryProblem::CannotFollow {
-                    event_type: e.event.event_type().to_owned(),
-                },
-            })?);
+            state = Some(
+                YoungPerson::evolve(state, &e.event).ok_or_else(|| HistoryError {
+                    stream,
+                    version: e.version,
+                    problem: HistoryProblem::CannotFollow {
+                        event_type: e.event.event_type().to_owned(),
+                    },
+                })?,
+            );
         }
         state.ok_or(LoadError::NotFound(stream))
     }
@@ -201,7 +206,8 @@ impl<S: Store> Casework<S> {
         let id = CaseId::new();
         let (stage, events) = Received::open(id, &person, referral, previous, &ctx)?;
         let case = crate::case::Stage::into_case(stage);
-        self.append_case(id, 0, &case, events, actor, at, None).await?;
+        self.append_case(id, 0, &case, events, actor, at, None)
+            .await?;
         Ok(id)
     }
 
@@ -246,12 +252,13 @@ impl<S: Store> Casework<S> {
         reason: Option<String>,
     ) -> Result<u64, CommandError> {
         let new_version = expected_version + events.len() as u64;
-        let snapshot = (new_version / SNAPSHOT_EVERY > expected_version / SNAPSHOT_EVERY).then(|| Snapshot {
-            stream: StreamId::Case(id),
-            version: new_version,
-            schema_version: CASE_SNAPSHOT_SCHEMA,
-            state: serde_json::to_string(state).expect("a case serializes to JSON"),
-        });
+        let snapshot =
+            (new_version / SNAPSHOT_EVERY > expected_version / SNAPSHOT_EVERY).then(|| Snapshot {
+                stream: StreamId::Case(id),
+                version: new_version,
+                schema_version: CASE_SNAPSHOT_SCHEMA,
+                state: serde_json::to_string(state).expect("a case serializes to JSON"),
+            });
         let events = events
             .iter()
             .map(|e| e.encode(Self::meta(actor, at, reason.clone())))
@@ -307,9 +314,16 @@ impl<S: Store> Casework<S> {
 
     /// The case as it was at `at`: every event recorded at or before `at`, and none after
     /// "what was known on date X"). `None` if the case did not exist yet.
-    pub async fn case_as_of(&self, case: CaseId, at: DateTime<Utc>) -> Result<Option<Case>, LoadError> {
+    pub async fn case_as_of(
+        &self,
+        case: CaseId,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Case>, LoadError> {
         let history = self.history(case).await?;
-        let known: Vec<_> = history.into_iter().take_while(|e| e.meta.recorded_at <= at).collect();
+        let known: Vec<_> = history
+            .into_iter()
+            .take_while(|e| e.meta.recorded_at <= at)
+            .collect();
         Ok(fold(&known)?)
     }
 
@@ -324,7 +338,10 @@ impl<S: Store> Casework<S> {
     }
 
     /// A young person's cases.
-    pub async fn cases_of(&self, young_person: YoungPersonId) -> Result<Vec<CaseSummary>, StoreError> {
+    pub async fn cases_of(
+        &self,
+        young_person: YoungPersonId,
+    ) -> Result<Vec<CaseSummary>, StoreError> {
         self.store.cases_of(young_person).await
     }
 

@@ -104,7 +104,11 @@ pub trait EventLoad: Send + Sync {
     async fn load(&self, stream: StreamId) -> Result<Vec<RecordedEvent>, StoreError>;
 
     /// The events of `stream` after `version`, in version order.
-    async fn load_after(&self, stream: StreamId, version: u64) -> Result<Vec<RecordedEvent>, StoreError>;
+    async fn load_after(
+        &self,
+        stream: StreamId,
+        version: u64,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
 
     /// The stream's latest snapshot, if one was written.
     async fn load_snapshot(&self, stream: StreamId) -> Result<Option<Snapshot>, StoreError>;
@@ -145,7 +149,11 @@ impl<T: EventLoad + ?Sized> EventLoad for std::sync::Arc<T> {
     async fn load(&self, stream: StreamId) -> Result<Vec<RecordedEvent>, StoreError> {
         (**self).load(stream).await
     }
-    async fn load_after(&self, stream: StreamId, version: u64) -> Result<Vec<RecordedEvent>, StoreError> {
+    async fn load_after(
+        &self,
+        stream: StreamId,
+        version: u64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
         (**self).load_after(stream, version).await
     }
     async fn load_snapshot(&self, stream: StreamId) -> Result<Option<Snapshot>, StoreError> {

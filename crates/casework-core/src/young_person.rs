@@ -64,10 +64,7 @@ impl YoungPersonDetails {
         if self.date_of_birth > today {
             return Err(InputError::new(
                 "date_of_birth",
-                format!(
-                    "{} is in the future (today is {today})",
-                    self.date_of_birth
-                ),
+                format!("{} is in the future (today is {today})", self.date_of_birth),
             ));
         }
         if today.years_since(self.date_of_birth).unwrap_or(0) > 120 {
@@ -155,5 +152,16 @@ impl YoungPerson {
             }
             _ => None,
         }
+    }
+}
+
+impl std::fmt::Display for Gender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Gender::Female => "female",
+            Gender::Male => "male",
+            Gender::NonBinary => "non-binary",
+            Gender::NotStated => "not stated",
+        })
     }
 }

@@ -192,7 +192,8 @@ impl CaseCommand {
             CaseCommand::Signpost { reason, .. } => reason.as_ref().map(|r| r.to_string()),
             CaseCommand::ExplainAction { explanation, .. } => Some(explanation.to_string()),
             CaseCommand::Allocate {
-                out_of_order_reason, ..
+                out_of_order_reason,
+                ..
             } => out_of_order_reason.as_ref().map(|r| r.to_string()),
             CaseCommand::Close { reason } => Some(reason.to_string()),
             CaseCommand::AssessRisk {

@@ -198,3 +198,109 @@ impl CaseEvent {
         }
     }
 }
+
+impl CaseEvent {
+    /// One line for a timeline. Never includes confidential content (concerns, plans): a
+    /// timeline can be shown to anyone who may see that the case exists.
+    pub fn describe(&self) -> String {
+        use crate::case::Outcome;
+        match self {
+            CaseEvent::ReferralReceived {
+                source,
+                previous_case,
+                ..
+            } => match previous_case {
+                Some(previous) => format!(
+                    "re-referral received ({}), linked to {previous}",
+                    source.as_str()
+                ),
+                None => format!("referral received ({})", source.as_str()),
+            },
+            CaseEvent::ConsentRecorded { entry } => {
+                format!(
+                    "consent to {} {} by {}",
+                    entry.scope, entry.decision, entry.by
+                )
+            }
+            CaseEvent::ProfessionalInvolved { professional } => format!(
+                "{} ({}) recorded as involved",
+                professional.name, professional.agency
+            ),
+            CaseEvent::EligibilityScreened { screening } if screening.is_eligible() => {
+                format!("screened: eligible (aged {})", screening.age_on_referral)
+            }
+            CaseEvent::EligibilityScreened { screening } => format!(
+                "screened: not eligible ({})",
+                screening
+                    .reasons
+                    .iter()
+                    .map(|r| r.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            CaseEvent::RiskAssessed { assessment } => match &assessment.overridden {
+                Some(o) => format!(
+                    "risk assessed {} (tool said {}; overridden: {})",
+                    assessment.level, assessment.computed, o.reason
+                ),
+                None => format!(
+                    "risk assessed {} (score {})",
+                    assessment.level, assessment.score
+                ),
+            },
+            CaseEvent::OwedActionRaised { action } => format!(
+                "owed: {} to {}, due {}",
+                action.kind,
+                action.owed_to,
+                action.due_at.format("%Y-%m-%d %H:%M")
+            ),
+            CaseEvent::OwedActionSent { reference, .. } => {
+                format!("owed action sent (ref {reference})")
+            }
+            CaseEvent::OwedActionAcknowledged { .. } => "owed action acknowledged".into(),
+            CaseEvent::OwedActionExplained { explanation, .. } => {
+                format!("owed action explained: {explanation}")
+            }
+            CaseEvent::OutcomeGiven { outcome, .. } => match outcome {
+                Outcome::ImmediateSupport => "outcome: accepted for immediate support".into(),
+                Outcome::WaitingList => "outcome: accepted onto the waiting list".into(),
+                Outcome::Signposted { reason, to } => format!(
+                    "outcome: signposted to {} ({reason})",
+                    to.as_ref().map_or("other support", |s| s.name.as_str())
+                ),
+                Outcome::Declined { reason } => format!("outcome: declined ({reason})"),
+            },
+            CaseEvent::ReferralWithdrawn { reason, .. } => format!("referral withdrawn: {reason}"),
+            CaseEvent::CaseAllocated { allocation } => match &allocation.out_of_order_reason {
+                Some(why) => format!(
+                    "allocated to {} out of waiting-list order: {why}",
+                    allocation.worker_name
+                ),
+                None => format!("allocated to {}", allocation.worker_name),
+            },
+            CaseEvent::PlanAgreed { .. } => "plan agreed with the young person".into(),
+            CaseEvent::WorkBegun {
+                first_review_due, ..
+            } => format!(
+                "work begun; first review due {}",
+                first_review_due.format("%Y-%m-%d")
+            ),
+            CaseEvent::CasePaused { reason, .. } => format!("paused: {reason}"),
+            CaseEvent::CaseResumed { .. } => "resumed".into(),
+            CaseEvent::ReviewRecorded { review } => format!(
+                "review: risk {}, decision: {}; next due {}",
+                review.assessment.level,
+                review.decision,
+                review.next_due.format("%Y-%m-%d")
+            ),
+            CaseEvent::ClosureProposed { .. } => {
+                "closure proposed: risk significantly reduced".into()
+            }
+            CaseEvent::ClosureAgreed { party, .. } => format!("closure agreed by {party}"),
+            CaseEvent::ClosureProposalWithdrawn { reason, .. } => {
+                format!("closure proposal withdrawn: {reason}")
+            }
+            CaseEvent::CaseClosed { reason, .. } => format!("closed: {reason}"),
+        }
+    }
+}

@@ -104,7 +104,9 @@ impl CaseFile {
                     self.professionals.push(professional.clone());
                 }
             }
-            CaseEvent::EligibilityScreened { screening } => self.screening = Some(screening.clone()),
+            CaseEvent::EligibilityScreened { screening } => {
+                self.screening = Some(screening.clone())
+            }
             CaseEvent::RiskAssessed { assessment } => self.assessments.push(assessment.clone()),
             CaseEvent::OwedActionRaised { action } => self.owed.push(action.clone()),
             CaseEvent::OwedActionSent {
@@ -155,7 +157,11 @@ impl CaseFile {
         }
     }
 
-    fn set_owed(&mut self, id: crate::ids::OwedActionId, next: impl FnOnce(&OwedStatus) -> OwedStatus) {
+    fn set_owed(
+        &mut self,
+        id: crate::ids::OwedActionId,
+        next: impl FnOnce(&OwedStatus) -> OwedStatus,
+    ) {
         if let Some(action) = self.owed.iter_mut().find(|a| a.id == id) {
             action.status = next(&action.status);
         }

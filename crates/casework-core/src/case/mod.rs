@@ -256,7 +256,9 @@ impl Case {
     }
 
     /// Folds a whole history; `Err(i)` names the first event that cannot follow.
-    pub fn fold<'a>(events: impl IntoIterator<Item = &'a CaseEvent>) -> Result<Option<Case>, usize> {
+    pub fn fold<'a>(
+        events: impl IntoIterator<Item = &'a CaseEvent>,
+    ) -> Result<Option<Case>, usize> {
         let mut state = None;
         for (i, event) in events.into_iter().enumerate() {
             state = Some(Case::evolve(state, event).ok_or(i)?);
@@ -270,7 +272,11 @@ impl Case {
 
     /// Decides a runtime command against the current stage: the same transition methods the
     /// typed API offers, with a typed error naming the rule when the stage has no such step.
-    pub fn decide(&self, command: CaseCommand, ctx: &CommandContext<'_>) -> Result<Vec<CaseEvent>, DomainError> {
+    pub fn decide(
+        &self,
+        command: CaseCommand,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Vec<CaseEvent>, DomainError> {
         use CaseCommand as C;
         let stage = self.stage();
         let name = command.name();
@@ -285,17 +291,38 @@ impl Case {
                 command,
                 C::MarkActionSent { .. } | C::AcknowledgeAction { .. } | C::ExplainAction { .. }
             ) {
-                return Err(DomainError::CaseClosed { case: self.file().id });
+                return Err(DomainError::CaseClosed {
+                    case: self.file().id,
+                });
             }
         }
         match (case, command) {
-            (case, C::MarkActionSent { action, reference, sent_at }) => {
+            (
+                case,
+                C::MarkActionSent {
+                    action,
+                    reference,
+                    sent_at,
+                },
+            ) => {
                 each_stage!(case, s => s.mark_action_sent(action, reference, sent_at, ctx).map(events_of))
             }
-            (case, C::AcknowledgeAction { action, acknowledged_at }) => {
+            (
+                case,
+                C::AcknowledgeAction {
+                    action,
+                    acknowledged_at,
+                },
+            ) => {
                 each_stage!(case, s => s.acknowledge_action(action, acknowledged_at, ctx).map(events_of))
             }
-            (case, C::ExplainAction { action, explanation }) => {
+            (
+                case,
+                C::ExplainAction {
+                    action,
+                    explanation,
+                },
+            ) => {
                 each_stage!(case, s => s.explain_action(action, explanation, ctx).map(events_of))
             }
             (case, C::RecordConsent { entry }) => {
@@ -305,37 +332,69 @@ impl Case {
                 in_progress!(case, s => Ok(events_of(s.record_professional(professional))), _c => Err(refuse(None)))
             }
             (Case::Received(s), C::Screen) => Ok(events_of(s.screen(ctx))),
-            (Case::Screened(s), C::AssessRisk { indicators, worker_override }) => {
-                s.assess(&indicators, worker_override, ctx).map(events_of)
-            }
+            (
+                Case::Screened(s),
+                C::AssessRisk {
+                    indicators,
+                    worker_override,
+                },
+            ) => s.assess(&indicators, worker_override, ctx).map(events_of),
             (Case::Assessed(s), C::AcceptForSupport) => s.accept_for_support(ctx).map(events_of),
             (Case::Assessed(s), C::AddToWaitingList) => s.add_to_waiting_list(ctx).map(events_of),
-            (Case::Assessed(s), C::Signpost { reason, to }) => s.signpost(reason, to, ctx).map(events_of),
-            (Case::Assessed(s), C::Decline { reason }) => Ok(events_of(s.decline(reason, ctx))),
-            (Case::Received(_) | Case::Screened(_), C::AcceptForSupport | C::AddToWaitingList | C::Signpost { .. } | C::Decline { .. }) => {
-                Err(refuse(Some(Rule::R4)))
+            (Case::Assessed(s), C::Signpost { reason, to }) => {
+                s.signpost(reason, to, ctx).map(events_of)
             }
+            (Case::Assessed(s), C::Decline { reason }) => Ok(events_of(s.decline(reason, ctx))),
+            (
+                Case::Received(_) | Case::Screened(_),
+                C::AcceptForSupport | C::AddToWaitingList | C::Signpost { .. } | C::Decline { .. },
+            ) => Err(refuse(Some(Rule::R4))),
             (Case::Received(_), C::AssessRisk { .. }) => Err(refuse(Some(Rule::R2))),
             (Case::Received(s), C::Withdraw { reason }) => Ok(events_of(s.withdraw(reason, ctx))),
             (Case::Screened(s), C::Withdraw { reason }) => Ok(events_of(s.withdraw(reason, ctx))),
             (Case::Assessed(s), C::Withdraw { reason }) => Ok(events_of(s.withdraw(reason, ctx))),
-            (Case::AwaitingAllocation(s), C::Withdraw { reason }) => Ok(events_of(s.withdraw(reason, ctx))),
-            (Case::WaitingList(s), C::Withdraw { reason }) => Ok(events_of(s.withdraw(reason, ctx))),
-            (Case::AwaitingAllocation(s), C::Allocate { worker, worker_name, .. }) => {
-                Ok(events_of(s.allocate(worker, worker_name, ctx)))
+            (Case::AwaitingAllocation(s), C::Withdraw { reason }) => {
+                Ok(events_of(s.withdraw(reason, ctx)))
             }
-            (Case::WaitingList(s), C::Allocate { worker, worker_name, out_of_order_reason }) => {
-                s.allocate(worker, worker_name, out_of_order_reason, ctx).map(events_of)
+            (Case::WaitingList(s), C::Withdraw { reason }) => {
+                Ok(events_of(s.withdraw(reason, ctx)))
             }
+            (
+                Case::AwaitingAllocation(s),
+                C::Allocate {
+                    worker,
+                    worker_name,
+                    ..
+                },
+            ) => Ok(events_of(s.allocate(worker, worker_name, ctx))),
+            (
+                Case::WaitingList(s),
+                C::Allocate {
+                    worker,
+                    worker_name,
+                    out_of_order_reason,
+                },
+            ) => s
+                .allocate(worker, worker_name, out_of_order_reason, ctx)
+                .map(events_of),
             (Case::Allocated(s), C::AgreePlan { plan }) => Ok(events_of(s.agree_plan(plan, ctx))),
             (Case::Engaged(s), C::BeginWork) => Ok(events_of(s.begin_work(ctx))),
             (Case::Active(s), C::Pause { reason }) => Ok(events_of(s.pause(reason, ctx))),
             (Case::Paused(s), C::Resume) => Ok(events_of(s.resume(ctx))),
-            (Case::Active(s), C::RecordReview { indicators, worker_override, decision }) => {
-                s.record_review(&indicators, worker_override, decision, ctx).map(events_of)
-            }
+            (
+                Case::Active(s),
+                C::RecordReview {
+                    indicators,
+                    worker_override,
+                    decision,
+                },
+            ) => s
+                .record_review(&indicators, worker_override, decision, ctx)
+                .map(events_of),
             (Case::Active(s), C::ProposeClosure) => Ok(events_of(s.propose_closure(ctx))),
-            (Case::Closing(s), C::RecordAgreement { party }) => s.record_agreement(party, ctx).map(events_of),
+            (Case::Closing(s), C::RecordAgreement { party }) => {
+                s.record_agreement(party, ctx).map(events_of)
+            }
             (Case::Closing(s), C::WithdrawClosureProposal { reason }) => {
                 Ok(events_of(s.withdraw_proposal(reason, ctx)))
             }

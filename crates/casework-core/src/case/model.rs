@@ -229,3 +229,23 @@ pub struct Review {
     /// When the next review is due, from the profile's cadence at the new level.
     pub next_due: DateTime<Utc>,
 }
+
+impl fmt::Display for PauseReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PauseReason::NoContact => f.write_str("no contact"),
+            PauseReason::Missing => f.write_str("missing"),
+            PauseReason::Other { text } => f.write_str(text.as_str()),
+        }
+    }
+}
+
+impl fmt::Display for ReviewDecision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ReviewDecision::Continue => "continue",
+            ReviewDecision::ChangePlan => "change the plan",
+            ReviewDecision::ProposeClosure => "propose closure",
+        })
+    }
+}

@@ -22,6 +22,7 @@ use super::model::{
     Allocation, ClosureReason, Outcome, Party, PauseReason, Professional, Review, ReviewDecision,
 };
 use super::{Case, NewReferral, StageName};
+use crate::actor::Role;
 use crate::confidential::Confidential;
 use crate::consent::{ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope};
 use crate::context::CommandContext;
@@ -29,7 +30,6 @@ use crate::error::DomainError;
 use crate::ids::{CaseId, OwedActionId, StaffId};
 use crate::input::{InputError, Text};
 use crate::owed::{OwedAction, OwedActionKind, OwedStatus};
-use crate::actor::Role;
 use crate::profile::{OwedTo, PartnerService};
 use crate::risk::{AssessmentSubject, RiskAssessment, RiskLevel, RiskOverride};
 use crate::young_person::YoungPerson;
@@ -41,7 +41,11 @@ pub type Step<S> = (S, Vec<CaseEvent>);
 
 /// Applies `events` to `file` and builds the next stage from it: the one place a transition
 /// and a replay share, so a decided state and a folded state cannot differ.
-fn advance<S>(mut file: CaseFile, events: Vec<CaseEvent>, next: impl FnOnce(CaseFile) -> S) -> Step<S> {
+fn advance<S>(
+    mut file: CaseFile,
+    events: Vec<CaseEvent>,
+    next: impl FnOnce(CaseFile) -> S,
+) -> Step<S> {
     for event in &events {
         file.apply(event);
     }
@@ -72,8 +76,14 @@ fn owe(kind: OwedActionKind, rule: &OwedTo, from: DateTime<Utc>) -> CaseEvent {
 }
 
 /// a Medium or High assessment owes a referral to the duty social work team, once a case.
-fn assessment_events(file: &CaseFile, assessment: &RiskAssessment, ctx: &CommandContext<'_>) -> Vec<CaseEvent> {
-    if assessment.level >= RiskLevel::Medium && !file.has_owed(OwedActionKind::ReferToDutySocialWork) {
+fn assessment_events(
+    file: &CaseFile,
+    assessment: &RiskAssessment,
+    ctx: &CommandContext<'_>,
+) -> Vec<CaseEvent> {
+    if assessment.level >= RiskLevel::Medium
+        && !file.has_owed(OwedActionKind::ReferToDutySocialWork)
+    {
         vec![owe(
             OwedActionKind::ReferToDutySocialWork,
             &ctx.profile.owed_actions.duty_social_work,
@@ -242,7 +252,10 @@ pub trait InProgress: Stage {
         not_future("entry.given_at", entry.given_at, ctx)?;
         let ends = entry.by == ConsentGiver::YoungPerson
             && entry.decision != ConsentDecision::Given
-            && matches!(entry.scope, ConsentScope::Referral | ConsentScope::Engagement);
+            && matches!(
+                entry.scope,
+                ConsentScope::Referral | ConsentScope::Engagement
+            );
         let (stage, mut events) = self.record(vec![CaseEvent::ConsentRecorded { entry }]);
         if ends {
             let (case, more) = stage.end_by_young_person(ctx);
@@ -270,7 +283,11 @@ pub trait HasWorker: InProgress {
 
     /// Closes the case with a typed reason. 'Risk significantly reduced' is refused
     /// here: it goes through [`Active::propose_closure`] and everyone's agreement.
-    fn close(self, reason: ClosureReason, ctx: &CommandContext<'_>) -> Result<Step<Closed>, DomainError> {
+    fn close(
+        self,
+        reason: ClosureReason,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Step<Closed>, DomainError> {
         if reason == ClosureReason::RiskSignificantlyReduced {
             return Err(DomainError::ClosureNeedsProposal);
         }
@@ -278,7 +295,11 @@ pub trait HasWorker: InProgress {
     }
 }
 
-fn close_now<S: HasWorker>(stage: S, reason: ClosureReason, ctx: &CommandContext<'_>) -> Step<Closed> {
+fn close_now<S: HasWorker>(
+    stage: S,
+    reason: ClosureReason,
+    ctx: &CommandContext<'_>,
+) -> Step<Closed> {
     let allocation = stage.allocation().clone();
     let events = vec![CaseEvent::CaseClosed {
         reason: reason.clone(),
@@ -383,7 +404,13 @@ macro_rules! in_progress_before_allocation {
         impl BeforeAllocation for $name {}
     )*};
 }
-in_progress_before_allocation!(Received, Screened, Assessed, AwaitingAllocation, OnWaitingList);
+in_progress_before_allocation!(
+    Received,
+    Screened,
+    Assessed,
+    AwaitingAllocation,
+    OnWaitingList
+);
 
 macro_rules! in_progress_allocated {
     ($($name:ident),*) => {$(
@@ -455,9 +482,11 @@ impl Received {
             .profile
             .eligibility
             .screen(&self.file.subject, self.file.received_at.date_naive());
-        advance(self.file, vec![CaseEvent::EligibilityScreened { screening }], |file| {
-            Screened { file }
-        })
+        advance(
+            self.file,
+            vec![CaseEvent::EligibilityScreened { screening }],
+            |file| Screened { file },
+        )
     }
 }
 
@@ -508,14 +537,22 @@ impl Assessed {
     }
 
     /// Accepts for immediate support; the referrer is owed the outcome.
-    pub fn accept_for_support(self, ctx: &CommandContext<'_>) -> Result<Step<AwaitingAllocation>, DomainError> {
+    pub fn accept_for_support(
+        self,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Step<AwaitingAllocation>, DomainError> {
         self.check_acceptable()?;
         let events = self.outcome_events(Outcome::ImmediateSupport, ctx);
-        Ok(advance(self.file, events, |file| AwaitingAllocation { file }))
+        Ok(advance(self.file, events, |file| AwaitingAllocation {
+            file,
+        }))
     }
 
     /// Accepts onto the waiting list; the referrer is owed the outcome.
-    pub fn add_to_waiting_list(self, ctx: &CommandContext<'_>) -> Result<Step<OnWaitingList>, DomainError> {
+    pub fn add_to_waiting_list(
+        self,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Step<OnWaitingList>, DomainError> {
         self.check_acceptable()?;
         let events = self.outcome_events(Outcome::WaitingList, ctx);
         Ok(advance(self.file, events, |file| OnWaitingList { file }))
@@ -539,7 +576,11 @@ impl Assessed {
         let reason = match reason {
             Some(reason) => reason,
             None if !reasons.is_empty() => {
-                let words = reasons.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("; ");
+                let words = reasons
+                    .iter()
+                    .map(|r| r.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ");
                 Text::parse("reason", words)?
             }
             None => return Err(DomainError::ReasonRequired),
@@ -557,7 +598,12 @@ impl Assessed {
     }
 }
 
-fn allocation(worker: StaffId, worker_name: Text, out_of_order_reason: Option<Text>, ctx: &CommandContext<'_>) -> Allocation {
+fn allocation(
+    worker: StaffId,
+    worker_name: Text,
+    out_of_order_reason: Option<Text>,
+    ctx: &CommandContext<'_>,
+) -> Allocation {
     Allocation {
         worker,
         worker_name,
@@ -568,7 +614,12 @@ fn allocation(worker: StaffId, worker_name: Text, out_of_order_reason: Option<Te
 
 impl AwaitingAllocation {
     /// Allocates a worker.
-    pub fn allocate(self, worker: StaffId, worker_name: Text, ctx: &CommandContext<'_>) -> Step<Allocated> {
+    pub fn allocate(
+        self,
+        worker: StaffId,
+        worker_name: Text,
+        ctx: &CommandContext<'_>,
+    ) -> Step<Allocated> {
         let allocation = allocation(worker, worker_name, None, ctx);
         let events = vec![CaseEvent::CaseAllocated {
             allocation: allocation.clone(),
@@ -587,7 +638,9 @@ impl OnWaitingList {
         out_of_order_reason: Option<Text>,
         ctx: &CommandContext<'_>,
     ) -> Result<Step<Allocated>, DomainError> {
-        let at_head = ctx.waiting_list_head.is_none_or(|head| head == self.file.id);
+        let at_head = ctx
+            .waiting_list_head
+            .is_none_or(|head| head == self.file.id);
         let out_of_order_reason = if at_head {
             None
         } else {
@@ -605,7 +658,10 @@ impl OnWaitingList {
         let events = vec![CaseEvent::CaseAllocated {
             allocation: allocation.clone(),
         }];
-        Ok(advance(self.file, events, |file| Allocated { file, allocation }))
+        Ok(advance(self.file, events, |file| Allocated {
+            file,
+            allocation,
+        }))
     }
 }
 
@@ -689,10 +745,11 @@ impl Paused {
     /// Resumes work.
     pub fn resume(self, ctx: &CommandContext<'_>) -> Step<Active> {
         let allocation = self.allocation;
-        advance(self.file, vec![CaseEvent::CaseResumed { at: ctx.at }], |file| Active {
-            file,
-            allocation,
-        })
+        advance(
+            self.file,
+            vec![CaseEvent::CaseResumed { at: ctx.at }],
+            |file| Active { file, allocation },
+        )
     }
 }
 
@@ -708,7 +765,11 @@ impl Closing {
     }
 
     /// Records a party's agreement.
-    pub fn record_agreement(mut self, party: Party, ctx: &CommandContext<'_>) -> Result<Step<Closing>, DomainError> {
+    pub fn record_agreement(
+        mut self,
+        party: Party,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Step<Closing>, DomainError> {
         if !self.file.closure_parties().contains(&party) {
             return Err(DomainError::NotAParty { party });
         }
@@ -724,7 +785,11 @@ impl Closing {
         if !missing.is_empty() {
             return Err(DomainError::AgreementsMissing { missing });
         }
-        Ok(close_now(self, ClosureReason::RiskSignificantlyReduced, ctx))
+        Ok(close_now(
+            self,
+            ClosureReason::RiskSignificantlyReduced,
+            ctx,
+        ))
     }
 
     /// Withdraws the proposal (someone disagrees); work continues.
@@ -781,10 +846,14 @@ pub(crate) fn allocation_of(case: &Case) -> Option<&Allocation> {
 pub(crate) fn evolve(case: Case, event: &CaseEvent) -> Option<Case> {
     use CaseEvent as E;
     let next = match (case, event) {
-        (Case::Received(s), E::EligibilityScreened { .. }) => Case::Screened(Screened { file: s.file }),
+        (Case::Received(s), E::EligibilityScreened { .. }) => {
+            Case::Screened(Screened { file: s.file })
+        }
         (Case::Screened(s), E::RiskAssessed { .. }) => Case::Assessed(Assessed { file: s.file }),
         (Case::Assessed(s), E::OutcomeGiven { outcome, .. }) => match outcome {
-            Outcome::ImmediateSupport => Case::AwaitingAllocation(AwaitingAllocation { file: s.file }),
+            Outcome::ImmediateSupport => {
+                Case::AwaitingAllocation(AwaitingAllocation { file: s.file })
+            }
             Outcome::WaitingList => Case::WaitingList(OnWaitingList { file: s.file }),
             Outcome::Signposted { .. } => Case::Signposted(Signposted { file: s.file }),
             Outcome::Declined { .. } => Case::Declined(Declined { file: s.file }),
@@ -796,13 +865,16 @@ pub(crate) fn evolve(case: Case, event: &CaseEvent) -> Option<Case> {
             | Case::AwaitingAllocation(_)
             | Case::WaitingList(_)),
             E::ReferralWithdrawn { .. },
-        ) => Case::Withdrawn(Withdrawn { file: case.into_file() }),
-        (case @ (Case::AwaitingAllocation(_) | Case::WaitingList(_)), E::CaseAllocated { allocation }) => {
-            Case::Allocated(Allocated {
-                file: case.into_file(),
-                allocation: allocation.clone(),
-            })
-        }
+        ) => Case::Withdrawn(Withdrawn {
+            file: case.into_file(),
+        }),
+        (
+            case @ (Case::AwaitingAllocation(_) | Case::WaitingList(_)),
+            E::CaseAllocated { allocation },
+        ) => Case::Allocated(Allocated {
+            file: case.into_file(),
+            allocation: allocation.clone(),
+        }),
         (Case::Allocated(s), E::PlanAgreed { .. }) => Case::Engaged(Engaged {
             file: s.file,
             allocation: s.allocation,
@@ -838,11 +910,17 @@ pub(crate) fn evolve(case: Case, event: &CaseEvent) -> Option<Case> {
             allocation: s.allocation,
         }),
         (
-            case @ (Case::Allocated(_) | Case::Engaged(_) | Case::Active(_) | Case::Paused(_) | Case::Closing(_)),
+            case @ (Case::Allocated(_)
+            | Case::Engaged(_)
+            | Case::Active(_)
+            | Case::Paused(_)
+            | Case::Closing(_)),
             E::CaseClosed { reason, at },
         ) => {
             let allocation = allocation_of(&case).cloned()?;
-            if *reason == ClosureReason::RiskSignificantlyReduced && !matches!(case, Case::Closing(_)) {
+            if *reason == ClosureReason::RiskSignificantlyReduced
+                && !matches!(case, Case::Closing(_))
+            {
                 return None;
             }
             Case::Closed(Closed {
@@ -860,7 +938,11 @@ pub(crate) fn evolve(case: Case, event: &CaseEvent) -> Option<Case> {
             | E::OwedActionAcknowledged { .. }
             | E::OwedActionExplained { .. },
         ) => case,
-        (case, E::ConsentRecorded { .. } | E::ProfessionalInvolved { .. }) if case.is_in_progress() => case,
+        (case, E::ConsentRecorded { .. } | E::ProfessionalInvolved { .. })
+            if case.is_in_progress() =>
+        {
+            case
+        }
         (case @ Case::Active(_), E::ReviewRecorded { .. }) => case,
         _ => return None,
     };
