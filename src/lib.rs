@@ -12,6 +12,8 @@
 
 pub use casework_core::*;
 
+pub mod config;
+
 /// The in-memory store.
 #[cfg(feature = "memory")]
 pub use casework_memory as memory;

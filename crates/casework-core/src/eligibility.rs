@@ -5,7 +5,7 @@
 //! Screening is a pure function of those rules, the young person's details as given on the
 //! referral, and the referral date: age is computed on the referral date, never today.
 
-use crate::input::Postcode;
+use crate::input::{InputError, Postcode};
 use crate::young_person::{Gender, YoungPersonDetails};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -158,6 +158,60 @@ impl Screening {
 }
 
 impl Eligibility {
+    /// Checks what serde cannot: the age range the right way round, the extension above the
+    /// maximum, at least one gender, and postcode areas and districts that are well formed.
+    pub fn validate(&self) -> Result<(), InputError> {
+        if self.min_age > self.max_age {
+            return Err(InputError::new(
+                "min_age",
+                format!("{} is above max_age {}", self.min_age, self.max_age),
+            ));
+        }
+        if let Some(extended) = self.max_age_with_learning_difficulty {
+            if extended < self.max_age {
+                return Err(InputError::new(
+                    "max_age_with_learning_difficulty",
+                    format!(
+                        "{extended} is below max_age {}; an extension cannot shorten the range",
+                        self.max_age
+                    ),
+                ));
+            }
+        }
+        if self.genders.is_empty() {
+            return Err(InputError::new(
+                "genders",
+                "a service serves at least one gender",
+            ));
+        }
+        if self.postcodes.areas.is_empty() && self.postcodes.districts.is_empty() {
+            return Err(InputError::new(
+                "postcodes",
+                "name at least one area or district",
+            ));
+        }
+        for (i, area) in self.postcodes.areas.iter().enumerate() {
+            if area.is_empty() || area.len() > 2 || !area.chars().all(|c| c.is_ascii_alphabetic()) {
+                return Err(InputError::new(
+                    format!("postcodes.areas[{i}]"),
+                    format!("`{area}` is not a postcode area (one or two letters, e.g. `LS`)"),
+                ));
+            }
+        }
+        for (i, district) in self.postcodes.districts.iter().enumerate() {
+            let parsed = Postcode::parse(district)
+                .ok()
+                .filter(|p| p.to_string() == p.district());
+            if parsed.is_none() {
+                return Err(InputError::new(
+                    format!("postcodes.districts[{i}]"),
+                    format!("`{district}` is not a postcode district (e.g. `WF10`)"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Screens a young person's details on the referral date.
     pub fn screen(&self, subject: &YoungPersonDetails, referral_date: NaiveDate) -> Screening {
         let age = subject.age_on(referral_date);

@@ -6,7 +6,12 @@
 //! due. Two fictional, real-shaped profiles ship in [`examples`].
 
 use crate::eligibility::{Eligibility, IneligibilityKind, PostcodeCoverage};
-use crate::risk::{Indicator, RiskLevel, RiskTool};
+use crate::input::InputError;
+use crate::programme::Programme;
+use crate::risk::{
+    AgeFloor, Indicator, IndicatorGroup, LevelBand, RiskLevel, RiskTool, SubjectFloors,
+    WindowWeights,
+};
 use crate::young_person::Gender;
 use serde::{Deserialize, Serialize};
 
@@ -73,6 +78,22 @@ impl ReviewCadence {
     }
 }
 
+/// Steps that need a manager's approval before they are done. Until approved the step
+/// is pending; a manager taking the step directly approves it by doing so.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Approvals {
+    /// Closing a case.
+    #[serde(default)]
+    pub closure: bool,
+    /// Overriding a computed risk level.
+    #[serde(default)]
+    pub risk_override: bool,
+    /// Allocating out of waiting-list order.
+    #[serde(default)]
+    pub out_of_order_allocation: bool,
+}
+
 /// Everything a service configures.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -90,9 +111,100 @@ pub struct ServiceProfile {
     pub owed_actions: OwedActionRules,
     /// Review cadence.
     pub reviews: ReviewCadence,
+    /// Programmes offered.
+    #[serde(default)]
+    pub programmes: Vec<Programme>,
+    /// Steps that need a manager's approval.
+    #[serde(default)]
+    pub approvals: Approvals,
+}
+
+impl ReviewCadence {
+    /// Every cadence is at least a day.
+    pub fn validate(&self) -> Result<(), InputError> {
+        for (field, days) in [
+            ("low_days", self.low_days),
+            ("medium_days", self.medium_days),
+            ("high_days", self.high_days),
+        ] {
+            if days == 0 {
+                return Err(InputError::new(field, "must be at least 1 day"));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl ServiceProfile {
+    /// Checks what serde cannot: a name, a sensible eligibility, one signposting rule per reason,
+    /// positive due times and cadences, a valid risk tool and programmes with unique keys.
+    pub fn validate(&self) -> Result<(), InputError> {
+        if self.name.trim().is_empty() {
+            return Err(InputError::new("name", "must not be empty"));
+        }
+        self.eligibility
+            .validate()
+            .map_err(|e| e.within("eligibility"))?;
+        for (i, rule) in self.signposting.iter().enumerate() {
+            if self.signposting[..i].iter().any(|r| r.when == rule.when) {
+                return Err(InputError::new(
+                    format!("signposting[{i}].when"),
+                    format!(
+                        "a second rule for {:?}; give one service per reason",
+                        rule.when
+                    ),
+                ));
+            }
+            if rule.to.name.trim().is_empty() {
+                return Err(InputError::new(
+                    format!("signposting[{i}].to.name"),
+                    "must not be empty",
+                ));
+            }
+        }
+        for (field, owed) in [
+            ("safeguarding_unit", &self.owed_actions.safeguarding_unit),
+            ("duty_social_work", &self.owed_actions.duty_social_work),
+            (
+                "outcome_to_referrer",
+                &self.owed_actions.outcome_to_referrer,
+            ),
+        ] {
+            if owed.recipient.trim().is_empty() {
+                return Err(InputError::new(
+                    format!("owed_actions.{field}.recipient"),
+                    "must not be empty",
+                ));
+            }
+            if owed.due_within_hours == 0 {
+                return Err(InputError::new(
+                    format!("owed_actions.{field}.due_within_hours"),
+                    "must be at least 1 hour",
+                ));
+            }
+        }
+        self.reviews.validate().map_err(|e| e.within("reviews"))?;
+        self.risk_tool
+            .validate()
+            .map_err(|e| e.within("risk_tool"))?;
+        for (i, p) in self.programmes.iter().enumerate() {
+            p.validate()
+                .map_err(|e| e.within(&format!("programmes[{i}]")))?;
+            if self.programmes[..i].iter().any(|q| q.key == p.key) {
+                return Err(InputError::new(
+                    format!("programmes[{i}].key"),
+                    format!("`{}` is used twice", p.key),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The programme with `key`.
+    pub fn programme(&self, key: &str) -> Option<&Programme> {
+        self.programmes.iter().find(|p| p.key == key)
+    }
+
     /// The partner service for the first reason that has a signposting rule.
     pub fn signpost_for(&self, reasons: &[IneligibilityKind]) -> Option<&PartnerService> {
         reasons.iter().find_map(|reason| {
@@ -108,53 +220,97 @@ impl ServiceProfile {
 pub mod examples {
     use super::*;
 
-    /// A minimal scored tool: vulnerabilities weigh 1, significant indicators 5; 3 is Medium,
-    /// 6 is High; under 13 or a learning difficulty is never Low; a disclosure is High.
+    /// A minimal scored tool for tests and examples: vulnerabilities score 1 (current or within
+    /// 6 months), significant indicators 5 (1 when 6–12 months ago); 0–2 is Low, 3–5 Medium,
+    /// 6 and over High; under 13 or a learning difficulty is never Low; a disclosure is High.
     pub fn minimal_risk_tool() -> RiskTool {
-        let ind = |key: &str, label: &str, weight: u32, floor: Option<RiskLevel>| Indicator {
+        let ind = |key: &str, label: &str, group: &str, floor: Option<RiskLevel>| Indicator {
             key: key.into(),
             label: label.into(),
-            weight,
+            group: group.into(),
             floor,
         };
+        let group =
+            |key: &str, label: &str, current, within_6_months, six_to_12_months| IndicatorGroup {
+                key: key.into(),
+                label: label.into(),
+                weights: WindowWeights {
+                    current,
+                    within_6_months,
+                    six_to_12_months,
+                },
+                floor: None,
+            };
+        let band = |level, from, to| LevelBand { level, from, to };
         RiskTool {
             name: "Minimal CSE indicator tool".into(),
             version: "1".into(),
+            groups: vec![
+                group("vulnerabilities", "Vulnerabilities", 1, 1, 0),
+                group("significant", "Significant indicators", 5, 5, 1),
+            ],
             indicators: vec![
-                ind("missing_from_home", "Missing from home or care", 1, None),
-                ind("school_absence", "Persistent absence from school", 1, None),
+                ind(
+                    "missing_from_home",
+                    "Missing from home or care",
+                    "vulnerabilities",
+                    None,
+                ),
+                ind(
+                    "school_absence",
+                    "Persistent absence from school",
+                    "vulnerabilities",
+                    None,
+                ),
                 ind(
                     "older_boyfriend",
                     "Relationship with an older person",
-                    1,
+                    "vulnerabilities",
                     None,
                 ),
                 ind(
                     "unexplained_gifts",
                     "Unexplained gifts, money or phones",
-                    1,
+                    "vulnerabilities",
                     None,
                 ),
-                ind("substance_misuse", "Drug or alcohol misuse", 1, None),
-                ind("sexual_health", "Repeat sexual health concerns", 5, None),
+                ind(
+                    "substance_misuse",
+                    "Drug or alcohol misuse",
+                    "vulnerabilities",
+                    None,
+                ),
+                ind(
+                    "sexual_health",
+                    "Repeat sexual health concerns",
+                    "significant",
+                    None,
+                ),
                 ind(
                     "taken_to_parties",
                     "Taken to parties or unknown addresses",
-                    5,
+                    "significant",
                     None,
                 ),
                 ind(
                     "disclosure",
                     "Disclosure of sexual exploitation",
-                    5,
+                    "significant",
                     Some(RiskLevel::High),
                 ),
             ],
-            medium_from: 3,
-            high_from: 6,
-            young_child_under: Some(13),
-            young_child_floor: Some(RiskLevel::Medium),
-            learning_difficulty_floor: Some(RiskLevel::Medium),
+            levels: vec![
+                band(RiskLevel::Low, 0, Some(2)),
+                band(RiskLevel::Medium, 3, Some(5)),
+                band(RiskLevel::High, 6, None),
+            ],
+            floors: SubjectFloors {
+                young_child: Some(AgeFloor {
+                    under_age: 13,
+                    level: RiskLevel::Medium,
+                }),
+                learning_difficulty: Some(RiskLevel::Medium),
+            },
         }
     }
 
@@ -211,6 +367,8 @@ pub mod examples {
                 medium_days: 42,
                 high_days: 28,
             },
+            programmes: Vec::new(),
+            approvals: Approvals::default(),
         }
     }
 

@@ -1,14 +1,17 @@
-//! Risk assessment.
+//! Risk assessment with data-driven indicator tools.
 //!
-//! A [`RiskTool`] turns the indicators a worker records into a level: each present indicator
-//! adds its weight, thresholds map the score to Low/Medium/High, and floors lift the result
-//! (a child under 13 or with a learning difficulty is never Low; a disclosure is High). A
+//! Risk indicator tools differ by area, so a [`RiskTool`] is data: named indicators in groups
+//! (vulnerabilities, moderate, significant…), each answered as current, within the last 6
+//! months, or 6–12 months ago (or with the date last seen, which the tool places in a window on
+//! the assessment date); points per group and window; bands that map a score to
+//! Low/Medium/High; and hard floors (a child under 13, or with a learning difficulty, is never
+//! rated Low; a disclosure is High; in a matrix tool, any significant indicator is High). A
 //! worker may override the computed level only with a recorded reason; both levels are kept.
-//! An assessment records the tool's name and version, so it still explains itself after the
-//! tool changes. (This is the minimal tool; data-driven tools with time windows replace it.)
+//! Every assessment records the tool's name and version and how each answer scored, so an old
+//! assessment still explains itself after the tool changes.
 
 use crate::input::{InputError, Text};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -46,6 +49,209 @@ impl fmt::Display for RiskLevel {
     }
 }
 
+/// When an indicator was last present.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Window {
+    /// Present now.
+    Current,
+    /// Present within the last 6 months (up to and including the day 6 months ago).
+    #[serde(rename = "within_6_months")]
+    Within6Months,
+    /// Present 6–12 months ago (from 6 months and a day up to and including 12 months ago).
+    #[serde(rename = "six_to_12_months")]
+    SixTo12Months,
+}
+
+impl Window {
+    /// Places a date last seen in a window on `assessed_on`; `None` when more than 12 months ago.
+    pub fn of_last_seen(last_seen: NaiveDate, assessed_on: NaiveDate) -> Option<Window> {
+        let six = assessed_on.checked_sub_months(Months::new(6))?;
+        let twelve = assessed_on.checked_sub_months(Months::new(12))?;
+        if last_seen >= six {
+            Some(Window::Within6Months)
+        } else if last_seen >= twelve {
+            Some(Window::SixTo12Months)
+        } else {
+            None
+        }
+    }
+}
+
+impl fmt::Display for Window {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Window::Current => "current",
+            Window::Within6Months => "within 6 months",
+            Window::SixTo12Months => "6-12 months ago",
+        })
+    }
+}
+
+/// A worker's answer for one indicator that is present. Indicators not answered are absent.
+///
+/// In JSON an answer is either the indicator's key alone (`"missing_from_home"`: current), or
+/// an object with the key and either the window or the date last seen:
+/// `{"key": "missing_from_home", "window": "six_to_12_months"}`,
+/// `{"key": "missing_from_home", "last_seen": "2026-01-20"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "AnswerRepr", into = "AnswerRepr")]
+pub struct IndicatorAnswer {
+    /// The indicator's key.
+    pub key: String,
+    /// When it was present.
+    pub when: When,
+}
+
+/// When an answered indicator was present: a window, or the date last seen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum When {
+    /// In a window.
+    In(Window),
+    /// Last seen on a date; the tool places it in a window on the assessment date.
+    LastSeen(NaiveDate),
+}
+
+impl IndicatorAnswer {
+    /// A current indicator.
+    pub fn current(key: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            when: When::In(Window::Current),
+        }
+    }
+
+    /// An indicator present in `window`.
+    pub fn within(key: impl Into<String>, window: Window) -> Self {
+        Self {
+            key: key.into(),
+            when: When::In(window),
+        }
+    }
+
+    /// An indicator last seen on `date`.
+    pub fn last_seen(key: impl Into<String>, date: NaiveDate) -> Self {
+        Self {
+            key: key.into(),
+            when: When::LastSeen(date),
+        }
+    }
+}
+
+impl From<&str> for IndicatorAnswer {
+    fn from(key: &str) -> Self {
+        IndicatorAnswer::current(key)
+    }
+}
+
+impl From<String> for IndicatorAnswer {
+    fn from(key: String) -> Self {
+        IndicatorAnswer::current(key)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum AnswerRepr {
+    Key(String),
+    Full {
+        key: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window: Option<Window>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_seen: Option<NaiveDate>,
+    },
+}
+
+impl TryFrom<AnswerRepr> for IndicatorAnswer {
+    type Error = String;
+    fn try_from(repr: AnswerRepr) -> Result<Self, String> {
+        match repr {
+            AnswerRepr::Key(key) => Ok(IndicatorAnswer::current(key)),
+            AnswerRepr::Full {
+                key,
+                window,
+                last_seen,
+            } => match (window, last_seen) {
+                (Some(_), Some(_)) => Err(format!(
+                    "answer `{key}` gives both `window` and `last_seen`; give one"
+                )),
+                (Some(w), None) => Ok(IndicatorAnswer::within(key, w)),
+                (None, Some(d)) => Ok(IndicatorAnswer::last_seen(key, d)),
+                (None, None) => Ok(IndicatorAnswer::current(key)),
+            },
+        }
+    }
+}
+
+impl From<IndicatorAnswer> for AnswerRepr {
+    fn from(a: IndicatorAnswer) -> Self {
+        match a.when {
+            When::In(Window::Current) => AnswerRepr::Key(a.key),
+            When::In(w) => AnswerRepr::Full {
+                key: a.key,
+                window: Some(w),
+                last_seen: None,
+            },
+            When::LastSeen(d) => AnswerRepr::Full {
+                key: a.key,
+                window: None,
+                last_seen: Some(d),
+            },
+        }
+    }
+}
+
+/// Points for an indicator of a group, by window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowWeights {
+    /// When current.
+    pub current: u32,
+    /// When within the last 6 months.
+    pub within_6_months: u32,
+    /// When 6–12 months ago.
+    pub six_to_12_months: u32,
+}
+
+impl WindowWeights {
+    /// Points in `window`.
+    pub fn points(&self, window: Window) -> u32 {
+        match window {
+            Window::Current => self.current,
+            Window::Within6Months => self.within_6_months,
+            Window::SixTo12Months => self.six_to_12_months,
+        }
+    }
+}
+
+/// A level an assessment can never fall below when any indicator of a group is present in one
+/// of `windows` (a matrix tool: any significant indicator is High).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupFloor {
+    /// The floor.
+    pub level: RiskLevel,
+    /// The windows that trigger it.
+    pub windows: Vec<Window>,
+}
+
+/// A group of indicators scored alike.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorGroup {
+    /// Stable key (`significant`).
+    pub key: String,
+    /// What a worker reads.
+    pub label: String,
+    /// Points per present indicator, by window.
+    pub weights: WindowWeights,
+    /// A floor triggered by any indicator of the group.
+    #[serde(default)]
+    pub floor: Option<GroupFloor>,
+}
+
 /// One indicator a tool asks about.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -54,11 +260,47 @@ pub struct Indicator {
     pub key: String,
     /// What a worker reads.
     pub label: String,
-    /// Points added when present.
-    pub weight: u32,
-    /// A level the assessment can never fall below when this is present (a disclosure: High).
+    /// The group's key.
+    pub group: String,
+    /// A level the assessment can never fall below when this indicator is present in any
+    /// window (a disclosure of sexual exploitation: High).
     #[serde(default)]
     pub floor: Option<RiskLevel>,
+}
+
+/// Scores from `from` up to and including `to` (or without limit) are `level`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevelBand {
+    /// The level.
+    pub level: RiskLevel,
+    /// Lowest score of the band.
+    pub from: u32,
+    /// Highest score of the band; absent for the last band.
+    #[serde(default)]
+    pub to: Option<u32>,
+}
+
+/// A child under `age` (completed years) is never rated below `level`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgeFloor {
+    /// The age: the floor applies below it.
+    pub under_age: u32,
+    /// The floor.
+    pub level: RiskLevel,
+}
+
+/// Floors that depend on who the young person is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectFloors {
+    /// Young children.
+    #[serde(default)]
+    pub young_child: Option<AgeFloor>,
+    /// Where a learning difficulty or disability is recorded.
+    #[serde(default)]
+    pub learning_difficulty: Option<RiskLevel>,
 }
 
 /// A risk indicator tool.
@@ -69,21 +311,15 @@ pub struct RiskTool {
     pub name: String,
     /// The tool's version; recorded on every assessment.
     pub version: String,
+    /// The groups.
+    pub groups: Vec<IndicatorGroup>,
     /// The indicators.
     pub indicators: Vec<Indicator>,
-    /// Scores from this value up are Medium.
-    pub medium_from: u32,
-    /// Scores from this value up are High.
-    pub high_from: u32,
-    /// Under this age (completed years) the level is never below `young_child_floor`.
+    /// Score bands, lowest first, from 0 without gaps or overlaps.
+    pub levels: Vec<LevelBand>,
+    /// Floors that depend on the young person.
     #[serde(default)]
-    pub young_child_under: Option<u32>,
-    /// The floor for young children.
-    #[serde(default)]
-    pub young_child_floor: Option<RiskLevel>,
-    /// The floor where a learning difficulty is recorded.
-    #[serde(default)]
-    pub learning_difficulty_floor: Option<RiskLevel>,
+    pub floors: SubjectFloors,
 }
 
 /// A worker's override of the computed level, with the reason it must carry.
@@ -105,6 +341,20 @@ pub struct AssessmentSubject {
     pub learning_difficulty: bool,
 }
 
+/// How one answer scored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoredAnswer {
+    /// The indicator.
+    pub key: String,
+    /// Its group.
+    pub group: String,
+    /// The window it fell in on the assessment date.
+    pub window: Window,
+    /// Points it added.
+    pub points: u32,
+}
+
 /// One completed assessment. Every assessment is kept, so the trend is always known.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -113,10 +363,14 @@ pub struct RiskAssessment {
     pub tool: String,
     /// The tool's version.
     pub tool_version: String,
-    /// Indicators recorded as present.
-    pub indicators: BTreeSet<String>,
+    /// Each answer that counted, with its window and points.
+    pub answers: Vec<ScoredAnswer>,
     /// The weighted score.
     pub score: u32,
+    /// The level the score's band gives.
+    pub banded: RiskLevel,
+    /// Every floor that lifted the level, in words.
+    pub floors_applied: Vec<String>,
     /// The level the tool computed, floors included.
     pub computed: RiskLevel,
     /// The level that applies: the override's, or the computed one.
@@ -127,65 +381,256 @@ pub struct RiskAssessment {
     pub at: DateTime<Utc>,
 }
 
+impl RiskAssessment {
+    /// Keys of the indicators that counted.
+    pub fn indicator_keys(&self) -> BTreeSet<&str> {
+        self.answers.iter().map(|a| a.key.as_str()).collect()
+    }
+}
+
 impl RiskTool {
-    /// Assesses the present `indicators` for `subject`. An indicator the tool does not know is
-    /// refused with its position, so a typo never silently lowers a score.
+    /// The band's level for `score`.
+    pub fn band(&self, score: u32) -> RiskLevel {
+        self.levels
+            .iter()
+            .rev()
+            .find(|b| score >= b.from)
+            .map_or(RiskLevel::Low, |b| b.level)
+    }
+
+    /// Assesses the present indicators for `subject` on the date of `at`. An indicator the tool
+    /// does not know, a repeated one, or a date last seen after the assessment is refused with
+    /// its position, so a typo never silently lowers a score.
     pub fn assess(
         &self,
-        indicators: &[String],
+        answers: &[IndicatorAnswer],
         subject: AssessmentSubject,
         overridden: Option<RiskOverride>,
         at: DateTime<Utc>,
     ) -> Result<RiskAssessment, InputError> {
-        let mut present = BTreeSet::new();
-        let mut score = 0u32;
+        let on = at.date_naive();
+        let mut seen = BTreeSet::new();
+        let mut scored = Vec::new();
+        let mut floors_applied = Vec::new();
         let mut floor = RiskLevel::Low;
-        for (i, key) in indicators.iter().enumerate() {
-            let Some(ind) = self.indicators.iter().find(|d| &d.key == key) else {
+        let mut lift = |level: RiskLevel, why: String, floors: &mut Vec<String>| {
+            if level > RiskLevel::Low {
+                floors.push(format!("{why}: at least {level}"));
+            }
+            floor = floor.max(level);
+        };
+        for (i, answer) in answers.iter().enumerate() {
+            let field = format!("indicators[{i}]");
+            let Some(indicator) = self.indicators.iter().find(|d| d.key == answer.key) else {
                 return Err(InputError::new(
-                    format!("indicators[{i}]"),
+                    field,
                     format!(
-                        "`{key}` is not an indicator of tool `{}` {}",
-                        self.name, self.version
+                        "`{}` is not an indicator of tool `{}` {}",
+                        answer.key, self.name, self.version
                     ),
                 ));
             };
-            if present.insert(key.clone()) {
-                score = score.saturating_add(ind.weight);
-                floor = floor.max(ind.floor.unwrap_or(RiskLevel::Low));
+            if !seen.insert(answer.key.as_str()) {
+                return Err(InputError::new(
+                    field,
+                    format!("`{}` is answered twice", answer.key),
+                ));
             }
-        }
-        let mut computed = if score >= self.high_from {
-            RiskLevel::High
-        } else if score >= self.medium_from {
-            RiskLevel::Medium
-        } else {
-            RiskLevel::Low
-        };
-        if let (Some(under), Some(level)) = (self.young_child_under, self.young_child_floor) {
-            if subject.age < under {
-                floor = floor.max(level);
+            let window = match answer.when {
+                When::In(w) => w,
+                When::LastSeen(date) if date > on => {
+                    return Err(InputError::new(
+                        format!("{field}.last_seen"),
+                        format!("{date} is after the assessment date {on}"),
+                    ))
+                }
+                When::LastSeen(date) => match Window::of_last_seen(date, on) {
+                    Some(w) => w,
+                    None => continue, // more than 12 months ago: outside every window
+                },
+            };
+            let group = self
+                .groups
+                .iter()
+                .find(|g| g.key == indicator.group)
+                .expect("validated tools name existing groups");
+            if let Some(level) = indicator.floor {
+                lift(
+                    level,
+                    format!("`{}` present", indicator.key),
+                    &mut floors_applied,
+                );
             }
+            if let Some(gf) = group
+                .floor
+                .as_ref()
+                .filter(|gf| gf.windows.contains(&window))
+            {
+                lift(
+                    gf.level,
+                    format!("`{}` ({}) is {window}", indicator.key, group.label),
+                    &mut floors_applied,
+                );
+            }
+            scored.push(ScoredAnswer {
+                key: indicator.key.clone(),
+                group: group.key.clone(),
+                window,
+                points: group.weights.points(window),
+            });
         }
-        if let (true, Some(level)) = (subject.learning_difficulty, self.learning_difficulty_floor) {
-            floor = floor.max(level);
+        if let Some(f) = self
+            .floors
+            .young_child
+            .filter(|f| subject.age < f.under_age)
+        {
+            lift(
+                f.level,
+                format!("aged {} (under {})", subject.age, f.under_age),
+                &mut floors_applied,
+            );
         }
-        computed = computed.max(floor);
+        if let (true, Some(level)) = (subject.learning_difficulty, self.floors.learning_difficulty)
+        {
+            lift(
+                level,
+                "learning difficulty recorded".into(),
+                &mut floors_applied,
+            );
+        }
+        let score = scored
+            .iter()
+            .map(|a| a.points)
+            .fold(0u32, u32::saturating_add);
+        let banded = self.band(score);
+        let computed = banded.max(floor);
         let level = overridden.as_ref().map_or(computed, |o| o.level);
         Ok(RiskAssessment {
             tool: self.name.clone(),
             tool_version: self.version.clone(),
-            indicators: present,
+            answers: scored,
             score,
+            banded,
+            floors_applied,
             computed,
             level,
             overridden,
             at,
         })
     }
+
+    /// Checks what serde cannot: names present, keys unique, every indicator in a known group,
+    /// and bands that start at 0, ascend in level, and leave no gap or overlap.
+    pub fn validate(&self) -> Result<(), InputError> {
+        if self.name.trim().is_empty() {
+            return Err(InputError::new("name", "must not be empty"));
+        }
+        if self.version.trim().is_empty() {
+            return Err(InputError::new("version", "must not be empty"));
+        }
+        let mut groups = BTreeSet::new();
+        for (i, g) in self.groups.iter().enumerate() {
+            if !groups.insert(g.key.as_str()) {
+                return Err(InputError::new(
+                    format!("groups[{i}].key"),
+                    format!("`{}` is used twice", g.key),
+                ));
+            }
+        }
+        let mut keys = BTreeSet::new();
+        for (i, ind) in self.indicators.iter().enumerate() {
+            if !keys.insert(ind.key.as_str()) {
+                return Err(InputError::new(
+                    format!("indicators[{i}].key"),
+                    format!("`{}` is used twice", ind.key),
+                ));
+            }
+            if !groups.contains(ind.group.as_str()) {
+                return Err(InputError::new(
+                    format!("indicators[{i}].group"),
+                    format!(
+                        "`{}` is not a group of this tool (groups: {})",
+                        ind.group,
+                        groups.iter().copied().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+        }
+        if self.indicators.is_empty() {
+            return Err(InputError::new(
+                "indicators",
+                "a tool needs at least one indicator",
+            ));
+        }
+        let Some(first) = self.levels.first() else {
+            return Err(InputError::new(
+                "levels",
+                "a tool needs at least one score band",
+            ));
+        };
+        if first.from != 0 {
+            return Err(InputError::new(
+                "levels[0].from",
+                format!("the first band must start at 0, not {}", first.from),
+            ));
+        }
+        for (i, band) in self.levels.iter().enumerate() {
+            let last = i + 1 == self.levels.len();
+            match (band.to, last) {
+                (None, false) => {
+                    return Err(InputError::new(
+                        format!("levels[{i}].to"),
+                        "only the last band may be open-ended",
+                    ))
+                }
+                (Some(to), true) => return Err(InputError::new(
+                    format!("levels[{i}].to"),
+                    format!(
+                        "the last band must be open-ended (scores above {to} would have no level)"
+                    ),
+                )),
+                (Some(to), false) if to < band.from => {
+                    return Err(InputError::new(
+                        format!("levels[{i}].to"),
+                        format!("{to} is below the band's start {}", band.from),
+                    ))
+                }
+                _ => {}
+            }
+            if let Some(next) = self.levels.get(i + 1) {
+                let to = band.to.unwrap_or(u32::MAX);
+                if next.from <= to {
+                    return Err(InputError::new(
+                        format!("levels[{}].from", i + 1),
+                        format!(
+                            "bands overlap: {} is within the band {}..={to}",
+                            next.from, band.from
+                        ),
+                    ));
+                }
+                if next.from != to + 1 {
+                    return Err(InputError::new(
+                        format!("levels[{}].from", i + 1),
+                        format!(
+                            "bands leave a gap: scores {}..={} have no level",
+                            to + 1,
+                            next.from - 1
+                        ),
+                    ));
+                }
+                if next.level <= band.level {
+                    return Err(InputError::new(
+                        format!("levels[{}].level", i + 1),
+                        format!("levels must rise: {} follows {}", next.level, band.level),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
-/// The direction of risk across assessments (R-3 of lifecycle 3).
+/// The direction of risk across assessments (lifecycle 3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RiskTrend {

@@ -13,7 +13,7 @@ use crate::error::DomainError;
 use crate::ids::{OwedActionId, StaffId};
 use crate::input::{decode_json, Text};
 use crate::profile::PartnerService;
-use crate::risk::RiskOverride;
+use crate::risk::{IndicatorAnswer, RiskOverride};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -35,8 +35,8 @@ pub enum CaseCommand {
     Screen,
     /// Assess risk with the profile's tool.
     AssessRisk {
-        /// Keys of the indicators present.
-        indicators: Vec<String>,
+        /// The indicators present, each with when it was present.
+        indicators: Vec<IndicatorAnswer>,
         /// The worker's override, with its reason.
         #[serde(default)]
         worker_override: Option<RiskOverride>,
@@ -113,8 +113,8 @@ pub enum CaseCommand {
     Resume,
     /// Record a review with a fresh assessment.
     RecordReview {
-        /// Keys of the indicators present.
-        indicators: Vec<String>,
+        /// The indicators present, each with when it was present.
+        indicators: Vec<IndicatorAnswer>,
         /// The worker's override, with its reason.
         #[serde(default)]
         worker_override: Option<RiskOverride>,

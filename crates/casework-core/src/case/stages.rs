@@ -31,7 +31,7 @@ use crate::ids::{CaseId, OwedActionId, StaffId};
 use crate::input::{InputError, Text};
 use crate::owed::{OwedAction, OwedActionKind, OwedStatus};
 use crate::profile::{OwedTo, PartnerService};
-use crate::risk::{AssessmentSubject, RiskAssessment, RiskLevel, RiskOverride};
+use crate::risk::{AssessmentSubject, IndicatorAnswer, RiskAssessment, RiskLevel, RiskOverride};
 use crate::young_person::YoungPerson;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -96,7 +96,7 @@ fn assessment_events(
 
 fn assess(
     file: &CaseFile,
-    indicators: &[String],
+    indicators: &[IndicatorAnswer],
     worker_override: Option<RiskOverride>,
     ctx: &CommandContext<'_>,
 ) -> Result<RiskAssessment, InputError> {
@@ -495,7 +495,7 @@ impl Screened {
     /// to the duty social work team.
     pub fn assess(
         self,
-        indicators: &[String],
+        indicators: &[IndicatorAnswer],
         worker_override: Option<RiskOverride>,
         ctx: &CommandContext<'_>,
     ) -> Result<Step<Assessed>, DomainError> {
@@ -709,7 +709,7 @@ impl Active {
     /// cadence for the new level.
     pub fn record_review(
         self,
-        indicators: &[String],
+        indicators: &[IndicatorAnswer],
         worker_override: Option<RiskOverride>,
         decision: ReviewDecision,
         ctx: &CommandContext<'_>,
