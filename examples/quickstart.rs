@@ -13,7 +13,6 @@ use casework::confidential::Confidential;
 use casework::ids::ProfessionalId;
 use casework::input::{Postcode, Text};
 use casework::memory::MemoryStore;
-use casework::profile::examples::city_girls_service;
 use casework::young_person::{Gender, YoungPersonDetails};
 use casework::{Casework, CommandError};
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
@@ -28,8 +27,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let clock = Arc::new(ManualClock::starting_at(
         Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap(),
     ));
-    let casework =
-        Casework::new(MemoryStore::new(), city_girls_service()).with_clock(clock.clone());
+    // The service is configured by files: examples/config/profiles/city-girls.toml names its
+    // risk tool and programme.
+    let profile = casework::config::load_profile(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/config/profiles/city-girls.toml"
+    ))?;
+    let casework = Casework::new(MemoryStore::new(), profile).with_clock(clock.clone());
     let worker = Actor::worker("Sam Worker");
     let manager = Actor::manager("Alex Manager");
 
@@ -67,11 +71,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let steps = vec![
         CaseCommand::Screen,
         CaseCommand::AssessRisk {
-            indicators: vec![
-                "older_boyfriend".into(),
-                "unexplained_gifts".into(),
-                "school_absence".into(),
-            ],
+            indicators: vec!["taken_to_parties".into(), "older_boyfriend".into()],
             worker_override: None,
         },
         CaseCommand::AcceptForSupport,
@@ -258,7 +258,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             &worker,
             case,
             CaseCommand::AssessRisk {
-                indicators: vec!["missing_from_home".into(), "taken_to_parties".into()],
+                indicators: vec!["missing_overnight".into(), "school_absence".into()],
                 worker_override: None,
             },
         )

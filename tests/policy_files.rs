@@ -387,3 +387,63 @@ fn a_missing_file_is_named() {
     assert!(err.file.ends_with("no-such-service.toml"));
     assert!(err.problem.contains("cannot be read"));
 }
+
+#[tokio::test]
+async fn r21_a_profile_change_never_rewrites_past_assessments() {
+    use casework::case::CaseCommand;
+    use casework::clock::Clock;
+    use casework_testkit::fixtures;
+    let store = std::sync::Arc::new(casework::memory::MemoryStore::new());
+    let clock = std::sync::Arc::new(fixtures::clock());
+    let before = shipped::profile("city-girls").unwrap();
+    let cw = casework::Casework::new(store.clone(), before.clone()).with_clock(clock.clone());
+    let worker = fixtures::worker();
+    let yp = cw
+        .register_young_person(&worker, fixtures::girl_in_leeds_area())
+        .await
+        .unwrap();
+    let case = cw
+        .receive_referral(&worker, yp, fixtures::self_referral(clock.now()))
+        .await
+        .unwrap();
+    cw.execute(&worker, case, CaseCommand::Screen)
+        .await
+        .unwrap();
+    let answers = current(&["taken_to_parties", "missing_from_home"]);
+    cw.execute(
+        &worker,
+        case,
+        CaseCommand::AssessRisk {
+            indicators: answers.clone(),
+            worker_override: None,
+        },
+    )
+    .await
+    .unwrap();
+
+    // The service revises its tool: every weight doubles, under a new version.
+    let mut after = before;
+    after.risk_tool.version = "2027.1".into();
+    for g in &mut after.risk_tool.groups {
+        g.weights.current *= 2;
+        g.weights.within_6_months *= 2;
+    }
+    let revised = casework::Casework::new(store.clone(), after).with_clock(clock.clone());
+    let old = revised.case(case).await.unwrap().file().assessments[0].clone();
+    assert_eq!(
+        (old.tool_version.as_str(), old.score, old.computed),
+        ("2026.1", 6, RiskLevel::Medium)
+    );
+
+    // A new assessment, e.g. at a review, uses the revised tool; the old one is untouched.
+    let fresh = revised
+        .profile()
+        .risk_tool
+        .assess(&answers, teen(), None, clock.now())
+        .unwrap();
+    assert_eq!((fresh.tool_version.as_str(), fresh.score), ("2027.1", 12));
+    assert_eq!(
+        revised.case(case).await.unwrap().file().assessments,
+        vec![old]
+    );
+}

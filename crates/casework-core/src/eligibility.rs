@@ -245,3 +245,14 @@ impl Eligibility {
         }
     }
 }
+
+impl fmt::Display for IneligibilityKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IneligibilityKind::TooYoung => "too young",
+            IneligibilityKind::TooOld => "too old",
+            IneligibilityKind::GenderNotServed => "a gender the service does not work with",
+            IneligibilityKind::OutsideArea => "outside the area",
+        })
+    }
+}

@@ -6,7 +6,7 @@
 
 use crate::case::{Party, StageName};
 use crate::eligibility::Ineligibility;
-use crate::ids::{CaseId, OwedActionId};
+use crate::ids::{ApprovalId, CaseId, OwedActionId};
 use crate::input::InputError;
 use crate::rule::Rule;
 use thiserror::Error;
@@ -89,6 +89,32 @@ pub enum DomainError {
         /// The action.
         action: OwedActionId,
     },
+    /// this step needs a manager's approval; request it instead.
+    #[error("R-24: `{step}` needs a manager's approval in this service; it has to be requested and approved")]
+    ApprovalRequired {
+        /// The step.
+        step: &'static str,
+    },
+    /// only a manager may do this.
+    #[error("R-24: only a manager may {action}")]
+    ManagerRequired {
+        /// What was attempted.
+        action: &'static str,
+    },
+    /// no such pending approval on this case.
+    #[error("R-24: case has no pending approval {approval}")]
+    UnknownApproval {
+        /// The id asked for.
+        approval: ApprovalId,
+    },
+    /// the pending step no longer fits the case (a newer assessment, say); refuse it.
+    #[error("R-24: approval {approval} is out of date: {why}; refuse it and ask again")]
+    StaleApproval {
+        /// The approval.
+        approval: ApprovalId,
+        /// What changed.
+        why: &'static str,
+    },
     /// The command does not apply at the case's stage.
     #[error("{}`{command}` is not possible while the case is {stage}", .rule.map(|r| format!("{r}: ")).unwrap_or_default())]
     NotAtThisStage {
@@ -120,6 +146,10 @@ impl DomainError {
             DomainError::UnknownOwedAction { .. }
             | DomainError::AlreadyDischarged { .. }
             | DomainError::NotSent { .. } => Some(Rule::R5),
+            DomainError::ApprovalRequired { .. }
+            | DomainError::ManagerRequired { .. }
+            | DomainError::UnknownApproval { .. }
+            | DomainError::StaleApproval { .. } => Some(Rule::R24),
             DomainError::NotAtThisStage { rule, .. } => *rule,
             DomainError::Input(_) => None,
         }

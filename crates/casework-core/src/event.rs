@@ -210,6 +210,10 @@ pub const CASE_EVENT_TYPES: &[&str] = &[
     "closure_proposed",
     "closure_agreed",
     "closure_proposal_withdrawn",
+    "approval_requested",
+    "approval_given",
+    "approval_refused",
+    "risk_level_overridden",
     "case_closed",
 ];
 

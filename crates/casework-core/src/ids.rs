@@ -69,6 +69,11 @@ typed_id!(
     "owed"
 );
 typed_id!(
+    /// A step waiting for a manager's approval.
+    ApprovalId,
+    "approval"
+);
+typed_id!(
     /// One stored event.
     EventId,
     "event"

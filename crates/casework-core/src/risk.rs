@@ -583,12 +583,14 @@ impl RiskTool {
                         "only the last band may be open-ended",
                     ))
                 }
-                (Some(to), true) => return Err(InputError::new(
-                    format!("levels[{i}].to"),
-                    format!(
+                (Some(to), true) => {
+                    return Err(InputError::new(
+                        format!("levels[{i}].to"),
+                        format!(
                         "the last band must be open-ended (scores above {to} would have no level)"
                     ),
-                )),
+                    ))
+                }
                 (Some(to), false) if to < band.from => {
                     return Err(InputError::new(
                         format!("levels[{i}].to"),

@@ -40,6 +40,8 @@ impl Rule {
     pub const R18: Rule = Rule(18);
     /// risk indicator tools; overrides need a reason.
     pub const R21: Rule = Rule(21);
+    /// some steps need a manager's approval.
+    pub const R24: Rule = Rule(24);
 
     /// The rule's number.
     pub fn number(&self) -> u8 {

@@ -221,7 +221,10 @@ impl<S: Store> Casework<S> {
         let (state, version) = self.load_case(case).await?;
         let at = self.now();
         let mut ctx = CommandContext::new(actor, at, &self.profile);
-        if matches!(command, CaseCommand::Allocate { .. }) {
+        if matches!(
+            command,
+            CaseCommand::Allocate { .. } | CaseCommand::Approve { .. }
+        ) {
             ctx.waiting_list_head = self.store.waiting_list().await?.first().map(|c| c.case_id);
         }
         let reason = command.stated_reason();

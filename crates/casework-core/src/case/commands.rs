@@ -10,7 +10,7 @@ use super::model::{ClosureReason, Party, PauseReason, Professional, ReviewDecisi
 use crate::confidential::Confidential;
 use crate::consent::ConsentEntry;
 use crate::error::DomainError;
-use crate::ids::{OwedActionId, StaffId};
+use crate::ids::{ApprovalId, OwedActionId, StaffId};
 use crate::input::{decode_json, Text};
 use crate::profile::PartnerService;
 use crate::risk::{IndicatorAnswer, RiskOverride};
@@ -140,6 +140,20 @@ pub enum CaseCommand {
         /// Why.
         reason: ClosureReason,
     },
+    /// A manager approves a pending step, which is then done.
+    Approve {
+        /// Which request.
+        approval: ApprovalId,
+        /// Why.
+        reason: Text,
+    },
+    /// A manager refuses a pending step.
+    RefuseApproval {
+        /// Which request.
+        approval: ApprovalId,
+        /// Why.
+        reason: Text,
+    },
 }
 
 /// Keys that would claim engagement is required by a statutory plan.
@@ -180,6 +194,8 @@ impl CaseCommand {
             CaseCommand::WithdrawClosureProposal { .. } => "withdraw_closure_proposal",
             CaseCommand::CompleteClosure => "complete_closure",
             CaseCommand::Close { .. } => "close",
+            CaseCommand::Approve { .. } => "approve",
+            CaseCommand::RefuseApproval { .. } => "refuse_approval",
         }
     }
 
@@ -188,7 +204,9 @@ impl CaseCommand {
         match self {
             CaseCommand::Decline { reason }
             | CaseCommand::Withdraw { reason }
-            | CaseCommand::WithdrawClosureProposal { reason } => Some(reason.to_string()),
+            | CaseCommand::WithdrawClosureProposal { reason }
+            | CaseCommand::Approve { reason, .. }
+            | CaseCommand::RefuseApproval { reason, .. } => Some(reason.to_string()),
             CaseCommand::Signpost { reason, .. } => reason.as_ref().map(|r| r.to_string()),
             CaseCommand::ExplainAction { explanation, .. } => Some(explanation.to_string()),
             CaseCommand::Allocate {

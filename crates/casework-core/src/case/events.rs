@@ -6,15 +6,16 @@
 //! version) is [`crate::event::Recorded`].
 
 use super::model::{
-    Allocation, ClosureReason, Outcome, Party, PauseReason, Professional, ReferralSource, Review,
+    Allocation, ClosureReason, Outcome, Party, PauseReason, PendingApproval, Professional,
+    ReferralSource, Review,
 };
 use crate::confidential::Confidential;
 use crate::consent::ConsentEntry;
 use crate::eligibility::Screening;
-use crate::ids::{CaseId, OwedActionId, YoungPersonId};
+use crate::ids::{ApprovalId, CaseId, OwedActionId, StaffId, YoungPersonId};
 use crate::input::Text;
 use crate::owed::OwedAction;
-use crate::risk::RiskAssessment;
+use crate::risk::{RiskAssessment, RiskOverride};
 use crate::young_person::YoungPersonDetails;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -161,6 +162,42 @@ pub enum CaseEvent {
         /// When.
         at: DateTime<Utc>,
     },
+    /// A step was asked for that needs a manager's approval.
+    ApprovalRequested {
+        /// The request.
+        approval: PendingApproval,
+    },
+    /// A manager approved a pending step; the step's own events follow in the same command.
+    ApprovalGiven {
+        /// Which request.
+        approval: ApprovalId,
+        /// The manager.
+        by: StaffId,
+        /// Why.
+        reason: Text,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A manager refused a pending step.
+    ApprovalRefused {
+        /// Which request.
+        approval: ApprovalId,
+        /// The manager.
+        by: StaffId,
+        /// Why.
+        reason: Text,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// An approved override of an assessment's computed level; both levels are kept.
+    RiskLevelOverridden {
+        /// Which assessment (its position in the case's assessments).
+        assessment: usize,
+        /// The override.
+        level_override: RiskOverride,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// The case closed.
     CaseClosed {
         /// Why.
@@ -194,6 +231,10 @@ impl CaseEvent {
             CaseEvent::ClosureProposed { .. } => "closure_proposed",
             CaseEvent::ClosureAgreed { .. } => "closure_agreed",
             CaseEvent::ClosureProposalWithdrawn { .. } => "closure_proposal_withdrawn",
+            CaseEvent::ApprovalRequested { .. } => "approval_requested",
+            CaseEvent::ApprovalGiven { .. } => "approval_given",
+            CaseEvent::ApprovalRefused { .. } => "approval_refused",
+            CaseEvent::RiskLevelOverridden { .. } => "risk_level_overridden",
             CaseEvent::CaseClosed { .. } => "case_closed",
         }
     }
@@ -300,6 +341,18 @@ impl CaseEvent {
             CaseEvent::ClosureProposalWithdrawn { reason, .. } => {
                 format!("closure proposal withdrawn: {reason}")
             }
+            CaseEvent::ApprovalRequested { approval } => {
+                format!(
+                    "manager's approval requested: {}",
+                    approval.step.name().replace('_', " ")
+                )
+            }
+            CaseEvent::ApprovalGiven { reason, .. } => format!("approved by a manager: {reason}"),
+            CaseEvent::ApprovalRefused { reason, .. } => format!("refused by a manager: {reason}"),
+            CaseEvent::RiskLevelOverridden { level_override, .. } => format!(
+                "risk level overridden to {}: {}",
+                level_override.level, level_override.reason
+            ),
             CaseEvent::CaseClosed { reason, .. } => format!("closed: {reason}"),
         }
     }

@@ -1,7 +1,7 @@
 //! The case file: the facts every stage carries.
 
 use super::events::CaseEvent;
-use super::model::{Outcome, Party, Professional, ReferralSource, Review};
+use super::model::{Outcome, Party, PendingApproval, Professional, ReferralSource, Review};
 use crate::confidential::Confidential;
 use crate::consent::ConsentLedger;
 use crate::eligibility::Screening;
@@ -51,6 +51,9 @@ pub struct CaseFile {
     pub reviews: Vec<Review>,
     /// When the next review is due, while work is under way.
     pub next_review_due: Option<DateTime<Utc>>,
+    /// Steps waiting for a manager's approval.
+    #[serde(default)]
+    pub pending: Vec<PendingApproval>,
 }
 
 impl CaseFile {
@@ -91,6 +94,7 @@ impl CaseFile {
             plan: None,
             reviews: Vec::new(),
             next_review_due: None,
+            pending: Vec::new(),
         })
     }
 
@@ -147,6 +151,21 @@ impl CaseFile {
                 self.reviews.push(review.clone());
             }
             CaseEvent::CaseClosed { .. } => self.next_review_due = None,
+            CaseEvent::ApprovalRequested { approval } => self.pending.push(approval.clone()),
+            CaseEvent::ApprovalGiven { approval, .. }
+            | CaseEvent::ApprovalRefused { approval, .. } => {
+                self.pending.retain(|p| p.id != *approval)
+            }
+            CaseEvent::RiskLevelOverridden {
+                assessment,
+                level_override,
+                ..
+            } => {
+                if let Some(a) = self.assessments.get_mut(*assessment) {
+                    a.level = level_override.level;
+                    a.overridden = Some(level_override.clone());
+                }
+            }
             CaseEvent::ReferralWithdrawn { .. }
             | CaseEvent::CaseAllocated { .. }
             | CaseEvent::CasePaused { .. }

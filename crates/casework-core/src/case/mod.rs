@@ -16,8 +16,8 @@ pub use commands::{reject_statutory_claims, CaseCommand};
 pub use events::CaseEvent;
 pub use file::CaseFile;
 pub use model::{
-    Allocation, ClosureReason, Outcome, Party, PauseReason, Professional, ProfessionalKind,
-    ReferralSource, Review, ReviewDecision,
+    Allocation, ClosureReason, GatedStep, Outcome, Party, PauseReason, PendingApproval,
+    Professional, ProfessionalKind, ReferralSource, Review, ReviewDecision,
 };
 pub use stages::{
     Active, Allocated, Assessed, AwaitingAllocation, BeforeAllocation, Closed, Closing, Declined,
@@ -296,7 +296,46 @@ impl Case {
                 });
             }
         }
+        let approvals = ctx.profile.approvals;
         match (case, command) {
+            (_, C::Approve { approval, reason }) => approve(self, approval, reason, ctx),
+            (case, C::RefuseApproval { approval, reason }) => {
+                in_progress!(case, s => s.refuse_approval(approval, reason, ctx).map(events_of), _c => Err(refuse(None)))
+            }
+            (case, C::Close { reason })
+                if reason != ClosureReason::RiskSignificantlyReduced
+                    && case.allocation().is_some()
+                    && stages::needs_approval(approvals.closure, ctx) =>
+            {
+                in_progress!(case, s => Ok(events_of(s.request_approval(GatedStep::Close { reason }, ctx))), _c => Err(refuse(None)))
+            }
+            (Case::Closing(s), C::CompleteClosure)
+                if s.missing_agreements().is_empty()
+                    && stages::needs_approval(approvals.closure, ctx) =>
+            {
+                Ok(events_of(
+                    s.request_approval(GatedStep::CompleteClosure, ctx),
+                ))
+            }
+            (
+                Case::WaitingList(s),
+                C::Allocate {
+                    worker,
+                    worker_name,
+                    out_of_order_reason: Some(reason),
+                },
+            ) if !s.is_at_head(ctx)
+                && stages::needs_approval(approvals.out_of_order_allocation, ctx) =>
+            {
+                Ok(events_of(s.request_approval(
+                    GatedStep::Allocate {
+                        worker,
+                        worker_name,
+                        reason,
+                    },
+                    ctx,
+                )))
+            }
             (
                 case,
                 C::MarkActionSent {
@@ -408,6 +447,52 @@ impl Case {
             _ => Err(refuse(None)),
         }
     }
+}
+
+/// A manager approves a pending step: the approval and the step's own events are one
+/// command, decided by the same transitions as if the manager had taken the step.
+fn approve(
+    case: &Case,
+    approval: crate::ids::ApprovalId,
+    reason: Text,
+    ctx: &CommandContext<'_>,
+) -> Result<Vec<CaseEvent>, DomainError> {
+    stages::require_manager("approve a pending step", ctx)?;
+    let request = stages::pending(case.file(), approval)?.clone();
+    let given = CaseEvent::ApprovalGiven {
+        approval,
+        by: ctx.actor.id,
+        reason,
+        at: ctx.at,
+    };
+    let approved = Case::evolve(Some(case.clone()), &given).ok_or(DomainError::NotAtThisStage {
+        stage: case.stage(),
+        command: "approve",
+        rule: Some(Rule::R24),
+    })?;
+    let step = match request.step {
+        GatedStep::Close { reason } => approved.decide(CaseCommand::Close { reason }, ctx)?,
+        GatedStep::CompleteClosure => approved.decide(CaseCommand::CompleteClosure, ctx)?,
+        GatedStep::Allocate {
+            worker,
+            worker_name,
+            reason,
+        } => approved.decide(
+            CaseCommand::Allocate {
+                worker,
+                worker_name,
+                out_of_order_reason: Some(reason),
+            },
+            ctx,
+        )?,
+        GatedStep::RiskOverride {
+            assessment,
+            level_override,
+        } => stages::approved_override(approved.file(), approval, assessment, level_override, ctx)?,
+    };
+    let mut events = vec![given];
+    events.extend(step);
+    Ok(events)
 }
 
 impl Received {

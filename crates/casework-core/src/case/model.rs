@@ -1,9 +1,10 @@
 //! The vocabulary of a case: who is involved, what was decided, why it closed.
 
-use crate::ids::{ProfessionalId, StaffId};
+use crate::ids::{ApprovalId, ProfessionalId, StaffId};
 use crate::input::Text;
 use crate::profile::PartnerService;
 use crate::risk::RiskAssessment;
+use crate::risk::RiskOverride;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -248,4 +249,60 @@ impl fmt::Display for ReviewDecision {
             ReviewDecision::ProposeClosure => "propose closure",
         })
     }
+}
+
+/// A step that waits for a manager's approval.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case", deny_unknown_fields)]
+pub enum GatedStep {
+    /// Closing the case with a reason other than 'risk significantly reduced'.
+    Close {
+        /// Why.
+        reason: ClosureReason,
+    },
+    /// Closing for 'risk significantly reduced' once everyone has agreed.
+    CompleteClosure,
+    /// Overriding the computed level of the assessment at `assessment` (its position in the
+    /// case's assessments).
+    RiskOverride {
+        /// Which assessment.
+        assessment: usize,
+        /// The override asked for.
+        level_override: RiskOverride,
+    },
+    /// Allocating a case that is not at the head of the waiting list.
+    Allocate {
+        /// The worker.
+        worker: StaffId,
+        /// Their name.
+        worker_name: Text,
+        /// Why out of order.
+        reason: Text,
+    },
+}
+
+impl GatedStep {
+    /// The step's stable name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            GatedStep::Close { .. } => "close",
+            GatedStep::CompleteClosure => "complete_closure",
+            GatedStep::RiskOverride { .. } => "risk_override",
+            GatedStep::Allocate { .. } => "allocate_out_of_order",
+        }
+    }
+}
+
+/// A request for a manager's approval, pending until approved or refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PendingApproval {
+    /// Its id.
+    pub id: ApprovalId,
+    /// The step.
+    pub step: GatedStep,
+    /// Who asked.
+    pub requested_by: StaffId,
+    /// When.
+    pub requested_at: DateTime<Utc>,
 }

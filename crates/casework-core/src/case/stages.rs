@@ -19,7 +19,8 @@
 use super::events::CaseEvent;
 use super::file::CaseFile;
 use super::model::{
-    Allocation, ClosureReason, Outcome, Party, PauseReason, Professional, Review, ReviewDecision,
+    Allocation, ClosureReason, GatedStep, Outcome, Party, PauseReason, PendingApproval,
+    Professional, Review, ReviewDecision,
 };
 use super::{Case, NewReferral, StageName};
 use crate::actor::Role;
@@ -27,7 +28,7 @@ use crate::confidential::Confidential;
 use crate::consent::{ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope};
 use crate::context::CommandContext;
 use crate::error::DomainError;
-use crate::ids::{CaseId, OwedActionId, StaffId};
+use crate::ids::{ApprovalId, CaseId, OwedActionId, StaffId};
 use crate::input::{InputError, Text};
 use crate::owed::{OwedAction, OwedActionKind, OwedStatus};
 use crate::profile::{OwedTo, PartnerService};
@@ -94,7 +95,28 @@ fn assessment_events(
     }
 }
 
+/// Assesses with the profile's tool. An override that needs a manager's approval is
+/// left out of the assessment and returned as the step to request.
 fn assess(
+    file: &CaseFile,
+    indicators: &[IndicatorAnswer],
+    worker_override: Option<RiskOverride>,
+    ctx: &CommandContext<'_>,
+) -> Result<(RiskAssessment, Option<GatedStep>), InputError> {
+    let (applied, gated) = match worker_override {
+        Some(o) if needs_approval(ctx.profile.approvals.risk_override, ctx) => (
+            None,
+            Some(GatedStep::RiskOverride {
+                assessment: file.assessments.len(),
+                level_override: o,
+            }),
+        ),
+        other => (other, None),
+    };
+    Ok((assess_with(file, indicators, applied, ctx)?, gated))
+}
+
+fn assess_with(
     file: &CaseFile,
     indicators: &[IndicatorAnswer],
     worker_override: Option<RiskOverride>,
@@ -111,6 +133,12 @@ fn assess(
 
 fn review_due(level: RiskLevel, from: DateTime<Utc>, ctx: &CommandContext<'_>) -> DateTime<Utc> {
     from + Duration::days(i64::from(ctx.profile.reviews.days_for(level)))
+}
+
+/// Whether `flag` (a profile's approval setting) makes this actor's step wait for a manager
+/// . A manager taking the step approves it by taking it.
+pub(crate) fn needs_approval(flag: bool, ctx: &CommandContext<'_>) -> bool {
+    flag && ctx.actor.role != Role::Manager
 }
 
 mod sealed {
@@ -221,6 +249,67 @@ pub trait Stage: sealed::Sealed + Sized {
     }
 }
 
+fn approval_requested(step: GatedStep, ctx: &CommandContext<'_>) -> CaseEvent {
+    CaseEvent::ApprovalRequested {
+        approval: PendingApproval {
+            id: ApprovalId::new(),
+            step,
+            requested_by: ctx.actor.id,
+            requested_at: ctx.at,
+        },
+    }
+}
+
+/// The events of an approved override of assessment `index`, refusing a stale one:
+/// the override applies to the assessment it was asked for, and only while it is the latest.
+pub(crate) fn approved_override(
+    file: &CaseFile,
+    approval: ApprovalId,
+    index: usize,
+    level_override: RiskOverride,
+    ctx: &CommandContext<'_>,
+) -> Result<Vec<CaseEvent>, DomainError> {
+    let Some(latest) = file
+        .assessments
+        .get(index)
+        .filter(|_| index + 1 == file.assessments.len())
+    else {
+        return Err(DomainError::StaleApproval {
+            approval,
+            why: "a newer assessment has been recorded since it was asked for",
+        });
+    };
+    let mut overridden = latest.clone();
+    overridden.level = level_override.level;
+    let mut events = vec![CaseEvent::RiskLevelOverridden {
+        assessment: index,
+        level_override,
+        at: ctx.at,
+    }];
+    events.extend(assessment_events(file, &overridden, ctx));
+    Ok(events)
+}
+
+pub(crate) fn require_manager(
+    action: &'static str,
+    ctx: &CommandContext<'_>,
+) -> Result<(), DomainError> {
+    if ctx.actor.role != Role::Manager {
+        return Err(DomainError::ManagerRequired { action });
+    }
+    Ok(())
+}
+
+pub(crate) fn pending(
+    file: &CaseFile,
+    approval: ApprovalId,
+) -> Result<&PendingApproval, DomainError> {
+    file.pending
+        .iter()
+        .find(|p| p.id == approval)
+        .ok_or(DomainError::UnknownApproval { approval })
+}
+
 fn owed_status(file: &CaseFile, action: OwedActionId) -> Result<&OwedStatus, DomainError> {
     file.owed
         .iter()
@@ -234,6 +323,28 @@ fn owed_status(file: &CaseFile, action: OwedActionId) -> Result<&OwedStatus, Dom
 pub trait InProgress: Stage {
     /// Ends the referral or case because the young person declined or withdrew.
     fn end_by_young_person(self, ctx: &CommandContext<'_>) -> (Case, Vec<CaseEvent>);
+
+    /// Asks a manager to approve `step`: the step is pending until approved or refused.
+    fn request_approval(self, step: GatedStep, ctx: &CommandContext<'_>) -> Step<Self> {
+        self.record(vec![approval_requested(step, ctx)])
+    }
+
+    /// Refuses a pending step, with the manager's reason.
+    fn refuse_approval(
+        self,
+        approval: ApprovalId,
+        reason: Text,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Step<Self>, DomainError> {
+        require_manager("refuse an approval", ctx)?;
+        pending(self.file(), approval)?;
+        Ok(self.record(vec![CaseEvent::ApprovalRefused {
+            approval,
+            by: ctx.actor.id,
+            reason,
+            at: ctx.at,
+        }]))
+    }
 
     /// Records a professional as involved; they then must agree to a 'risk reduced'
     /// closure.
@@ -499,9 +610,10 @@ impl Screened {
         worker_override: Option<RiskOverride>,
         ctx: &CommandContext<'_>,
     ) -> Result<Step<Assessed>, DomainError> {
-        let assessment = assess(&self.file, indicators, worker_override, ctx)?;
+        let (assessment, gated) = assess(&self.file, indicators, worker_override, ctx)?;
         let mut events = assessment_events(&self.file, &assessment, ctx);
         events.insert(0, CaseEvent::RiskAssessed { assessment });
+        events.extend(gated.map(|step| approval_requested(step, ctx)));
         Ok(advance(self.file, events, |file| Assessed { file }))
     }
 }
@@ -629,6 +741,12 @@ impl AwaitingAllocation {
 }
 
 impl OnWaitingList {
+    /// Whether the case is at the head of the waiting list in `ctx`.
+    pub fn is_at_head(&self, ctx: &CommandContext<'_>) -> bool {
+        ctx.waiting_list_head
+            .is_none_or(|head| head == self.file.id)
+    }
+
     /// Allocates a worker from the waiting list. Allocation takes from the head; taking a
     /// case that is not at the head needs a manager and a recorded reason.
     pub fn allocate(
@@ -638,9 +756,7 @@ impl OnWaitingList {
         out_of_order_reason: Option<Text>,
         ctx: &CommandContext<'_>,
     ) -> Result<Step<Allocated>, DomainError> {
-        let at_head = ctx
-            .waiting_list_head
-            .is_none_or(|head| head == self.file.id);
+        let at_head = self.is_at_head(ctx);
         let out_of_order_reason = if at_head {
             None
         } else {
@@ -714,7 +830,7 @@ impl Active {
         decision: ReviewDecision,
         ctx: &CommandContext<'_>,
     ) -> Result<Step<Active>, DomainError> {
-        let assessment = assess(&self.file, indicators, worker_override, ctx)?;
+        let (assessment, gated) = assess(&self.file, indicators, worker_override, ctx)?;
         let mut events = vec![CaseEvent::ReviewRecorded {
             review: Review {
                 next_due: review_due(assessment.level, ctx.at, ctx),
@@ -724,6 +840,7 @@ impl Active {
             },
         }];
         events.extend(assessment_events(&self.file, &assessment, ctx));
+        events.extend(gated.map(|step| approval_requested(step, ctx)));
         Ok(self.record(events))
     }
 
@@ -784,6 +901,11 @@ impl Closing {
         let missing = self.missing_agreements();
         if !missing.is_empty() {
             return Err(DomainError::AgreementsMissing { missing });
+        }
+        if needs_approval(ctx.profile.approvals.closure, ctx) {
+            return Err(DomainError::ApprovalRequired {
+                step: "complete_closure",
+            });
         }
         Ok(close_now(
             self,
@@ -938,11 +1060,15 @@ pub(crate) fn evolve(case: Case, event: &CaseEvent) -> Option<Case> {
             | E::OwedActionAcknowledged { .. }
             | E::OwedActionExplained { .. },
         ) => case,
-        (case, E::ConsentRecorded { .. } | E::ProfessionalInvolved { .. })
-            if case.is_in_progress() =>
-        {
-            case
-        }
+        (
+            case,
+            E::ConsentRecorded { .. }
+            | E::ProfessionalInvolved { .. }
+            | E::ApprovalRequested { .. }
+            | E::ApprovalGiven { .. }
+            | E::ApprovalRefused { .. }
+            | E::RiskLevelOverridden { .. },
+        ) if case.is_in_progress() => case,
         (case @ Case::Active(_), E::ReviewRecorded { .. }) => case,
         _ => return None,
     };
