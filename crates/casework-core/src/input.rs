@@ -57,10 +57,10 @@ impl Text {
 }
 
 impl TryFrom<String> for Text {
-    type Error = InputError;
+    /// A plain message: serde and [`decode_json`] add the field's path around it.
+    type Error = String;
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        // Serde adds the field path around this error (see `decode`).
-        Text::parse("value", value).map_err(|e| InputError::new("", e.problem))
+        Text::parse("value", value).map_err(|e| e.problem)
     }
 }
 
@@ -156,9 +156,10 @@ fn is_outward(s: &str) -> bool {
 }
 
 impl TryFrom<String> for Postcode {
-    type Error = InputError;
+    /// A plain message: serde and [`decode_json`] add the field's path around it.
+    type Error = String;
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        Postcode::parse(&value)
+        Postcode::parse(&value).map_err(|e| e.problem)
     }
 }
 
@@ -182,6 +183,17 @@ impl fmt::Display for Postcode {
 pub fn decode_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, InputError> {
     let de = &mut serde_json::Deserializer::from_str(json);
     serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let field = if path == "." { String::new() } else { path };
+        InputError::new(field, err.into_inner().to_string())
+    })
+}
+
+/// Decodes an already parsed JSON value into `T`, naming the field path of the first problem.
+pub fn decode_value<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+) -> Result<T, InputError> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         let field = if path == "." { String::new() } else { path };
         InputError::new(field, err.into_inner().to_string())

@@ -11,15 +11,16 @@ use crate::confidential::Confidential;
 use crate::consent::ConsentEntry;
 use crate::error::DomainError;
 use crate::ids::{ApprovalId, OwedActionId, StaffId};
-use crate::input::{decode_json, Text};
+use crate::input::{decode_json, decode_value, InputError, Text};
 use crate::profile::PartnerService;
 use crate::risk::{IndicatorAnswer, RiskOverride};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 /// A command to an existing case.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum CaseCommand {
     /// Record consent given, refused or withdrawn.
     RecordConsent {
@@ -229,7 +230,78 @@ impl CaseCommand {
     /// postcode) and, under R-6, any claim that engagement is a statutory-plan requirement.
     pub fn from_json(json: &str) -> Result<CaseCommand, DomainError> {
         reject_statutory_claims(json)?;
-        Ok(decode_json(json)?)
+        let value: Value = decode_json(json)?;
+        let Value::Object(mut fields) = value else {
+            // The serde form: `"screen"` or `{"decline": {…}}`.
+            return Ok(decode_value(value)?);
+        };
+        let Some(name) = fields.remove("command") else {
+            // Only the serde form `{"decline": {…}}` has no `command` key: one key, the name.
+            if fields.len() != 1 {
+                return Err(InputError::new(
+                    "command",
+                    "missing: name the command, e.g. {\"command\": \"screen\"}",
+                )
+                .into());
+            }
+            return decode_value(Value::Object(fields)).map_err(|mut e| {
+                if e.field.is_empty() {
+                    e.field = "command".into();
+                }
+                e.into()
+            });
+        };
+        let Value::String(name) = name else {
+            return Err(
+                InputError::new("command", "must be the command's name, e.g. \"screen\"").into(),
+            );
+        };
+        // Decode the flat form `{"command": "decline", "reason": …}` as the serde form
+        // `{"decline": {"reason": …}}`, so errors name the field inside the command.
+        let unit = || decode_value::<CaseCommand>(Value::String(name.clone()));
+        if fields.is_empty() {
+            if let Ok(command) = unit() {
+                return Ok(command);
+            }
+        }
+        let first_field = fields.keys().next().cloned();
+        let tagged = Value::Object(Map::from_iter([(name.clone(), Value::Object(fields))]));
+        decode_value::<CaseCommand>(tagged).map_err(|mut e| {
+            if e.field.is_empty() || e.field == name {
+                match (unit(), first_field) {
+                    // A command without fields was given some.
+                    (Ok(_), Some(extra)) => {
+                        e = InputError::new(
+                            extra,
+                            format!("unknown field: `{name}` takes no fields"),
+                        );
+                    }
+                    _ => e.field = "command".into(),
+                }
+            } else if let Some(inner) = e.field.strip_prefix(&format!("{name}.")) {
+                e.field = inner.to_owned();
+            }
+            e.into()
+        })
+    }
+
+    /// The flat JSON form front ends send: `{"command": "decline", "reason": "…"}`.
+    pub fn to_json(&self) -> String {
+        let value = serde_json::to_value(self).expect("commands serialize to JSON");
+        let flat = match value {
+            Value::String(name) => Map::from_iter([("command".to_owned(), Value::String(name))]),
+            Value::Object(tagged) => {
+                let (name, fields) = tagged.into_iter().next().expect("a tagged command");
+                let mut flat = match fields {
+                    Value::Object(fields) => fields,
+                    _ => Map::new(),
+                };
+                flat.insert("command".into(), Value::String(name));
+                flat
+            }
+            _ => unreachable!("commands serialize to a string or an object"),
+        };
+        Value::Object(flat).to_string()
     }
 }
 

@@ -32,6 +32,7 @@ use crate::input::Text;
 use crate::rule::Rule;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use stages::Sealed;
 use std::fmt;
 
 /// A new referral, as a front end or an import gives it.
@@ -51,7 +52,45 @@ impl NewReferral {
     /// of any other problem.
     pub fn from_json(json: &str) -> Result<NewReferral, DomainError> {
         reject_statutory_claims(json)?;
-        Ok(crate::input::decode_json(json)?)
+        let value: serde_json::Value = crate::input::decode_json(json)?;
+        crate::input::decode_value(value.clone()).map_err(|e| {
+            // `source` is tagged inside itself, which hides the path of a problem within it:
+            // decode the tagged variant's own fields again to name the field.
+            if e.field == "source" {
+                if let Some(inner) = source_field_error(&value["source"]) {
+                    return inner.within("source").into();
+                }
+            }
+            e.into()
+        })
+    }
+}
+
+/// The first problem inside the fields of a referral source's variant, with its path.
+fn source_field_error(source: &serde_json::Value) -> Option<crate::input::InputError> {
+    use crate::input::decode_value;
+    let field = |name: &str| source.get(name).cloned().unwrap_or(serde_json::Value::Null);
+    let named = |name: &str, e: crate::input::InputError| {
+        crate::input::InputError::new(
+            if e.field.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{name}.{}", e.field)
+            },
+            e.problem,
+        )
+    };
+    match source.get("source")?.as_str()? {
+        "professional" => decode_value::<Professional>(field("professional"))
+            .err()
+            .map(|e| named("professional", e)),
+        "parent_or_carer" => decode_value::<Text>(field("name"))
+            .err()
+            .map(|e| named("name", e)),
+        "agency" => decode_value::<Text>(field("agency"))
+            .err()
+            .map(|e| named("agency", e)),
+        _ => None,
     }
 }
 

@@ -82,7 +82,9 @@ fn assessment_events(
     assessment: &RiskAssessment,
     ctx: &CommandContext<'_>,
 ) -> Vec<CaseEvent> {
-    if assessment.level >= RiskLevel::Medium
+    // A worker's downward override never removes a statutory obligation: the higher of the
+    // computed and the applied level decides.
+    if assessment.level.max(assessment.computed) >= RiskLevel::Medium
         && !file.has_owed(OwedActionKind::ReferToDutySocialWork)
     {
         vec![owe(
@@ -141,9 +143,27 @@ pub(crate) fn needs_approval(flag: bool, ctx: &CommandContext<'_>) -> bool {
     flag && ctx.actor.role != Role::Manager
 }
 
+/// The private half of every stage: the ways to reach its file that only transitions may use.
+/// The trait is not nameable outside the crate, so its methods cannot be called there: a closed
+/// case cannot be edited through them.
 mod sealed {
-    pub trait Sealed {}
+    use super::*;
+
+    pub trait Sealed: Sized {
+        fn file_ref(&self) -> &CaseFile;
+        fn into_file(self) -> CaseFile;
+        fn file_mut(&mut self) -> &mut CaseFile;
+
+        /// Records events that keep the stage: applies them to the file.
+        fn record(mut self, events: Vec<CaseEvent>) -> Step<Self> {
+            for event in &events {
+                self.file_mut().apply(event);
+            }
+            (self, events)
+        }
+    }
 }
+pub(crate) use sealed::Sealed;
 
 /// What every stage offers: its name, its file, and its place in the [`Case`] enum.
 pub trait Stage: sealed::Sealed + Sized {
@@ -153,12 +173,6 @@ pub trait Stage: sealed::Sealed + Sized {
     fn file(&self) -> &CaseFile;
     /// The stage as the stored enum.
     fn into_case(self) -> Case;
-    #[doc(hidden)]
-    fn into_file(self) -> CaseFile;
-    #[doc(hidden)]
-    fn with_file(self, file: CaseFile) -> Self;
-    #[doc(hidden)]
-    fn file_mut(&mut self) -> &mut CaseFile;
 
     /// Records that an owed action was sent, with its reference. Allowed at every stage,
     /// closed included: meeting an obligation to a partner is a new entry, not an edit.
@@ -238,14 +252,6 @@ pub trait Stage: sealed::Sealed + Sized {
             at: ctx.at,
         };
         Ok(self.record(vec![event]))
-    }
-
-    #[doc(hidden)]
-    fn record(self, events: Vec<CaseEvent>) -> Step<Self> {
-        let stage = self;
-        let file = stage.file().clone();
-        let (file, events) = advance(file, events, |f| f);
-        (stage.with_file(file), events)
     }
 }
 
@@ -432,14 +438,15 @@ macro_rules! stage {
             file: CaseFile,
             $($(#[$fdoc])* $field: $ty,)*
         }
-        impl sealed::Sealed for $name {}
+        impl sealed::Sealed for $name {
+            fn file_ref(&self) -> &CaseFile { &self.file }
+            fn into_file(self) -> CaseFile { self.file }
+            fn file_mut(&mut self) -> &mut CaseFile { &mut self.file }
+        }
         impl Stage for $name {
             const NAME: StageName = StageName::$stage_name;
-            fn file(&self) -> &CaseFile { &self.file }
+            fn file(&self) -> &CaseFile { self.file_ref() }
             fn into_case(self) -> Case { Case::$stage_name(self) }
-            fn into_file(self) -> CaseFile { self.file }
-            fn with_file(mut self, file: CaseFile) -> Self { self.file = file; self }
-            fn file_mut(&mut self) -> &mut CaseFile { &mut self.file }
         }
     };
 }

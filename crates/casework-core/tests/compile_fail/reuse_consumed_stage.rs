@@ -1,0 +1,13 @@
+//! Transitions consume the stage they start from: a case cannot fork into two histories, e.g.
+//! be both signposted and accepted from one assessment.
+#![allow(unused_imports)] // the traits are in scope on purpose: the method is missing, not hidden
+use casework_core::case::Assessed;
+use casework_core::context::CommandContext;
+use casework_core::input::Text;
+
+fn fork(assessed: Assessed, reason: Text, ctx: &CommandContext<'_>) {
+    let _declined = assessed.decline(reason, ctx);
+    let _accepted = assessed.accept_for_support(ctx);
+}
+
+fn main() {}
