@@ -169,6 +169,9 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Sized {
                 message,
             })
         };
+        if stored.schema_version == 0 {
+            return Err(bad("schema version 0 does not exist; versions start at 1".into()));
+        }
         if stored.schema_version > current {
             return Err(fail(HistoryProblem::NewerSchema {
                 event_type: ty.to_owned(),
@@ -181,7 +184,7 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Sized {
         }
         let mut value: Value =
             serde_json::from_str(&stored.payload).map_err(|e| bad(e.to_string()))?;
-        for from in stored.schema_version.max(1)..current {
+        for from in stored.schema_version..current {
             value = Self::upcast(ty, from, value).map_err(&bad)?;
         }
         serde_json::from_value(value).map_err(|e| bad(e.to_string()))

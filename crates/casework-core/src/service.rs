@@ -294,8 +294,14 @@ impl<S: Store> Casework<S> {
         let stream = StreamId::Case(case);
         if let Some(snapshot) = self.store.load_snapshot(stream).await? {
             if let Some(state) = decode_snapshot(&snapshot) {
-                let after = self.store.load_after(stream, snapshot.version).await?;
-                let tail = decode_stream_from::<CaseEvent>(&after, snapshot.version + 1)?;
+                // Load from the snapshot's own last event: a snapshot past the end of its stream
+                // (a restored backup, a bug) is not trusted, and the stream is replayed instead.
+                let from_tip = self.store.load_after(stream, snapshot.version.saturating_sub(1)).await?;
+                if snapshot.version == 0 || from_tip.first().map(|e| e.version) != Some(snapshot.version) {
+                    return self.replay_case(case).await;
+                }
+                let after = &from_tip[1..];
+                let tail = decode_stream_from::<CaseEvent>(after, snapshot.version + 1)?;
                 let version = tail.last().map_or(snapshot.version, |e| e.version);
                 let mut state = state;
                 for e in &tail {
@@ -304,9 +310,13 @@ impl<S: Store> Casework<S> {
                 return Ok((state, version));
             }
         }
+        self.replay_case(case).await
+    }
+
+    async fn replay_case(&self, case: CaseId) -> Result<(Case, u64), LoadError> {
         let history = self.history(case).await?;
         let version = history.last().map_or(0, |e| e.version);
-        let state = fold(&history)?.ok_or(LoadError::NotFound(stream))?;
+        let state = fold(&history)?.ok_or(LoadError::NotFound(StreamId::Case(case)))?;
         Ok((state, version))
     }
 

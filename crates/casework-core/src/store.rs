@@ -24,7 +24,8 @@ pub struct Conflict {
     pub stream: StreamId,
     /// The version the writer expected.
     pub expected: u64,
-    /// The version found (at least `expected + 1` on a lost race).
+    /// The stream's version found; differs from `expected` (above it after a lost race,
+    /// below it when the writer expected a version the stream never reached).
     pub actual: u64,
 }
 

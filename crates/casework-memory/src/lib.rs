@@ -75,13 +75,26 @@ impl MemoryStore {
 #[async_trait]
 impl EventLoad for MemoryStore {
     async fn load(&self, stream: StreamId) -> Result<Vec<RecordedEvent>, StoreError> {
-        Ok(self.lock().streams.get(&stream).cloned().unwrap_or_default())
+        Ok(self
+            .lock()
+            .streams
+            .get(&stream)
+            .cloned()
+            .unwrap_or_default())
     }
 
-    async fn load_after(&self, stream: StreamId, version: u64) -> Result<Vec<RecordedEvent>, StoreError> {
+    async fn load_after(
+        &self,
+        stream: StreamId,
+        version: u64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
         let inner = self.lock();
         let events = inner.streams.get(&stream).map_or(&[][..], |s| s.as_slice());
-        Ok(events.iter().filter(|e| e.version > version).cloned().collect())
+        Ok(events
+            .iter()
+            .filter(|e| e.version > version)
+            .cloned()
+            .collect())
     }
 
     async fn load_snapshot(&self, stream: StreamId) -> Result<Option<Snapshot>, StoreError> {
@@ -96,7 +109,10 @@ impl EventAppend for MemoryStore {
             return Ok(request.expected_version);
         }
         let mut inner = self.lock();
-        let actual = inner.streams.get(&request.stream).map_or(0, |s| s.len() as u64);
+        let actual = inner
+            .streams
+            .get(&request.stream)
+            .map_or(0, |s| s.len() as u64);
         if actual != request.expected_version {
             return Err(Conflict {
                 stream: request.stream,
@@ -125,7 +141,11 @@ impl EventAppend for MemoryStore {
             })
             .collect();
         inner.position = position;
-        inner.streams.entry(request.stream).or_default().extend(recorded);
+        inner
+            .streams
+            .entry(request.stream)
+            .or_default()
+            .extend(recorded);
         if let Some(snapshot) = request.snapshot {
             inner.snapshots.insert(snapshot.stream, snapshot);
         }
@@ -141,7 +161,10 @@ impl EventAppend for MemoryStore {
     }
 }
 
-fn sorted<T: Clone>(rows: impl Iterator<Item = T>, order: fn(&T, &T) -> std::cmp::Ordering) -> Vec<T> {
+fn sorted<T: Clone>(
+    rows: impl Iterator<Item = T>,
+    order: fn(&T, &T) -> std::cmp::Ordering,
+) -> Vec<T> {
     let mut rows: Vec<T> = rows.collect();
     rows.sort_by(order);
     rows
@@ -151,7 +174,11 @@ fn sorted<T: Clone>(rows: impl Iterator<Item = T>, order: fn(&T, &T) -> std::cmp
 impl CaseQueries for MemoryStore {
     async fn waiting_list(&self) -> Result<Vec<CaseSummary>, StoreError> {
         let inner = self.lock();
-        let rows = inner.cases.values().filter(|c| c.stage == StageName::WaitingList).cloned();
+        let rows = inner
+            .cases
+            .values()
+            .filter(|c| c.stage == StageName::WaitingList)
+            .cloned();
         Ok(sorted(rows, waiting_list_order))
     }
 
