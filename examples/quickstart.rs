@@ -1,4 +1,5 @@
-//! Three stories from a girls-only city service (all names fictional):
+//! Three stories from a girls-only city service (all names fictional), on the embedded SQLite
+//! store (`casework-quickstart.db`, or `CASEWORK_DB`; `--fresh` starts clean):
 //! 1. a self-referral at Medium risk, from referral to a closure everyone agreed;
 //! 2. a boy referred to the girls-only service, signposted to the partner boys' service;
 //! 3. a professional's referral without the young person's permission, refused.
@@ -12,7 +13,7 @@ use casework::clock::ManualClock;
 use casework::confidential::Confidential;
 use casework::ids::ProfessionalId;
 use casework::input::{Postcode, Text};
-use casework::memory::MemoryStore;
+use casework::sqlite::SqliteStore;
 use casework::young_person::{Gender, YoungPersonDetails};
 use casework::{Casework, CommandError};
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
@@ -33,7 +34,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         env!("CARGO_MANIFEST_DIR"),
         "/examples/config/profiles/city-girls.toml"
     ))?;
-    let casework = Casework::new(MemoryStore::new(), profile).with_clock(clock.clone());
+    // The embedded default: one SQLite file. `--fresh` starts clean; otherwise a re-run adds
+    // three more stories to the same file.
+    let fresh = std::env::args().any(|a| a == "--fresh");
+    let path = std::env::var("CASEWORK_DB").unwrap_or_else(|_| "casework-quickstart.db".into());
+    if fresh {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{path}{suffix}"));
+        }
+    }
+    let existed = std::path::Path::new(&path).exists();
+    let store = SqliteStore::open(&path)?;
+    let applied = store.migrate().await?;
+    if existed {
+        println!(
+            "Database {path}: continuing the existing file (migrations applied now: {applied:?}); run with --fresh to start clean.\n"
+        );
+    } else {
+        println!(
+            "Database {path}: new file, schema version {}.\n",
+            store.schema_version().await?
+        );
+    }
+    let casework = Casework::new(store, profile).with_clock(clock.clone());
     let worker = Actor::worker("Sam Worker");
     let manager = Actor::manager("Alex Manager");
 
@@ -93,7 +116,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         clock.advance(Duration::days(1));
     }
     // Discharge what the service owes.
-    for action in casework.outstanding_actions().await? {
+    for action in casework
+        .outstanding_actions()
+        .await?
+        .into_iter()
+        .filter(|a| a.case_id == case)
+    {
         casework
             .execute(
                 &worker,
