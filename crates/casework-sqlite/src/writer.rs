@@ -1,0 +1,597 @@
+//! The writer thread: the one connection that writes, and group commit.
+//!
+//! Every write goes through one thread that owns the writing connection. Appends waiting in
+//! its queue when it looks are committed together in one `BEGIN IMMEDIATE` transaction, each
+//! inside its own savepoint, so a conflicting or failing command is undone alone while the
+//! others commit; nobody is answered before the transaction's `COMMIT` has returned.
+
+use crate::codec;
+use crate::error::{is_unique_violation, map};
+use crate::schema::rollback;
+use casework_core::ids::StreamId;
+use casework_core::read_model::{CaseSummary, ReadModelUpdate, YoungPersonSummary};
+use casework_core::store::{AppendError, AppendRequest, Conflict, Snapshot, StoreError};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc::Receiver;
+use tokio::sync::oneshot;
+
+/// The most commands committed in one transaction.
+const MAX_BATCH: usize = 64;
+
+/// A job for the writing connection.
+pub(crate) type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// A message to the writer thread.
+pub(crate) enum Msg {
+    /// Append a command's events and rows.
+    Append(Box<Encoded>, oneshot::Sender<Result<u64, AppendError>>),
+    /// Run anything else on the writing connection (migrations, maintenance).
+    Run(Job),
+}
+
+/// An append request, encoded for the database on the caller's thread so the writer thread
+/// spends its time writing.
+pub(crate) struct Encoded {
+    stream: StreamId,
+    kind: &'static str,
+    id: String,
+    expected: u64,
+    events: Vec<EncodedEvent>,
+    read_model: EncodedReadModel,
+    snapshot: Option<EncodedSnapshot>,
+}
+
+struct EncodedEvent {
+    event_type: String,
+    schema_version: u32,
+    payload: String,
+    event_id: String,
+    recorded_at: (i64, i64),
+    actor_id: String,
+    actor_name: String,
+    actor_role: &'static str,
+    reason: Option<String>,
+}
+
+enum EncodedReadModel {
+    Case {
+        case_id: String,
+        young_person_id: String,
+        stage: &'static str,
+        risk_rank: i64,
+        received_at: (i64, i64),
+        next_review_due: Option<(i64, i64)>,
+        version: i64,
+        body: String,
+        owed: Vec<EncodedOwed>,
+    },
+    YoungPerson {
+        young_person_id: String,
+        date_of_birth: String,
+        postcode_district: String,
+        registered_at: (i64, i64),
+        version: i64,
+        body: String,
+    },
+}
+
+struct EncodedOwed {
+    action_id: String,
+    status: String,
+    due_at: (i64, i64),
+    body: String,
+}
+
+struct EncodedSnapshot {
+    kind: &'static str,
+    id: String,
+    version: i64,
+    schema_version: u32,
+    state: String,
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value)
+        .map_err(|e| StoreError::Backend(format!("encoding a read-model row: {e}")))
+}
+
+impl Encoded {
+    /// Encodes a non-empty request.
+    pub(crate) fn new(request: AppendRequest) -> Result<Self, StoreError> {
+        let AppendRequest {
+            stream,
+            expected_version,
+            events,
+            read_model,
+            snapshot,
+        } = request;
+        let events = events
+            .into_iter()
+            .map(|e| EncodedEvent {
+                event_type: e.event_type,
+                schema_version: e.schema_version,
+                payload: e.payload,
+                event_id: codec::id(e.meta.event_id.as_uuid()),
+                recorded_at: codec::instant(e.meta.recorded_at),
+                actor_id: codec::id(e.meta.actor.id.as_uuid()),
+                actor_name: e.meta.actor.name,
+                actor_role: e.meta.actor.role.as_str(),
+                reason: e.meta.reason,
+            })
+            .collect();
+        let read_model = match read_model {
+            ReadModelUpdate::Case(summary) => encode_case(&summary)?,
+            ReadModelUpdate::YoungPerson(summary) => encode_young_person(&summary)?,
+        };
+        let snapshot = snapshot.map(|s: Snapshot| EncodedSnapshot {
+            kind: s.stream.kind(),
+            id: codec::id(s.stream.uuid()),
+            version: codec::version(s.version),
+            schema_version: s.schema_version,
+            state: s.state,
+        });
+        Ok(Encoded {
+            stream,
+            kind: stream.kind(),
+            id: codec::id(stream.uuid()),
+            expected: expected_version,
+            events,
+            read_model,
+            snapshot,
+        })
+    }
+}
+
+fn encode_case(summary: &CaseSummary) -> Result<EncodedReadModel, StoreError> {
+    let owed = summary
+        .owed
+        .iter()
+        .map(|a| {
+            Ok(EncodedOwed {
+                action_id: codec::id(a.action_id.as_uuid()),
+                status: a.status.clone(),
+                due_at: codec::instant(a.due_at),
+                body: json(a)?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(EncodedReadModel::Case {
+        case_id: codec::id(summary.case_id.as_uuid()),
+        young_person_id: codec::id(summary.young_person_id.as_uuid()),
+        stage: summary.stage.as_str(),
+        risk_rank: summary.risk_rank(),
+        received_at: codec::instant(summary.received_at),
+        next_review_due: summary.next_review_due.map(codec::instant),
+        version: codec::version(summary.version),
+        body: json(summary)?,
+        owed,
+    })
+}
+
+fn encode_young_person(summary: &YoungPersonSummary) -> Result<EncodedReadModel, StoreError> {
+    Ok(EncodedReadModel::YoungPerson {
+        young_person_id: codec::id(summary.young_person_id.as_uuid()),
+        date_of_birth: summary.date_of_birth.format("%Y-%m-%d").to_string(),
+        postcode_district: summary.postcode_district.clone(),
+        registered_at: codec::instant(summary.registered_at),
+        version: codec::version(summary.version),
+        body: json(summary)?,
+    })
+}
+
+type Reply = oneshot::Sender<Result<u64, AppendError>>;
+
+/// The writer thread's loop: runs until every handle to the store is dropped and the queue
+/// is drained.
+pub(crate) fn run(mut conn: Connection, rx: Receiver<Msg>) {
+    let mut next: Option<Msg> = None;
+    loop {
+        let msg = match next.take() {
+            Some(msg) => msg,
+            None => match rx.recv() {
+                Ok(msg) => msg,
+                Err(_) => break,
+            },
+        };
+        match msg {
+            Msg::Run(job) => {
+                let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut conn)));
+                if outcome.is_err() {
+                    rollback(&conn);
+                }
+            }
+            Msg::Append(request, reply) => {
+                let mut batch = vec![(request, reply)];
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(Msg::Append(request, reply)) => batch.push((request, reply)),
+                        Ok(other) => {
+                            next = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                // A panic drops the batch's reply senders, so its callers hear that the writer
+                // failed; the open transaction is rolled back, so nothing of it was written.
+                let outcome = catch_unwind(AssertUnwindSafe(|| commit_batch(&conn, batch)));
+                if outcome.is_err() {
+                    rollback(&conn);
+                }
+            }
+        }
+    }
+}
+
+/// Commits a batch of appends: one transaction, one savepoint per command when there are
+/// several. Every reply is sent after the outcome of the transaction is known.
+fn commit_batch(conn: &Connection, batch: Vec<(Box<Encoded>, Reply)>) {
+    let mut queue = batch.into_iter().peekable();
+    while queue.peek().is_some() {
+        if let Err(e) = control(conn, "BEGIN IMMEDIATE") {
+            let e = map("starting a write transaction", e);
+            for (_, reply) in queue {
+                let _ = reply.send(Err(e.clone().into()));
+            }
+            return;
+        }
+        let several = queue.len() > 1;
+        let mut done: Vec<(Reply, u64)> = Vec::new();
+        let mut aborted: Option<StoreError> = None;
+        for (request, reply) in queue.by_ref() {
+            if several {
+                if let Err(e) = control(conn, "SAVEPOINT command") {
+                    let e = map("starting a savepoint", e);
+                    let _ = reply.send(Err(e.clone().into()));
+                    aborted = Some(e);
+                    break;
+                }
+            }
+            match append(conn, &request) {
+                Ok(version) => {
+                    if several {
+                        if let Err(e) = control(conn, "RELEASE command") {
+                            let e = map("releasing a savepoint", e);
+                            let _ = reply.send(Err(e.clone().into()));
+                            aborted = Some(e);
+                            break;
+                        }
+                    }
+                    done.push((reply, version));
+                }
+                Err(refused) => {
+                    // SQLite may have rolled the whole transaction back on its own (a full
+                    // disk, an I/O error): then the commands before this one are undone too.
+                    let undone = if conn.is_autocommit() {
+                        Some(match &refused {
+                            AppendError::Store(e) => e.clone(),
+                            AppendError::Conflict(_) => {
+                                StoreError::Backend("the transaction was rolled back".into())
+                            }
+                        })
+                    } else if several {
+                        control(conn, "ROLLBACK TO command").and_then(|()| control(conn, "RELEASE command"))
+                            .err()
+                            .map(|e| map("rolling back a savepoint", e))
+                    } else {
+                        None
+                    };
+                    let _ = reply.send(Err(refused));
+                    if let Some(e) = undone {
+                        aborted = Some(e);
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(e) = aborted {
+            rollback(conn);
+            for (reply, _) in done {
+                let _ = reply.send(Err(e.clone().into()));
+            }
+            continue;
+        }
+        if done.is_empty() {
+            rollback(conn);
+            continue;
+        }
+        match control(conn, "COMMIT") {
+            Ok(()) => {
+                for (reply, version) in done {
+                    let _ = reply.send(Ok(version));
+                }
+            }
+            Err(e) => {
+                let e = map("committing", e);
+                rollback(conn);
+                for (reply, _) in done {
+                    let _ = reply.send(Err(e.clone().into()));
+                }
+            }
+        }
+    }
+}
+
+/// Runs a transaction-control statement, prepared once per connection.
+fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
+}
+
+/// One append in its own transaction on the caller's connection (the benchmark's baseline).
+pub(crate) fn append_inline(conn: &Connection, request: AppendRequest) -> Result<u64, AppendError> {
+    if request.events.is_empty() {
+        return Ok(request.expected_version);
+    }
+    let encoded = Encoded::new(request)?;
+    control(conn, "BEGIN IMMEDIATE")
+        .map_err(|e| map("starting a write transaction", e))?;
+    let outcome = append(conn, &encoded).and_then(|version| {
+        control(conn, "COMMIT")
+            .map_err(|e| AppendError::from(map("committing", e)))?;
+        Ok(version)
+    });
+    if outcome.is_err() {
+        rollback(conn);
+    }
+    outcome
+}
+
+const CURRENT_VERSION: &str =
+    "SELECT coalesce(max(version), 0) FROM events WHERE stream_kind = ?1 AND stream_id = ?2";
+
+fn current_version(conn: &Connection, request: &Encoded) -> rusqlite::Result<u64> {
+    let version: i64 = conn
+        .prepare_cached(CURRENT_VERSION)?
+        .query_row(params![request.kind, request.id], |row| row.get(0))?;
+    Ok(u64::try_from(version).unwrap_or(0))
+}
+
+/// One command inside the open transaction: the version check, the events, the read-model
+/// rows and the snapshot.
+fn append(conn: &Connection, request: &Encoded) -> Result<u64, AppendError> {
+    let stream = request.stream;
+    let fail = |e: rusqlite::Error| AppendError::from(map(&format!("appending to {stream}"), e));
+    let actual = current_version(conn, request).map_err(fail)?;
+    let conflict = |actual| {
+        AppendError::from(Conflict {
+            stream,
+            expected: request.expected,
+            actual,
+        })
+    };
+    if actual != request.expected {
+        return Err(conflict(actual));
+    }
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT INTO events (stream_kind, stream_id, version, event_type, schema_version,
+                 payload, event_id, recorded_at, recorded_at_ns, actor_id, actor_name,
+                 actor_role, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )
+        .map_err(fail)?;
+    let mut version = request.expected;
+    for e in &request.events {
+        version += 1;
+        let inserted = insert.execute(params![
+            request.kind,
+            request.id,
+            codec::version(version),
+            e.event_type,
+            e.schema_version,
+            e.payload,
+            e.event_id,
+            e.recorded_at.0,
+            e.recorded_at.1,
+            e.actor_id,
+            e.actor_name,
+            e.actor_role,
+            e.reason,
+        ]);
+        if let Err(e) = inserted {
+            // The unique (stream, version) key: another writer got there first (possible only
+            // for a writer outside this store, which the check above cannot see coming).
+            return Err(if is_unique_violation(&e) {
+                conflict(current_version(conn, request).map_err(fail)?)
+            } else {
+                fail(e)
+            });
+        }
+    }
+    write_read_model(conn, &request.read_model).map_err(fail)?;
+    if let Some(s) = &request.snapshot {
+        conn.prepare_cached(
+            "INSERT INTO snapshots (stream_kind, stream_id, version, schema_version, state)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (stream_kind, stream_id) DO UPDATE SET
+                 version = excluded.version,
+                 schema_version = excluded.schema_version,
+                 state = excluded.state",
+        )
+        .and_then(|mut st| st.execute(params![s.kind, s.id, s.version, s.schema_version, s.state]))
+        .map_err(fail)?;
+    }
+    Ok(version)
+}
+
+fn write_read_model(conn: &Connection, row: &EncodedReadModel) -> rusqlite::Result<()> {
+    match row {
+        EncodedReadModel::Case {
+            case_id,
+            young_person_id,
+            stage,
+            risk_rank,
+            received_at,
+            next_review_due,
+            version,
+            body,
+            owed,
+        } => {
+            write_case_row(
+                conn,
+                &CaseRow {
+                    case_id,
+                    young_person_id,
+                    stage,
+                    risk_rank: *risk_rank,
+                    received_at: *received_at,
+                    next_review_due: *next_review_due,
+                    version: *version,
+                    body,
+                },
+            )?;
+            // The case's owed actions are replaced by the summary's list; an unchanged row is
+            // not rewritten.
+            let stored: Vec<String> = conn
+                .prepare_cached("SELECT action_id FROM owed_actions WHERE case_id = ?1")?
+                .query_map([case_id], |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut upsert = conn.prepare_cached(
+                "INSERT INTO owed_actions (case_id, action_id, status, due_at, due_at_ns, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (case_id, action_id) DO UPDATE SET
+                     status = excluded.status,
+                     due_at = excluded.due_at,
+                     due_at_ns = excluded.due_at_ns,
+                     body = excluded.body
+                 WHERE owed_actions.body IS NOT excluded.body",
+            )?;
+            for a in owed {
+                upsert.execute(params![
+                    case_id,
+                    a.action_id,
+                    a.status,
+                    a.due_at.0,
+                    a.due_at.1,
+                    a.body
+                ])?;
+            }
+            for gone in stored
+                .iter()
+                .filter(|s| !owed.iter().any(|a| &a.action_id == *s))
+            {
+                conn.prepare_cached(
+                    "DELETE FROM owed_actions WHERE case_id = ?1 AND action_id = ?2",
+                )?
+                .execute(params![case_id, gone])?;
+            }
+        }
+        EncodedReadModel::YoungPerson {
+            young_person_id,
+            date_of_birth,
+            postcode_district,
+            registered_at,
+            version,
+            body,
+        } => {
+            conn.prepare_cached(
+                "INSERT INTO young_people (young_person_id, date_of_birth, postcode_district,
+                     registered_at, registered_at_ns, version, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (young_person_id) DO UPDATE SET
+                     date_of_birth = excluded.date_of_birth,
+                     postcode_district = excluded.postcode_district,
+                     registered_at = excluded.registered_at,
+                     registered_at_ns = excluded.registered_at_ns,
+                     version = excluded.version,
+                     body = excluded.body",
+            )?
+            .execute(params![
+                young_person_id,
+                date_of_birth,
+                postcode_district,
+                registered_at.0,
+                registered_at.1,
+                version,
+                body,
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+/// The columns of a case's row.
+struct CaseRow<'a> {
+    case_id: &'a str,
+    young_person_id: &'a str,
+    stage: &'a str,
+    risk_rank: i64,
+    received_at: (i64, i64),
+    next_review_due: Option<(i64, i64)>,
+    version: i64,
+    body: &'a str,
+}
+
+/// Writes a case's row, setting only the indexed columns that changed: SQLite rewrites an
+/// index entry whenever its columns are assigned, changed or not, and each index page
+/// touched is another page in the log. Most commands change no indexed column, or only the
+/// stage, so most rows are written with one or two pages instead of four.
+fn write_case_row(conn: &Connection, row: &CaseRow<'_>) -> rusqlite::Result<()> {
+    type Stored = (String, String, i64, i64, i64, Option<i64>, Option<i64>);
+    let stored: Option<Stored> = conn
+        .prepare_cached(
+            "SELECT young_person_id, stage, risk_rank, received_at, received_at_ns,
+                 next_review_due, next_review_due_ns
+             FROM case_summaries WHERE case_id = ?1",
+        )?
+        .query_row([row.case_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+        })
+        .optional()?;
+    let Some((young_person_id, stage, risk_rank, received, received_ns, due, due_ns)) = stored
+    else {
+        conn.prepare_cached(
+            "INSERT INTO case_summaries (case_id, young_person_id, stage, risk_rank,
+                 received_at, received_at_ns, next_review_due, next_review_due_ns, version, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?
+        .execute(params![
+            row.case_id,
+            row.young_person_id,
+            row.stage,
+            row.risk_rank,
+            row.received_at.0,
+            row.received_at.1,
+            row.next_review_due.map(|d| d.0),
+            row.next_review_due.map(|d| d.1),
+            row.version,
+            row.body,
+        ])?;
+        return Ok(());
+    };
+    let changed = [
+        young_person_id != row.young_person_id,
+        stage != row.stage || risk_rank != row.risk_rank,
+        (received, received_ns) != row.received_at,
+        (due, due_ns) != (row.next_review_due.map(|d| d.0), row.next_review_due.map(|d| d.1)),
+    ];
+    // Column names only: every value is a bound parameter, whichever columns are set.
+    let groups = [
+        "young_person_id = ?3",
+        "stage = ?4, risk_rank = ?5",
+        "received_at = ?6, received_at_ns = ?7",
+        "next_review_due = ?8, next_review_due_ns = ?9",
+    ];
+    let mut sql = String::from("UPDATE case_summaries SET version = ?2, body = ?10");
+    for (set, changed) in groups.iter().zip(changed) {
+        if changed {
+            sql.push_str(", ");
+            sql.push_str(set);
+        }
+    }
+    sql.push_str(" WHERE case_id = ?1");
+    conn.prepare_cached(&sql)?.execute(params![
+        row.case_id,
+        row.version,
+        row.young_person_id,
+        row.stage,
+        row.risk_rank,
+        row.received_at.0,
+        row.received_at.1,
+        row.next_review_due.map(|d| d.0),
+        row.next_review_due.map(|d| d.1),
+        row.body,
+    ])?;
+    Ok(())
+}
