@@ -1,0 +1,166 @@
+//! The SQL this store runs, for a DBA reviewing plans and for the `EXPLAIN` tests.
+//!
+//! Every value is a bound parameter (`$n`); the only literals are the constant stage and
+//! status names that the partial indexes are defined on, so the planner can match them.
+//! Statements are prepared once per pooled connection and cached.
+
+/// Columns of an event row, in the order [`LOAD_AFTER`] and [`LOAD_LATEST`] return them.
+macro_rules! event_columns {
+    () => {
+        "position, version, event_type, schema_version, payload, event_id, recorded_at, \
+         actor_id, actor_name, actor_role, reason"
+    };
+}
+
+/// The events of a stream after a version, in version order.
+///
+/// `$1` stream kind, `$2` stream id, `$3` version. Index: `events_stream_version_key`.
+pub const LOAD_AFTER: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    " FROM events WHERE stream_kind = $1 AND stream_id = $2 AND version > $3 ORDER BY version"
+);
+
+/// A stream's snapshot.
+///
+/// `$1` stream kind, `$2` stream id. Index: the primary key of `snapshots`.
+pub const LOAD_SNAPSHOT: &str = "SELECT version, schema_version, state FROM snapshots \
+     WHERE stream_kind = $1 AND stream_id = $2";
+
+/// A stream's snapshot and the events after it, in one round trip.
+///
+/// The snapshot, if any, is the row whose `position` is NULL (its `payload` column holds the
+/// state); the other rows are the events after the snapshot's version, in version order.
+/// `$1` stream kind, `$2` stream id.
+pub const LOAD_LATEST: &str = concat!(
+    "WITH snap AS MATERIALIZED (",
+    "SELECT version, schema_version, state FROM snapshots ",
+    "WHERE stream_kind = $1 AND stream_id = $2) ",
+    "SELECT NULL::bigint AS position, version, NULL::text AS event_type, schema_version, ",
+    "state AS payload, NULL::uuid AS event_id, NULL::timestamptz AS recorded_at, ",
+    "NULL::uuid AS actor_id, NULL::text AS actor_name, NULL::text AS actor_role, ",
+    "NULL::text AS reason FROM snap ",
+    "UNION ALL (SELECT ",
+    event_columns!(),
+    " FROM events WHERE stream_kind = $1 AND stream_id = $2 ",
+    "AND version > COALESCE((SELECT version FROM snap), 0) ORDER BY version)"
+);
+
+/// The stream's current version (0 for none): the follow-up on the rare conflict path.
+pub const STREAM_VERSION: &str =
+    "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_kind = $1 AND stream_id = $2";
+
+/// The check and the event insert shared by both append statements.
+///
+/// `cur` reads the stream's version; every write below runs only when it equals the expected
+/// version (`$3`), so an append that expected a version the stream is not at writes nothing
+/// and returns the actual version. Two appends racing at the right version both pass the
+/// check; the unique key lets exactly one insert.
+macro_rules! append_head {
+    () => {
+        "WITH cur AS MATERIALIZED (\
+             SELECT COALESCE(MAX(version), 0) AS v FROM events \
+             WHERE stream_kind = $1::text AND stream_id = $2::uuid), \
+         ok AS MATERIALIZED (SELECT (SELECT v FROM cur) = $3::bigint AS ok), \
+         ins AS (\
+             INSERT INTO events (stream_kind, stream_id, version, event_type, schema_version, \
+                 payload, event_id, recorded_at, actor_id, actor_name, actor_role, reason) \
+             SELECT $1, $2, $3::bigint + e.n, e.event_type, e.schema_version, e.payload, \
+                 e.event_id, e.recorded_at, e.actor_id, e.actor_name, e.actor_role, e.reason \
+             FROM unnest($4::text[], $5::int4[], $6::text[], $7::uuid[], $8::timestamptz[], \
+                 $9::uuid[], $10::text[], $11::text[], $12::text[]) WITH ORDINALITY \
+                 AS e(event_type, schema_version, payload, event_id, recorded_at, actor_id, \
+                     actor_name, actor_role, reason, n) \
+             WHERE (SELECT ok FROM ok) \
+             RETURNING 1), \
+         snap AS (\
+             INSERT INTO snapshots (stream_kind, stream_id, version, schema_version, state) \
+             SELECT $13::text, $14::uuid, $15::bigint, $16::int4, $17::text \
+             WHERE $15::bigint IS NOT NULL AND (SELECT ok FROM ok) \
+             ON CONFLICT (stream_kind, stream_id) DO UPDATE SET version = EXCLUDED.version, \
+                 schema_version = EXCLUDED.schema_version, state = EXCLUDED.state \
+             WHERE snapshots.version <= EXCLUDED.version), "
+    };
+}
+
+/// Appends a case's events with its read-model rows and snapshot: ONE statement, so one
+/// round trip and (in autocommit) one transaction.
+///
+/// `$1` stream kind, `$2` stream id (the case), `$3` expected version, `$4`–`$12` the events
+/// as parallel arrays (type, schema version, payload, event id, recorded at, actor id, actor
+/// name, actor role, reason), `$13`–`$17` the snapshot (stream kind, stream id, version or
+/// NULL for none, schema version, state), `$18` young person, `$19` stage, `$20` risk rank,
+/// `$21` received at, `$22` next review due, `$23` new version, `$24` summary body, `$25`–`$28`
+/// owed actions as parallel arrays (id, status, due at, body). Returns the stream's version
+/// before the append: equal to `$3` when the append happened, the actual version when not.
+pub const APPEND_CASE: &str = concat!(
+    append_head!(),
+    "summary AS (\
+         INSERT INTO case_summaries (case_id, young_person_id, stage, risk_rank, received_at, \
+             next_review_due, version, body) \
+         SELECT $2, $18::uuid, $19::text, $20::bigint, $21::timestamptz, \
+             $22::timestamptz, $23::bigint, $24::text WHERE (SELECT ok FROM ok) \
+         ON CONFLICT (case_id) DO UPDATE SET young_person_id = EXCLUDED.young_person_id, \
+             stage = EXCLUDED.stage, risk_rank = EXCLUDED.risk_rank, \
+             received_at = EXCLUDED.received_at, next_review_due = EXCLUDED.next_review_due, \
+             version = EXCLUDED.version, body = EXCLUDED.body \
+         WHERE case_summaries.version < EXCLUDED.version), \
+     owed_new AS (\
+         INSERT INTO owed_actions (action_id, case_id, status, due_at, body) \
+         SELECT a.action_id, $2, a.status, a.due_at, a.body \
+         FROM unnest($25::uuid[], $26::text[], $27::timestamptz[], $28::text[]) \
+             AS a(action_id, status, due_at, body) \
+         WHERE (SELECT ok FROM ok) \
+         ON CONFLICT (action_id) DO NOTHING), \
+     owed_changed AS (\
+         UPDATE owed_actions o SET status = a.status, due_at = a.due_at, body = a.body \
+         FROM unnest($25::uuid[], $26::text[], $27::timestamptz[], $28::text[]) \
+             AS a(action_id, status, due_at, body) \
+         WHERE o.action_id = a.action_id AND o.case_id = $2 AND (SELECT ok FROM ok) \
+         AND (o.status, o.due_at, o.body) IS DISTINCT FROM (a.status, a.due_at, a.body)), \
+     owed_gone AS (\
+         DELETE FROM owed_actions WHERE case_id = $2 AND action_id <> ALL($25::uuid[]) \
+         AND (SELECT ok FROM ok)) \
+     SELECT v FROM cur"
+);
+
+/// Appends a young person's events with their read-model row: one statement, as
+/// [`APPEND_CASE`].
+///
+/// `$1`–`$17` as [`APPEND_CASE`]; `$18` date of birth, `$19` postcode district, `$20`
+/// registered at, `$21` new version, `$22` body.
+pub const APPEND_YOUNG_PERSON: &str = concat!(
+    append_head!(),
+    "person AS (\
+         INSERT INTO young_people (young_person_id, date_of_birth, postcode_district, \
+             registered_at, version, body) \
+         SELECT $2, $18::date, $19::text, $20::timestamptz, $21::bigint, $22::text WHERE (SELECT ok FROM ok) \
+         ON CONFLICT (young_person_id) DO UPDATE SET date_of_birth = EXCLUDED.date_of_birth, \
+             postcode_district = EXCLUDED.postcode_district, \
+             registered_at = EXCLUDED.registered_at, version = EXCLUDED.version, \
+             body = EXCLUDED.body \
+         WHERE young_people.version < EXCLUDED.version) \
+     SELECT v FROM cur"
+);
+
+/// The waiting list in R-7 order. Index: `case_summaries_waiting_list`.
+pub const WAITING_LIST: &str = "SELECT body FROM case_summaries WHERE stage = 'waiting_list' \
+     ORDER BY risk_rank DESC, received_at, case_id";
+
+/// Owed actions not yet discharged, soonest due first. Index: `owed_actions_outstanding`.
+pub const OUTSTANDING_ACTIONS: &str =
+    "SELECT body FROM owed_actions WHERE status = 'owed' ORDER BY due_at, action_id";
+
+/// A young person's cases, oldest referral first. `$1` young person.
+/// Index: `case_summaries_young_person`.
+pub const CASES_OF: &str = "SELECT body FROM case_summaries WHERE young_person_id = $1 \
+     ORDER BY received_at, case_id";
+
+/// Cases whose review was due before `$1`, longest overdue first.
+/// Index: `case_summaries_review_due`.
+pub const OVERDUE_REVIEWS: &str = "SELECT body FROM case_summaries \
+     WHERE next_review_due IS NOT NULL AND next_review_due < $1 \
+     ORDER BY next_review_due, case_id";
+
+/// One case's row. `$1` case. Index: the primary key of `case_summaries`.
+pub const CASE_SUMMARY: &str = "SELECT body FROM case_summaries WHERE case_id = $1";

@@ -1,0 +1,234 @@
+//! An index for every query: each statement the store runs ([`casework_postgres::sql`]) is
+//! `EXPLAIN`ed on tables big enough (tens of thousands of rows, `ANALYZE`d) that the planner
+//! would rather scan than use a bad index, and must read the big tables through the index
+//! it was written for, never with a sequential scan.
+
+mod common;
+
+use casework_postgres::sql;
+use chrono::{DateTime, Utc};
+use common::TestStore;
+use serde_json::Value;
+use tokio_postgres::types::ToSql;
+use uuid::Uuid;
+
+const BIG_TABLES: &[&str] = &["events", "snapshots", "case_summaries", "owed_actions"];
+
+const POPULATE: &str = "
+INSERT INTO case_summaries (case_id, young_person_id, stage, risk_rank, received_at,
+                            next_review_due, version, body)
+SELECT gen_random_uuid(), gen_random_uuid(),
+       CASE WHEN i % 10 = 0 THEN 'waiting_list' WHEN i % 10 < 7 THEN 'active' ELSE 'closed' END,
+       i % 4, now() - make_interval(mins => i),
+       CASE WHEN i % 10 BETWEEN 1 AND 6 THEN now() + make_interval(days => (i % 1000) - 50) END,
+       1, repeat('x', 600)
+FROM generate_series(1, 30000) AS i;
+
+INSERT INTO events (stream_kind, stream_id, version, event_type, schema_version, payload,
+                    event_id, recorded_at, actor_id, actor_name, actor_role, reason)
+SELECT 'case', s.id, v, 'probe', 1, repeat('p', 300), gen_random_uuid(), now(),
+       gen_random_uuid(), 'Sam Worker', 'worker', NULL
+FROM (SELECT gen_random_uuid() AS id FROM generate_series(1, 2000)) AS s,
+     generate_series(1, 30) AS v;
+
+INSERT INTO snapshots (stream_kind, stream_id, version, schema_version, state)
+SELECT DISTINCT 'case', stream_id, 20, 1, repeat('s', 2000) FROM events;
+
+INSERT INTO owed_actions (action_id, case_id, status, due_at, body)
+SELECT gen_random_uuid(), gen_random_uuid(),
+       CASE WHEN i % 20 = 0 THEN 'owed' ELSE 'sent' END,
+       now() + make_interval(hours => i % 500), repeat('o', 300)
+FROM generate_series(1, 30000) AS i;
+
+ANALYZE;
+";
+
+/// Every node of a plan, depth first.
+fn nodes<'a>(plan: &'a Value, out: &mut Vec<&'a Value>) {
+    out.push(plan);
+    if let Some(children) = plan.get("Plans").and_then(Value::as_array) {
+        for child in children {
+            nodes(child, out);
+        }
+    }
+}
+
+async fn check(
+    client: &tokio_postgres::Client,
+    name: &str,
+    statement: &str,
+    params: &[&(dyn ToSql + Sync)],
+    expected_indexes: &[&str],
+) {
+    let explained: Value = client
+        .query_one(&format!("EXPLAIN (FORMAT JSON) {statement}"), params)
+        .await
+        .unwrap_or_else(|e| panic!("EXPLAIN {name}: {e}"))
+        .get(0);
+    let root = &explained[0]["Plan"];
+    let mut all = Vec::new();
+    nodes(root, &mut all);
+    let text = serde_json::to_string_pretty(root).unwrap();
+    for node in &all {
+        let kind = node["Node Type"].as_str().unwrap_or_default();
+        let relation = node["Relation Name"].as_str().unwrap_or_default();
+        assert!(
+            !(kind == "Seq Scan" && BIG_TABLES.contains(&relation)),
+            "{name}: sequential scan of {relation}:\n{text}"
+        );
+    }
+    let used: Vec<&str> = all
+        .iter()
+        .filter_map(|n| n["Index Name"].as_str())
+        .collect();
+    for index in expected_indexes {
+        assert!(
+            used.contains(index),
+            "{name}: does not use {index} (uses {used:?}):\n{text}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_query_reads_through_its_index() {
+    if common::skip() {
+        return;
+    }
+    let store = TestStore::new().await;
+    let client = store.db.client().await;
+    client.batch_execute(POPULATE).await.unwrap();
+
+    let stream: Uuid = client
+        .query_one("SELECT stream_id FROM events LIMIT 1", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let person: Uuid = client
+        .query_one("SELECT young_person_id FROM case_summaries LIMIT 1", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let case: Uuid = client
+        .query_one("SELECT case_id FROM case_summaries LIMIT 1", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let now: DateTime<Utc> = Utc::now();
+    let kind = "case";
+    let zero = 0i64;
+
+    check(
+        &client,
+        "load_after",
+        sql::LOAD_AFTER,
+        &[&kind, &stream, &zero],
+        &["events_stream_version_key"],
+    )
+    .await;
+    check(
+        &client,
+        "load_snapshot",
+        sql::LOAD_SNAPSHOT,
+        &[&kind, &stream],
+        &["snapshots_pkey"],
+    )
+    .await;
+    check(
+        &client,
+        "load_latest",
+        sql::LOAD_LATEST,
+        &[&kind, &stream],
+        &["snapshots_pkey", "events_stream_version_key"],
+    )
+    .await;
+    check(
+        &client,
+        "stream_version",
+        sql::STREAM_VERSION,
+        &[&kind, &stream],
+        &["events_stream_version_key"],
+    )
+    .await;
+    check(
+        &client,
+        "waiting_list",
+        sql::WAITING_LIST,
+        &[],
+        &["case_summaries_waiting_list"],
+    )
+    .await;
+    check(
+        &client,
+        "outstanding_actions",
+        sql::OUTSTANDING_ACTIONS,
+        &[],
+        &["owed_actions_outstanding"],
+    )
+    .await;
+    check(
+        &client,
+        "cases_of",
+        sql::CASES_OF,
+        &[&person],
+        &["case_summaries_young_person"],
+    )
+    .await;
+    check(
+        &client,
+        "overdue_reviews",
+        sql::OVERDUE_REVIEWS,
+        &[&now],
+        &["case_summaries_review_due"],
+    )
+    .await;
+    check(
+        &client,
+        "case_summary",
+        sql::CASE_SUMMARY,
+        &[&case],
+        &["case_summaries_pkey"],
+    )
+    .await;
+
+    // The appends: the version check reads the stream's last version off the unique key, and
+    // replacing a case's owed actions finds them by case.
+    let texts: Vec<&str> = vec!["probe"];
+    let ints: Vec<i32> = vec![1];
+    let uuids: Vec<Uuid> = vec![Uuid::new_v4()];
+    let times: Vec<DateTime<Utc>> = vec![now];
+    let reasons: Vec<Option<&str>> = vec![None];
+    let none_text: Option<&str> = None;
+    let none_uuid: Option<Uuid> = None;
+    let none_i64: Option<i64> = None;
+    let none_i32: Option<i32> = None;
+    let one = 1i64;
+    let stage = "active";
+    let due: Option<DateTime<Utc>> = Some(now);
+    let head: [&(dyn ToSql + Sync); 17] = [
+        &kind, &stream, &zero, &texts, &ints, &texts, &uuids, &times, &uuids, &texts, &texts,
+        &reasons, &none_text, &none_uuid, &none_i64, &none_i32, &none_text,
+    ];
+    let case_tail: [&(dyn ToSql + Sync); 11] = [
+        &person, &stage, &one, &now, &due, &one, &stage, &uuids, &texts, &times, &texts,
+    ];
+    let params: Vec<&(dyn ToSql + Sync)> = head.iter().chain(case_tail.iter()).copied().collect();
+    check(
+        &client,
+        "append_case",
+        sql::APPEND_CASE,
+        &params,
+        &["events_stream_version_key", "owed_actions_case"],
+    )
+    .await;
+    let dob = chrono::NaiveDate::from_ymd_opt(2011, 5, 14).unwrap();
+    let person_tail: [&(dyn ToSql + Sync); 5] = [&dob, &stage, &now, &one, &stage];
+    let params: Vec<&(dyn ToSql + Sync)> = head.iter().chain(person_tail.iter()).copied().collect();
+    check(
+        &client,
+        "append_young_person",
+        sql::APPEND_YOUNG_PERSON,
+        &params,
+        &["events_stream_version_key"],
+    )
+    .await;
+}
