@@ -50,9 +50,10 @@ pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
                 || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY))
 }
 
-/// The store's worker threads have stopped (only after a panic inside them).
+/// A store thread did not answer: the request panicked inside it (a bug; a write's
+/// transaction was rolled back), or the thread has stopped.
 pub(crate) fn stopped(which: &str) -> StoreError {
     StoreError::Unavailable(format!(
-        "the SQLite {which} thread has stopped; reopen the store"
+        "the SQLite {which} thread failed on this request or has stopped; nothing was written by it"
     ))
 }

@@ -3,7 +3,142 @@
 //! The embedded default store: Casework's events, snapshots and read models in one SQLite
 //! file, for a charity that runs without a database server.
 //!
-//! FIGURES_PLACEHOLDER
+//! ```
+//! use casework_core::{profile::examples::city_girls_service, Casework};
+//! use casework_sqlite::SqliteStore;
+//! use casework_testkit::fixtures;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let store = SqliteStore::open(dir.path().join("casework.db"))?;
+//! store.migrate().await?; // explicit: applies the embedded migrations, all or none
+//!
+//! let casework = Casework::new(store, city_girls_service());
+//! let worker = fixtures::worker();
+//! let amy = casework
+//!     .register_young_person(&worker, fixtures::girl_in_leeds_area())
+//!     .await?;
+//! let case = casework
+//!     .receive_referral(&worker, amy, fixtures::self_referral(fixtures::start()))
+//!     .await?;
+//! let history = casework.history(case).await?;
+//! println!("{} events in {}", history.len(), casework.store().path().display());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Design
+//!
+//! **Threads.** One *writer thread* owns the only connection that writes. Appends reach it
+//! over a channel and are answered over a `tokio::sync::oneshot`, so the store works on any
+//! executor (tokio multi-thread or current-thread, or none) and never blocks an async worker
+//! on the disk or on a lock. Appends that queue up while it is busy are committed together
+//! (*group commit*): one `BEGIN IMMEDIATE` transaction, one savepoint per command, so a
+//! conflicting or failing command is undone alone, and nobody hears "committed" before the
+//! `COMMIT` has returned. Reads go to a few *reader threads* (default 2), each owning a
+//! read-only connection; in WAL mode readers and the writer never wait for each other, and a
+//! query sees the database as of its start, never half a command. A read goes to the reader
+//! with the fewest jobs in hand, so one caller reading at a time keeps to one warm
+//! connection. Dropping the last clone of a [`SqliteStore`] finishes every write already
+//! asked for, then stops the threads. (Dropping an append's future does not cancel the
+//! write.)
+//!
+//! **Why threads, by measurement.** The thread hop was measured against the same SQL run on
+//! the caller's thread, in the same run (figures below): about 12 µs per round trip, which
+//! leaves the adapter at 0.8–1.0× of the inline SQL. A per-statement hop like sqlx's
+//! (70–110 µs each on this machine kind, several statements per command) would cost far
+//! more; a lock around one connection on the caller's thread would block the async runtime
+//! during every commit and busy wait, and would give up group commit and parallel readers.
+//!
+//! **PRAGMAs.** `journal_mode = WAL` (readers beside one writer; commits append to the log);
+//! `synchronous = NORMAL` by default: in WAL mode a commit is written to the log before it
+//! returns and the log is flushed at checkpoints, so a commit survives the application
+//! crashing or being killed (the crash test kills a writer with SIGKILL two dozen times and
+//! finds every acknowledged commit), while a power cut or operating-system crash may lose the
+//! last commits before it — never half a command, never a corrupt file. `FULL`
+//! ([`Durability::Full`]) flushes at every commit, for deployments that must survive power
+//! loss too. `busy_timeout` (default 5 s, [`SqliteConfig::busy_timeout`]) for another
+//! process holding the lock; `foreign_keys = ON`; `temp_store = MEMORY` (statement journals
+//! of upserts stay off the disk); a 16 MiB page cache for the writer and 8 MiB per reader.
+//! Writes run in `BEGIN IMMEDIATE` transactions, so a writer takes the lock before it reads
+//! the version it checks.
+//!
+//! **Schema and migrations.** Numbered SQL files in the crate's `migrations/`, embedded with
+//! `include_str!`, are applied by an explicit [`SqliteStore::migrate`] in one transaction,
+//! each recorded in `casework_migrations`; the file's `application_id` marks it as Casework's.
+//! Tables: `events` (one row per event: stream kind and id, version, global `position` (the
+//! rowid, so positions increase in commit order, R-28), type, schema version, JSON payload,
+//! event id, recorded-at, actor id/name/role, reason; `UNIQUE (stream_kind, stream_id,
+//! version)`), `snapshots` (one per stream, replaced), `case_summaries` (the queried columns
+//! plus the whole [`CaseSummary`] as JSON), `owed_actions`, `young_people`, with an index for
+//! every query. Ids are hyphenated lowercase text, so text order is uuid order; instants are
+//! integer microseconds since the epoch plus the nanoseconds beyond them, so every value
+//! round-trips exactly and sorts in time order. The orderings are exactly those of
+//! `casework_core::read_model`, checked against the memory store. All values are bound
+//! parameters.
+//!
+//! **Appends.** Under the write transaction the store reads the stream's current version and
+//! refuses a stale one with [`casework_core::store::Conflict`] naming the actual version; the
+//! unique key backs that up (a unique violation maps to the same conflict). The events, the
+//! read-model rows and the snapshot are written in the same transaction. A case's row is
+//! written setting only the indexed columns that changed, since SQLite rewrites an index
+//! entry whenever its columns are assigned; unchanged owed-action rows are not rewritten.
+//!
+//! **Errors.** Refused before anything is written to the file: not an SQLite file, a damaged
+//! file, or another program's database → [`StoreError::Corrupt`] with the reason; a schema
+//! newer than this library's → [`StoreError::SchemaTooNew`]. Locked beyond the busy timeout
+//! → [`StoreError::Busy`]; disk full, or past [`SqliteConfig::max_size_bytes`] →
+//! [`StoreError::Full`]; a path that cannot be opened → [`StoreError::Unavailable`], as is
+//! an unmigrated file (the message says to call `migrate`). Every error leaves what was
+//! committed intact (the fault tests check each one).
+//!
+//! ## Figures
+//!
+//! Run with `cargo bench --bench sqlite -- --summary` (about two minutes; without
+//! `--summary` the criterion groups run first, a few minutes more; `CASEWORK_BENCH_CASES`
+//! sets the number of cases behind the query figures, default 100,000). WAL,
+//! `synchronous = NORMAL`, 360-byte payloads. Each ratio compares two sides timed in
+//! interleaved blocks in the same run. The machine is a 2-vCPU VM that was shared with other
+//! builds while these ran (load average 2–5), so absolute rates move by 2× between runs;
+//! the ratios move less, and a burst of load during one side of a pair still skews it (a
+//! later run at load average 8 measured 0.24× and 0.44× for the first two rows). Run 2 is
+//! the final code; run 1 lacks only the skipping of unchanged owed-action rows; the quiet
+//! run is one step earlier still (before the least-busy reader dispatch too).
+//!
+//! | measure | run 1 | run 2 | quiet run |
+//! |---|---|---|---|
+//! | raw rusqlite single-row commits (own transaction each) | 15,300/s | 16,300/s | 36,700/s |
+//! | `store.append` of one event + its case row, current-thread runtime | 7,900/s (**0.51×** raw) | 8,000/s (**0.49×**) | 15,600/s (0.42×) |
+//! | the same, multi-thread runtime | 6,600/s (0.42×) | 5,200/s (0.48×) | 9,400/s (0.28×) |
+//! | the store's append SQL run inline on the caller's thread | 8,500/s (0.55× raw) | 6,900/s (0.42×) | 17,900/s (0.49×) |
+//! | writer thread against that inline SQL | **0.92×** (10 µs a hop) | 0.86× (24 µs) | 0.83× (12 µs) |
+//! | 16 writers in flight (group commit) | 15,600/s (1.02× raw) | 18,800/s (1.15×) | 18,800/s (0.51×) |
+//! | `Casework::execute`, one-event command (load, decide, append) | 2,000/s (0.10×) | 1,700/s (0.12×) | 2,300/s (0.09×) |
+//! | `Casework::case`, 20-event case | 145 µs | 618 µs | 96 µs |
+//! | `Casework::case`, 2,000-event case / 20-event case | **0.93×** | 0.87× | 1.07× |
+//! | waiting list, 1,000 of 100,000 cases, p50 / p95 | 6.8 / 13.4 ms (1.21× raw SQL + same decoding) | 13.0 / 26.3 ms (1.51×) | 6.2 / 8.8 ms (1.05×) |
+//! | overdue reviews, 1,005 of 100,000 cases, p50 / p95 | 9.0 / 23.3 ms (1.11×) | 14.3 / 26.1 ms (1.33×) | 6.3 / 7.8 ms (1.03×) |
+//!
+//! What the figures say:
+//! - **The writer thread costs 8–17%** against the very same SQL on the caller's thread, about
+//!   10–25 µs a round trip, more when the CPUs are contended. That is the price of never
+//!   blocking the async runtime and of group commit, which lifts throughput with many writers
+//!   to 1.0–1.15× a raw single-row commit. This is the measurement behind the threading model.
+//! - **One-event appends run at 0.4–0.5× raw single-row inserts, short of the 0.8× target.**
+//!   The gap is the work, not the driver: the same SQL inline is 0.42–0.55× raw. A command's
+//!   transaction checks the stream's version, writes the event row and its unique-key entry,
+//!   the case's row (and any index entry whose column changed), and compares the owed
+//!   actions: three to five log pages against the raw insert's two, each a write system call
+//!   pair on this VM. Writing the read model in the command's transaction is a requirement,
+//!   so this is the floor; it is still 8,000–16,000 commands a second, far beyond a charity's
+//!   rate.
+//! - **`Casework::execute` is dominated by the domain**: loading a case decodes and folds up
+//!   to 63 events after its snapshot (JSON with dates, a few µs each), then appends.
+//! - **Snapshots make load time flat**: a 2,000-event case loads in 0.87–1.07× the time of a
+//!   20-event case, against ~10× for raw selects of all its rows.
+//! - **Queries cost what SQLite and JSON decoding cost**: the waiting list and overdue reviews
+//!   over 100,000 cases come within 1.05–1.5× of the same SQL and decoding run directly.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -43,7 +178,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -100,7 +235,7 @@ pub struct SqliteStore {
 struct Inner {
     path: PathBuf,
     writer: Option<mpsc::Sender<writer::Msg>>,
-    readers: Option<mpsc::Sender<reader::Job>>,
+    readers: Option<reader::Pool>,
     threads: Vec<JoinHandle<()>>,
     temporary_dir: Option<PathBuf>,
 }
@@ -197,18 +332,8 @@ impl SqliteStore {
                 .map_err(spawn_failed)?,
         );
         inner.writer = Some(writer_tx);
-        let (reader_tx, reader_rx) = mpsc::channel();
-        let reader_rx = Arc::new(Mutex::new(reader_rx));
-        for (n, conn) in readers.into_iter().enumerate() {
-            let jobs = reader_rx.clone();
-            inner.threads.push(
-                std::thread::Builder::new()
-                    .name(format!("casework-sqlite-reader-{n}"))
-                    .spawn(move || reader::run(conn, jobs))
-                    .map_err(spawn_failed)?,
-            );
-        }
-        inner.readers = Some(reader_tx);
+        inner.readers =
+            Some(reader::Pool::start(readers, &mut inner.threads).map_err(spawn_failed)?);
         Ok(Self {
             inner: Arc::new(inner),
         })
@@ -282,12 +407,10 @@ impl SqliteStore {
         let job: reader::Job = Box::new(move |conn| {
             let _ = tx.send(f(conn));
         });
-        self.inner
-            .readers
-            .as_ref()
-            .ok_or_else(|| error::stopped("reader"))?
-            .send(job)
-            .map_err(|_| error::stopped("reader"))?;
+        let sent = self.inner.readers.as_ref().is_some_and(|r| r.send(job));
+        if !sent {
+            return Err(error::stopped("reader"));
+        }
         rx.await.map_err(|_| error::stopped("reader"))?
     }
 

@@ -12,26 +12,64 @@ use casework_core::store::{Snapshot, StoreError};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::de::DeserializeOwned;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc::Receiver;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
 /// A job for a reading connection.
 pub(crate) type Job = Box<dyn FnOnce(&Connection) + Send>;
 
-/// A reader thread's loop: takes the next job from the shared queue until the store is
-/// dropped.
-pub(crate) fn run(conn: Connection, jobs: Arc<Mutex<Receiver<Job>>>) {
-    loop {
-        let job = {
-            let queue = jobs.lock().unwrap_or_else(|e| e.into_inner());
-            match queue.recv() {
-                Ok(job) => job,
-                Err(_) => break,
-            }
+/// The reader threads, each with its own queue. A job goes to the reader with the fewest
+/// jobs in hand, the first such: a caller issuing one read at a time always reaches the same
+/// thread, whose connection has its pages cached, and concurrent reads spread out.
+pub(crate) struct Pool {
+    readers: Vec<(Sender<Job>, Arc<AtomicUsize>)>,
+}
+
+impl Pool {
+    /// Starts one thread per connection.
+    pub(crate) fn start(
+        connections: Vec<Connection>,
+        threads: &mut Vec<JoinHandle<()>>,
+    ) -> std::io::Result<Self> {
+        let mut readers = Vec::new();
+        for (n, conn) in connections.into_iter().enumerate() {
+            let (tx, rx) = mpsc::channel::<Job>();
+            let in_hand = Arc::new(AtomicUsize::new(0));
+            let done = in_hand.clone();
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("casework-sqlite-reader-{n}"))
+                    .spawn(move || {
+                        for job in rx {
+                            // A panic drops the job's reply sender, so its caller hears of the
+                            // failure; the connection only reads, so there is nothing to undo.
+                            let _ = catch_unwind(AssertUnwindSafe(|| job(&conn)));
+                            done.fetch_sub(1, Ordering::AcqRel);
+                        }
+                    })?,
+            );
+            readers.push((tx, in_hand));
+        }
+        Ok(Pool { readers })
+    }
+
+    /// Queues a job on the least busy reader; `false` if the readers have stopped.
+    pub(crate) fn send(&self, job: Job) -> bool {
+        let Some((tx, in_hand)) = self
+            .readers
+            .iter()
+            .min_by_key(|(_, in_hand)| in_hand.load(Ordering::Acquire))
+        else {
+            return false;
         };
-        // A panic drops the job's reply sender, so its caller hears of the failure; the
-        // connection only reads, so there is nothing to undo.
-        let _ = catch_unwind(AssertUnwindSafe(|| job(&conn)));
+        in_hand.fetch_add(1, Ordering::AcqRel);
+        if tx.send(job).is_err() {
+            in_hand.fetch_sub(1, Ordering::AcqRel);
+            return false;
+        }
+        true
     }
 }
 

@@ -271,7 +271,8 @@ fn commit_batch(conn: &Connection, batch: Vec<(Box<Encoded>, Reply)>) {
                             }
                         })
                     } else if several {
-                        control(conn, "ROLLBACK TO command").and_then(|()| control(conn, "RELEASE command"))
+                        control(conn, "ROLLBACK TO command")
+                            .and_then(|()| control(conn, "RELEASE command"))
                             .err()
                             .map(|e| map("rolling back a savepoint", e))
                     } else {
@@ -324,11 +325,9 @@ pub(crate) fn append_inline(conn: &Connection, request: AppendRequest) -> Result
         return Ok(request.expected_version);
     }
     let encoded = Encoded::new(request)?;
-    control(conn, "BEGIN IMMEDIATE")
-        .map_err(|e| map("starting a write transaction", e))?;
+    control(conn, "BEGIN IMMEDIATE").map_err(|e| map("starting a write transaction", e))?;
     let outcome = append(conn, &encoded).and_then(|version| {
-        control(conn, "COMMIT")
-            .map_err(|e| AppendError::from(map("committing", e)))?;
+        control(conn, "COMMIT").map_err(|e| AppendError::from(map("committing", e)))?;
         Ok(version)
     });
     if outcome.is_err() {
@@ -441,24 +440,29 @@ fn write_read_model(conn: &Connection, row: &EncodedReadModel) -> rusqlite::Resu
                     body,
                 },
             )?;
-            // The case's owed actions are replaced by the summary's list; an unchanged row is
-            // not rewritten.
-            let stored: Vec<String> = conn
-                .prepare_cached("SELECT action_id FROM owed_actions WHERE case_id = ?1")?
-                .query_map([case_id], |row| row.get(0))?
+            // The case's owed actions are replaced by the summary's list; only new, changed
+            // and dropped rows are written.
+            let stored: Vec<(String, String)> = conn
+                .prepare_cached("SELECT action_id, body FROM owed_actions WHERE case_id = ?1")?
+                .query_map([case_id], |row| Ok((row.get(0)?, row.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?;
-            let mut upsert = conn.prepare_cached(
-                "INSERT INTO owed_actions (case_id, action_id, status, due_at, due_at_ns, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (case_id, action_id) DO UPDATE SET
-                     status = excluded.status,
-                     due_at = excluded.due_at,
-                     due_at_ns = excluded.due_at_ns,
-                     body = excluded.body
-                 WHERE owed_actions.body IS NOT excluded.body",
-            )?;
             for a in owed {
-                upsert.execute(params![
+                if stored
+                    .iter()
+                    .any(|(id, body)| *id == a.action_id && *body == a.body)
+                {
+                    continue;
+                }
+                conn.prepare_cached(
+                    "INSERT INTO owed_actions (case_id, action_id, status, due_at, due_at_ns, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (case_id, action_id) DO UPDATE SET
+                         status = excluded.status,
+                         due_at = excluded.due_at,
+                         due_at_ns = excluded.due_at_ns,
+                         body = excluded.body",
+                )?
+                .execute(params![
                     case_id,
                     a.action_id,
                     a.status,
@@ -467,9 +471,9 @@ fn write_read_model(conn: &Connection, row: &EncodedReadModel) -> rusqlite::Resu
                     a.body
                 ])?;
             }
-            for gone in stored
+            for (gone, _) in stored
                 .iter()
-                .filter(|s| !owed.iter().any(|a| &a.action_id == *s))
+                .filter(|(id, _)| !owed.iter().any(|a| a.action_id == *id))
             {
                 conn.prepare_cached(
                     "DELETE FROM owed_actions WHERE case_id = ?1 AND action_id = ?2",
@@ -536,7 +540,15 @@ fn write_case_row(conn: &Connection, row: &CaseRow<'_>) -> rusqlite::Result<()> 
              FROM case_summaries WHERE case_id = ?1",
         )?
         .query_row([row.case_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
         })
         .optional()?;
     let Some((young_person_id, stage, risk_rank, received, received_ns, due, due_ns)) = stored
@@ -564,7 +576,11 @@ fn write_case_row(conn: &Connection, row: &CaseRow<'_>) -> rusqlite::Result<()> 
         young_person_id != row.young_person_id,
         stage != row.stage || risk_rank != row.risk_rank,
         (received, received_ns) != row.received_at,
-        (due, due_ns) != (row.next_review_due.map(|d| d.0), row.next_review_due.map(|d| d.1)),
+        (due, due_ns)
+            != (
+                row.next_review_due.map(|d| d.0),
+                row.next_review_due.map(|d| d.1),
+            ),
     ];
     // Column names only: every value is a bound parameter, whichever columns are set.
     let groups = [

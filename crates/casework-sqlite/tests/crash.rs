@@ -26,7 +26,9 @@ const STREAMS: u128 = 12;
 const KILLS: usize = 24;
 
 fn stream_case(n: u128) -> CaseId {
-    CaseId::from_uuid(uuid::Uuid::from_u128(0xC0FF_EE00_0000_0000_0000_0000_0000_0000 + n))
+    CaseId::from_uuid(uuid::Uuid::from_u128(
+        0xC0FF_EE00_0000_0000_0000_0000_0000_0000 + n,
+    ))
 }
 
 /// The writer: several tasks appending 3-event commands, so the writer thread commits some
@@ -46,7 +48,7 @@ fn crash_child() {
         for task in 0..4u128 {
             let store = store.clone();
             tasks.push(tokio::spawn(async move {
-                let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (task as u64 + 1) * 0x1234_5678);
+                let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ ((task as u64 + 1) * 0x1234_5678));
                 loop {
                     let case = stream_case(rng.below(STREAMS as u64) as u128);
                     let version = store
@@ -54,7 +56,10 @@ fn crash_child() {
                         .await
                         .expect("reads")
                         .map_or(0, |s| s.version);
-                    match store.append(case_append(case, version, PER_COMMAND as usize)).await {
+                    match store
+                        .append(case_append(case, version, PER_COMMAND as usize))
+                        .await
+                    {
                         Ok(v) => {
                             let mut out = std::io::stdout().lock();
                             writeln!(out, "ACK {} {v}", case.as_uuid()).unwrap();
@@ -74,7 +79,13 @@ fn crash_child() {
 
 fn spawn_child(path: &Path) -> std::process::Child {
     Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "crash_child", "--nocapture", "--test-threads", "1"])
+        .args([
+            "--exact",
+            "crash_child",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
         .env(CHILD_ENV, path)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -88,13 +99,11 @@ async fn killed_writers_leave_whole_commands_and_lose_no_commit() {
     let path = db_path(&dir);
     SqliteStore::open(&path).unwrap().migrate().await.unwrap();
     let started = Instant::now();
-    let mut rng = Rng(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64
-            | 1,
-    );
+    let mut rng = Rng(std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1);
     let mut acknowledged: HashMap<uuid::Uuid, u64> = HashMap::new();
     let mut total_acks = 0;
     for kill in 0..KILLS {
@@ -139,9 +148,16 @@ async fn killed_writers_leave_whole_commands_and_lose_no_commit() {
             let case = stream_case(n);
             let events = store.load(StreamId::Case(case)).await.unwrap();
             let length = events.len() as u64;
-            assert_eq!(length % PER_COMMAND, 0, "after kill {kill}: half a command in {case}");
+            assert_eq!(
+                length % PER_COMMAND,
+                0,
+                "after kill {kill}: half a command in {case}"
+            );
             assert!(
-                events.iter().enumerate().all(|(i, e)| e.version == i as u64 + 1),
+                events
+                    .iter()
+                    .enumerate()
+                    .all(|(i, e)| e.version == i as u64 + 1),
                 "versions run without gaps"
             );
             assert!(events.windows(2).all(|w| w[0].position < w[1].position));
@@ -158,7 +174,10 @@ async fn killed_writers_leave_whole_commands_and_lose_no_commit() {
             );
         }
     }
-    assert!(total_acks >= KILLS, "the children committed too little to test anything");
+    assert!(
+        total_acks >= KILLS,
+        "the children committed too little to test anything"
+    );
     eprintln!(
         "{KILLS} kills, {total_acks} acknowledged commands, {:.1} s",
         started.elapsed().as_secs_f64()

@@ -19,7 +19,11 @@ async fn committed(store: &SqliteStore, n: u64) -> CaseId {
 
 async fn assert_intact(store: &SqliteStore, case: CaseId, n: u64) {
     let events = store.load(StreamId::Case(case)).await.unwrap();
-    assert_eq!(events.len() as u64, n, "every committed event is still there");
+    assert_eq!(
+        events.len() as u64,
+        n,
+        "every committed event is still there"
+    );
     assert_eq!(store.case_summary(case).await.unwrap().unwrap().version, n);
     store.check_integrity().await.unwrap();
 }
@@ -34,7 +38,11 @@ async fn a_file_that_is_not_a_database_is_refused_untouched() {
         Err(StoreError::Corrupt(why)) => assert!(why.contains("not an SQLite database"), "{why}"),
         other => panic!("expected Corrupt, got {other:?}"),
     }
-    assert_eq!(std::fs::read(&path).unwrap(), bytes, "the file is not changed");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        bytes,
+        "the file is not changed"
+    );
 }
 
 #[tokio::test]
@@ -43,17 +51,26 @@ async fn another_programs_sqlite_database_is_refused_untouched() {
     let path = db_path(&dir);
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch("CREATE TABLE recipes (name TEXT); INSERT INTO recipes VALUES ('soup');")
-            .unwrap();
+        conn.execute_batch(
+            "CREATE TABLE recipes (name TEXT); INSERT INTO recipes VALUES ('soup');",
+        )
+        .unwrap();
     }
     let before = std::fs::read(&path).unwrap();
     match SqliteStore::open(&path) {
         Err(StoreError::Corrupt(why)) => {
-            assert!(why.contains("not a Casework database") && why.contains("recipes"), "{why}")
+            assert!(
+                why.contains("not a Casework database") && why.contains("recipes"),
+                "{why}"
+            )
         }
         other => panic!("expected Corrupt, got {other:?}"),
     }
-    assert_eq!(std::fs::read(&path).unwrap(), before, "the file is not changed");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the file is not changed"
+    );
 
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.pragma_update(None, "application_id", 0x1234).unwrap();
@@ -105,11 +122,18 @@ async fn a_newer_schema_is_refused_and_its_data_kept() {
     let before = std::fs::read(&path).unwrap();
     match SqliteStore::open(&path) {
         Err(StoreError::SchemaTooNew { found, supported }) => {
-            assert_eq!((found, supported), (99, SqliteStore::latest_schema_version()))
+            assert_eq!(
+                (found, supported),
+                (99, SqliteStore::latest_schema_version())
+            )
         }
         other => panic!("expected SchemaTooNew, got {other:?}"),
     }
-    assert_eq!(std::fs::read(&path).unwrap(), before, "the file is not changed");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the file is not changed"
+    );
 
     // The newer library's data is all there for it.
     let conn = rusqlite::Connection::open(&path).unwrap();
@@ -136,7 +160,10 @@ async fn a_database_locked_beyond_the_busy_timeout_is_busy_and_recovers() {
         Err(AppendError::Store(StoreError::Busy(why))) => assert!(why.contains("busy"), "{why}"),
         other => panic!("expected Busy, got {other:?}"),
     }
-    assert!(started.elapsed() >= Duration::from_millis(150), "it waited first");
+    assert!(
+        started.elapsed() >= Duration::from_millis(150),
+        "it waited first"
+    );
     // Readers are not blocked by a writer in WAL mode.
     assert_intact(&store, case, 2).await;
     other.execute_batch("ROLLBACK").unwrap();
@@ -185,7 +212,10 @@ async fn a_full_disk_is_full_and_loses_nothing_committed() {
     // With room again, writing carries on from where it stopped.
     let store = SqliteStore::open(&path).unwrap();
     assert_intact(&store, case, version).await;
-    assert_eq!(store.append(case_append(case, version, 1)).await, Ok(version + 1));
+    assert_eq!(
+        store.append(case_append(case, version, 1)).await,
+        Ok(version + 1)
+    );
 }
 
 async fn futures_join(store: &SqliteStore, cases: &[CaseId]) -> Vec<Result<u64, AppendError>> {

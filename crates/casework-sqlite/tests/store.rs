@@ -12,12 +12,11 @@ use casework_core::read_model::{
 };
 use casework_core::risk::RiskLevel;
 use casework_core::store::{
-    AppendError, AppendRequest, CaseQueries, Conflict, EventAppend, EventLoad, Snapshot,
-    StoreError,
+    AppendError, AppendRequest, CaseQueries, Conflict, EventAppend, EventLoad, Snapshot, StoreError,
 };
 use casework_core::{CommandError, LoadError};
 use casework_memory::MemoryStore;
-use casework_sqlite::{SqliteStore, SqliteConfig};
+use casework_sqlite::{SqliteConfig, SqliteStore};
 use casework_testkit::fixtures;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use common::*;
@@ -59,10 +58,19 @@ async fn events_round_trip_exactly_in_version_and_position_order() {
         assert_eq!(got.meta, sent.meta);
     }
     assert!(loaded.windows(2).all(|w| w[0].position < w[1].position));
-    assert_eq!(store.load_after(stream, 1).await.unwrap(), loaded[1..].to_vec());
-    assert_eq!(store.load_after(stream, 3).await.unwrap(), Vec::<RecordedEvent>::new());
+    assert_eq!(
+        store.load_after(stream, 1).await.unwrap(),
+        loaded[1..].to_vec()
+    );
+    assert_eq!(
+        store.load_after(stream, 3).await.unwrap(),
+        Vec::<RecordedEvent>::new()
+    );
     assert_eq!(store.load_after(stream, u64::MAX).await.unwrap(), vec![]);
-    assert_eq!(store.load(StreamId::Case(CaseId::new())).await.unwrap(), vec![]);
+    assert_eq!(
+        store.load(StreamId::Case(CaseId::new())).await.unwrap(),
+        vec![]
+    );
 }
 
 #[tokio::test]
@@ -80,7 +88,10 @@ async fn a_stale_version_is_a_conflict_naming_the_actual_version() {
         }))
     );
     let ahead = store.append(case_append(case, 7, 1)).await;
-    assert!(matches!(ahead, Err(AppendError::Conflict(Conflict { actual: 3, .. }))));
+    assert!(matches!(
+        ahead,
+        Err(AppendError::Conflict(Conflict { actual: 3, .. }))
+    ));
     assert_eq!(store.load(StreamId::Case(case)).await.unwrap().len(), 3);
     assert_eq!(store.case_summary(case).await.unwrap().unwrap().version, 3);
 }
@@ -137,7 +148,10 @@ async fn racing_writers_get_exactly_one_winner_per_version_and_lose_nothing() {
     for case in cases {
         let events = store.load(StreamId::Case(case)).await.unwrap();
         assert_eq!(events.len(), 4 * 20 * 2, "every winning append is kept");
-        assert!(events.iter().enumerate().all(|(i, e)| e.version == i as u64 + 1));
+        assert!(events
+            .iter()
+            .enumerate()
+            .all(|(i, e)| e.version == i as u64 + 1));
         assert_eq!(
             store.case_summary(case).await.unwrap().unwrap().version,
             events.len() as u64
@@ -145,7 +159,14 @@ async fn racing_writers_get_exactly_one_winner_per_version_and_lose_nothing() {
     }
     let mut positions: Vec<u64> = Vec::new();
     for (case, _) in &won {
-        positions.extend(store.load(StreamId::Case(*case)).await.unwrap().iter().map(|e| e.position));
+        positions.extend(
+            store
+                .load(StreamId::Case(*case))
+                .await
+                .unwrap()
+                .iter()
+                .map(|e| e.position),
+        );
     }
     positions.sort_unstable();
     positions.dedup();
@@ -184,7 +205,12 @@ fn random_summary(rng: &mut Rng, people: &[YoungPersonId], version: u64) -> Case
         StageName::Closed,
         StageName::Received,
     ];
-    let risks = [None, Some(RiskLevel::Low), Some(RiskLevel::Medium), Some(RiskLevel::High)];
+    let risks = [
+        None,
+        Some(RiskLevel::Low),
+        Some(RiskLevel::Medium),
+        Some(RiskLevel::High),
+    ];
     // Few distinct instants, some with nanoseconds, so ties and sub-microsecond order matter.
     let instant = |rng: &mut Rng| {
         fixtures::start()
@@ -250,7 +276,10 @@ async fn every_query_answers_exactly_as_the_memory_store_does() {
             store.append_dyn(request).await;
         }
     }
-    assert_eq!(sqlite.waiting_list().await.unwrap(), memory.waiting_list().await.unwrap());
+    assert_eq!(
+        sqlite.waiting_list().await.unwrap(),
+        memory.waiting_list().await.unwrap()
+    );
     assert!(!memory.waiting_list().await.unwrap().is_empty());
     assert_eq!(
         sqlite.outstanding_actions().await.unwrap(),
@@ -262,7 +291,15 @@ async fn every_query_answers_exactly_as_the_memory_store_does() {
             memory.cases_of(*person).await.unwrap()
         );
     }
-    for offset_nanos in [-1_000_000_000_000i64, 0, 700, 1_400, 1_401, 86_400_000_000_000, 10i64.pow(15)] {
+    for offset_nanos in [
+        -1_000_000_000_000i64,
+        0,
+        700,
+        1_400,
+        1_401,
+        86_400_000_000_000,
+        10i64.pow(15),
+    ] {
         let as_of = fixtures::start() + Duration::nanoseconds(offset_nanos);
         assert_eq!(
             sqlite.overdue_reviews(as_of).await.unwrap(),
@@ -310,7 +347,14 @@ async fn young_person_rows_are_written_with_their_events() {
         snapshot: None,
     };
     assert_eq!(store.append(request).await, Ok(1));
-    assert_eq!(store.load(StreamId::YoungPerson(person)).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .load(StreamId::YoungPerson(person))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -320,14 +364,32 @@ async fn the_library_runs_a_case_on_sqlite_and_reconstructs_the_past() {
     let case = active_case(&casework, &clock).await;
     let before_pause = clock_now(&clock);
     clock.advance(Duration::days(1));
-    casework.execute(&worker(), case, toggle(false)).await.unwrap();
-    assert_eq!(casework.case(case).await.unwrap().stage(), StageName::Paused);
-    let then = casework.case_as_of(case, before_pause).await.unwrap().unwrap();
+    casework
+        .execute(&worker(), case, toggle(false))
+        .await
+        .unwrap();
+    assert_eq!(
+        casework.case(case).await.unwrap().stage(),
+        StageName::Paused
+    );
+    let then = casework
+        .case_as_of(case, before_pause)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(then.stage(), StageName::Active);
     let history = casework.history(case).await.unwrap();
-    assert!(history.iter().all(|e| e.meta.actor == worker() || e.meta.actor.name == worker().name));
+    assert!(history
+        .iter()
+        .all(|e| e.meta.actor == worker() || e.meta.actor.name == worker().name));
     assert_eq!(
-        casework.store().case_summary(case).await.unwrap().unwrap().version,
+        casework
+            .store()
+            .case_summary(case)
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
         history.len() as u64
     );
 }
@@ -345,11 +407,19 @@ async fn a_long_case_loads_from_its_snapshot_and_falls_back_to_replay() {
     let mut paused = false;
     for _ in 0..151 {
         clock.advance(Duration::minutes(5));
-        casework.execute(&worker(), case, toggle(paused)).await.unwrap();
+        casework
+            .execute(&worker(), case, toggle(paused))
+            .await
+            .unwrap();
         paused = !paused;
     }
     let stream = StreamId::Case(case);
-    let snapshot = casework.store().load_snapshot(stream).await.unwrap().unwrap();
+    let snapshot = casework
+        .store()
+        .load_snapshot(stream)
+        .await
+        .unwrap()
+        .unwrap();
     let length = casework.store().load(stream).await.unwrap().len() as u64;
     assert!(snapshot.version > length - 64, "a recent snapshot exists");
     let from_snapshot = casework.case(case).await.unwrap();
@@ -367,7 +437,9 @@ async fn a_long_case_loads_from_its_snapshot_and_falls_back_to_replay() {
     };
     let mut one_more = event("case_resumed", clock_now(&clock), 10);
     one_more.payload = casework_core::event::DomainEvent::encode(
-        &casework_core::case::CaseEvent::CaseResumed { at: clock_now(&clock) },
+        &casework_core::case::CaseEvent::CaseResumed {
+            at: clock_now(&clock),
+        },
         one_more.meta.clone(),
     )
     .payload;
@@ -379,7 +451,10 @@ async fn a_long_case_loads_from_its_snapshot_and_falls_back_to_replay() {
             stream,
             expected_version: length,
             events: vec![one_more],
-            read_model: ReadModelUpdate::Case(CaseSummary { version: length + 1, ..summary }),
+            read_model: ReadModelUpdate::Case(CaseSummary {
+                version: length + 1,
+                ..summary
+            }),
             snapshot: Some(garbage),
         })
         .await
@@ -393,14 +468,22 @@ async fn an_unknown_event_type_is_a_typed_history_error() {
     let (store, _dir) = store_in_tempdir().await;
     let (casework, clock) = service(store);
     let case = active_case(&casework, &clock).await;
-    let version = casework.store().case_summary(case).await.unwrap().unwrap().version;
+    let version = casework
+        .store()
+        .case_summary(case)
+        .await
+        .unwrap()
+        .unwrap()
+        .version;
     let request = AppendRequest {
         events: vec![event("a_type_from_the_future", fixtures::start(), 30)],
         ..case_append(case, version, 0)
     };
     casework.store().append(request).await.unwrap();
     match casework.case(case).await {
-        Err(LoadError::History(h)) => assert!(h.to_string().contains("a_type_from_the_future"), "{h}"),
+        Err(LoadError::History(h)) => {
+            assert!(h.to_string().contains("a_type_from_the_future"), "{h}")
+        }
         other => panic!("expected a history error, got {other:?}"),
     }
     match casework.execute(&worker(), case, toggle(false)).await {
@@ -447,7 +530,9 @@ async fn an_unmigrated_database_says_to_migrate() {
 fn works_on_a_current_thread_runtime_and_outlives_it() {
     let store = SqliteStore::temporary().unwrap();
     let path = store.path().to_path_buf();
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let case = CaseId::new();
     runtime.block_on(async {
         store.append(case_append(case, 0, 2)).await.unwrap();

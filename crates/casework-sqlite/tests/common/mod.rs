@@ -137,9 +137,7 @@ pub async fn active_case<S: casework_core::store::Store>(
             out_of_order_reason: None,
         },
         CaseCommand::AgreePlan {
-            plan: casework_core::confidential::Confidential::new(fixtures::text(
-                "Weekly sessions",
-            )),
+            plan: casework_core::confidential::Confidential::new(fixtures::text("Weekly sessions")),
         },
         CaseCommand::BeginWork,
     ] {
