@@ -97,7 +97,7 @@ async fn r18_two_concurrent_appends_on_the_memory_store_exactly_one_wins() {
     }
 }
 
-/// A store that holds every case-stream load at a barrier while armed, so two commands are
+/// A store that holds every case-stream read at a barrier while armed, so two commands are
 /// guaranteed to decide on the same version before either appends.
 struct RacingStore {
     inner: MemoryStore,
@@ -113,13 +113,7 @@ impl EventLoad for RacingStore {
         'a: 'b,
         Self: 'b,
     {
-        Box::pin(async move {
-            let events = self.inner.load(stream).await?;
-            if matches!(stream, StreamId::Case(_)) && self.armed.load(Ordering::SeqCst) {
-                self.barrier.wait().await;
-            }
-            Ok(events)
-        })
+        self.inner.load(stream)
     }
 
     fn load_after<'a, 'b>(
@@ -131,7 +125,14 @@ impl EventLoad for RacingStore {
         'a: 'b,
         Self: 'b,
     {
-        self.inner.load_after(stream, version)
+        // Deciding a command reads the stream through `load_after` (via `load_latest`).
+        Box::pin(async move {
+            let events = self.inner.load_after(stream, version).await?;
+            if matches!(stream, StreamId::Case(_)) && self.armed.load(Ordering::SeqCst) {
+                self.barrier.wait().await;
+            }
+            Ok(events)
+        })
     }
 
     fn load_snapshot<'a, 'b>(

@@ -3,6 +3,8 @@
 
 use casework::case::CaseEvent;
 use casework::event::DomainEvent;
+use casework::intelligence::IntelligenceEvent;
+use casework::workshop::WorkshopEvent;
 use casework::young_person::YoungPersonEvent;
 
 const DOC: &str = include_str!("../docs/EVENTS.md");
@@ -23,7 +25,10 @@ fn examples() -> Vec<(String, u32, String)> {
                 .expect("heading states a schema version");
             heading = Some((ty.to_owned(), version));
         } else if line.starts_with("```json") {
-            let json: Vec<&str> = lines.by_ref().take_while(|l| !l.starts_with("```")).collect();
+            let json: Vec<&str> = lines
+                .by_ref()
+                .take_while(|l| !l.starts_with("```"))
+                .collect();
             let (ty, version) = heading.take().expect("every example follows a heading");
             out.push((ty, version, json.join("\n")));
         }
@@ -34,16 +39,45 @@ fn examples() -> Vec<(String, u32, String)> {
 #[test]
 fn every_documented_case_and_young_person_event_decodes() {
     let examples = examples();
-    assert!(examples.len() >= 23, "found only {} examples", examples.len());
+    assert!(
+        examples.len() >= 23,
+        "found only {} examples",
+        examples.len()
+    );
     for (ty, version, json) in examples {
         let decoded_type = if let Some(current) = CaseEvent::current_schema(&ty) {
-            assert_eq!(current, version, "{ty}: documented schema differs from the code's");
-            let event: CaseEvent = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{ty}: {e}"));
+            assert_eq!(
+                current, version,
+                "{ty}: documented schema differs from the code's"
+            );
+            let event: CaseEvent =
+                serde_json::from_str(&json).unwrap_or_else(|e| panic!("{ty}: {e}"));
+            DomainEvent::event_type(&event)
+        } else if let Some(current) = YoungPersonEvent::current_schema(&ty) {
+            assert_eq!(
+                current, version,
+                "{ty}: documented schema differs from the code's"
+            );
+            let event: YoungPersonEvent =
+                serde_json::from_str(&json).unwrap_or_else(|e| panic!("{ty}: {e}"));
+            DomainEvent::event_type(&event)
+        } else if let Some(current) = WorkshopEvent::current_schema(&ty) {
+            assert_eq!(
+                current, version,
+                "{ty}: documented schema differs from the code's"
+            );
+            let event: WorkshopEvent =
+                serde_json::from_str(&json).unwrap_or_else(|e| panic!("{ty}: {e}"));
             DomainEvent::event_type(&event)
         } else {
-            let current = YoungPersonEvent::current_schema(&ty).unwrap_or_else(|| panic!("{ty} is not an event type"));
-            assert_eq!(current, version, "{ty}: documented schema differs from the code's");
-            let event: YoungPersonEvent = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{ty}: {e}"));
+            let current = IntelligenceEvent::current_schema(&ty)
+                .unwrap_or_else(|| panic!("{ty} is not an event type"));
+            assert_eq!(
+                current, version,
+                "{ty}: documented schema differs from the code's"
+            );
+            let event: IntelligenceEvent =
+                serde_json::from_str(&json).unwrap_or_else(|e| panic!("{ty}: {e}"));
             DomainEvent::event_type(&event)
         };
         assert_eq!(decoded_type, ty);
@@ -54,6 +88,27 @@ fn every_documented_case_and_young_person_event_decodes() {
 fn every_case_event_type_is_documented() {
     let documented: Vec<String> = examples().into_iter().map(|(t, _, _)| t).collect();
     for ty in casework::event::CASE_EVENT_TYPES {
-        assert!(documented.iter().any(|d| d == ty), "{ty} is not documented in docs/EVENTS.md");
+        assert!(
+            documented.iter().any(|d| d == ty),
+            "{ty} is not documented in docs/EVENTS.md"
+        );
+    }
+}
+
+#[test]
+fn every_young_person_workshop_and_intelligence_event_type_is_documented() {
+    use casework::event::{
+        INTELLIGENCE_EVENT_TYPES, WORKSHOP_EVENT_TYPES, YOUNG_PERSON_EVENT_TYPES,
+    };
+    let documented: Vec<String> = examples().into_iter().map(|(t, _, _)| t).collect();
+    for ty in YOUNG_PERSON_EVENT_TYPES
+        .iter()
+        .chain(WORKSHOP_EVENT_TYPES)
+        .chain(INTELLIGENCE_EVENT_TYPES)
+    {
+        assert!(
+            documented.iter().any(|d| d == ty),
+            "{ty} is not documented in docs/EVENTS.md"
+        );
     }
 }

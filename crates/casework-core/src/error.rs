@@ -6,7 +6,7 @@
 
 use crate::case::{Party, StageName};
 use crate::eligibility::Ineligibility;
-use crate::ids::{ApprovalId, CaseId, OwedActionId};
+use crate::ids::{ApprovalId, CaseId, IntelligenceId, OwedActionId};
 use crate::input::InputError;
 use crate::rule::Rule;
 use thiserror::Error;
@@ -115,6 +115,18 @@ pub enum DomainError {
         /// What changed.
         why: &'static str,
     },
+    /// intelligence reporting an immediate risk goes to the police by an immediate call.
+    #[error("R-19: intelligence {intelligence} reports an immediate risk: pass it to the police by an immediate call first, not through the non-urgent channel")]
+    ImmediateRiskNeedsCall {
+        /// The report.
+        intelligence: IntelligenceId,
+    },
+    /// only former service users, or young people at low risk, may join the alumni group.
+    #[error("R-20: only former service users (a closed case) or young people at low risk may join the alumni group, and {reason}")]
+    NotEligibleForAlumni {
+        /// Why this young person may not.
+        reason: String,
+    },
     /// The command does not apply at the case's stage.
     #[error("{}`{command}` is not possible while the case is {stage}", .rule.map(|r| format!("{r}: ")).unwrap_or_default())]
     NotAtThisStage {
@@ -150,6 +162,8 @@ impl DomainError {
             | DomainError::ManagerRequired { .. }
             | DomainError::UnknownApproval { .. }
             | DomainError::StaleApproval { .. } => Some(Rule::R24),
+            DomainError::ImmediateRiskNeedsCall { .. } => Some(Rule::R19),
+            DomainError::NotEligibleForAlumni { .. } => Some(Rule::R20),
             DomainError::NotAtThisStage { rule, .. } => *rule,
             DomainError::Input(_) => None,
         }

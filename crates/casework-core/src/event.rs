@@ -9,6 +9,8 @@
 use crate::actor::Actor;
 use crate::case::CaseEvent;
 use crate::ids::{EventId, StreamId};
+use crate::intelligence::IntelligenceEvent;
+use crate::workshop::WorkshopEvent;
 use crate::young_person::YoungPersonEvent;
 use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -170,7 +172,9 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Sized {
             })
         };
         if stored.schema_version == 0 {
-            return Err(bad("schema version 0 does not exist; versions start at 1".into()));
+            return Err(bad(
+                "schema version 0 does not exist; versions start at 1".into()
+            ));
         }
         if stored.schema_version > current {
             return Err(fail(HistoryProblem::NewerSchema {
@@ -218,7 +222,46 @@ pub const CASE_EVENT_TYPES: &[&str] = &[
     "approval_refused",
     "risk_level_overridden",
     "case_closed",
+    "goal_added",
+    "goal_achieved",
+    "goal_dropped",
+    "session_planned",
+    "session_held",
+    "session_cancelled",
+    "session_not_attended",
+    "contact_recorded",
+    "programme_assigned",
+    "cadence_changed",
+    "meeting_recorded",
+    "partner_referral_sent",
+    "partner_referral_updated",
 ];
+
+/// Every young person event type this library reads.
+pub const YOUNG_PERSON_EVENT_TYPES: &[&str] = &[
+    "young_person_registered",
+    "young_person_details_corrected",
+    "missing_episode_started",
+    "missing_episode_ended",
+    "return_interview_recorded",
+    "missing_pattern_flagged",
+    "missing_flag_resolved",
+    "alumni_joined",
+    "alumni_left",
+];
+
+/// Every workshop event type this library reads.
+pub const WORKSHOP_EVENT_TYPES: &[&str] = &[
+    "workshop_planned",
+    "workshop_attendance_recorded",
+    "workshop_attendee_identified_vulnerable",
+    "workshop_tutorial_held",
+    "workshop_evaluation_recorded",
+];
+
+/// Every intelligence event type this library reads.
+pub const INTELLIGENCE_EVENT_TYPES: &[&str] =
+    &["intelligence_recorded", "intelligence_passed_to_police"];
 
 impl DomainEvent for CaseEvent {
     fn event_type(&self) -> &'static str {
@@ -265,15 +308,41 @@ impl DomainEvent for YoungPersonEvent {
         match self {
             YoungPersonEvent::Registered { .. } => "young_person_registered",
             YoungPersonEvent::DetailsCorrected { .. } => "young_person_details_corrected",
+            YoungPersonEvent::MissingEpisodeStarted { .. } => "missing_episode_started",
+            YoungPersonEvent::MissingEpisodeEnded { .. } => "missing_episode_ended",
+            YoungPersonEvent::ReturnInterviewRecorded { .. } => "return_interview_recorded",
+            YoungPersonEvent::MissingPatternFlagged { .. } => "missing_pattern_flagged",
+            YoungPersonEvent::MissingFlagResolved { .. } => "missing_flag_resolved",
+            YoungPersonEvent::AlumniJoined { .. } => "alumni_joined",
+            YoungPersonEvent::AlumniLeft { .. } => "alumni_left",
         }
     }
 
+    /// Every young person event is at schema 1.
     fn current_schema(event_type: &str) -> Option<u32> {
-        matches!(
-            event_type,
-            "young_person_registered" | "young_person_details_corrected"
-        )
-        .then_some(1)
+        YOUNG_PERSON_EVENT_TYPES.contains(&event_type).then_some(1)
+    }
+}
+
+impl DomainEvent for WorkshopEvent {
+    fn event_type(&self) -> &'static str {
+        WorkshopEvent::event_type(self)
+    }
+
+    /// Every workshop event is at schema 1.
+    fn current_schema(event_type: &str) -> Option<u32> {
+        WORKSHOP_EVENT_TYPES.contains(&event_type).then_some(1)
+    }
+}
+
+impl DomainEvent for IntelligenceEvent {
+    fn event_type(&self) -> &'static str {
+        IntelligenceEvent::event_type(self)
+    }
+
+    /// Every intelligence event is at schema 1.
+    fn current_schema(event_type: &str) -> Option<u32> {
+        INTELLIGENCE_EVENT_TYPES.contains(&event_type).then_some(1)
     }
 }
 

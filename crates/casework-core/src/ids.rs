@@ -78,6 +78,51 @@ typed_id!(
     EventId,
     "event"
 );
+typed_id!(
+    /// A goal of a case's action plan.
+    GoalId,
+    "goal"
+);
+typed_id!(
+    /// A one-to-one session with a young person.
+    SessionId,
+    "session"
+);
+typed_id!(
+    /// A contact episode: a call, text, visit or drop-in.
+    ContactId,
+    "contact"
+);
+typed_id!(
+    /// A multi-agency meeting recorded on a case.
+    MeetingId,
+    "meeting"
+);
+typed_id!(
+    /// A referral out to a partner agency (housing, drug and alcohol, ...).
+    PartnerReferralId,
+    "partner-referral"
+);
+typed_id!(
+    /// A missing episode of a young person.
+    MissingEpisodeId,
+    "missing"
+);
+typed_id!(
+    /// A flag raised by repeated missing episodes.
+    MissingFlagId,
+    "missing-flag"
+);
+typed_id!(
+    /// A group workshop at a school or youth club.
+    WorkshopId,
+    "workshop"
+);
+typed_id!(
+    /// A report of intelligence about possible perpetrators.
+    IntelligenceId,
+    "intelligence"
+);
 
 /// The stream an event belongs to: one per aggregate instance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

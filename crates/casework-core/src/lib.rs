@@ -2,7 +2,9 @@
 //!
 //! The domain of a child sexual exploitation (CSE) service as typed, event-sourced state
 //! machines: referrals, eligibility, consent, risk, owed actions and cases, from referral to
-//! closure. No I/O, no async runtime, no database driver: storage is the
+//! closure, with the day-to-day work on them (sessions, contacts, plans, meetings, referrals
+//! out); young people's missing episodes and alumni membership; group workshops; and
+//! intelligence about possible perpetrators. No I/O, no async runtime, no database driver: storage is the
 //! [`store`] traits, implemented by the adapter crates.
 //!
 //! Rules are cited by their DOMAIN.md ids (R-1 … R-29) in docs, errors and tests.
@@ -10,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod actor;
+pub mod alumni;
 pub mod case;
 pub mod clock;
 pub mod confidential;
@@ -20,6 +23,8 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod input;
+pub mod intelligence;
+pub mod missing;
 pub mod owed;
 pub mod policy;
 pub mod profile;
@@ -29,6 +34,8 @@ pub mod risk;
 pub mod rule;
 pub mod service;
 pub mod store;
+pub mod topic;
+pub mod workshop;
 pub mod young_person;
 
-pub use service::{Casework, CommandError, Executed, LoadError};
+pub use service::{Casework, CommandError, Executed, LoadError, YoungPersonExecuted};

@@ -174,6 +174,13 @@ pub fn overdue_order(a: &CaseSummary, b: &CaseSummary) -> Ordering {
         .then(a.case_id.cmp(&b.case_id))
 }
 
+/// Whether a case's next review falls due in `[from, to)`.
+pub fn is_review_due_within(summary: &CaseSummary, from: DateTime<Utc>, to: DateTime<Utc>) -> bool {
+    summary
+        .next_review_due
+        .is_some_and(|due| from <= due && due < to)
+}
+
 /// Whether a case's review is overdue at `as_of`: its due time has passed. A review
 /// due at exactly `as_of` is due, not yet overdue.
 pub fn is_review_overdue(summary: &CaseSummary, as_of: DateTime<Utc>) -> bool {

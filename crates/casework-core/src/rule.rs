@@ -26,8 +26,12 @@ impl Rule {
     pub const R6: Rule = Rule(6);
     /// waiting-list order.
     pub const R7: Rule = Rule(7);
+    /// sessions on the programme's cadence; a change of cadence is recorded with its reason.
+    pub const R11: Rule = Rule(11);
     /// reviews record a new risk assessment.
     pub const R12: Rule = Rule(12);
+    /// regular contact with the referring professional; multi-agency meetings recorded.
+    pub const R13: Rule = Rule(13);
     /// no time limit.
     pub const R14: Rule = Rule(14);
     /// a case closes with a typed reason.
@@ -38,8 +42,14 @@ impl Rule {
     pub const R17: Rule = Rule(17);
     /// every change is attributed and kept.
     pub const R18: Rule = Rule(18);
+    /// intelligence about possible perpetrators, passed to police, kept apart.
+    pub const R19: Rule = Rule(19);
+    /// former service users at low or no risk may join the alumni group.
+    pub const R20: Rule = Rule(20);
     /// risk indicator tools; overrides need a reason.
     pub const R21: Rule = Rule(21);
+    /// missing episodes, return interviews within 72 hours, repeated episodes flagged.
+    pub const R22: Rule = Rule(22);
     /// some steps need a manager's approval.
     pub const R24: Rule = Rule(24);
 

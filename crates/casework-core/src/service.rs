@@ -7,6 +7,7 @@
 //! and try again.
 
 use crate::actor::Actor;
+use crate::case::report::{self, CadenceReport, LengthStatus};
 use crate::case::{Case, CaseCommand, CaseEvent, NewReferral, Received};
 use crate::clock::{Clock, SystemClock};
 use crate::context::CommandContext;
@@ -15,11 +16,16 @@ use crate::event::{
     decode_stream, decode_stream_from, DomainEvent, EventMeta, HistoryError, HistoryProblem,
     Recorded,
 };
-use crate::ids::{CaseId, EventId, StreamId, YoungPersonId};
+use crate::ids::{CaseId, EventId, MissingEpisodeId, StreamId, YoungPersonId};
+use crate::missing::ReturnInterviewDue;
 use crate::profile::ServiceProfile;
 use crate::read_model::{CaseSummary, OwedActionSummary, ReadModelUpdate, YoungPersonSummary};
+use crate::risk::RiskTrend;
 use crate::store::{AppendError, AppendRequest, Conflict, Snapshot, Store, StoreError};
-use crate::young_person::{YoungPerson, YoungPersonDetails, YoungPersonEvent};
+use crate::workshop::Workshop;
+use crate::young_person::{
+    YoungPerson, YoungPersonActivity, YoungPersonCommand, YoungPersonDetails, YoungPersonEvent,
+};
 use chrono::{DateTime, SubsecRound, Utc};
 use std::sync::Arc;
 use thiserror::Error;
@@ -98,6 +104,19 @@ pub struct Executed {
     pub events: Vec<CaseEvent>,
 }
 
+/// What a command about a young person did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct YoungPersonExecuted {
+    /// The young person's identity after the command.
+    pub person: YoungPerson,
+    /// Their missing episodes, flags and alumni membership after the command.
+    pub activity: YoungPersonActivity,
+    /// The stream's new version.
+    pub version: u64,
+    /// The events appended.
+    pub events: Vec<YoungPersonEvent>,
+}
+
 /// The handle a front end holds: a store, a service profile and a clock.
 pub struct Casework<S> {
     store: S,
@@ -169,6 +188,22 @@ impl<S: Store> Casework<S> {
 
     /// A young person's record.
     pub async fn young_person(&self, id: YoungPersonId) -> Result<YoungPerson, LoadError> {
+        Ok(self.load_young_person(id).await?.0)
+    }
+
+    /// A young person's missing episodes, missing flags and alumni membership.
+    pub async fn young_person_activity(
+        &self,
+        id: YoungPersonId,
+    ) -> Result<YoungPersonActivity, LoadError> {
+        Ok(self.load_young_person(id).await?.1)
+    }
+
+    /// The identity, the activity and the stream's version.
+    async fn load_young_person(
+        &self,
+        id: YoungPersonId,
+    ) -> Result<(YoungPerson, YoungPersonActivity, u64), LoadError> {
         let stream = StreamId::YoungPerson(id);
         let events = decode_stream::<YoungPersonEvent>(&self.store.load(stream).await?)?;
         let mut state = None;
@@ -183,7 +218,96 @@ impl<S: Store> Casework<S> {
                 })?,
             );
         }
-        state.ok_or(LoadError::NotFound(stream))
+        let person = state.ok_or(LoadError::NotFound(stream))?;
+        let activity = YoungPersonActivity::fold(events.iter().map(|e| &e.event));
+        let version = events.last().map_or(0, |e| e.version);
+        Ok((person, activity, version))
+    }
+
+    /// Decides and records a command about a young person rather than one of their cases:
+    /// missing episodes and return interviews, joining or leaving the alumni group
+    /// (R-20, checked against the young person's cases).
+    pub async fn execute_for_young_person(
+        &self,
+        actor: &Actor,
+        young_person: YoungPersonId,
+        command: YoungPersonCommand,
+    ) -> Result<YoungPersonExecuted, CommandError> {
+        let (person, activity, version) = self.load_young_person(young_person).await?;
+        let cases = if matches!(command, YoungPersonCommand::JoinAlumni) {
+            self.store.cases_of(young_person).await?
+        } else {
+            Vec::new()
+        };
+        let at = self.now();
+        let ctx = CommandContext::new(actor, at, &self.profile);
+        let reason = command.stated_reason();
+        let events = activity.decide(&person, command, &cases, &ctx)?;
+        let mut person = person;
+        let mut activity = activity;
+        for event in &events {
+            person = YoungPerson::evolve(Some(person), event)
+                .expect("decided events follow their state");
+            activity.apply(event);
+        }
+        let new_version = version + events.len() as u64;
+        let version = self
+            .store
+            .append(AppendRequest {
+                stream: StreamId::YoungPerson(young_person),
+                expected_version: version,
+                events: events
+                    .iter()
+                    .map(|e| e.encode(Self::meta(actor, at, reason.clone())))
+                    .collect(),
+                read_model: ReadModelUpdate::YoungPerson(YoungPersonSummary::of(
+                    &person,
+                    new_version,
+                )),
+                snapshot: None,
+            })
+            .await?;
+        Ok(YoungPersonExecuted {
+            person,
+            activity,
+            version,
+            events,
+        })
+    }
+
+    /// Records that a young person went missing at `started_at`; returns the episode.
+    /// A third episode starting within 30 days raises a flag in the same append.
+    pub async fn start_missing_episode(
+        &self,
+        actor: &Actor,
+        young_person: YoungPersonId,
+        started_at: DateTime<Utc>,
+    ) -> Result<MissingEpisodeId, CommandError> {
+        let executed = self
+            .execute_for_young_person(
+                actor,
+                young_person,
+                YoungPersonCommand::StartMissingEpisode { started_at },
+            )
+            .await?;
+        Ok(executed
+            .events
+            .iter()
+            .find_map(|e| match e {
+                YoungPersonEvent::MissingEpisodeStarted { episode, .. } => Some(*episode),
+                _ => None,
+            })
+            .expect("a start records its episode"))
+    }
+
+    /// A young person's return interviews not yet completed or declined, as of now, soonest
+    /// due first, each marked overdue strictly after 72 hours from the return.
+    pub async fn return_interviews_due(
+        &self,
+        young_person: YoungPersonId,
+    ) -> Result<Vec<ReturnInterviewDue>, LoadError> {
+        let activity = self.young_person_activity(young_person).await?;
+        Ok(activity.return_interviews_due(self.now()))
     }
 
     /// Receives a referral about a registered young person and opens a case. A young person
@@ -195,6 +319,31 @@ impl<S: Store> Casework<S> {
         young_person: YoungPersonId,
         referral: NewReferral,
     ) -> Result<CaseId, CommandError> {
+        self.open_case(actor, young_person, referral, None).await
+    }
+
+    /// Receives a referral that `workshop` led to (often an attendee's self-referral), as
+    /// [`Casework::receive_referral`], with the case linked back to the workshop. The caller
+    /// holds the workshop's state (see [`crate::workshop`]); the referral cannot arrive before
+    /// the workshop's date.
+    pub async fn receive_referral_from_workshop(
+        &self,
+        actor: &Actor,
+        young_person: YoungPersonId,
+        workshop: &Workshop,
+        referral: NewReferral,
+    ) -> Result<CaseId, CommandError> {
+        self.open_case(actor, young_person, referral, Some(workshop))
+            .await
+    }
+
+    async fn open_case(
+        &self,
+        actor: &Actor,
+        young_person: YoungPersonId,
+        referral: NewReferral,
+        workshop: Option<&Workshop>,
+    ) -> Result<CaseId, CommandError> {
         let person = self.young_person(young_person).await?;
         let earlier = self.store.cases_of(young_person).await?;
         if let Some(open) = earlier.iter().find(|c| !c.stage.is_finished()) {
@@ -204,7 +353,10 @@ impl<S: Store> Casework<S> {
         let at = self.now();
         let ctx = CommandContext::new(actor, at, &self.profile);
         let id = CaseId::new();
-        let (stage, events) = Received::open(id, &person, referral, previous, &ctx)?;
+        let (stage, events) = match workshop {
+            Some(w) => Received::open_from_workshop(id, &person, referral, previous, w, &ctx)?,
+            None => Received::open(id, &person, referral, previous, &ctx)?,
+        };
         let case = crate::case::Stage::into_case(stage);
         self.append_case(id, 0, &case, events, actor, at, None)
             .await?;
@@ -292,25 +444,28 @@ impl<S: Store> Casework<S> {
     /// it, or by replaying the whole stream when there is no snapshot or it cannot be read.
     async fn load_case(&self, case: CaseId) -> Result<(Case, u64), LoadError> {
         let stream = StreamId::Case(case);
-        if let Some(snapshot) = self.store.load_snapshot(stream).await? {
-            if let Some(state) = decode_snapshot(&snapshot) {
-                // Load from the snapshot's own last event: a snapshot past the end of its stream
-                // (a restored backup, a bug) is not trusted, and the stream is replayed instead.
-                let from_tip = self.store.load_after(stream, snapshot.version.saturating_sub(1)).await?;
-                if snapshot.version == 0 || from_tip.first().map(|e| e.version) != Some(snapshot.version) {
-                    return self.replay_case(case).await;
-                }
-                let after = &from_tip[1..];
-                let tail = decode_stream_from::<CaseEvent>(after, snapshot.version + 1)?;
+        let (snapshot, events) = self.store.load_latest(stream).await?;
+        let Some(snapshot) = snapshot else {
+            let history = decode_stream::<CaseEvent>(&events)?;
+            let version = history.last().map_or(0, |e| e.version);
+            let state = fold(&history)?.ok_or(LoadError::NotFound(stream))?;
+            return Ok((state, version));
+        };
+        // The events start at the snapshot's own last version: a snapshot past the end of its
+        // stream (a restored backup, a bug), or one that cannot be read, is not trusted, and the
+        // stream is replayed instead.
+        let belongs = snapshot.version > 0 && events.first().map(|e| e.version) == Some(snapshot.version);
+        match decode_snapshot(&snapshot).filter(|_| belongs) {
+            Some(mut state) => {
+                let tail = decode_stream_from::<CaseEvent>(&events[1..], snapshot.version + 1)?;
                 let version = tail.last().map_or(snapshot.version, |e| e.version);
-                let mut state = state;
                 for e in &tail {
                     state = Case::evolve(Some(state), &e.event).ok_or_else(|| cannot_follow(e))?;
                 }
-                return Ok((state, version));
+                Ok((state, version))
             }
+            None => self.replay_case(case).await,
         }
-        self.replay_case(case).await
     }
 
     async fn replay_case(&self, case: CaseId) -> Result<(Case, u64), LoadError> {
@@ -362,15 +517,54 @@ impl<S: Store> Casework<S> {
     pub async fn overdue_reviews(&self) -> Result<Vec<CaseSummary>, StoreError> {
         self.store.overdue_reviews(self.now()).await
     }
+
+    /// Cases whose next review falls due in `[from, to)`, soonest first. For today's
+    /// reviews, pass today's midnight and the next. Answered from the overdue-review query
+    /// (every review due before `to`, less those due before `from`), so it reads more rows
+    /// than it returns; an indexed query of its own is a store's to add.
+    pub async fn reviews_due(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<CaseSummary>, StoreError> {
+        let mut due = self.store.overdue_reviews(to).await?;
+        due.retain(|c| crate::read_model::is_review_due_within(c, from, to));
+        Ok(due)
+    }
+
+    /// A case's expected against delivered sessions and contacts in `[from, to)`, with
+    /// its contact with the referring professional.
+    pub async fn cadence_report(
+        &self,
+        case: CaseId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<CadenceReport, LoadError> {
+        Ok(report::cadence_report(&self.case(case).await?, from, to))
+    }
+
+    /// A case's length against its programme's expected length, now (R-14: shown, never
+    /// enforced); `None` without a programme that states one, or before work began.
+    pub async fn length_status(&self, case: CaseId) -> Result<Option<LengthStatus>, LoadError> {
+        let state = self.case(case).await?;
+        Ok(report::length_status(&state, &self.profile, self.now()))
+    }
+
+    /// The direction of a case's risk across its assessments (lifecycle 3, R-12).
+    pub async fn risk_trend(&self, case: CaseId) -> Result<RiskTrend, LoadError> {
+        Ok(report::risk_trend(&self.case(case).await?))
+    }
 }
 
 /// Events between snapshots: a snapshot is written whenever a command crosses a multiple of
 /// this many events, so a load replays fewer than this many events whatever the case's length.
-pub const SNAPSHOT_EVERY: u64 = 64;
+pub const SNAPSHOT_EVERY: u64 = 32;
 
 /// The format of case snapshots. Bump it when [`Case`]'s serialized form changes: older
 /// snapshots are then ignored and the stream replayed (and re-snapshotted on the next write).
-pub const CASE_SNAPSHOT_SCHEMA: u32 = 1;
+/// Version 2 adds the case file's `activity` (and `from_workshop`): a version 1 snapshot would
+/// lack the times work began and paused, which the activity derives from older events.
+pub const CASE_SNAPSHOT_SCHEMA: u32 = 2;
 
 fn decode_snapshot(snapshot: &Snapshot) -> Option<Case> {
     if snapshot.schema_version != CASE_SNAPSHOT_SCHEMA {

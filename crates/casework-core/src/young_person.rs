@@ -5,9 +5,22 @@
 //! screening still explains itself after the details change. Links to their cases are
 //! a query ([`crate::store::CaseQueries::cases_of`]); re-referral links a new case to the
 //! latest earlier one.
+//!
+//! What belongs to the young person rather than to one case is on the same stream: missing
+//! episodes and their return interviews (R-22, [`crate::missing`]) and membership of the
+//! alumni group (R-20, [`crate::alumni`]). [`YoungPerson`] folds the identity;
+//! [`YoungPersonActivity`] folds the rest, and decides [`YoungPersonCommand`]s.
 
-use crate::ids::YoungPersonId;
+use crate::alumni::{alumni_eligibility, AlumniBasis, AlumniMembership};
+use crate::context::CommandContext;
+use crate::error::DomainError;
+use crate::ids::{MissingEpisodeId, MissingFlagId, YoungPersonId};
 use crate::input::{InputError, Postcode, Text};
+use crate::missing::{
+    return_interview_due, return_interviews_due, run_with, MissingEpisode, MissingFlag,
+    ReturnInterview, ReturnInterviewDue, ReturnInterviewOutcome,
+};
+use crate::read_model::CaseSummary;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -104,6 +117,81 @@ pub enum YoungPersonEvent {
         /// When corrected.
         at: DateTime<Utc>,
     },
+    /// The young person went missing.
+    #[serde(rename = "missing_episode_started")]
+    MissingEpisodeStarted {
+        /// The episode's id.
+        episode: MissingEpisodeId,
+        /// When they went missing.
+        started_at: DateTime<Utc>,
+    },
+    /// The young person came back; a return interview is due 72 hours later.
+    #[serde(rename = "missing_episode_ended")]
+    MissingEpisodeEnded {
+        /// Which episode.
+        episode: MissingEpisodeId,
+        /// When they came back.
+        returned_at: DateTime<Utc>,
+        /// When the return interview is due: `returned_at` + 72 hours.
+        return_interview_due: DateTime<Utc>,
+    },
+    /// A return interview was offered, completed or declined.
+    #[serde(rename = "return_interview_recorded")]
+    ReturnInterviewRecorded {
+        /// Which episode.
+        episode: MissingEpisodeId,
+        /// What happened.
+        outcome: ReturnInterviewOutcome,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Three or more episodes started within 30 days: a flag for a strategy discussion.
+    #[serde(rename = "missing_pattern_flagged")]
+    MissingPatternFlagged {
+        /// The flag's id.
+        flag: MissingFlagId,
+        /// The episodes in the 30 days.
+        episodes: Vec<MissingEpisodeId>,
+        /// When raised.
+        at: DateTime<Utc>,
+    },
+    /// A missing flag was resolved (a strategy discussion was held), with the reason.
+    #[serde(rename = "missing_flag_resolved")]
+    MissingFlagResolved {
+        /// Which flag.
+        flag: MissingFlagId,
+        /// How it was resolved.
+        reason: Text,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The young person joined the alumni group.
+    #[serde(rename = "alumni_joined")]
+    AlumniJoined {
+        /// Why they could.
+        basis: AlumniBasis,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The young person left the alumni group.
+    #[serde(rename = "alumni_left")]
+    AlumniLeft {
+        /// Why, if said.
+        reason: Option<Text>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+}
+
+impl YoungPersonEvent {
+    /// Whether the event is about the young person's identity (registration, corrections)
+    /// rather than their missing episodes or alumni membership.
+    pub fn is_identity(&self) -> bool {
+        matches!(
+            self,
+            YoungPersonEvent::Registered { .. } | YoungPersonEvent::DetailsCorrected { .. }
+        )
+    }
 }
 
 /// A young person's identity record: the fold of their events.
@@ -150,8 +238,398 @@ impl YoungPerson {
                 yp.details = details.clone();
                 Some(yp)
             }
+            // Missing episodes and alumni membership are the activity's; the identity keeps.
+            (Some(yp), event) if !event.is_identity() => Some(yp),
             _ => None,
         }
+    }
+}
+
+/// A command about a young person rather than one of their cases.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum YoungPersonCommand {
+    /// The young person went missing.
+    StartMissingEpisode {
+        /// When.
+        started_at: DateTime<Utc>,
+    },
+    /// The young person came back.
+    EndMissingEpisode {
+        /// Which episode.
+        episode: MissingEpisodeId,
+        /// When.
+        returned_at: DateTime<Utc>,
+    },
+    /// A return interview was offered, completed or declined.
+    RecordReturnInterview {
+        /// Which episode.
+        episode: MissingEpisodeId,
+        /// What happened.
+        outcome: ReturnInterviewOutcome,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Resolve a missing flag (a strategy discussion was held), with the reason.
+    ResolveMissingFlag {
+        /// Which flag.
+        flag: MissingFlagId,
+        /// How it was resolved.
+        reason: Text,
+    },
+    /// Join the alumni group.
+    JoinAlumni,
+    /// Leave the alumni group.
+    LeaveAlumni {
+        /// Why, if said.
+        #[serde(default)]
+        reason: Option<Text>,
+    },
+}
+
+impl YoungPersonCommand {
+    /// The command's stable name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            YoungPersonCommand::StartMissingEpisode { .. } => "start_missing_episode",
+            YoungPersonCommand::EndMissingEpisode { .. } => "end_missing_episode",
+            YoungPersonCommand::RecordReturnInterview { .. } => "record_return_interview",
+            YoungPersonCommand::ResolveMissingFlag { .. } => "resolve_missing_flag",
+            YoungPersonCommand::JoinAlumni => "join_alumni",
+            YoungPersonCommand::LeaveAlumni { .. } => "leave_alumni",
+        }
+    }
+
+    /// The reason the command states, recorded as the "why" of its events.
+    pub fn stated_reason(&self) -> Option<String> {
+        match self {
+            YoungPersonCommand::ResolveMissingFlag { reason, .. } => Some(reason.to_string()),
+            YoungPersonCommand::LeaveAlumni { reason } => reason.as_ref().map(|r| r.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// What a young person's stream says besides their identity: missing episodes, missing flags
+/// and alumni membership. The fold of their events.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct YoungPersonActivity {
+    /// Missing episodes, in the order recorded.
+    pub missing_episodes: Vec<MissingEpisode>,
+    /// Flags raised by repeated episodes.
+    pub missing_flags: Vec<MissingFlag>,
+    /// Alumni membership, while a member.
+    pub alumni: Option<AlumniMembership>,
+}
+
+impl YoungPersonActivity {
+    /// Folds a young person's events (identity events change nothing here).
+    pub fn fold<'a>(events: impl IntoIterator<Item = &'a YoungPersonEvent>) -> Self {
+        let mut activity = Self::default();
+        for event in events {
+            activity.apply(event);
+        }
+        activity
+    }
+
+    /// Applies one event.
+    pub fn apply(&mut self, event: &YoungPersonEvent) {
+        match event {
+            YoungPersonEvent::Registered { .. } | YoungPersonEvent::DetailsCorrected { .. } => {}
+            YoungPersonEvent::MissingEpisodeStarted {
+                episode,
+                started_at,
+            } => self.missing_episodes.push(MissingEpisode {
+                id: *episode,
+                started_at: *started_at,
+                returned_at: None,
+                interview: ReturnInterview::default(),
+            }),
+            YoungPersonEvent::MissingEpisodeEnded {
+                episode,
+                returned_at,
+                ..
+            } => {
+                if let Some(e) = self.episode_mut(*episode) {
+                    e.returned_at = Some(*returned_at);
+                }
+            }
+            YoungPersonEvent::ReturnInterviewRecorded {
+                episode,
+                outcome,
+                at,
+            } => {
+                if let Some(e) = self.episode_mut(*episode) {
+                    let slot = match outcome {
+                        ReturnInterviewOutcome::Offered => &mut e.interview.offered_at,
+                        ReturnInterviewOutcome::Completed => &mut e.interview.completed_at,
+                        ReturnInterviewOutcome::Declined => &mut e.interview.declined_at,
+                    };
+                    slot.get_or_insert(*at);
+                }
+            }
+            YoungPersonEvent::MissingPatternFlagged { flag, episodes, at } => {
+                self.missing_flags.push(MissingFlag {
+                    id: *flag,
+                    episodes: episodes.clone(),
+                    raised_at: *at,
+                    resolved: None,
+                })
+            }
+            YoungPersonEvent::MissingFlagResolved { flag, reason, at } => {
+                if let Some(f) = self.missing_flags.iter_mut().find(|f| f.id == *flag) {
+                    f.resolved = Some((reason.clone(), *at));
+                }
+            }
+            YoungPersonEvent::AlumniJoined { basis, at } => {
+                self.alumni = Some(AlumniMembership {
+                    basis: basis.clone(),
+                    joined_at: *at,
+                })
+            }
+            YoungPersonEvent::AlumniLeft { .. } => self.alumni = None,
+        }
+    }
+
+    fn episode_mut(&mut self, id: MissingEpisodeId) -> Option<&mut MissingEpisode> {
+        self.missing_episodes.iter_mut().find(|e| e.id == id)
+    }
+
+    /// The episode with `id`.
+    pub fn episode(&self, id: MissingEpisodeId) -> Option<&MissingEpisode> {
+        self.missing_episodes.iter().find(|e| e.id == id)
+    }
+
+    /// The episode still going on (not yet returned from), if any.
+    pub fn open_episode(&self) -> Option<&MissingEpisode> {
+        self.missing_episodes
+            .iter()
+            .find(|e| e.returned_at.is_none())
+    }
+
+    /// Whether a flag for a strategy discussion is raised and not yet resolved.
+    pub fn is_flagged(&self) -> bool {
+        self.open_flag().is_some()
+    }
+
+    /// The flag raised and not yet resolved, if any.
+    pub fn open_flag(&self) -> Option<&MissingFlag> {
+        self.missing_flags.iter().find(|f| f.resolved.is_none())
+    }
+
+    /// Return interviews not yet completed or declined as of `as_of`, soonest due first, each
+    /// marked overdue strictly after its due time.
+    pub fn return_interviews_due(&self, as_of: DateTime<Utc>) -> Vec<ReturnInterviewDue> {
+        return_interviews_due(&self.missing_episodes, as_of)
+    }
+
+    /// Decides a command about `person`. Joining the alumni group reads the young person's
+    /// cases (`cases`, as [`crate::store::CaseQueries::cases_of`] gives them, R-20); the other
+    /// commands read only this record.
+    pub fn decide(
+        &self,
+        person: &YoungPerson,
+        command: YoungPersonCommand,
+        cases: &[CaseSummary],
+        ctx: &CommandContext<'_>,
+    ) -> Result<Vec<YoungPersonEvent>, DomainError> {
+        let not_future = |field: &str, at: DateTime<Utc>| -> Result<(), InputError> {
+            if at > ctx.at {
+                return Err(InputError::new(
+                    field,
+                    format!("{at} is in the future (now is {})", ctx.at),
+                ));
+            }
+            Ok(())
+        };
+        match command {
+            YoungPersonCommand::StartMissingEpisode { started_at } => {
+                not_future("started_at", started_at)?;
+                if started_at.date_naive() < person.details.date_of_birth {
+                    return Err(InputError::new(
+                        "started_at",
+                        format!("{started_at} is before the young person was born"),
+                    )
+                    .into());
+                }
+                if let Some(open) = self.open_episode() {
+                    return Err(InputError::new(
+                        "started_at",
+                        format!(
+                            "the young person is still missing (episode {} from {}); record the return first (R-22)",
+                            open.id, open.started_at
+                        ),
+                    )
+                    .into());
+                }
+                if let Some(overlap) = self.missing_episodes.iter().find(|e| e.covers(started_at)) {
+                    return Err(InputError::new(
+                        "started_at",
+                        format!(
+                            "{started_at} falls within episode {} ({} to {}) (R-22)",
+                            overlap.id,
+                            overlap.started_at,
+                            overlap
+                                .returned_at
+                                .map_or("now".to_owned(), |r| r.to_string())
+                        ),
+                    )
+                    .into());
+                }
+                let episode = MissingEpisodeId::new();
+                let mut events = vec![YoungPersonEvent::MissingEpisodeStarted {
+                    episode,
+                    started_at,
+                }];
+                if !self.is_flagged() {
+                    if let Some(episodes) = run_with(&self.missing_episodes, episode, started_at) {
+                        events.push(YoungPersonEvent::MissingPatternFlagged {
+                            flag: MissingFlagId::new(),
+                            episodes,
+                            at: ctx.at,
+                        });
+                    }
+                }
+                Ok(events)
+            }
+            YoungPersonCommand::EndMissingEpisode {
+                episode,
+                returned_at,
+            } => {
+                let found = self.known_episode(episode)?;
+                if let Some(returned) = found.returned_at {
+                    return Err(InputError::new(
+                        "episode",
+                        format!("episode {episode} already ended at {returned}"),
+                    )
+                    .into());
+                }
+                if returned_at < found.started_at {
+                    return Err(InputError::new(
+                        "returned_at",
+                        format!(
+                            "{returned_at} is before the missing episode started ({}) (R-22)",
+                            found.started_at
+                        ),
+                    )
+                    .into());
+                }
+                not_future("returned_at", returned_at)?;
+                if let Some(next) = self.missing_episodes.iter().find(|e| {
+                    e.id != episode
+                        && e.started_at > found.started_at
+                        && e.started_at <= returned_at
+                }) {
+                    return Err(InputError::new(
+                        "returned_at",
+                        format!(
+                            "{returned_at} is after episode {} started ({}); the young person came back before that (R-22)",
+                            next.id, next.started_at
+                        ),
+                    )
+                    .into());
+                }
+                Ok(vec![YoungPersonEvent::MissingEpisodeEnded {
+                    episode,
+                    returned_at,
+                    return_interview_due: return_interview_due(returned_at),
+                }])
+            }
+            YoungPersonCommand::RecordReturnInterview {
+                episode,
+                outcome,
+                at,
+            } => {
+                let found = self.known_episode(episode)?;
+                let Some(returned_at) = found.returned_at else {
+                    return Err(InputError::new(
+                        "episode",
+                        format!("episode {episode} has no return recorded: a return interview follows the return (R-22)"),
+                    )
+                    .into());
+                };
+                if let Some(done) = found.interview.completed_at {
+                    return Err(InputError::new(
+                        "episode",
+                        format!("the return interview for episode {episode} was already completed at {done}"),
+                    )
+                    .into());
+                }
+                if let Some(declined) = found.interview.declined_at {
+                    return Err(InputError::new(
+                        "episode",
+                        format!("the return interview for episode {episode} was already declined at {declined}"),
+                    )
+                    .into());
+                }
+                if at < returned_at {
+                    return Err(InputError::new(
+                        "at",
+                        format!("{at} is before the young person returned ({returned_at}) (R-22)"),
+                    )
+                    .into());
+                }
+                not_future("at", at)?;
+                Ok(vec![YoungPersonEvent::ReturnInterviewRecorded {
+                    episode,
+                    outcome,
+                    at,
+                }])
+            }
+            YoungPersonCommand::ResolveMissingFlag { flag, reason } => {
+                match self.missing_flags.iter().find(|f| f.id == flag) {
+                    None => Err(InputError::new(
+                        "flag",
+                        format!("the young person has no missing flag {flag}"),
+                    )
+                    .into()),
+                    Some(f) if f.resolved.is_some() => Err(InputError::new(
+                        "flag",
+                        format!("missing flag {flag} is already resolved"),
+                    )
+                    .into()),
+                    Some(_) => Ok(vec![YoungPersonEvent::MissingFlagResolved {
+                        flag,
+                        reason,
+                        at: ctx.at,
+                    }]),
+                }
+            }
+            YoungPersonCommand::JoinAlumni => {
+                if let Some(member) = &self.alumni {
+                    return Err(InputError::new(
+                        "young_person",
+                        format!(
+                            "already a member of the alumni group since {}",
+                            member.joined_at.format("%Y-%m-%d")
+                        ),
+                    )
+                    .into());
+                }
+                let basis = alumni_eligibility(cases)
+                    .map_err(|reason| DomainError::NotEligibleForAlumni { reason })?;
+                Ok(vec![YoungPersonEvent::AlumniJoined { basis, at: ctx.at }])
+            }
+            YoungPersonCommand::LeaveAlumni { reason } => {
+                if self.alumni.is_none() {
+                    return Err(InputError::new(
+                        "young_person",
+                        "is not a member of the alumni group",
+                    )
+                    .into());
+                }
+                Ok(vec![YoungPersonEvent::AlumniLeft { reason, at: ctx.at }])
+            }
+        }
+    }
+
+    fn known_episode(&self, episode: MissingEpisodeId) -> Result<&MissingEpisode, InputError> {
+        self.episode(episode).ok_or_else(|| {
+            InputError::new(
+                "episode",
+                format!("the young person has no missing episode {episode}"),
+            )
+        })
     }
 }
 

@@ -442,6 +442,19 @@ impl EventLoad for SqliteStore {
         self.on_reader(move |conn| reader::snapshot(conn, stream))
             .await
     }
+
+    /// Both reads on one reader connection: one thread hop per command instead of two.
+    async fn load_latest(
+        &self,
+        stream: StreamId,
+    ) -> Result<(Option<Snapshot>, Vec<RecordedEvent>), StoreError> {
+        self.on_reader(move |conn| {
+            let snapshot = reader::snapshot(conn, stream)?;
+            let from = snapshot.as_ref().map_or(0, |s| s.version.saturating_sub(1));
+            Ok((snapshot, reader::load(conn, stream, from)?))
+        })
+        .await
+    }
 }
 
 #[async_trait]

@@ -6,14 +6,19 @@
 //! fields are refused, and a document that tries to record engagement as a statutory-plan
 //! requirement is refused under R-6 ([`CaseCommand::from_json`]).
 
+use super::activity::{
+    Cadence, CadenceBasis, CancelledBy, ContactKind, ContactWith, Direction, MeetingAction,
+    MeetingKind, PartnerKind, PartnerReferralUpdate, SessionPlace,
+};
 use super::model::{ClosureReason, Party, PauseReason, Professional, ReviewDecision};
 use crate::confidential::Confidential;
 use crate::consent::ConsentEntry;
 use crate::error::DomainError;
-use crate::ids::{ApprovalId, OwedActionId, StaffId};
+use crate::ids::{ApprovalId, GoalId, OwedActionId, PartnerReferralId, SessionId, StaffId};
 use crate::input::{decode_json, decode_value, InputError, Text};
 use crate::profile::PartnerService;
 use crate::risk::{IndicatorAnswer, RiskOverride};
+use crate::topic::SessionTopic;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -155,6 +160,130 @@ pub enum CaseCommand {
         /// Why.
         reason: Text,
     },
+    /// Add a goal to the action plan, agreed with the young person and any professionals
+    /// named (who must be recorded as involved).
+    AddGoal {
+        /// What the young person wants to achieve (confidential).
+        description: Confidential<Text>,
+        /// Who agreed it: the young person, and any professionals named.
+        agreed_with: Vec<Party>,
+    },
+    /// Record a goal achieved.
+    AchieveGoal {
+        /// Which.
+        goal: GoalId,
+        /// When.
+        achieved_at: DateTime<Utc>,
+    },
+    /// Drop a goal, with the reason.
+    DropGoal {
+        /// Which.
+        goal: GoalId,
+        /// Why.
+        reason: Text,
+    },
+    /// Plan a one-to-one session.
+    PlanSession {
+        /// When.
+        planned_for: DateTime<Utc>,
+        /// Where.
+        place: SessionPlace,
+        /// Whether the young person chose the place.
+        place_chosen_by_young_person: bool,
+        /// The topics planned: the vocabulary's or the programme's own.
+        #[serde(default)]
+        topics: Vec<SessionTopic>,
+    },
+    /// Record that a planned session was held.
+    HoldSession {
+        /// Which.
+        session: SessionId,
+        /// When it started.
+        held_at: DateTime<Utc>,
+        /// How long it lasted, in minutes (1 to 720).
+        duration_minutes: u32,
+        /// Where, if not where planned.
+        #[serde(default)]
+        place: Option<SessionPlace>,
+        /// The topics covered; the planned topics when empty.
+        #[serde(default)]
+        topics: Vec<SessionTopic>,
+        /// The resources used (the service's own packs and workbooks).
+        #[serde(default)]
+        resources: Vec<Text>,
+        /// What was said and done (confidential, R-8).
+        note: Confidential<Text>,
+    },
+    /// Record that a planned session was cancelled, and by whom.
+    CancelSession {
+        /// Which.
+        session: SessionId,
+        /// By whom.
+        by: CancelledBy,
+        /// Why, if given.
+        #[serde(default)]
+        reason: Option<Text>,
+    },
+    /// Record that the young person did not attend a planned session.
+    RecordNonAttendance {
+        /// Which.
+        session: SessionId,
+    },
+    /// Record a contact episode (R-11; with the referring professional, R-13).
+    RecordContact {
+        /// How.
+        kind: ContactKind,
+        /// Who started it.
+        direction: Direction,
+        /// With whom.
+        with: ContactWith,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Put the case on one of the service's programmes, with its cadence.
+    AssignProgramme {
+        /// The programme's key.
+        programme: String,
+    },
+    /// Change the case's cadence, with the reason.
+    ChangeCadence {
+        /// The new cadence (an absent part means no expectation).
+        cadence: Cadence,
+        /// On what basis.
+        basis: CadenceBasis,
+        /// Why.
+        reason: Text,
+    },
+    /// Record a multi-agency meeting and whether the service attended.
+    RecordMeeting {
+        /// What kind.
+        kind: MeetingKind,
+        /// When it was held.
+        held_at: DateTime<Utc>,
+        /// Whether the service attended.
+        service_attended: bool,
+        /// Actions arising.
+        #[serde(default)]
+        actions: Vec<MeetingAction>,
+    },
+    /// Record a referral out to a partner agency.
+    ReferToPartner {
+        /// What kind of partner.
+        partner: PartnerKind,
+        /// The agency's name.
+        agency: Text,
+        /// When it was sent.
+        sent_at: DateTime<Utc>,
+    },
+    /// Record a partner's answer to a referral out, or its end.
+    UpdatePartnerReferral {
+        /// Which.
+        referral: PartnerReferralId,
+        /// What happened.
+        update: PartnerReferralUpdate,
+        /// When.
+        at: DateTime<Utc>,
+    },
 }
 
 /// Keys that would claim engagement is required by a statutory plan.
@@ -197,6 +326,19 @@ impl CaseCommand {
             CaseCommand::Close { .. } => "close",
             CaseCommand::Approve { .. } => "approve",
             CaseCommand::RefuseApproval { .. } => "refuse_approval",
+            CaseCommand::AddGoal { .. } => "add_goal",
+            CaseCommand::AchieveGoal { .. } => "achieve_goal",
+            CaseCommand::DropGoal { .. } => "drop_goal",
+            CaseCommand::PlanSession { .. } => "plan_session",
+            CaseCommand::HoldSession { .. } => "hold_session",
+            CaseCommand::CancelSession { .. } => "cancel_session",
+            CaseCommand::RecordNonAttendance { .. } => "record_non_attendance",
+            CaseCommand::RecordContact { .. } => "record_contact",
+            CaseCommand::AssignProgramme { .. } => "assign_programme",
+            CaseCommand::ChangeCadence { .. } => "change_cadence",
+            CaseCommand::RecordMeeting { .. } => "record_meeting",
+            CaseCommand::ReferToPartner { .. } => "refer_to_partner",
+            CaseCommand::UpdatePartnerReferral { .. } => "update_partner_referral",
         }
     }
 
@@ -207,7 +349,10 @@ impl CaseCommand {
             | CaseCommand::Withdraw { reason }
             | CaseCommand::WithdrawClosureProposal { reason }
             | CaseCommand::Approve { reason, .. }
-            | CaseCommand::RefuseApproval { reason, .. } => Some(reason.to_string()),
+            | CaseCommand::RefuseApproval { reason, .. }
+            | CaseCommand::DropGoal { reason, .. }
+            | CaseCommand::ChangeCadence { reason, .. } => Some(reason.to_string()),
+            CaseCommand::CancelSession { reason, .. } => reason.as_ref().map(|r| r.to_string()),
             CaseCommand::Signpost { reason, .. } => reason.as_ref().map(|r| r.to_string()),
             CaseCommand::ExplainAction { explanation, .. } => Some(explanation.to_string()),
             CaseCommand::Allocate {

@@ -5,6 +5,10 @@
 //! The stored JSON is stable and documented in `docs/EVENTS.md`; the envelope (who, when, why,
 //! version) is [`crate::event::Recorded`].
 
+use super::activity::{
+    Cadence, CadenceBasis, CancelledBy, Contact, Meeting, PartnerReferral, PartnerReferralUpdate,
+    SessionPlace,
+};
 use super::model::{
     Allocation, ClosureReason, Outcome, Party, PauseReason, PendingApproval, Professional,
     ReferralSource, Review,
@@ -12,10 +16,14 @@ use super::model::{
 use crate::confidential::Confidential;
 use crate::consent::ConsentEntry;
 use crate::eligibility::Screening;
-use crate::ids::{ApprovalId, CaseId, OwedActionId, StaffId, YoungPersonId};
+use crate::ids::{
+    ApprovalId, CaseId, GoalId, OwedActionId, PartnerReferralId, SessionId, StaffId, WorkshopId,
+    YoungPersonId,
+};
 use crate::input::Text;
 use crate::owed::OwedAction;
 use crate::risk::{RiskAssessment, RiskOverride};
+use crate::topic::SessionTopic;
 use crate::young_person::YoungPersonDetails;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -42,6 +50,9 @@ pub enum CaseEvent {
         previous_case: Option<CaseId>,
         /// The service profile it was received under.
         service: String,
+        /// The workshop the referral came from, when a workshop led to it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from_workshop: Option<WorkshopId>,
     },
     /// Consent given, refused or withdrawn (never deleted).
     ConsentRecorded {
@@ -205,6 +216,131 @@ pub enum CaseEvent {
         /// When.
         at: DateTime<Utc>,
     },
+    /// A goal was added to the action plan, agreed with the young person and any professionals
+    /// named.
+    GoalAdded {
+        /// The goal's id.
+        goal: GoalId,
+        /// What the young person wants to achieve (confidential).
+        description: Confidential<Text>,
+        /// Who agreed it.
+        agreed_with: Vec<Party>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A goal was achieved.
+    GoalAchieved {
+        /// Which.
+        goal: GoalId,
+        /// When.
+        achieved_at: DateTime<Utc>,
+    },
+    /// A goal was dropped.
+    GoalDropped {
+        /// Which.
+        goal: GoalId,
+        /// Why.
+        reason: Text,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A one-to-one session was planned.
+    SessionPlanned {
+        /// The session's id.
+        session: SessionId,
+        /// When it is planned for.
+        planned_for: DateTime<Utc>,
+        /// Where.
+        place: SessionPlace,
+        /// Whether the young person chose the place.
+        place_chosen_by_young_person: bool,
+        /// The topics planned.
+        topics: Vec<SessionTopic>,
+        /// When it was planned.
+        at: DateTime<Utc>,
+    },
+    /// A planned session was held.
+    SessionHeld {
+        /// Which.
+        session: SessionId,
+        /// When it started.
+        held_at: DateTime<Utc>,
+        /// How long it lasted, in minutes.
+        duration_minutes: u32,
+        /// Where it was held.
+        place: SessionPlace,
+        /// The topics covered.
+        topics: Vec<SessionTopic>,
+        /// The resources used.
+        resources: Vec<Text>,
+        /// What was said and done (confidential, R-8).
+        note: Confidential<Text>,
+    },
+    /// A planned session was cancelled.
+    SessionCancelled {
+        /// Which.
+        session: SessionId,
+        /// By whom.
+        by: CancelledBy,
+        /// Why, if given.
+        reason: Option<Text>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The young person did not attend a planned session.
+    SessionNotAttended {
+        /// Which.
+        session: SessionId,
+        /// When recorded.
+        at: DateTime<Utc>,
+    },
+    /// A contact episode: a call, text, visit or drop-in.
+    ContactRecorded {
+        /// The contact.
+        contact: Contact,
+    },
+    /// The case was put on a programme, with the programme's cadence.
+    ProgrammeAssigned {
+        /// The programme's key.
+        programme: String,
+        /// Its cadence.
+        cadence: Cadence,
+        /// When.
+        at: DateTime<Utc>,
+        /// The next review's due time on the programme's review cadence, when work is under
+        /// way.
+        next_review_due: Option<DateTime<Utc>>,
+    },
+    /// A worker changed the case's cadence, with the reason.
+    CadenceChanged {
+        /// The new cadence.
+        cadence: Cadence,
+        /// On what basis.
+        basis: CadenceBasis,
+        /// Why.
+        reason: Text,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A multi-agency meeting was recorded, with whether the service attended.
+    MeetingRecorded {
+        /// The meeting.
+        meeting: Meeting,
+    },
+    /// A referral out to a partner agency was sent.
+    PartnerReferralSent {
+        /// The referral.
+        referral: PartnerReferral,
+    },
+    /// A partner accepted or declined a referral out, or it closed.
+    PartnerReferralUpdated {
+        /// Which.
+        referral: PartnerReferralId,
+        /// What happened.
+        update: PartnerReferralUpdate,
+        /// When.
+        at: DateTime<Utc>,
+    },
 }
 
 impl CaseEvent {
@@ -236,6 +372,19 @@ impl CaseEvent {
             CaseEvent::ApprovalRefused { .. } => "approval_refused",
             CaseEvent::RiskLevelOverridden { .. } => "risk_level_overridden",
             CaseEvent::CaseClosed { .. } => "case_closed",
+            CaseEvent::GoalAdded { .. } => "goal_added",
+            CaseEvent::GoalAchieved { .. } => "goal_achieved",
+            CaseEvent::GoalDropped { .. } => "goal_dropped",
+            CaseEvent::SessionPlanned { .. } => "session_planned",
+            CaseEvent::SessionHeld { .. } => "session_held",
+            CaseEvent::SessionCancelled { .. } => "session_cancelled",
+            CaseEvent::SessionNotAttended { .. } => "session_not_attended",
+            CaseEvent::ContactRecorded { .. } => "contact_recorded",
+            CaseEvent::ProgrammeAssigned { .. } => "programme_assigned",
+            CaseEvent::CadenceChanged { .. } => "cadence_changed",
+            CaseEvent::MeetingRecorded { .. } => "meeting_recorded",
+            CaseEvent::PartnerReferralSent { .. } => "partner_referral_sent",
+            CaseEvent::PartnerReferralUpdated { .. } => "partner_referral_updated",
         }
     }
 }
@@ -249,14 +398,21 @@ impl CaseEvent {
             CaseEvent::ReferralReceived {
                 source,
                 previous_case,
+                from_workshop,
                 ..
-            } => match previous_case {
-                Some(previous) => format!(
-                    "re-referral received ({}), linked to {previous}",
-                    source.as_str()
-                ),
-                None => format!("referral received ({})", source.as_str()),
-            },
+            } => {
+                let mut line = match previous_case {
+                    Some(previous) => format!(
+                        "re-referral received ({}), linked to {previous}",
+                        source.as_str()
+                    ),
+                    None => format!("referral received ({})", source.as_str()),
+                };
+                if let Some(workshop) = from_workshop {
+                    line.push_str(&format!(", from {workshop}"));
+                }
+                line
+            }
             CaseEvent::ConsentRecorded { entry } => {
                 format!(
                     "consent to {} {} by {}",
@@ -354,6 +510,87 @@ impl CaseEvent {
                 level_override.level, level_override.reason
             ),
             CaseEvent::CaseClosed { reason, .. } => format!("closed: {reason}"),
+            CaseEvent::GoalAdded { agreed_with, .. } => format!(
+                "goal added to the plan, agreed with {}",
+                agreed_with
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            CaseEvent::GoalAchieved { achieved_at, .. } => {
+                format!("goal achieved on {}", achieved_at.format("%Y-%m-%d"))
+            }
+            CaseEvent::GoalDropped { reason, .. } => format!("goal dropped: {reason}"),
+            CaseEvent::SessionPlanned { planned_for, .. } => format!(
+                "session planned for {}",
+                planned_for.format("%Y-%m-%d %H:%M")
+            ),
+            CaseEvent::SessionHeld {
+                held_at,
+                duration_minutes,
+                topics,
+                ..
+            } => format!(
+                "session held {} ({duration_minutes} min){}",
+                held_at.format("%Y-%m-%d %H:%M"),
+                if topics.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        ": {}",
+                        topics
+                            .iter()
+                            .map(|t| t.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }
+            ),
+            CaseEvent::SessionCancelled { by, .. } => format!("session cancelled by {by}"),
+            CaseEvent::SessionNotAttended { .. } => "session not attended".into(),
+            CaseEvent::ContactRecorded { contact } => format!(
+                "{} {} with {} ({})",
+                match contact.direction {
+                    super::activity::Direction::Inbound => "inbound",
+                    super::activity::Direction::Outbound => "outbound",
+                },
+                contact.kind,
+                contact.with,
+                contact.at.format("%Y-%m-%d %H:%M")
+            ),
+            CaseEvent::ProgrammeAssigned {
+                programme,
+                cadence,
+                next_review_due,
+                ..
+            } => match next_review_due {
+                Some(due) => format!(
+                    "put on programme `{programme}` ({cadence}); next review due {}",
+                    due.format("%Y-%m-%d")
+                ),
+                None => format!("put on programme `{programme}` ({cadence})"),
+            },
+            CaseEvent::CadenceChanged {
+                cadence, reason, ..
+            } => format!("cadence changed to {cadence}: {reason}"),
+            CaseEvent::MeetingRecorded { meeting } => format!(
+                "{} on {}: the service {}; {} action(s) arising",
+                meeting.kind,
+                meeting.held_at.format("%Y-%m-%d"),
+                if meeting.service_attended {
+                    "attended"
+                } else {
+                    "did not attend"
+                },
+                meeting.actions.len()
+            ),
+            CaseEvent::PartnerReferralSent { referral } => {
+                format!("referred to {} ({})", referral.agency, referral.partner)
+            }
+            CaseEvent::PartnerReferralUpdated { update, .. } => {
+                format!("referral out {}", update.as_str())
+            }
         }
     }
 }

@@ -1,11 +1,12 @@
 //! The case file: the facts every stage carries.
 
+use super::activity::CaseActivity;
 use super::events::CaseEvent;
 use super::model::{Outcome, Party, PendingApproval, Professional, ReferralSource, Review};
 use crate::confidential::Confidential;
 use crate::consent::ConsentLedger;
 use crate::eligibility::Screening;
-use crate::ids::{CaseId, YoungPersonId};
+use crate::ids::{CaseId, ProfessionalId, WorkshopId, YoungPersonId};
 use crate::input::Text;
 use crate::owed::{OwedAction, OwedActionKind, OwedStatus};
 use crate::risk::RiskAssessment;
@@ -54,6 +55,13 @@ pub struct CaseFile {
     /// Steps waiting for a manager's approval.
     #[serde(default)]
     pub pending: Vec<PendingApproval>,
+    /// The workshop the referral came from, when one led to it.
+    #[serde(default)]
+    pub from_workshop: Option<WorkshopId>,
+    /// The work recorded: goals, sessions, contacts, programme and cadence, meetings,
+    /// referrals out.
+    #[serde(default)]
+    pub activity: CaseActivity,
 }
 
 impl CaseFile {
@@ -68,6 +76,7 @@ impl CaseFile {
             received_at,
             previous_case,
             service,
+            from_workshop,
         } = event
         else {
             return None;
@@ -95,6 +104,8 @@ impl CaseFile {
             reviews: Vec::new(),
             next_review_due: None,
             pending: Vec::new(),
+            from_workshop: *from_workshop,
+            activity: CaseActivity::default(),
         })
     }
 
@@ -166,14 +177,34 @@ impl CaseFile {
                     a.overridden = Some(level_override.clone());
                 }
             }
+            CaseEvent::ProgrammeAssigned {
+                next_review_due, ..
+            } => {
+                if let Some(due) = next_review_due {
+                    self.next_review_due = Some(*due);
+                }
+            }
             CaseEvent::ReferralWithdrawn { .. }
             | CaseEvent::CaseAllocated { .. }
             | CaseEvent::CasePaused { .. }
             | CaseEvent::CaseResumed { .. }
             | CaseEvent::ClosureProposed { .. }
             | CaseEvent::ClosureAgreed { .. }
-            | CaseEvent::ClosureProposalWithdrawn { .. } => {}
+            | CaseEvent::ClosureProposalWithdrawn { .. }
+            | CaseEvent::GoalAdded { .. }
+            | CaseEvent::GoalAchieved { .. }
+            | CaseEvent::GoalDropped { .. }
+            | CaseEvent::SessionPlanned { .. }
+            | CaseEvent::SessionHeld { .. }
+            | CaseEvent::SessionCancelled { .. }
+            | CaseEvent::SessionNotAttended { .. }
+            | CaseEvent::ContactRecorded { .. }
+            | CaseEvent::CadenceChanged { .. }
+            | CaseEvent::MeetingRecorded { .. }
+            | CaseEvent::PartnerReferralSent { .. }
+            | CaseEvent::PartnerReferralUpdated { .. } => {}
         }
+        self.activity.apply(event);
     }
 
     fn set_owed(
@@ -194,6 +225,20 @@ impl CaseFile {
     /// Whether an owed action of `kind` was ever raised.
     pub fn has_owed(&self, kind: OwedActionKind) -> bool {
         self.owed.iter().any(|a| a.kind == kind)
+    }
+
+    /// The professional who made the referral, when a professional did (R-13: the service
+    /// keeps in regular contact with them).
+    pub fn referring_professional(&self) -> Option<ProfessionalId> {
+        match &self.source {
+            ReferralSource::Professional { professional } => Some(professional.id),
+            _ => None,
+        }
+    }
+
+    /// Whether `id` is a professional recorded as involved.
+    pub fn is_involved(&self, id: ProfessionalId) -> bool {
+        self.professionals.iter().any(|p| p.id == id)
     }
 
     /// Everyone whose agreement a 'risk significantly reduced' closure needs.

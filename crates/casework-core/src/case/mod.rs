@@ -6,11 +6,20 @@
 //! transition of the current stage; [`Case::fold`] rebuilds the state from its events, so the
 //! state at any past moment can be reconstructed.
 
+mod activity;
 mod commands;
 mod events;
 mod file;
 mod model;
+pub mod report;
 pub mod stages;
+
+pub use activity::{
+    Cadence, CadenceBasis, CadencePeriod, CadenceSource, CancelledBy, CaseActivity, Contact,
+    ContactKind, ContactWith, Direction, Goal, GoalStatus, Meeting, MeetingAction, MeetingKind,
+    PartnerKind, PartnerReferral, PartnerReferralStatus, PartnerReferralUpdate, Period, Session,
+    SessionPlace, SessionStatus,
+};
 
 pub use commands::{reject_statutory_claims, CaseCommand};
 pub use events::CaseEvent;
@@ -21,8 +30,8 @@ pub use model::{
 };
 pub use stages::{
     Active, Allocated, Assessed, AwaitingAllocation, BeforeAllocation, Closed, Closing, Declined,
-    Engaged, HasWorker, InProgress, OnWaitingList, Paused, Received, Screened, Signposted, Stage,
-    Step, Withdrawn,
+    Engaged, HasWorker, HeldSession, InProgress, OnWaitingList, Paused, Received, Screened,
+    Signposted, Stage, Step, UnderWay, Withdrawn,
 };
 
 use crate::confidential::Confidential;
@@ -240,6 +249,35 @@ macro_rules! in_progress {
             Case::AwaitingAllocation($s) => $body,
             Case::WaitingList($s) => $body,
             Case::Allocated($s) => $body,
+            Case::Engaged($s) => $body,
+            Case::Active($s) => $body,
+            Case::Paused($s) => $body,
+            Case::Closing($s) => $body,
+            $other => $otherwise,
+        }
+    };
+}
+
+/// Calls `$body` with the stage of any variant with an allocated worker that is still in
+/// progress (allocated, engaged, active, paused, closing), or evaluates `$otherwise`.
+macro_rules! has_worker {
+    ($case:expr, $s:ident => $body:expr, $other:ident => $otherwise:expr) => {
+        match $case {
+            Case::Allocated($s) => $body,
+            Case::Engaged($s) => $body,
+            Case::Active($s) => $body,
+            Case::Paused($s) => $body,
+            Case::Closing($s) => $body,
+            $other => $otherwise,
+        }
+    };
+}
+
+/// Calls `$body` with the stage of any variant where work is under way (engaged, active,
+/// paused, closing), or evaluates `$otherwise`.
+macro_rules! under_way {
+    ($case:expr, $s:ident => $body:expr, $other:ident => $otherwise:expr) => {
+        match $case {
             Case::Engaged($s) => $body,
             Case::Active($s) => $body,
             Case::Paused($s) => $body,
@@ -483,6 +521,149 @@ impl Case {
             (Case::Paused(s), C::Close { reason }) => s.close(reason, ctx).map(events_of),
             (Case::Closing(s), C::Close { reason }) => s.close(reason, ctx).map(events_of),
             (_, C::RecordAgreement { .. } | C::CompleteClosure) => Err(refuse(Some(Rule::R16))),
+            (
+                case,
+                C::RecordMeeting {
+                    kind,
+                    held_at,
+                    service_attended,
+                    actions,
+                },
+            ) => {
+                in_progress!(case, s => s.record_meeting(kind, held_at, service_attended, actions, ctx).map(events_of), _c => Err(refuse(None)))
+            }
+            (
+                case,
+                C::RecordContact {
+                    kind,
+                    direction,
+                    with,
+                    at,
+                },
+            ) => {
+                in_progress!(case, s => s.record_contact(kind, direction, with, at, ctx).map(events_of), _c => Err(refuse(None)))
+            }
+            (case, C::AssignProgramme { programme }) => {
+                has_worker!(case, s => s.assign_programme(programme, ctx).map(events_of), _c => Err(refuse(None)))
+            }
+            (
+                case,
+                C::ChangeCadence {
+                    cadence,
+                    basis,
+                    reason,
+                },
+            ) => {
+                has_worker!(case, s => s.change_cadence(cadence, basis, reason, ctx).map(events_of), _c => Err(refuse(None)))
+            }
+            (
+                case,
+                C::ReferToPartner {
+                    partner,
+                    agency,
+                    sent_at,
+                },
+            ) => {
+                has_worker!(case, s => s.refer_to_partner(partner, agency, sent_at, ctx).map(events_of), _c => Err(refuse(None)))
+            }
+            (
+                case,
+                C::UpdatePartnerReferral {
+                    referral,
+                    update,
+                    at,
+                },
+            ) => {
+                has_worker!(case, s => s.update_partner_referral(referral, update, at, ctx).map(events_of), _c => Err(refuse(None)))
+            }
+            (
+                case,
+                C::AddGoal {
+                    description,
+                    agreed_with,
+                },
+            ) => {
+                under_way!(case, s => s.add_goal(description, agreed_with, ctx).map(events_of), _c => Err(refuse(None)))
+            }
+            (case, C::AchieveGoal { goal, achieved_at }) => {
+                under_way!(case, s => s.achieve_goal(goal, achieved_at, ctx).map(events_of), _c => Err(refuse(None)))
+            }
+            (case, C::DropGoal { goal, reason }) => {
+                under_way!(case, s => s.drop_goal(goal, reason, ctx).map(events_of), _c => Err(refuse(None)))
+            }
+            (
+                case,
+                C::PlanSession {
+                    planned_for,
+                    place,
+                    place_chosen_by_young_person,
+                    topics,
+                },
+            ) => match case {
+                Case::Engaged(s) => s
+                    .plan_session(
+                        planned_for,
+                        place,
+                        place_chosen_by_young_person,
+                        topics,
+                        ctx,
+                    )
+                    .map(events_of),
+                Case::Active(s) => s
+                    .plan_session(
+                        planned_for,
+                        place,
+                        place_chosen_by_young_person,
+                        topics,
+                        ctx,
+                    )
+                    .map(events_of),
+                Case::Closing(s) => s
+                    .plan_session(
+                        planned_for,
+                        place,
+                        place_chosen_by_young_person,
+                        topics,
+                        ctx,
+                    )
+                    .map(events_of),
+                _ => Err(refuse(None)),
+            },
+            (
+                case,
+                C::HoldSession {
+                    session,
+                    held_at,
+                    duration_minutes,
+                    place,
+                    topics,
+                    resources,
+                    note,
+                },
+            ) => {
+                let held = HeldSession {
+                    held_at,
+                    duration_minutes,
+                    place,
+                    topics,
+                    resources,
+                    note,
+                };
+                under_way!(case, s => s.hold_session(session, held, ctx).map(events_of), _c => Err(refuse(None)))
+            }
+            (
+                case,
+                C::CancelSession {
+                    session,
+                    by,
+                    reason,
+                },
+            ) => {
+                under_way!(case, s => s.cancel_session(session, by, reason, ctx).map(events_of), _c => Err(refuse(None)))
+            }
+            (case, C::RecordNonAttendance { session }) => {
+                under_way!(case, s => s.record_non_attendance(session, ctx).map(events_of), _c => Err(refuse(None)))
+            }
             _ => Err(refuse(None)),
         }
     }

@@ -15,7 +15,23 @@
 //! Active ─propose_closure→ Closing ─complete (R-16)→ Closed
 //! Allocated | Engaged | Active | Paused | Closing ─close(reason)→ Closed   (R-6, R-15)
 //! ```
+//!
+//! The day-to-day work keeps the stage, and each stage takes what fits it:
+//!
+//! | step | stages |
+//! |---|---|
+//! | meetings (R-13), contact episodes | every stage in progress ([`InProgress`]) |
+//! | programme, cadence (R-11), referrals out | allocated to closing ([`HasWorker`]) |
+//! | goals; holding, cancelling or missing a planned session | engaged, active, paused, closing ([`UnderWay`]) |
+//! | planning a session (R-11) | engaged, active, closing (not while paused) |
+//!
+//! A closed case takes none of them (R-17).
 
+use super::activity::{
+    Cadence, CadenceBasis, CancelledBy, Contact, ContactKind, ContactWith, Direction, GoalStatus,
+    Meeting, MeetingAction, MeetingKind, PartnerKind, PartnerReferral, PartnerReferralStatus,
+    PartnerReferralUpdate, Session, SessionPlace, SessionStatus,
+};
 use super::events::CaseEvent;
 use super::file::CaseFile;
 use super::model::{
@@ -28,11 +44,17 @@ use crate::confidential::Confidential;
 use crate::consent::{ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope};
 use crate::context::CommandContext;
 use crate::error::DomainError;
-use crate::ids::{ApprovalId, CaseId, OwedActionId, StaffId};
+use crate::ids::{
+    ApprovalId, CaseId, ContactId, GoalId, MeetingId, OwedActionId, PartnerReferralId, SessionId,
+    StaffId,
+};
 use crate::input::{InputError, Text};
 use crate::owed::{OwedAction, OwedActionKind, OwedStatus};
-use crate::profile::{OwedTo, PartnerService};
+use crate::profile::{OwedTo, PartnerService, ReviewCadence};
+use crate::programme::{Programme, ProgrammeKind, Span};
 use crate::risk::{AssessmentSubject, IndicatorAnswer, RiskAssessment, RiskLevel, RiskOverride};
+use crate::topic::{check_topics, SessionTopic};
+use crate::workshop::Workshop;
 use crate::young_person::YoungPerson;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -133,8 +155,141 @@ fn assess_with(
         .assess(indicators, subject, worker_override, ctx.at)
 }
 
-fn review_due(level: RiskLevel, from: DateTime<Utc>, ctx: &CommandContext<'_>) -> DateTime<Utc> {
-    from + Duration::days(i64::from(ctx.profile.reviews.days_for(level)))
+/// The programme the case is on, as the profile defines it.
+fn programme_of<'a>(file: &CaseFile, ctx: &CommandContext<'a>) -> Option<&'a Programme> {
+    file.activity
+        .programme
+        .as_deref()
+        .and_then(|key| ctx.profile.programme(key))
+}
+
+/// The review cadence that applies (R-12): the case's programme's, where it sets one, or the
+/// service's.
+fn review_cadence<'a>(file: &CaseFile, ctx: &CommandContext<'a>) -> &'a ReviewCadence {
+    programme_of(file, ctx)
+        .and_then(|p| p.reviews.as_ref())
+        .unwrap_or(&ctx.profile.reviews)
+}
+
+fn review_due(
+    file: &CaseFile,
+    level: RiskLevel,
+    from: DateTime<Utc>,
+    ctx: &CommandContext<'_>,
+) -> DateTime<Utc> {
+    from + Duration::days(i64::from(review_cadence(file, ctx).days_for(level)))
+}
+
+/// The programmes whose topics a session may use: the case's programme, or, with none, every
+/// programme of the service.
+fn offered_programmes<'a>(file: &CaseFile, ctx: &CommandContext<'a>) -> Vec<&'a Programme> {
+    match programme_of(file, ctx) {
+        Some(p) => vec![p],
+        None => ctx.profile.programmes.iter().collect(),
+    }
+}
+
+/// `at` must not be before the referral arrived: nothing happens on a case before it exists.
+fn not_before_referral(field: &str, at: DateTime<Utc>, file: &CaseFile) -> Result<(), InputError> {
+    if at < file.received_at {
+        return Err(InputError::new(
+            field,
+            format!(
+                "{at} is before the referral was received ({})",
+                file.received_at
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn planned_session(file: &CaseFile, session: SessionId) -> Result<&Session, InputError> {
+    let found = file
+        .activity
+        .session(session)
+        .ok_or_else(|| InputError::new("session", format!("the case has no session {session}")))?;
+    if found.status != SessionStatus::Planned {
+        return Err(InputError::new(
+            "session",
+            format!(
+                "session {session} is already {}; only a planned session can be held, cancelled or missed",
+                found.status.as_str().replace('_', " ")
+            ),
+        ));
+    }
+    Ok(found)
+}
+
+fn open_goal(file: &CaseFile, goal: GoalId) -> Result<&super::activity::Goal, InputError> {
+    let found = file
+        .activity
+        .goal(goal)
+        .ok_or_else(|| InputError::new("goal", format!("the case has no goal {goal}")))?;
+    match &found.status {
+        GoalStatus::Open => Ok(found),
+        GoalStatus::Achieved { at } => Err(InputError::new(
+            "goal",
+            format!(
+                "goal {goal} was already achieved on {}",
+                at.format("%Y-%m-%d")
+            ),
+        )),
+        GoalStatus::Dropped { at, .. } => Err(InputError::new(
+            "goal",
+            format!(
+                "goal {goal} was already dropped on {}",
+                at.format("%Y-%m-%d")
+            ),
+        )),
+    }
+}
+
+fn check_span(field: &str, span: Option<Span>) -> Result<(), InputError> {
+    match span {
+        Some(s) if s.min > s.max => Err(InputError::new(
+            format!("{field}.min"),
+            format!("{} is more than max {}", s.min, s.max),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The events of planning a session (R-11), shared by the stages that plan sessions.
+fn plan_session_events(
+    file: &CaseFile,
+    planned_for: DateTime<Utc>,
+    place: SessionPlace,
+    place_chosen_by_young_person: bool,
+    topics: Vec<SessionTopic>,
+    ctx: &CommandContext<'_>,
+) -> Result<Vec<CaseEvent>, DomainError> {
+    not_before_referral("planned_for", planned_for, file)?;
+    check_topics("topics", &topics, offered_programmes(file, ctx))?;
+    Ok(vec![CaseEvent::SessionPlanned {
+        session: SessionId::new(),
+        planned_for,
+        place,
+        place_chosen_by_young_person,
+        topics,
+        at: ctx.at,
+    }])
+}
+
+/// What happened at a session that was held: the fields of [`UnderWay::hold_session`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeldSession {
+    /// When it started: not before it was planned, not in the future.
+    pub held_at: DateTime<Utc>,
+    /// How long it lasted, in minutes (1 to 720).
+    pub duration_minutes: u32,
+    /// Where, if not where planned.
+    pub place: Option<SessionPlace>,
+    /// The topics covered; the planned topics when empty.
+    pub topics: Vec<SessionTopic>,
+    /// The resources used.
+    pub resources: Vec<Text>,
+    /// What was said and done (confidential, R-8).
+    pub note: Confidential<Text>,
 }
 
 /// Whether `flag` (a profile's approval setting) makes this actor's step wait for a manager
@@ -324,8 +479,9 @@ fn owed_status(file: &CaseFile, action: OwedActionId) -> Result<&OwedStatus, Dom
         .ok_or(DomainError::UnknownOwedAction { action })
 }
 
-/// Stages where work on the referral or case is still going on: consent and professionals can
-/// be recorded, and the young person can end it (R-6).
+/// Stages where work on the referral or case is still going on: consent, professionals,
+/// multi-agency meetings and contact episodes can be recorded, and the young person can end it
+/// (R-6).
 pub trait InProgress: Stage {
     /// Ends the referral or case because the young person declined or withdrew (R-6).
     fn end_by_young_person(self, ctx: &CommandContext<'_>) -> (Case, Vec<CaseEvent>);
@@ -382,6 +538,60 @@ pub trait InProgress: Stage {
             Ok((stage.into_case(), events))
         }
     }
+
+    /// Records a multi-agency meeting and whether the service attended (R-13).
+    fn record_meeting(
+        self,
+        kind: MeetingKind,
+        held_at: DateTime<Utc>,
+        service_attended: bool,
+        actions: Vec<MeetingAction>,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Step<Self>, DomainError> {
+        not_future("held_at", held_at, ctx)?;
+        let meeting = Meeting {
+            id: MeetingId::new(),
+            kind,
+            held_at,
+            service_attended,
+            actions,
+        };
+        Ok(self.record(vec![CaseEvent::MeetingRecorded { meeting }]))
+    }
+
+    /// Records a contact episode: a call, text, visit or drop-in (R-11), with the young person
+    /// or anyone else; with a professional, they must be recorded as involved, as the referring
+    /// professional always is (R-13).
+    fn record_contact(
+        self,
+        kind: ContactKind,
+        direction: Direction,
+        with: ContactWith,
+        at: DateTime<Utc>,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Step<Self>, DomainError> {
+        not_future("at", at, ctx)?;
+        not_before_referral("at", at, self.file())?;
+        if let ContactWith::Professional { id } = &with {
+            if !self.file().is_involved(*id) {
+                return Err(InputError::new(
+                    "with.id",
+                    format!(
+                        "professional {id} is not recorded as involved in this case; record them first (R-13)"
+                    ),
+                )
+                .into());
+            }
+        }
+        let contact = Contact {
+            id: ContactId::new(),
+            kind,
+            direction,
+            with,
+            at,
+        };
+        Ok(self.record(vec![CaseEvent::ContactRecorded { contact }]))
+    }
 }
 
 /// Stages before allocation, from which a referral can be withdrawn.
@@ -409,6 +619,336 @@ pub trait HasWorker: InProgress {
             return Err(DomainError::ClosureNeedsProposal);
         }
         Ok(close_now(self, reason, ctx))
+    }
+
+    /// Puts the case on one of the service's programmes (R-11, R-14): its cadence applies from
+    /// now, and, with work under way, the next review falls due on its review cadence (R-12).
+    /// A programme narrower than the service (intensive work for 16-21) screens the young person
+    /// on today's date (R-2); a workshop programme is not casework.
+    fn assign_programme(
+        self,
+        programme: String,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Step<Self>, DomainError> {
+        let file = self.file();
+        let Some(found) = ctx.profile.programme(&programme) else {
+            let keys: Vec<_> = ctx
+                .profile
+                .programmes
+                .iter()
+                .map(|p| format!("`{}`", p.key))
+                .collect();
+            return Err(InputError::new(
+                "programme",
+                format!(
+                    "`{programme}` is not one of the service's programmes ({})",
+                    if keys.is_empty() {
+                        "it has none".to_owned()
+                    } else {
+                        keys.join(", ")
+                    }
+                ),
+            )
+            .into());
+        };
+        if found.kind == ProgrammeKind::Workshops {
+            return Err(InputError::new(
+                "programme",
+                format!("`{programme}` is a workshop programme: workshops are recorded as workshops, not as a case's programme"),
+            )
+            .into());
+        }
+        if file.activity.programme.as_deref() == Some(programme.as_str()) {
+            return Err(InputError::new(
+                "programme",
+                format!("the case is already on `{programme}`"),
+            )
+            .into());
+        }
+        if let Some(eligibility) = &found.eligibility {
+            let screening = eligibility.screen(&file.subject, ctx.at.date_naive());
+            if !screening.is_eligible() {
+                return Err(DomainError::Ineligible {
+                    reasons: screening.reasons,
+                });
+            }
+        }
+        let next_review_due = match (file.activity.work_begun_at, &found.reviews) {
+            (Some(begun), Some(cadence)) if file.activity.ended_at.is_none() => {
+                let from = file.reviews.last().map_or(begun, |r| r.at);
+                let level = file.current_risk().unwrap_or(RiskLevel::Medium);
+                Some(from + Duration::days(i64::from(cadence.days_for(level))))
+            }
+            _ => None,
+        };
+        let event = CaseEvent::ProgrammeAssigned {
+            cadence: Cadence::of(found),
+            programme,
+            at: ctx.at,
+            next_review_due,
+        };
+        Ok(self.record(vec![event]))
+    }
+
+    /// Changes the case's cadence for learning style, risk or another reason, which is
+    /// recorded (R-11). Expected sessions and contacts follow the new cadence from now.
+    fn change_cadence(
+        self,
+        cadence: Cadence,
+        basis: CadenceBasis,
+        reason: Text,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Step<Self>, DomainError> {
+        check_span("cadence.sessions_per_week", cadence.sessions_per_week)?;
+        check_span("cadence.contacts_per_day", cadence.contacts_per_day)?;
+        if cadence.sessions_per_week.is_none() && cadence.contacts_per_day.is_none() {
+            return Err(InputError::new(
+                "cadence",
+                "give the sessions a week, the contacts a day, or both (R-11)",
+            )
+            .into());
+        }
+        if cadence == self.file().activity.current_cadence() {
+            return Err(InputError::new(
+                "cadence",
+                format!("{cadence} is the cadence already in place"),
+            )
+            .into());
+        }
+        Ok(self.record(vec![CaseEvent::CadenceChanged {
+            cadence,
+            basis,
+            reason,
+            at: ctx.at,
+        }]))
+    }
+
+    /// Records a referral out to a partner agency (housing, drug and alcohol, mental health,
+    /// college, parents' support, the partner boys' service, another agency).
+    fn refer_to_partner(
+        self,
+        partner: PartnerKind,
+        agency: Text,
+        sent_at: DateTime<Utc>,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Step<Self>, DomainError> {
+        not_future("sent_at", sent_at, ctx)?;
+        not_before_referral("sent_at", sent_at, self.file())?;
+        let referral = PartnerReferral {
+            id: PartnerReferralId::new(),
+            partner,
+            agency,
+            sent_at,
+            status: PartnerReferralStatus::Sent,
+        };
+        Ok(self.record(vec![CaseEvent::PartnerReferralSent { referral }]))
+    }
+
+    /// Records a partner's answer to a referral out, or its end: sent → accepted, declined or
+    /// closed; accepted → closed.
+    fn update_partner_referral(
+        self,
+        referral: PartnerReferralId,
+        update: PartnerReferralUpdate,
+        at: DateTime<Utc>,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Step<Self>, DomainError> {
+        let found = self
+            .file()
+            .activity
+            .partner_referral(referral)
+            .ok_or_else(|| {
+                InputError::new(
+                    "referral",
+                    format!("the case has no referral out {referral}"),
+                )
+            })?;
+        if !found.status.allows(&update) {
+            return Err(InputError::new(
+                "update",
+                format!(
+                    "the referral to {} is {}; it cannot become {}",
+                    found.agency,
+                    found.status.as_str(),
+                    update.as_str()
+                ),
+            )
+            .into());
+        }
+        not_future("at", at, ctx)?;
+        if at < found.sent_at {
+            return Err(InputError::new(
+                "at",
+                format!("{at} is before the referral was sent ({})", found.sent_at),
+            )
+            .into());
+        }
+        Ok(self.record(vec![CaseEvent::PartnerReferralUpdated {
+            referral,
+            update,
+            at,
+        }]))
+    }
+}
+
+/// Stages where the plan is agreed and work is under way (engaged, active, paused, closing):
+/// the action plan's goals change and planned sessions are held, cancelled or missed.
+pub trait UnderWay: HasWorker {
+    /// Adds a goal to the action plan. A goal is agreed with the young person (the work is
+    /// voluntary, R-6) and any professionals named, who must be recorded as involved.
+    fn add_goal(
+        self,
+        description: Confidential<Text>,
+        agreed_with: Vec<Party>,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Step<Self>, DomainError> {
+        if !agreed_with.contains(&Party::YoungPerson) {
+            return Err(InputError::new(
+                "agreed_with",
+                "a goal is agreed with the young person (R-6: the work is voluntary); include {\"party\": \"young_person\"}",
+            )
+            .into());
+        }
+        let mut parties = Vec::new();
+        for (i, party) in agreed_with.into_iter().enumerate() {
+            if let Party::Professional(id) = party {
+                if !self.file().is_involved(id) {
+                    return Err(InputError::new(
+                        format!("agreed_with[{i}]"),
+                        format!("professional {id} is not recorded as involved in this case"),
+                    )
+                    .into());
+                }
+            }
+            if !parties.contains(&party) {
+                parties.push(party);
+            }
+        }
+        Ok(self.record(vec![CaseEvent::GoalAdded {
+            goal: GoalId::new(),
+            description,
+            agreed_with: parties,
+            at: ctx.at,
+        }]))
+    }
+
+    /// Records an open goal achieved, on a date not before it was set nor in the future.
+    fn achieve_goal(
+        self,
+        goal: GoalId,
+        achieved_at: DateTime<Utc>,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Step<Self>, DomainError> {
+        let set_at = open_goal(self.file(), goal)?.set_at;
+        not_future("achieved_at", achieved_at, ctx)?;
+        if achieved_at < set_at {
+            return Err(InputError::new(
+                "achieved_at",
+                format!("{achieved_at} is before the goal was set ({set_at})"),
+            )
+            .into());
+        }
+        Ok(self.record(vec![CaseEvent::GoalAchieved { goal, achieved_at }]))
+    }
+
+    /// Drops an open goal, with the reason.
+    fn drop_goal(
+        self,
+        goal: GoalId,
+        reason: Text,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Step<Self>, DomainError> {
+        open_goal(self.file(), goal)?;
+        Ok(self.record(vec![CaseEvent::GoalDropped {
+            goal,
+            reason,
+            at: ctx.at,
+        }]))
+    }
+
+    /// Records a planned session as held: not before it was planned, not in the future, for
+    /// 1 to 720 minutes, on topics from the vocabulary or the programme (R-11).
+    fn hold_session(
+        self,
+        session: SessionId,
+        held: HeldSession,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Step<Self>, DomainError> {
+        let planned = planned_session(self.file(), session)?;
+        not_future("held_at", held.held_at, ctx)?;
+        if held.held_at < planned.planned_at {
+            return Err(InputError::new(
+                "held_at",
+                format!(
+                    "{} is before the session was planned ({})",
+                    held.held_at, planned.planned_at
+                ),
+            )
+            .into());
+        }
+        if !(1..=720).contains(&held.duration_minutes) {
+            return Err(InputError::new(
+                "duration_minutes",
+                format!(
+                    "{} is not a session length: give 1 to 720 minutes",
+                    held.duration_minutes
+                ),
+            )
+            .into());
+        }
+        let topics = if held.topics.is_empty() {
+            planned.topics.clone()
+        } else {
+            check_topics("topics", &held.topics, offered_programmes(self.file(), ctx))?;
+            held.topics
+        };
+        let place = held.place.unwrap_or_else(|| planned.place.clone());
+        Ok(self.record(vec![CaseEvent::SessionHeld {
+            session,
+            held_at: held.held_at,
+            duration_minutes: held.duration_minutes,
+            place,
+            topics,
+            resources: held.resources,
+            note: held.note,
+        }]))
+    }
+
+    /// Records a planned session as cancelled, and by whom.
+    fn cancel_session(
+        self,
+        session: SessionId,
+        by: CancelledBy,
+        reason: Option<Text>,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Step<Self>, DomainError> {
+        planned_session(self.file(), session)?;
+        Ok(self.record(vec![CaseEvent::SessionCancelled {
+            session,
+            by,
+            reason,
+            at: ctx.at,
+        }]))
+    }
+
+    /// Records that the young person did not attend a planned session, once its time has come.
+    fn record_non_attendance(
+        self,
+        session: SessionId,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Step<Self>, DomainError> {
+        let planned_for = planned_session(self.file(), session)?.planned_for;
+        if planned_for > ctx.at {
+            return Err(InputError::new(
+                "session",
+                format!("session {session} is planned for {planned_for}, which has not come yet"),
+            )
+            .into());
+        }
+        Ok(self.record(vec![CaseEvent::SessionNotAttended {
+            session,
+            at: ctx.at,
+        }]))
     }
 }
 
@@ -545,6 +1085,40 @@ macro_rules! in_progress_allocated {
 }
 in_progress_allocated!(Allocated, Engaged, Active, Paused, Closing);
 
+impl UnderWay for Engaged {}
+impl UnderWay for Active {}
+impl UnderWay for Paused {}
+impl UnderWay for Closing {}
+
+macro_rules! plans_sessions {
+    ($($name:ident),*) => {$(
+        impl $name {
+            /// Plans a one-to-one session (R-11) at a place the young person chose, on topics
+            /// from the vocabulary or the case's programme. A paused case plans none until it
+            /// resumes.
+            pub fn plan_session(
+                self,
+                planned_for: DateTime<Utc>,
+                place: SessionPlace,
+                place_chosen_by_young_person: bool,
+                topics: Vec<SessionTopic>,
+                ctx: &CommandContext<'_>,
+            ) -> Result<Step<Self>, DomainError> {
+                let events = plan_session_events(
+                    &self.file,
+                    planned_for,
+                    place,
+                    place_chosen_by_young_person,
+                    topics,
+                    ctx,
+                )?;
+                Ok(self.record(events))
+            }
+        }
+    )*};
+}
+plans_sessions!(Engaged, Active, Closing);
+
 impl Received {
     /// Receives a referral about `young_person`: the case begins. A self-referral is consent
     /// (R-1); every referral owes a notification to the integrated safeguarding unit (R-5).
@@ -553,6 +1127,48 @@ impl Received {
         young_person: &YoungPerson,
         referral: NewReferral,
         previous_case: Option<CaseId>,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Step<Received>, DomainError> {
+        Self::open_with(case, young_person, referral, previous_case, None, ctx)
+    }
+
+    /// Receives a referral that a workshop led to (often a self-referral by an attendee): as
+    /// [`Received::open`], with the case linked back to the workshop. The referral cannot
+    /// arrive before the workshop's date.
+    pub fn open_from_workshop(
+        case: CaseId,
+        young_person: &YoungPerson,
+        referral: NewReferral,
+        previous_case: Option<CaseId>,
+        workshop: &Workshop,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Step<Received>, DomainError> {
+        if referral.received_at.date_naive() < workshop.date {
+            return Err(InputError::new(
+                "received_at",
+                format!(
+                    "{} is before the workshop it came from ({})",
+                    referral.received_at, workshop.date
+                ),
+            )
+            .into());
+        }
+        Self::open_with(
+            case,
+            young_person,
+            referral,
+            previous_case,
+            Some(workshop.id),
+            ctx,
+        )
+    }
+
+    fn open_with(
+        case: CaseId,
+        young_person: &YoungPerson,
+        referral: NewReferral,
+        previous_case: Option<CaseId>,
+        from_workshop: Option<crate::ids::WorkshopId>,
         ctx: &CommandContext<'_>,
     ) -> Result<Step<Received>, DomainError> {
         not_future("received_at", referral.received_at, ctx)?;
@@ -567,6 +1183,7 @@ impl Received {
             received_at,
             previous_case,
             service: ctx.profile.name.clone(),
+            from_workshop,
         };
         let file = CaseFile::open(&opened).expect("opening event opens a file");
         let mut events = vec![opened];
@@ -805,7 +1422,7 @@ impl Engaged {
         let level = self.file.current_risk().unwrap_or(RiskLevel::Medium);
         let events = vec![CaseEvent::WorkBegun {
             at: ctx.at,
-            first_review_due: review_due(level, ctx.at, ctx),
+            first_review_due: review_due(&self.file, level, ctx.at, ctx),
         }];
         let allocation = self.allocation;
         advance(self.file, events, |file| Active { file, allocation })
@@ -840,7 +1457,7 @@ impl Active {
         let (assessment, gated) = assess(&self.file, indicators, worker_override, ctx)?;
         let mut events = vec![CaseEvent::ReviewRecorded {
             review: Review {
-                next_due: review_due(assessment.level, ctx.at, ctx),
+                next_due: review_due(&self.file, assessment.level, ctx.at, ctx),
                 assessment: assessment.clone(),
                 decision,
                 at: ctx.at,
@@ -1077,6 +1694,23 @@ pub(crate) fn evolve(case: Case, event: &CaseEvent) -> Option<Case> {
             | E::RiskLevelOverridden { .. },
         ) if case.is_in_progress() => case,
         (case @ Case::Active(_), E::ReviewRecorded { .. }) => case,
+        // The day-to-day work keeps the stage; which stages accept it is the decision's.
+        (
+            case,
+            E::GoalAdded { .. }
+            | E::GoalAchieved { .. }
+            | E::GoalDropped { .. }
+            | E::SessionPlanned { .. }
+            | E::SessionHeld { .. }
+            | E::SessionCancelled { .. }
+            | E::SessionNotAttended { .. }
+            | E::ContactRecorded { .. }
+            | E::ProgrammeAssigned { .. }
+            | E::CadenceChanged { .. }
+            | E::MeetingRecorded { .. }
+            | E::PartnerReferralSent { .. }
+            | E::PartnerReferralUpdated { .. },
+        ) if case.is_in_progress() => case,
         _ => return None,
     };
     Some(next)

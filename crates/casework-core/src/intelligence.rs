@@ -1,0 +1,266 @@
+//! Intelligence about possible perpetrators.
+//!
+//! A worker may learn something that could help the police prevent or disrupt exploitation: a
+//! car, a house, a name. It is recorded as an [`Intelligence`] report, an aggregate of its own,
+//! stored apart from the young person's confidential record: a case never holds the report,
+//! and the report refers to cases and young people only by id. Its content is confidential.
+//!
+//! A report is passed to the police through the non-urgent channel, or by an immediate call
+//! where there is immediate risk; each handover is recorded with the police's reference. A
+//! report of immediate risk must first go by an immediate call; follow-ups may use any
+//! channel.
+//!
+//! Like workshops, reports are decided and folded here with typed, versioned events
+//! ([`crate::event::INTELLIGENCE_EVENT_TYPES`]); the stores hold them once an `intelligence`
+//! stream kind and its read-model rows are added.
+
+use crate::confidential::Confidential;
+use crate::context::CommandContext;
+use crate::error::DomainError;
+use crate::ids::{CaseId, IntelligenceId, YoungPersonId};
+use crate::input::{InputError, Text};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// How urgent a report is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    /// No immediate risk: the non-urgent channel.
+    NonUrgent,
+    /// Immediate risk: an immediate call.
+    ImmediateRisk,
+}
+
+/// How a report reached the police.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoliceChannel {
+    /// The police's non-urgent channel (a secure email address, a form).
+    NonUrgent,
+    /// An immediate phone call.
+    ImmediateCall,
+}
+
+/// What a report is linked to: ids only, never content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "link", content = "id", rename_all = "snake_case")]
+pub enum IntelligenceLink {
+    /// A case.
+    Case(CaseId),
+    /// A young person.
+    YoungPerson(YoungPersonId),
+}
+
+/// A report as a worker gives it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewIntelligence {
+    /// What is known about the possible perpetrators (confidential).
+    pub report: Confidential<Text>,
+    /// How urgent.
+    pub urgency: Urgency,
+    /// The cases and young people it concerns, by id.
+    #[serde(default)]
+    pub links: Vec<IntelligenceLink>,
+    /// When the service learnt it.
+    pub learnt_at: DateTime<Utc>,
+}
+
+/// A handover to the police.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoliceHandover {
+    /// How.
+    pub channel: PoliceChannel,
+    /// The police's reference.
+    pub reference: Text,
+    /// When.
+    pub passed_at: DateTime<Utc>,
+}
+
+/// What happened to a report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum IntelligenceEvent {
+    /// A report was recorded.
+    #[serde(rename = "intelligence_recorded")]
+    Recorded {
+        /// Its id.
+        intelligence: IntelligenceId,
+        /// The report.
+        details: NewIntelligence,
+        /// When recorded.
+        at: DateTime<Utc>,
+    },
+    /// It was passed to the police.
+    #[serde(rename = "intelligence_passed_to_police")]
+    PassedToPolice {
+        /// The handover.
+        handover: PoliceHandover,
+    },
+}
+
+impl IntelligenceEvent {
+    /// The stable type name stored with the event.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            IntelligenceEvent::Recorded { .. } => "intelligence_recorded",
+            IntelligenceEvent::PassedToPolice { .. } => "intelligence_passed_to_police",
+        }
+    }
+}
+
+/// A command to a report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum IntelligenceCommand {
+    /// Record that the report was passed to the police.
+    PassToPolice {
+        /// How.
+        channel: PoliceChannel,
+        /// The police's reference.
+        reference: Text,
+        /// When.
+        passed_at: DateTime<Utc>,
+    },
+}
+
+/// A report of intelligence: the fold of its events.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Intelligence {
+    /// Its id.
+    pub id: IntelligenceId,
+    /// The report (confidential).
+    pub report: Confidential<Text>,
+    /// How urgent.
+    pub urgency: Urgency,
+    /// What it concerns, by id.
+    pub links: Vec<IntelligenceLink>,
+    /// When the service learnt it.
+    pub learnt_at: DateTime<Utc>,
+    /// When it was recorded.
+    pub recorded_at: DateTime<Utc>,
+    /// Handovers to the police, oldest first.
+    pub handovers: Vec<PoliceHandover>,
+}
+
+impl Intelligence {
+    /// Decides recording a report: learnt not in the future.
+    pub fn record(
+        id: IntelligenceId,
+        details: NewIntelligence,
+        ctx: &CommandContext<'_>,
+    ) -> Result<IntelligenceEvent, DomainError> {
+        if details.learnt_at > ctx.at {
+            return Err(InputError::new(
+                "learnt_at",
+                format!("{} is in the future (now is {})", details.learnt_at, ctx.at),
+            )
+            .into());
+        }
+        Ok(IntelligenceEvent::Recorded {
+            intelligence: id,
+            details,
+            at: ctx.at,
+        })
+    }
+
+    /// Decides a command. A report of immediate risk goes first by an immediate call.
+    pub fn decide(
+        &self,
+        command: IntelligenceCommand,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Vec<IntelligenceEvent>, DomainError> {
+        let IntelligenceCommand::PassToPolice {
+            channel,
+            reference,
+            passed_at,
+        } = command;
+        if self.urgency == Urgency::ImmediateRisk
+            && channel == PoliceChannel::NonUrgent
+            && !self
+                .handovers
+                .iter()
+                .any(|h| h.channel == PoliceChannel::ImmediateCall)
+        {
+            return Err(DomainError::ImmediateRiskNeedsCall {
+                intelligence: self.id,
+            });
+        }
+        if passed_at > ctx.at {
+            return Err(InputError::new(
+                "passed_at",
+                format!("{passed_at} is in the future (now is {})", ctx.at),
+            )
+            .into());
+        }
+        if passed_at < self.learnt_at {
+            return Err(InputError::new(
+                "passed_at",
+                format!(
+                    "{passed_at} is before the service learnt it ({})",
+                    self.learnt_at
+                ),
+            )
+            .into());
+        }
+        Ok(vec![IntelligenceEvent::PassedToPolice {
+            handover: PoliceHandover {
+                channel,
+                reference,
+                passed_at,
+            },
+        }])
+    }
+
+    /// Folds one event; `None` when it cannot follow (the first event is always the record).
+    pub fn evolve(state: Option<Intelligence>, event: &IntelligenceEvent) -> Option<Intelligence> {
+        match (state, event) {
+            (
+                None,
+                IntelligenceEvent::Recorded {
+                    intelligence,
+                    details,
+                    at,
+                },
+            ) => Some(Intelligence {
+                id: *intelligence,
+                report: details.report.clone(),
+                urgency: details.urgency,
+                links: details.links.clone(),
+                learnt_at: details.learnt_at,
+                recorded_at: *at,
+                handovers: Vec::new(),
+            }),
+            (Some(mut i), IntelligenceEvent::PassedToPolice { handover }) => {
+                i.handovers.push(handover.clone());
+                Some(i)
+            }
+            _ => None,
+        }
+    }
+
+    /// Folds a whole history; `Err(i)` names the first event that cannot follow.
+    pub fn fold<'a>(
+        events: impl IntoIterator<Item = &'a IntelligenceEvent>,
+    ) -> Result<Option<Intelligence>, usize> {
+        let mut state = None;
+        for (i, event) in events.into_iter().enumerate() {
+            state = Some(Intelligence::evolve(state, event).ok_or(i)?);
+        }
+        Ok(state)
+    }
+
+    /// Whether the report still waits to reach the police: never passed, or, at immediate
+    /// risk, not yet by an immediate call.
+    pub fn awaiting_police(&self) -> bool {
+        match self.urgency {
+            Urgency::NonUrgent => self.handovers.is_empty(),
+            Urgency::ImmediateRisk => !self
+                .handovers
+                .iter()
+                .any(|h| h.channel == PoliceChannel::ImmediateCall),
+        }
+    }
+}

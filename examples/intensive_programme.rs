@@ -1,0 +1,423 @@
+//! A week of intensive support (all names fictional), on the shipped young people's team
+//! profile and the in-memory store:
+//! a social worker's referral of a 17-year-old; the intensive programme (5-6 sessions a week,
+//! 2-3 contacts a day, R-11); goals agreed with her and the social worker; sessions, contacts
+//! and contact with the referrer (R-13); a strategy discussion; a housing referral; a missing
+//! episode and its return interview (R-22); intelligence passed to the police (R-19); the
+//! cadence changed with a reason; and what the week delivered against what was expected.
+//!
+//! ```sh
+//! cargo run --example intensive_programme
+//! ```
+
+use casework::actor::Actor;
+use casework::case::{
+    CadenceBasis, CaseCommand, ContactKind, ContactWith, Direction, MeetingAction, MeetingKind,
+    NewReferral, PartnerKind, PartnerReferralUpdate, Party, Professional, ProfessionalKind,
+    ReferralSource, ReviewDecision, SessionPlace,
+};
+use casework::clock::{Clock, ManualClock};
+use casework::confidential::Confidential;
+use casework::consent::{ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope};
+use casework::context::CommandContext;
+use casework::ids::{CaseId, IntelligenceId, ProfessionalId, SessionId};
+use casework::input::{Postcode, Text};
+use casework::intelligence::{
+    Intelligence, IntelligenceCommand, IntelligenceLink, NewIntelligence, PoliceChannel, Urgency,
+};
+use casework::memory::MemoryStore;
+use casework::missing::ReturnInterviewOutcome;
+use casework::programme::Span;
+use casework::topic::SessionTopic;
+use casework::young_person::{Gender, YoungPersonCommand, YoungPersonDetails};
+use casework::Casework;
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use std::sync::Arc;
+
+fn text(s: &str) -> Text {
+    Text::parse("text", s).expect("example text is not empty")
+}
+
+type Service = Casework<MemoryStore>;
+
+async fn run(cw: &Service, who: &Actor, case: CaseId, command: CaseCommand) {
+    if let Err(e) = cw.execute(who, case, command).await {
+        panic!("the example's step was refused: {e}");
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let monday = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+    let clock = Arc::new(ManualClock::starting_at(monday));
+    let profile = casework::config::shipped::profile("young-peoples-team")?;
+    let cw = Casework::new(MemoryStore::new(), profile).with_clock(clock.clone());
+    let worker = Actor::worker("Sam Worker");
+
+    println!("== A social worker refers Chloe, 17 ==");
+    let chloe = cw
+        .register_young_person(
+            &worker,
+            YoungPersonDetails {
+                name: text("Chloe Example"),
+                date_of_birth: NaiveDate::from_ymd_opt(2008, 9, 1).unwrap(),
+                gender: Gender::Female,
+                postcode: Postcode::parse("LE1 5AB")?,
+                learning_difficulty: false,
+                contact_preferences: vec![],
+            },
+        )
+        .await?;
+    let social_worker = Professional {
+        id: ProfessionalId::new(),
+        name: text("Pat Socialworker"),
+        kind: ProfessionalKind::SocialWorker,
+        agency: text("Fictional Children's Services"),
+    };
+    let case = cw
+        .receive_referral(
+            &worker,
+            chloe,
+            NewReferral {
+                source: ReferralSource::Professional {
+                    professional: social_worker.clone(),
+                },
+                concerns: Confidential::new(text("Leaving care; older men at her flat")),
+                received_at: clock.now(),
+            },
+        )
+        .await?;
+    let setup = vec![
+        CaseCommand::RecordConsent {
+            entry: ConsentEntry {
+                scope: ConsentScope::Referral,
+                decision: ConsentDecision::Given,
+                by: ConsentGiver::YoungPerson,
+                method: ConsentMethod::InPerson,
+                purpose: text("to work with the project"),
+                given_at: clock.now(),
+            },
+        },
+        CaseCommand::Screen,
+        CaseCommand::AssessRisk {
+            indicators: vec!["looked_after".into(), "taken_to_parties".into()],
+            worker_override: None,
+        },
+        CaseCommand::AcceptForSupport,
+        CaseCommand::Allocate {
+            worker: worker.id,
+            worker_name: text(&worker.name),
+            out_of_order_reason: None,
+        },
+        CaseCommand::AgreePlan {
+            plan: Confidential::new(text("Daily support moving into her own flat")),
+        },
+        CaseCommand::BeginWork,
+        CaseCommand::AssignProgramme {
+            programme: "intensive".into(),
+        },
+        CaseCommand::AddGoal {
+            description: Confidential::new(text(
+                "Keep her flat safe: no visitors she did not invite",
+            )),
+            agreed_with: vec![Party::YoungPerson, Party::Professional(social_worker.id)],
+        },
+    ];
+    for command in setup {
+        run(&cw, &worker, case, command).await;
+    }
+    let state = cw.case(case).await?;
+    println!(
+        "  risk {}, on programme `{}`: {}",
+        state
+            .file()
+            .current_risk()
+            .map_or("?".into(), |l| l.to_string()),
+        state.file().activity.programme.as_deref().unwrap_or("-"),
+        state.file().activity.current_cadence()
+    );
+
+    println!("\n== The week: sessions and contacts (R-11) ==");
+    let topics = [
+        vec![SessionTopic::RiskAndKeepingSafe],
+        vec![SessionTopic::parse(
+            "topic",
+            "housing and independent living",
+        )?],
+        vec![SessionTopic::HealthyRelationships],
+        vec![SessionTopic::DrugsAndAlcohol],
+        vec![SessionTopic::EducationTrainingAndCareers],
+    ];
+    for (day, topics) in topics.into_iter().enumerate() {
+        let morning = monday + Duration::days(day as i64) + Duration::hours(1);
+        clock.set(morning);
+        let planned = cw
+            .execute(
+                &worker,
+                case,
+                CaseCommand::PlanSession {
+                    planned_for: morning + Duration::hours(1),
+                    place: SessionPlace::Home,
+                    place_chosen_by_young_person: true,
+                    topics,
+                },
+            )
+            .await?;
+        let session: SessionId = planned.case.file().activity.sessions.last().unwrap().id;
+        clock.set(morning + Duration::hours(2));
+        run(
+            &cw,
+            &worker,
+            case,
+            CaseCommand::HoldSession {
+                session,
+                held_at: morning + Duration::hours(1),
+                duration_minutes: 90,
+                place: None,
+                topics: vec![],
+                resources: vec![text("Moving On workbook (fictional)")],
+                note: Confidential::new(text("Budgeting; who has a key to the flat")),
+            },
+        )
+        .await;
+        for hour in [4, 9] {
+            clock.set(morning + Duration::hours(hour));
+            run(
+                &cw,
+                &worker,
+                case,
+                CaseCommand::RecordContact {
+                    kind: if hour == 4 {
+                        ContactKind::Text
+                    } else {
+                        ContactKind::Call
+                    },
+                    direction: Direction::Outbound,
+                    with: ContactWith::YoungPerson,
+                    at: clock.now(),
+                },
+            )
+            .await;
+        }
+    }
+    let week = cw.case(case).await?;
+    println!(
+        "  {} sessions held and {} contacts with Chloe, Monday to Friday",
+        week.file().activity.sessions.len(),
+        week.file().activity.contacts.len()
+    );
+
+    // Friday evening: a call to the referring social worker, and the week's meeting.
+    clock.set(monday + Duration::days(4) + Duration::hours(10) + Duration::minutes(30));
+    run(
+        &cw,
+        &worker,
+        case,
+        CaseCommand::RecordContact {
+            kind: ContactKind::Call,
+            direction: Direction::Outbound,
+            with: ContactWith::Professional {
+                id: social_worker.id,
+            },
+            at: clock.now(),
+        },
+    )
+    .await;
+
+    println!("\n== A strategy discussion and a housing referral (R-13) ==");
+    clock.advance(Duration::minutes(15));
+    run(
+        &cw,
+        &worker,
+        case,
+        CaseCommand::RecordMeeting {
+            kind: MeetingKind::StrategyDiscussion,
+            held_at: monday + Duration::days(3) + Duration::hours(4),
+            service_attended: true,
+            actions: vec![MeetingAction {
+                action: text("Police to visit the flat's landlord"),
+                by_whom: Some(text("Police")),
+                due_on: NaiveDate::from_ymd_opt(2026, 3, 9),
+            }],
+        },
+    )
+    .await;
+    clock.advance(Duration::minutes(5));
+    let referred = cw
+        .execute(
+            &worker,
+            case,
+            CaseCommand::ReferToPartner {
+                partner: PartnerKind::Housing,
+                agency: text("Fictional Housing Options Team"),
+                sent_at: clock.now(),
+            },
+        )
+        .await?;
+    let referral = referred.case.file().activity.partner_referrals[0].id;
+    println!("  strategy discussion recorded (the service attended); housing referral sent");
+
+    println!("\n== Missing over the weekend (R-22) ==");
+    let friday_night = monday + Duration::days(4) + Duration::hours(13);
+    clock.set(friday_night + Duration::hours(1));
+    let episode = cw
+        .start_missing_episode(&worker, chloe, friday_night)
+        .await?;
+    let back = monday + Duration::days(5) + Duration::hours(2);
+    clock.set(back + Duration::hours(1));
+    cw.execute_for_young_person(
+        &worker,
+        chloe,
+        YoungPersonCommand::EndMissingEpisode {
+            episode,
+            returned_at: back,
+        },
+    )
+    .await?;
+    for due in cw.return_interviews_due(chloe).await? {
+        println!(
+            "  return interview due {} (overdue: {})",
+            due.due_at.format("%a %d %b %H:%M"),
+            due.overdue
+        );
+    }
+    clock.set(back + Duration::hours(5));
+    run(
+        &cw,
+        &worker,
+        case,
+        CaseCommand::UpdatePartnerReferral {
+            referral,
+            update: PartnerReferralUpdate::Accepted,
+            at: clock.now(),
+        },
+    )
+    .await;
+    clock.set(back + Duration::hours(30));
+    cw.execute_for_young_person(
+        &worker,
+        chloe,
+        YoungPersonCommand::RecordReturnInterview {
+            episode,
+            outcome: ReturnInterviewOutcome::Completed,
+            at: clock.now(),
+        },
+    )
+    .await?;
+    println!(
+        "  after the interview: {} due",
+        cw.return_interviews_due(chloe).await?.len()
+    );
+
+    println!("\n== Intelligence for the police, kept apart from her record (R-19) ==");
+    let ctx = CommandContext::new(&worker, clock.now(), cw.profile());
+    let recorded = Intelligence::record(
+        IntelligenceId::new(),
+        NewIntelligence {
+            report: Confidential::new(text("A grey van collected her from the flat on Friday")),
+            urgency: Urgency::ImmediateRisk,
+            links: vec![IntelligenceLink::Case(case)],
+            learnt_at: clock.now(),
+        },
+        &ctx,
+    )?;
+    let report = Intelligence::evolve(None, &recorded).expect("a record opens the report");
+    let by_email = report.decide(
+        IntelligenceCommand::PassToPolice {
+            channel: PoliceChannel::NonUrgent,
+            reference: text("EMAIL-1 (fictional)"),
+            passed_at: clock.now(),
+        },
+        &ctx,
+    );
+    println!("  by the non-urgent channel: {}", by_email.unwrap_err());
+    let called = report.decide(
+        IntelligenceCommand::PassToPolice {
+            channel: PoliceChannel::ImmediateCall,
+            reference: text("CALL-0001 (fictional)"),
+            passed_at: clock.now(),
+        },
+        &ctx,
+    )?;
+    let report = Intelligence::evolve(Some(report), &called[0]).expect("a handover follows");
+    println!(
+        "  called in, reference {}; awaiting police: {}",
+        report.handovers[0].reference,
+        report.awaiting_police()
+    );
+
+    println!("\n== A review, and the cadence changed for risk (R-11, R-12) ==");
+    clock.set(monday + Duration::days(7));
+    run(
+        &cw,
+        &worker,
+        case,
+        CaseCommand::RecordReview {
+            indicators: vec![
+                "looked_after".into(),
+                "taken_to_parties".into(),
+                "missing_overnight".into(),
+            ],
+            worker_override: None,
+            decision: ReviewDecision::ChangePlan,
+        },
+    )
+    .await;
+    run(
+        &cw,
+        &worker,
+        case,
+        CaseCommand::ChangeCadence {
+            cadence: casework::case::Cadence {
+                sessions_per_week: Some(Span { min: 6, max: 6 }),
+                contacts_per_day: Some(Span { min: 3, max: 3 }),
+            },
+            basis: CadenceBasis::Risk,
+            reason: text("Missing overnight at the weekend: daily sessions until it settles"),
+        },
+    )
+    .await;
+    println!("  risk trend: {:?}", cw.risk_trend(case).await?);
+
+    println!("\n== The week in figures ==");
+    let report = cw
+        .cadence_report(case, monday, monday + Duration::days(7))
+        .await?;
+    let span = |s: Option<Span>| s.map_or("-".into(), |s| format!("{}-{}", s.min, s.max));
+    println!(
+        "  sessions: {} delivered, {} expected ({:?})",
+        report.sessions.delivered,
+        span(report.sessions.expected),
+        report.sessions.status.unwrap()
+    );
+    println!(
+        "  contacts with Chloe: {} delivered, {} expected ({:?})",
+        report.contacts.delivered,
+        span(report.contacts.expected),
+        report.contacts.status.unwrap()
+    );
+    println!(
+        "  contacts with the referring social worker: {}",
+        report.contacts_with_referrer
+    );
+    println!(
+        "  expected length: {}",
+        match cw.length_status(case).await? {
+            Some(l) => format!(
+                "{} of {}-{} weeks",
+                l.weeks, l.expected_weeks.min, l.expected_weeks.max
+            ),
+            None => "none: the intensive programme has no time limit (R-14)".into(),
+        }
+    );
+
+    println!("\n== Timeline (never shows confidential content) ==");
+    for recorded in cw.history(case).await? {
+        println!(
+            "  {}  {}",
+            recorded.meta.recorded_at.format("%a %d %b %H:%M"),
+            recorded.event.describe()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,403 @@
+//! Group workshops in schools and youth clubs: date, age group and topics; attendance by young
+//! people who may or may not be known to the service; individual tutorials for attendees
+//! identified as vulnerable; evaluation forms (before/after answers) summarised as what was
+//! learnt; a self-referral a workshop leads to links back to it.
+
+use casework::actor::Actor;
+use casework::clock::ManualClock;
+use casework::confidential::Confidential;
+use casework::config::shipped;
+use casework::context::CommandContext;
+use casework::error::DomainError;
+use casework::event::{DomainEvent, EventMeta, RecordedEvent};
+use casework::ids::{EventId, StreamId, WorkshopId, YoungPersonId};
+use casework::input::Postcode;
+use casework::memory::MemoryStore;
+use casework::profile::ServiceProfile;
+use casework::topic::SessionTopic;
+use casework::workshop::{
+    AgeGroup, EvaluationAnswer, NewWorkshop, Respondent, Venue, VenueKind, Workshop,
+    WorkshopCommand, WorkshopEvent,
+};
+use casework::young_person::YoungPersonDetails;
+use casework::{Casework, CommandError};
+use casework_testkit::fixtures::{self, girl_in_leeds_area, self_referral, text};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use std::sync::Arc;
+
+fn team() -> ServiceProfile {
+    shipped::profile("young-peoples-team").unwrap()
+}
+
+fn workshop_day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, 10).unwrap()
+}
+
+fn at(day: u32, hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, day, hour, 0, 0).unwrap()
+}
+
+fn new_workshop() -> NewWorkshop {
+    NewWorkshop {
+        venue: Venue {
+            kind: VenueKind::School,
+            name: text("Fictional Academy"),
+        },
+        date: workshop_day(),
+        age_group: AgeGroup { min: 13, max: 15 },
+        topics: vec![SessionTopic::GroomingProcess, SessionTopic::InternetSafety],
+        programme: Some("schools_workshops".into()),
+    }
+}
+
+/// A given/when/then harness for workshops over the pure domain, like the case scenarios.
+#[derive(Clone)]
+struct Given {
+    profile: ServiceProfile,
+    actor: Actor,
+    at: DateTime<Utc>,
+    workshop: Workshop,
+    history: Vec<WorkshopEvent>,
+}
+
+impl Given {
+    fn planned() -> Self {
+        let profile = team();
+        let actor = fixtures::worker();
+        let at = at(2, 9);
+        let ctx = CommandContext::new(&actor, at, &profile);
+        let event = Workshop::plan(WorkshopId::new(), new_workshop(), &ctx).unwrap();
+        let workshop = Workshop::evolve(None, &event).unwrap();
+        Given {
+            profile: profile.clone(),
+            actor: actor.clone(),
+            at,
+            workshop,
+            history: vec![event],
+        }
+    }
+
+    fn at(mut self, at: DateTime<Utc>) -> Self {
+        self.at = at;
+        self
+    }
+
+    fn when(
+        &self,
+        command: WorkshopCommand,
+    ) -> Result<(Vec<WorkshopEvent>, Workshop), DomainError> {
+        let ctx = CommandContext::new(&self.actor, self.at, &self.profile);
+        let events = self.workshop.decide(command, &ctx)?;
+        let mut state = self.workshop.clone();
+        for e in &events {
+            state = Workshop::evolve(Some(state), e).expect("decided events fold");
+        }
+        Ok((events, state))
+    }
+
+    fn given(mut self, command: WorkshopCommand) -> Self {
+        let (events, state) = self.when(command).expect("a given is accepted");
+        self.history.extend(events);
+        self.workshop = state;
+        self
+    }
+
+    fn refused_naming(&self, command: WorkshopCommand, field: &str) {
+        match self.when(command) {
+            Err(DomainError::Input(e)) => assert_eq!(e.field, field, "{e}"),
+            other => panic!("expected bad input about `{field}`, got {other:?}"),
+        }
+    }
+}
+
+fn attendance(young_people: Vec<YoungPersonId>, anonymous: u32) -> WorkshopCommand {
+    WorkshopCommand::RecordAttendance {
+        young_people,
+        anonymous,
+    }
+}
+
+fn form(respondent: Respondent, before: u8, after: u8) -> WorkshopCommand {
+    WorkshopCommand::RecordEvaluation {
+        respondent,
+        answers: vec![
+            EvaluationAnswer {
+                question: text("I know how grooming can start"),
+                before,
+                after,
+            },
+            EvaluationAnswer {
+                question: text("I know who to tell if I am worried"),
+                before: 3,
+                after: 3,
+            },
+        ],
+        learnt: Some(Confidential::new(text("Gifts can come with strings"))),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Planning.
+
+#[test]
+fn a_workshop_is_planned_at_a_school_or_youth_club_with_date_age_group_and_topics() {
+    let given = Given::planned();
+    assert_eq!(given.workshop.date, workshop_day());
+    assert_eq!(given.workshop.venue.kind, VenueKind::School);
+    assert_eq!(given.workshop.age_group, AgeGroup { min: 13, max: 15 });
+    assert_eq!(given.workshop.reach(), 0);
+}
+
+#[test]
+fn a_badly_planned_workshop_is_refused_naming_the_field() {
+    let profile = team();
+    let actor = fixtures::worker();
+    let ctx = CommandContext::new(&actor, at(2, 9), &profile);
+    let field = |details: NewWorkshop| match Workshop::plan(WorkshopId::new(), details, &ctx) {
+        Err(DomainError::Input(e)) => e.field,
+        other => panic!("expected bad input, got {other:?}"),
+    };
+    assert_eq!(
+        field(NewWorkshop {
+            age_group: AgeGroup { min: 16, max: 13 },
+            ..new_workshop()
+        }),
+        "age_group.min"
+    );
+    assert_eq!(
+        field(NewWorkshop {
+            topics: vec![],
+            ..new_workshop()
+        }),
+        "topics"
+    );
+    // Service topics come from the workshop programme.
+    assert_eq!(
+        field(NewWorkshop {
+            topics: vec![
+                SessionTopic::Sexting,
+                SessionTopic::Service("Housing and independent living".into())
+            ],
+            ..new_workshop()
+        }),
+        "topics[1]"
+    );
+    assert_eq!(
+        field(NewWorkshop {
+            programme: Some("short_term".into()),
+            ..new_workshop()
+        }),
+        "programme"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attendance, vulnerable attendees and tutorials.
+
+#[test]
+fn attendance_counts_registered_and_anonymous_young_people() {
+    let amy = YoungPersonId::new();
+    let bea = YoungPersonId::new();
+    let given = Given::planned().at(at(10, 15));
+    let held = given
+        .clone()
+        .given(attendance(vec![amy], 20))
+        .given(attendance(vec![bea], 3));
+    assert_eq!(held.workshop.reach(), 25);
+    assert_eq!(held.workshop.attendees, vec![amy, bea]);
+    // Not before the workshop's date; not twice; not nobody.
+    Given::planned()
+        .at(at(9, 15))
+        .refused_naming(attendance(vec![amy], 20), "workshop");
+    held.refused_naming(
+        attendance(vec![YoungPersonId::new(), amy], 0),
+        "young_people[1]",
+    );
+    given.refused_naming(attendance(vec![], 0), "young_people");
+}
+
+#[test]
+fn individual_tutorials_are_for_attendees_identified_as_vulnerable() {
+    let amy = YoungPersonId::new();
+    let bea = YoungPersonId::new();
+    let given = Given::planned()
+        .at(at(10, 15))
+        .given(attendance(vec![amy, bea], 18));
+    let tutorial = |young_person, held_at| WorkshopCommand::HoldTutorial {
+        young_person,
+        held_at,
+        duration_minutes: 30,
+        note: Confidential::new(text("Agreed she can come to the project for a chat")),
+    };
+    // Not yet identified.
+    given.refused_naming(tutorial(amy, at(10, 15)), "young_person");
+    // Not at the workshop.
+    given.refused_naming(
+        WorkshopCommand::IdentifyVulnerable {
+            young_person: YoungPersonId::new(),
+            concerns: Confidential::new(text("Older friend buys her drink")),
+        },
+        "young_person",
+    );
+    let identified = given
+        .given(WorkshopCommand::IdentifyVulnerable {
+            young_person: amy,
+            concerns: Confidential::new(text("Older friend buys her drink")),
+        })
+        .at(at(11, 13));
+    let (events, state) = identified.when(tutorial(amy, at(11, 12))).unwrap();
+    assert_eq!(events[0].event_type(), "workshop_tutorial_held");
+    assert_eq!(state.tutorials.len(), 1);
+    assert_eq!(format!("{:?}", state.tutorials[0].note), "[confidential]");
+    identified.refused_naming(tutorial(bea, at(11, 12)), "young_person");
+    identified.refused_naming(tutorial(amy, at(11, 14)), "held_at");
+    identified.refused_naming(tutorial(amy, at(9, 12)), "held_at");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation forms.
+
+#[test]
+fn an_evaluation_for_a_young_person_not_at_the_workshop_is_refused_naming_the_field() {
+    let amy = YoungPersonId::new();
+    let given = Given::planned()
+        .at(at(10, 15))
+        .given(attendance(vec![amy], 2));
+    given.refused_naming(
+        form(
+            Respondent::YoungPerson {
+                id: YoungPersonId::new(),
+            },
+            2,
+            4,
+        ),
+        "respondent.id",
+    );
+    // Anonymous forms cannot outnumber the anonymous attendees.
+    let two = given
+        .clone()
+        .given(form(Respondent::Anonymous, 1, 4))
+        .given(form(Respondent::Anonymous, 2, 2));
+    two.refused_naming(form(Respondent::Anonymous, 3, 4), "respondent");
+    // One form each; answers on the scale.
+    let amy_done = given
+        .clone()
+        .given(form(Respondent::YoungPerson { id: amy }, 2, 5));
+    amy_done.refused_naming(
+        form(Respondent::YoungPerson { id: amy }, 2, 5),
+        "respondent.id",
+    );
+    given.refused_naming(form(Respondent::Anonymous, 2, 6), "answers[0].after");
+    given.refused_naming(form(Respondent::Anonymous, 0, 3), "answers[0].before");
+}
+
+#[test]
+fn the_evaluation_summary_says_what_was_learnt() {
+    let amy = YoungPersonId::new();
+    let done = Given::planned()
+        .at(at(10, 15))
+        .given(attendance(vec![amy], 2))
+        .given(form(Respondent::YoungPerson { id: amy }, 2, 5))
+        .given(form(Respondent::Anonymous, 1, 4))
+        .given(form(Respondent::Anonymous, 4, 3));
+    let summary = done.workshop.evaluation_summary();
+    assert_eq!(summary.attendees, 3);
+    assert_eq!(summary.forms, 3);
+    assert_eq!(summary.with_comments, 3);
+    let grooming = &summary.questions[0];
+    assert_eq!(grooming.responses, 3);
+    assert_eq!((grooming.total_before, grooming.total_after), (7, 12));
+    assert_eq!(
+        (grooming.improved, grooming.unchanged, grooming.lower),
+        (2, 0, 1)
+    );
+    assert!((grooming.mean_after() - 4.0).abs() < 1e-9);
+    let telling = &summary.questions[1];
+    assert_eq!(telling.unchanged, 3);
+}
+
+#[test]
+fn a_workshops_events_fold_and_survive_storage() {
+    let amy = YoungPersonId::new();
+    let done = Given::planned()
+        .at(at(10, 15))
+        .given(attendance(vec![amy], 5))
+        .given(WorkshopCommand::IdentifyVulnerable {
+            young_person: amy,
+            concerns: Confidential::new(text("Worried about an older boyfriend")),
+        })
+        .given(form(Respondent::Anonymous, 2, 4));
+    assert_eq!(
+        Workshop::fold(&done.history).unwrap().as_ref(),
+        Some(&done.workshop)
+    );
+    for (i, event) in done.history.iter().enumerate() {
+        let new = event.encode(EventMeta {
+            event_id: EventId::new(),
+            recorded_at: at(10, 15),
+            actor: done.actor.clone(),
+            reason: None,
+        });
+        let stored = RecordedEvent {
+            stream: StreamId::Case(casework::ids::CaseId::new()),
+            version: i as u64 + 1,
+            position: i as u64 + 1,
+            event_type: new.event_type,
+            schema_version: new.schema_version,
+            payload: new.payload,
+            meta: new.meta,
+        };
+        assert_eq!(&WorkshopEvent::decode(&stored).unwrap(), event);
+    }
+    // An event that cannot follow is named.
+    assert_eq!(Workshop::fold(&done.history[1..]), Err(0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A self-referral from a workshop links back to it.
+
+#[tokio::test]
+async fn a_self_referral_from_a_workshop_links_back_to_it() {
+    let given = Given::planned();
+    let workshop = given.workshop.clone();
+    let clock = Arc::new(ManualClock::starting_at(at(11, 9)));
+    let cw = Casework::new(MemoryStore::new(), team()).with_clock(clock.clone());
+    let worker = fixtures::worker();
+    let details = YoungPersonDetails {
+        postcode: Postcode::parse("LE2 1XY").unwrap(),
+        ..girl_in_leeds_area()
+    };
+    let yp = cw.register_young_person(&worker, details).await.unwrap();
+    // Received before the workshop's date: refused, naming the field.
+    match cw
+        .receive_referral_from_workshop(&worker, yp, &workshop, self_referral(at(9, 9)))
+        .await
+    {
+        Err(CommandError::Rejected(DomainError::Input(e))) => assert_eq!(e.field, "received_at"),
+        other => panic!("expected the early referral refused, got {other:?}"),
+    }
+    let case = cw
+        .receive_referral_from_workshop(&worker, yp, &workshop, self_referral(at(11, 9)))
+        .await
+        .unwrap();
+    let opened = cw.case(case).await.unwrap();
+    assert_eq!(opened.file().from_workshop, Some(workshop.id));
+    let history = cw.history(case).await.unwrap();
+    let line = history[0].event.describe();
+    assert!(line.contains(&workshop.id.to_string()), "{line}");
+    // A referral not from a workshop stores no link, so its JSON is as before.
+    let plain = casework::case::CaseEvent::ReferralReceived {
+        case,
+        young_person: yp,
+        source: casework::case::ReferralSource::SelfReferral,
+        subject: girl_in_leeds_area(),
+        concerns: Confidential::new(text("Worried")),
+        received_at: at(11, 9),
+        previous_case: None,
+        service: "x".into(),
+        from_workshop: None,
+    };
+    assert!(!serde_json::to_string(&plain)
+        .unwrap()
+        .contains("from_workshop"));
+}
