@@ -454,7 +454,8 @@ impl<S: Store> Casework<S> {
         // The events start at the snapshot's own last version: a snapshot past the end of its
         // stream (a restored backup, a bug), or one that cannot be read, is not trusted, and the
         // stream is replayed instead.
-        let belongs = snapshot.version > 0 && events.first().map(|e| e.version) == Some(snapshot.version);
+        let belongs =
+            snapshot.version > 0 && events.first().map(|e| e.version) == Some(snapshot.version);
         match decode_snapshot(&snapshot).filter(|_| belongs) {
             Some(mut state) => {
                 let tail = decode_stream_from::<CaseEvent>(&events[1..], snapshot.version + 1)?;

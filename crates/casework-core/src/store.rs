@@ -119,7 +119,10 @@ pub trait EventLoad: Send + Sync {
     /// stream), or the whole stream when there is no snapshot. Stores override it to read
     /// both in one round trip; reading the snapshot first keeps the pair consistent, because
     /// events are only ever appended.
-    async fn load_latest(&self, stream: StreamId) -> Result<(Option<Snapshot>, Vec<RecordedEvent>), StoreError> {
+    async fn load_latest(
+        &self,
+        stream: StreamId,
+    ) -> Result<(Option<Snapshot>, Vec<RecordedEvent>), StoreError> {
         let snapshot = self.load_snapshot(stream).await?;
         let from = snapshot.as_ref().map_or(0, |s| s.version.saturating_sub(1));
         Ok((snapshot, self.load_after(stream, from).await?))
@@ -171,7 +174,10 @@ impl<T: EventLoad + ?Sized> EventLoad for std::sync::Arc<T> {
     async fn load_snapshot(&self, stream: StreamId) -> Result<Option<Snapshot>, StoreError> {
         (**self).load_snapshot(stream).await
     }
-    async fn load_latest(&self, stream: StreamId) -> Result<(Option<Snapshot>, Vec<RecordedEvent>), StoreError> {
+    async fn load_latest(
+        &self,
+        stream: StreamId,
+    ) -> Result<(Option<Snapshot>, Vec<RecordedEvent>), StoreError> {
         (**self).load_latest(stream).await
     }
 }
