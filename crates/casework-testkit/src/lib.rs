@@ -5,7 +5,10 @@
 //! - [`conformance`]: the suite every store runs, so memory, SQLite and Postgres behave alike;
 //! - [`scenario`]: a given/when/then harness over the pure domain, for tests that read like
 //!   the rules they prove;
-//! - [`strategies`]: proptest strategies for young people, referrals and command sequences.
+//! - [`strategies`]: proptest strategies for young people, referrals, profiles and command
+//!   sequences;
+//! - [`model`]: a reference model of the safeguarding rules and a model-based test that holds
+//!   any store to it, with the rules' invariants.
 //!
 //! All data here is fictional: no real person, phone number or address.
 #![forbid(unsafe_code)]
@@ -13,5 +16,6 @@
 
 pub mod conformance;
 pub mod fixtures;
+pub mod model;
 pub mod scenario;
 pub mod strategies;

@@ -31,7 +31,7 @@ use casework_core::consent::{
 use casework_core::ids::{OwedActionId, ProfessionalId, StaffId};
 use casework_core::input::{Postcode, Text};
 use casework_core::owed::OwedStatus;
-use casework_core::profile::PartnerService;
+use casework_core::profile::{Approvals, PartnerService, ServiceProfile};
 use casework_core::risk::{IndicatorAnswer, RiskLevel, RiskOverride, Window};
 use casework_core::young_person::{ContactMethod, Gender, YoungPersonDetails};
 use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
@@ -873,6 +873,116 @@ pub fn case_command_for(case: &Case, at: DateTime<Utc>) -> BoxedStrategy<CaseCom
     prop_oneof![3 => Union::new_weighted(next), 1 => broad].boxed()
 }
 
+/// A fictional reason, as a worker or manager would state it (withdrawals, declines, refusals,
+/// out-of-order allocations, explanations).
+pub fn reason() -> impl Strategy<Value = Text> {
+    text_from(REASONS)
+}
+
+/// A fictional plan agreed with a young person.
+pub fn plan() -> impl Strategy<Value = Text> {
+    text_from(PLANS)
+}
+
+/// A fictional reference for a sent notification or referral.
+pub fn reference() -> impl Strategy<Value = Text> {
+    text_from(REFERENCES)
+}
+
+/// Answers for any level of the minimal tool, like [`indicators`], but each answer may also be
+/// placed 6–12 months ago, where the minimal tool scores a vulnerability 0 and a significant
+/// indicator 1 (a disclosure still lifts the level to High): the level is then often lower than
+/// the one targeted, which is what a model must compute for itself.
+pub fn indicators_any_window() -> impl Strategy<Value = Vec<IndicatorAnswer>> {
+    indicators().prop_flat_map(|answers| {
+        let n = answers.len();
+        proptest::collection::vec(prop_oneof![3 => Just(false), 1 => Just(true)], n).prop_map(
+            move |older| {
+                answers
+                    .iter()
+                    .zip(older)
+                    .map(|(answer, older)| {
+                        if older {
+                            IndicatorAnswer::within(answer.key.clone(), Window::SixTo12Months)
+                        } else {
+                            answer.clone()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            },
+        )
+    })
+}
+
+/// Which steps need a manager's approval: any combination of closure, risk override
+/// and out-of-order allocation.
+pub fn approvals() -> impl Strategy<Value = Approvals> {
+    (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+        |(closure, risk_override, out_of_order_allocation)| Approvals {
+            closure,
+            risk_override,
+            out_of_order_allocation,
+        },
+    )
+}
+
+/// A valid service profile in the shape of the example city girls' service
+/// ([`casework_core::profile::examples::city_girls_service`]), varied where services differ:
+/// the upper age (16 to 18), the extension for a learning difficulty (none, or up to 20 to 24),
+/// the genders served (always girls and young women, sometimes others), which steps need a
+/// manager's approval, and the minimal risk tool's subject floors: the
+/// young-child floor may be missing, start below another age (11 to 13), or lift to High; the
+/// learning-difficulty floor may be missing.
+///
+/// For a charity's property tests across configurations: a rule that only some profiles keep is
+/// found, with the profile that breaks it (see `examples/custom_rule_property.rs`).
+pub fn service_profile() -> impl Strategy<Value = ServiceProfile> {
+    use casework_core::profile::examples::city_girls_service;
+    use casework_core::risk::AgeFloor;
+    let young_child = proptest::option::weighted(
+        0.8,
+        (
+            11u32..=13,
+            select(&[RiskLevel::Medium, RiskLevel::High][..]),
+        )
+            .prop_map(|(under_age, level)| AgeFloor { under_age, level }),
+    );
+    let learning_difficulty = proptest::option::weighted(0.8, Just(RiskLevel::Medium));
+    let genders = subsequence(
+        &[Gender::Male, Gender::NonBinary, Gender::NotStated][..],
+        0..=3,
+    );
+    (
+        16u32..=18,
+        proptest::option::weighted(0.7, 20u32..=24),
+        genders,
+        approvals(),
+        young_child,
+        learning_difficulty,
+    )
+        .prop_map(
+            |(max_age, extended, others, approvals, young_child, learning_difficulty)| {
+                let mut profile = city_girls_service();
+                profile.eligibility.max_age = max_age;
+                profile.eligibility.max_age_with_learning_difficulty = extended;
+                profile.eligibility.genders.extend(others);
+                profile.approvals = approvals;
+                profile.risk_tool.floors.young_child = young_child;
+                profile.risk_tool.floors.learning_difficulty = learning_difficulty;
+                profile
+            },
+        )
+}
+
+/// A sequence of commands for one case, each from the broad mix of [`case_command`] (so most
+/// are refused at whatever stage the case is: the rules under test).
+pub fn case_commands(
+    at: DateTime<Utc>,
+    size: impl Into<proptest::collection::SizeRange>,
+) -> impl Strategy<Value = Vec<CaseCommand>> {
+    proptest::collection::vec(case_command(at), size)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -903,6 +1013,13 @@ mod tests {
             let child = AssessmentSubject { age: 12, learning_difficulty: false };
             let got = tool.assess(&answers, child, None, at).expect("known, distinct indicators");
             prop_assert_eq!(got.computed, level.max(RiskLevel::Medium));
+        }
+
+        /// Generated profiles are valid, and always serve girls and young women.
+        #[test]
+        fn service_profiles_are_valid(profile in service_profile()) {
+            prop_assert!(profile.validate().is_ok(), "{:?}", profile.validate());
+            prop_assert!(profile.eligibility.genders.contains(&Gender::Female));
         }
 
         /// Generated details are valid and fictional, from the documented lists.
