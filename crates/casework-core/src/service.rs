@@ -370,8 +370,10 @@ impl<S: Store> Casework<S> {
         case: CaseId,
         command: CaseCommand,
     ) -> Result<Executed, CommandError> {
-        let (state, version) = self.load_case(case).await?;
-        let at = self.now();
+        let (state, version, last_recorded) = self.load_case(case).await?;
+        // Recorded times never go backwards within a case, even when the wall clock steps back
+        // (NTP): `case_as_of` depends on it.
+        let at = self.now().max(last_recorded);
         let mut ctx = CommandContext::new(actor, at, &self.profile);
         if matches!(
             command,
@@ -442,14 +444,18 @@ impl<S: Store> Casework<S> {
 
     /// The current state and version: from the latest readable snapshot plus the events after
     /// it, or by replaying the whole stream when there is no snapshot or it cannot be read.
-    async fn load_case(&self, case: CaseId) -> Result<(Case, u64), LoadError> {
+    /// Also returns when the stream's last event was recorded.
+    async fn load_case(&self, case: CaseId) -> Result<(Case, u64, DateTime<Utc>), LoadError> {
         let stream = StreamId::Case(case);
         let (snapshot, events) = self.store.load_latest(stream).await?;
+        let Some(last_recorded) = events.last().map(|e| e.meta.recorded_at) else {
+            return self.replay_case(case).await;
+        };
         let Some(snapshot) = snapshot else {
             let history = decode_stream::<CaseEvent>(&events)?;
             let version = history.last().map_or(0, |e| e.version);
             let state = fold(&history)?.ok_or(LoadError::NotFound(stream))?;
-            return Ok((state, version));
+            return Ok((state, version, last_recorded));
         };
         // The events start at the snapshot's own last version: a snapshot past the end of its
         // stream (a restored backup, a bug), or one that cannot be read, is not trusted, and the
@@ -463,17 +469,20 @@ impl<S: Store> Casework<S> {
                 for e in &tail {
                     state = Case::evolve(Some(state), &e.event).ok_or_else(|| cannot_follow(e))?;
                 }
-                Ok((state, version))
+                Ok((state, version, last_recorded))
             }
             None => self.replay_case(case).await,
         }
     }
 
-    async fn replay_case(&self, case: CaseId) -> Result<(Case, u64), LoadError> {
+    async fn replay_case(&self, case: CaseId) -> Result<(Case, u64, DateTime<Utc>), LoadError> {
         let history = self.history(case).await?;
-        let version = history.last().map_or(0, |e| e.version);
+        let last = history
+            .last()
+            .ok_or(LoadError::NotFound(StreamId::Case(case)))?;
+        let (version, last_recorded) = (last.version, last.meta.recorded_at);
         let state = fold(&history)?.ok_or(LoadError::NotFound(StreamId::Case(case)))?;
-        Ok((state, version))
+        Ok((state, version, last_recorded))
     }
 
     /// The case as it is now.
