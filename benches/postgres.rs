@@ -1,2 +1,676 @@
-//! Postgres benchmarks (in progress).
-fn main() {}
+//! PostgreSQL benchmarks (`cargo bench --bench postgres --features postgres`), against the
+//! server `DATABASE_URL` points at; without it, says it skipped.
+//!
+//! Everything runs in one process on one fresh database (`casework_bench_<pid>`, dropped at
+//! the end), so every figure has a same-run baseline:
+//! - **append**: the store's part of a one-event command (events + case row + owed rows in
+//!   one statement) against raw single-row `INSERT`s of the same bytes into a table of the
+//!   same shape, with 1 and 8 concurrent clients, on a current-thread and a multi-thread
+//!   runtime; and a whole command through `Casework::execute` (load, decide, append);
+//! - **load**: a case of 20 and of 2,000 events: `load_latest` (snapshot + tail, one round
+//!   trip), `Casework::case`, and the full history;
+//! - **queries**: the waiting list and overdue reviews over 100,000 cases, p50/p95.
+//!
+//! A summary table with the ratios is printed first (fixed-duration runs), then criterion
+//! measures each operation on its own. `CASEWORK_BENCH_SUMMARY_ONLY=1` skips criterion.
+
+use casework::case::{CaseCommand, Professional, ProfessionalKind, StageName};
+use casework::event::{NewEvent, RecordedEvent};
+use casework::ids::{CaseId, EventId, OwedActionId, ProfessionalId, StreamId, YoungPersonId};
+use casework::input::Text;
+use casework::postgres::tokio_postgres::{self, NoTls};
+use casework::postgres::PostgresStore;
+use casework::profile::examples::city_girls_service;
+use casework::read_model::{CaseSummary, OwedActionSummary, ReadModelUpdate};
+use casework::risk::RiskLevel;
+use casework::store::{AppendRequest, CaseQueries, EventAppend, EventLoad};
+use casework::Casework;
+use casework_testkit::fixtures;
+use chrono::{DateTime, Duration as Days, SubsecRound, Utc};
+use criterion::{BenchmarkId, Criterion, Throughput};
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::runtime::Runtime;
+
+const SKIP: &str = "skipped: DATABASE_URL not set (set it to e.g. \
+     postgres://postgres@127.0.0.1:5432/postgres to run the Postgres benchmarks)";
+
+/// Cases the append benchmarks write to, round robin (commands on existing cases).
+const CASES: usize = 512;
+/// Cases behind the query benchmarks.
+const QUERY_CASES: usize = 100_000;
+const WAITING: usize = 1_000;
+const OVERDUE: usize = 2_000;
+/// How long each summary measurement runs.
+const SUMMARY_RUN: Duration = Duration::from_secs(3);
+
+fn with_database(url: &str, database: &str) -> String {
+    if let Some(scheme_end) = url.find("://") {
+        let (base, query) = match url.find('?') {
+            Some(q) => (&url[..q], &url[q..]),
+            None => (url, ""),
+        };
+        let start = scheme_end + 3;
+        let base = match base[start..].find('/') {
+            Some(slash) => &base[..start + slash],
+            None => base,
+        };
+        format!("{base}/{database}{query}")
+    } else {
+        format!("{url} dbname={database}")
+    }
+}
+
+/// Drops databases named `<prefix><pid>…` that a crashed run of this benchmark left behind
+/// (Linux: the pid has no `/proc` entry).
+async fn sweep(admin: &tokio_postgres::Client, prefix: &str) {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let pattern = format!("{}%", prefix.replace('_', "\\_"));
+    let Ok(rows) = admin
+        .query(
+            "SELECT datname FROM pg_database WHERE datname LIKE $1",
+            &[&pattern],
+        )
+        .await
+    else {
+        return;
+    };
+    for row in rows {
+        let name: String = row.get(0);
+        let pid = name[prefix.len()..]
+            .split('_')
+            .next()
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid {
+            if pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            {
+                let _ = admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .await;
+            }
+        }
+    }
+}
+
+async fn raw_client(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await.unwrap();
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    client
+}
+
+/// One command's worth of bytes, taken from a real `RecordProfessional` command.
+struct Template {
+    event: NewEvent,
+    summary: CaseSummary,
+}
+
+impl Template {
+    fn event(&self) -> NewEvent {
+        let mut e = self.event.clone();
+        e.meta.event_id = EventId::new();
+        e
+    }
+
+    /// A one-event command's append on `case`, whose owed actions are `owed` (each case has
+    /// its own, as in the domain).
+    fn request(&self, case: CaseId, expected: u64, owed: &[OwedActionId]) -> AppendRequest {
+        let mut summary = self.summary.clone();
+        summary.case_id = case;
+        summary.version = expected + 1;
+        for (a, id) in summary.owed.iter_mut().zip(owed) {
+            a.case_id = case;
+            a.action_id = *id;
+        }
+        AppendRequest {
+            stream: StreamId::Case(case),
+            expected_version: expected,
+            events: vec![self.event()],
+            read_model: ReadModelUpdate::Case(summary),
+            snapshot: None,
+        }
+    }
+}
+
+struct Bench {
+    server: String,
+    name: String,
+    url: String,
+    store: PostgresStore,
+    template: Template,
+    /// The append cases, their versions and their owed actions.
+    cases: Vec<(CaseId, AtomicU64, Vec<OwedActionId>)>,
+    raw_version: AtomicU64,
+    case_20: CaseId,
+    case_2000: CaseId,
+    casework: Casework<PostgresStore>,
+}
+
+const RAW_INSERT: &str = "INSERT INTO raw_events (stream_kind, stream_id, version, event_type, \
+     schema_version, payload, event_id, recorded_at, actor_id, actor_name, actor_role, reason) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+
+fn professional(n: usize) -> Professional {
+    Professional {
+        id: ProfessionalId::new(),
+        name: Text::parse("name", format!("Fictional Professional {n}")).unwrap(),
+        kind: ProfessionalKind::YouthWorker,
+        agency: Text::parse("agency", "Fictional Youth Service").unwrap(),
+    }
+}
+
+async fn case_with(casework: &Casework<PostgresStore>, events: u64) -> CaseId {
+    let worker = fixtures::worker();
+    let person = casework
+        .register_young_person(&worker, fixtures::girl_in_leeds_area())
+        .await
+        .unwrap();
+    let case = casework
+        .receive_referral(&worker, person, fixtures::self_referral(fixtures::start()))
+        .await
+        .unwrap();
+    let mut version = casework.history(case).await.unwrap().len() as u64;
+    let mut n = 0;
+    while version < events {
+        let done = casework
+            .execute(
+                &worker,
+                case,
+                CaseCommand::RecordProfessional {
+                    professional: professional(n),
+                },
+            )
+            .await
+            .unwrap();
+        version = done.version;
+        n += 1;
+    }
+    case
+}
+
+impl Bench {
+    async fn create(server: &str) -> Bench {
+        let name = format!("casework_bench_{}", std::process::id());
+        let admin = raw_client(server).await;
+        sweep(&admin, "casework_bench_").await;
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .unwrap();
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        let url = with_database(server, &name);
+        let store = PostgresStore::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        raw_client(&url)
+            .await
+            .batch_execute("CREATE TABLE raw_events (LIKE events INCLUDING ALL)")
+            .await
+            .unwrap();
+        let casework = Casework::new(store.clone(), city_girls_service());
+
+        // The bytes of a real one-event command.
+        let case_20 = case_with(&casework, 20).await;
+        let last: RecordedEvent = store
+            .load(StreamId::Case(case_20))
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        let summary = store.case_summary(case_20).await.unwrap().unwrap();
+        let template = Template {
+            event: NewEvent {
+                event_type: last.event_type,
+                schema_version: last.schema_version,
+                payload: last.payload,
+                meta: last.meta,
+            },
+            summary,
+        };
+        let mut cases = Vec::new();
+        for _ in 0..CASES {
+            let case = CaseId::new();
+            let owed: Vec<OwedActionId> = template
+                .summary
+                .owed
+                .iter()
+                .map(|_| OwedActionId::new())
+                .collect();
+            store
+                .append(template.request(case, 0, &owed))
+                .await
+                .unwrap();
+            cases.push((case, AtomicU64::new(1), owed));
+        }
+        let case_2000 = case_with(&casework, 2000).await;
+        Bench {
+            server: server.to_owned(),
+            name,
+            url,
+            store,
+            template,
+            cases,
+            raw_version: AtomicU64::new(0),
+            case_20,
+            case_2000,
+            casework,
+        }
+    }
+
+    /// The store's part of a one-event command on the `i`th case.
+    async fn append(&self, store: &PostgresStore, i: usize) {
+        let (case, version, owed) = &self.cases[i % self.cases.len()];
+        let expected = version.load(Ordering::SeqCst);
+        store
+            .append(self.template.request(*case, expected, owed))
+            .await
+            .unwrap();
+        version.store(expected + 1, Ordering::SeqCst);
+    }
+
+    /// The same bytes as one raw row.
+    async fn raw_insert(&self, client: &tokio_postgres::Client, stmt: &tokio_postgres::Statement) {
+        let e = self.template.event();
+        let version = self.raw_version.fetch_add(1, Ordering::SeqCst) as i64 + 1;
+        let stream = self.cases[0].0.as_uuid();
+        client
+            .execute(
+                stmt,
+                &[
+                    &"case",
+                    &stream,
+                    &version,
+                    &e.event_type,
+                    &(e.schema_version as i32),
+                    &e.payload,
+                    &e.meta.event_id.as_uuid(),
+                    &e.meta.recorded_at,
+                    &e.meta.actor.id.as_uuid(),
+                    &e.meta.actor.name,
+                    &e.meta.actor.role.as_str(),
+                    &e.meta.reason,
+                ],
+            )
+            .await
+            .unwrap();
+    }
+
+    async fn populate_queries(&self) {
+        let client = raw_client(&self.url).await;
+        let now = Utc::now().trunc_subsecs(6);
+        let template = &self.template.summary;
+        let mut done = 0;
+        while done < QUERY_CASES {
+            let batch = 5_000.min(QUERY_CASES - done);
+            let mut ids = Vec::with_capacity(batch);
+            let mut people = Vec::with_capacity(batch);
+            let mut stages = Vec::with_capacity(batch);
+            let mut ranks = Vec::with_capacity(batch);
+            let mut received = Vec::with_capacity(batch);
+            let mut due: Vec<Option<DateTime<Utc>>> = Vec::with_capacity(batch);
+            let mut bodies = Vec::with_capacity(batch);
+            let mut owed = Vec::with_capacity(batch);
+            for j in 0..batch {
+                let i = done + j;
+                let mut row = template.clone();
+                row.case_id = CaseId::new();
+                row.young_person_id = YoungPersonId::new();
+                row.received_at = now - Days::minutes(i as i64);
+                row.risk_level = [
+                    None,
+                    Some(RiskLevel::Low),
+                    Some(RiskLevel::Medium),
+                    Some(RiskLevel::High),
+                ][i % 4];
+                // 1% waiting, 2% overdue, a third active with a review to come, the rest closed.
+                row.stage = if i % 100 == 0 {
+                    StageName::WaitingList
+                } else if i % 3 == 0 {
+                    StageName::Active
+                } else {
+                    StageName::Closed
+                };
+                row.next_review_due = if row.stage == StageName::Active {
+                    Some(if i % 17 == 0 {
+                        now - Days::days((i % 97) as i64 + 1)
+                    } else {
+                        now + Days::days((i % 300) as i64 + 1)
+                    })
+                } else {
+                    None
+                };
+                row.owed = vec![OwedActionSummary {
+                    action_id: OwedActionId::new(),
+                    ..template.owed[0].clone()
+                }];
+                ids.push(row.case_id.as_uuid());
+                people.push(row.young_person_id.as_uuid());
+                stages.push(row.stage.as_str().to_owned());
+                ranks.push(row.risk_rank());
+                received.push(row.received_at);
+                due.push(row.next_review_due);
+                owed.push(serde_json::to_string(&row.owed).unwrap());
+                row.owed.clear();
+                bodies.push(serde_json::to_string(&row).unwrap());
+            }
+            client
+                .execute(
+                    "INSERT INTO case_summaries (case_id, young_person_id, stage, risk_rank, \
+                     received_at, next_review_due, version, body, owed) \
+                     SELECT c, p, s, r, t, d, 1, b, o FROM unnest($1::uuid[], $2::uuid[], \
+                     $3::text[], $4::int8[], $5::timestamptz[], $6::timestamptz[], $7::text[], \
+                     $8::text[]) AS x(c, p, s, r, t, d, b, o)",
+                    &[
+                        &ids, &people, &stages, &ranks, &received, &due, &bodies, &owed,
+                    ],
+                )
+                .await
+                .unwrap();
+            done += batch;
+        }
+        client.batch_execute("ANALYZE").await.unwrap();
+    }
+
+    async fn drop_database(&self) {
+        self.store.pool().close();
+        let admin = raw_client(&self.server).await;
+        let _ = admin
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .await;
+    }
+}
+
+/// Operations per second over `run`, with `clients` concurrent loops; `op(client, n)`.
+async fn throughput<F, Fut>(clients: usize, run: Duration, op: F) -> f64
+where
+    F: Fn(usize, usize) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let done = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + run;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let op = op.clone();
+        let done = done.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut n = 1;
+            while Instant::now() < deadline {
+                op(c, n).await;
+                n += 1;
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Two operations' rates, measured in alternating short rounds so that background load
+/// on a shared machine falls on both alike; returns the mean rate of each.
+async fn interleaved<A, FA, B, FB>(clients: usize, a: A, b: B) -> (f64, f64)
+where
+    A: Fn(usize, usize) -> FA + Clone + Send + 'static,
+    FA: Future<Output = ()> + Send,
+    B: Fn(usize, usize) -> FB + Clone + Send + 'static,
+    FB: Future<Output = ()> + Send,
+{
+    // Warm up: connections open, statements prepared, plans cached.
+    throughput(clients, Duration::from_millis(300), a.clone()).await;
+    throughput(clients, Duration::from_millis(300), b.clone()).await;
+    let rounds = 6;
+    let round = SUMMARY_RUN / rounds;
+    let (mut ra, mut rb) = (0.0, 0.0);
+    for _ in 0..rounds {
+        ra += throughput(clients, round, a.clone()).await;
+        rb += throughput(clients, round, b.clone()).await;
+    }
+    (ra / rounds as f64, rb / rounds as f64)
+}
+
+/// p50 and p95 latency of `op` over `runs` sequential runs.
+async fn latency<F, Fut>(runs: usize, op: F) -> (Duration, Duration)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    op().await;
+    let mut samples: Vec<Duration> = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        op().await;
+        samples.push(t.elapsed());
+    }
+    samples.sort();
+    (samples[runs / 2], samples[runs * 95 / 100])
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1e3)
+}
+
+/// The fixed-duration runs on the current runtime, with a pool of its own: a pooled
+/// connection is driven by a task of the runtime that opened it.
+async fn summary(bench: Arc<Bench>, flavor: &str) {
+    println!("\n== {flavor} runtime ==");
+    let store = PostgresStore::connect(&bench.url).await.unwrap();
+    let casework = Arc::new(Casework::new(store.clone(), city_girls_service()));
+    for clients in [1usize, 8] {
+        let raw_clients = {
+            let mut v = Vec::new();
+            for _ in 0..clients {
+                let c = raw_client(&bench.url).await;
+                let stmt = c.prepare(RAW_INSERT).await.unwrap();
+                v.push(Arc::new((c, stmt)));
+            }
+            Arc::new(v)
+        };
+        let b = bench.clone();
+        let rc = raw_clients.clone();
+        let raw_op = move |c: usize, _: usize| {
+            let b = b.clone();
+            let rc = rc.clone();
+            async move {
+                let (client, stmt) = &*rc[c];
+                b.raw_insert(client, stmt).await
+            }
+        };
+        let b = bench.clone();
+        let per_client = CASES / clients;
+        let s = store.clone();
+        let our_op = move |c: usize, n: usize| {
+            let b = b.clone();
+            let s = s.clone();
+            async move { b.append(&s, c * per_client + n % per_client).await }
+        };
+        let (raw, ours) = interleaved(clients, raw_op, our_op).await;
+        println!(
+            "append, {clients} client(s): raw single-row INSERT {raw:>8.0}/s | store append \
+             (events + case row + owed rows, one statement) {ours:>8.0}/s | ours/raw {:.2}x",
+            ours / raw
+        );
+    }
+    // Commands go round robin over cases opened beforehand, so each case stays short (a
+    // case's state grows with every professional recorded on it).
+    let mut command_cases = Vec::new();
+    for _ in 0..128 {
+        command_cases.push(case_with(&casework, 5).await);
+    }
+    let command_cases = Arc::new(command_cases);
+    let worker = Arc::new(fixtures::worker());
+    let commands = throughput(1, SUMMARY_RUN, move |_, n| {
+        let worker = worker.clone();
+        let casework = casework.clone();
+        let case = command_cases[n % command_cases.len()];
+        async move {
+            casework
+                .execute(
+                    &worker,
+                    case,
+                    CaseCommand::RecordProfessional {
+                        professional: professional(n),
+                    },
+                )
+                .await
+                .unwrap();
+        }
+    })
+    .await;
+    println!("whole command (Casework::execute: load, decide, append), 1 client: {commands:.0}/s");
+    store.pool().close();
+}
+
+fn main() {
+    let Some(server) = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    else {
+        println!("{SKIP}");
+        return;
+    };
+    let current = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let multi = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let bench = Arc::new(current.block_on(Bench::create(&server)));
+
+    current.block_on(summary(bench.clone(), "current-thread"));
+    multi.block_on(summary(bench.clone(), "multi-thread (2 workers)"));
+
+    // Loads.
+    println!("\n== loads (current-thread runtime), p50 / p95 ==");
+    current.block_on(async {
+        for (events, case) in [(20, bench.case_20), (2000, bench.case_2000)] {
+            let stream = StreamId::Case(case);
+            let (p50, p95) = latency(300, || async {
+                bench.store.load_latest(stream).await.unwrap();
+            })
+            .await;
+            let (c50, c95) = latency(300, || async {
+                bench.casework.case(case).await.unwrap();
+            })
+            .await;
+            let (f50, f95) = latency(100, || async {
+                bench.store.load(stream).await.unwrap();
+            })
+            .await;
+            println!(
+                "case of {events:>4} events: load_latest (1 round trip) {} / {} | \
+                 Casework::case {} / {} | full history {} / {}",
+                ms(p50),
+                ms(p95),
+                ms(c50),
+                ms(c95),
+                ms(f50),
+                ms(f95)
+            );
+        }
+    });
+
+    // Queries over 100k cases.
+    current.block_on(bench.populate_queries());
+    println!("\n== queries over {QUERY_CASES} cases, p50 / p95 ==");
+    current.block_on(async {
+        let waiting = bench.store.waiting_list().await.unwrap().len();
+        let overdue = bench.store.overdue_reviews(Utc::now()).await.unwrap().len();
+        assert!(waiting >= WAITING && overdue >= OVERDUE / 2);
+        let (w50, w95) = latency(200, || async {
+            bench.store.waiting_list().await.unwrap();
+        })
+        .await;
+        let (o50, o95) = latency(200, || async {
+            bench.store.overdue_reviews(Utc::now()).await.unwrap();
+        })
+        .await;
+        println!(
+            "waiting list ({waiting} rows) {} / {} | overdue reviews ({overdue} rows) {} / {}",
+            ms(w50),
+            ms(w95),
+            ms(o50),
+            ms(o95)
+        );
+    });
+
+    if std::env::var("CASEWORK_BENCH_SUMMARY_ONLY").as_deref() != Ok("1") {
+        let mut c = Criterion::default()
+            .sample_size(20)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(3))
+            .configure_from_args();
+        criterion_benches(&mut c, &current, &bench);
+        c.final_summary();
+    }
+    current.block_on(bench.drop_database());
+}
+
+fn criterion_benches(c: &mut Criterion, rt: &Runtime, bench: &Arc<Bench>) {
+    let mut group = c.benchmark_group("postgres/append");
+    group.throughput(Throughput::Elements(1));
+    let raw = rt.block_on(async {
+        let client = raw_client(&bench.url).await;
+        let stmt = client.prepare(RAW_INSERT).await.unwrap();
+        Arc::new((client, stmt))
+    });
+    group.bench_function("raw_insert", |b| {
+        b.to_async(rt).iter(|| {
+            let raw = raw.clone();
+            let bench = bench.clone();
+            async move { bench.raw_insert(&raw.0, &raw.1).await }
+        })
+    });
+    let next = Arc::new(Mutex::new(0usize));
+    group.bench_function("store_append", |b| {
+        b.to_async(rt).iter(|| {
+            let bench = bench.clone();
+            let i = {
+                let mut n = next.lock().unwrap();
+                *n += 1;
+                *n
+            };
+            async move { bench.append(&bench.store, i).await }
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("postgres/load");
+    for (events, case) in [(20u64, bench.case_20), (2000, bench.case_2000)] {
+        let stream = StreamId::Case(case);
+        group.bench_with_input(BenchmarkId::new("load_latest", events), &stream, |b, s| {
+            b.to_async(rt)
+                .iter(|| async { bench.store.load_latest(*s).await.unwrap() })
+        });
+        group.bench_with_input(BenchmarkId::new("casework_case", events), &case, |b, id| {
+            b.to_async(rt)
+                .iter(|| async { bench.casework.case(*id).await.unwrap() })
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("postgres/queries_100k");
+    group.bench_function("waiting_list", |b| {
+        b.to_async(rt)
+            .iter(|| async { bench.store.waiting_list().await.unwrap() })
+    });
+    group.bench_function("overdue_reviews", |b| {
+        b.to_async(rt)
+            .iter(|| async { bench.store.overdue_reviews(Utc::now()).await.unwrap() })
+    });
+    group.finish();
+}

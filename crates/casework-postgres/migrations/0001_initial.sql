@@ -48,8 +48,10 @@ CREATE TABLE snapshots (
     PRIMARY KEY (stream_kind, stream_id)
 );
 
--- One row per case: the columns the queries filter and sort on, and the whole CaseSummary
--- as JSON text in `body`.
+-- One row per case: the columns the queries filter and sort on, the CaseSummary as JSON text
+-- in `body` (with its owed actions left out) and its owed actions as a JSON array in `owed`.
+-- Most commands leave the owed actions as they were; the append compares `owed` and only
+-- writes owed_actions rows when it changed.
 CREATE TABLE case_summaries (
     case_id          uuid        PRIMARY KEY,
     young_person_id  uuid        NOT NULL,
@@ -58,7 +60,8 @@ CREATE TABLE case_summaries (
     received_at      timestamptz NOT NULL,
     next_review_due  timestamptz,
     version          bigint      NOT NULL,
-    body             text        NOT NULL
+    body             text        NOT NULL,
+    owed             text        NOT NULL
 ) WITH (fillfactor = 70);
 -- Every command rewrites its case's row; the free space lets the new version go on the same
 -- page as a heap-only tuple (HOT), so the indexes are not touched unless an indexed column

@@ -27,10 +27,12 @@ pub const LOAD_AFTER: &str = concat!(
 pub const LOAD_SNAPSHOT: &str = "SELECT version, schema_version, state FROM snapshots \
      WHERE stream_kind = $1 AND stream_id = $2";
 
-/// A stream's snapshot and the events after it, in one round trip.
+/// A stream's snapshot and its events from the snapshot's own last version on (all of them
+/// without a snapshot), in one round trip.
 ///
 /// The snapshot, if any, is the row whose `position` is NULL (its `payload` column holds the
-/// state); the other rows are the events after the snapshot's version, in version order.
+/// state); the other rows are the events, in version order. The event at the snapshot's
+/// version comes too, so the caller can check the snapshot belongs to the stream.
 /// `$1` stream kind, `$2` stream id.
 pub const LOAD_LATEST: &str = concat!(
     "WITH snap AS MATERIALIZED (",
@@ -43,7 +45,7 @@ pub const LOAD_LATEST: &str = concat!(
     "UNION ALL (SELECT ",
     event_columns!(),
     " FROM events WHERE stream_kind = $1 AND stream_id = $2 ",
-    "AND version > COALESCE((SELECT version FROM snap), 0) ORDER BY version)"
+    "AND version >= COALESCE((SELECT version FROM snap), 0) ORDER BY version)"
 );
 
 /// The stream's current version (0 for none): the follow-up on the rare conflict path.
@@ -90,37 +92,44 @@ macro_rules! append_head {
 /// as parallel arrays (type, schema version, payload, event id, recorded at, actor id, actor
 /// name, actor role, reason), `$13`–`$17` the snapshot (stream kind, stream id, version or
 /// NULL for none, schema version, state), `$18` young person, `$19` stage, `$20` risk rank,
-/// `$21` received at, `$22` next review due, `$23` new version, `$24` summary body, `$25`–`$28`
-/// owed actions as parallel arrays (id, status, due at, body). Returns the stream's version
-/// before the append: equal to `$3` when the append happened, the actual version when not.
+/// `$21` received at, `$22` next review due, `$23` new version, `$24` summary body (without
+/// its owed actions), `$25`–`$28` owed actions as parallel arrays (id, status, due at, body),
+/// `$29` the owed actions as one JSON array. Returns the stream's version before the append:
+/// equal to `$3` when the append happened, the actual version when not.
+///
+/// Most commands leave a case's owed actions as they were: the case's row keeps them as one
+/// JSON array (`owed`), and the `owed_actions` rows are only written when it differs.
 pub const APPEND_CASE: &str = concat!(
     append_head!(),
-    "summary AS (\
+    "write_owed AS MATERIALIZED (\
+         SELECT (SELECT ok FROM ok) AND NOT EXISTS (\
+             SELECT 1 FROM case_summaries WHERE case_id = $2 AND owed = $29::text) AS w), \
+     summary AS (\
          INSERT INTO case_summaries (case_id, young_person_id, stage, risk_rank, received_at, \
-             next_review_due, version, body) \
+             next_review_due, version, body, owed) \
          SELECT $2, $18::uuid, $19::text, $20::bigint, $21::timestamptz, \
-             $22::timestamptz, $23::bigint, $24::text WHERE (SELECT ok FROM ok) \
+             $22::timestamptz, $23::bigint, $24::text, $29::text WHERE (SELECT ok FROM ok) \
          ON CONFLICT (case_id) DO UPDATE SET young_person_id = EXCLUDED.young_person_id, \
              stage = EXCLUDED.stage, risk_rank = EXCLUDED.risk_rank, \
              received_at = EXCLUDED.received_at, next_review_due = EXCLUDED.next_review_due, \
-             version = EXCLUDED.version, body = EXCLUDED.body \
+             version = EXCLUDED.version, body = EXCLUDED.body, owed = EXCLUDED.owed \
          WHERE case_summaries.version < EXCLUDED.version), \
      owed_new AS (\
          INSERT INTO owed_actions (action_id, case_id, status, due_at, body) \
          SELECT a.action_id, $2, a.status, a.due_at, a.body \
          FROM unnest($25::uuid[], $26::text[], $27::timestamptz[], $28::text[]) \
              AS a(action_id, status, due_at, body) \
-         WHERE (SELECT ok FROM ok) \
+         WHERE (SELECT w FROM write_owed) \
          ON CONFLICT (action_id) DO NOTHING), \
      owed_changed AS (\
          UPDATE owed_actions o SET status = a.status, due_at = a.due_at, body = a.body \
          FROM unnest($25::uuid[], $26::text[], $27::timestamptz[], $28::text[]) \
              AS a(action_id, status, due_at, body) \
-         WHERE o.action_id = a.action_id AND o.case_id = $2 AND (SELECT ok FROM ok) \
+         WHERE o.action_id = a.action_id AND o.case_id = $2 AND (SELECT w FROM write_owed) \
          AND (o.status, o.due_at, o.body) IS DISTINCT FROM (a.status, a.due_at, a.body)), \
      owed_gone AS (\
          DELETE FROM owed_actions WHERE case_id = $2 AND action_id <> ALL($25::uuid[]) \
-         AND (SELECT ok FROM ok)) \
+         AND (SELECT w FROM write_owed)) \
      SELECT v FROM cur"
 );
 
@@ -144,7 +153,8 @@ pub const APPEND_YOUNG_PERSON: &str = concat!(
 );
 
 /// The waiting list in R-7 order. Index: `case_summaries_waiting_list`.
-pub const WAITING_LIST: &str = "SELECT body FROM case_summaries WHERE stage = 'waiting_list' \
+pub const WAITING_LIST: &str =
+    "SELECT body, owed FROM case_summaries WHERE stage = 'waiting_list' \
      ORDER BY risk_rank DESC, received_at, case_id";
 
 /// Owed actions not yet discharged, soonest due first. Index: `owed_actions_outstanding`.
@@ -153,14 +163,14 @@ pub const OUTSTANDING_ACTIONS: &str =
 
 /// A young person's cases, oldest referral first. `$1` young person.
 /// Index: `case_summaries_young_person`.
-pub const CASES_OF: &str = "SELECT body FROM case_summaries WHERE young_person_id = $1 \
+pub const CASES_OF: &str = "SELECT body, owed FROM case_summaries WHERE young_person_id = $1 \
      ORDER BY received_at, case_id";
 
 /// Cases whose review was due before `$1`, longest overdue first.
 /// Index: `case_summaries_review_due`.
-pub const OVERDUE_REVIEWS: &str = "SELECT body FROM case_summaries \
+pub const OVERDUE_REVIEWS: &str = "SELECT body, owed FROM case_summaries \
      WHERE next_review_due IS NOT NULL AND next_review_due < $1 \
      ORDER BY next_review_due, case_id";
 
 /// One case's row. `$1` case. Index: the primary key of `case_summaries`.
-pub const CASE_SUMMARY: &str = "SELECT body FROM case_summaries WHERE case_id = $1";
+pub const CASE_SUMMARY: &str = "SELECT body, owed FROM case_summaries WHERE case_id = $1";

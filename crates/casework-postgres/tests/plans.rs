@@ -16,12 +16,12 @@ const BIG_TABLES: &[&str] = &["events", "snapshots", "case_summaries", "owed_act
 
 const POPULATE: &str = "
 INSERT INTO case_summaries (case_id, young_person_id, stage, risk_rank, received_at,
-                            next_review_due, version, body)
+                            next_review_due, version, body, owed)
 SELECT gen_random_uuid(), gen_random_uuid(),
        CASE WHEN i % 10 = 0 THEN 'waiting_list' WHEN i % 10 < 7 THEN 'active' ELSE 'closed' END,
        i % 4, now() - make_interval(mins => i),
        CASE WHEN i % 10 BETWEEN 1 AND 6 THEN now() + make_interval(days => (i % 1000) - 50) END,
-       1, repeat('x', 600)
+       1, repeat('x', 600), '[]'
 FROM generate_series(1, 30000) AS i;
 
 INSERT INTO events (stream_kind, stream_id, version, event_type, schema_version, payload,
@@ -208,8 +208,8 @@ async fn every_query_reads_through_its_index() {
         &kind, &stream, &zero, &texts, &ints, &texts, &uuids, &times, &uuids, &texts, &texts,
         &reasons, &none_text, &none_uuid, &none_i64, &none_i32, &none_text,
     ];
-    let case_tail: [&(dyn ToSql + Sync); 11] = [
-        &person, &stage, &one, &now, &due, &one, &stage, &uuids, &texts, &times, &texts,
+    let case_tail: [&(dyn ToSql + Sync); 12] = [
+        &person, &stage, &one, &now, &due, &one, &stage, &uuids, &texts, &times, &texts, &stage,
     ];
     let params: Vec<&(dyn ToSql + Sync)> = head.iter().chain(case_tail.iter()).copied().collect();
     check(

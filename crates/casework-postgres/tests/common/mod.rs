@@ -232,6 +232,12 @@ impl EventLoad for TestStore {
     async fn load_snapshot(&self, stream: StreamId) -> Result<Option<Snapshot>, StoreError> {
         self.store.load_snapshot(stream).await
     }
+    async fn load_latest(
+        &self,
+        stream: StreamId,
+    ) -> Result<(Option<Snapshot>, Vec<RecordedEvent>), StoreError> {
+        self.store.load_latest(stream).await
+    }
 }
 
 #[async_trait]
