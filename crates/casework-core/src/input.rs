@@ -47,6 +47,10 @@ impl Text {
         if trimmed.is_empty() {
             return Err(InputError::new(field, "must not be empty"));
         }
+        if trimmed.contains('\0') {
+            // Every store must keep what it is given; PostgreSQL text cannot hold NUL.
+            return Err(InputError::new(field, "must not contain a NUL character"));
+        }
         Ok(Self(trimmed.to_owned()))
     }
 

@@ -32,7 +32,9 @@ pub struct Conflict {
 /// The storage backend failed.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum StoreError {
-    /// The database could not be reached or refused the operation; nothing was written.
+    /// The database could not be reached or refused the operation. If the connection broke
+    /// after a commit was sent the outcome is unknown: retrying the same append is safe, because
+    /// if the first one landed the retry conflicts on its expected version.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
     /// The database is busy (locked) beyond the configured wait; nothing was written.

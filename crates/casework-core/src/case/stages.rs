@@ -56,7 +56,7 @@ use crate::risk::{AssessmentSubject, IndicatorAnswer, RiskAssessment, RiskLevel,
 use crate::topic::{check_topics, SessionTopic};
 use crate::workshop::Workshop;
 use crate::young_person::YoungPerson;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
 /// A transition's result: the next stage and the events that record the change.
@@ -1172,7 +1172,8 @@ impl Received {
         ctx: &CommandContext<'_>,
     ) -> Result<Step<Received>, DomainError> {
         not_future("received_at", referral.received_at, ctx)?;
-        let received_at = referral.received_at;
+        // Microseconds, as every store keeps them, so the waiting list orders alike everywhere.
+        let received_at = referral.received_at.trunc_subsecs(6);
         let is_self = referral.source.is_self();
         let opened = CaseEvent::ReferralReceived {
             case,
