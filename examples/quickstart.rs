@@ -64,14 +64,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let amy = casework
         .register_young_person(
             &worker,
-            YoungPersonDetails {
-                name: text("Amy Example"),
-                date_of_birth: NaiveDate::from_ymd_opt(2011, 5, 14).unwrap(),
-                gender: Gender::Female,
-                postcode: Postcode::parse("ls6 2ab")?,
-                learning_difficulty: false,
-                contact_preferences: vec![],
-            },
+            person("Amy Example", (2011, 5, 14), Gender::Female, "ls6 2ab")?,
         )
         .await?;
     let case = casework
@@ -191,14 +184,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ben = casework
         .register_young_person(
             &worker,
-            YoungPersonDetails {
-                name: text("Ben Example"),
-                date_of_birth: NaiveDate::from_ymd_opt(2012, 1, 3).unwrap(),
-                gender: Gender::Male,
-                postcode: Postcode::parse("LS11 5XY")?,
-                learning_difficulty: false,
-                contact_preferences: vec![],
-            },
+            person("Ben Example", (2012, 1, 3), Gender::Male, "LS11 5XY")?,
         )
         .await?;
     let case = casework
@@ -251,14 +237,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cara = casework
         .register_young_person(
             &worker,
-            YoungPersonDetails {
-                name: text("Cara Example"),
-                date_of_birth: NaiveDate::from_ymd_opt(2010, 9, 30).unwrap(),
-                gender: Gender::Female,
-                postcode: Postcode::parse("WF10 1AA")?,
-                learning_difficulty: false,
-                contact_preferences: vec![],
-            },
+            person("Cara Example", (2010, 9, 30), Gender::Female, "WF10 1AA")?,
         )
         .await?;
     let social_worker = Professional {
@@ -314,6 +293,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let _ = ClosureReason::NoEngagement;
     Ok(())
+}
+
+/// A young person's details (fictional): name, date of birth, gender, postcode.
+fn person(
+    name: &str,
+    (year, month, day): (i32, u32, u32),
+    gender: Gender,
+    postcode: &str,
+) -> Result<YoungPersonDetails, casework::input::InputError> {
+    Ok(YoungPersonDetails {
+        name: text(name),
+        date_of_birth: NaiveDate::from_ymd_opt(year, month, day).expect("a real date"),
+        gender,
+        postcode: Postcode::parse(postcode)?,
+        learning_difficulty: false,
+        contact_preferences: vec![],
+    })
 }
 
 fn clock_now(clock: &ManualClock) -> chrono::DateTime<Utc> {
