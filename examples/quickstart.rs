@@ -6,8 +6,7 @@
 
 use casework::actor::Actor;
 use casework::case::{
-    CaseCommand, ClosureReason, NewReferral, Party, Professional, ProfessionalKind, ReferralSource,
-    ReviewDecision,
+    CaseCommand, NewReferral, Party, Professional, ProfessionalKind, ReferralSource, ReviewDecision,
 };
 use casework::clock::ManualClock;
 use casework::confidential::Confidential;
@@ -291,7 +290,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             action.due_at.format("%Y-%m-%d %H:%M")
         );
     }
-    let _ = ClosureReason::NoEngagement;
     Ok(())
 }
 

@@ -530,7 +530,6 @@ fn a_store_that_loses_an_event_is_caught() {
 #[test]
 fn recorded_times_never_go_backwards_in_a_stream() {
     use casework::case::{CaseCommand, StageName};
-    use casework::clock::Clock;
     use casework::Casework;
     use casework_testkit::fixtures;
     use chrono::Duration;
