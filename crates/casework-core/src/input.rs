@@ -186,20 +186,18 @@ impl fmt::Display for Postcode {
 /// (`young_person.date_of_birth: premature end of input`), never panicking.
 pub fn decode_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, InputError> {
     let de = &mut serde_json::Deserializer::from_str(json);
-    serde_path_to_error::deserialize(de).map_err(|err| {
-        let path = err.path().to_string();
-        let field = if path == "." { String::new() } else { path };
-        InputError::new(field, err.into_inner().to_string())
-    })
+    serde_path_to_error::deserialize(de).map_err(path_error)
 }
 
 /// Decodes an already parsed JSON value into `T`, naming the field path of the first problem.
 pub fn decode_value<T: serde::de::DeserializeOwned>(
     value: serde_json::Value,
 ) -> Result<T, InputError> {
-    serde_path_to_error::deserialize(value).map_err(|err| {
-        let path = err.path().to_string();
-        let field = if path == "." { String::new() } else { path };
-        InputError::new(field, err.into_inner().to_string())
-    })
+    serde_path_to_error::deserialize(value).map_err(path_error)
+}
+
+fn path_error<E: std::fmt::Display>(err: serde_path_to_error::Error<E>) -> InputError {
+    let path = err.path().to_string();
+    let field = if path == "." { String::new() } else { path };
+    InputError::new(field, err.into_inner().to_string())
 }

@@ -83,13 +83,7 @@ pub fn decode<T: DeserializeOwned>(src: &str, file: &str) -> Result<T, ConfigErr
             serde_json::to_value(doc).map_err(|e| fail(String::new(), e.to_string()))?
         }
     };
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        fail(
-            if path == "." { String::new() } else { path },
-            e.into_inner().to_string(),
-        )
-    })
+    crate::input::decode_value(value).map_err(|e| ConfigError::in_file(file, e))
 }
 
 /// Parses and validates a risk indicator tool.
