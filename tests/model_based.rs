@@ -274,7 +274,7 @@ fn postgres_store_follows_the_model() {
                 !required,
                 "CASEWORK_REQUIRE_POSTGRES=1 but DATABASE_URL is not set: point it at a server"
             );
-            eprintln!("skipped: DATABASE_URL not set");
+            casework_testkit::say_skipped("model-based Postgres run: DATABASE_URL not set");
             return;
         };
         let _database = pg::TestDatabase::create(&server);
@@ -289,7 +289,9 @@ fn postgres_store_follows_the_model() {
             !required,
             "CASEWORK_REQUIRE_POSTGRES=1 but this build has no `postgres` feature"
         );
-        eprintln!("skipped: built without the `postgres` feature");
+        casework_testkit::say_skipped(
+            "model-based Postgres run: built without the `postgres` feature",
+        );
     }
 }
 

@@ -160,7 +160,11 @@ macro_rules! __conformance_one {
         #[test]
         fn $name() {
             if $skip {
-                ::std::eprintln!("skipped: {}: {}", ::core::stringify!($name), $reason);
+                $crate::say_skipped(&::std::format!(
+                    "{}: {}",
+                    ::core::stringify!($name),
+                    $reason
+                ));
                 return;
             }
             $crate::conformance::run(async {

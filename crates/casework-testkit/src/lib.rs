@@ -19,3 +19,11 @@ pub mod fixtures;
 pub mod model;
 pub mod scenario;
 pub mod strategies;
+
+/// Says on the terminal that a test skipped, and why. It writes to the process's standard
+/// error directly, past the test harness's output capture, so a skip is never silent in a
+/// passing `cargo test` run.
+pub fn say_skipped(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "skipped: {message}");
+}

@@ -46,7 +46,7 @@ pub fn no_database() -> bool {
 /// True (after saying so) when a test must skip: call as `if common::skip() { return; }`.
 pub fn skip() -> bool {
     if no_database() {
-        eprintln!("skipped: {SKIP_REASON}");
+        casework_testkit::say_skipped(SKIP_REASON);
         true
     } else {
         false
