@@ -8,7 +8,7 @@
 //!
 //! An adapter runs the whole suite with one line in a test file:
 //!
-//! ```ignore
+//! ```text
 //! async fn fresh_store() -> MyStore { MyStore::open_in_memory().await.unwrap() }
 //!
 //! casework_testkit::conformance_tests!(fresh_store());
@@ -18,7 +18,7 @@
 //! evaluated before anything else, under which every generated test prints
 //! `skipped: <check>: <reason>` and returns, and optionally the reason to print:
 //!
-//! ```ignore
+//! ```text
 //! casework_testkit::conformance_tests!(
 //!     fresh_store(),
 //!     skip_if: std::env::var_os("DATABASE_URL").is_none(),

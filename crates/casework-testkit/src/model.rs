@@ -61,7 +61,7 @@
 //! Run it on a store with [`run`]: describe how to make a fresh store, and call it from a
 //! test (`tests/model_based.rs` does this for memory, SQLite and Postgres):
 //!
-//! ```ignore
+//! ```text
 //! use casework_testkit::model::{run, RunConfig, StoreFactory};
 //!
 //! struct Mine;
