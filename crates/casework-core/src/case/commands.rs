@@ -374,8 +374,7 @@ impl CaseCommand {
     /// field: malformed JSON, unknown fields or values, invalid values (empty text, a bad
     /// postcode) and, under R-6, any claim that engagement is a statutory-plan requirement.
     pub fn from_json(json: &str) -> Result<CaseCommand, DomainError> {
-        reject_statutory_claims(json)?;
-        let value: Value = decode_json(json)?;
+        let value = parse_refusing_statutory_claims(json)?;
         let Value::Object(mut fields) = value else {
             // The serde form: `"screen"` or `{"decline": {…}}`.
             return Ok(decode_value(value)?);
@@ -452,7 +451,7 @@ impl CaseCommand {
 
 /// Refuses a JSON document with any key that claims a statutory-plan requirement,
 /// wherever it is nested.
-pub fn reject_statutory_claims(json: &str) -> Result<(), DomainError> {
+pub fn reject_statutory_claims(value: &Value) -> Result<(), DomainError> {
     fn walk(value: &serde_json::Value, path: &str) -> Option<String> {
         match value {
             serde_json::Value::Object(map) => map.iter().find_map(|(key, v)| {
@@ -475,12 +474,16 @@ pub fn reject_statutory_claims(json: &str) -> Result<(), DomainError> {
             _ => None,
         }
     }
-    // Malformed JSON is reported by the decoder with its position; only a parsed document
-    // can make a statutory claim.
-    if let Ok(value) = serde_json::from_str::<serde_json::Value>(json) {
-        if let Some(field) = walk(&value, "") {
-            return Err(DomainError::StatutoryRequirement { field });
-        }
+    match walk(value, "") {
+        Some(field) => Err(DomainError::StatutoryRequirement { field }),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// Parses a JSON document once, naming the position of a syntax error, and refuses it if any
+/// key claims a statutory-plan requirement: the first step of every JSON import.
+pub(crate) fn parse_refusing_statutory_claims(json: &str) -> Result<Value, DomainError> {
+    let value: Value = decode_json(json)?;
+    reject_statutory_claims(&value)?;
+    Ok(value)
 }

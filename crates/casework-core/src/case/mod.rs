@@ -60,8 +60,7 @@ impl NewReferral {
     /// Decodes a referral from JSON, refusing statutory-plan claims and naming the field
     /// of any other problem.
     pub fn from_json(json: &str) -> Result<NewReferral, DomainError> {
-        reject_statutory_claims(json)?;
-        let value: serde_json::Value = crate::input::decode_json(json)?;
+        let value = commands::parse_refusing_statutory_claims(json)?;
         crate::input::decode_value(value.clone()).map_err(|e| {
             // `source` is tagged inside itself, which hides the path of a problem within it:
             // decode the tagged variant's own fields again to name the field.
