@@ -133,6 +133,7 @@ impl Template {
             events: vec![self.event()],
             read_model: ReadModelUpdate::Case(summary),
             snapshot: None,
+            listings: None,
         }
     }
 }

@@ -229,6 +229,7 @@ impl Appender {
                 ..self.row.clone()
             }),
             snapshot: None,
+            listings: None,
         };
         self.version = self.store.append(request).await.unwrap();
     }
@@ -274,6 +275,7 @@ impl Inline {
                 ..self.row.clone()
             }),
             snapshot: None,
+            listings: None,
         };
         self.version = append_inline(&self.conn, request).unwrap();
     }
@@ -467,6 +469,7 @@ fn seed(rt: &Runtime, store: &SqliteStore, n: usize) -> DateTime<Utc> {
                             1,
                         )),
                         snapshot: None,
+                        listings: None,
                     };
                     store.append(request).await.unwrap();
                 }

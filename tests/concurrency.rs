@@ -8,9 +8,10 @@ use casework::event::{DomainEvent, EventMeta, RecordedEvent};
 use casework::ids::{CaseId, EventId, StreamId, YoungPersonId};
 use casework::memory::MemoryStore;
 use casework::profile::examples::city_girls_service;
-use casework::read_model::{CaseSummary, OwedActionSummary, ReadModelUpdate};
+use casework::read_model::{CaseSummary, Listed, ListingQuery, OwedActionSummary, ReadModelUpdate};
 use casework::store::{
-    AppendError, AppendRequest, CaseQueries, EventAppend, EventLoad, Snapshot, StoreError,
+    AppendError, AppendRequest, CaseQueries, EventAppend, EventLoad, RewriteRequest, Snapshot,
+    StoreError,
 };
 use casework::{Casework, CommandError};
 use casework_testkit::fixtures::{self, girl_in_leeds_area, self_referral, social_worker};
@@ -63,6 +64,7 @@ async fn r18_two_concurrent_appends_on_the_memory_store_exactly_one_wins() {
                     })],
                     read_model: ReadModelUpdate::Case(CaseSummary::of(&state, version + 1)),
                     snapshot: None,
+                    listings: None,
                 };
                 tokio::spawn(async move {
                     barrier.wait().await;
@@ -155,9 +157,25 @@ impl EventAppend for RacingStore {
     {
         self.inner.append(request)
     }
+
+    fn rewrite<'a, 'b>(&'a self, request: RewriteRequest) -> Boxed<'b, Result<(), StoreError>>
+    where
+        'a: 'b,
+        Self: 'b,
+    {
+        self.inner.rewrite(request)
+    }
 }
 
 impl CaseQueries for RacingStore {
+    fn listings<'a, 'b>(&'a self, query: ListingQuery) -> Boxed<'b, Result<Vec<Listed>, StoreError>>
+    where
+        'a: 'b,
+        Self: 'b,
+    {
+        self.inner.listings(query)
+    }
+
     fn waiting_list<'a, 'b>(&'a self) -> Boxed<'b, Result<Vec<CaseSummary>, StoreError>>
     where
         'a: 'b,

@@ -300,9 +300,10 @@ mod faulty {
     use casework::event::RecordedEvent;
     use casework::ids::{CaseId, StreamId, YoungPersonId};
     use casework::memory::MemoryStore;
-    use casework::read_model::{CaseSummary, OwedActionSummary};
+    use casework::read_model::{CaseSummary, Listed, ListingQuery, OwedActionSummary};
     use casework::store::{
-        AppendError, AppendRequest, CaseQueries, EventAppend, EventLoad, Snapshot, StoreError,
+        AppendError, AppendRequest, CaseQueries, EventAppend, EventLoad, RewriteRequest, Snapshot,
+        StoreError,
     };
     use casework_testkit::model::StoreFactory;
     use chrono::{DateTime, Utc};
@@ -400,9 +401,29 @@ mod faulty {
         {
             self.inner.append(F::append(request))
         }
+        fn rewrite<'life0, 'async_trait>(
+            &'life0 self,
+            request: RewriteRequest,
+        ) -> Boxed<'async_trait, Result<(), StoreError>>
+        where
+            'life0: 'async_trait,
+            Self: 'async_trait,
+        {
+            self.inner.rewrite(request)
+        }
     }
 
     impl<F: Fault> CaseQueries for Faulty<F> {
+        fn listings<'life0, 'async_trait>(
+            &'life0 self,
+            query: ListingQuery,
+        ) -> Boxed<'async_trait, Result<Vec<Listed>, StoreError>>
+        where
+            'life0: 'async_trait,
+            Self: 'async_trait,
+        {
+            self.inner.listings(query)
+        }
         fn waiting_list<'life0, 'async_trait>(
             &'life0 self,
         ) -> Boxed<'async_trait, Result<Vec<CaseSummary>, StoreError>>

@@ -123,6 +123,11 @@ typed_id!(
     IntelligenceId,
     "intelligence"
 );
+typed_id!(
+    /// One recorded read of a confidential record (R-27 access log).
+    AccessId,
+    "access"
+);
 
 /// The stream an event belongs to: one per aggregate instance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -132,6 +137,17 @@ pub enum StreamId {
     Case(CaseId),
     /// The stream of one young person's identity record.
     YoungPerson(YoungPersonId),
+    /// The stream of one group workshop.
+    Workshop(WorkshopId),
+    /// The stream of one intelligence report, apart from every case.
+    Intelligence(IntelligenceId),
+    /// Every share of one case's information, with consent or by override.
+    Disclosures(CaseId),
+    /// One recorded read of a confidential record: a stream of one event, so a read
+    /// never waits on, or conflicts with, another.
+    Access(AccessId),
+    /// A young person's retention record: legal holds and erasures.
+    Retention(YoungPersonId),
 }
 
 impl StreamId {
@@ -140,14 +156,22 @@ impl StreamId {
         match self {
             StreamId::Case(_) => "case",
             StreamId::YoungPerson(_) => "young_person",
+            StreamId::Workshop(_) => "workshop",
+            StreamId::Intelligence(_) => "intelligence",
+            StreamId::Disclosures(_) => "disclosures",
+            StreamId::Access(_) => "access",
+            StreamId::Retention(_) => "retention",
         }
     }
 
     /// The aggregate's uuid, as stored by adapters.
     pub fn uuid(&self) -> Uuid {
         match self {
-            StreamId::Case(id) => id.as_uuid(),
-            StreamId::YoungPerson(id) => id.as_uuid(),
+            StreamId::Case(id) | StreamId::Disclosures(id) => id.as_uuid(),
+            StreamId::YoungPerson(id) | StreamId::Retention(id) => id.as_uuid(),
+            StreamId::Workshop(id) => id.as_uuid(),
+            StreamId::Intelligence(id) => id.as_uuid(),
+            StreamId::Access(id) => id.as_uuid(),
         }
     }
 
@@ -156,6 +180,11 @@ impl StreamId {
         match kind {
             "case" => Some(StreamId::Case(CaseId::from_uuid(id))),
             "young_person" => Some(StreamId::YoungPerson(YoungPersonId::from_uuid(id))),
+            "workshop" => Some(StreamId::Workshop(WorkshopId::from_uuid(id))),
+            "intelligence" => Some(StreamId::Intelligence(IntelligenceId::from_uuid(id))),
+            "disclosures" => Some(StreamId::Disclosures(CaseId::from_uuid(id))),
+            "access" => Some(StreamId::Access(AccessId::from_uuid(id))),
+            "retention" => Some(StreamId::Retention(YoungPersonId::from_uuid(id))),
             _ => None,
         }
     }
@@ -166,6 +195,11 @@ impl fmt::Display for StreamId {
         match self {
             StreamId::Case(id) => id.fmt(f),
             StreamId::YoungPerson(id) => id.fmt(f),
+            StreamId::Workshop(id) => id.fmt(f),
+            StreamId::Intelligence(id) => id.fmt(f),
+            StreamId::Disclosures(id) => write!(f, "disclosures of {id}"),
+            StreamId::Access(id) => id.fmt(f),
+            StreamId::Retention(id) => write!(f, "retention record of {id}"),
         }
     }
 }

@@ -6,7 +6,7 @@
 //! defined here once, so every store answers in the same order.
 
 use crate::case::{Case, StageName};
-use crate::ids::{CaseId, OwedActionId, StaffId, YoungPersonId};
+use crate::ids::{CaseId, OwedActionId, StaffId, StreamId, YoungPersonId};
 use crate::owed::OwedActionKind;
 use crate::risk::RiskLevel;
 use crate::young_person::YoungPerson;
@@ -82,6 +82,193 @@ pub enum ReadModelUpdate {
     Case(CaseSummary),
     /// A young person's row.
     YoungPerson(YoungPersonSummary),
+    /// No row of its own: the stream's [`Listing`]s say everything its queries need
+    /// (workshops, intelligence, disclosures, access records, retention records).
+    None,
+}
+
+/// What a [`Listing`] lists. Each kind documents what its `key`, `at` and `detail` hold; the
+/// stores treat all three as opaque, so a new kind needs no schema change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListingKind {
+    /// A case at work (active, paused or closing). key: worker id or empty; at: allocated at;
+    /// detail: [`crate::case::report`]'s open-case row.
+    OpenCase,
+    /// A case's next review. key: case id; at: when due.
+    ReviewDue,
+    /// A case's expected end under its programme. key: case id; at: the expected end.
+    ExpectedEnd,
+    /// A referral out to a partner. key: its status (`sent`, `accepted`, `declined`,
+    /// `closed`); at: when sent.
+    PartnerReferral,
+    /// A return interview not yet settled. key: episode id; at: when due.
+    ReturnInterview,
+    /// An open flag for three missing episodes within 30 days. key: flag id; at: raised.
+    MissingFlag,
+    /// A member of the alumni group. key: young person id; at: joined.
+    Alumni,
+    /// A workshop. key: venue kind; at: its date; detail: reach and evaluation summary.
+    Workshop,
+    /// Intelligence not yet passed to police. key: urgency; at: recorded.
+    IntelligenceAwaitingPolice,
+    /// A share of a case's information. key: case id; at: when shared.
+    Disclosure,
+    /// A share without consent under the safeguarding override. key: case id; at: when.
+    Override,
+    /// A read of a confidential record. key: case or young person id; at: when.
+    Access,
+    /// A closed case, for the retention schedule. key: young person id; at: closed.
+    ClosedCase,
+    /// A legal hold on a young person's records. key: young person id; at: placed.
+    LegalHold,
+}
+
+impl ListingKind {
+    /// Every kind.
+    pub const ALL: [ListingKind; 14] = [
+        ListingKind::OpenCase,
+        ListingKind::ReviewDue,
+        ListingKind::ExpectedEnd,
+        ListingKind::PartnerReferral,
+        ListingKind::ReturnInterview,
+        ListingKind::MissingFlag,
+        ListingKind::Alumni,
+        ListingKind::Workshop,
+        ListingKind::IntelligenceAwaitingPolice,
+        ListingKind::Disclosure,
+        ListingKind::Override,
+        ListingKind::Access,
+        ListingKind::ClosedCase,
+        ListingKind::LegalHold,
+    ];
+
+    /// The stable name stores keep.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ListingKind::OpenCase => "open_case",
+            ListingKind::ReviewDue => "review_due",
+            ListingKind::ExpectedEnd => "expected_end",
+            ListingKind::PartnerReferral => "partner_referral",
+            ListingKind::ReturnInterview => "return_interview",
+            ListingKind::MissingFlag => "missing_flag",
+            ListingKind::Alumni => "alumni",
+            ListingKind::Workshop => "workshop",
+            ListingKind::IntelligenceAwaitingPolice => "intelligence_awaiting_police",
+            ListingKind::Disclosure => "disclosure",
+            ListingKind::Override => "override",
+            ListingKind::Access => "access",
+            ListingKind::ClosedCase => "closed_case",
+            ListingKind::LegalHold => "legal_hold",
+        }
+    }
+
+    /// Parses a stored name; `None` for a kind this library does not know.
+    pub fn parse(s: &str) -> Option<ListingKind> {
+        ListingKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One entry of a service-wide list ("what is due when"), written by a stream's append.
+///
+/// A stream's listings are replaced as a whole by each append that carries them
+/// ([`crate::store::AppendRequest::listings`]), so they always describe the stream's state
+/// after its last command. Queries select by kind, optionally by key and a time window.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listing {
+    /// What it lists.
+    pub kind: ListingKind,
+    /// The kind's filter key (see [`ListingKind`]); may be empty.
+    pub key: String,
+    /// The kind's time (see [`ListingKind`]), microsecond precision.
+    pub at: Option<DateTime<Utc>>,
+    /// The kind's detail, JSON text, opaque to stores.
+    pub detail: String,
+}
+
+/// A listing as a query returns it: with the stream that wrote it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listed {
+    /// The stream that wrote it.
+    pub stream: StreamId,
+    /// The listing.
+    pub listing: Listing,
+}
+
+/// Which listings to return.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListingQuery {
+    /// Only this kind.
+    pub kind: ListingKind,
+    /// Only this key, when given.
+    pub key: Option<String>,
+    /// Only listings with `at >= from`, when given (listings without a time are then left out).
+    pub from: Option<DateTime<Utc>>,
+    /// Only listings with `at < to`, when given (listings without a time are then left out).
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl ListingQuery {
+    /// Every listing of `kind`.
+    pub fn all(kind: ListingKind) -> Self {
+        ListingQuery {
+            kind,
+            key: None,
+            from: None,
+            to: None,
+        }
+    }
+
+    /// Only those with this key.
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// Only those at or after `from`.
+    pub fn from(mut self, from: DateTime<Utc>) -> Self {
+        self.from = Some(from);
+        self
+    }
+
+    /// Only those before `to`.
+    pub fn before(mut self, to: DateTime<Utc>) -> Self {
+        self.to = Some(to);
+        self
+    }
+
+    /// Whether `listing` matches; the reference every store's query must agree with.
+    pub fn matches(&self, listing: &Listing) -> bool {
+        if listing.kind != self.kind {
+            return false;
+        }
+        if let Some(key) = &self.key {
+            if &listing.key != key {
+                return false;
+            }
+        }
+        if self.from.is_some() || self.to.is_some() {
+            let Some(at) = listing.at else {
+                return false;
+            };
+            if self.from.is_some_and(|from| at < from) || self.to.is_some_and(|to| at >= to) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Listings: by time (those without one last), then by stream kind, stream uuid and key, so
+/// every store returns the same order.
+pub fn listing_order(a: &Listed, b: &Listed) -> Ordering {
+    let time = |l: &Listed| (l.listing.at.is_none(), l.listing.at);
+    time(a)
+        .cmp(&time(b))
+        .then(a.stream.kind().cmp(b.stream.kind()))
+        .then(a.stream.uuid().cmp(&b.stream.uuid()))
+        .then(a.listing.key.cmp(&b.listing.key))
+        .then(a.listing.detail.cmp(&b.listing.detail))
 }
 
 impl CaseSummary {

@@ -181,6 +181,7 @@ impl<S: Store> Casework<S> {
                 events: vec![event.encode(Self::meta(actor, at, None))],
                 read_model: ReadModelUpdate::YoungPerson(YoungPersonSummary::of(&person, 1)),
                 snapshot: None,
+                listings: None,
             })
             .await?;
         Ok(id)
@@ -265,6 +266,7 @@ impl<S: Store> Casework<S> {
                     new_version,
                 )),
                 snapshot: None,
+                listings: None,
             })
             .await?;
         Ok(YoungPersonExecuted {
@@ -428,6 +430,7 @@ impl<S: Store> Casework<S> {
                 events,
                 read_model: ReadModelUpdate::Case(CaseSummary::of(state, new_version)),
                 snapshot,
+                listings: None,
             })
             .await?)
     }

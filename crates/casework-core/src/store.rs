@@ -11,7 +11,9 @@
 
 use crate::event::{NewEvent, RecordedEvent};
 use crate::ids::{CaseId, StreamId, YoungPersonId};
-use crate::read_model::{CaseSummary, OwedActionSummary, ReadModelUpdate};
+use crate::read_model::{
+    CaseSummary, Listed, Listing, ListingQuery, OwedActionSummary, ReadModelUpdate,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
@@ -98,6 +100,35 @@ pub struct AppendRequest {
     pub read_model: ReadModelUpdate,
     /// A snapshot of the state after these events, replacing the stream's previous one.
     pub snapshot: Option<Snapshot>,
+    /// The stream's listings after these events, replacing all its previous ones; `None`
+    /// leaves them as they are (most commands change none).
+    pub listings: Option<Vec<Listing>>,
+}
+
+/// One stored event's new payload and reason, for [`EventAppend::rewrite`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RewrittenEvent {
+    /// The event's version in its stream.
+    pub version: u64,
+    /// The new payload, JSON text (same type and schema version).
+    pub payload: String,
+    /// The new stated reason.
+    pub reason: Option<String>,
+}
+
+/// Rewrites stored events in place: only for anonymisation under the retention schedule
+/// the one case where history is changed rather than added to. The erasure itself is
+/// recorded as an event on the young person's retention stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RewriteRequest {
+    /// The stream.
+    pub stream: StreamId,
+    /// The events to rewrite; each must exist.
+    pub events: Vec<RewrittenEvent>,
+    /// The stream's read-model row after rewriting.
+    pub read_model: ReadModelUpdate,
+    /// The stream's listings after rewriting (replacing them all).
+    pub listings: Vec<Listing>,
 }
 
 /// Reads a stream.
@@ -139,6 +170,12 @@ pub trait EventAppend: Send + Sync {
     /// at the same version exactly one succeeds; the other gets [`AppendError::Conflict`]. An
     /// empty append writes nothing and returns `expected_version` unchecked.
     async fn append(&self, request: AppendRequest) -> Result<u64, AppendError>;
+
+    /// Rewrites the payload and reason of existing events of one stream, replaces its
+    /// read-model row and listings and deletes its snapshot, all in one transaction; the
+    /// stream's versions, types, times and actors are untouched. A version that does not
+    /// exist fails the whole request ([`StoreError::Backend`]) and writes nothing.
+    async fn rewrite(&self, request: RewriteRequest) -> Result<(), StoreError>;
 }
 
 /// The queries the library offers over its read models.
@@ -154,6 +191,8 @@ pub trait CaseQueries: Send + Sync {
     async fn overdue_reviews(&self, as_of: DateTime<Utc>) -> Result<Vec<CaseSummary>, StoreError>;
     /// One case's row.
     async fn case_summary(&self, case: CaseId) -> Result<Option<CaseSummary>, StoreError>;
+    /// The listings that match `query`, in [`crate::read_model::listing_order`].
+    async fn listings(&self, query: ListingQuery) -> Result<Vec<Listed>, StoreError>;
 }
 
 /// A complete store: load, append and query.
@@ -189,6 +228,9 @@ impl<T: EventAppend + ?Sized> EventAppend for std::sync::Arc<T> {
     async fn append(&self, request: AppendRequest) -> Result<u64, AppendError> {
         (**self).append(request).await
     }
+    async fn rewrite(&self, request: RewriteRequest) -> Result<(), StoreError> {
+        (**self).rewrite(request).await
+    }
 }
 
 #[async_trait]
@@ -207,5 +249,8 @@ impl<T: CaseQueries + ?Sized> CaseQueries for std::sync::Arc<T> {
     }
     async fn case_summary(&self, case: CaseId) -> Result<Option<CaseSummary>, StoreError> {
         (**self).case_summary(case).await
+    }
+    async fn listings(&self, query: ListingQuery) -> Result<Vec<Listed>, StoreError> {
+        (**self).listings(query).await
     }
 }

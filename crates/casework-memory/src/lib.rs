@@ -21,11 +21,13 @@ use casework_core::case::StageName;
 use casework_core::event::RecordedEvent;
 use casework_core::ids::{CaseId, StreamId, YoungPersonId};
 use casework_core::read_model::{
-    cases_of_order, is_review_overdue, overdue_order, owed_order, waiting_list_order, CaseSummary,
-    OwedActionSummary, ReadModelUpdate, YoungPersonSummary,
+    cases_of_order, is_review_overdue, listing_order, overdue_order, owed_order,
+    waiting_list_order, CaseSummary, Listed, Listing, ListingQuery, OwedActionSummary,
+    ReadModelUpdate, YoungPersonSummary,
 };
 use casework_core::store::{
-    AppendError, AppendRequest, CaseQueries, Conflict, EventAppend, EventLoad, Snapshot, StoreError,
+    AppendError, AppendRequest, CaseQueries, Conflict, EventAppend, EventLoad, RewriteRequest,
+    Snapshot, StoreError,
 };
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -38,6 +40,29 @@ struct Inner {
     cases: HashMap<CaseId, CaseSummary>,
     snapshots: HashMap<StreamId, Snapshot>,
     young_people: HashMap<YoungPersonId, YoungPersonSummary>,
+    listings: HashMap<StreamId, Vec<Listing>>,
+}
+
+impl Inner {
+    fn write_read_model(&mut self, update: ReadModelUpdate) {
+        match update {
+            ReadModelUpdate::Case(summary) => {
+                self.cases.insert(summary.case_id, summary);
+            }
+            ReadModelUpdate::YoungPerson(summary) => {
+                self.young_people.insert(summary.young_person_id, summary);
+            }
+            ReadModelUpdate::None => {}
+        }
+    }
+
+    fn write_listings(&mut self, stream: StreamId, listings: Vec<Listing>) {
+        if listings.is_empty() {
+            self.listings.remove(&stream);
+        } else {
+            self.listings.insert(stream, listings);
+        }
+    }
 }
 
 /// The in-memory store.
@@ -149,15 +174,38 @@ impl EventAppend for MemoryStore {
         if let Some(snapshot) = request.snapshot {
             inner.snapshots.insert(snapshot.stream, snapshot);
         }
-        match request.read_model {
-            ReadModelUpdate::Case(summary) => {
-                inner.cases.insert(summary.case_id, summary);
-            }
-            ReadModelUpdate::YoungPerson(summary) => {
-                inner.young_people.insert(summary.young_person_id, summary);
-            }
+        inner.write_read_model(request.read_model);
+        if let Some(listings) = request.listings {
+            inner.write_listings(request.stream, listings);
         }
         Ok(version)
+    }
+
+    async fn rewrite(&self, request: RewriteRequest) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let events = inner.streams.get(&request.stream).map_or(0, |s| s.len());
+        // Check every version before changing anything, so a bad request writes nothing.
+        if let Some(missing) = request
+            .events
+            .iter()
+            .find(|e| e.version == 0 || e.version as usize > events)
+        {
+            return Err(StoreError::Backend(format!(
+                "{} has no version {}",
+                request.stream, missing.version
+            )));
+        }
+        if let Some(stream) = inner.streams.get_mut(&request.stream) {
+            for rewritten in request.events {
+                let event = &mut stream[rewritten.version as usize - 1];
+                event.payload = rewritten.payload;
+                event.meta.reason = rewritten.reason;
+            }
+        }
+        inner.snapshots.remove(&request.stream);
+        inner.write_read_model(request.read_model);
+        inner.write_listings(request.stream, request.listings);
+        Ok(())
     }
 }
 
@@ -215,5 +263,19 @@ impl CaseQueries for MemoryStore {
 
     async fn case_summary(&self, case: CaseId) -> Result<Option<CaseSummary>, StoreError> {
         Ok(self.lock().cases.get(&case).cloned())
+    }
+
+    async fn listings(&self, query: ListingQuery) -> Result<Vec<Listed>, StoreError> {
+        let inner = self.lock();
+        let rows = inner.listings.iter().flat_map(|(stream, listings)| {
+            listings
+                .iter()
+                .filter(|l| query.matches(l))
+                .map(|l| Listed {
+                    stream: *stream,
+                    listing: l.clone(),
+                })
+        });
+        Ok(sorted(rows, listing_order))
     }
 }

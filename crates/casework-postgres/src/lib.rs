@@ -224,8 +224,10 @@ use casework_core::actor::{Actor, Role};
 use casework_core::event::{EventMeta, RecordedEvent};
 use casework_core::ids::{CaseId, EventId, StaffId, StreamId, YoungPersonId};
 use casework_core::read_model::{CaseSummary, OwedActionSummary, ReadModelUpdate};
+use casework_core::read_model::{Listed, ListingQuery};
 use casework_core::store::{
-    AppendError, AppendRequest, CaseQueries, Conflict, EventAppend, EventLoad, Snapshot, StoreError,
+    AppendError, AppendRequest, CaseQueries, Conflict, EventAppend, EventLoad, RewriteRequest,
+    Snapshot, StoreError,
 };
 use chrono::{DateTime, SubsecRound, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
@@ -645,6 +647,10 @@ impl OwedColumns {
 
 #[async_trait]
 impl EventAppend for PostgresStore {
+    async fn rewrite(&self, _request: RewriteRequest) -> Result<(), StoreError> {
+        Err(StoreError::Backend("placeholder: rewrite".into()))
+    }
+
     async fn append(&self, request: AppendRequest) -> Result<u64, AppendError> {
         if request.events.is_empty() {
             return Ok(request.expected_version);
@@ -704,6 +710,9 @@ impl EventAppend for PostgresStore {
                 let params: Vec<&(dyn ToSql + Sync)> =
                     head.iter().chain(tail.iter()).copied().collect();
                 run_append(&client, sql::APPEND_CASE, &params).await
+            }
+            ReadModelUpdate::None => {
+                return Err(StoreError::Backend("placeholder: streams without rows".into()).into())
             }
             ReadModelUpdate::YoungPerson(person) => {
                 let body = encode_body(person)?;
@@ -773,6 +782,10 @@ impl CaseQueries for PostgresStore {
     async fn overdue_reviews(&self, as_of: DateTime<Utc>) -> Result<Vec<CaseSummary>, StoreError> {
         self.query_summaries(sql::OVERDUE_REVIEWS, &[&micros(as_of)])
             .await
+    }
+
+    async fn listings(&self, _query: ListingQuery) -> Result<Vec<Listed>, StoreError> {
+        Err(StoreError::Backend("placeholder: listings".into()))
     }
 
     async fn case_summary(&self, case: CaseId) -> Result<Option<CaseSummary>, StoreError> {

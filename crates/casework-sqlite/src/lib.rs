@@ -170,9 +170,10 @@ pub use rusqlite;
 use async_trait::async_trait;
 use casework_core::event::RecordedEvent;
 use casework_core::ids::{CaseId, StreamId, YoungPersonId};
-use casework_core::read_model::{CaseSummary, OwedActionSummary};
+use casework_core::read_model::{CaseSummary, Listed, ListingQuery, OwedActionSummary};
 use casework_core::store::{
-    AppendError, AppendRequest, CaseQueries, EventAppend, EventLoad, Snapshot, StoreError,
+    AppendError, AppendRequest, CaseQueries, EventAppend, EventLoad, RewriteRequest, Snapshot,
+    StoreError,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
@@ -459,6 +460,10 @@ impl EventLoad for SqliteStore {
 
 #[async_trait]
 impl EventAppend for SqliteStore {
+    async fn rewrite(&self, _request: RewriteRequest) -> Result<(), StoreError> {
+        Err(StoreError::Backend("placeholder: rewrite".into()))
+    }
+
     async fn append(&self, request: AppendRequest) -> Result<u64, AppendError> {
         if request.events.is_empty() {
             return Ok(request.expected_version);
@@ -512,6 +517,10 @@ impl CaseQueries for SqliteStore {
             reader::bodies::<CaseSummary>(conn, "overdue reviews", reader::OVERDUE, [micros, nanos])
         })
         .await
+    }
+
+    async fn listings(&self, _query: ListingQuery) -> Result<Vec<Listed>, StoreError> {
+        Err(StoreError::Backend("placeholder: listings".into()))
     }
 
     async fn case_summary(&self, case: CaseId) -> Result<Option<CaseSummary>, StoreError> {

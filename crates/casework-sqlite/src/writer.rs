@@ -105,6 +105,7 @@ impl Encoded {
             events,
             read_model,
             snapshot,
+            listings: _,
         } = request;
         let events = events
             .into_iter()
@@ -123,6 +124,11 @@ impl Encoded {
         let read_model = match read_model {
             ReadModelUpdate::Case(summary) => encode_case(&summary)?,
             ReadModelUpdate::YoungPerson(summary) => encode_young_person(&summary)?,
+            ReadModelUpdate::None => {
+                return Err(StoreError::Backend(
+                    "placeholder: streams without rows".into(),
+                ))
+            }
         };
         let snapshot = snapshot.map(|s: Snapshot| EncodedSnapshot {
             kind: s.stream.kind(),

@@ -430,6 +430,7 @@ impl<S: Store> Desk<S> {
                     events,
                     read_model: ReadModelUpdate::Case(row),
                     snapshot,
+                    listings: None,
                 })
                 .await,
             "raw append at the stream's current version",
@@ -604,6 +605,11 @@ pub async fn append_and_load_round_trip<S: Store + 'static>(store: S) {
             StreamId::YoungPerson(_) => {
                 ReadModelUpdate::YoungPerson(raw_person_row(person, before + events.len() as u64))
             }
+            StreamId::Workshop(_)
+            | StreamId::Intelligence(_)
+            | StreamId::Disclosures(_)
+            | StreamId::Access(_)
+            | StreamId::Retention(_) => ReadModelUpdate::None,
         };
         let version = ok(
             store
@@ -613,6 +619,7 @@ pub async fn append_and_load_round_trip<S: Store + 'static>(store: S) {
                     events: events.clone(),
                     read_model,
                     snapshot: None,
+                    listings: None,
                 })
                 .await,
             "append at the stream's version",
@@ -704,6 +711,7 @@ pub async fn stale_expected_version_is_refused<S: Store + 'static>(store: S) {
             schema_version: CASE_SNAPSHOT_SCHEMA,
             state: "{}".into(),
         }),
+        listings: None,
     };
 
     for expected in [0, actual - 1, actual + 1, actual + 5] {
@@ -854,6 +862,7 @@ pub async fn concurrent_writers_to_one_stream<S: Store + 'static>(store: S) {
                             version + parts,
                         )),
                         snapshot: None,
+                        listings: None,
                     };
                     match store.append(request).await {
                         Ok(new_version) => {
@@ -1052,6 +1061,7 @@ pub async fn empty_append_is_a_no_op<S: Store + 'static>(store: S) {
             schema_version: CASE_SNAPSHOT_SCHEMA,
             state: "{}".into(),
         }),
+        listings: None,
     };
     for expected in [actual, 0, actual + 7] {
         assert_eq!(
@@ -1128,6 +1138,7 @@ pub async fn load_after_and_snapshots<S: Store + 'static>(store: S) {
             .collect(),
         read_model: ReadModelUpdate::Case(raw_case_row(case, person, from + n)),
         snapshot: snap,
+        listings: None,
     };
 
     ok(
@@ -1768,6 +1779,7 @@ pub async fn case_summary_follows_every_command<S: Store + 'static>(store: S) {
             ..row.clone()
         }),
         snapshot: None,
+        listings: None,
     };
     assert!(
         matches!(
