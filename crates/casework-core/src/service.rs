@@ -151,11 +151,11 @@ impl<S: Store> Casework<S> {
     }
 
     /// One clock reading per command, at the microsecond precision every store keeps.
-    fn now(&self) -> DateTime<Utc> {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
         self.clock.now().trunc_subsecs(6)
     }
 
-    fn meta(actor: &Actor, at: DateTime<Utc>, reason: Option<String>) -> EventMeta {
+    pub(crate) fn meta(actor: &Actor, at: DateTime<Utc>, reason: Option<String>) -> EventMeta {
         EventMeta {
             event_id: EventId::new(),
             recorded_at: at,
@@ -201,7 +201,7 @@ impl<S: Store> Casework<S> {
     }
 
     /// The identity, the activity and the stream's version.
-    async fn load_young_person(
+    pub(crate) async fn load_young_person(
         &self,
         id: YoungPersonId,
     ) -> Result<(YoungPerson, YoungPersonActivity, u64), LoadError> {
@@ -448,7 +448,7 @@ impl<S: Store> Casework<S> {
     /// The current state and version: from the latest readable snapshot plus the events after
     /// it, or by replaying the whole stream when there is no snapshot or it cannot be read.
     /// Also returns when the stream's last event was recorded.
-    async fn load_case(&self, case: CaseId) -> Result<(Case, u64, DateTime<Utc>), LoadError> {
+    pub(crate) async fn load_case(&self, case: CaseId) -> Result<(Case, u64, DateTime<Utc>), LoadError> {
         let stream = StreamId::Case(case);
         let (snapshot, events) = self.store.load_latest(stream).await?;
         let Some(last_recorded) = events.last().map(|e| e.meta.recorded_at) else {
