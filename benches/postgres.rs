@@ -4,15 +4,20 @@
 //! Everything runs in one process on one fresh database (`casework_bench_<pid>`, dropped at
 //! the end), so every figure has a same-run baseline:
 //! - **append**: the store's part of a one-event command (events + case row + owed rows in
-//!   one statement) against raw single-row `INSERT`s of the same bytes into a table of the
-//!   same shape, with 1 and 8 concurrent clients, on a current-thread and a multi-thread
-//!   runtime; and a whole command through `Casework::execute` (load, decide, append);
+//!   one statement), and the same carrying three listings (replacing the case's listings in
+//!   the same statement), against raw single-row `INSERT`s of the same bytes into a table of
+//!   the same shape, the three interleaved, with 1 and 8 concurrent clients, on a
+//!   current-thread and a multi-thread runtime; and a whole command through
+//!   `Casework::execute` (load, decide, append);
 //! - **load**: a case of 20 and of 2,000 events: `load_latest` (snapshot + tail, one round
 //!   trip), `Casework::case`, and the full history;
 //! - **queries**: the waiting list and overdue reviews over 100,000 cases, p50/p95.
 //!
 //! A summary table with the ratios is printed first (fixed-duration runs), then criterion
-//! measures each operation on its own. `CASEWORK_BENCH_SUMMARY_ONLY=1` skips criterion.
+//! measures each operation on its own. `CASEWORK_BENCH_SUMMARY_ONLY=1` skips criterion;
+//! `CASEWORK_BENCH_APPENDS_ONLY=1` runs only the append summary (the quick check that an
+//! append's cost has not moved); `CASEWORK_BENCH_SECONDS=n` sets how long each summary
+//! measurement runs (default 3).
 
 use casework::case::{CaseCommand, Professional, ProfessionalKind, StageName};
 use casework::event::{NewEvent, RecordedEvent};
@@ -21,7 +26,7 @@ use casework::input::Text;
 use casework::postgres::tokio_postgres::{self, NoTls};
 use casework::postgres::PostgresStore;
 use casework::profile::examples::city_girls_service;
-use casework::read_model::{CaseSummary, OwedActionSummary, ReadModelUpdate};
+use casework::read_model::{CaseSummary, Listing, ListingKind, OwedActionSummary, ReadModelUpdate};
 use casework::risk::RiskLevel;
 use casework::store::{AppendRequest, CaseQueries, EventAppend, EventLoad};
 use casework::Casework;
@@ -29,6 +34,7 @@ use casework_testkit::fixtures;
 use chrono::{DateTime, Duration as Days, SubsecRound, Utc};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -43,8 +49,19 @@ const CASES: usize = 512;
 const QUERY_CASES: usize = 100_000;
 const WAITING: usize = 1_000;
 const OVERDUE: usize = 2_000;
-/// How long each summary measurement runs.
-const SUMMARY_RUN: Duration = Duration::from_secs(3);
+/// How long each summary measurement runs (`CASEWORK_BENCH_SECONDS`, default 3 s).
+fn summary_run() -> Duration {
+    let seconds = std::env::var("CASEWORK_BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| *s > 0.0)
+        .unwrap_or(3.0);
+    Duration::from_secs_f64(seconds)
+}
+
+fn env_flag(name: &str) -> bool {
+    std::env::var(name).as_deref() == Ok("1")
+}
 
 fn with_database(url: &str, database: &str) -> String {
     if let Some(scheme_end) = url.find("://") {
@@ -135,6 +152,45 @@ impl Template {
             snapshot: None,
             listings: None,
         }
+    }
+
+    /// The same append carrying three listings, as a command that allocates a case writes
+    /// them: the open case, its next review, its expected end (each detail ~150 bytes).
+    fn request_with_listings(
+        &self,
+        case: CaseId,
+        expected: u64,
+        owed: &[OwedActionId],
+    ) -> AppendRequest {
+        let mut request = self.request(case, expected, owed);
+        let at = self.summary.received_at;
+        let detail = format!(
+            "{{\"case_id\":\"{case}\",\"young_person_id\":\"{}\",\"stage\":\"active\",\
+             \"risk_level\":\"medium\",\"version\":{}}}",
+            self.summary.young_person_id,
+            expected + 1
+        );
+        request.listings = Some(vec![
+            Listing {
+                kind: ListingKind::OpenCase,
+                key: "worker".into(),
+                at: Some(at),
+                detail: detail.clone(),
+            },
+            Listing {
+                kind: ListingKind::ReviewDue,
+                key: case.to_string(),
+                at: Some(at + Days::days(28)),
+                detail: detail.clone(),
+            },
+            Listing {
+                kind: ListingKind::ExpectedEnd,
+                key: case.to_string(),
+                at: Some(at + Days::days(70)),
+                detail,
+            },
+        ]);
+        request
     }
 }
 
@@ -267,12 +323,19 @@ impl Bench {
 
     /// The store's part of a one-event command on the `i`th case.
     async fn append(&self, store: &PostgresStore, i: usize) {
+        self.append_with(store, i, false).await
+    }
+
+    /// The same, carrying three listings when `listings`.
+    async fn append_with(&self, store: &PostgresStore, i: usize, listings: bool) {
         let (case, version, owed) = &self.cases[i % self.cases.len()];
         let expected = version.load(Ordering::SeqCst);
-        store
-            .append(self.template.request(*case, expected, owed))
-            .await
-            .unwrap();
+        let request = if listings {
+            self.template.request_with_listings(*case, expected, owed)
+        } else {
+            self.template.request(*case, expected, owed)
+        };
+        store.append(request).await.unwrap();
         version.store(expected + 1, Ordering::SeqCst);
     }
 
@@ -419,26 +482,35 @@ where
     done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
 
-/// Two operations' rates, measured in alternating short rounds so that background load
-/// on a shared machine falls on both alike; returns the mean rate of each.
-async fn interleaved<A, FA, B, FB>(clients: usize, a: A, b: B) -> (f64, f64)
+/// One benchmarked operation: `op(client, n)`.
+type Op = Arc<dyn Fn(usize, usize) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+fn op<F, Fut>(f: F) -> Op
 where
-    A: Fn(usize, usize) -> FA + Clone + Send + 'static,
-    FA: Future<Output = ()> + Send,
-    B: Fn(usize, usize) -> FB + Clone + Send + 'static,
-    FB: Future<Output = ()> + Send,
+    F: Fn(usize, usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
 {
+    Arc::new(move |c, n| Box::pin(f(c, n)))
+}
+
+/// Several operations' rates, measured in alternating short rounds so that background load
+/// on a shared machine falls on all alike; returns the mean rate of each.
+async fn interleaved(clients: usize, ops: &[Op]) -> Vec<f64> {
     // Warm up: connections open, statements prepared, plans cached.
-    throughput(clients, Duration::from_millis(300), a.clone()).await;
-    throughput(clients, Duration::from_millis(300), b.clone()).await;
-    let rounds = 6;
-    let round = SUMMARY_RUN / rounds;
-    let (mut ra, mut rb) = (0.0, 0.0);
-    for _ in 0..rounds {
-        ra += throughput(clients, round, a.clone()).await;
-        rb += throughput(clients, round, b.clone()).await;
+    for o in ops {
+        let o = o.clone();
+        throughput(clients, Duration::from_millis(300), move |c, n| o(c, n)).await;
     }
-    (ra / rounds as f64, rb / rounds as f64)
+    let rounds = 6;
+    let round = summary_run() / rounds;
+    let mut rates = vec![0.0; ops.len()];
+    for _ in 0..rounds {
+        for (o, rate) in ops.iter().zip(rates.iter_mut()) {
+            let o = o.clone();
+            *rate += throughput(clients, round, move |c, n| o(c, n)).await;
+        }
+    }
+    rates.iter().map(|r| r / rounds as f64).collect()
 }
 
 /// p50 and p95 latency of `op` over `runs` sequential runs.
@@ -480,28 +552,44 @@ async fn summary(bench: Arc<Bench>, flavor: &str) {
         };
         let b = bench.clone();
         let rc = raw_clients.clone();
-        let raw_op = move |c: usize, _: usize| {
+        let raw_op = op(move |c: usize, _: usize| {
             let b = b.clone();
             let rc = rc.clone();
             async move {
                 let (client, stmt) = &*rc[c];
                 b.raw_insert(client, stmt).await
             }
-        };
-        let b = bench.clone();
+        });
         let per_client = CASES / clients;
-        let s = store.clone();
-        let our_op = move |c: usize, n: usize| {
-            let b = b.clone();
-            let s = s.clone();
-            async move { b.append(&s, c * per_client + n % per_client).await }
-        };
-        let (raw, ours) = interleaved(clients, raw_op, our_op).await;
+        let appends: Vec<Op> = [false, true]
+            .into_iter()
+            .map(|listings| {
+                let b = bench.clone();
+                let s = store.clone();
+                op(move |c: usize, n: usize| {
+                    let b = b.clone();
+                    let s = s.clone();
+                    async move {
+                        b.append_with(&s, c * per_client + n % per_client, listings)
+                            .await
+                    }
+                })
+            })
+            .collect();
+        let rates = interleaved(clients, &[raw_op, appends[0].clone(), appends[1].clone()]).await;
+        let (raw, ours, listed) = (rates[0], rates[1], rates[2]);
         println!(
             "append, {clients} client(s): raw single-row INSERT {raw:>8.0}/s | store append \
-             (events + case row + owed rows, one statement) {ours:>8.0}/s | ours/raw {:.2}x",
-            ours / raw
+             (events + case row + owed rows, one statement) {ours:>8.0}/s | ours/raw {:.2}x | \
+             the same with 3 listings {listed:>8.0}/s | listings/raw {:.2}x, listings/ours {:.2}x",
+            ours / raw,
+            listed / raw,
+            listed / ours
         );
+    }
+    if env_flag("CASEWORK_BENCH_APPENDS_ONLY") {
+        store.pool().close();
+        return;
     }
     // Commands go round robin over cases opened beforehand, so each case stays short (a
     // case's state grows with every professional recorded on it).
@@ -511,7 +599,7 @@ async fn summary(bench: Arc<Bench>, flavor: &str) {
     }
     let command_cases = Arc::new(command_cases);
     let worker = Arc::new(fixtures::worker());
-    let commands = throughput(1, SUMMARY_RUN, move |_, n| {
+    let commands = throughput(1, summary_run(), move |_, n| {
         let worker = worker.clone();
         let casework = casework.clone();
         let case = command_cases[n % command_cases.len()];
@@ -554,6 +642,10 @@ fn main() {
 
     current.block_on(summary(bench.clone(), "current-thread"));
     multi.block_on(summary(bench.clone(), "multi-thread (2 workers)"));
+    if env_flag("CASEWORK_BENCH_APPENDS_ONLY") {
+        current.block_on(bench.drop_database());
+        return;
+    }
 
     // Loads.
     println!("\n== loads (current-thread runtime), p50 / p95 ==");
@@ -609,7 +701,7 @@ fn main() {
         );
     });
 
-    if std::env::var("CASEWORK_BENCH_SUMMARY_ONLY").as_deref() != Ok("1") {
+    if !env_flag("CASEWORK_BENCH_SUMMARY_ONLY") {
         let mut c = Criterion::default()
             .sample_size(20)
             .warm_up_time(Duration::from_secs(1))
@@ -646,6 +738,17 @@ fn criterion_benches(c: &mut Criterion, rt: &Runtime, bench: &Arc<Bench>) {
                 *n
             };
             async move { bench.append(&bench.store, i).await }
+        })
+    });
+    group.bench_function("store_append_3_listings", |b| {
+        b.to_async(rt).iter(|| {
+            let bench = bench.clone();
+            let i = {
+                let mut n = next.lock().unwrap();
+                *n += 1;
+                *n
+            };
+            async move { bench.append_with(&bench.store, i, true).await }
         })
     });
     group.finish();

@@ -29,6 +29,7 @@
 //! ```
 
 use casework::case::{CaseCommand, NewReferral};
+use casework::confidential::for_storage;
 use casework::error::DomainError;
 use casework::event::{DomainEvent, EventMeta, RecordedEvent};
 use casework::ids::{CaseId, EventId, StreamId};
@@ -182,7 +183,7 @@ fn command_seeds() -> Vec<String> {
     let mut out = Vec::new();
     for command in sample(strategies::case_command(fixtures::start()), 300) {
         out.push(command.to_json());
-        out.push(serde_json::to_string(&command).expect("commands serialize"));
+        out.push(for_storage(|| serde_json::to_string(&command)).expect("commands serialize"));
     }
     out
 }
@@ -190,7 +191,7 @@ fn command_seeds() -> Vec<String> {
 fn referral_seeds() -> Vec<String> {
     sample(strategies::new_referral(fixtures::start()), 100)
         .into_iter()
-        .map(|r| serde_json::to_string(&r).expect("referrals serialize"))
+        .map(|r| for_storage(|| serde_json::to_string(&r)).expect("referrals serialize"))
         .collect()
 }
 
@@ -593,7 +594,7 @@ fn check_command(text: &str) -> Result<(), String> {
 fn check_referral(text: &str) -> Result<(), String> {
     match NewReferral::from_json(text) {
         Ok(referral) => {
-            let json = serde_json::to_string(&referral).map_err(|e| e.to_string())?;
+            let json = for_storage(|| serde_json::to_string(&referral)).map_err(|e| e.to_string())?;
             let again = NewReferral::from_json(&json);
             if again.as_ref() != Ok(&referral) {
                 return Err(format!(

@@ -11,7 +11,7 @@ use casework::case::{
     SessionStatus, StageName,
 };
 use casework::clock::ManualClock;
-use casework::confidential::Confidential;
+use casework::confidential::{for_storage, Confidential};
 use casework::config::shipped;
 use casework::error::DomainError;
 use casework::ids::{GoalId, ProfessionalId, SessionId};
@@ -326,7 +326,10 @@ fn r11_a_session_is_planned_then_held_with_topics_place_duration_and_a_confident
                 } => {
                     assert_eq!(*duration_minutes, 55);
                     assert_eq!(resources.len(), 1);
-                    assert!(note.reveal().as_str().contains("lifts"));
+                    // The note is kept for the record; reading it needs a recorded grant.
+                    let stored = for_storage(|| serde_json::to_string(note)).unwrap();
+                    assert!(stored.contains("lifts"));
+                    assert!(serde_json::to_string(note).is_err(), "R-8: only for storage");
                     assert_eq!(format!("{note:?}"), "[confidential]");
                 }
                 other => panic!("expected held, got {other:?}"),

@@ -33,7 +33,7 @@ async fn a_snapshot_past_the_end_of_its_stream_is_ignored() {
         stream: StreamId::Case(case),
         version: stored_version + 40,
         schema_version: CASE_SNAPSHOT_SCHEMA,
-        state: serde_json::to_string(&state).unwrap(),
+        state: casework::confidential::for_storage(|| serde_json::to_string(&state)).unwrap(),
     });
     let screened = cw
         .execute(&worker, case, CaseCommand::Screen)

@@ -8,9 +8,9 @@ use crate::ids::StaffId;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// The role a person acts in. Permissions per role arrive with the confidentiality work;
-/// today the role is recorded on every event and checked where a rule names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The role a person acts in. What each role may do, with the person's relationship to
+/// the record, is the table in [`crate::access`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// A project worker who holds cases.
@@ -21,9 +21,23 @@ pub enum Role {
     Administrator,
     /// The system itself, for automatic steps.
     System,
+    /// A professional outside the charity with an account to follow the cases they referred.
+    ExternalReferrer,
+    /// A read-only auditor (safeguarding partnership, trustee, inspector).
+    Auditor,
 }
 
 impl Role {
+    /// Every role.
+    pub const ALL: [Role; 6] = [
+        Role::Worker,
+        Role::Manager,
+        Role::Administrator,
+        Role::System,
+        Role::ExternalReferrer,
+        Role::Auditor,
+    ];
+
     /// The stable name used in storage and JSON.
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -31,6 +45,8 @@ impl Role {
             Role::Manager => "manager",
             Role::Administrator => "administrator",
             Role::System => "system",
+            Role::ExternalReferrer => "external_referrer",
+            Role::Auditor => "auditor",
         }
     }
 
@@ -41,6 +57,8 @@ impl Role {
             "manager" => Some(Role::Manager),
             "administrator" => Some(Role::Administrator),
             "system" => Some(Role::System),
+            "external_referrer" => Some(Role::ExternalReferrer),
+            "auditor" => Some(Role::Auditor),
             _ => None,
         }
     }
@@ -76,10 +94,15 @@ impl Actor {
 
     /// A manager.
     pub fn manager(name: impl Into<String>) -> Self {
+        Self::new(name, Role::Manager)
+    }
+
+    /// A fresh person acting in `role`.
+    pub fn new(name: impl Into<String>, role: Role) -> Self {
         Self {
             id: StaffId::new(),
             name: name.into(),
-            role: Role::Manager,
+            role,
         }
     }
 }

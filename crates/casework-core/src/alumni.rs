@@ -1,14 +1,19 @@
 //! The alumni peer group.
 //!
-//! Former service users at low or no risk may join a peer group the service facilitates. A
-//! young person may join when either
-//! - they have no open case and at least one of their cases closed (a former service user), or
-//! - their open case's latest risk level is Low.
+//! "former service users at low or no risk may join an alumni peer group". Read here as:
+//! a young person may join when either
+//! - **their case closed** and none is open: a former service user, whatever the risk level the
+//!   case closed at (closing is the service's judgement that its work is done); or
+//! - **their latest assessed risk is Low**: the latest assessment of their open case or, with
+//!   no case open and none closed, of their latest referral that was assessed (one declined,
+//!   signposted or withdrawn after a Low assessment).
 //!
-//! Anyone else is refused with the reason: a young person with an open case at Medium or High
-//! risk (or not yet assessed), or one who has never been a service user (no case, or only
-//! referrals that were declined, signposted or withdrawn). Membership is recorded on the young
-//! person's own stream, since it outlives their cases.
+//! Anyone else is refused with the reason ([`crate::error::DomainError::NotEligibleForAlumni`]):
+//! a young person with an open case at Medium or High risk, or with an open case not yet
+//! assessed (a new referral is a new concern: an older case's assessment does not speak for
+//! it); one whose referrals were never worked and closed and whose latest assessment is Medium
+//! or High, or who was never assessed; and one who has never had a case with the service.
+//! Membership is recorded on the young person's own stream, since it outlives their cases.
 
 use crate::case::StageName;
 use crate::ids::CaseId;
@@ -22,14 +27,15 @@ use std::fmt;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "basis", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AlumniBasis {
-    /// A former service user: this case closed, and none is open.
+    /// A former service user: this case closed (at any risk level), and none is open.
     CaseClosed {
         /// Their latest closed case.
         case: CaseId,
     },
-    /// Their open case's latest assessment is Low.
+    /// Their latest assessed risk is Low: the latest assessment of this case, which is their
+    /// open case, or, with none open and none closed, their latest assessed referral.
     LowRisk {
-        /// The open case.
+        /// The case assessed Low.
         case: CaseId,
     },
 }
@@ -54,7 +60,7 @@ pub struct AlumniMembership {
 }
 
 /// Whether a young person with these cases may join the alumni group, and on what basis; the
-/// refusal says why not.
+/// refusal says why not (R-20, read as the module docs say).
 pub fn alumni_eligibility(cases: &[CaseSummary]) -> Result<AlumniBasis, String> {
     if let Some(open) = cases.iter().find(|c| !c.stage.is_finished()) {
         return match open.risk_level {
@@ -69,16 +75,37 @@ pub fn alumni_eligibility(cases: &[CaseSummary]) -> Result<AlumniBasis, String> 
             )),
         };
     }
-    cases
+    let latest = |c: &&CaseSummary| (c.received_at, c.case_id);
+    if let Some(closed) = cases
         .iter()
         .filter(|c| c.stage == StageName::Closed)
-        .max_by_key(|c| c.received_at)
-        .map(|c| AlumniBasis::CaseClosed { case: c.case_id })
-        .ok_or_else(|| {
-            if cases.is_empty() {
-                "the young person has never had a case with the service".to_owned()
-            } else {
-                "the young person has never been a service user: no case of theirs was worked and closed (referrals declined, signposted or withdrawn do not count)".to_owned()
-            }
-        })
+        .max_by_key(latest)
+    {
+        return Ok(AlumniBasis::CaseClosed {
+            case: closed.case_id,
+        });
+    }
+    if cases.is_empty() {
+        return Err("the young person has never had a case with the service".to_owned());
+    }
+    match cases
+        .iter()
+        .filter(|c| c.risk_level.is_some())
+        .max_by_key(latest)
+    {
+        Some(assessed) => match assessed.risk_level {
+            Some(RiskLevel::Low) => Ok(AlumniBasis::LowRisk {
+                case: assessed.case_id,
+            }),
+            level => Err(format!(
+                "no case of theirs was worked and closed, and their latest assessed risk ({}) is {}, not Low",
+                assessed.case_id,
+                level.map_or("unknown".to_owned(), |l| l.to_string())
+            )),
+        },
+        None => Err(
+            "no case of theirs was worked and closed, and none was assessed (referrals declined, signposted or withdrawn before an assessment do not count)"
+                .to_owned(),
+        ),
+    }
 }

@@ -4,17 +4,59 @@
 //! a child's exploitation. They live inside [`Confidential`], which has no `Display`, prints as
 //! `[confidential]` in `Debug`, and is only read through [`Confidential::reveal`]. Storage
 //! serializes it (the event log must keep it); read models and views never hold one, so the
-//! only way from a record to a person outside the case is a deliberate call that the
-//! disclosure gate (a later issue) will wrap. Encryption at rest with per-person keys will live
-//! here too, which is why every confidential field is behind this type from the first commit.
+//! only way to the content is [`Confidential::reveal`], which takes an
+//! [`AccessGrant`]: proof of a permitted read recorded in the access log (R-27). Views for
+//! people outside the case never hold a `Confidential`: see [`crate::disclosure`]. The type
+//! still serializes in full, because the event log must keep the content; code that
+//! serializes a case itself steps outside the gate, and a reviewer should treat it so.
+//! Encryption at rest with per-person keys would live here too.
 
-use serde::{Deserialize, Serialize};
+use crate::access::AccessGrant;
+use serde::ser::Error as _;
+use serde::{Deserialize, Serialize, Serializer};
+use std::cell::Cell;
 use std::fmt;
 
 /// A value that must not leave the case record unless the disclosure rules allow it.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// It serializes only inside [`for_storage`] (the event log and snapshots must keep it);
+/// anywhere else serializing it is an error, so a front end that turns a case into JSON for a
+/// screen or an API gets an error, not the content. It always deserializes.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
 pub struct Confidential<T>(T);
+
+thread_local! {
+    static STORAGE_ENCODING: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Runs `encode` with confidential content serializable: for code that writes the event log
+/// or snapshots (the library's own encoders call it; a store never needs to). Every call is
+/// a place a reviewer should look, like [`Confidential::reveal`].
+pub fn for_storage<R>(encode: impl FnOnce() -> R) -> R {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            STORAGE_ENCODING.with(|c| c.set(c.get() - 1));
+        }
+    }
+    STORAGE_ENCODING.with(|c| c.set(c.get() + 1));
+    let _reset = Reset;
+    encode()
+}
+
+impl<T: Serialize> Serialize for Confidential<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if STORAGE_ENCODING.with(Cell::get) > 0 {
+            self.0.serialize(serializer)
+        } else {
+            Err(S::Error::custom(
+                "R-8: confidential content serializes only for storage; share it through a \
+                 disclosure view (casework_core::disclosure)",
+            ))
+        }
+    }
+}
 
 impl<T> Confidential<T> {
     /// Marks `value` as confidential.
@@ -22,9 +64,15 @@ impl<T> Confidential<T> {
         Self(value)
     }
 
-    /// The confidential value. Call this only to show the record to its allocated worker or
-    /// through a disclosure decision; every call site is a place a reviewer should look.
-    pub fn reveal(&self) -> &T {
+    /// The confidential value, for a person holding a grant: a permitted read that has been
+    /// recorded in the access log (R-27; see [`crate::acting::Acting::open_record`]).
+    pub fn reveal(&self, _grant: &AccessGrant) -> &T {
+        &self.0
+    }
+
+    /// The value for the crate's own gated paths (a disclosure under override, a subject
+    /// access export), each of which checks and records before calling it.
+    pub(crate) fn reveal_recorded(&self) -> &T {
         &self.0
     }
 }

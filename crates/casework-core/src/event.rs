@@ -150,7 +150,8 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Sized {
         NewEvent {
             event_type: event_type.to_owned(),
             schema_version: Self::current_schema(event_type).unwrap_or(1),
-            payload: serde_json::to_string(self).expect("events serialize to JSON"),
+            payload: crate::confidential::for_storage(|| serde_json::to_string(self))
+                .expect("events serialize to JSON"),
             meta,
         }
     }

@@ -32,6 +32,16 @@ pub enum Urgency {
     ImmediateRisk,
 }
 
+impl Urgency {
+    /// The stable name: `non_urgent`, `immediate_risk`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Urgency::NonUrgent => "non_urgent",
+            Urgency::ImmediateRisk => "immediate_risk",
+        }
+    }
+}
+
 /// How a report reached the police.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -124,6 +134,38 @@ pub enum IntelligenceCommand {
         /// When.
         passed_at: DateTime<Utc>,
     },
+}
+
+impl IntelligenceCommand {
+    /// The command's stable name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            IntelligenceCommand::PassToPolice { .. } => "pass_to_police",
+        }
+    }
+
+    /// Decodes a command from JSON, as a front end or an import sends it: the flat form
+    /// `{"command": "pass_to_police", "channel": "immediate_call", "reference": "…",
+    /// "passed_at": "…"}` or serde's own, exactly as [`crate::case::CaseCommand::from_json`]
+    /// does. Refuses, naming the field: malformed JSON, unknown commands, fields or values,
+    /// and invalid values (an empty reference).
+    pub fn from_json(json: &str) -> Result<IntelligenceCommand, DomainError> {
+        crate::case::decode_command(json)
+    }
+
+    /// The flat JSON form: `{"command": "pass_to_police", …}`.
+    pub fn to_json(&self) -> String {
+        crate::case::encode_command(self)
+    }
+}
+
+impl NewIntelligence {
+    /// Decodes a report to record from JSON (`{"report": "…", "urgency": "non_urgent",
+    /// "links": […], "learnt_at": "…"}`), naming the field of any problem.
+    pub fn from_json(json: &str) -> Result<NewIntelligence, DomainError> {
+        let value = crate::case::parse_refusing_statutory_claims(json)?;
+        Ok(crate::input::decode_value(value)?)
+    }
 }
 
 /// A report of intelligence: the fold of its events.

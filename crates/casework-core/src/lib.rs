@@ -11,6 +11,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod access;
+pub mod access_log;
+pub mod acting;
 pub mod actor;
 pub mod alumni;
 pub mod case;
@@ -18,12 +21,14 @@ pub mod clock;
 pub mod confidential;
 pub mod consent;
 pub mod context;
+pub mod disclosure;
 pub mod eligibility;
 pub mod error;
 pub mod event;
 pub mod ids;
 pub mod input;
 pub mod intelligence;
+pub mod listing;
 pub mod missing;
 pub mod owed;
 pub mod policy;

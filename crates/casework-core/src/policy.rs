@@ -11,12 +11,14 @@
 //! name = "Riverside Girls' Project (fictional)"
 //! risk_tool = "../risk-tools/scored.toml"
 //! programmes = ["../programmes/one-to-one.toml"]
-//! # eligibility, signposting, owed_actions, reviews, approvals: as in `ServiceProfile`
+//! # eligibility, signposting, owed_actions, reviews, approvals, retention: as in `ServiceProfile`
 //! ```
 
 use crate::eligibility::Eligibility;
 use crate::input::InputError;
-use crate::profile::{Approvals, OwedActionRules, ReviewCadence, ServiceProfile, SignpostRule};
+use crate::profile::{
+    Approvals, OwedActionRules, RetentionSchedule, ReviewCadence, ServiceProfile, SignpostRule,
+};
 use crate::programme::Programme;
 use crate::risk::RiskTool;
 use serde::de::DeserializeOwned;
@@ -126,6 +128,9 @@ pub struct ProfileDocument {
     /// Steps that need a manager's approval (R-24).
     #[serde(default)]
     pub approvals: Approvals,
+    /// How long records are kept (R-23); the defaults of [`RetentionSchedule`] when absent.
+    #[serde(default)]
+    pub retention: RetentionSchedule,
 }
 
 /// Parses a profile document (its tool and programmes are resolved by [`ProfileDocument::assemble`]).
@@ -150,6 +155,7 @@ impl ProfileDocument {
             reviews: self.reviews,
             programmes,
             approvals: self.approvals,
+            retention: self.retention,
         };
         profile
             .validate()

@@ -1,9 +1,10 @@
 //! Service profiles: the configuration that makes one library serve many services (R-2, R-3,
-//! R-5, R-12, R-21).
+//! R-5, R-12, R-21, R-23).
 //!
 //! A profile says who the service is for, where ineligible referrals are signposted, which
-//! risk tool it uses, to whom it owes notifications and how soon, and how often reviews fall
-//! due. Two fictional, real-shaped profiles ship in [`examples`].
+//! risk tool it uses, to whom it owes notifications and how soon, how often reviews fall
+//! due, and how long records are kept ([`RetentionSchedule`]). Two fictional, real-shaped
+//! profiles ship in [`examples`].
 
 use crate::eligibility::{Eligibility, IneligibilityKind, PostcodeCoverage};
 use crate::input::InputError;
@@ -117,6 +118,154 @@ pub struct ServiceProfile {
     /// Steps that need a manager's approval (R-24).
     #[serde(default)]
     pub approvals: Approvals,
+    /// How long a young person's records are kept (R-23); the defaults when not configured.
+    #[serde(default)]
+    pub retention: RetentionSchedule,
+}
+
+/// How long a young person's records are kept before they fall due for review, and then
+/// anonymisation (R-23). Each rule gives a date; **the latest date wins** (the longest
+/// applicable period), and a young person with an open case is never due.
+///
+/// The defaults follow common UK practice for children's records:
+/// - until the young person's **25th birthday** (the Records Management Code of Practice for
+///   children's social care and health records);
+/// - and at least **6 years after their last case ended** (the usual limitation period for
+///   claims, and a common charity policy);
+/// - and, where the records concern **sexual abuse or exploitation**, **75 years after their
+///   last case ended** (the Independent Inquiry into Child Sexual Abuse recommended keeping
+///   records known to relate to child sexual abuse for 75 years).
+///
+/// Which records "concern sexual abuse or exploitation" must be decidable from what the case
+/// holds, not from a worker's later impression, so it is the risk tool's evidence: a case any
+/// of whose assessments reached [`ExploitationRetention::risk_level`] (computed or applied,
+/// so a worker's override downwards does not shorten retention), or recorded one of
+/// [`ExploitationRetention::indicators`] (e.g. `disclosure`, a disclosure of sexual
+/// exploitation). In a CSE service almost every High case concerns exploitation itself, not
+/// only its risk; a service that wants every record kept for the long period sets
+/// `risk_level = "low"`.
+///
+/// In a profile document:
+///
+/// ```toml
+/// [retention]
+/// until_age = 25
+/// years_after_last_case = 6
+///
+/// [retention.exploitation]
+/// years_after_last_case = 75
+/// risk_level = "high"
+/// indicators = ["disclosure"]
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSchedule {
+    /// Keep at least until this birthday (`25`); `None` for no age rule. A 29 February
+    /// birthday falls on 1 March in other years, as ages do (R-2).
+    #[serde(default = "default_until_age")]
+    pub until_age: Option<u32>,
+    /// Keep at least this many years after the young person's last case ended (closed,
+    /// signposted, declined or withdrawn); `None` for no such rule.
+    #[serde(default = "default_years_after_last_case")]
+    pub years_after_last_case: Option<u32>,
+    /// The longer period for records about sexual abuse or exploitation; `None` for none.
+    #[serde(default = "default_exploitation")]
+    pub exploitation: Option<ExploitationRetention>,
+}
+
+/// The longer retention of records about sexual abuse or exploitation (R-23); see
+/// [`RetentionSchedule`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExploitationRetention {
+    /// Keep at least this many years after the young person's last case ended.
+    pub years_after_last_case: u32,
+    /// A case with an assessment at this level or above (computed or applied) concerns
+    /// exploitation; `None` to decide by indicators alone.
+    #[serde(default = "default_exploitation_level")]
+    pub risk_level: Option<RiskLevel>,
+    /// A case whose assessments recorded any of these indicators (keys of the profile's
+    /// risk tool) concerns exploitation.
+    #[serde(default)]
+    pub indicators: Vec<String>,
+}
+
+fn default_until_age() -> Option<u32> {
+    Some(25)
+}
+
+fn default_years_after_last_case() -> Option<u32> {
+    Some(6)
+}
+
+fn default_exploitation_level() -> Option<RiskLevel> {
+    Some(RiskLevel::High)
+}
+
+fn default_exploitation() -> Option<ExploitationRetention> {
+    Some(ExploitationRetention {
+        years_after_last_case: 75,
+        risk_level: default_exploitation_level(),
+        indicators: Vec::new(),
+    })
+}
+
+impl Default for RetentionSchedule {
+    /// Until the 25th birthday; 6 years after the last case; 75 years after the last case
+    /// where a case was assessed High.
+    fn default() -> Self {
+        RetentionSchedule {
+            until_age: default_until_age(),
+            years_after_last_case: default_years_after_last_case(),
+            exploitation: default_exploitation(),
+        }
+    }
+}
+
+impl RetentionSchedule {
+    /// Checks what serde cannot: ages and periods that a calendar can hold, an exploitation
+    /// rule that can match something, and indicators the risk tool knows.
+    pub fn validate(&self, tool: &RiskTool) -> Result<(), InputError> {
+        if let Some(age) = self.until_age {
+            if !(1..=120).contains(&age) {
+                return Err(InputError::new(
+                    "until_age",
+                    format!("{age} is not an age between 1 and 120"),
+                ));
+            }
+        }
+        if let Some(years) = self.years_after_last_case {
+            if years > 200 {
+                return Err(InputError::new(
+                    "years_after_last_case",
+                    format!("{years} years is more than 200"),
+                ));
+            }
+        }
+        if let Some(e) = &self.exploitation {
+            if e.years_after_last_case > 200 {
+                return Err(InputError::new(
+                    "exploitation.years_after_last_case",
+                    format!("{} years is more than 200", e.years_after_last_case),
+                ));
+            }
+            if e.risk_level.is_none() && e.indicators.is_empty() {
+                return Err(InputError::new(
+                    "exploitation",
+                    "name a risk_level or at least one indicator, or leave the section out",
+                ));
+            }
+            for (i, key) in e.indicators.iter().enumerate() {
+                if !tool.indicators.iter().any(|d| &d.key == key) {
+                    return Err(InputError::new(
+                        format!("exploitation.indicators[{i}]"),
+                        format!("`{key}` is not an indicator of the risk tool `{}`", tool.name),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 impl ReviewCadence {
@@ -137,7 +286,8 @@ impl ReviewCadence {
 
 impl ServiceProfile {
     /// Checks what serde cannot: a name, a sensible eligibility, one signposting rule per reason,
-    /// positive due times and cadences, a valid risk tool and programmes with unique keys.
+    /// positive due times and cadences, a valid risk tool, a retention schedule that fits it,
+    /// and programmes with unique keys.
     pub fn validate(&self) -> Result<(), InputError> {
         if self.name.trim().is_empty() {
             return Err(InputError::new("name", "must not be empty"));
@@ -187,6 +337,9 @@ impl ServiceProfile {
         self.risk_tool
             .validate()
             .map_err(|e| e.within("risk_tool"))?;
+        self.retention
+            .validate(&self.risk_tool)
+            .map_err(|e| e.within("retention"))?;
         for (i, p) in self.programmes.iter().enumerate() {
             p.validate()
                 .map_err(|e| e.within(&format!("programmes[{i}]")))?;
@@ -369,6 +522,14 @@ pub mod examples {
             },
             programmes: Vec::new(),
             approvals: Approvals::default(),
+            retention: RetentionSchedule {
+                exploitation: Some(ExploitationRetention {
+                    years_after_last_case: 75,
+                    risk_level: Some(RiskLevel::High),
+                    indicators: vec!["disclosure".into()],
+                }),
+                ..RetentionSchedule::default()
+            },
         }
     }
 

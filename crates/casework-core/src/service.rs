@@ -16,17 +16,28 @@ use crate::event::{
     decode_stream, decode_stream_from, DomainEvent, EventMeta, HistoryError, HistoryProblem,
     Recorded,
 };
-use crate::ids::{CaseId, EventId, MissingEpisodeId, StreamId, YoungPersonId};
+use crate::ids::{
+    CaseId, EventId, IntelligenceId, MissingEpisodeId, StaffId, StreamId, WorkshopId, YoungPersonId,
+};
+use crate::intelligence::{Intelligence, IntelligenceCommand, IntelligenceEvent, NewIntelligence};
+use crate::listing::{
+    AlumniRow, AwaitingPoliceRow, ClosedCaseRow, ExpectedEndRow, ListingRow, Listings,
+    MissingFlagRow, OpenCaseRow, PartnerReferralRow, PartnerReferralState, ReturnInterviewRow,
+    ReviewDueRow, WorkshopReach, WorkshopRow,
+};
 use crate::missing::ReturnInterviewDue;
 use crate::profile::ServiceProfile;
-use crate::read_model::{CaseSummary, OwedActionSummary, ReadModelUpdate, YoungPersonSummary};
+use crate::read_model::{
+    CaseSummary, Listing, ListingKind, ListingQuery, OwedActionSummary, ReadModelUpdate,
+    YoungPersonSummary,
+};
 use crate::risk::RiskTrend;
 use crate::store::{AppendError, AppendRequest, Conflict, Snapshot, Store, StoreError};
-use crate::workshop::Workshop;
+use crate::workshop::{NewWorkshop, Workshop, WorkshopCommand, WorkshopEvent};
 use crate::young_person::{
     YoungPerson, YoungPersonActivity, YoungPersonCommand, YoungPersonDetails, YoungPersonEvent,
 };
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -115,6 +126,28 @@ pub struct YoungPersonExecuted {
     pub version: u64,
     /// The events appended.
     pub events: Vec<YoungPersonEvent>,
+}
+
+/// What a command to a workshop did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkshopExecuted {
+    /// The workshop after the command.
+    pub workshop: Workshop,
+    /// The stream's new version.
+    pub version: u64,
+    /// The events appended.
+    pub events: Vec<WorkshopEvent>,
+}
+
+/// What a command to an intelligence report did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IntelligenceExecuted {
+    /// The report after the command.
+    pub report: Intelligence,
+    /// The stream's new version.
+    pub version: u64,
+    /// The events appended.
+    pub events: Vec<IntelligenceEvent>,
 }
 
 /// The handle a front end holds: a store, a service profile and a clock.
@@ -244,6 +277,7 @@ impl<S: Store> Casework<S> {
         let ctx = CommandContext::new(actor, at, &self.profile);
         let reason = command.stated_reason();
         let events = activity.decide(&person, command, &cases, &ctx)?;
+        let before = Listings::of_young_person(young_person, &activity);
         let mut person = person;
         let mut activity = activity;
         for event in &events {
@@ -251,6 +285,7 @@ impl<S: Store> Casework<S> {
                 .expect("decided events follow their state");
             activity.apply(event);
         }
+        let listings = Listings::of_young_person(young_person, &activity).replacing(&before);
         let new_version = version + events.len() as u64;
         let version = self
             .store
@@ -266,7 +301,7 @@ impl<S: Store> Casework<S> {
                     new_version,
                 )),
                 snapshot: None,
-                listings: None,
+                listings,
             })
             .await?;
         Ok(YoungPersonExecuted {
@@ -325,17 +360,18 @@ impl<S: Store> Casework<S> {
     }
 
     /// Receives a referral that `workshop` led to (often an attendee's self-referral), as
-    /// [`Casework::receive_referral`], with the case linked back to the workshop. The caller
-    /// holds the workshop's state (see [`crate::workshop`]); the referral cannot arrive before
-    /// the workshop's date.
+    /// [`Casework::receive_referral`], with the case linked back to the workshop by id. The
+    /// workshop is loaded from its own stream ([`CommandError::NotFound`] if there is none);
+    /// the referral cannot arrive before the workshop's date.
     pub async fn receive_referral_from_workshop(
         &self,
         actor: &Actor,
         young_person: YoungPersonId,
-        workshop: &Workshop,
+        workshop: WorkshopId,
         referral: NewReferral,
     ) -> Result<CaseId, CommandError> {
-        self.open_case(actor, young_person, referral, Some(workshop))
+        let workshop = self.workshop(workshop).await?;
+        self.open_case(actor, young_person, referral, Some(&workshop))
             .await
     }
 
@@ -360,7 +396,8 @@ impl<S: Store> Casework<S> {
             None => Received::open(id, &person, referral, previous, &ctx)?,
         };
         let case = crate::case::Stage::into_case(stage);
-        self.append_case(id, 0, &case, events, actor, at, None)
+        let listings = Listings::of_case(&case, &self.profile).replacing(&Listings::default());
+        self.append_case(id, 0, &case, events, actor, at, None, listings)
             .await?;
         Ok(id)
     }
@@ -385,12 +422,24 @@ impl<S: Store> Casework<S> {
         }
         let reason = command.stated_reason();
         let events = state.decide(command, &ctx)?;
+        let before = Listings::of_case(&state, &self.profile);
         let mut next = state;
         for event in &events {
             next = Case::evolve(Some(next), event).expect("decided events follow their state");
         }
+        // Listings are written only when the command changed them: most change none.
+        let listings = Listings::of_case(&next, &self.profile).replacing(&before);
         let version = self
-            .append_case(case, version, &next, events.clone(), actor, at, reason)
+            .append_case(
+                case,
+                version,
+                &next,
+                events.clone(),
+                actor,
+                at,
+                reason,
+                listings,
+            )
             .await?;
         Ok(Executed {
             case: next,
@@ -409,6 +458,7 @@ impl<S: Store> Casework<S> {
         actor: &Actor,
         at: DateTime<Utc>,
         reason: Option<String>,
+        listings: Option<Vec<Listing>>,
     ) -> Result<u64, CommandError> {
         let new_version = expected_version + events.len() as u64;
         let snapshot =
@@ -416,7 +466,8 @@ impl<S: Store> Casework<S> {
                 stream: StreamId::Case(id),
                 version: new_version,
                 schema_version: CASE_SNAPSHOT_SCHEMA,
-                state: serde_json::to_string(state).expect("a case serializes to JSON"),
+                state: crate::confidential::for_storage(|| serde_json::to_string(state))
+                    .expect("a case serializes to JSON"),
             });
         let events = events
             .iter()
@@ -430,7 +481,7 @@ impl<S: Store> Casework<S> {
                 events,
                 read_model: ReadModelUpdate::Case(CaseSummary::of(state, new_version)),
                 snapshot,
-                listings: None,
+                listings,
             })
             .await?)
     }
@@ -448,7 +499,10 @@ impl<S: Store> Casework<S> {
     /// The current state and version: from the latest readable snapshot plus the events after
     /// it, or by replaying the whole stream when there is no snapshot or it cannot be read.
     /// Also returns when the stream's last event was recorded.
-    pub(crate) async fn load_case(&self, case: CaseId) -> Result<(Case, u64, DateTime<Utc>), LoadError> {
+    pub(crate) async fn load_case(
+        &self,
+        case: CaseId,
+    ) -> Result<(Case, u64, DateTime<Utc>), LoadError> {
         let stream = StreamId::Case(case);
         let (snapshot, events) = self.store.load_latest(stream).await?;
         let Some(last_recorded) = events.last().map(|e| e.meta.recorded_at) else {
@@ -531,20 +585,6 @@ impl<S: Store> Casework<S> {
         self.store.overdue_reviews(self.now()).await
     }
 
-    /// Cases whose next review falls due in `[from, to)`, soonest first. For today's
-    /// reviews, pass today's midnight and the next. Answered from the overdue-review query
-    /// (every review due before `to`, less those due before `from`), so it reads more rows
-    /// than it returns; an indexed query of its own is a store's to add.
-    pub async fn reviews_due(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<CaseSummary>, StoreError> {
-        let mut due = self.store.overdue_reviews(to).await?;
-        due.retain(|c| crate::read_model::is_review_due_within(c, from, to));
-        Ok(due)
-    }
-
     /// A case's expected against delivered sessions and contacts in `[from, to)`, with
     /// its contact with the referring professional.
     pub async fn cadence_report(
@@ -569,6 +609,366 @@ impl<S: Store> Casework<S> {
     }
 }
 
+/// Workshops and intelligence: aggregates of their own, each on its own stream, with no row in
+/// the case tables ([`ReadModelUpdate::None`]); their listings say what the service-wide
+/// queries need.
+impl<S: Store> Casework<S> {
+    /// Plans a workshop at a school or youth club on its own stream (see
+    /// [`crate::workshop`]); returns its id.
+    pub async fn plan_workshop(
+        &self,
+        actor: &Actor,
+        details: NewWorkshop,
+    ) -> Result<WorkshopId, CommandError> {
+        let at = self.now();
+        let ctx = CommandContext::new(actor, at, &self.profile);
+        let id = WorkshopId::new();
+        let event = Workshop::plan(id, details, &ctx)?;
+        let workshop = Workshop::evolve(None, &event).expect("a plan opens the workshop");
+        self.store
+            .append(AppendRequest {
+                stream: StreamId::Workshop(id),
+                expected_version: 0,
+                events: vec![event.encode(Self::meta(actor, at, None))],
+                read_model: ReadModelUpdate::None,
+                snapshot: None,
+                listings: Listings::of_workshop(&workshop).replacing(&Listings::default()),
+            })
+            .await?;
+        Ok(id)
+    }
+
+    /// Decides and records a command to a workshop: attendance, vulnerable attendees,
+    /// individual tutorials, evaluation forms.
+    pub async fn execute_workshop(
+        &self,
+        actor: &Actor,
+        workshop: WorkshopId,
+        command: WorkshopCommand,
+    ) -> Result<WorkshopExecuted, CommandError> {
+        let (state, version, last_recorded) = self.load_workshop(workshop).await?;
+        let at = self.now().max(last_recorded);
+        let ctx = CommandContext::new(actor, at, &self.profile);
+        let events = state.decide(command, &ctx)?;
+        let before = Listings::of_workshop(&state);
+        let mut next = state;
+        for event in &events {
+            next = Workshop::evolve(Some(next), event).expect("decided events follow their state");
+        }
+        let version = self
+            .store
+            .append(AppendRequest {
+                stream: StreamId::Workshop(workshop),
+                expected_version: version,
+                events: events
+                    .iter()
+                    .map(|e| e.encode(Self::meta(actor, at, None)))
+                    .collect(),
+                read_model: ReadModelUpdate::None,
+                snapshot: None,
+                listings: Listings::of_workshop(&next).replacing(&before),
+            })
+            .await?;
+        Ok(WorkshopExecuted {
+            workshop: next,
+            version,
+            events,
+        })
+    }
+
+    /// A workshop as it is now.
+    pub async fn workshop(&self, workshop: WorkshopId) -> Result<Workshop, LoadError> {
+        Ok(self.load_workshop(workshop).await?.0)
+    }
+
+    /// A workshop's full history, decoded.
+    pub async fn workshop_history(
+        &self,
+        workshop: WorkshopId,
+    ) -> Result<Vec<Recorded<WorkshopEvent>>, LoadError> {
+        self.load_stream(StreamId::Workshop(workshop)).await
+    }
+
+    async fn load_workshop(
+        &self,
+        workshop: WorkshopId,
+    ) -> Result<(Workshop, u64, DateTime<Utc>), LoadError> {
+        let history = self.workshop_history(workshop).await?;
+        let state = Workshop::fold(history.iter().map(|r| &r.event))
+            .map_err(|i| cannot_follow_event(&history[i]))?
+            .ok_or(LoadError::NotFound(StreamId::Workshop(workshop)))?;
+        let last = history.last().expect("a found stream has events");
+        Ok((state, last.version, last.meta.recorded_at))
+    }
+
+    /// Records a report of intelligence about possible perpetrators on its own stream, apart
+    /// from every case and linked to cases and young people only by id; returns its id.
+    pub async fn record_intelligence(
+        &self,
+        actor: &Actor,
+        details: NewIntelligence,
+    ) -> Result<IntelligenceId, CommandError> {
+        let at = self.now();
+        let ctx = CommandContext::new(actor, at, &self.profile);
+        let id = IntelligenceId::new();
+        let event = Intelligence::record(id, details, &ctx)?;
+        let report = Intelligence::evolve(None, &event).expect("a record opens the report");
+        self.store
+            .append(AppendRequest {
+                stream: StreamId::Intelligence(id),
+                expected_version: 0,
+                events: vec![event.encode(Self::meta(actor, at, None))],
+                read_model: ReadModelUpdate::None,
+                snapshot: None,
+                listings: Listings::of_intelligence(&report).replacing(&Listings::default()),
+            })
+            .await?;
+        Ok(id)
+    }
+
+    /// Decides and records a command to an intelligence report: passing it to the police
+    /// a report of immediate risk goes first by an immediate call).
+    pub async fn execute_intelligence(
+        &self,
+        actor: &Actor,
+        intelligence: IntelligenceId,
+        command: IntelligenceCommand,
+    ) -> Result<IntelligenceExecuted, CommandError> {
+        let (state, version, last_recorded) = self.load_intelligence(intelligence).await?;
+        let at = self.now().max(last_recorded);
+        let ctx = CommandContext::new(actor, at, &self.profile);
+        let events = state.decide(command, &ctx)?;
+        let before = Listings::of_intelligence(&state);
+        let mut next = state;
+        for event in &events {
+            next =
+                Intelligence::evolve(Some(next), event).expect("decided events follow their state");
+        }
+        let version = self
+            .store
+            .append(AppendRequest {
+                stream: StreamId::Intelligence(intelligence),
+                expected_version: version,
+                events: events
+                    .iter()
+                    .map(|e| e.encode(Self::meta(actor, at, None)))
+                    .collect(),
+                read_model: ReadModelUpdate::None,
+                snapshot: None,
+                listings: Listings::of_intelligence(&next).replacing(&before),
+            })
+            .await?;
+        Ok(IntelligenceExecuted {
+            report: next,
+            version,
+            events,
+        })
+    }
+
+    /// An intelligence report as it is now.
+    pub async fn intelligence(
+        &self,
+        intelligence: IntelligenceId,
+    ) -> Result<Intelligence, LoadError> {
+        Ok(self.load_intelligence(intelligence).await?.0)
+    }
+
+    /// An intelligence report's full history, decoded.
+    pub async fn intelligence_history(
+        &self,
+        intelligence: IntelligenceId,
+    ) -> Result<Vec<Recorded<IntelligenceEvent>>, LoadError> {
+        self.load_stream(StreamId::Intelligence(intelligence)).await
+    }
+
+    async fn load_intelligence(
+        &self,
+        intelligence: IntelligenceId,
+    ) -> Result<(Intelligence, u64, DateTime<Utc>), LoadError> {
+        let history = self.intelligence_history(intelligence).await?;
+        let state = Intelligence::fold(history.iter().map(|r| &r.event))
+            .map_err(|i| cannot_follow_event(&history[i]))?
+            .ok_or(LoadError::NotFound(StreamId::Intelligence(intelligence)))?;
+        let last = history.last().expect("a found stream has events");
+        Ok((state, last.version, last.meta.recorded_at))
+    }
+
+    /// A whole stream, decoded; [`LoadError::NotFound`] when it has no events.
+    async fn load_stream<E: DomainEvent>(
+        &self,
+        stream: StreamId,
+    ) -> Result<Vec<Recorded<E>>, LoadError> {
+        let history = decode_stream::<E>(&self.store.load(stream).await?)?;
+        if history.is_empty() {
+            return Err(LoadError::NotFound(stream));
+        }
+        Ok(history)
+    }
+}
+
+/// Service-wide queries, each one indexed read of the listings (see [`crate::listing`]), never
+/// a scan of every case. Windows are half-open: `from` is in, `to` is not.
+impl<S: Store> Casework<S> {
+    async fn listed<T: ListingRow>(&self, query: ListingQuery) -> Result<Vec<T>, StoreError> {
+        crate::listing::decode_all(&self.store.listings(query).await?)
+    }
+
+    /// Cases whose next review falls due in `[from, to)`, soonest first. For today's
+    /// reviews, pass today's midnight and the next: a review due today is in it, and is due,
+    /// not overdue, until its time has passed ([`ReviewDueRow::is_overdue`]).
+    pub async fn reviews_due(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ReviewDueRow>, StoreError> {
+        self.listed(
+            ListingQuery::all(ListingKind::ReviewDue)
+                .from(from)
+                .before(to),
+        )
+        .await
+    }
+
+    /// Cases at work past their programme's expected length as of `as_of`, longest past first
+    /// shown, never enforced). A case exactly at its expected length is not past it.
+    pub async fn cases_past_expected_length(
+        &self,
+        as_of: DateTime<Utc>,
+    ) -> Result<Vec<crate::case::report::LengthStatus>, StoreError> {
+        let rows: Vec<ExpectedEndRow> = self
+            .listed(ListingQuery::all(ListingKind::ExpectedEnd).before(as_of))
+            .await?;
+        Ok(rows.iter().map(|r| r.length_status(as_of)).collect())
+    }
+
+    /// Cases allocated and not closed, by when allocated; only `worker`'s when given (R-25:
+    /// each worker's caseload).
+    pub async fn open_cases(
+        &self,
+        worker: Option<StaffId>,
+    ) -> Result<Vec<OpenCaseRow>, StoreError> {
+        let mut query = ListingQuery::all(ListingKind::OpenCase);
+        if let Some(worker) = worker {
+            query = query.key(worker.to_string());
+        }
+        self.listed(query).await
+    }
+
+    /// Expected against delivered sessions and contacts in `[from, to)` for every open case
+    /// whose work began before `to`, by when allocated: one listing query, then each
+    /// case listed is loaded. A case closed since is not open: ask its own
+    /// [`Casework::cadence_report`].
+    pub async fn cadence_across_open_cases(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<CadenceReport>, LoadError> {
+        let open = self.open_cases(None).await?;
+        let mut reports = Vec::new();
+        for row in open
+            .iter()
+            .filter(|r| r.work_begun_at.is_some_and(|begun| begun < to))
+        {
+            reports.push(report::cadence_report(
+                &self.case(row.case_id).await?,
+                from,
+                to,
+            ));
+        }
+        Ok(reports)
+    }
+
+    /// Referrals out to partner agencies, by when sent; only those in `status` when given.
+    pub async fn partner_referrals(
+        &self,
+        status: Option<PartnerReferralState>,
+    ) -> Result<Vec<PartnerReferralRow>, StoreError> {
+        let mut query = ListingQuery::all(ListingKind::PartnerReferral);
+        if let Some(status) = status {
+            query = query.key(status.as_str());
+        }
+        self.listed(query).await
+    }
+
+    /// Finished cases (closed, or referrals declined, signposted or withdrawn), by when they
+    /// ended; only `young_person`'s when given (R-23: the retention schedule counts from here).
+    pub async fn closed_cases(
+        &self,
+        young_person: Option<YoungPersonId>,
+    ) -> Result<Vec<ClosedCaseRow>, StoreError> {
+        let mut query = ListingQuery::all(ListingKind::ClosedCase);
+        if let Some(young_person) = young_person {
+            query = query.key(young_person.to_string());
+        }
+        self.listed(query).await
+    }
+
+    /// Every return interview not yet completed or declined, across all young people, soonest
+    /// due first, each marked overdue as of `as_of`: overdue strictly after 72 hours from the
+    /// return, so one due at exactly `as_of` is due, not overdue.
+    pub async fn all_return_interviews_due(
+        &self,
+        as_of: DateTime<Utc>,
+    ) -> Result<Vec<ReturnInterviewRow>, StoreError> {
+        let rows: Vec<ReturnInterviewRow> = self
+            .listed(ListingQuery::all(ListingKind::ReturnInterview))
+            .await?;
+        Ok(rows.into_iter().map(|r| r.as_of(as_of)).collect())
+    }
+
+    /// Return interviews overdue as of `as_of`, across all young people, longest overdue first
+    /// those due strictly before `as_of`.
+    pub async fn overdue_return_interviews(
+        &self,
+        as_of: DateTime<Utc>,
+    ) -> Result<Vec<ReturnInterviewRow>, StoreError> {
+        let rows: Vec<ReturnInterviewRow> = self
+            .listed(ListingQuery::all(ListingKind::ReturnInterview).before(as_of))
+            .await?;
+        Ok(rows.into_iter().map(|r| r.as_of(as_of)).collect())
+    }
+
+    /// Young people flagged by three missing episodes within 30 days, whose flag is not yet
+    /// resolved, by when raised (R-22: each is owed a strategy discussion).
+    pub async fn flagged_young_people(&self) -> Result<Vec<MissingFlagRow>, StoreError> {
+        self.listed(ListingQuery::all(ListingKind::MissingFlag))
+            .await
+    }
+
+    /// Members of the alumni group, by when they joined.
+    pub async fn alumni_members(&self) -> Result<Vec<AlumniRow>, StoreError> {
+        self.listed(ListingQuery::all(ListingKind::Alumni)).await
+    }
+
+    /// Intelligence not yet with the police: reports of immediate risk not yet called in
+    /// first, then the rest, each oldest first.
+    pub async fn intelligence_awaiting_police(&self) -> Result<Vec<AwaitingPoliceRow>, StoreError> {
+        let mut rows: Vec<AwaitingPoliceRow> = self
+            .listed(ListingQuery::all(ListingKind::IntelligenceAwaitingPolice))
+            .await?;
+        rows.sort_by_key(|r| r.urgency != crate::intelligence::Urgency::ImmediateRisk);
+        Ok(rows)
+    }
+
+    /// Workshop reach and evaluation results for workshops dated in `[from, to)`: each
+    /// workshop, by date, and the totals.
+    pub async fn workshop_reach(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<WorkshopReach, StoreError> {
+        let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
+        let workshops: Vec<WorkshopRow> = self
+            .listed(
+                ListingQuery::all(ListingKind::Workshop)
+                    .from(midnight(from))
+                    .before(midnight(to)),
+            )
+            .await?;
+        Ok(WorkshopReach::of(from, to, workshops))
+    }
+}
+
 /// Events between snapshots: a snapshot is written whenever a command crosses a multiple of
 /// this many events, so a load replays fewer than this many events whatever the case's length.
 pub const SNAPSHOT_EVERY: u64 = 32;
@@ -577,13 +977,25 @@ pub const SNAPSHOT_EVERY: u64 = 32;
 /// snapshots are then ignored and the stream replayed (and re-snapshotted on the next write).
 /// Version 2 adds the case file's `activity` (and `from_workshop`): a version 1 snapshot would
 /// lack the times work began and paused, which the activity derives from older events.
-pub const CASE_SNAPSHOT_SCHEMA: u32 = 2;
+/// Version 3: the activity's `ended_at` is also set when a referral is declined, signposted or
+/// withdrawn (the closed-case listing's time), which a version 2 snapshot would lack.
+pub const CASE_SNAPSHOT_SCHEMA: u32 = 3;
 
 fn decode_snapshot(snapshot: &Snapshot) -> Option<Case> {
     if snapshot.schema_version != CASE_SNAPSHOT_SCHEMA {
         return None;
     }
     serde_json::from_str(&snapshot.state).ok()
+}
+
+fn cannot_follow_event<E: DomainEvent>(bad: &Recorded<E>) -> HistoryError {
+    HistoryError {
+        stream: bad.stream,
+        version: bad.version,
+        problem: HistoryProblem::CannotFollow {
+            event_type: bad.event.event_type().to_owned(),
+        },
+    }
 }
 
 fn cannot_follow(bad: &Recorded<CaseEvent>) -> HistoryError {

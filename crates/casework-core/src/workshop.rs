@@ -35,6 +35,16 @@ pub enum VenueKind {
     YouthClub,
 }
 
+impl VenueKind {
+    /// The stable name: `school`, `youth_club`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            VenueKind::School => "school",
+            VenueKind::YouthClub => "youth_club",
+        }
+    }
+}
+
 /// The school or youth club.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -232,6 +242,29 @@ impl WorkshopCommand {
             WorkshopCommand::HoldTutorial { .. } => "hold_tutorial",
             WorkshopCommand::RecordEvaluation { .. } => "record_evaluation",
         }
+    }
+
+    /// Decodes a command from JSON, as a front end or an import sends it: the flat form
+    /// `{"command": "record_attendance", "young_people": […], "anonymous": 20}` or serde's
+    /// own, exactly as [`crate::case::CaseCommand::from_json`] does. Refuses, naming the
+    /// field: malformed JSON, unknown commands, fields or values, invalid values, and any
+    /// claim that engagement is a statutory-plan requirement.
+    pub fn from_json(json: &str) -> Result<WorkshopCommand, DomainError> {
+        crate::case::decode_command(json)
+    }
+
+    /// The flat JSON form: `{"command": "record_attendance", …}`.
+    pub fn to_json(&self) -> String {
+        crate::case::encode_command(self)
+    }
+}
+
+impl NewWorkshop {
+    /// Decodes a workshop to plan from JSON (`{"venue": {…}, "date": "2026-03-10", …}`),
+    /// naming the field of any problem.
+    pub fn from_json(json: &str) -> Result<NewWorkshop, DomainError> {
+        let value = crate::case::parse_refusing_statutory_claims(json)?;
+        Ok(crate::input::decode_value(value)?)
     }
 }
 

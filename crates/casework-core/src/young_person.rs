@@ -308,6 +308,21 @@ impl YoungPersonCommand {
             _ => None,
         }
     }
+
+    /// Decodes a command from JSON, as a front end or an import sends it: the flat form
+    /// `{"command": "end_missing_episode", "episode": "…", "returned_at": "…"}` or serde's own
+    /// (`"join_alumni"`, `{"end_missing_episode": {…}}`), exactly as
+    /// [`crate::case::CaseCommand::from_json`] does. Refuses, naming the field: malformed JSON,
+    /// unknown commands, fields or values, invalid values, and any claim that engagement is a
+    /// statutory-plan requirement.
+    pub fn from_json(json: &str) -> Result<YoungPersonCommand, DomainError> {
+        crate::case::decode_command(json)
+    }
+
+    /// The flat JSON form: `{"command": "join_alumni"}`.
+    pub fn to_json(&self) -> String {
+        crate::case::encode_command(self)
+    }
 }
 
 /// What a young person's stream says besides their identity: missing episodes, missing flags

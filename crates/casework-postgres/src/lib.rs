@@ -223,11 +223,13 @@ use async_trait::async_trait;
 use casework_core::actor::{Actor, Role};
 use casework_core::event::{EventMeta, RecordedEvent};
 use casework_core::ids::{CaseId, EventId, StaffId, StreamId, YoungPersonId};
-use casework_core::read_model::{CaseSummary, OwedActionSummary, ReadModelUpdate};
-use casework_core::read_model::{Listed, ListingQuery};
+use casework_core::read_model::{
+    CaseSummary, Listed, Listing, ListingKind, ListingQuery, OwedActionSummary, ReadModelUpdate,
+    YoungPersonSummary,
+};
 use casework_core::store::{
     AppendError, AppendRequest, CaseQueries, Conflict, EventAppend, EventLoad, RewriteRequest,
-    Snapshot, StoreError,
+    RewrittenEvent, Snapshot, StoreError,
 };
 use chrono::{DateTime, SubsecRound, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
@@ -390,6 +392,25 @@ fn event_from_row(stream: StreamId, row: &Row) -> Result<RecordedEvent, StoreErr
     })
 }
 
+/// A row of the listing queries.
+fn listed_from_row(kind: ListingKind, row: &Row) -> Result<Listed, StoreError> {
+    let stream_kind: &str = get(row, 0)?;
+    let stream = StreamId::from_parts(stream_kind, get(row, 1)?).ok_or_else(|| {
+        corrupt(format!(
+            "a listing of an unknown stream kind `{stream_kind}`"
+        ))
+    })?;
+    Ok(Listed {
+        stream,
+        listing: Listing {
+            kind,
+            key: get(row, 2)?,
+            at: get(row, 3)?,
+            detail: get(row, 4)?,
+        },
+    })
+}
+
 fn decode_body<T: DeserializeOwned>(row: &Row) -> Result<T, StoreError> {
     let body: &str = get(row, 0)?;
     serde_json::from_str(body).map_err(|e| corrupt(format!("read-model row does not decode: {e}")))
@@ -433,6 +454,17 @@ fn no_nul<'a>(field: &str, value: &'a str) -> Result<&'a str, StoreError> {
 /// The precision every column keeps: microseconds, truncated (PostgreSQL itself would round).
 fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(6)
+}
+
+/// The first microsecond at or after `t`: a bound on stored (microsecond) times that keeps
+/// `at >= t` and `at < t` exact when `t` has nanoseconds.
+fn micros_ceil(t: DateTime<Utc>) -> DateTime<Utc> {
+    let truncated = micros(t);
+    if truncated < t {
+        truncated + chrono::Duration::microseconds(1)
+    } else {
+        truncated
+    }
 }
 
 impl PostgresStore {
@@ -645,10 +677,227 @@ impl OwedColumns {
     }
 }
 
+/// A stream's listings as parallel arrays (kind, key, at, detail).
+struct ListingColumns<'a> {
+    kinds: Vec<&'static str>,
+    keys: Vec<&'a str>,
+    ats: Vec<Option<DateTime<Utc>>>,
+    details: Vec<&'a str>,
+}
+
+impl<'a> ListingColumns<'a> {
+    fn of(listings: &'a [Listing]) -> Result<Self, StoreError> {
+        let n = listings.len();
+        let mut c = ListingColumns {
+            kinds: Vec::with_capacity(n),
+            keys: Vec::with_capacity(n),
+            ats: Vec::with_capacity(n),
+            details: Vec::with_capacity(n),
+        };
+        for l in listings {
+            c.kinds.push(l.kind.as_str());
+            c.keys.push(no_nul("listing key", &l.key)?);
+            c.ats.push(l.at.map(micros));
+            c.details.push(no_nul("listing detail", &l.detail)?);
+        }
+        Ok(c)
+    }
+
+    fn params(&self) -> [&(dyn ToSql + Sync); 4] {
+        [&self.kinds, &self.keys, &self.ats, &self.details]
+    }
+}
+
+/// A case's row as the columns the statements bind.
+struct CaseRow {
+    body: String,
+    owed_json: String,
+    stage: &'static str,
+    risk_rank: i64,
+    received_at: DateTime<Utc>,
+    next_review_due: Option<DateTime<Utc>>,
+    young_person: Uuid,
+    owed: OwedColumns,
+}
+
+impl CaseRow {
+    fn of(summary: &CaseSummary) -> Result<Self, StoreError> {
+        let (body, owed_json) = encode_summary(summary)?;
+        no_nul("case summary", &body)?;
+        no_nul("owed actions", &owed_json)?;
+        Ok(CaseRow {
+            body,
+            owed_json,
+            stage: summary.stage.as_str(),
+            risk_rank: summary.risk_rank(),
+            received_at: micros(summary.received_at),
+            next_review_due: summary.next_review_due.map(micros),
+            young_person: summary.young_person_id.as_uuid(),
+            owed: OwedColumns::of(&summary.owed)?,
+        })
+    }
+}
+
+/// A young person's row as the columns the statements bind.
+struct PersonRow<'a> {
+    body: String,
+    district: &'a str,
+    registered_at: DateTime<Utc>,
+}
+
+impl<'a> PersonRow<'a> {
+    fn of(person: &'a YoungPersonSummary) -> Result<Self, StoreError> {
+        let body = encode_body(person)?;
+        no_nul("young person summary", &body)?;
+        Ok(PersonRow {
+            body,
+            district: no_nul("postcode district", &person.postcode_district)?,
+            registered_at: micros(person.registered_at),
+        })
+    }
+}
+
+/// A rewrite's events as parallel arrays (version, payload, reason); a version named twice
+/// keeps its last entry, as applying them in order would.
+struct RewriteColumns<'a> {
+    versions: Vec<i64>,
+    payloads: Vec<&'a str>,
+    reasons: Vec<Option<&'a str>>,
+}
+
+impl<'a> RewriteColumns<'a> {
+    fn of(events: &'a [RewrittenEvent]) -> Result<Self, StoreError> {
+        let mut last: std::collections::BTreeMap<u64, &RewrittenEvent> = Default::default();
+        for e in events {
+            last.insert(e.version, e);
+        }
+        let mut c = RewriteColumns {
+            versions: Vec::with_capacity(last.len()),
+            payloads: Vec::with_capacity(last.len()),
+            reasons: Vec::with_capacity(last.len()),
+        };
+        for (version, e) in last {
+            c.versions.push(to_i64(version)?);
+            c.payloads.push(no_nul("payload", &e.payload)?);
+            c.reasons.push(
+                e.reason
+                    .as_deref()
+                    .map(|r| no_nul("reason", r))
+                    .transpose()?,
+            );
+        }
+        Ok(c)
+    }
+}
+
+/// How a rewrite's transaction ended.
+enum Rewritten {
+    Done,
+    /// Rolled back: the stream has no such version.
+    Missing(i64),
+}
+
 #[async_trait]
 impl EventAppend for PostgresStore {
-    async fn rewrite(&self, _request: RewriteRequest) -> Result<(), StoreError> {
-        Err(StoreError::Backend("placeholder: rewrite".into()))
+    /// One transaction of four round trips after `BEGIN`: the events ([`sql::REWRITE_EVENTS`],
+    /// rolled back at once if a version is missing), then the snapshot, listings and row
+    /// ([`sql::REWRITE_CASE`], [`sql::REWRITE_YOUNG_PERSON`] or [`sql::REWRITE_STREAM`]),
+    /// then the new listings ([`sql::INSERT_LISTINGS`], when there are any), then `COMMIT`.
+    async fn rewrite(&self, request: RewriteRequest) -> Result<(), StoreError> {
+        let kind = request.stream.kind();
+        let id = request.stream.uuid();
+        // Everything is encoded and checked before anything is sent.
+        let events = RewriteColumns::of(&request.events)?;
+        let listings = ListingColumns::of(&request.listings)?;
+        let (case, person) = match &request.read_model {
+            ReadModelUpdate::Case(summary) => (Some(CaseRow::of(summary)?), None),
+            ReadModelUpdate::YoungPerson(p) => (None, Some((p, PersonRow::of(p)?))),
+            ReadModelUpdate::None => (None, None),
+        };
+        let mut client = self.client().await?;
+        let result: Result<Rewritten, tokio_postgres::Error> = async {
+            let tx = client.transaction().await?;
+            let stmt = tx.prepare_cached(sql::REWRITE_EVENTS).await?;
+            let found = tx
+                .query(
+                    &stmt,
+                    &[
+                        &kind,
+                        &id,
+                        &events.versions,
+                        &events.payloads,
+                        &events.reasons,
+                    ],
+                )
+                .await?;
+            if found.len() != events.versions.len() {
+                let found: Vec<i64> = found.iter().map(|r| r.get(0)).collect();
+                let missing = events
+                    .versions
+                    .iter()
+                    .copied()
+                    .find(|v| !found.contains(v))
+                    .unwrap_or_default();
+                tx.rollback().await?;
+                return Ok(Rewritten::Missing(missing));
+            }
+            if let Some(row) = &case {
+                let stmt = tx.prepare_cached(sql::REWRITE_CASE).await?;
+                tx.execute(
+                    &stmt,
+                    &[
+                        &kind,
+                        &id,
+                        &row.young_person,
+                        &row.stage,
+                        &row.risk_rank,
+                        &row.received_at,
+                        &row.next_review_due,
+                        &row.body,
+                        &row.owed_json,
+                        &row.owed.ids,
+                        &row.owed.statuses,
+                        &row.owed.due_at,
+                        &row.owed.bodies,
+                    ],
+                )
+                .await?;
+            } else if let Some((p, row)) = &person {
+                let stmt = tx.prepare_cached(sql::REWRITE_YOUNG_PERSON).await?;
+                tx.execute(
+                    &stmt,
+                    &[
+                        &kind,
+                        &id,
+                        &p.date_of_birth,
+                        &row.district,
+                        &row.registered_at,
+                        &row.body,
+                    ],
+                )
+                .await?;
+            } else {
+                let stmt = tx.prepare_cached(sql::REWRITE_STREAM).await?;
+                tx.execute(&stmt, &[&kind, &id]).await?;
+            }
+            if !request.listings.is_empty() {
+                let stmt = tx.prepare_cached(sql::INSERT_LISTINGS).await?;
+                let [kinds, keys, ats, details] = listings.params();
+                tx.execute(&stmt, &[&kind, &id, kinds, keys, ats, details])
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(Rewritten::Done)
+        }
+        .await;
+        match result {
+            Ok(Rewritten::Done) => Ok(()),
+            Ok(Rewritten::Missing(version)) => Err(StoreError::Backend(format!(
+                "{} has no version {version}: nothing rewritten",
+                request.stream
+            ))),
+            Err(e) => Err(fail(client, &e)),
+        }
     }
 
     async fn append(&self, request: AppendRequest) -> Result<u64, AppendError> {
@@ -681,54 +930,73 @@ impl EventAppend for PostgresStore {
             &snap.state,
         ];
         let new_version_i64 = to_i64(new_version)?;
+        // The listings, when the command replaces them: four more arrays on the same statement.
+        let listings = request
+            .listings
+            .as_deref()
+            .map(ListingColumns::of)
+            .transpose()?;
+        let listing_params = listings.as_ref().map(ListingColumns::params);
+        let listing_params = listing_params.iter().flatten();
         let client = self.client().await?;
         let result = match &request.read_model {
             ReadModelUpdate::Case(summary) => {
-                let (body, owed_json) = encode_summary(summary)?;
-                let body = no_nul("case summary", &body)?;
-                let owed_json = no_nul("owed actions", &owed_json)?;
-                let stage = summary.stage.as_str();
-                let risk_rank = summary.risk_rank();
-                let received_at = micros(summary.received_at);
-                let next_review_due = summary.next_review_due.map(micros);
-                let young_person = summary.young_person_id.as_uuid();
-                let owed = OwedColumns::of(&summary.owed)?;
+                let row = CaseRow::of(summary)?;
                 let tail: [&(dyn ToSql + Sync); 12] = [
-                    &young_person,
-                    &stage,
-                    &risk_rank,
-                    &received_at,
-                    &next_review_due,
+                    &row.young_person,
+                    &row.stage,
+                    &row.risk_rank,
+                    &row.received_at,
+                    &row.next_review_due,
                     &new_version_i64,
-                    &body,
-                    &owed.ids,
-                    &owed.statuses,
-                    &owed.due_at,
-                    &owed.bodies,
-                    &owed_json,
+                    &row.body,
+                    &row.owed.ids,
+                    &row.owed.statuses,
+                    &row.owed.due_at,
+                    &row.owed.bodies,
+                    &row.owed_json,
                 ];
-                let params: Vec<&(dyn ToSql + Sync)> =
-                    head.iter().chain(tail.iter()).copied().collect();
-                run_append(&client, sql::APPEND_CASE, &params).await
-            }
-            ReadModelUpdate::None => {
-                return Err(StoreError::Backend("placeholder: streams without rows".into()).into())
+                let params: Vec<&(dyn ToSql + Sync)> = head
+                    .iter()
+                    .chain(tail.iter())
+                    .chain(listing_params)
+                    .copied()
+                    .collect();
+                let statement = match listings {
+                    None => sql::APPEND_CASE,
+                    Some(_) => sql::APPEND_CASE_LISTINGS,
+                };
+                run_append(&client, statement, &params).await
             }
             ReadModelUpdate::YoungPerson(person) => {
-                let body = encode_body(person)?;
-                let body = no_nul("young person summary", &body)?;
-                let district = no_nul("postcode district", &person.postcode_district)?;
-                let registered_at = micros(person.registered_at);
+                let row = PersonRow::of(person)?;
                 let tail: [&(dyn ToSql + Sync); 5] = [
                     &person.date_of_birth,
-                    &district,
-                    &registered_at,
+                    &row.district,
+                    &row.registered_at,
                     &new_version_i64,
-                    &body,
+                    &row.body,
                 ];
+                let params: Vec<&(dyn ToSql + Sync)> = head
+                    .iter()
+                    .chain(tail.iter())
+                    .chain(listing_params)
+                    .copied()
+                    .collect();
+                let statement = match listings {
+                    None => sql::APPEND_YOUNG_PERSON,
+                    Some(_) => sql::APPEND_YOUNG_PERSON_LISTINGS,
+                };
+                run_append(&client, statement, &params).await
+            }
+            ReadModelUpdate::None => {
                 let params: Vec<&(dyn ToSql + Sync)> =
-                    head.iter().chain(tail.iter()).copied().collect();
-                run_append(&client, sql::APPEND_YOUNG_PERSON, &params).await
+                    head.iter().chain(listing_params).copied().collect();
+                let statement = match listings {
+                    None => sql::APPEND_STREAM,
+                    Some(_) => sql::APPEND_STREAM_LISTINGS,
+                };
+                run_append(&client, statement, &params).await
             }
         };
         let conflict = |actual: u64| Conflict {
@@ -784,8 +1052,34 @@ impl CaseQueries for PostgresStore {
             .await
     }
 
-    async fn listings(&self, _query: ListingQuery) -> Result<Vec<Listed>, StoreError> {
-        Err(StoreError::Backend("placeholder: listings".into()))
+    /// One query, of four shapes (with or without a key, with or without a time window), so
+    /// each reads the index made for it ([`sql::LISTINGS`], [`sql::LISTINGS_IN_WINDOW`],
+    /// [`sql::LISTINGS_BY_KEY`], [`sql::LISTINGS_BY_KEY_IN_WINDOW`]).
+    async fn listings(&self, query: ListingQuery) -> Result<Vec<Listed>, StoreError> {
+        let kind = query.kind.as_str();
+        let key = query
+            .key
+            .as_deref()
+            .map(|k| no_nul("listing key", k))
+            .transpose()?;
+        let window = query.from.is_some() || query.to.is_some();
+        let from = query.from.map(micros_ceil);
+        let to = query.to.map(micros_ceil);
+        let rows = match (key, window) {
+            (None, false) => self.query(sql::LISTINGS, &[&kind]).await?,
+            (None, true) => {
+                self.query(sql::LISTINGS_IN_WINDOW, &[&kind, &from, &to])
+                    .await?
+            }
+            (Some(key), false) => self.query(sql::LISTINGS_BY_KEY, &[&kind, &key]).await?,
+            (Some(key), true) => {
+                self.query(sql::LISTINGS_BY_KEY_IN_WINDOW, &[&kind, &key, &from, &to])
+                    .await?
+            }
+        };
+        rows.iter()
+            .map(|row| listed_from_row(query.kind, row))
+            .collect()
     }
 
     async fn case_summary(&self, case: CaseId) -> Result<Option<CaseSummary>, StoreError> {

@@ -81,12 +81,102 @@ macro_rules! append_head {
              WHERE $15::bigint IS NOT NULL AND (SELECT ok FROM ok) \
              ON CONFLICT (stream_kind, stream_id) DO UPDATE SET version = EXCLUDED.version, \
                  schema_version = EXCLUDED.schema_version, state = EXCLUDED.state \
-             WHERE snapshots.version <= EXCLUDED.version), "
+             WHERE snapshots.version <= EXCLUDED.version)"
+    };
+}
+
+/// Replaces the stream's listings, gated on the version check like every other write: deletes
+/// every listing of the stream and inserts the new set (`unnest` of parallel arrays: kind,
+/// key, at, detail), tagged with the new version. The tag is in the primary key, so the new
+/// rows never collide with the old ones they replace (the two sub-statements run in the same
+/// snapshot, in no promised order). `ON CONFLICT DO NOTHING` only meets a racing append at
+/// the same version, which the events' unique key is about to fail anyway: the loser then
+/// gets its `Conflict` from the events, not an error from the listings.
+macro_rules! replace_listings {
+    ($kinds:literal, $keys:literal, $ats:literal, $details:literal) => {
+        concat!(
+            ", listings_gone AS (\
+                 DELETE FROM listings WHERE stream_kind = $1 AND stream_id = $2 \
+                 AND (SELECT ok FROM ok)), \
+             listings_new AS (\
+                 INSERT INTO listings (stream_kind, stream_id, version, n, kind, key, at, detail) \
+                 SELECT $1, $2, $3::bigint + cardinality($4::text[]), l.n, l.kind, l.key, l.at, \
+                     l.detail \
+                 FROM unnest(",
+            $kinds,
+            "::text[], ",
+            $keys,
+            "::text[], ",
+            $ats,
+            "::timestamptz[], ",
+            $details,
+            "::text[]) WITH ORDINALITY AS l(kind, key, at, detail, n) \
+                 WHERE (SELECT ok FROM ok) \
+                 ON CONFLICT DO NOTHING)"
+        )
+    };
+}
+
+/// The case's row and owed actions (see [`APPEND_CASE`]).
+macro_rules! case_rows {
+    () => {
+        ", write_owed AS MATERIALIZED (\
+             SELECT (SELECT ok FROM ok) AND NOT EXISTS (\
+                 SELECT 1 FROM case_summaries WHERE case_id = $2 AND owed = $29::text) AS w), \
+         summary AS (\
+             INSERT INTO case_summaries (case_id, young_person_id, stage, risk_rank, received_at, \
+                 next_review_due, version, body, owed) \
+             SELECT $2, $18::uuid, $19::text, $20::bigint, $21::timestamptz, \
+                 $22::timestamptz, $23::bigint, $24::text, $29::text WHERE (SELECT ok FROM ok) \
+             ON CONFLICT (case_id) DO UPDATE SET young_person_id = EXCLUDED.young_person_id, \
+                 stage = EXCLUDED.stage, risk_rank = EXCLUDED.risk_rank, \
+                 received_at = EXCLUDED.received_at, next_review_due = EXCLUDED.next_review_due, \
+                 version = EXCLUDED.version, body = EXCLUDED.body, owed = EXCLUDED.owed \
+             WHERE case_summaries.version < EXCLUDED.version), \
+         owed_new AS (\
+             INSERT INTO owed_actions (action_id, case_id, status, due_at, body) \
+             SELECT a.action_id, $2, a.status, a.due_at, a.body \
+             FROM unnest($25::uuid[], $26::text[], $27::timestamptz[], $28::text[]) \
+                 AS a(action_id, status, due_at, body) \
+             WHERE (SELECT w FROM write_owed) \
+             ON CONFLICT (action_id) DO NOTHING), \
+         owed_changed AS (\
+             UPDATE owed_actions o SET status = a.status, due_at = a.due_at, body = a.body \
+             FROM unnest($25::uuid[], $26::text[], $27::timestamptz[], $28::text[]) \
+                 AS a(action_id, status, due_at, body) \
+             WHERE o.action_id = a.action_id AND o.case_id = $2 AND (SELECT w FROM write_owed) \
+             AND (o.status, o.due_at, o.body) IS DISTINCT FROM (a.status, a.due_at, a.body)), \
+         owed_gone AS (\
+             DELETE FROM owed_actions WHERE case_id = $2 AND action_id <> ALL($25::uuid[]) \
+             AND (SELECT w FROM write_owed))"
+    };
+}
+
+/// The young person's row (see [`APPEND_YOUNG_PERSON`]).
+macro_rules! person_row {
+    () => {
+        ", person AS (\
+             INSERT INTO young_people (young_person_id, date_of_birth, postcode_district, \
+                 registered_at, version, body) \
+             SELECT $2, $18::date, $19::text, $20::timestamptz, $21::bigint, $22::text \
+             WHERE (SELECT ok FROM ok) \
+             ON CONFLICT (young_person_id) DO UPDATE SET date_of_birth = EXCLUDED.date_of_birth, \
+                 postcode_district = EXCLUDED.postcode_district, \
+                 registered_at = EXCLUDED.registered_at, version = EXCLUDED.version, \
+                 body = EXCLUDED.body \
+             WHERE young_people.version < EXCLUDED.version)"
+    };
+}
+
+/// What every append statement returns: the stream's version before it.
+macro_rules! append_result {
+    () => {
+        " SELECT v FROM cur"
     };
 }
 
 /// Appends a case's events with its read-model rows and snapshot: ONE statement, so one
-/// round trip and (in autocommit) one transaction.
+/// round trip and (in autocommit) one transaction. The stream's listings are left as they are.
 ///
 /// `$1` stream kind, `$2` stream id (the case), `$3` expected version, `$4`–`$12` the events
 /// as parallel arrays (type, schema version, payload, event id, recorded at, actor id, actor
@@ -99,38 +189,15 @@ macro_rules! append_head {
 ///
 /// Most commands leave a case's owed actions as they were: the case's row keeps them as one
 /// JSON array (`owed`), and the `owed_actions` rows are only written when it differs.
-pub const APPEND_CASE: &str = concat!(
+pub const APPEND_CASE: &str = concat!(append_head!(), case_rows!(), append_result!());
+
+/// [`APPEND_CASE`] that also replaces the stream's listings, in the same statement: `$30`–`$33`
+/// the listings as parallel arrays (kind, key, at, detail).
+pub const APPEND_CASE_LISTINGS: &str = concat!(
     append_head!(),
-    "write_owed AS MATERIALIZED (\
-         SELECT (SELECT ok FROM ok) AND NOT EXISTS (\
-             SELECT 1 FROM case_summaries WHERE case_id = $2 AND owed = $29::text) AS w), \
-     summary AS (\
-         INSERT INTO case_summaries (case_id, young_person_id, stage, risk_rank, received_at, \
-             next_review_due, version, body, owed) \
-         SELECT $2, $18::uuid, $19::text, $20::bigint, $21::timestamptz, \
-             $22::timestamptz, $23::bigint, $24::text, $29::text WHERE (SELECT ok FROM ok) \
-         ON CONFLICT (case_id) DO UPDATE SET young_person_id = EXCLUDED.young_person_id, \
-             stage = EXCLUDED.stage, risk_rank = EXCLUDED.risk_rank, \
-             received_at = EXCLUDED.received_at, next_review_due = EXCLUDED.next_review_due, \
-             version = EXCLUDED.version, body = EXCLUDED.body, owed = EXCLUDED.owed \
-         WHERE case_summaries.version < EXCLUDED.version), \
-     owed_new AS (\
-         INSERT INTO owed_actions (action_id, case_id, status, due_at, body) \
-         SELECT a.action_id, $2, a.status, a.due_at, a.body \
-         FROM unnest($25::uuid[], $26::text[], $27::timestamptz[], $28::text[]) \
-             AS a(action_id, status, due_at, body) \
-         WHERE (SELECT w FROM write_owed) \
-         ON CONFLICT (action_id) DO NOTHING), \
-     owed_changed AS (\
-         UPDATE owed_actions o SET status = a.status, due_at = a.due_at, body = a.body \
-         FROM unnest($25::uuid[], $26::text[], $27::timestamptz[], $28::text[]) \
-             AS a(action_id, status, due_at, body) \
-         WHERE o.action_id = a.action_id AND o.case_id = $2 AND (SELECT w FROM write_owed) \
-         AND (o.status, o.due_at, o.body) IS DISTINCT FROM (a.status, a.due_at, a.body)), \
-     owed_gone AS (\
-         DELETE FROM owed_actions WHERE case_id = $2 AND action_id <> ALL($25::uuid[]) \
-         AND (SELECT w FROM write_owed)) \
-     SELECT v FROM cur"
+    case_rows!(),
+    replace_listings!("$30", "$31", "$32", "$33"),
+    append_result!()
 );
 
 /// Appends a young person's events with their read-model row: one statement, as
@@ -138,18 +205,28 @@ pub const APPEND_CASE: &str = concat!(
 ///
 /// `$1`–`$17` as [`APPEND_CASE`]; `$18` date of birth, `$19` postcode district, `$20`
 /// registered at, `$21` new version, `$22` body.
-pub const APPEND_YOUNG_PERSON: &str = concat!(
+pub const APPEND_YOUNG_PERSON: &str = concat!(append_head!(), person_row!(), append_result!());
+
+/// [`APPEND_YOUNG_PERSON`] that also replaces the stream's listings: `$23`–`$26` (kind, key,
+/// at, detail).
+pub const APPEND_YOUNG_PERSON_LISTINGS: &str = concat!(
     append_head!(),
-    "person AS (\
-         INSERT INTO young_people (young_person_id, date_of_birth, postcode_district, \
-             registered_at, version, body) \
-         SELECT $2, $18::date, $19::text, $20::timestamptz, $21::bigint, $22::text WHERE (SELECT ok FROM ok) \
-         ON CONFLICT (young_person_id) DO UPDATE SET date_of_birth = EXCLUDED.date_of_birth, \
-             postcode_district = EXCLUDED.postcode_district, \
-             registered_at = EXCLUDED.registered_at, version = EXCLUDED.version, \
-             body = EXCLUDED.body \
-         WHERE young_people.version < EXCLUDED.version) \
-     SELECT v FROM cur"
+    person_row!(),
+    replace_listings!("$23", "$24", "$25", "$26"),
+    append_result!()
+);
+
+/// Appends to a stream with no read-model row of its own
+/// ([`ReadModelUpdate::None`](casework_core::read_model::ReadModelUpdate::None)): the events
+/// and the snapshot. `$1`–`$17` as [`APPEND_CASE`].
+pub const APPEND_STREAM: &str = concat!(append_head!(), append_result!());
+
+/// [`APPEND_STREAM`] that also replaces the stream's listings: `$18`–`$21` (kind, key, at,
+/// detail).
+pub const APPEND_STREAM_LISTINGS: &str = concat!(
+    append_head!(),
+    replace_listings!("$18", "$19", "$20", "$21"),
+    append_result!()
 );
 
 /// The waiting list in R-7 order. Index: `case_summaries_waiting_list`.
@@ -174,3 +251,139 @@ pub const OVERDUE_REVIEWS: &str = "SELECT body, owed FROM case_summaries \
 
 /// One case's row. `$1` case. Index: the primary key of `case_summaries`.
 pub const CASE_SUMMARY: &str = "SELECT body, owed FROM case_summaries WHERE case_id = $1";
+
+/// The columns of a listing row, selected by kind (`$1`).
+macro_rules! listing_select {
+    () => {
+        "SELECT stream_kind, stream_id, key, at, detail FROM listings WHERE kind = $1::text"
+    };
+}
+
+/// `read_model::listing_order`: time (none last: the default for an ascending column), then
+/// stream kind, stream id, key and detail, the text columns in byte order (`COLLATE "C"`).
+macro_rules! listing_order {
+    () => {
+        " ORDER BY at, stream_kind, stream_id, key, detail"
+    };
+}
+
+/// Every listing of a kind (`$1`), in listing order. Index: `listings_by_kind`.
+pub const LISTINGS: &str = concat!(listing_select!(), listing_order!());
+
+/// The listings of a kind (`$1`) with `at` in `[$2, $3)`; a NULL bound is open, and a listing
+/// without a time never matches. Index: `listings_by_kind`, read as a range.
+pub const LISTINGS_IN_WINDOW: &str = concat!(
+    listing_select!(),
+    " AND at >= COALESCE($2::timestamptz, '-infinity') \
+     AND at < COALESCE($3::timestamptz, 'infinity')",
+    listing_order!()
+);
+
+/// The listings of a kind (`$1`) with one key (`$2`), in listing order.
+/// Index: `listings_by_key`.
+pub const LISTINGS_BY_KEY: &str =
+    concat!(listing_select!(), " AND key = $2::text", listing_order!());
+
+/// The listings of a kind (`$1`) with one key (`$2`) and `at` in `[$3, $4)`, as
+/// [`LISTINGS_IN_WINDOW`]. Index: `listings_by_key`, read as a range.
+pub const LISTINGS_BY_KEY_IN_WINDOW: &str = concat!(
+    listing_select!(),
+    " AND key = $2::text AND at >= COALESCE($3::timestamptz, '-infinity') \
+     AND at < COALESCE($4::timestamptz, 'infinity')",
+    listing_order!()
+);
+
+/// Rewrites the payload and reason of existing events of one stream (anonymisation, R-23):
+/// the first statement of [`EventAppend::rewrite`](casework_core::store::EventAppend::rewrite)'s
+/// transaction. Returns the versions it found; the caller rolls back unless they are all the
+/// versions it asked for.
+///
+/// `$1` stream kind, `$2` stream id, `$3`–`$5` the rewritten events as parallel arrays
+/// (version, payload, reason). Index: `events_stream_version_key`.
+pub const REWRITE_EVENTS: &str = "UPDATE events e SET payload = r.payload, reason = r.reason \
+     FROM unnest($3::int8[], $4::text[], $5::text[]) AS r(version, payload, reason) \
+     WHERE e.stream_kind = $1::text AND e.stream_id = $2::uuid AND e.version = r.version \
+     RETURNING e.version";
+
+/// Deletes the stream's snapshot and listings (`$1` stream kind, `$2` stream id): shared by
+/// the rewrite statements below.
+macro_rules! rewrite_head {
+    () => {
+        "WITH snap AS (DELETE FROM snapshots WHERE stream_kind = $1::text AND stream_id = $2::uuid), \
+         listings_gone AS (\
+             DELETE FROM listings WHERE stream_kind = $1::text AND stream_id = $2::uuid)"
+    };
+}
+
+/// A rewrite's second statement for a stream without a row: deletes its snapshot and
+/// listings. `$1` stream kind, `$2` stream id.
+pub const REWRITE_STREAM: &str = concat!(rewrite_head!(), " SELECT 1");
+
+/// The stream's current version (`$1` kind, `$2` id), for the rows a rewrite writes: the
+/// next append's rows, at a higher version, replace them.
+macro_rules! current_version {
+    () => {
+        "(SELECT COALESCE(MAX(version), 0) FROM events \
+          WHERE stream_kind = $1::text AND stream_id = $2::uuid)"
+    };
+}
+
+/// A rewrite's second statement for a case: deletes its snapshot and listings and replaces
+/// its row and owed actions, whatever their version, tagging the row with the stream's
+/// current version. `$1` stream kind, `$2` case, `$3` young person, `$4` stage, `$5` risk rank,
+/// `$6` received at, `$7` next review due, `$8` body, `$9` owed actions as JSON, `$10`–`$13`
+/// owed actions as parallel arrays (id, status, due at, body).
+pub const REWRITE_CASE: &str = concat!(
+    rewrite_head!(),
+    ", summary AS (\
+         INSERT INTO case_summaries (case_id, young_person_id, stage, risk_rank, received_at, \
+             next_review_due, version, body, owed) \
+         SELECT $2, $3::uuid, $4::text, $5::bigint, $6::timestamptz, $7::timestamptz, ",
+    current_version!(),
+    ", $8::text, $9::text \
+         ON CONFLICT (case_id) DO UPDATE SET young_person_id = EXCLUDED.young_person_id, \
+             stage = EXCLUDED.stage, risk_rank = EXCLUDED.risk_rank, \
+             received_at = EXCLUDED.received_at, next_review_due = EXCLUDED.next_review_due, \
+             version = EXCLUDED.version, body = EXCLUDED.body, owed = EXCLUDED.owed), \
+     owed_set AS (\
+         INSERT INTO owed_actions (action_id, case_id, status, due_at, body) \
+         SELECT a.action_id, $2, a.status, a.due_at, a.body \
+         FROM unnest($10::uuid[], $11::text[], $12::timestamptz[], $13::text[]) \
+             AS a(action_id, status, due_at, body) \
+         ON CONFLICT (action_id) DO UPDATE SET status = EXCLUDED.status, \
+             due_at = EXCLUDED.due_at, body = EXCLUDED.body \
+         WHERE owed_actions.case_id = EXCLUDED.case_id), \
+     owed_gone AS (\
+         DELETE FROM owed_actions WHERE case_id = $2 AND action_id <> ALL($10::uuid[])) \
+     SELECT 1"
+);
+
+/// A rewrite's second statement for a young person: deletes the stream's snapshot and
+/// listings and replaces the row, tagged with the stream's current version. `$1` stream kind,
+/// `$2` young person, `$3` date of birth, `$4` postcode district, `$5` registered at, `$6`
+/// body.
+pub const REWRITE_YOUNG_PERSON: &str = concat!(
+    rewrite_head!(),
+    ", person AS (\
+         INSERT INTO young_people (young_person_id, date_of_birth, postcode_district, \
+             registered_at, version, body) \
+         SELECT $2, $3::date, $4::text, $5::timestamptz, ",
+    current_version!(),
+    ", $6::text \
+         ON CONFLICT (young_person_id) DO UPDATE SET date_of_birth = EXCLUDED.date_of_birth, \
+             postcode_district = EXCLUDED.postcode_district, \
+             registered_at = EXCLUDED.registered_at, version = EXCLUDED.version, \
+             body = EXCLUDED.body) \
+     SELECT 1"
+);
+
+/// A rewrite's last statement: the stream's new listings, tagged with its current version
+/// (after the previous statement deleted the old ones, in the same transaction). `$1` stream
+/// kind, `$2` stream id, `$3`–`$6` the listings as parallel arrays (kind, key, at, detail).
+pub const INSERT_LISTINGS: &str = "INSERT INTO listings (stream_kind, stream_id, version, n, \
+         kind, key, at, detail) \
+     SELECT $1::text, $2::uuid, (SELECT COALESCE(MAX(version), 0) FROM events \
+             WHERE stream_kind = $1::text AND stream_id = $2::uuid), \
+         l.n, l.kind, l.key, l.at, l.detail \
+     FROM unnest($3::text[], $4::text[], $5::timestamptz[], $6::text[]) WITH ORDINALITY \
+         AS l(kind, key, at, detail, n)";

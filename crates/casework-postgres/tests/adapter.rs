@@ -14,7 +14,9 @@ use casework_core::ids::{CaseId, EventId, OwedActionId, ProfessionalId, StaffId,
 use casework_core::input::{Postcode, Text};
 use casework_core::owed::OwedActionKind;
 use casework_core::profile::examples::city_girls_service;
-use casework_core::read_model::{CaseSummary, OwedActionSummary, ReadModelUpdate};
+use casework_core::read_model::{
+    CaseSummary, Listing, ListingKind, ListingQuery, OwedActionSummary, ReadModelUpdate,
+};
 use casework_core::risk::RiskLevel;
 use casework_core::store::{
     AppendError, AppendRequest, CaseQueries, EventAppend, EventLoad, Snapshot, StoreError,
@@ -76,6 +78,7 @@ fn case_append(case: CaseId, expected: u64, n: usize) -> AppendRequest {
             .collect(),
         read_model: ReadModelUpdate::Case(summary(case, expected + n as u64)),
         snapshot: None,
+        listings: None,
     }
 }
 
@@ -136,6 +139,94 @@ async fn concurrent_migrators_queue_on_the_advisory_lock() {
         MIGRATIONS.len(),
         "exactly one migrator applied each migration"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_1_database_upgrades_and_keeps_its_data() {
+    if common::skip() {
+        return;
+    }
+    // A database as the previous release left it: migration 1 only, recorded as it recorded it.
+    let db = TestDatabase::create().await;
+    let mut client = db.client().await;
+    let tx = client.transaction().await.unwrap();
+    tx.batch_execute(
+        "CREATE TABLE casework_schema_migrations (version bigint PRIMARY KEY, \
+         name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+    )
+    .await
+    .unwrap();
+    tx.batch_execute(MIGRATIONS[0].sql).await.unwrap();
+    tx.execute(
+        "INSERT INTO casework_schema_migrations (version, name) VALUES (1, 'initial')",
+        &[],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let store = PostgresStore::connect(&db.url).await.unwrap();
+    assert_eq!(store.schema_version().await.unwrap(), 1);
+    let case = CaseId::new();
+    let stream = StreamId::Case(case);
+    let mut request = case_append(case, 0, 3);
+    request.snapshot = Some(Snapshot {
+        stream,
+        version: 3,
+        schema_version: 1,
+        state: "{}".into(),
+    });
+    // Appends without listings work on a version 1 schema; one with listings says to migrate
+    // and writes nothing.
+    store.append(request).await.unwrap();
+    let listed = Listing {
+        kind: ListingKind::ReviewDue,
+        key: case.to_string(),
+        at: Some(fixtures::start()),
+        detail: "{}".into(),
+    };
+    let mut with_listings = case_append(case, 3, 1);
+    with_listings.listings = Some(vec![listed.clone()]);
+    match store.append(with_listings.clone()).await {
+        Err(AppendError::Store(StoreError::Corrupt(m))) => assert!(m.contains("migrate"), "{m}"),
+        other => panic!("listings on a version 1 schema: {other:?}"),
+    }
+    assert_eq!(store.load(stream).await.unwrap().len(), 3);
+    let events = store.load(stream).await.unwrap();
+    let row = store.case_summary(case).await.unwrap();
+
+    assert_eq!(store.migrate().await.unwrap(), MIGRATIONS.len() - 1);
+    assert_eq!(store.schema_version().await.unwrap(), SCHEMA_VERSION);
+    assert_eq!(store.load(stream).await.unwrap(), events);
+    assert_eq!(store.case_summary(case).await.unwrap(), row);
+    assert!(store.load_snapshot(stream).await.unwrap().is_some());
+    assert_eq!(store.append(with_listings).await.unwrap(), 4);
+    let found = store
+        .listings(ListingQuery::all(ListingKind::ReviewDue))
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!((found[0].stream, &found[0].listing), (stream, &listed));
+
+    // Listing order compares text byte for byte whatever the database's collation.
+    let rows = client
+        .query(
+            "SELECT a.attname::text, c.collname::text FROM pg_attribute a \
+             JOIN pg_collation c ON c.oid = a.attcollation \
+             WHERE a.attrelid = 'listings'::regclass AND a.attnum > 0 ORDER BY a.attnum",
+            &[],
+        )
+        .await
+        .unwrap();
+    let collations: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(
+        collations,
+        ["stream_kind", "kind", "key", "detail"]
+            .iter()
+            .map(|c| (c.to_string(), "C".to_string()))
+            .collect::<Vec<_>>()
+    );
+    store.pool().close();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -556,6 +647,7 @@ async fn query_orderings_equal_the_reference_store() {
             events: vec![event(&actor, t0, "probe", "{}")],
             read_model: ReadModelUpdate::Case(row.clone()),
             snapshot: None,
+            listings: None,
         };
         memory.append(request.clone()).await.unwrap();
         pg.append(request).await.unwrap();
@@ -577,6 +669,7 @@ async fn query_orderings_equal_the_reference_store() {
             events: vec![event(&actor, t0, "probe", "{}")],
             read_model: ReadModelUpdate::Case(row.clone()),
             snapshot: None,
+            listings: None,
         };
         memory.append(request.clone()).await.unwrap();
         pg.append(request).await.unwrap();

@@ -460,8 +460,10 @@ impl EventLoad for SqliteStore {
 
 #[async_trait]
 impl EventAppend for SqliteStore {
-    async fn rewrite(&self, _request: RewriteRequest) -> Result<(), StoreError> {
-        Err(StoreError::Backend("placeholder: rewrite".into()))
+    async fn rewrite(&self, request: RewriteRequest) -> Result<(), StoreError> {
+        let encoded = writer::EncodedRewrite::new(request)?;
+        self.on_writer(move |conn| writer::rewrite(conn, &encoded))
+            .await
     }
 
     async fn append(&self, request: AppendRequest) -> Result<u64, AppendError> {
@@ -519,8 +521,9 @@ impl CaseQueries for SqliteStore {
         .await
     }
 
-    async fn listings(&self, _query: ListingQuery) -> Result<Vec<Listed>, StoreError> {
-        Err(StoreError::Backend("placeholder: listings".into()))
+    async fn listings(&self, query: ListingQuery) -> Result<Vec<Listed>, StoreError> {
+        self.on_reader(move |conn| reader::listings(conn, &query))
+            .await
     }
 
     async fn case_summary(&self, case: CaseId) -> Result<Option<CaseSummary>, StoreError> {

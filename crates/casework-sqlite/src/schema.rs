@@ -17,11 +17,18 @@ pub(crate) struct Migration {
 }
 
 /// Every migration, oldest first. Append only: an applied migration is never edited.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_initial",
-    sql: include_str!("../migrations/0001_initial.sql"),
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_initial",
+        sql: include_str!("../migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_listings",
+        sql: include_str!("../migrations/0002_listings.sql"),
+    },
+];
 
 /// The newest schema version this library knows.
 pub(crate) fn latest() -> i64 {
@@ -144,9 +151,14 @@ pub(crate) fn applied_version(conn: &Connection) -> Result<i64, StoreError> {
 /// Applies every pending migration in one `BEGIN IMMEDIATE` transaction; returns the versions
 /// applied (empty when the schema was current).
 pub(crate) fn migrate(conn: &Connection) -> Result<Vec<i64>, StoreError> {
+    migrate_to(conn, latest())
+}
+
+/// Applies the pending migrations up to `target` (the tests build older files with it).
+pub(crate) fn migrate_to(conn: &Connection, target: i64) -> Result<Vec<i64>, StoreError> {
     conn.execute_batch("BEGIN IMMEDIATE")
         .map_err(|e| map("starting the migration", e))?;
-    match migrate_in_transaction(conn) {
+    match migrate_in_transaction(conn, target) {
         Ok(applied) => {
             conn.execute_batch("COMMIT")
                 .map_err(|e| map("committing the migration", e))
@@ -160,7 +172,7 @@ pub(crate) fn migrate(conn: &Connection) -> Result<Vec<i64>, StoreError> {
     }
 }
 
-fn migrate_in_transaction(conn: &Connection) -> Result<Vec<i64>, StoreError> {
+fn migrate_in_transaction(conn: &Connection, target: i64) -> Result<Vec<i64>, StoreError> {
     let current = applied_version(conn)?;
     let migrating = |e| map("migrating", e);
     conn.execute_batch(
@@ -174,7 +186,10 @@ fn migrate_in_transaction(conn: &Connection) -> Result<Vec<i64>, StoreError> {
     conn.pragma_update(None, "application_id", APPLICATION_ID)
         .map_err(migrating)?;
     let mut applied = Vec::new();
-    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+    for m in MIGRATIONS
+        .iter()
+        .filter(|m| m.version > current && m.version <= target)
+    {
         conn.execute_batch(m.sql)
             .map_err(|e| map(&format!("applying migration {}", m.name), e))?;
         conn.execute(
@@ -191,5 +206,220 @@ fn migrate_in_transaction(conn: &Connection) -> Result<Vec<i64>, StoreError> {
 pub(crate) fn rollback(conn: &Connection) {
     if !conn.is_autocommit() {
         let _ = conn.execute_batch("ROLLBACK");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SqliteStore;
+    use casework_core::event::{EventMeta, NewEvent};
+    use casework_core::ids::{CaseId, EventId, OwedActionId, StreamId, YoungPersonId};
+    use casework_core::owed::OwedActionKind;
+    use casework_core::read_model::{
+        CaseSummary, Listing, ListingKind, ListingQuery, OwedActionSummary, ReadModelUpdate,
+        YoungPersonSummary,
+    };
+    use casework_core::store::{AppendRequest, CaseQueries, EventAppend, EventLoad, Snapshot};
+    use casework_testkit::fixtures;
+    use rusqlite::types::Value;
+
+    fn event(n: u64) -> NewEvent {
+        NewEvent {
+            event_type: "test_event".into(),
+            schema_version: 1,
+            payload: format!(r#"{{"n":{n},"note":"Siân ✓"}}"#),
+            meta: EventMeta {
+                event_id: EventId::new(),
+                recorded_at: fixtures::start() + chrono::Duration::nanoseconds(n as i64 * 1_001),
+                actor: fixtures::worker(),
+                reason: (n % 2 == 0).then(|| "a stated reason".into()),
+            },
+        }
+    }
+
+    /// Every row of the version-1 tables, and the file's application id.
+    fn dump(path: &Path) -> Vec<(String, Vec<Vec<Value>>)> {
+        let conn = Connection::open(path).unwrap();
+        let tables = [
+            "events",
+            "snapshots",
+            "case_summaries",
+            "owed_actions",
+            "young_people",
+        ];
+        let mut out: Vec<(String, Vec<Vec<Value>>)> = tables
+            .iter()
+            .map(|table| {
+                let mut statement = conn
+                    .prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2"))
+                    .unwrap();
+                let columns = statement.column_count();
+                let rows = statement
+                    .query_map([], |row| {
+                        (0..columns)
+                            .map(|i| row.get::<_, Value>(i))
+                            .collect::<rusqlite::Result<Vec<_>>>()
+                    })
+                    .unwrap()
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .unwrap();
+                (table.to_string(), rows)
+            })
+            .collect();
+        let id: i64 = conn
+            .pragma_query_value(None, "application_id", |row| row.get(0))
+            .unwrap();
+        out.push(("application_id".into(), vec![vec![Value::Integer(id)]]));
+        out
+    }
+
+    #[tokio::test]
+    async fn a_version_1_file_with_data_migrates_to_version_2_intact() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("casework.db");
+        let conn = connect(&path, &SqliteConfig::default(), Role::Writer).unwrap();
+        assert_eq!(migrate_to(&conn, 1).unwrap(), vec![1]);
+        drop(conn);
+
+        // Written by this library on the version-1 schema: appends without listings touch no
+        // listings table, so they work there (and cost no listings statement anywhere).
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.schema_version().await.unwrap(), 1);
+        let case = CaseId::new();
+        let person = YoungPersonId::new();
+        let summary = CaseSummary {
+            case_id: case,
+            young_person_id: person,
+            stage: casework_core::case::StageName::WaitingList,
+            risk_level: Some(casework_core::risk::RiskLevel::High),
+            received_at: fixtures::start(),
+            source: "self".into(),
+            worker: None,
+            previous_case: None,
+            next_review_due: Some(fixtures::start() + chrono::Duration::days(7)),
+            closure_reason: None,
+            version: 3,
+            owed: vec![OwedActionSummary {
+                action_id: OwedActionId::new(),
+                case_id: case,
+                kind: OwedActionKind::NotifySafeguardingUnit,
+                owed_to: "Fictional Safeguarding Unit".into(),
+                due_at: fixtures::start() + chrono::Duration::days(1),
+                status: "owed".into(),
+            }],
+        };
+        let snapshot = Snapshot {
+            stream: StreamId::Case(case),
+            version: 3,
+            schema_version: 1,
+            state: r#"{"folded":3}"#.into(),
+        };
+        let appends = [
+            AppendRequest {
+                stream: StreamId::Case(case),
+                expected_version: 0,
+                events: (1..=3).map(event).collect(),
+                read_model: ReadModelUpdate::Case(summary.clone()),
+                snapshot: Some(snapshot.clone()),
+                listings: None,
+            },
+            AppendRequest {
+                stream: StreamId::YoungPerson(person),
+                expected_version: 0,
+                events: vec![event(4)],
+                read_model: ReadModelUpdate::YoungPerson(YoungPersonSummary {
+                    young_person_id: person,
+                    date_of_birth: chrono::NaiveDate::from_ymd_opt(2011, 5, 14).unwrap(),
+                    postcode_district: "LS6".into(),
+                    registered_at: fixtures::start(),
+                    version: 1,
+                }),
+                snapshot: None,
+                listings: None,
+            },
+            AppendRequest {
+                stream: StreamId::Disclosures(case),
+                expected_version: 0,
+                events: vec![event(5)],
+                read_model: ReadModelUpdate::None,
+                snapshot: None,
+                listings: None,
+            },
+        ];
+        for request in appends {
+            store.append(request).await.unwrap();
+        }
+        let events = store.load(StreamId::Case(case)).await.unwrap();
+        let before = dump(&path);
+        assert_eq!(before[0].1.len(), 5, "five events on the version-1 file");
+        match store
+            .listings(ListingQuery::all(ListingKind::Disclosure))
+            .await
+        {
+            Err(StoreError::Unavailable(why)) => assert!(why.contains("migrate"), "{why}"),
+            other => panic!("a version-1 file has no listings yet: {other:?}"),
+        }
+
+        assert_eq!(store.migrate().await.unwrap(), vec![2]);
+        assert_eq!(store.schema_version().await.unwrap(), 2);
+        assert_eq!(dump(&path), before, "every version-1 row is as it was");
+        assert_eq!(store.load(StreamId::Case(case)).await.unwrap(), events);
+        assert_eq!(
+            store.load_snapshot(StreamId::Case(case)).await.unwrap(),
+            Some(snapshot)
+        );
+        assert_eq!(
+            store.case_summary(case).await.unwrap(),
+            Some(summary.clone())
+        );
+        assert_eq!(store.waiting_list().await.unwrap(), vec![summary]);
+        assert_eq!(
+            store
+                .listings(ListingQuery::all(ListingKind::Disclosure))
+                .await
+                .unwrap(),
+            vec![]
+        );
+
+        // The migrated file takes listings, on old streams and new.
+        let shared = Listing {
+            kind: ListingKind::Disclosure,
+            key: case.as_uuid().to_string(),
+            at: Some(fixtures::start()),
+            detail: r#"{"to":"Fictional Constabulary"}"#.into(),
+        };
+        store
+            .append(AppendRequest {
+                stream: StreamId::Disclosures(case),
+                expected_version: 1,
+                events: vec![event(6)],
+                read_model: ReadModelUpdate::None,
+                snapshot: None,
+                listings: Some(vec![shared.clone()]),
+            })
+            .await
+            .unwrap();
+        let listed = store
+            .listings(ListingQuery::all(ListingKind::Disclosure))
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].stream, StreamId::Disclosures(case));
+        assert_eq!(listed[0].listing, shared);
+        assert_eq!(store.migrate().await.unwrap(), Vec::<i64>::new());
+        store.check_integrity().await.unwrap();
+        let names: Vec<(i64, String)> = Connection::open(&path)
+            .unwrap()
+            .prepare("SELECT version, name FROM casework_migrations ORDER BY version")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            names,
+            vec![(1, "0001_initial".into()), (2, "0002_listings".into())]
+        );
     }
 }

@@ -4,14 +4,18 @@
 //! its queue when it looks are committed together in one `BEGIN IMMEDIATE` transaction, each
 //! inside its own savepoint, so a conflicting or failing command is undone alone while the
 //! others commit; nobody is answered before the transaction's `COMMIT` has returned.
+//! Rewrites (anonymisation, R-23) run on the same thread, each in its own transaction.
 
 use crate::codec;
 use crate::error::{is_unique_violation, map};
 use crate::schema::rollback;
 use casework_core::ids::StreamId;
-use casework_core::read_model::{CaseSummary, ReadModelUpdate, YoungPersonSummary};
-use casework_core::store::{AppendError, AppendRequest, Conflict, Snapshot, StoreError};
+use casework_core::read_model::{CaseSummary, Listing, ReadModelUpdate, YoungPersonSummary};
+use casework_core::store::{
+    AppendError, AppendRequest, Conflict, RewriteRequest, Snapshot, StoreError,
+};
 use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::Receiver;
 use tokio::sync::oneshot;
@@ -40,6 +44,7 @@ pub(crate) struct Encoded {
     events: Vec<EncodedEvent>,
     read_model: EncodedReadModel,
     snapshot: Option<EncodedSnapshot>,
+    listings: Option<Vec<EncodedListing>>,
 }
 
 struct EncodedEvent {
@@ -74,6 +79,8 @@ enum EncodedReadModel {
         version: i64,
         body: String,
     },
+    /// The stream has no row of its own.
+    None,
 }
 
 struct EncodedOwed {
@@ -91,6 +98,35 @@ struct EncodedSnapshot {
     state: String,
 }
 
+/// One listing as stored; also the identity used to find unchanged rows.
+#[derive(PartialEq, Eq, Hash)]
+struct EncodedListing {
+    kind: &'static str,
+    key: String,
+    at: Option<(i64, i64)>,
+    detail: String,
+}
+
+fn encode_listings(listings: Vec<Listing>) -> Vec<EncodedListing> {
+    listings
+        .into_iter()
+        .map(|l| EncodedListing {
+            kind: l.kind.as_str(),
+            key: l.key,
+            at: l.at.map(codec::instant),
+            detail: l.detail,
+        })
+        .collect()
+}
+
+fn encode_read_model(update: &ReadModelUpdate) -> Result<EncodedReadModel, StoreError> {
+    match update {
+        ReadModelUpdate::Case(summary) => encode_case(summary),
+        ReadModelUpdate::YoungPerson(summary) => encode_young_person(summary),
+        ReadModelUpdate::None => Ok(EncodedReadModel::None),
+    }
+}
+
 fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value)
         .map_err(|e| StoreError::Backend(format!("encoding a read-model row: {e}")))
@@ -105,7 +141,7 @@ impl Encoded {
             events,
             read_model,
             snapshot,
-            listings: _,
+            listings,
         } = request;
         let events = events
             .into_iter()
@@ -121,15 +157,7 @@ impl Encoded {
                 reason: e.meta.reason,
             })
             .collect();
-        let read_model = match read_model {
-            ReadModelUpdate::Case(summary) => encode_case(&summary)?,
-            ReadModelUpdate::YoungPerson(summary) => encode_young_person(&summary)?,
-            ReadModelUpdate::None => {
-                return Err(StoreError::Backend(
-                    "placeholder: streams without rows".into(),
-                ))
-            }
-        };
+        let read_model = encode_read_model(&read_model)?;
         let snapshot = snapshot.map(|s: Snapshot| EncodedSnapshot {
             kind: s.stream.kind(),
             id: codec::id(s.stream.uuid()),
@@ -145,6 +173,41 @@ impl Encoded {
             events,
             read_model,
             snapshot,
+            listings: listings.map(encode_listings),
+        })
+    }
+}
+
+/// A rewrite request, encoded on the caller's thread like an append.
+pub(crate) struct EncodedRewrite {
+    stream: StreamId,
+    kind: &'static str,
+    id: String,
+    /// (version, payload, reason) of each event to rewrite.
+    events: Vec<(u64, String, Option<String>)>,
+    read_model: EncodedReadModel,
+    listings: Vec<EncodedListing>,
+}
+
+impl EncodedRewrite {
+    /// Encodes a rewrite request.
+    pub(crate) fn new(request: RewriteRequest) -> Result<Self, StoreError> {
+        let RewriteRequest {
+            stream,
+            events,
+            read_model,
+            listings,
+        } = request;
+        Ok(EncodedRewrite {
+            stream,
+            kind: stream.kind(),
+            id: codec::id(stream.uuid()),
+            events: events
+                .into_iter()
+                .map(|e| (e.version, e.payload, e.reason))
+                .collect(),
+            read_model: encode_read_model(&read_model)?,
+            listings: encode_listings(listings),
         })
     }
 }
@@ -353,7 +416,7 @@ fn current_version(conn: &Connection, request: &Encoded) -> rusqlite::Result<u64
 }
 
 /// One command inside the open transaction: the version check, the events, the read-model
-/// rows and the snapshot.
+/// rows, the snapshot and the listings.
 fn append(conn: &Connection, request: &Encoded) -> Result<u64, AppendError> {
     let stream = request.stream;
     let fail = |e: rusqlite::Error| AppendError::from(map(&format!("appending to {stream}"), e));
@@ -417,7 +480,119 @@ fn append(conn: &Connection, request: &Encoded) -> Result<u64, AppendError> {
         .and_then(|mut st| st.execute(params![s.kind, s.id, s.version, s.schema_version, s.state]))
         .map_err(fail)?;
     }
+    // Most commands carry no listings: they cost no statement at all.
+    if let Some(listings) = &request.listings {
+        write_listings(conn, request.kind, &request.id, listings).map_err(fail)?;
+    }
     Ok(version)
+}
+
+/// Replaces a stream's listings with `listings`, writing only the rows that differ: a stream
+/// usually rewrites the same listings with one changed or none, and each row written is
+/// index pages in the log. Listings are compared whole, as a multiset (a listing has no
+/// identity beyond its fields).
+fn write_listings(
+    conn: &Connection,
+    kind: &str,
+    id: &str,
+    listings: &[EncodedListing],
+) -> rusqlite::Result<()> {
+    type Stored = (i64, String, String, Option<i64>, Option<i64>, String);
+    let stored: Vec<Stored> = conn
+        .prepare_cached(
+            "SELECT rowid, kind, key, at, at_ns, detail FROM listings
+             WHERE stream_kind = ?1 AND stream_id = ?2",
+        )?
+        .query_map(params![kind, id], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    // The stored rows by content: each wanted listing takes one, the rest are dropped.
+    let mut unclaimed: HashMap<(&str, &str, Option<i64>, Option<i64>, &str), Vec<i64>> =
+        HashMap::new();
+    for (rowid, kind, key, at, at_ns, detail) in &stored {
+        unclaimed
+            .entry((kind, key, *at, *at_ns, detail))
+            .or_default()
+            .push(*rowid);
+    }
+    for l in listings {
+        let content = (
+            l.kind,
+            l.key.as_str(),
+            l.at.map(|a| a.0),
+            l.at.map(|a| a.1),
+            l.detail.as_str(),
+        );
+        if unclaimed.get_mut(&content).and_then(Vec::pop).is_some() {
+            continue;
+        }
+        conn.prepare_cached(
+            "INSERT INTO listings (stream_kind, stream_id, kind, key, at, at_ns, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![kind, id, content.0, content.1, content.2, content.3, content.4])?;
+    }
+    for rowid in unclaimed.into_values().flatten() {
+        conn.prepare_cached("DELETE FROM listings WHERE rowid = ?1")?
+            .execute([rowid])?;
+    }
+    Ok(())
+}
+
+/// Rewrites events in place (R-23) in one `BEGIN IMMEDIATE` transaction: their payloads and
+/// reasons, the stream's row and listings, and drops its snapshot (it folds the old
+/// payloads). A version that does not exist rolls everything back.
+pub(crate) fn rewrite(conn: &Connection, request: &EncodedRewrite) -> Result<(), StoreError> {
+    let stream = request.stream;
+    control(conn, "BEGIN IMMEDIATE").map_err(|e| map("starting a write transaction", e))?;
+    let outcome = rewrite_in_transaction(conn, request).and_then(|()| {
+        control(conn, "COMMIT").map_err(|e| map(&format!("committing the rewrite of {stream}"), e))
+    });
+    if outcome.is_err() {
+        rollback(conn);
+    }
+    outcome
+}
+
+fn rewrite_in_transaction(conn: &Connection, request: &EncodedRewrite) -> Result<(), StoreError> {
+    let stream = request.stream;
+    let fail = |e: rusqlite::Error| map(&format!("rewriting {stream}"), e);
+    for (version, payload, reason) in &request.events {
+        let changed = conn
+            .prepare_cached(
+                "UPDATE events SET payload = ?1, reason = ?2
+                 WHERE stream_kind = ?3 AND stream_id = ?4 AND version = ?5",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    payload,
+                    reason,
+                    request.kind,
+                    request.id,
+                    codec::version(*version)
+                ])
+            })
+            .map_err(fail)?;
+        if changed != 1 {
+            return Err(StoreError::Backend(format!(
+                "{stream} has no version {version}: nothing was rewritten"
+            )));
+        }
+    }
+    conn.prepare_cached("DELETE FROM snapshots WHERE stream_kind = ?1 AND stream_id = ?2")
+        .and_then(|mut st| st.execute(params![request.kind, request.id]))
+        .map_err(fail)?;
+    write_read_model(conn, &request.read_model).map_err(fail)?;
+    write_listings(conn, request.kind, &request.id, &request.listings).map_err(fail)?;
+    Ok(())
 }
 
 fn write_read_model(conn: &Connection, row: &EncodedReadModel) -> rusqlite::Result<()> {
@@ -517,6 +692,7 @@ fn write_read_model(conn: &Connection, row: &EncodedReadModel) -> rusqlite::Resu
                 body,
             ])?;
         }
+        EncodedReadModel::None => {}
     }
     Ok(())
 }

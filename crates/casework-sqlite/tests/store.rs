@@ -345,6 +345,7 @@ async fn young_person_rows_are_written_with_their_events() {
             version: 1,
         }),
         snapshot: None,
+        listings: None,
     };
     assert_eq!(store.append(request).await, Ok(1));
     assert_eq!(
@@ -456,6 +457,7 @@ async fn a_long_case_loads_from_its_snapshot_and_falls_back_to_replay() {
                 ..summary
             }),
             snapshot: Some(garbage),
+            listings: None,
         })
         .await
         .unwrap();
@@ -497,7 +499,7 @@ async fn migrate_is_idempotent_and_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(db_path(&dir)).unwrap();
     assert_eq!(store.schema_version().await.unwrap(), 0);
-    assert_eq!(store.migrate().await.unwrap(), vec![1]);
+    assert_eq!(store.migrate().await.unwrap(), vec![1, 2]);
     assert_eq!(store.migrate().await.unwrap(), Vec::<i64>::new());
     assert_eq!(
         store.schema_version().await.unwrap(),

@@ -48,6 +48,11 @@
 //! - [`unknown_event_type_is_a_typed_error`] and [`newer_schema_is_a_typed_error`].
 //! - [`old_schema_is_upcast_on_read`].
 //! - [`unreadable_snapshot_falls_back_to_replay`].
+//! - [`listings_round_trip_exactly`]: listings of every stream kind, rows or none.
+//! - [`listings_are_replaced_as_a_whole`]: `Some` replaces, `Some(vec![])` removes, `None` keeps.
+//! - [`listing_queries_filter_and_order`]: kind, key and time window; `listing_order`.
+//! - [`conflicting_append_writes_no_listings`] (R-18).
+//! - [`rewrite_replaces_payloads_rows_and_listings`]: anonymisation in place (R-23).
 
 pub use tokio;
 
@@ -66,16 +71,22 @@ use casework_core::error::DomainError;
 use casework_core::event::{
     DomainEvent, EventMeta, HistoryError, HistoryProblem, NewEvent, RecordedEvent,
 };
-use casework_core::ids::{CaseId, EventId, OwedActionId, ProfessionalId, StreamId, YoungPersonId};
+use casework_core::ids::{
+    AccessId, CaseId, EventId, IntelligenceId, OwedActionId, ProfessionalId, StreamId, WorkshopId,
+    YoungPersonId,
+};
 use casework_core::owed::{OwedActionKind, OwedStatus};
 use casework_core::profile::examples::city_girls_service;
 use casework_core::read_model::{
-    owed_order, waiting_list_order, CaseSummary, OwedActionSummary, ReadModelUpdate,
-    YoungPersonSummary,
+    listing_order, owed_order, waiting_list_order, CaseSummary, Listed, Listing, ListingKind,
+    ListingQuery, OwedActionSummary, ReadModelUpdate, YoungPersonSummary,
 };
 use casework_core::risk::{IndicatorAnswer, RiskLevel, RiskOverride};
 use casework_core::service::{fold, CASE_SNAPSHOT_SCHEMA, SNAPSHOT_EVERY};
-use casework_core::store::{AppendError, AppendRequest, Conflict, Snapshot, Store};
+use casework_core::store::{
+    AppendError, AppendRequest, Conflict, RewriteRequest, RewrittenEvent, Snapshot, Store,
+    StoreError,
+};
 use casework_core::young_person::YoungPersonDetails;
 use casework_core::{Casework, CommandError, Executed, LoadError};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
@@ -140,6 +151,11 @@ macro_rules! __conformance_all {
         $crate::__conformance_one!(newer_schema_is_a_typed_error, $make, $skip);
         $crate::__conformance_one!(old_schema_is_upcast_on_read, $make, $skip);
         $crate::__conformance_one!(unreadable_snapshot_falls_back_to_replay, $make, $skip);
+        $crate::__conformance_one!(listings_round_trip_exactly, $make, $skip);
+        $crate::__conformance_one!(listings_are_replaced_as_a_whole, $make, $skip);
+        $crate::__conformance_one!(listing_queries_filter_and_order, $make, $skip);
+        $crate::__conformance_one!(conflicting_append_writes_no_listings, $make, $skip);
+        $crate::__conformance_one!(rewrite_replaces_payloads_rows_and_listings, $make, $skip);
     };
 }
 
@@ -2355,4 +2371,1080 @@ pub async fn unreadable_snapshot_falls_back_to_replay<S: Store + 'static>(store:
         )
         .await;
     assert_eq!(done.case, full_fold(&desk.cw, case).await);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listings and rewrites
+// ---------------------------------------------------------------------------------------------
+
+fn listing(kind: ListingKind, key: &str, at: Option<DateTime<Utc>>, detail: &str) -> Listing {
+    assert!(
+        serde_json::from_str::<serde_json::Value>(detail).is_ok(),
+        "conformance fixture bug: listing detail is not JSON: {detail}"
+    );
+    Listing {
+        kind,
+        key: key.to_owned(),
+        at,
+        detail: detail.to_owned(),
+    }
+}
+
+/// The row a stream writes beside its listings: its own for cases and young people, none for
+/// the streams that have no row.
+fn own_row(stream: StreamId, person: YoungPersonId, version: u64) -> ReadModelUpdate {
+    match stream {
+        StreamId::Case(case) => ReadModelUpdate::Case(raw_case_row(case, person, version)),
+        StreamId::YoungPerson(p) => ReadModelUpdate::YoungPerson(raw_person_row(p, version)),
+        StreamId::Workshop(_)
+        | StreamId::Intelligence(_)
+        | StreamId::Disclosures(_)
+        | StreamId::Access(_)
+        | StreamId::Retention(_) => ReadModelUpdate::None,
+    }
+}
+
+/// Appends one probe event to `stream` at its current version, with its own row and
+/// `listings`; returns the new version.
+async fn append_listings<S: Store>(
+    store: &S,
+    stream: StreamId,
+    person: YoungPersonId,
+    listings: Option<Vec<Listing>>,
+) -> u64 {
+    let version = last_version(&ok(store.load(stream).await, "load"));
+    ok(
+        store
+            .append(AppendRequest {
+                stream,
+                expected_version: version,
+                events: vec![probe(
+                    "listings",
+                    version + 1,
+                    1,
+                    meta(&fixtures::worker(), fixtures::start(), None),
+                )],
+                read_model: own_row(stream, person, version + 1),
+                snapshot: None,
+                listings,
+            })
+            .await,
+        &format!("append to {stream} with listings"),
+    )
+}
+
+/// The listings a store holds after `written` (each stream's latest `Some`), as the reference
+/// semantics select and order them for `query`.
+fn expected_listings(
+    written: &BTreeMap<StreamId, Vec<Listing>>,
+    query: &ListingQuery,
+) -> Vec<Listed> {
+    let mut rows: Vec<Listed> = written
+        .iter()
+        .flat_map(|(stream, listings)| {
+            listings
+                .iter()
+                .filter(|l| query.matches(l))
+                .map(|l| Listed {
+                    stream: *stream,
+                    listing: l.clone(),
+                })
+        })
+        .collect();
+    rows.sort_by(listing_order);
+    rows
+}
+
+/// Appends to `stream` with `listings` and records in `written` what its listings now are.
+async fn replace_listings<S: Store>(
+    store: &S,
+    written: &mut BTreeMap<StreamId, Vec<Listing>>,
+    person: YoungPersonId,
+    stream: StreamId,
+    listings: Option<Vec<Listing>>,
+) {
+    match &listings {
+        Some(v) if v.is_empty() => {
+            written.remove(&stream);
+        }
+        Some(v) => {
+            written.insert(stream, v.clone());
+        }
+        None => {}
+    }
+    append_listings(store, stream, person, listings).await;
+}
+
+async fn listed<S: Store>(store: &S, query: &ListingQuery) -> Vec<Listed> {
+    ok(store.listings(query.clone()).await, &format!("{query:?}"))
+}
+
+/// Asserts that every kind's listings are exactly what `written` says, in listing order.
+async fn assert_listings<S: Store>(
+    store: &S,
+    written: &BTreeMap<StreamId, Vec<Listing>>,
+    when: &str,
+) {
+    for kind in ListingKind::ALL {
+        let query = ListingQuery::all(kind);
+        assert_eq!(
+            listed(store, &query).await,
+            expected_listings(written, &query),
+            "{when}: the {} listings must be exactly those last written by each stream, \
+             field for field, in listing_order",
+            kind.as_str()
+        );
+    }
+}
+
+/// Listings, the one generic read model (service-wide lists for R-5, R-12, R-19, R-22, R-23,
+/// R-27): every field comes back exactly as written — the kind, the key (empty, non-ASCII,
+/// with spaces), the time to the microsecond (before 1970, far ahead, or none), the detail's
+/// JSON text byte for byte (unsorted keys, spacing, escapes, non-ASCII) — with the stream
+/// that wrote it, for case and young-person streams and for the streams that have no row
+/// of their own ([`ReadModelUpdate::None`]: workshops, intelligence, disclosures, access,
+/// retention). A stream without a row writes none: the case sharing a disclosures stream's id
+/// keeps its own row.
+pub async fn listings_round_trip_exactly<S: Store + 'static>(store: S) {
+    let t = fixtures::start();
+    let case = CaseId::new();
+    let person = YoungPersonId::new();
+    let streams = [
+        (
+            StreamId::Case(case),
+            [ListingKind::OpenCase, ListingKind::ReviewDue],
+        ),
+        (
+            StreamId::YoungPerson(person),
+            [ListingKind::Alumni, ListingKind::Alumni],
+        ),
+        (
+            StreamId::Disclosures(case),
+            [ListingKind::Disclosure, ListingKind::Override],
+        ),
+        (
+            StreamId::Workshop(WorkshopId::new()),
+            [ListingKind::Workshop, ListingKind::ReviewDue],
+        ),
+        (
+            StreamId::Intelligence(IntelligenceId::new()),
+            [
+                ListingKind::IntelligenceAwaitingPolice,
+                ListingKind::ReviewDue,
+            ],
+        ),
+        (
+            StreamId::Access(AccessId::new()),
+            [ListingKind::Access, ListingKind::Access],
+        ),
+        (
+            StreamId::Retention(person),
+            [ListingKind::ClosedCase, ListingKind::LegalHold],
+        ),
+    ];
+    let keys = ["", "LS6", "Siân ✓ “quoted”", " spaced key ", "case-0001"];
+    let instants = [
+        Some(t + Duration::microseconds(123_456)),
+        Some(Utc.with_ymd_and_hms(1966, 7, 30, 15, 0, 0).unwrap() + Duration::microseconds(1)),
+        None,
+        Some(
+            Utc.with_ymd_and_hms(2099, 12, 31, 23, 59, 59).unwrap()
+                + Duration::microseconds(999_999),
+        ),
+        Some(t),
+        Some(t - Duration::microseconds(1)),
+    ];
+    let details = [
+        r#"{"zeta":1,"alpha":"Siân’s café — “fictional” ✓","n":[1,2.50,null,true]}"#,
+        r#"{ "spaced" :  true ,"esc":"\u00e9\n\t\"q\" \\ /"}"#,
+        r#""a bare string""#,
+        "{}",
+        r#"{"emoji":"🙂","cjk":"個案","rtl":"مرحبا","big":12345678901234567890}"#,
+        "[ ]",
+        r#"{"b":{"a":[{"z":0,"y":-0.0}]},"a":"b"}"#,
+    ];
+
+    // The case's and the young person's rows come first; the streams without a row follow.
+    let mut written: BTreeMap<StreamId, Vec<Listing>> = BTreeMap::new();
+    let mut n = 0;
+    for (stream, kinds) in streams {
+        let listings: Vec<Listing> = kinds
+            .iter()
+            .chain(&kinds[..1])
+            .map(|kind| {
+                n += 1;
+                listing(
+                    *kind,
+                    keys[n % keys.len()],
+                    instants[n % instants.len()],
+                    details[n % details.len()],
+                )
+            })
+            .collect();
+        let version = append_listings(&store, stream, person, Some(listings.clone())).await;
+        assert_eq!(version, 1);
+        written.insert(stream, listings);
+    }
+    assert_listings(&store, &written, "after one append per stream").await;
+
+    for (stream, _) in streams {
+        let events = ok(store.load(stream).await, "load");
+        assert_eq!(
+            events.len(),
+            1,
+            "{stream}: the append's event is stored, with or without a row"
+        );
+        assert_eq!(events[0].stream, stream);
+    }
+    assert_eq!(
+        ok(store.case_summary(case).await, "case_summary"),
+        Some(raw_case_row(case, person, 1)),
+        "an append to the case's disclosures stream (no row of its own) leaves the case's row \
+         as the case stream wrote it"
+    );
+    assert_eq!(
+        ok(store.waiting_list().await, "waiting_list"),
+        vec![],
+        "no stream wrote a waiting-list row"
+    );
+    assert_eq!(
+        ok(store.outstanding_actions().await, "outstanding_actions"),
+        vec![]
+    );
+
+    // Another stream's append, even one that removes its own listings, touches none of these.
+    let other = StreamId::Workshop(WorkshopId::new());
+    append_listings(&store, other, person, Some(vec![])).await;
+    assert_listings(
+        &store,
+        &written,
+        "after an append with no listings elsewhere",
+    )
+    .await;
+}
+
+/// A stream's listings are replaced as a whole by each append that carries them: `Some(v)`
+/// leaves exactly `v` (listings of kinds not in `v` go; changed and unchanged ones are as in
+/// `v`), `Some(vec![])` leaves none, `None` keeps them as they are; other streams' listings
+/// are never touched, even those sharing a kind or a key.
+pub async fn listings_are_replaced_as_a_whole<S: Store + 'static>(store: S) {
+    let t = fixtures::start();
+    let person = YoungPersonId::new();
+    let a = StreamId::Workshop(WorkshopId::new());
+    let b = StreamId::Case(CaseId::new());
+    let c = StreamId::Retention(person);
+    let (x, y) = (ListingKind::Workshop, ListingKind::Alumni);
+    let a1 = listing(x, "school", Some(t), r#"{"reach":30}"#);
+    let a2 = listing(x, "youth_club", Some(t + hours(1)), r#"{"reach":12}"#);
+    let a3 = listing(y, "school", Some(t + hours(2)), r#"{"joined":true}"#);
+    let b1 = listing(x, "school", Some(t), r#"{"reach":30}"#);
+    let b2 = listing(y, "", None, r#"{"other":"stream"}"#);
+    let c1 = listing(y, "school", Some(t + hours(2)), r#"{"joined":true}"#);
+
+    let mut written: BTreeMap<StreamId, Vec<Listing>> = BTreeMap::new();
+    replace_listings(
+        &store,
+        &mut written,
+        person,
+        a,
+        Some(vec![a1.clone(), a2.clone(), a3.clone()]),
+    )
+    .await;
+    replace_listings(
+        &store,
+        &mut written,
+        person,
+        b,
+        Some(vec![b1.clone(), b2.clone()]),
+    )
+    .await;
+    replace_listings(&store, &mut written, person, c, Some(vec![c1.clone()])).await;
+    assert_listings(&store, &written, "three streams' first listings").await;
+
+    replace_listings(&store, &mut written, person, a, None).await;
+    assert_listings(&store, &written, "`None` keeps a stream's listings").await;
+    replace_listings(&store, &mut written, person, b, None).await;
+    assert_listings(&store, &written, "`None` keeps a stream's listings").await;
+
+    let a2_changed = listing(x, "youth_club", Some(t + hours(1)), r#"{"reach":13}"#);
+    let a4 = listing(x, "library", None, r#"{"reach":0}"#);
+    replace_listings(
+        &store,
+        &mut written,
+        person,
+        a,
+        Some(vec![a2_changed.clone(), a4.clone()]),
+    )
+    .await;
+    assert_listings(
+        &store,
+        &written,
+        "`Some(v)` replaces all of a stream's listings: changed detail, a new one, one dropped, \
+         a kind no longer listed gone",
+    )
+    .await;
+    replace_listings(
+        &store,
+        &mut written,
+        person,
+        a,
+        Some(vec![a4.clone(), a2_changed.clone()]),
+    )
+    .await;
+    assert_listings(&store, &written, "`Some(v)` with the same listings again").await;
+
+    let a2_moved = listing(x, "youth_club", Some(t + hours(5)), r#"{"reach":13}"#);
+    let a2_rekeyed = listing(x, "school", Some(t + hours(5)), r#"{"reach":13}"#);
+    replace_listings(
+        &store,
+        &mut written,
+        person,
+        a,
+        Some(vec![a2_moved, a4.clone()]),
+    )
+    .await;
+    assert_listings(&store, &written, "`Some(v)` with only a time changed").await;
+    replace_listings(
+        &store,
+        &mut written,
+        person,
+        a,
+        Some(vec![a2_rekeyed, a4.clone()]),
+    )
+    .await;
+    assert_listings(&store, &written, "`Some(v)` with only a key changed").await;
+    let b_kind = listing(y, "school", Some(t), r#"{"reach":30}"#);
+    replace_listings(
+        &store,
+        &mut written,
+        person,
+        b,
+        Some(vec![b_kind, b2.clone()]),
+    )
+    .await;
+    assert_listings(&store, &written, "`Some(v)` with only a kind changed").await;
+
+    replace_listings(&store, &mut written, person, a, Some(vec![])).await;
+    assert_listings(
+        &store,
+        &written,
+        "`Some(vec![])` removes all of a stream's listings",
+    )
+    .await;
+    assert!(
+        listed(&store, &ListingQuery::all(x))
+            .await
+            .iter()
+            .all(|l| l.stream != a),
+        "a stream whose listings were removed lists nothing"
+    );
+    replace_listings(&store, &mut written, person, a, None).await;
+    assert_listings(&store, &written, "`None` after removal keeps none").await;
+    replace_listings(
+        &store,
+        &mut written,
+        person,
+        a,
+        Some(vec![a1.clone(), a3.clone()]),
+    )
+    .await;
+    assert_listings(&store, &written, "listings written again after removal").await;
+    replace_listings(&store, &mut written, person, c, Some(vec![])).await;
+    assert_listings(
+        &store,
+        &written,
+        "removing one stream's listings leaves the others'",
+    )
+    .await;
+    assert_eq!(
+        listed(
+            &store,
+            &ListingQuery::all(y).key("school").from(t + hours(2))
+        )
+        .await,
+        vec![Listed {
+            stream: a,
+            listing: a3
+        }],
+        "of two equal listings in two streams, removing one stream's leaves the other's"
+    );
+}
+
+/// Listing queries select by kind, by key (an exact match, the empty key included) and by a
+/// time window — `from` inclusive, `to` exclusive, to the microsecond; with either bound,
+/// listings without a time are left out, without bounds they come last — and return
+/// exactly [`listing_order`]: ties on the time are broken by the stream's kind, then its
+/// uuid (a case and its disclosures stream share one), then the key, then the detail.
+pub async fn listing_queries_filter_and_order<S: Store + 'static>(store: S) {
+    let t0 = fixtures::start();
+    let micro = Duration::microseconds(1);
+    let t1 = t0 + micro;
+    let t2 = t0 + hours(1);
+    let t3 = t0 + Duration::days(1);
+    let person = YoungPersonId::new();
+    let (case1, case2) = (CaseId::new(), CaseId::new());
+    // An access stream whose uuid sorts after the workshop's, so the stream kind, not the
+    // uuid, must put it first.
+    let (access, workshop) = loop {
+        let (a, w) = (AccessId::new(), WorkshopId::new());
+        if a.as_uuid() > w.as_uuid() {
+            break (StreamId::Access(a), StreamId::Workshop(w));
+        }
+    };
+    let intelligence = StreamId::Intelligence(IntelligenceId::new());
+    let disclosures = StreamId::Disclosures(case1);
+    let (c1, c2) = (StreamId::Case(case1), StreamId::Case(case2));
+    let k = ListingKind::ReviewDue;
+    let o = ListingKind::ExpectedEnd;
+    let d = |n: u32| format!(r#"{{"n":{n}}}"#);
+
+    let mut plan: Vec<(StreamId, Vec<Listing>)> = Vec::new();
+    for (i, stream) in [c1, c2, disclosures, access, workshop, intelligence]
+        .into_iter()
+        .enumerate()
+    {
+        // Every stream lists `k1` at t1: six ties on the time across five stream kinds.
+        let mut listings = vec![
+            listing(k, "k1", Some(t1), &d(i as u32)),
+            // The other kind, at the same times and keys: never in a query for `k`.
+            listing(o, "k1", Some(t1), &d(100 + i as u32)),
+            listing(o, "", None, &d(200 + i as u32)),
+        ];
+        match stream {
+            StreamId::Case(id) if id == case1 => listings.extend([
+                // One stream, one time, two keys; one key, one time, two details.
+                listing(k, "k2", Some(t2), &d(10)),
+                listing(k, "k1", Some(t2), &d(11)),
+                listing(k, "k1", Some(t3), r#"{"n":13}"#),
+                listing(k, "k1", Some(t3), r#"{"n":12}"#),
+            ]),
+            StreamId::Case(_) => listings.push(listing(k, "", None, &d(20))),
+            StreamId::Disclosures(_) => listings.push(listing(k, "k1", Some(t0 - micro), &d(30))),
+            StreamId::Access(_) => listings.extend([
+                listing(k, "k1", None, &d(40)),
+                listing(k, "k1", Some(t3), &d(41)),
+            ]),
+            StreamId::Workshop(_) => listings.extend([
+                listing(k, "", Some(t0), &d(50)),
+                listing(k, "k2", None, &d(51)),
+            ]),
+            _ => listings.push(listing(k, "k2", Some(t3 + micro), &d(60))),
+        }
+        plan.push((stream, listings));
+    }
+    let mut written = BTreeMap::new();
+    for (stream, listings) in plan {
+        append_listings(&store, stream, person, Some(listings.clone())).await;
+        written.insert(stream, listings);
+    }
+
+    let far = Duration::days(365 * 100);
+    let queries = [
+        ListingQuery::all(k),
+        ListingQuery::all(o),
+        ListingQuery::all(ListingKind::MissingFlag),
+        ListingQuery::all(k).key("k1"),
+        ListingQuery::all(k).key("k2"),
+        ListingQuery::all(k).key(""),
+        ListingQuery::all(o).key(""),
+        ListingQuery::all(k).key("K1"),
+        ListingQuery::all(k).key("k"),
+        ListingQuery::all(k).from(t1),
+        ListingQuery::all(k).from(t0),
+        ListingQuery::all(k).from(t3 + micro),
+        ListingQuery::all(k).before(t1),
+        ListingQuery::all(k).before(t0),
+        ListingQuery::all(k).from(t1).before(t2),
+        ListingQuery::all(k).from(t1).before(t1),
+        ListingQuery::all(k).from(t2).before(t3 + micro),
+        ListingQuery::all(k).from(t2).before(t1),
+        ListingQuery::all(k).key("k1").from(t1).before(t3),
+        ListingQuery::all(k).key("").before(t3),
+        ListingQuery::all(k).from(t0 - far),
+        ListingQuery::all(k).before(t0 - far),
+        ListingQuery::all(k).from(t0 + far),
+        ListingQuery::all(o).from(t0 - far).before(t0 + far),
+    ];
+    for query in &queries {
+        assert_eq!(
+            listed(&store, query).await,
+            expected_listings(&written, query),
+            "{query:?}: the listings ListingQuery::matches selects, in listing_order"
+        );
+    }
+
+    // The same facts, spelled out, so a store cannot agree with a broken reference.
+    let all = listed(&store, &ListingQuery::all(k)).await;
+    assert_eq!(all.len(), 17);
+    let untimed: Vec<StreamId> = all
+        .iter()
+        .skip_while(|l| l.listing.at.is_some())
+        .map(|l| l.stream)
+        .collect();
+    assert_eq!(
+        untimed,
+        vec![access, c2, workshop],
+        "listings without a time come last, by stream kind"
+    );
+    let at_t1 = listed(&store, &ListingQuery::all(k).from(t1).before(t2)).await;
+    let mut case_ids = [case1, case2];
+    case_ids.sort();
+    assert_eq!(
+        at_t1.iter().map(|l| l.stream).collect::<Vec<_>>(),
+        vec![
+            access,
+            StreamId::Case(case_ids[0]),
+            StreamId::Case(case_ids[1]),
+            disclosures,
+            intelligence,
+            workshop
+        ],
+        "`from` is inclusive, `to` exclusive; ties on the time by stream kind, then uuid"
+    );
+    let before_t1 = listed(&store, &ListingQuery::all(k).before(t1)).await;
+    assert_eq!(
+        before_t1
+            .iter()
+            .map(|l| (l.stream, l.listing.at))
+            .collect::<Vec<_>>(),
+        vec![(disclosures, Some(t0 - micro)), (workshop, Some(t0))],
+        "`to` excludes a listing one microsecond later and listings without a time"
+    );
+    let case1_ties: Vec<(String, String)> = listed(&store, &ListingQuery::all(k).from(t2))
+        .await
+        .into_iter()
+        .filter(|l| l.stream == c1)
+        .map(|l| (l.listing.key, l.listing.detail))
+        .collect();
+    assert_eq!(
+        case1_ties,
+        vec![
+            ("k1".to_owned(), d(11)),
+            ("k2".to_owned(), d(10)),
+            ("k1".to_owned(), d(12)),
+            ("k1".to_owned(), d(13)),
+        ],
+        "within one stream and time: by key, then by detail"
+    );
+    assert_eq!(
+        listed(&store, &ListingQuery::all(k).key(""))
+            .await
+            .iter()
+            .map(|l| (l.stream, l.listing.at))
+            .collect::<Vec<_>>(),
+        vec![(workshop, Some(t0)), (c2, None)],
+        "the empty key is a key like any other"
+    );
+}
+
+/// R-18 and R-17 for listings: an append refused with a conflict writes none of its listings
+/// (neither replacing nor removing the stream's), whether behind, ahead or on a new stream;
+/// under racing writers, no loser's listings are ever seen, and the stream's listings in the
+/// end are those of the append that won the last version.
+pub async fn conflicting_append_writes_no_listings<S: Store + 'static>(store: S) {
+    const WRITERS: u64 = 6;
+    const APPENDS: u64 = 8;
+    let person = YoungPersonId::new();
+    let stream = StreamId::Workshop(WorkshopId::new());
+    let kind = ListingKind::Workshop;
+    let kept = vec![
+        listing(kind, "school", Some(fixtures::start()), r#"{"kept":1}"#),
+        listing(kind, "youth_club", None, r#"{"kept":2}"#),
+    ];
+    append_listings(&store, stream, person, Some(kept.clone())).await;
+    append_listings(&store, stream, person, None).await;
+    let mut written = BTreeMap::from([(stream, kept)]);
+
+    let intruder = |stream: StreamId, expected: u64, listings: Vec<Listing>| AppendRequest {
+        stream,
+        expected_version: expected,
+        events: vec![probe(
+            "intruder",
+            expected,
+            1,
+            meta(&fixtures::worker(), fixtures::start(), None),
+        )],
+        read_model: ReadModelUpdate::None,
+        snapshot: None,
+        listings: Some(listings),
+    };
+    let replacement = vec![listing(kind, "school", None, r#"{"intruder":true}"#)];
+    for (expected, listings) in [
+        (0, replacement.clone()),
+        (1, replacement.clone()),
+        (1, vec![]),
+        (3, replacement.clone()),
+        (9, vec![]),
+    ] {
+        let removes = listings.is_empty();
+        match store.append(intruder(stream, expected, listings)).await {
+            Err(AppendError::Conflict(c)) => assert_eq!(c.actual, 2),
+            other => panic!(
+                "an append expecting version {expected} of a stream at 2 must conflict, got \
+                 {other:?}"
+            ),
+        }
+        assert_listings(
+            &store,
+            &written,
+            &format!(
+                "a conflicting append (expected {expected}) that {} the stream's listings",
+                if removes {
+                    "would remove"
+                } else {
+                    "would replace"
+                }
+            ),
+        )
+        .await;
+    }
+    let nowhere = StreamId::Access(AccessId::new());
+    let access = vec![listing(ListingKind::Access, "", None, "{}")];
+    assert!(
+        matches!(
+            store.append(intruder(nowhere, 3, access)).await,
+            Err(AppendError::Conflict(_))
+        ),
+        "an append at version 3 of an unknown stream conflicts"
+    );
+    assert_listings(&store, &written, "a conflicting append to a new stream").await;
+
+    // Racing writers on one stream without a row, each append carrying listings that name it.
+    let store = Arc::new(store);
+    let race = StreamId::Disclosures(CaseId::new());
+    let tagged = |w: u64, a: u64, attempt: u32| {
+        vec![
+            listing(
+                ListingKind::Disclosure,
+                &format!("w{w}"),
+                Some(fixtures::start() + Duration::microseconds((w * 1000 + a) as i64)),
+                &format!(r#"{{"w":{w},"a":{a},"attempt":{attempt}}}"#),
+            ),
+            listing(ListingKind::Override, "", None, &format!(r#"{{"w":{w}}}"#)),
+        ]
+    };
+    let start = Arc::new(tokio::sync::Barrier::new(WRITERS as usize));
+    let mut tasks = Vec::new();
+    for w in 0..WRITERS {
+        let store = store.clone();
+        let start = start.clone();
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            let mut wins: Vec<(u64, Vec<Listing>)> = Vec::new();
+            let mut seen: Vec<Listed> = Vec::new();
+            for a in 0..APPENDS {
+                for attempt in 0u32.. {
+                    assert!(
+                        attempt < 1000,
+                        "writer {w}: no progress after 1000 conflicts"
+                    );
+                    let version = last_version(&ok(store.load(race).await, "load"));
+                    let listings = tagged(w, a, attempt);
+                    let request = AppendRequest {
+                        listings: Some(listings.clone()),
+                        ..intruder(race, version, vec![])
+                    };
+                    let outcome = store.append(request).await;
+                    for kind in [ListingKind::Disclosure, ListingKind::Override] {
+                        seen.extend(listed(&*store, &ListingQuery::all(kind)).await);
+                    }
+                    match outcome {
+                        Ok(v) => {
+                            wins.push((v, listings));
+                            break;
+                        }
+                        Err(AppendError::Conflict(_)) => tokio::task::yield_now().await,
+                        Err(AppendError::Store(e)) => panic!("writer {w}: {e}"),
+                    }
+                }
+            }
+            (wins, seen)
+        }));
+    }
+    let mut wins: BTreeMap<u64, Vec<Listing>> = BTreeMap::new();
+    let mut seen = Vec::new();
+    for task in tasks {
+        let (won, saw) = ok(task.await, "writer task");
+        wins.extend(won);
+        seen.extend(saw);
+    }
+    assert_eq!(
+        wins.len() as u64,
+        WRITERS * APPENDS,
+        "one winner per version"
+    );
+    for l in seen.iter().filter(|l| l.stream == race) {
+        assert!(
+            wins.values().any(|won| won.contains(&l.listing)),
+            "a listing of an append that lost its race was visible: {l:?}"
+        );
+    }
+    let (_, last) = wins.last_key_value().expect("appends won");
+    written.insert(race, last.clone());
+    assert_listings(
+        &*store,
+        &written,
+        "after the race: the listings of the append that won the last version",
+    )
+    .await;
+}
+
+/// R-23 (anonymisation under the retention schedule, the one change made in place): a rewrite
+/// replaces the payload and the reason of exactly the named events — every other event and
+/// every other field (version, position, type, schema version, event id, time, actor) as it
+/// was — replaces the stream's read-model row and all its listings, and deletes its snapshot
+/// (it folds the old payloads), touching no other stream. A rewrite naming a version the
+/// stream does not have fails with [`StoreError::Backend`] and changes nothing, not even the
+/// events it names that exist. Appending carries on at the same version afterwards.
+pub async fn rewrite_replaces_payloads_rows_and_listings<S: Store + 'static>(store: S) {
+    let person = YoungPersonId::new();
+    let case = CaseId::new();
+    let other = CaseId::new();
+    let target = StreamId::Case(case);
+    let disclosures = StreamId::Disclosures(case);
+    let control = StreamId::Case(other);
+    let worker = fixtures::worker();
+    let manager = fixtures::manager();
+    let t = fixtures::start();
+    let row = |case: CaseId, version: u64| raw_case_row(case, person, version);
+    let snapshot = |stream: StreamId, version: u64| Snapshot {
+        stream,
+        version,
+        schema_version: CASE_SNAPSHOT_SCHEMA,
+        state: format!(r#"{{"folded":{version}}}"#),
+    };
+    let listings_of = |stream: StreamId, n: u32| {
+        vec![
+            listing(
+                ListingKind::OpenCase,
+                "worker-1",
+                Some(t + hours(i64::from(n))),
+                &format!(r#"{{"name":"Amy Example","n":{n}}}"#),
+            ),
+            listing(
+                ListingKind::ClosedCase,
+                &stream.uuid().to_string(),
+                None,
+                r#"{"why":"moved"}"#,
+            ),
+        ]
+    };
+    let append = |stream: StreamId,
+                  from: u64,
+                  events: Vec<NewEvent>,
+                  read_model: ReadModelUpdate,
+                  snapshot: Option<Snapshot>,
+                  listings: Option<Vec<Listing>>| {
+        let request = AppendRequest {
+            stream,
+            expected_version: from,
+            events,
+            read_model,
+            snapshot,
+            listings,
+        };
+        let store = &store;
+        async move { ok(store.append(request).await, "append") }
+    };
+
+    let target_events = vec![
+        probe("t1", 1, 1, meta(&worker, t, Some("Referred by her school"))),
+        probe(
+            "t2",
+            2,
+            2,
+            meta(&manager, t + hours(1), Some("Amy told us about X")),
+        ),
+        probe("t3", 3, 1, meta(&worker, t + hours(2), None)),
+        probe("t4", 4, 3, meta(&worker, t + hours(3), None)),
+        probe("t5", 5, 1, meta(&manager, t + hours(4), Some("Closed"))),
+    ];
+    append(
+        target,
+        0,
+        target_events[..3].to_vec(),
+        ReadModelUpdate::Case(row(case, 3)),
+        None,
+        Some(listings_of(target, 1)),
+    )
+    .await;
+    append(
+        control,
+        0,
+        vec![probe("o1", 1, 1, meta(&worker, t, Some("Other case")))],
+        ReadModelUpdate::Case(row(other, 1)),
+        Some(snapshot(control, 1)),
+        Some(listings_of(control, 2)),
+    )
+    .await;
+    append(
+        disclosures,
+        0,
+        vec![probe(
+            "d1",
+            1,
+            1,
+            meta(&worker, t, Some("Shared with police")),
+        )],
+        ReadModelUpdate::None,
+        None,
+        Some(vec![listing(
+            ListingKind::Disclosure,
+            &case.as_uuid().to_string(),
+            Some(t),
+            r#"{"to":"Fictional Constabulary"}"#,
+        )]),
+    )
+    .await;
+    append(
+        target,
+        3,
+        target_events[3..].to_vec(),
+        ReadModelUpdate::Case(row(case, 5)),
+        Some(snapshot(target, 5)),
+        None,
+    )
+    .await;
+
+    /// What the check watches: the three streams, both cases' rows, every kind's listings.
+    struct Seen {
+        events: BTreeMap<StreamId, Vec<RecordedEvent>>,
+        snapshots: BTreeMap<StreamId, Option<Snapshot>>,
+        rows: BTreeMap<CaseId, Option<CaseSummary>>,
+        listings: Vec<Vec<Listed>>,
+    }
+    async fn look<S: Store>(store: &S, streams: [StreamId; 3], cases: [CaseId; 2]) -> Seen {
+        let mut seen = Seen {
+            events: BTreeMap::new(),
+            snapshots: BTreeMap::new(),
+            rows: BTreeMap::new(),
+            listings: Vec::new(),
+        };
+        for stream in streams {
+            seen.events
+                .insert(stream, ok(store.load(stream).await, "load"));
+            let snapshot = ok(store.load_snapshot(stream).await, "load_snapshot");
+            seen.snapshots.insert(stream, snapshot);
+        }
+        for case in cases {
+            let row = ok(store.case_summary(case).await, "case_summary");
+            seen.rows.insert(case, row);
+        }
+        for kind in ListingKind::ALL {
+            seen.listings
+                .push(listed(store, &ListingQuery::all(kind)).await);
+        }
+        seen
+    }
+    let look = || look(&store, [target, disclosures, control], [case, other]);
+    let before = look().await;
+    assert_eq!(before.snapshots[&target], Some(snapshot(target, 5)));
+
+    // A version the stream does not have: nothing changes, not even the versions that exist.
+    let anonymised = r#"{"zeta":"anonymised","note":"— removed under R-23 ✓","n":null}"#;
+    let bad_requests = [vec![1, 6], vec![0], vec![2, 99, 3], vec![u64::MAX]];
+    for versions in bad_requests {
+        let request = RewriteRequest {
+            stream: target,
+            events: versions
+                .iter()
+                .map(|&version| RewrittenEvent {
+                    version,
+                    payload: anonymised.into(),
+                    reason: None,
+                })
+                .collect(),
+            read_model: ReadModelUpdate::Case(CaseSummary {
+                stage: StageName::Closed,
+                ..row(case, 5)
+            }),
+            listings: vec![],
+        };
+        match store.rewrite(request).await {
+            Err(StoreError::Backend(_)) => {}
+            other => panic!(
+                "a rewrite of versions {versions:?} of a stream at 5 must fail with \
+                 StoreError::Backend, got {other:?}"
+            ),
+        }
+        let after = look().await;
+        assert_eq!(
+            after.events, before.events,
+            "a failed rewrite ({versions:?}) changes no event"
+        );
+        assert_eq!(
+            after.snapshots, before.snapshots,
+            "a failed rewrite ({versions:?}) keeps the snapshot"
+        );
+        assert_eq!(
+            after.rows, before.rows,
+            "a failed rewrite ({versions:?}) keeps the row"
+        );
+        assert_eq!(
+            after.listings, before.listings,
+            "a failed rewrite ({versions:?}) keeps the listings"
+        );
+    }
+    let nowhere = StreamId::Case(CaseId::new());
+    assert!(
+        matches!(
+            store
+                .rewrite(RewriteRequest {
+                    stream: nowhere,
+                    events: vec![RewrittenEvent {
+                        version: 1,
+                        payload: anonymised.into(),
+                        reason: None
+                    }],
+                    read_model: ReadModelUpdate::None,
+                    listings: vec![],
+                })
+                .await,
+            Err(StoreError::Backend(_))
+        ),
+        "a rewrite of an unknown stream's version 1 fails"
+    );
+
+    // The rewrite: versions 2 and 4, a reason dropped and one given.
+    let new_row = CaseSummary {
+        stage: StageName::Closed,
+        closure_reason: Some("moved_out_of_area".into()),
+        source: "anonymised".into(),
+        ..row(case, 5)
+    };
+    let new_listings = vec![listing(
+        ListingKind::ClosedCase,
+        &person.as_uuid().to_string(),
+        Some(t + hours(4)),
+        r#"{"anonymised":true}"#,
+    )];
+    let erased_reason = "Anonymised under the retention schedule (R-23)";
+    ok(
+        store
+            .rewrite(RewriteRequest {
+                stream: target,
+                events: vec![
+                    RewrittenEvent {
+                        version: 4,
+                        payload: anonymised.into(),
+                        reason: Some(erased_reason.into()),
+                    },
+                    RewrittenEvent {
+                        version: 2,
+                        payload: "{}".into(),
+                        reason: None,
+                    },
+                ],
+                read_model: ReadModelUpdate::Case(new_row.clone()),
+                listings: new_listings.clone(),
+            })
+            .await,
+        "rewrite versions 2 and 4",
+    );
+    let after = look().await;
+    let mut want = before.events[&target].clone();
+    want[1].payload = "{}".into();
+    want[1].meta.reason = None;
+    want[3].payload = anonymised.into();
+    want[3].meta.reason = Some(erased_reason.into());
+    assert_eq!(
+        after.events[&target], want,
+        "R-23: exactly the named events' payloads and reasons are replaced; versions, \
+         positions, types, schema versions, ids, times and actors are as they were"
+    );
+    assert_eq!(
+        after.snapshots[&target], None,
+        "R-23: a rewrite deletes the stream's snapshot (it folds the old payloads)"
+    );
+    assert_eq!(
+        after.rows[&case],
+        Some(new_row.clone()),
+        "the row is replaced"
+    );
+    let mut written = BTreeMap::new();
+    written.insert(target, new_listings.clone());
+    written.insert(control, listings_of(control, 2));
+    written.insert(
+        disclosures,
+        vec![listing(
+            ListingKind::Disclosure,
+            &case.as_uuid().to_string(),
+            Some(t),
+            r#"{"to":"Fictional Constabulary"}"#,
+        )],
+    );
+    assert_listings(
+        &store,
+        &written,
+        "after a rewrite, the stream's listings are replaced",
+    )
+    .await;
+    for stream in [disclosures, control] {
+        assert_eq!(
+            after.events[&stream], before.events[&stream],
+            "a rewrite touches no other stream's events ({stream})"
+        );
+        assert_eq!(
+            after.snapshots[&stream], before.snapshots[&stream],
+            "a rewrite touches no other stream's snapshot ({stream})"
+        );
+    }
+    assert_eq!(after.rows[&other], before.rows[&other]);
+
+    // A stream without a row: its rewrite leaves the case's row alone; an empty listing list
+    // removes its listings.
+    ok(
+        store
+            .rewrite(RewriteRequest {
+                stream: disclosures,
+                events: vec![RewrittenEvent {
+                    version: 1,
+                    payload: anonymised.into(),
+                    reason: None,
+                }],
+                read_model: ReadModelUpdate::None,
+                listings: vec![],
+            })
+            .await,
+        "rewrite a stream without a row",
+    );
+    written.remove(&disclosures);
+    assert_listings(&store, &written, "a rewrite with no listings removes them").await;
+    assert_eq!(
+        ok(store.case_summary(case).await, "case_summary"),
+        Some(new_row.clone()),
+        "a rewrite with ReadModelUpdate::None writes no row"
+    );
+    assert_eq!(
+        ok(store.load(disclosures).await, "load")[0].payload,
+        anonymised
+    );
+
+    // The stream carries on at its version; new events come after every old one.
+    let version = append(
+        target,
+        5,
+        vec![probe("t6", 6, 1, meta(&worker, t + hours(5), None))],
+        ReadModelUpdate::Case(CaseSummary {
+            version: 6,
+            ..new_row
+        }),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(version, 6, "a rewrite changes no version");
+    let events = ok(store.load(target).await, "load");
+    let max_before = after
+        .events
+        .values()
+        .flatten()
+        .map(|e| e.position)
+        .max()
+        .unwrap_or(0);
+    assert!(
+        events[5].position > max_before,
+        "positions carry on increasing"
+    );
+    assert_eq!(&events[..5], &want[..]);
 }

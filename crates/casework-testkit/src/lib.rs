@@ -1,6 +1,8 @@
 //! # casework-testkit
 //!
 //! What every Casework store and every charity's own rule tests share:
+//! - [`confidentiality`]: the disclosure property over every role,
+//!   relationship, consent state and audience, on any store;
 //! - [`fixtures`]: fictional, valid test data (young people, referrals, staff, a fixed clock);
 //! - [`conformance`]: the suite every store runs, so memory, SQLite and Postgres behave alike;
 //! - [`scenario`]: a given/when/then harness over the pure domain, for tests that read like
@@ -14,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod confidentiality;
 pub mod conformance;
 pub mod fixtures;
 pub mod model;

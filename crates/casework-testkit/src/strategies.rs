@@ -1035,7 +1035,7 @@ mod tests {
         /// Commands and referrals survive the JSON a front end sends.
         #[test]
         fn commands_round_trip_through_json(command in case_command(fixtures::start())) {
-            let json = serde_json::to_string(&command).expect("commands serialize");
+            let json = casework_core::confidential::for_storage(|| serde_json::to_string(&command)).expect("commands serialize");
             prop_assert_eq!(CaseCommand::from_json(&json).expect("and decode"), command);
         }
 
@@ -1043,7 +1043,7 @@ mod tests {
         #[test]
         fn referrals_round_trip_through_json(referral in new_referral(fixtures::start())) {
             prop_assert_eq!(referral.received_at, fixtures::start());
-            let json = serde_json::to_string(&referral).expect("referrals serialize");
+            let json = casework_core::confidential::for_storage(|| serde_json::to_string(&referral)).expect("referrals serialize");
             prop_assert_eq!(NewReferral::from_json(&json).expect("and decode"), referral);
         }
 
@@ -1102,7 +1102,7 @@ mod tests {
                 }
                 let folded = Case::fold(events.iter()).expect("a decided history folds");
                 prop_assert_eq!(folded.as_ref(), Some(&case));
-                let snapshot = serde_json::to_string(&case).expect("a case serializes");
+                let snapshot = casework_core::confidential::for_storage(|| serde_json::to_string(&case)).expect("a case serializes");
                 let restored: Case = serde_json::from_str(&snapshot).expect("and deserializes");
                 prop_assert_eq!(&restored, &case);
             }

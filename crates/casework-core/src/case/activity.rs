@@ -538,7 +538,7 @@ pub struct CaseActivity {
     /// Times work was paused.
     #[serde(default)]
     pub pauses: Vec<Period>,
-    /// When the case closed.
+    /// When the case ended: closed, or the referral declined, signposted or withdrawn.
     #[serde(default)]
     pub ended_at: Option<DateTime<Utc>>,
 }
@@ -717,7 +717,18 @@ impl CaseActivity {
                     p.to = Some(*at);
                 }
             }
-            CaseEvent::CaseClosed { at, .. } => self.ended_at = Some(*at),
+            CaseEvent::CaseClosed { at, .. } | CaseEvent::ReferralWithdrawn { at, .. } => {
+                self.ended_at = Some(*at)
+            }
+            CaseEvent::OutcomeGiven { outcome, at } => {
+                if matches!(
+                    outcome,
+                    super::model::Outcome::Signposted { .. }
+                        | super::model::Outcome::Declined { .. }
+                ) {
+                    self.ended_at = Some(*at);
+                }
+            }
             _ => {}
         }
     }

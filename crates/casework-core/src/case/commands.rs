@@ -20,6 +20,7 @@ use crate::profile::PartnerService;
 use crate::risk::{IndicatorAnswer, RiskOverride};
 use crate::topic::SessionTopic;
 use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -370,83 +371,98 @@ impl CaseCommand {
         }
     }
 
-    /// Decodes a command from JSON, as a front end or an import sends it. Refuses, naming the
-    /// field: malformed JSON, unknown fields or values, invalid values (empty text, a bad
-    /// postcode) and, under R-6, any claim that engagement is a statutory-plan requirement.
+    /// Decodes a command from JSON, as a front end or an import sends it: the flat form
+    /// `{"command": "decline", "reason": "…"}` or serde's own (`"screen"`,
+    /// `{"decline": {"reason": "…"}}`). Refuses, naming the field: malformed JSON, unknown
+    /// fields or values, invalid values (empty text, a bad postcode) and, under R-6, any claim
+    /// that engagement is a statutory-plan requirement.
     pub fn from_json(json: &str) -> Result<CaseCommand, DomainError> {
-        let value = parse_refusing_statutory_claims(json)?;
-        let Value::Object(mut fields) = value else {
-            // The serde form: `"screen"` or `{"decline": {…}}`.
-            return Ok(decode_value(value)?);
-        };
-        let Some(name) = fields.remove("command") else {
-            // Only the serde form `{"decline": {…}}` has no `command` key: one key, the name.
-            if fields.len() != 1 {
-                return Err(InputError::new(
-                    "command",
-                    "missing: name the command, e.g. {\"command\": \"screen\"}",
-                )
-                .into());
-            }
-            return decode_value(Value::Object(fields)).map_err(|mut e| {
-                if e.field.is_empty() {
-                    e.field = "command".into();
-                }
-                e.into()
-            });
-        };
-        let Value::String(name) = name else {
-            return Err(
-                InputError::new("command", "must be the command's name, e.g. \"screen\"").into(),
-            );
-        };
-        // Decode the flat form `{"command": "decline", "reason": …}` as the serde form
-        // `{"decline": {"reason": …}}`, so errors name the field inside the command.
-        let unit = || decode_value::<CaseCommand>(Value::String(name.clone()));
-        if fields.is_empty() {
-            if let Ok(command) = unit() {
-                return Ok(command);
-            }
-        }
-        let first_field = fields.keys().next().cloned();
-        let tagged = Value::Object(Map::from_iter([(name.clone(), Value::Object(fields))]));
-        decode_value::<CaseCommand>(tagged).map_err(|mut e| {
-            if e.field.is_empty() || e.field == name {
-                match (unit(), first_field) {
-                    // A command without fields was given some.
-                    (Ok(_), Some(extra)) => {
-                        e = InputError::new(
-                            extra,
-                            format!("unknown field: `{name}` takes no fields"),
-                        );
-                    }
-                    _ => e.field = "command".into(),
-                }
-            } else if let Some(inner) = e.field.strip_prefix(&format!("{name}.")) {
-                e.field = inner.to_owned();
-            }
-            e.into()
-        })
+        decode_command(json)
     }
 
     /// The flat JSON form front ends send: `{"command": "decline", "reason": "…"}`.
     pub fn to_json(&self) -> String {
-        let value = serde_json::to_value(self).expect("commands serialize to JSON");
-        let flat = match value {
-            Value::String(name) => Map::from_iter([("command".to_owned(), Value::String(name))]),
-            Value::Object(tagged) => {
-                let (name, fields) = tagged.into_iter().next().expect("a tagged command");
-                let mut flat = match fields {
-                    Value::Object(fields) => fields,
-                    _ => Map::new(),
-                };
-                flat.insert("command".into(), Value::String(name));
-                flat
-            }
-            _ => unreachable!("commands serialize to a string or an object"),
-        };
-        Value::Object(flat).to_string()
+        encode_command(self)
     }
+}
+
+/// Decodes a command of any aggregate (a serde enum named in `snake_case`, one variant per
+/// command) from JSON, as [`CaseCommand::from_json`] does: the flat form
+/// `{"command": "name", …fields}` or serde's own, refusing statutory-plan claims and
+/// naming the field of any other problem (a field inside the command is named as it is in the
+/// flat form, without the command's name before it).
+pub(crate) fn decode_command<T: DeserializeOwned>(json: &str) -> Result<T, DomainError> {
+    let value = parse_refusing_statutory_claims(json)?;
+    let Value::Object(mut fields) = value else {
+        // The serde form: `"screen"` or `{"decline": {…}}`.
+        return Ok(decode_value(value)?);
+    };
+    let Some(name) = fields.remove("command") else {
+        // Only the serde form `{"decline": {…}}` has no `command` key: one key, the name.
+        if fields.len() != 1 {
+            return Err(InputError::new(
+                "command",
+                "missing: name the command, e.g. {\"command\": \"screen\"}",
+            )
+            .into());
+        }
+        return decode_value(Value::Object(fields)).map_err(|mut e| {
+            if e.field.is_empty() {
+                e.field = "command".into();
+            }
+            e.into()
+        });
+    };
+    let Value::String(name) = name else {
+        return Err(
+            InputError::new("command", "must be the command's name, e.g. \"screen\"").into(),
+        );
+    };
+    // Decode the flat form `{"command": "decline", "reason": …}` as the serde form
+    // `{"decline": {"reason": …}}`, so errors name the field inside the command.
+    let unit = || decode_value::<T>(Value::String(name.clone()));
+    if fields.is_empty() {
+        if let Ok(command) = unit() {
+            return Ok(command);
+        }
+    }
+    let first_field = fields.keys().next().cloned();
+    let tagged = Value::Object(Map::from_iter([(name.clone(), Value::Object(fields))]));
+    decode_value::<T>(tagged).map_err(|mut e| {
+        if e.field.is_empty() || e.field == name {
+            match (unit(), first_field) {
+                // A command without fields was given some.
+                (Ok(_), Some(extra)) => {
+                    e = InputError::new(extra, format!("unknown field: `{name}` takes no fields"));
+                }
+                _ => e.field = "command".into(),
+            }
+        } else if let Some(inner) = e.field.strip_prefix(&format!("{name}.")) {
+            e.field = inner.to_owned();
+        }
+        e.into()
+    })
+}
+
+/// The flat JSON form of a command of any aggregate: `{"command": "name", …fields}`.
+pub(crate) fn encode_command<T: Serialize>(command: &T) -> String {
+    // An import or export file is storage: it keeps a held session's note.
+    let value = crate::confidential::for_storage(|| serde_json::to_value(command))
+        .expect("commands serialize to JSON");
+    let flat = match value {
+        Value::String(name) => Map::from_iter([("command".to_owned(), Value::String(name))]),
+        Value::Object(tagged) => {
+            let (name, fields) = tagged.into_iter().next().expect("a tagged command");
+            let mut flat = match fields {
+                Value::Object(fields) => fields,
+                _ => Map::new(),
+            };
+            flat.insert("command".into(), Value::String(name));
+            flat
+        }
+        _ => unreachable!("commands serialize to a string or an object"),
+    };
+    Value::Object(flat).to_string()
 }
 
 /// Refuses a JSON document with any key that claims a statutory-plan requirement,

@@ -21,6 +21,7 @@ pub use activity::{
     SessionPlace, SessionStatus,
 };
 
+pub(crate) use commands::{decode_command, encode_command, parse_refusing_statutory_claims};
 pub use commands::{reject_statutory_claims, CaseCommand};
 pub use events::CaseEvent;
 pub use file::CaseFile;

@@ -725,6 +725,11 @@ pub trait HasWorker: InProgress {
 
     /// Records a referral out to a partner agency (housing, drug and alcohol, mental health,
     /// college, parents' support, the partner boys' service, another agency).
+    ///
+    /// A referral shares information about the young person with the agency, so it needs her
+    /// or his current consent to sharing with that agency: consent scope
+    /// `sharing_with_agency` naming the agency exactly as the referral does, given by the young
+    /// person and not since withdrawn. Without it the referral is refused, naming the scope.
     fn refer_to_partner(
         self,
         partner: PartnerKind,
@@ -734,6 +739,12 @@ pub trait HasWorker: InProgress {
     ) -> Result<Step<Self>, DomainError> {
         not_future("sent_at", sent_at, ctx)?;
         not_before_referral("sent_at", sent_at, self.file())?;
+        let scope = ConsentScope::SharingWithAgency {
+            agency: agency.clone(),
+        };
+        if !self.file().consent.permits(&scope) {
+            return Err(sharing_consent_missing(&scope));
+        }
         let referral = PartnerReferral {
             id: PartnerReferralId::new(),
             partner,
@@ -1715,4 +1726,16 @@ pub(crate) fn evolve(case: Case, event: &CaseEvent) -> Option<Case> {
         _ => return None,
     };
     Some(next)
+}
+
+/// the refusal of a share without the young person's consent in `scope`, naming the scope
+/// and the field that names the audience.
+fn sharing_consent_missing(scope: &ConsentScope) -> DomainError {
+    InputError::new(
+        "agency",
+        format!(
+            "R-8: a referral out shares information about the young person, which needs her or his current consent in scope `{scope}` ({{\"scope\": \"sharing_with_agency\", \"agency\": …}} naming the agency exactly); record it first, or share under a safeguarding override (R-9)"
+        ),
+    )
+    .into()
 }

@@ -11,9 +11,10 @@
 use async_trait::async_trait;
 use casework_core::event::RecordedEvent;
 use casework_core::ids::{CaseId, StreamId, YoungPersonId};
-use casework_core::read_model::{CaseSummary, OwedActionSummary};
+use casework_core::read_model::{CaseSummary, Listed, ListingQuery, OwedActionSummary};
 use casework_core::store::{
-    AppendError, AppendRequest, CaseQueries, EventAppend, EventLoad, Snapshot, StoreError,
+    AppendError, AppendRequest, CaseQueries, EventAppend, EventLoad, RewriteRequest, Snapshot,
+    StoreError,
 };
 use casework_postgres::PostgresStore;
 use chrono::{DateTime, Utc};
@@ -245,6 +246,9 @@ impl EventAppend for TestStore {
     async fn append(&self, request: AppendRequest) -> Result<u64, AppendError> {
         self.store.append(request).await
     }
+    async fn rewrite(&self, request: RewriteRequest) -> Result<(), StoreError> {
+        self.store.rewrite(request).await
+    }
 }
 
 #[async_trait]
@@ -263,5 +267,8 @@ impl CaseQueries for TestStore {
     }
     async fn case_summary(&self, case: CaseId) -> Result<Option<CaseSummary>, StoreError> {
         self.store.case_summary(case).await
+    }
+    async fn listings(&self, query: ListingQuery) -> Result<Vec<Listed>, StoreError> {
+        self.store.listings(query).await
     }
 }

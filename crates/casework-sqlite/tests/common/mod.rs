@@ -100,6 +100,7 @@ pub fn case_append(case: CaseId, expected: u64, n: usize) -> AppendRequest {
         events: (0..n).map(|_| event("test_event", at, 360)).collect(),
         read_model: ReadModelUpdate::Case(summary(case, YoungPersonId::new(), expected + n as u64)),
         snapshot: None,
+        listings: None,
     }
 }
 

@@ -1,0 +1,313 @@
+//! Who may do what.
+//!
+//! Permission is decided by two things: the **role** a person acts in ([`Role`]) and their
+//! **relationship** to the record ([`Relationship`]): the case's allocated worker, the
+//! manager of that worker's team, the professional who referred, anyone at all while a case
+//! waits for allocation (intake is every worker's work), or no relationship. The table is one
+//! function, [`permits`], so it can be read, reviewed and property-tested in one place:
+//!
+//! | role | relationship | may |
+//! |---|---|---|
+//! | worker | allocated worker, or an unallocated case | read, read confidential, change, share with consent, share under override |
+//! | worker | none | read the case's summary (stage, risk, dates) |
+//! | manager | team manager, allocated worker, or an unallocated case | everything a worker may, and approve, read the disclosure and access logs |
+//! | manager | none | read, read the disclosure and access logs |
+//! | administrator | any | read, retention (legal holds, review list), erasure, subject access export, the logs; never confidential content or changes |
+//! | external referrer | referrer of this case | the referrer's disclosure view only |
+//! | auditor | any | read, the disclosure and access logs |
+//! | system | any | read and change (automation); never confidential content |
+//!
+//! Relationships are worked out by a [`StaffDirectory`]: the charity's teams (which manager
+//! manages which workers) and which external accounts are which referring professionals. A
+//! refusal is an [`AccessDenied`] naming the permission, the role and the relationship.
+//!
+//! Checks happen in [`crate::acting::Acting`], the handle a front end holds for one signed-in
+//! person; reading confidential content needs an [`AccessGrant`], which only a permitted,
+//! recorded read hands out ([`crate::confidential::Confidential::reveal`]).
+
+use crate::actor::{Actor, Role};
+use crate::case::Case;
+use crate::case::ReferralSource;
+use crate::ids::{CaseId, ProfessionalId, StaffId};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use thiserror::Error;
+
+/// Something a person may be permitted to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Read a case's structure: stage, risk, dates, owed actions (not confidential content).
+    ReadCase,
+    /// Read confidential content: concerns, plans, session notes (recorded, R-27).
+    ReadConfidential,
+    /// Decide commands on a case or a young person's record.
+    ChangeCase,
+    /// Approve or refuse a pending step.
+    Approve,
+    /// Share what consent allows with an audience.
+    ShareWithConsent,
+    /// Share without consent on an immediate safeguarding concern.
+    ShareUnderOverride,
+    /// See the referrer's view of a case they referred.
+    ReadReferrerView,
+    /// List shares, overrides and reads of confidential records.
+    ReadAuditLogs,
+    /// Place and lift legal holds; list records due for review.
+    ManageRetention,
+    /// Anonymise a young person's records.
+    Erase,
+    /// Export everything held about a young person for them.
+    SubjectAccessExport,
+}
+
+impl Permission {
+    /// Every permission.
+    pub const ALL: [Permission; 11] = [
+        Permission::ReadCase,
+        Permission::ReadConfidential,
+        Permission::ChangeCase,
+        Permission::Approve,
+        Permission::ShareWithConsent,
+        Permission::ShareUnderOverride,
+        Permission::ReadReferrerView,
+        Permission::ReadAuditLogs,
+        Permission::ManageRetention,
+        Permission::Erase,
+        Permission::SubjectAccessExport,
+    ];
+
+    /// The stable name used in errors and logs.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Permission::ReadCase => "read_case",
+            Permission::ReadConfidential => "read_confidential",
+            Permission::ChangeCase => "change_case",
+            Permission::Approve => "approve",
+            Permission::ShareWithConsent => "share_with_consent",
+            Permission::ShareUnderOverride => "share_under_override",
+            Permission::ReadReferrerView => "read_referrer_view",
+            Permission::ReadAuditLogs => "read_audit_logs",
+            Permission::ManageRetention => "manage_retention",
+            Permission::Erase => "erase",
+            Permission::SubjectAccessExport => "subject_access_export",
+        }
+    }
+}
+
+impl fmt::Display for Permission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How the acting person stands to the record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Relationship {
+    /// The case's allocated worker.
+    AllocatedWorker,
+    /// The manager of the allocated worker's team.
+    TeamManager,
+    /// The case has no allocated worker yet: intake work, open to every worker and manager.
+    Unallocated,
+    /// The professional who made the referral, through their external account.
+    Referrer,
+    /// None of these.
+    None,
+}
+
+impl Relationship {
+    /// Every relationship.
+    pub const ALL: [Relationship; 5] = [
+        Relationship::AllocatedWorker,
+        Relationship::TeamManager,
+        Relationship::Unallocated,
+        Relationship::Referrer,
+        Relationship::None,
+    ];
+
+    /// The stable name used in errors and logs.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Relationship::AllocatedWorker => "allocated_worker",
+            Relationship::TeamManager => "team_manager",
+            Relationship::Unallocated => "unallocated",
+            Relationship::Referrer => "referrer",
+            Relationship::None => "none",
+        }
+    }
+}
+
+impl fmt::Display for Relationship {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The permission table; see the module docs for the same table in words.
+pub fn permits(role: Role, relationship: Relationship, permission: Permission) -> bool {
+    use Permission as P;
+    use Relationship as R;
+    let close_to_case = matches!(
+        relationship,
+        R::AllocatedWorker | R::TeamManager | R::Unallocated
+    );
+    match role {
+        Role::Worker => match permission {
+            P::ReadCase => relationship != R::Referrer,
+            P::ReadConfidential | P::ChangeCase | P::ShareWithConsent | P::ShareUnderOverride => {
+                matches!(relationship, R::AllocatedWorker | R::Unallocated)
+            }
+            _ => false,
+        },
+        Role::Manager => match permission {
+            P::ReadCase | P::ReadAuditLogs => true,
+            P::ReadConfidential
+            | P::ChangeCase
+            | P::ShareWithConsent
+            | P::ShareUnderOverride
+            | P::Approve => close_to_case,
+            _ => false,
+        },
+        Role::Administrator => matches!(
+            permission,
+            P::ReadCase | P::ReadAuditLogs | P::ManageRetention | P::Erase | P::SubjectAccessExport
+        ),
+        Role::ExternalReferrer => {
+            permission == P::ReadReferrerView && relationship == R::Referrer
+        }
+        Role::Auditor => matches!(permission, P::ReadCase | P::ReadAuditLogs),
+        Role::System => matches!(permission, P::ReadCase | P::ChangeCase),
+    }
+}
+
+/// A refusal under R-27.
+#[derive(Clone, Debug, PartialEq, Eq, Error, Serialize, Deserialize)]
+#[error(
+    "R-27: {name} ({role}, relationship: {relationship}) does not have permission `{permission}`{on}",
+    on = self.record.as_deref().map(|r| format!(" on {r}")).unwrap_or_default()
+)]
+pub struct AccessDenied {
+    /// Who asked.
+    pub staff: StaffId,
+    /// Their name.
+    pub name: String,
+    /// The role they acted in.
+    pub role: Role,
+    /// Their relationship to the record.
+    pub relationship: Relationship,
+    /// What they lacked.
+    pub permission: Permission,
+    /// The record, when there is one (a case id, a young person id).
+    pub record: Option<String>,
+}
+
+/// The charity's staff structure: which manager manages which workers, and which external
+/// accounts belong to which referring professionals. Workers in no team have no team manager.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffDirectory {
+    teams: BTreeMap<StaffId, BTreeSet<StaffId>>,
+    referrers: BTreeMap<StaffId, ProfessionalId>,
+}
+
+impl StaffDirectory {
+    /// An empty directory: no teams, no external accounts.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records that `manager` manages `workers`.
+    pub fn team(mut self, manager: StaffId, workers: impl IntoIterator<Item = StaffId>) -> Self {
+        self.teams.entry(manager).or_default().extend(workers);
+        self
+    }
+
+    /// Records that the external account `account` is the professional `professional`.
+    pub fn external_referrer(mut self, account: StaffId, professional: ProfessionalId) -> Self {
+        self.referrers.insert(account, professional);
+        self
+    }
+
+    /// Whether `manager` manages `worker`.
+    pub fn manages(&self, manager: StaffId, worker: StaffId) -> bool {
+        self.teams.get(&manager).is_some_and(|t| t.contains(&worker))
+    }
+
+    /// How `actor` stands to `case`. Only an external referrer can be the referrer, and only
+    /// staff can be the allocated worker or the team manager.
+    pub fn relationship(&self, actor: &Actor, case: &Case) -> Relationship {
+        if actor.role == Role::ExternalReferrer {
+            let referred = match (&case.file().source, self.referrers.get(&actor.id)) {
+                (ReferralSource::Professional { professional }, Some(account)) => {
+                    professional.id == *account
+                }
+                _ => false,
+            };
+            return if referred {
+                Relationship::Referrer
+            } else {
+                Relationship::None
+            };
+        }
+        match case.allocation().map(|a| a.worker) {
+            Some(worker) if worker == actor.id => Relationship::AllocatedWorker,
+            Some(worker) if self.manages(actor.id, worker) => Relationship::TeamManager,
+            Some(_) => Relationship::None,
+            None if case.stage().is_finished() => Relationship::None,
+            None => Relationship::Unallocated,
+        }
+    }
+}
+
+/// Checks `permission` for `actor` standing in `relationship` to `record`.
+pub fn check(
+    actor: &Actor,
+    relationship: Relationship,
+    permission: Permission,
+    record: Option<CaseId>,
+) -> Result<(), AccessDenied> {
+    if permits(actor.role, relationship, permission) {
+        Ok(())
+    } else {
+        Err(AccessDenied {
+            staff: actor.id,
+            name: actor.name.clone(),
+            role: actor.role,
+            relationship,
+            permission,
+            record: record.map(|c| c.to_string()),
+        })
+    }
+}
+
+/// Proof that a read of confidential content was permitted and recorded in the access log
+/// . Only [`crate::acting::Acting`] makes one; [`crate::confidential::Confidential::reveal`]
+/// asks for it, so confidential content cannot be read without a recorded, permitted read.
+#[derive(Debug)]
+pub struct AccessGrant {
+    pub(crate) staff: StaffId,
+    pub(crate) record: String,
+}
+
+impl AccessGrant {
+    /// The crate's own reads (disclosure under override, subject access export) take a grant
+    /// after recording them; nothing outside the crate can.
+    pub(crate) fn recorded(staff: StaffId, record: impl Into<String>) -> Self {
+        Self {
+            staff,
+            record: record.into(),
+        }
+    }
+
+    /// Who was granted the read.
+    pub fn staff(&self) -> StaffId {
+        self.staff
+    }
+
+    /// The record it was granted on.
+    pub fn record(&self) -> &str {
+        &self.record
+    }
+}

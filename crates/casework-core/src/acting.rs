@@ -1,0 +1,559 @@
+//! The checked handle: one person acting through the library.
+//!
+//! A front end signs a person in and works through [`Acting`], which
+//! [`Casework::acting_as`] hands out for that person and the charity's [`StaffDirectory`].
+//! Every command and every read is checked against [`crate::access::permits`] with the
+//! person's role and their relationship to the record; a refusal is an
+//! [`AccessDenied`] naming the permission, and nothing is read or written. Reading
+//! confidential content is itself recorded ([`crate::access_log`]) before the content is
+//! handed over, and sharing goes through [`crate::disclosure`]'s gate.
+//!
+//! [`Casework`]'s own methods remain for trusted code (imports, migrations, scheduled jobs,
+//! tests): they do not check roles, but they cannot reveal confidential content either,
+//! because [`crate::confidential::Confidential::reveal`] needs an [`AccessGrant`] only this
+//! handle gives.
+//!
+//! `examples/disclosure.rs` in the repository shows it end to end.
+
+use crate::access::{check, AccessDenied, AccessGrant, Permission, Relationship, StaffDirectory};
+use crate::access_log::{AccessEvent, AccessRecord, AccessSubject};
+use crate::actor::{Actor, Role};
+use crate::case::{Case, CaseCommand, NewReferral};
+use crate::disclosure::{
+    self, consented_view, released_item, Audience, DisclosureError, DisclosureEvent,
+    DisclosureView, OverrideRequest, ShareBasis, ShareRecord,
+};
+use crate::error::DomainError;
+use crate::event::{decode_stream, DomainEvent, Recorded};
+use crate::ids::{AccessId, CaseId, StreamId, YoungPersonId};
+use crate::input::Text;
+use crate::read_model::{Listed, ListingKind, ListingQuery, ReadModelUpdate};
+use crate::service::{Casework, CommandError, Executed, LoadError};
+use crate::store::{AppendRequest, Store, StoreError};
+use crate::service::YoungPersonExecuted;
+use crate::young_person::YoungPersonCommand;
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use thiserror::Error;
+
+/// A checked operation's failure: refused under R-27 before anything was read or written, or
+/// failed as the unchecked operation does.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum AccessError<E> {
+    /// the person may not do this.
+    #[error(transparent)]
+    Denied(AccessDenied),
+    /// The operation itself failed.
+    #[error(transparent)]
+    Failed(E),
+}
+
+impl<E> AccessError<E> {
+    /// The R-27 refusal, if this is one.
+    pub fn denied(&self) -> Option<&AccessDenied> {
+        match self {
+            AccessError::Denied(d) => Some(d),
+            AccessError::Failed(_) => None,
+        }
+    }
+}
+
+impl<E> From<AccessDenied> for AccessError<E> {
+    fn from(d: AccessDenied) -> Self {
+        AccessError::Denied(d)
+    }
+}
+
+/// Why a share did not happen. Nothing was shared or recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum ShareError {
+    /// the person may not share.
+    #[error(transparent)]
+    Denied(AccessDenied),
+    /// the disclosure rules refuse it.
+    #[error(transparent)]
+    Refused(DisclosureError),
+    /// Loading or recording failed.
+    #[error(transparent)]
+    Failed(CommandError),
+}
+
+impl From<AccessDenied> for ShareError {
+    fn from(d: AccessDenied) -> Self {
+        ShareError::Denied(d)
+    }
+}
+
+impl<E: Into<CommandError>> From<E> for AccessError<CommandError>
+where
+    E: NotAccessDenied,
+{
+    fn from(e: E) -> Self {
+        AccessError::Failed(e.into())
+    }
+}
+
+/// Errors that convert into a [`CommandError`] inside a checked operation.
+pub trait NotAccessDenied {}
+impl NotAccessDenied for CommandError {}
+impl NotAccessDenied for LoadError {}
+impl NotAccessDenied for StoreError {}
+
+/// One entry of a case's audit trail: a change, a share or a read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrailEntry {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who, as `name (role)`.
+    pub by: String,
+    /// `change`, `share`, `override` or `read`.
+    pub kind: &'static str,
+    /// What: the event type, the audience and items shared, or the purpose of the read.
+    pub what: String,
+}
+
+/// One person acting through the library; see the module docs.
+pub struct Acting<'a, S> {
+    pub(crate) casework: &'a Casework<S>,
+    pub(crate) actor: &'a Actor,
+    pub(crate) directory: &'a StaffDirectory,
+}
+
+impl<S: Store> Casework<S> {
+    /// The checked handle for `actor`, whose relationships `directory` knows.
+    pub fn acting_as<'a>(
+        &'a self,
+        actor: &'a Actor,
+        directory: &'a StaffDirectory,
+    ) -> Acting<'a, S> {
+        Acting {
+            casework: self,
+            actor,
+            directory,
+        }
+    }
+}
+
+impl<'a, S: Store> Acting<'a, S> {
+    /// Who is acting.
+    pub fn actor(&self) -> &Actor {
+        self.actor
+    }
+
+    /// The person's relationship to `case` as it stands.
+    pub async fn relationship(&self, case: CaseId) -> Result<Relationship, LoadError> {
+        Ok(self
+            .directory
+            .relationship(self.actor, &self.casework.case(case).await?))
+    }
+
+    /// Loads `case` and checks `permission` on it.
+    pub(crate) async fn checked_case(
+        &self,
+        case: CaseId,
+        permission: Permission,
+    ) -> Result<(Case, Relationship), AccessError<CommandError>> {
+        let state = self.casework.case(case).await?;
+        let relationship = self.directory.relationship(self.actor, &state);
+        check(self.actor, relationship, permission, Some(case))?;
+        Ok((state, relationship))
+    }
+
+    /// The person's relationship to a young person's records: the closest they have to any of
+    /// the young person's cases (no open case with a worker counts as intake, unallocated).
+    pub async fn relationship_to_young_person(
+        &self,
+        young_person: YoungPersonId,
+    ) -> Result<Relationship, StoreError> {
+        let cases = self.casework.cases_of(young_person).await?;
+        let workers: Vec<_> = cases
+            .iter()
+            .filter(|c| !c.stage.is_finished())
+            .filter_map(|c| c.worker)
+            .collect();
+        Ok(if workers.contains(&self.actor.id) {
+            Relationship::AllocatedWorker
+        } else if workers
+            .iter()
+            .any(|w| self.directory.manages(self.actor.id, *w))
+        {
+            Relationship::TeamManager
+        } else if workers.is_empty() && self.actor.role != Role::ExternalReferrer {
+            Relationship::Unallocated
+        } else {
+            Relationship::None
+        })
+    }
+
+    /// Checks `permission` on a young person's records.
+    pub(crate) async fn check_young_person(
+        &self,
+        young_person: YoungPersonId,
+        permission: Permission,
+    ) -> Result<Relationship, AccessError<CommandError>> {
+        let relationship = self.relationship_to_young_person(young_person).await?;
+        check(self.actor, relationship, permission, None).map_err(|mut d| {
+            d.record = Some(young_person.to_string());
+            d
+        })?;
+        Ok(relationship)
+    }
+
+    /// A case's structure: stage, risk, dates, owed actions (`read_case`). Its confidential
+    /// content stays sealed: see [`Acting::open_record`].
+    pub async fn case(&self, case: CaseId) -> Result<Case, AccessError<CommandError>> {
+        Ok(self.checked_case(case, Permission::ReadCase).await?.0)
+    }
+
+    /// A case with a grant to read its confidential content (`read_confidential`), after
+    /// recording the read, its purpose and the person's relationship in the access log
+    /// . The purpose must be stated.
+    pub async fn open_record(
+        &self,
+        case: CaseId,
+        purpose: &str,
+    ) -> Result<(Case, AccessGrant), AccessError<CommandError>> {
+        let purpose = Text::parse("purpose", purpose)
+            .map_err(|e| AccessError::Failed(CommandError::Rejected(DomainError::from(e))))?;
+        let (state, relationship) = self
+            .checked_case(case, Permission::ReadConfidential)
+            .await?;
+        let subject = AccessSubject::Case {
+            case,
+            young_person: state.file().young_person,
+        };
+        self.record_read(relationship, subject, purpose).await?;
+        Ok((state, AccessGrant::recorded(self.actor.id, case.to_string())))
+    }
+
+    /// Records a read in the access log: one event on a stream of its own.
+    pub(crate) async fn record_read(
+        &self,
+        relationship: Relationship,
+        subject: AccessSubject,
+        purpose: Text,
+    ) -> Result<(), CommandError> {
+        let at = self.casework.now();
+        let event = AccessEvent::read(self.actor, relationship, subject, purpose, at);
+        self.casework
+            .store()
+            .append(AppendRequest {
+                stream: StreamId::Access(AccessId::new()),
+                expected_version: 0,
+                events: vec![event.encode(Casework::<S>::meta(self.actor, at, None))],
+                read_model: ReadModelUpdate::None,
+                snapshot: None,
+                listings: Some(event.listings()),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Receives a referral (`change_case` on a new, unallocated case).
+    pub async fn receive_referral(
+        &self,
+        young_person: YoungPersonId,
+        referral: NewReferral,
+    ) -> Result<CaseId, AccessError<CommandError>> {
+        check(
+            self.actor,
+            Relationship::Unallocated,
+            Permission::ChangeCase,
+            None,
+        )?;
+        Ok(self
+            .casework
+            .receive_referral(self.actor, young_person, referral)
+            .await?)
+    }
+
+    /// Decides and records a command on a case: `approve` for approvals and their refusals
+    /// `change_case` for everything else.
+    pub async fn execute(
+        &self,
+        case: CaseId,
+        command: CaseCommand,
+    ) -> Result<Executed, AccessError<CommandError>> {
+        let permission = match command {
+            CaseCommand::Approve { .. } | CaseCommand::RefuseApproval { .. } => {
+                Permission::Approve
+            }
+            _ => Permission::ChangeCase,
+        };
+        // The check reads the case as it stands; if it is reallocated between the check and
+        // the append, the append conflicts on its version and nothing is written.
+        self.checked_case(case, permission).await?;
+        Ok(self.casework.execute(self.actor, case, command).await?)
+    }
+
+    /// Decides and records a command on a young person's record (`change_case` on their
+    /// records, see [`Acting::relationship_to_young_person`]).
+    pub async fn execute_for_young_person(
+        &self,
+        young_person: YoungPersonId,
+        command: YoungPersonCommand,
+    ) -> Result<YoungPersonExecuted, AccessError<CommandError>> {
+        self.check_young_person(young_person, Permission::ChangeCase)
+            .await?;
+        Ok(self
+            .casework
+            .execute_for_young_person(self.actor, young_person, command)
+            .await?)
+    }
+
+    /// Shares with `audience` what the young person's consent allows, and
+    /// records the share. Refused, with nothing recorded, when consent allows nothing.
+    pub async fn share(
+        &self,
+        case: CaseId,
+        audience: Audience,
+    ) -> Result<DisclosureView, ShareError> {
+        let (state, _) = self
+            .checked_case(case, Permission::ShareWithConsent)
+            .await
+            .map_err(share_error)?;
+        let view = consented_view(&state, &audience);
+        if view.is_empty() {
+            let scope = audience.consent_scope();
+            return Err(ShareError::Refused(DisclosureError::NoConsent {
+                rule: if audience == Audience::ParentOrCarer {
+                    "R-10".into()
+                } else {
+                    "R-8".into()
+                },
+                audience: audience.to_string(),
+                scope: scope.to_string(),
+            }));
+        }
+        self.record_share(&state, &view)
+            .await
+            .map_err(ShareError::Failed)?;
+        Ok(view)
+    }
+
+    /// The referrer's own view of a case they referred (`read_referrer_view`, R-8): what the
+    /// young person's consent to sharing with the referrer allows, recorded as a share when
+    /// it holds anything.
+    pub async fn referrer_view(&self, case: CaseId) -> Result<DisclosureView, ShareError> {
+        let (state, _) = self
+            .checked_case(case, Permission::ReadReferrerView)
+            .await
+            .map_err(share_error)?;
+        let view = consented_view(&state, &Audience::Referrer);
+        if !view.is_empty() {
+            self.record_share(&state, &view)
+                .await
+                .map_err(ShareError::Failed)?;
+        }
+        Ok(view)
+    }
+
+    /// Shares without consent on an immediate safeguarding concern: needs
+    /// `share_under_override`, a legal basis, the concern in words and at least one item.
+    /// The share (who decided, why, on what basis, what, with whom, when) is recorded before
+    /// the view, which may hold confidential content, is returned.
+    pub async fn share_under_override(
+        &self,
+        case: CaseId,
+        request: OverrideRequest,
+    ) -> Result<DisclosureView, ShareError> {
+        let (state, _) = self
+            .checked_case(case, Permission::ShareUnderOverride)
+            .await
+            .map_err(share_error)?;
+        let basis = request.validate().map_err(ShareError::Refused)?;
+        let mut kinds = request.items.clone();
+        kinds.sort();
+        kinds.dedup();
+        let view = DisclosureView {
+            case,
+            audience: request.audience,
+            basis,
+            items: kinds.iter().map(|k| released_item(&state, *k)).collect(),
+        };
+        self.record_share(&state, &view)
+            .await
+            .map_err(ShareError::Failed)?;
+        Ok(view)
+    }
+
+    /// Appends a share to the case's disclosures stream, with the stream's listings.
+    async fn record_share(&self, case: &Case, view: &DisclosureView) -> Result<(), CommandError> {
+        let stream = StreamId::Disclosures(case.file().id);
+        let shares = self.casework.disclosures_unchecked(case.file().id).await?;
+        let at = self.casework.now();
+        let share = ShareRecord {
+            case: case.file().id,
+            young_person: case.file().young_person,
+            audience: view.audience.clone(),
+            basis: view.basis.clone(),
+            items: view.items.iter().map(|i| i.kind()).collect(),
+            shared_by: self.actor.id,
+            shared_by_name: self.actor.name.clone(),
+            shared_at: at,
+        };
+        let listings = disclosure::listings(shares.iter().map(|s| s.event.share()).chain([&share]));
+        let reason = match &share.basis {
+            ShareBasis::SafeguardingOverride { concern, .. } => Some(concern.as_str().to_owned()),
+            ShareBasis::Consent { .. } => None,
+        };
+        let event = DisclosureEvent::InformationShared { share };
+        self.casework
+            .store()
+            .append(AppendRequest {
+                stream,
+                expected_version: shares.last().map_or(0, |s| s.version),
+                events: vec![event.encode(Casework::<S>::meta(self.actor, at, reason))],
+                read_model: ReadModelUpdate::None,
+                snapshot: None,
+                listings: Some(listings),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Every share of one case, oldest first: for its allocated worker or team manager
+    /// (`read_confidential`) or anyone with `read_audit_logs`.
+    pub async fn disclosures(
+        &self,
+        case: CaseId,
+    ) -> Result<Vec<Recorded<DisclosureEvent>>, AccessError<CommandError>> {
+        if self
+            .checked_case(case, Permission::ReadAuditLogs)
+            .await
+            .is_err()
+        {
+            self.checked_case(case, Permission::ReadConfidential)
+                .await?;
+        }
+        Ok(self.casework.disclosures_unchecked(case).await?)
+    }
+
+    /// Every share in `[from, to)`, across cases (`read_audit_logs`): the disclosure log.
+    pub async fn disclosure_log(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ShareRecord>, AccessError<CommandError>> {
+        self.listed(ListingQuery::all(ListingKind::Disclosure).from(from).before(to))
+            .await
+    }
+
+    /// Every share under the safeguarding override in `[from, to)` (`read_audit_logs`, R-9).
+    pub async fn override_report(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ShareRecord>, AccessError<CommandError>> {
+        self.listed(ListingQuery::all(ListingKind::Override).from(from).before(to))
+            .await
+    }
+
+    /// Every recorded read of a case's confidential record, or of a young person's records
+    /// (`read_audit_logs`, R-27), oldest first.
+    pub async fn access_log(
+        &self,
+        record: AccessSubject,
+    ) -> Result<Vec<AccessRecord>, AccessError<CommandError>> {
+        let key = match record {
+            AccessSubject::Case { case, .. } => case.to_string(),
+            AccessSubject::YoungPerson { young_person } => young_person.to_string(),
+        };
+        self.listed(ListingQuery::all(ListingKind::Access).key(key))
+            .await
+    }
+
+    /// Listings of one kind decoded, for `read_audit_logs`.
+    async fn listed<T: DeserializeOwned>(
+        &self,
+        query: ListingQuery,
+    ) -> Result<Vec<T>, AccessError<CommandError>> {
+        check(self.actor, Relationship::None, Permission::ReadAuditLogs, None)?;
+        let rows = self.casework.store().listings(query).await?;
+        rows.iter()
+            .map(|l: &Listed| {
+                serde_json::from_str(&l.listing.detail).map_err(|e| {
+                    AccessError::Failed(CommandError::Store(StoreError::Corrupt(format!(
+                        "{} listing of {}: {e}",
+                        l.listing.kind.as_str(),
+                        l.stream
+                    ))))
+                })
+            })
+            .collect()
+    }
+
+    /// A case's audit trail, oldest first: every change, every share and override
+    /// and every read of its confidential record. For its allocated worker or
+    /// team manager, or anyone with `read_audit_logs`.
+    pub async fn audit_trail(
+        &self,
+        case: CaseId,
+    ) -> Result<Vec<TrailEntry>, AccessError<CommandError>> {
+        let shares = self.disclosures(case).await?;
+        let history = self.casework.history(case).await?;
+        let reads: Vec<AccessRecord> = self
+            .casework
+            .store()
+            .listings(ListingQuery::all(ListingKind::Access).key(case.to_string()))
+            .await?
+            .iter()
+            .filter_map(|l| serde_json::from_str(&l.listing.detail).ok())
+            .collect();
+        let mut trail: Vec<TrailEntry> = history
+            .iter()
+            .map(|e| TrailEntry {
+                at: e.meta.recorded_at,
+                by: e.meta.actor.to_string(),
+                kind: "change",
+                what: e.event.event_type().to_owned(),
+            })
+            .chain(shares.iter().map(|e| {
+                let share = e.event.share();
+                let items: Vec<_> = share
+                    .items
+                    .iter()
+                    .map(|i| serde_json::to_value(i).expect("kinds serialize"))
+                    .map(|v| v.as_str().unwrap_or_default().to_owned())
+                    .collect();
+                TrailEntry {
+                    at: share.shared_at,
+                    by: e.meta.actor.to_string(),
+                    kind: if share.is_override() {
+                        "override"
+                    } else {
+                        "share"
+                    },
+                    what: format!("{} with {}", items.join(", "), share.audience),
+                }
+            }))
+            .chain(reads.into_iter().map(|r| TrailEntry {
+                at: r.read_at,
+                by: format!("{} ({})", r.name, r.role),
+                kind: "read",
+                what: r.purpose.as_str().to_owned(),
+            }))
+            .collect();
+        trail.sort_by_key(|t| t.at);
+        Ok(trail)
+    }
+}
+
+fn share_error(e: AccessError<CommandError>) -> ShareError {
+    match e {
+        AccessError::Denied(d) => ShareError::Denied(d),
+        AccessError::Failed(f) => ShareError::Failed(f),
+    }
+}
+
+impl<S: Store> Casework<S> {
+    /// Every share of one case, oldest first, unchecked: for trusted code and for
+    /// [`Acting::disclosures`].
+    pub async fn disclosures_unchecked(
+        &self,
+        case: CaseId,
+    ) -> Result<Vec<Recorded<DisclosureEvent>>, LoadError> {
+        let stored = self.store().load(StreamId::Disclosures(case)).await?;
+        Ok(decode_stream(&stored)?)
+    }
+}

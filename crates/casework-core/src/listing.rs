@@ -1,0 +1,815 @@
+//! Listings: the service-wide lists ("what is due when") each stream keeps with its events.
+//!
+//! A [`Listing`] is one entry of a list the whole service asks for: reviews due, return
+//! interviews overdue, intelligence not yet with the police. Each stream's listings are pure
+//! functions of its state, computed here; the service writes them in the same transaction as
+//! the command that changed them ([`crate::store::AppendRequest::listings`]), and only when
+//! they changed, so a query never sees half a command and most commands write none. A query
+//! is one indexed read ([`crate::store::CaseQueries::listings`]), never a scan of every case.
+//!
+//! Every kind's `detail` is the JSON of one row type here (a [`ListingRow`]), and decodes back
+//! into it with [`decode`]. Ids are written as their display form (`case-…`, `yp-…`,
+//! `staff-…`), in keys and details alike; times as RFC 3339 UTC, and `at` to the microsecond.
+//! No detail ever holds confidential content (concerns, plans, notes, reports, comments):
+//! only ids, names of staff and agencies, stages, levels, counts and times.
+//!
+//! | kind | written by | one per | key | at | detail |
+//! |---|---|---|---|---|---|
+//! | `open_case` | case | case allocated and not closed (allocated, engaged, active, paused, closing) | the worker's id (R-25: caseloads) | when allocated | [`OpenCaseRow`] |
+//! | `review_due` | case | case at work (active, paused, closing) with a review due | the case's id | when the next review is due (R-12) | [`ReviewDueRow`] |
+//! | `expected_end` | case | case at work on a programme with an expected length | the case's id | work begun + the most expected weeks (R-14) | [`ExpectedEndRow`] |
+//! | `partner_referral` | case | referral out | its status (`sent`, `accepted`, `declined`, `closed`) | when sent | [`PartnerReferralRow`] |
+//! | `closed_case` | case | finished case: closed, or a referral declined, signposted or withdrawn | the young person's id | when it closed or ended (R-23) | [`ClosedCaseRow`] |
+//! | `return_interview` | young person | return interview not yet completed or declined | the young person's id | when due: return + 72 hours (R-22) | [`ReturnInterviewRow`] |
+//! | `missing_flag` | young person | missing flag not yet resolved | the young person's id | when raised (R-22) | [`MissingFlagRow`] |
+//! | `alumni` | young person | member of the alumni group | the young person's id | when joined (R-20) | [`AlumniRow`] |
+//! | `workshop` | workshop | workshop | its venue kind (`school`, `youth_club`) | its date, 00:00 UTC | [`WorkshopRow`]: reach and evaluation (R-29) |
+//! | `intelligence_awaiting_police` | intelligence | report not yet with the police | its urgency (`non_urgent`, `immediate_risk`) | when recorded (R-19) | [`AwaitingPoliceRow`] |
+//!
+//! Expected ends are computed with the service profile's programmes: a programme's changed
+//! expected length reaches a case's listing with the next command that changes its listings.
+
+use crate::alumni::AlumniBasis;
+use crate::case::{report::LengthStatus, StageName};
+use crate::case::{Case, PartnerKind, PartnerReferral, PartnerReferralStatus};
+use crate::ids::{
+    CaseId, IntelligenceId, MissingEpisodeId, MissingFlagId, PartnerReferralId, StaffId,
+    WorkshopId, YoungPersonId,
+};
+use crate::input::Text;
+use crate::intelligence::{Intelligence, IntelligenceLink, Urgency};
+use crate::profile::ServiceProfile;
+use crate::programme::Span;
+use crate::read_model::{Listed, Listing, ListingKind};
+use crate::risk::RiskLevel;
+use crate::store::StoreError;
+use crate::topic::SessionTopic;
+use crate::workshop::{AgeGroup, EvaluationSummary, QuestionSummary, Venue, Workshop};
+use crate::young_person::YoungPersonActivity;
+use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// The typed detail of one kind of listing: its JSON is the listing's `detail`, and it says
+/// what the listing's `key` and `at` are.
+pub trait ListingRow: Serialize + DeserializeOwned {
+    /// The kind it is the detail of.
+    const KIND: ListingKind;
+
+    /// The listing's filter key.
+    fn key(&self) -> String;
+
+    /// The listing's time.
+    fn at(&self) -> Option<DateTime<Utc>>;
+
+    /// The listing: kind, key, time (to the microsecond, as every store keeps it) and detail.
+    fn to_listing(&self) -> Listing {
+        Listing {
+            kind: Self::KIND,
+            key: self.key(),
+            at: self.at().map(|at| at.trunc_subsecs(6)),
+            detail: serde_json::to_string(self).expect("listing rows serialize to JSON"),
+        }
+    }
+}
+
+/// Decodes one listing's detail into its row. A listing of another kind, or a detail that does
+/// not decode (a damaged store), is [`StoreError::Corrupt`], naming the stream.
+pub fn decode<T: ListingRow>(listed: &Listed) -> Result<T, StoreError> {
+    if listed.listing.kind != T::KIND {
+        return Err(StoreError::Corrupt(format!(
+            "{}: a `{}` listing was returned for a query of `{}`",
+            listed.stream,
+            listed.listing.kind.as_str(),
+            T::KIND.as_str()
+        )));
+    }
+    serde_json::from_str(&listed.listing.detail).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "{}: the detail of its `{}` listing does not decode: {e}",
+            listed.stream,
+            T::KIND.as_str()
+        ))
+    })
+}
+
+/// Decodes every listing's detail, in the order given (see [`decode`]).
+pub fn decode_all<T: ListingRow>(listed: &[Listed]) -> Result<Vec<T>, StoreError> {
+    listed.iter().map(decode).collect()
+}
+
+fn midnight(date: NaiveDate) -> DateTime<Utc> {
+    date.and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_utc()
+}
+
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows of a case.
+
+/// A case at work: allocated to a worker and not closed (allocated, engaged, active, paused or
+/// closing). Listed by worker, so each worker's caseload is one query.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenCaseRow {
+    /// The case.
+    pub case_id: CaseId,
+    /// The young person.
+    pub young_person_id: YoungPersonId,
+    /// Its stage.
+    pub stage: StageName,
+    /// The allocated worker: the key.
+    pub worker: StaffId,
+    /// Their name.
+    pub worker_name: Text,
+    /// When allocated: `at`.
+    pub allocated_at: DateTime<Utc>,
+    /// The latest risk level.
+    pub risk_level: Option<RiskLevel>,
+    /// The programme the case is on, by key.
+    pub programme: Option<String>,
+    /// When work began, once it has.
+    pub work_begun_at: Option<DateTime<Utc>>,
+}
+
+impl ListingRow for OpenCaseRow {
+    const KIND: ListingKind = ListingKind::OpenCase;
+    fn key(&self) -> String {
+        self.worker.to_string()
+    }
+    fn at(&self) -> Option<DateTime<Utc>> {
+        Some(self.allocated_at)
+    }
+}
+
+/// A case's next review, while work is under way (active, paused or closing).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewDueRow {
+    /// The case: the key.
+    pub case_id: CaseId,
+    /// The young person.
+    pub young_person_id: YoungPersonId,
+    /// Its stage.
+    pub stage: StageName,
+    /// The allocated worker.
+    pub worker: Option<StaffId>,
+    /// The latest risk level (it sets the review cadence).
+    pub risk_level: Option<RiskLevel>,
+    /// When the review is due: `at`. Due at exactly this time, overdue strictly after.
+    pub due_at: DateTime<Utc>,
+}
+
+impl ListingRow for ReviewDueRow {
+    const KIND: ListingKind = ListingKind::ReviewDue;
+    fn key(&self) -> String {
+        self.case_id.to_string()
+    }
+    fn at(&self) -> Option<DateTime<Utc>> {
+        Some(self.due_at)
+    }
+}
+
+impl ReviewDueRow {
+    /// Whether the review is overdue at `as_of`: strictly after its due time.
+    pub fn is_overdue(&self, as_of: DateTime<Utc>) -> bool {
+        self.due_at < as_of
+    }
+}
+
+/// When a case at work reaches its programme's expected length (R-14: shown, never enforced).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpectedEndRow {
+    /// The case: the key.
+    pub case_id: CaseId,
+    /// The young person.
+    pub young_person_id: YoungPersonId,
+    /// The allocated worker.
+    pub worker: Option<StaffId>,
+    /// The programme, by key.
+    pub programme: String,
+    /// Its expected length in weeks.
+    pub expected_weeks: Span,
+    /// When work began.
+    pub work_begun_at: DateTime<Utc>,
+    /// `work_begun_at` plus the most expected weeks: `at`. A case exactly at its expected
+    /// length is not past it; a moment later it is.
+    pub expected_end: DateTime<Utc>,
+}
+
+impl ListingRow for ExpectedEndRow {
+    const KIND: ListingKind = ListingKind::ExpectedEnd;
+    fn key(&self) -> String {
+        self.case_id.to_string()
+    }
+    fn at(&self) -> Option<DateTime<Utc>> {
+        Some(self.expected_end)
+    }
+}
+
+impl ExpectedEndRow {
+    /// The case's length against its expected length as of `as_of`, as
+    /// [`crate::case::report::length_status`] gives it for a case still at work.
+    pub fn length_status(&self, as_of: DateTime<Utc>) -> LengthStatus {
+        let elapsed = (as_of - self.work_begun_at).max(Duration::zero());
+        LengthStatus {
+            case: self.case_id,
+            programme: self.programme.clone(),
+            expected_weeks: self.expected_weeks,
+            since: self.work_begun_at,
+            weeks: u32::try_from(elapsed.num_weeks()).unwrap_or(u32::MAX),
+            past_expected: as_of > self.expected_end,
+        }
+    }
+}
+
+/// Where a referral out stands, without its details: the key of its listing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartnerReferralState {
+    /// Sent, not yet answered.
+    Sent,
+    /// Accepted by the partner.
+    Accepted,
+    /// Declined by the partner.
+    Declined,
+    /// Closed.
+    Closed,
+}
+
+impl PartnerReferralState {
+    /// Every state.
+    pub const ALL: [PartnerReferralState; 4] = [
+        PartnerReferralState::Sent,
+        PartnerReferralState::Accepted,
+        PartnerReferralState::Declined,
+        PartnerReferralState::Closed,
+    ];
+
+    /// The stable name: `sent`, `accepted`, `declined`, `closed`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PartnerReferralState::Sent => "sent",
+            PartnerReferralState::Accepted => "accepted",
+            PartnerReferralState::Declined => "declined",
+            PartnerReferralState::Closed => "closed",
+        }
+    }
+
+    /// The state of `status`.
+    pub fn of(status: &PartnerReferralStatus) -> Self {
+        match status {
+            PartnerReferralStatus::Sent => PartnerReferralState::Sent,
+            PartnerReferralStatus::Accepted { .. } => PartnerReferralState::Accepted,
+            PartnerReferralStatus::Declined { .. } => PartnerReferralState::Declined,
+            PartnerReferralStatus::Closed { .. } => PartnerReferralState::Closed,
+        }
+    }
+}
+
+/// A referral out to a partner agency (reasons given by partners are left on the case).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnerReferralRow {
+    /// The case.
+    pub case_id: CaseId,
+    /// The young person.
+    pub young_person_id: YoungPersonId,
+    /// The referral.
+    pub referral_id: PartnerReferralId,
+    /// What kind of partner.
+    pub partner: PartnerKind,
+    /// The agency's name.
+    pub agency: Text,
+    /// When it was sent: `at`.
+    pub sent_at: DateTime<Utc>,
+    /// Where it stands: the key.
+    pub status: PartnerReferralState,
+    /// When it was accepted, declined or closed.
+    pub status_at: Option<DateTime<Utc>>,
+}
+
+impl ListingRow for PartnerReferralRow {
+    const KIND: ListingKind = ListingKind::PartnerReferral;
+    fn key(&self) -> String {
+        self.status.as_str().to_owned()
+    }
+    fn at(&self) -> Option<DateTime<Utc>> {
+        Some(self.sent_at)
+    }
+}
+
+impl PartnerReferralRow {
+    fn of(case: &Case, referral: &PartnerReferral) -> Self {
+        let status_at = match &referral.status {
+            PartnerReferralStatus::Sent => None,
+            PartnerReferralStatus::Accepted { at }
+            | PartnerReferralStatus::Declined { at, .. }
+            | PartnerReferralStatus::Closed { at, .. } => Some(*at),
+        };
+        PartnerReferralRow {
+            case_id: case.file().id,
+            young_person_id: case.file().young_person,
+            referral_id: referral.id,
+            partner: referral.partner,
+            agency: referral.agency.clone(),
+            sent_at: referral.sent_at,
+            status: PartnerReferralState::of(&referral.status),
+            status_at,
+        }
+    }
+}
+
+/// A finished case, for the retention schedule and closure figures: closed, or a
+/// referral declined, signposted or withdrawn.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClosedCaseRow {
+    /// The case.
+    pub case_id: CaseId,
+    /// The young person: the key.
+    pub young_person_id: YoungPersonId,
+    /// `closed`, `declined`, `signposted` or `withdrawn`.
+    pub stage: StageName,
+    /// When it closed, or the referral ended: `at`.
+    pub closed_at: DateTime<Utc>,
+    /// Why: a closed case's reason (R-15, [`crate::case::ClosureReason::as_str`]: `moved_out_of_area` …);
+    /// otherwise the stage's name (`declined`, `signposted`, `withdrawn`).
+    pub reason: String,
+    /// The latest risk level, at closure.
+    pub risk_level: Option<RiskLevel>,
+    /// When the referral was received.
+    pub received_at: DateTime<Utc>,
+}
+
+impl ListingRow for ClosedCaseRow {
+    const KIND: ListingKind = ListingKind::ClosedCase;
+    fn key(&self) -> String {
+        self.young_person_id.to_string()
+    }
+    fn at(&self) -> Option<DateTime<Utc>> {
+        Some(self.closed_at)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows of a young person.
+
+/// A return interview not yet completed or declined.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnInterviewRow {
+    /// The young person: the key.
+    pub young_person_id: YoungPersonId,
+    /// The missing episode.
+    pub episode: MissingEpisodeId,
+    /// When the young person went missing.
+    pub started_at: DateTime<Utc>,
+    /// When they came back.
+    pub returned_at: DateTime<Utc>,
+    /// When the interview is due, 72 hours after the return: `at`.
+    pub due_at: DateTime<Utc>,
+    /// When it was offered, if it was (offering does not meet the duty).
+    pub offered_at: Option<DateTime<Utc>>,
+    /// Whether it is overdue, strictly after `due_at`, as of the query that returned it: not
+    /// stored (always `false` in a listing's detail).
+    #[serde(skip)]
+    pub overdue: bool,
+}
+
+impl ListingRow for ReturnInterviewRow {
+    const KIND: ListingKind = ListingKind::ReturnInterview;
+    fn key(&self) -> String {
+        self.young_person_id.to_string()
+    }
+    fn at(&self) -> Option<DateTime<Utc>> {
+        Some(self.due_at)
+    }
+}
+
+impl ReturnInterviewRow {
+    /// The same row marked overdue or not as of `as_of`: overdue strictly after the due time,
+    /// so an interview due at exactly `as_of` is due, not overdue.
+    pub fn as_of(mut self, as_of: DateTime<Utc>) -> Self {
+        self.overdue = as_of > self.due_at;
+        self
+    }
+}
+
+/// A young person flagged for a strategy discussion by three missing episodes within 30 days,
+/// while the flag is not resolved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingFlagRow {
+    /// The young person: the key.
+    pub young_person_id: YoungPersonId,
+    /// The flag.
+    pub flag: MissingFlagId,
+    /// The episodes whose starts fell within the 30 days.
+    pub episodes: Vec<MissingEpisodeId>,
+    /// When it was raised: `at`.
+    pub raised_at: DateTime<Utc>,
+}
+
+impl ListingRow for MissingFlagRow {
+    const KIND: ListingKind = ListingKind::MissingFlag;
+    fn key(&self) -> String {
+        self.young_person_id.to_string()
+    }
+    fn at(&self) -> Option<DateTime<Utc>> {
+        Some(self.raised_at)
+    }
+}
+
+/// A member of the alumni group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlumniRow {
+    /// The young person: the key.
+    pub young_person_id: YoungPersonId,
+    /// Why they could join.
+    pub basis: AlumniBasis,
+    /// When they joined: `at`.
+    pub joined_at: DateTime<Utc>,
+}
+
+impl ListingRow for AlumniRow {
+    const KIND: ListingKind = ListingKind::Alumni;
+    fn key(&self) -> String {
+        self.young_person_id.to_string()
+    }
+    fn at(&self) -> Option<DateTime<Utc>> {
+        Some(self.joined_at)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workshops and intelligence.
+
+/// A workshop's reach and evaluation results. Attendees are counted, never named; the
+/// forms' own words are left on the workshop.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkshopRow {
+    /// The workshop.
+    pub workshop_id: WorkshopId,
+    /// The school or youth club (its kind is the key).
+    pub venue: Venue,
+    /// Its date: `at` is 00:00 UTC on it.
+    pub date: NaiveDate,
+    /// The ages it was for.
+    pub age_group: AgeGroup,
+    /// The topics.
+    pub topics: Vec<SessionTopic>,
+    /// The workshop programme, by key.
+    pub programme: Option<String>,
+    /// Attendees registered with the service.
+    pub registered_attendees: u32,
+    /// Attendees not known to the service.
+    pub anonymous_attendees: u32,
+    /// Attendees identified as vulnerable.
+    pub identified_vulnerable: u32,
+    /// Individual tutorials held.
+    pub tutorials: u32,
+    /// What the evaluation forms say (its `attendees` is the reach).
+    pub evaluation: EvaluationSummary,
+}
+
+impl ListingRow for WorkshopRow {
+    const KIND: ListingKind = ListingKind::Workshop;
+    fn key(&self) -> String {
+        self.venue.kind.as_str().to_owned()
+    }
+    fn at(&self) -> Option<DateTime<Utc>> {
+        Some(midnight(self.date))
+    }
+}
+
+impl WorkshopRow {
+    /// The row of `workshop`.
+    pub fn of(workshop: &Workshop) -> Self {
+        WorkshopRow {
+            workshop_id: workshop.id,
+            venue: workshop.venue.clone(),
+            date: workshop.date,
+            age_group: workshop.age_group,
+            topics: workshop.topics.clone(),
+            programme: workshop.programme.clone(),
+            registered_attendees: count(workshop.attendees.len()),
+            anonymous_attendees: workshop.anonymous_attendees,
+            identified_vulnerable: count(workshop.vulnerable.len()),
+            tutorials: count(workshop.tutorials.len()),
+            evaluation: workshop.evaluation_summary(),
+        }
+    }
+
+    /// Everyone who attended, registered and anonymous.
+    pub fn reach(&self) -> u32 {
+        self.registered_attendees
+            .saturating_add(self.anonymous_attendees)
+    }
+}
+
+/// Workshop reach and evaluation results over a period: every workshop dated in it, and
+/// the totals.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkshopReach {
+    /// The first date in the period.
+    pub from: NaiveDate,
+    /// The first date after it (not in it).
+    pub to: NaiveDate,
+    /// The workshops, by date.
+    pub workshops: Vec<WorkshopRow>,
+    /// Everyone who attended, registered and anonymous.
+    pub reach: u32,
+    /// Attendees registered with the service.
+    pub registered_attendees: u32,
+    /// Attendees not known to the service.
+    pub anonymous_attendees: u32,
+    /// Attendees identified as vulnerable.
+    pub identified_vulnerable: u32,
+    /// Individual tutorials held.
+    pub tutorials: u32,
+    /// Evaluation forms returned.
+    pub forms: u32,
+    /// Forms with the attendee's own words on what they learnt.
+    pub with_comments: u32,
+    /// Each question across every workshop's forms, in the order first asked.
+    pub questions: Vec<QuestionSummary>,
+}
+
+impl WorkshopReach {
+    /// The totals of `workshops`, dated in `[from, to)`.
+    pub fn of(from: NaiveDate, to: NaiveDate, workshops: Vec<WorkshopRow>) -> Self {
+        let sum = |f: fn(&WorkshopRow) -> u32| {
+            workshops
+                .iter()
+                .fold(0u32, |total, w| total.saturating_add(f(w)))
+        };
+        let mut questions: Vec<QuestionSummary> = Vec::new();
+        for q in workshops.iter().flat_map(|w| &w.evaluation.questions) {
+            match questions.iter_mut().find(|t| t.question == q.question) {
+                Some(t) => {
+                    t.responses += q.responses;
+                    t.total_before += q.total_before;
+                    t.total_after += q.total_after;
+                    t.improved += q.improved;
+                    t.unchanged += q.unchanged;
+                    t.lower += q.lower;
+                }
+                None => questions.push(q.clone()),
+            }
+        }
+        WorkshopReach {
+            from,
+            to,
+            reach: sum(WorkshopRow::reach),
+            registered_attendees: sum(|w| w.registered_attendees),
+            anonymous_attendees: sum(|w| w.anonymous_attendees),
+            identified_vulnerable: sum(|w| w.identified_vulnerable),
+            tutorials: sum(|w| w.tutorials),
+            forms: sum(|w| w.evaluation.forms),
+            with_comments: sum(|w| w.evaluation.with_comments),
+            questions,
+            workshops,
+        }
+    }
+}
+
+/// A report of intelligence not yet with the police: never passed, or, at immediate
+/// risk, not yet by an immediate call. Ids and times only: the report's content stays on its
+/// own stream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwaitingPoliceRow {
+    /// The report.
+    pub intelligence_id: IntelligenceId,
+    /// How urgent: the key.
+    pub urgency: Urgency,
+    /// When the service learnt it.
+    pub learnt_at: DateTime<Utc>,
+    /// When it was recorded: `at`.
+    pub recorded_at: DateTime<Utc>,
+    /// The cases and young people it concerns, by id.
+    pub links: Vec<IntelligenceLink>,
+    /// Handovers so far (a non-urgent one, for a report of immediate risk).
+    pub handovers: u32,
+}
+
+impl ListingRow for AwaitingPoliceRow {
+    const KIND: ListingKind = ListingKind::IntelligenceAwaitingPolice;
+    fn key(&self) -> String {
+        self.urgency.as_str().to_owned()
+    }
+    fn at(&self) -> Option<DateTime<Utc>> {
+        Some(self.recorded_at)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A stream's listings.
+
+/// One listing before it is encoded, so the listings before and after a command compare
+/// without writing JSON.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Row {
+    OpenCase(OpenCaseRow),
+    ReviewDue(ReviewDueRow),
+    ExpectedEnd(ExpectedEndRow),
+    PartnerReferral(PartnerReferralRow),
+    ClosedCase(ClosedCaseRow),
+    ReturnInterview(ReturnInterviewRow),
+    MissingFlag(MissingFlagRow),
+    Alumni(AlumniRow),
+    Workshop(Box<WorkshopRow>),
+    AwaitingPolice(AwaitingPoliceRow),
+}
+
+impl Row {
+    fn listing(&self) -> Listing {
+        match self {
+            Row::OpenCase(r) => r.to_listing(),
+            Row::ReviewDue(r) => r.to_listing(),
+            Row::ExpectedEnd(r) => r.to_listing(),
+            Row::PartnerReferral(r) => r.to_listing(),
+            Row::ClosedCase(r) => r.to_listing(),
+            Row::ReturnInterview(r) => r.to_listing(),
+            Row::MissingFlag(r) => r.to_listing(),
+            Row::Alumni(r) => r.to_listing(),
+            Row::Workshop(r) => r.to_listing(),
+            Row::AwaitingPolice(r) => r.to_listing(),
+        }
+    }
+}
+
+/// A stream's listings as typed rows, before they are encoded: what the service computes from
+/// the state before and after a command, to write them only when they changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Listings(Vec<Row>);
+
+impl Listings {
+    /// A case's listings: open case, review due, expected end, referrals out and, once
+    /// finished, closed case (see the module docs for each).
+    pub fn of_case(case: &Case, profile: &ServiceProfile) -> Self {
+        Listings(case_rows(case, profile))
+    }
+
+    /// A young person's listings: return interviews not yet settled, an unresolved missing
+    /// flag, alumni membership.
+    pub fn of_young_person(young_person: YoungPersonId, activity: &YoungPersonActivity) -> Self {
+        Listings(young_person_rows(young_person, activity))
+    }
+
+    /// A workshop's listing: its reach and evaluation results.
+    pub fn of_workshop(workshop: &Workshop) -> Self {
+        Listings(vec![Row::Workshop(Box::new(WorkshopRow::of(workshop)))])
+    }
+
+    /// A report's listing while it awaits the police; none once it has reached them.
+    pub fn of_intelligence(report: &Intelligence) -> Self {
+        Listings(intelligence_rows(report))
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The listings, encoded for the store, in a fixed order.
+    pub fn encode(&self) -> Vec<Listing> {
+        self.0.iter().map(Row::listing).collect()
+    }
+
+    /// What an append after a command carries ([`crate::store::AppendRequest::listings`]):
+    /// these listings, encoded, when they differ from `before` (those of the state the command
+    /// was decided on; [`Listings::default`] for a new stream), and `None` when they do not,
+    /// which leaves the stored ones as they are. Most commands change none.
+    pub fn replacing(&self, before: &Listings) -> Option<Vec<Listing>> {
+        (self != before).then(|| self.encode())
+    }
+}
+
+fn case_rows(case: &Case, profile: &ServiceProfile) -> Vec<Row> {
+    let file = case.file();
+    let stage = case.stage();
+    let activity = &file.activity;
+    let mut rows = Vec::new();
+    if let Some(allocation) = case.allocation().filter(|_| !stage.is_finished()) {
+        rows.push(Row::OpenCase(OpenCaseRow {
+            case_id: file.id,
+            young_person_id: file.young_person,
+            stage,
+            worker: allocation.worker,
+            worker_name: allocation.worker_name.clone(),
+            allocated_at: allocation.at,
+            risk_level: file.current_risk(),
+            programme: activity.programme.clone(),
+            work_begun_at: activity.work_begun_at,
+        }));
+    }
+    let at_work = matches!(
+        stage,
+        StageName::Active | StageName::Paused | StageName::Closing
+    );
+    if let Some(due_at) = file.next_review_due.filter(|_| at_work) {
+        rows.push(Row::ReviewDue(ReviewDueRow {
+            case_id: file.id,
+            young_person_id: file.young_person,
+            stage,
+            worker: case.allocation().map(|a| a.worker),
+            risk_level: file.current_risk(),
+            due_at,
+        }));
+    }
+    let expected = activity.programme.as_deref().and_then(|key| {
+        let weeks = profile.programme(key)?.expected_weeks?;
+        Some((key, weeks, activity.work_begun_at?))
+    });
+    if let Some((programme, expected_weeks, work_begun_at)) = expected.filter(|_| at_work) {
+        rows.push(Row::ExpectedEnd(ExpectedEndRow {
+            case_id: file.id,
+            young_person_id: file.young_person,
+            worker: case.allocation().map(|a| a.worker),
+            programme: programme.to_owned(),
+            expected_weeks,
+            work_begun_at,
+            expected_end: work_begun_at + Duration::weeks(i64::from(expected_weeks.max)),
+        }));
+    }
+    rows.extend(
+        activity
+            .partner_referrals
+            .iter()
+            .map(|r| Row::PartnerReferral(PartnerReferralRow::of(case, r))),
+    );
+    let ended = match case {
+        Case::Closed(closed) => Some((closed.closed_at(), closed.reason().as_str())),
+        Case::Declined(_) | Case::Signposted(_) | Case::Withdrawn(_) => {
+            activity.ended_at.map(|at| (at, stage.as_str()))
+        }
+        _ => None,
+    };
+    if let Some((closed_at, reason)) = ended {
+        rows.push(Row::ClosedCase(ClosedCaseRow {
+            case_id: file.id,
+            young_person_id: file.young_person,
+            stage,
+            closed_at,
+            reason: reason.to_owned(),
+            risk_level: file.current_risk(),
+            received_at: file.received_at,
+        }));
+    }
+    rows
+}
+
+fn young_person_rows(young_person: YoungPersonId, activity: &YoungPersonActivity) -> Vec<Row> {
+    let mut rows: Vec<Row> = activity
+        .missing_episodes
+        .iter()
+        .filter(|e| !e.interview.is_settled())
+        .filter_map(|e| {
+            let returned_at = e.returned_at?;
+            Some(Row::ReturnInterview(ReturnInterviewRow {
+                young_person_id: young_person,
+                episode: e.id,
+                started_at: e.started_at,
+                returned_at,
+                due_at: crate::missing::return_interview_due(returned_at),
+                offered_at: e.interview.offered_at,
+                overdue: false,
+            }))
+        })
+        .collect();
+    rows.extend(
+        activity
+            .missing_flags
+            .iter()
+            .filter(|f| f.resolved.is_none())
+            .map(|f| {
+                Row::MissingFlag(MissingFlagRow {
+                    young_person_id: young_person,
+                    flag: f.id,
+                    episodes: f.episodes.clone(),
+                    raised_at: f.raised_at,
+                })
+            }),
+    );
+    if let Some(member) = &activity.alumni {
+        rows.push(Row::Alumni(AlumniRow {
+            young_person_id: young_person,
+            basis: member.basis.clone(),
+            joined_at: member.joined_at,
+        }));
+    }
+    rows
+}
+
+fn intelligence_rows(report: &Intelligence) -> Vec<Row> {
+    if !report.awaiting_police() {
+        return Vec::new();
+    }
+    vec![Row::AwaitingPolice(AwaitingPoliceRow {
+        intelligence_id: report.id,
+        urgency: report.urgency,
+        learnt_at: report.learnt_at,
+        recorded_at: report.recorded_at,
+        links: report.links.clone(),
+        handovers: count(report.handovers.len()),
+    })]
+}

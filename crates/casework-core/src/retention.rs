@@ -1,0 +1,1117 @@
+//! Retention: how long a young person's records are kept, legal holds, and the review
+//! list of records due under the schedule.
+//!
+//! **The schedule** is the service profile's ([`RetentionSchedule`]): keep until a birthday
+//! (25), and at least some years after the young person's last case ended (6), and for much
+//! longer (75 years) where the records concern sexual abuse or exploitation. Each applicable
+//! rule gives a date and the latest wins; [`retention_due`] computes it, naming the rule that
+//! set it. A young person with an open case is never due, whatever the dates say. A case
+//! "ended" when it closed, or when its referral was declined, signposted or withdrawn.
+//!
+//! **Legal holds** (litigation, a police investigation, an inquiry, a serious case review)
+//! stop erasure whatever the schedule says. Each is placed with a reason and lifted with a
+//! reason, attributed, on the young person's retention stream
+//! ([`crate::ids::StreamId::Retention`]), and every hold in place is listed
+//! ([`ListingKind::LegalHold`], keyed by the young person's id, at when it was placed).
+//!
+//! **The review list** ([`Acting::retention_review`]) is every young person whose records fell
+//! due on or before a date, with the date, the rule that set it, and any hold in place that
+//! blocks erasure (shown with its reason). Young people are found through their finished
+//! cases' [`ListingKind::ClosedCase`] listings, so someone registered who never had a case is
+//! not found by it. Someone already anonymised is not listed again unless an anonymisation of
+//! theirs was interrupted, when the entry says so: run [`Acting::anonymise`] again to finish it.
+//!
+//! Anonymisation itself is [`crate::anonymise`]; the retention stream records it too
+//! ([`RetentionEvent::AnonymisationStarted`], [`RetentionEvent::RecordsAnonymised`]). The
+//! retention stream is never anonymised: it is the record that the erasure happened, who did
+//! it, when and why, so hold and erasure reasons should say why in terms of the law or the
+//! schedule, never by repeating what the records said.
+//!
+//! Permissions: `manage_retention` to place and lift holds and to read the schedule's
+//! answers; `erase` to anonymise. The administrator role has both; see [`crate::access`].
+
+use crate::access::{check, AccessDenied, Permission, Relationship};
+use crate::acting::{AccessError, Acting};
+use crate::actor::{Actor, Role};
+use crate::case::{Case, CaseEvent};
+use crate::event::{decode_stream, DomainEvent, HistoryError, HistoryProblem, Recorded};
+use crate::ids::{CaseId, StaffId, StreamId, YoungPersonId};
+use crate::input::{InputError, Text};
+use crate::profile::RetentionSchedule;
+use crate::read_model::{Listing, ListingKind, ListingQuery, ReadModelUpdate};
+use crate::service::{Casework, CommandError, LoadError};
+use crate::store::{AppendError, AppendRequest, Store, StoreError};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::fmt;
+use thiserror::Error;
+use uuid::Uuid;
+
+/// Every retention event type this library reads.
+pub const RETENTION_EVENT_TYPES: &[&str] = &[
+    "legal_hold_placed",
+    "legal_hold_lifted",
+    "anonymisation_started",
+    "records_anonymised",
+];
+
+/// A legal hold's id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LegalHoldId(Uuid);
+
+impl LegalHoldId {
+    /// A fresh random id.
+    pub fn new() -> Self {
+        Self(Uuid::new_v4())
+    }
+
+    /// Wraps an id read back from storage or another system.
+    pub fn from_uuid(id: Uuid) -> Self {
+        Self(id)
+    }
+
+    /// The underlying uuid.
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+}
+
+impl Default for LegalHoldId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for LegalHoldId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "hold-{}", self.0)
+    }
+}
+
+/// Who did something on a retention record, as the record keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedBy {
+    /// Who.
+    pub staff: StaffId,
+    /// Their name.
+    pub name: String,
+    /// The role they acted in.
+    pub role: Role,
+}
+
+impl From<&Actor> for RecordedBy {
+    fn from(actor: &Actor) -> Self {
+        RecordedBy {
+            staff: actor.id,
+            name: actor.name.clone(),
+            role: actor.role,
+        }
+    }
+}
+
+impl fmt::Display for RecordedBy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.name, self.role)
+    }
+}
+
+/// A legal hold in place: nothing about the young person may be erased while it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegalHold {
+    /// Its id.
+    pub id: LegalHoldId,
+    /// Whose records it holds.
+    pub young_person: YoungPersonId,
+    /// Why: the proceedings, investigation or inquiry, in words.
+    pub reason: Text,
+    /// Who placed it.
+    pub placed_by: RecordedBy,
+    /// When.
+    pub placed_at: DateTime<Utc>,
+}
+
+impl LegalHold {
+    /// Its listing ([`ListingKind::LegalHold`]): keyed by the young person, at when placed.
+    pub fn listing(&self) -> Listing {
+        Listing {
+            kind: ListingKind::LegalHold,
+            key: self.young_person.to_string(),
+            at: Some(self.placed_at),
+            detail: serde_json::to_string(self).expect("legal holds serialize"),
+        }
+    }
+}
+
+/// A legal hold that was lifted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiftedHold {
+    /// The hold as it was placed.
+    pub hold: LegalHold,
+    /// Why it was lifted.
+    pub reason: Text,
+    /// Who lifted it.
+    pub lifted_by: RecordedBy,
+    /// When.
+    pub lifted_at: DateTime<Utc>,
+}
+
+/// The start of an anonymisation: who, when, why, and the schedule's answer it relied on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErasureStarted {
+    /// Why, in the words of the person erasing.
+    pub reason: Text,
+    /// When the records fell due under the schedule.
+    pub due_on: NaiveDate,
+    /// The rule that set that date, in words.
+    pub because: String,
+    /// Who started it.
+    pub by: RecordedBy,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// What an anonymisation covered, recorded when it finished.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErasureCounts {
+    /// Streams about the young person (their record, cases, shares, access-log records).
+    pub streams: u64,
+    /// Events in those streams.
+    pub events: u64,
+    /// Streams rewritten by this run (fewer when an earlier, interrupted run did some).
+    pub rewritten_streams: u64,
+    /// Events rewritten by this run.
+    pub rewritten_events: u64,
+}
+
+/// One finished anonymisation of a young person's records.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Erasure {
+    /// How it started: who, when, why.
+    pub started: ErasureStarted,
+    /// Who finished it (the same person, unless a rerun finished an interrupted one).
+    pub finished_by: RecordedBy,
+    /// When it finished.
+    pub finished_at: DateTime<Utc>,
+    /// What it covered.
+    pub counts: ErasureCounts,
+}
+
+/// What happens on a young person's retention record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RetentionEvent {
+    /// A legal hold was placed.
+    LegalHoldPlaced {
+        /// The hold.
+        hold: LegalHold,
+    },
+    /// A legal hold was lifted.
+    LegalHoldLifted {
+        /// Which.
+        hold: LegalHoldId,
+        /// Why.
+        reason: Text,
+        /// Who.
+        by: RecordedBy,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Anonymisation began: recorded before any stream is rewritten, so an interrupted one is
+    /// visible (and a rerun finishes it).
+    AnonymisationStarted {
+        /// Who, when, why.
+        started: ErasureStarted,
+    },
+    /// Anonymisation finished.
+    RecordsAnonymised {
+        /// What it covered.
+        counts: ErasureCounts,
+        /// Who finished it.
+        by: RecordedBy,
+        /// When.
+        at: DateTime<Utc>,
+    },
+}
+
+impl DomainEvent for RetentionEvent {
+    fn event_type(&self) -> &'static str {
+        match self {
+            RetentionEvent::LegalHoldPlaced { .. } => "legal_hold_placed",
+            RetentionEvent::LegalHoldLifted { .. } => "legal_hold_lifted",
+            RetentionEvent::AnonymisationStarted { .. } => "anonymisation_started",
+            RetentionEvent::RecordsAnonymised { .. } => "records_anonymised",
+        }
+    }
+
+    /// Every retention event is at schema 1.
+    fn current_schema(event_type: &str) -> Option<u32> {
+        RETENTION_EVENT_TYPES.contains(&event_type).then_some(1)
+    }
+}
+
+/// A young person's retention record: the fold of their retention stream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionRecord {
+    /// Whose.
+    pub young_person: YoungPersonId,
+    /// Holds in place, oldest first.
+    pub holds: Vec<LegalHold>,
+    /// Holds lifted, in the order lifted.
+    pub lifted: Vec<LiftedHold>,
+    /// Finished anonymisations, oldest first.
+    pub erasures: Vec<Erasure>,
+    /// An anonymisation started and not finished (interrupted): rerun it to finish.
+    pub pending: Option<ErasureStarted>,
+    /// The stream's version.
+    pub version: u64,
+}
+
+impl RetentionRecord {
+    /// An empty record: no holds, never anonymised.
+    pub fn new(young_person: YoungPersonId) -> Self {
+        RetentionRecord {
+            young_person,
+            holds: Vec::new(),
+            lifted: Vec::new(),
+            erasures: Vec::new(),
+            pending: None,
+            version: 0,
+        }
+    }
+
+    /// Folds a decoded stream; an event that cannot follow (lifting a hold never placed) is a
+    /// [`HistoryError`].
+    pub fn fold(
+        young_person: YoungPersonId,
+        events: &[Recorded<RetentionEvent>],
+    ) -> Result<Self, HistoryError> {
+        let mut record = RetentionRecord::new(young_person);
+        for e in events {
+            if !record.apply(&e.event) {
+                return Err(HistoryError {
+                    stream: e.stream,
+                    version: e.version,
+                    problem: HistoryProblem::CannotFollow {
+                        event_type: e.event.event_type().to_owned(),
+                    },
+                });
+            }
+            record.version = e.version;
+        }
+        Ok(record)
+    }
+
+    /// Applies one event; `false` when it cannot follow.
+    pub fn apply(&mut self, event: &RetentionEvent) -> bool {
+        match event {
+            RetentionEvent::LegalHoldPlaced { hold } => self.holds.push(hold.clone()),
+            RetentionEvent::LegalHoldLifted {
+                hold,
+                reason,
+                by,
+                at,
+            } => {
+                let Some(i) = self.holds.iter().position(|h| h.id == *hold) else {
+                    return false;
+                };
+                let hold = self.holds.remove(i);
+                self.lifted.push(LiftedHold {
+                    hold,
+                    reason: reason.clone(),
+                    lifted_by: by.clone(),
+                    lifted_at: *at,
+                });
+            }
+            RetentionEvent::AnonymisationStarted { started } => {
+                // A second start while one is pending is a rerun: the first start stands.
+                if self.pending.is_none() {
+                    self.pending = Some(started.clone());
+                }
+            }
+            RetentionEvent::RecordsAnonymised { counts, by, at } => {
+                let Some(started) = self.pending.take() else {
+                    return false;
+                };
+                self.erasures.push(Erasure {
+                    started,
+                    finished_by: by.clone(),
+                    finished_at: *at,
+                    counts: *counts,
+                });
+            }
+        }
+        true
+    }
+
+    /// The hold with `id`, if it is in place.
+    pub fn hold(&self, id: LegalHoldId) -> Option<&LegalHold> {
+        self.holds.iter().find(|h| h.id == id)
+    }
+
+    /// Whether any legal hold is in place.
+    pub fn is_held(&self) -> bool {
+        !self.holds.is_empty()
+    }
+
+    /// Whether the records were anonymised and no anonymisation is pending.
+    pub fn is_anonymised(&self) -> bool {
+        !self.erasures.is_empty() && self.pending.is_none()
+    }
+
+    /// The stream's listings: one per hold in place.
+    pub fn listings(&self) -> Vec<Listing> {
+        self.holds.iter().map(LegalHold::listing).collect()
+    }
+}
+
+/// What the schedule needs to know about one case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseRetentionFacts {
+    /// The case.
+    pub case: CaseId,
+    /// When it ended (closed, or its referral declined, signposted or withdrawn); `None` while
+    /// it is open.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Why it concerns sexual abuse or exploitation under the schedule, in words; `None` when
+    /// it does not.
+    pub exploitation: Option<String>,
+}
+
+impl CaseRetentionFacts {
+    /// The facts of a case from its decoded history: when it first became finished (the
+    /// recorded time of the event that finished it) and the evidence of exploitation in its
+    /// assessments under `schedule`. `None` for an empty history.
+    pub fn of(
+        history: &[Recorded<CaseEvent>],
+        schedule: &RetentionSchedule,
+    ) -> Result<Option<Self>, HistoryError> {
+        let mut state: Option<Case> = None;
+        let mut ended_at = None;
+        for e in history {
+            state = Some(Case::evolve(state, &e.event).ok_or_else(|| HistoryError {
+                stream: e.stream,
+                version: e.version,
+                problem: HistoryProblem::CannotFollow {
+                    event_type: e.event.event_type().to_owned(),
+                },
+            })?);
+            let finished = state.as_ref().is_some_and(|c| c.stage().is_finished());
+            if finished && ended_at.is_none() {
+                ended_at = Some(e.meta.recorded_at);
+            }
+        }
+        Ok(state.map(|case| CaseRetentionFacts {
+            case: case.file().id,
+            ended_at,
+            exploitation: exploitation_evidence(&case, schedule),
+        }))
+    }
+}
+
+/// Why `case` concerns sexual abuse or exploitation under `schedule`: the first assessment at
+/// or above the schedule's level (computed or applied), or recording one of its indicators.
+pub fn exploitation_evidence(case: &Case, schedule: &RetentionSchedule) -> Option<String> {
+    let rule = schedule.exploitation.as_ref()?;
+    case.file().assessments.iter().find_map(|a| {
+        let level = a.computed.max(a.level);
+        if rule.risk_level.is_some_and(|min| level >= min) {
+            return Some(format!(
+                "assessed {level} on {}",
+                a.at.date_naive().format("%Y-%m-%d")
+            ));
+        }
+        a.answers
+            .iter()
+            .find(|ans| rule.indicators.contains(&ans.key))
+            .map(|ans| {
+                format!(
+                    "`{}` recorded on {}",
+                    ans.key,
+                    a.at.date_naive().format("%Y-%m-%d")
+                )
+            })
+    })
+}
+
+/// One rule of the schedule that applies to a young person, with the date it keeps the
+/// records until.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum RetentionBasis {
+    /// Kept until a birthday.
+    UntilBirthday {
+        /// The age (25).
+        age: u32,
+        /// The birthday.
+        on: NaiveDate,
+    },
+    /// Kept some years after the last case ended.
+    AfterLastCase {
+        /// How many years.
+        years: u32,
+        /// The case that ended last.
+        case: CaseId,
+        /// When it ended.
+        ended_on: NaiveDate,
+        /// The date kept until.
+        on: NaiveDate,
+    },
+    /// Kept longer because a case concerns sexual abuse or exploitation.
+    Exploitation {
+        /// How many years after the last case ended.
+        years: u32,
+        /// The case that concerns exploitation.
+        concerning: CaseId,
+        /// The evidence, in words (`assessed High on 2026-03-02`).
+        evidence: String,
+        /// When the last case ended.
+        ended_on: NaiveDate,
+        /// The date kept until.
+        on: NaiveDate,
+    },
+    /// No rule of the schedule applies: due since the last case ended, or since the young
+    /// person was registered if they never had one.
+    NoRule {
+        /// Since when.
+        on: NaiveDate,
+    },
+}
+
+impl RetentionBasis {
+    /// The date this rule keeps the records until: they are due on it.
+    pub fn on(&self) -> NaiveDate {
+        match self {
+            RetentionBasis::UntilBirthday { on, .. }
+            | RetentionBasis::AfterLastCase { on, .. }
+            | RetentionBasis::Exploitation { on, .. }
+            | RetentionBasis::NoRule { on } => *on,
+        }
+    }
+}
+
+impl fmt::Display for RetentionBasis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RetentionBasis::UntilBirthday { age, on } => {
+                write!(f, "kept until the young person's {} birthday ({on})", ordinal(*age))
+            }
+            RetentionBasis::AfterLastCase {
+                years,
+                case,
+                ended_on,
+                on,
+            } => write!(
+                f,
+                "kept {years} years after the last case ({case}) ended on {ended_on}: until {on}"
+            ),
+            RetentionBasis::Exploitation {
+                years,
+                concerning,
+                evidence,
+                ended_on,
+                on,
+            } => write!(
+                f,
+                "kept {years} years after the last case ended on {ended_on}, because the records concern sexual exploitation ({concerning}: {evidence}): until {on}"
+            ),
+            RetentionBasis::NoRule { on } => {
+                write!(f, "no retention rule applies: due since {on}")
+            }
+        }
+    }
+}
+
+fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+/// When a young person's records fall due under the schedule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "due", rename_all = "snake_case")]
+pub enum RetentionDue {
+    /// A case is open: never due while it is.
+    CaseOpen {
+        /// The open case.
+        case: CaseId,
+    },
+    /// Due on a date.
+    On {
+        /// The date: the latest of every applicable rule's.
+        on: NaiveDate,
+        /// The rule that set it.
+        because: RetentionBasis,
+        /// Every rule that applies, in the schedule's order.
+        applicable: Vec<RetentionBasis>,
+    },
+}
+
+impl RetentionDue {
+    /// The date due, unless a case is open.
+    pub fn due_on(&self) -> Option<NaiveDate> {
+        match self {
+            RetentionDue::CaseOpen { .. } => None,
+            RetentionDue::On { on, .. } => Some(*on),
+        }
+    }
+
+    /// Whether the records are due on `date`: on or after the due date, never with a case
+    /// open.
+    pub fn is_due(&self, date: NaiveDate) -> bool {
+        self.due_on().is_some_and(|on| date >= on)
+    }
+}
+
+/// The same day and month `years` later; 1 March when that year has no 29 February (as ages
+/// count, R-2).
+pub fn anniversary(date: NaiveDate, years: u32) -> NaiveDate {
+    let year = date.year().saturating_add(i32::try_from(years).unwrap_or(i32::MAX));
+    NaiveDate::from_ymd_opt(year, date.month(), date.day())
+        .or_else(|| NaiveDate::from_ymd_opt(year, 3, 1))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// When a young person's records fall due under `schedule`: never while a case is
+/// open; otherwise the latest of the birthday rule, the years after their last case ended,
+/// and the longer period when any of their cases concerns exploitation.
+pub fn retention_due(
+    schedule: &RetentionSchedule,
+    date_of_birth: NaiveDate,
+    registered_on: NaiveDate,
+    cases: &[CaseRetentionFacts],
+) -> RetentionDue {
+    if let Some(open) = cases.iter().find(|c| c.ended_at.is_none()) {
+        return RetentionDue::CaseOpen { case: open.case };
+    }
+    let mut applicable = Vec::new();
+    if let Some(age) = schedule.until_age {
+        applicable.push(RetentionBasis::UntilBirthday {
+            age,
+            on: anniversary(date_of_birth, age),
+        });
+    }
+    let last = cases
+        .iter()
+        .filter_map(|c| c.ended_at.map(|at| (at, c.case)))
+        .max();
+    if let Some((ended_at, case)) = last {
+        let ended_on = ended_at.date_naive();
+        if let Some(years) = schedule.years_after_last_case {
+            applicable.push(RetentionBasis::AfterLastCase {
+                years,
+                case,
+                ended_on,
+                on: anniversary(ended_on, years),
+            });
+        }
+        let evidence = cases
+            .iter()
+            .find_map(|c| c.exploitation.clone().map(|e| (c.case, e)));
+        if let (Some(rule), Some((concerning, evidence))) = (&schedule.exploitation, evidence) {
+            applicable.push(RetentionBasis::Exploitation {
+                years: rule.years_after_last_case,
+                concerning,
+                evidence,
+                ended_on,
+                on: anniversary(ended_on, rule.years_after_last_case),
+            });
+        }
+    }
+    let because = applicable
+        .iter()
+        .max_by_key(|b| b.on())
+        .cloned()
+        .unwrap_or_else(|| RetentionBasis::NoRule {
+            on: last.map_or(registered_on, |(at, _)| at.date_naive()),
+        });
+    RetentionDue::On {
+        on: because.on(),
+        because,
+        applicable,
+    }
+}
+
+/// Why a retention operation was refused. Nothing was written.
+#[derive(Clone, Debug, PartialEq, Eq, Error, Serialize, Deserialize)]
+pub enum RetentionRefusal {
+    /// A legal hold is in place.
+    #[error("R-23: the records of {young_person} are under a legal hold ({hold}, placed {placed_at}): {reason}; nothing may be erased until it is lifted")]
+    LegalHold {
+        /// Whose records.
+        young_person: YoungPersonId,
+        /// The hold.
+        hold: LegalHoldId,
+        /// Its reason.
+        reason: String,
+        /// When it was placed.
+        placed_at: DateTime<Utc>,
+    },
+    /// The records are not yet due under the schedule.
+    #[error("R-23: the records of {young_person} are not due under the retention schedule until {due_on}: {because}")]
+    NotDue {
+        /// Whose records.
+        young_person: YoungPersonId,
+        /// When they fall due.
+        due_on: NaiveDate,
+        /// The rule that sets that date, in words.
+        because: String,
+    },
+    /// A case is open: records are never due while one is.
+    #[error("R-23: {young_person} has an open case ({case}); records are never due while a case is open")]
+    CaseOpen {
+        /// Whose records.
+        young_person: YoungPersonId,
+        /// The open case.
+        case: CaseId,
+    },
+    /// A value was missing or not acceptable (a hold's or an erasure's reason).
+    #[error("R-23: `{field}`: {problem}")]
+    Invalid {
+        /// The field.
+        field: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// No such hold is in place.
+    #[error("R-23: {young_person} has no legal hold {hold} in place")]
+    UnknownHold {
+        /// Whose records.
+        young_person: YoungPersonId,
+        /// The hold asked for.
+        hold: LegalHoldId,
+    },
+    /// Anonymising would leave a stored event this library cannot read.
+    #[error("R-23: anonymising {stream} would leave version {version} (`{event_type}`) unreadable: {problem}; nothing was written")]
+    WouldNotDecode {
+        /// The stream.
+        stream: StreamId,
+        /// The event's version.
+        version: u64,
+        /// Its type.
+        event_type: String,
+        /// What went wrong.
+        problem: String,
+    },
+}
+
+impl RetentionRefusal {
+    /// The rule that refused: always `R-23`.
+    pub fn rule(&self) -> &'static str {
+        "R-23"
+    }
+}
+
+impl From<InputError> for RetentionRefusal {
+    fn from(e: InputError) -> Self {
+        RetentionRefusal::Invalid {
+            field: e.field,
+            problem: e.problem,
+        }
+    }
+}
+
+/// A retention operation's failure: refused under, or failed in loading or
+/// recording. Nothing was written in the first two cases.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum RetentionError {
+    /// the person may not do this.
+    #[error(transparent)]
+    Denied(AccessDenied),
+    /// the schedule or a legal hold refuses it.
+    #[error(transparent)]
+    Refused(RetentionRefusal),
+    /// Loading or recording failed.
+    #[error(transparent)]
+    Failed(CommandError),
+}
+
+impl RetentionError {
+    /// The R-27 refusal, if this is one.
+    pub fn denied(&self) -> Option<&AccessDenied> {
+        match self {
+            RetentionError::Denied(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// The R-23 refusal, if this is one.
+    pub fn refusal(&self) -> Option<&RetentionRefusal> {
+        match self {
+            RetentionError::Refused(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+impl From<AccessDenied> for RetentionError {
+    fn from(d: AccessDenied) -> Self {
+        RetentionError::Denied(d)
+    }
+}
+
+impl From<RetentionRefusal> for RetentionError {
+    fn from(r: RetentionRefusal) -> Self {
+        RetentionError::Refused(r)
+    }
+}
+
+impl From<AccessError<CommandError>> for RetentionError {
+    fn from(e: AccessError<CommandError>) -> Self {
+        match e {
+            AccessError::Denied(d) => RetentionError::Denied(d),
+            AccessError::Failed(f) => RetentionError::Failed(f),
+        }
+    }
+}
+
+impl From<CommandError> for RetentionError {
+    fn from(e: CommandError) -> Self {
+        RetentionError::Failed(e)
+    }
+}
+
+impl From<LoadError> for RetentionError {
+    fn from(e: LoadError) -> Self {
+        RetentionError::Failed(e.into())
+    }
+}
+
+impl From<StoreError> for RetentionError {
+    fn from(e: StoreError) -> Self {
+        RetentionError::Failed(e.into())
+    }
+}
+
+impl From<AppendError> for RetentionError {
+    fn from(e: AppendError) -> Self {
+        RetentionError::Failed(e.into())
+    }
+}
+
+impl From<HistoryError> for RetentionError {
+    fn from(e: HistoryError) -> Self {
+        RetentionError::Failed(e.into())
+    }
+}
+
+/// A young person's standing under the schedule on a date.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionStatus {
+    /// Whose records.
+    pub young_person: YoungPersonId,
+    /// The date asked about.
+    pub as_of: DateTime<Utc>,
+    /// When the records fall due, and why.
+    pub due: RetentionDue,
+    /// Whether they are due on `as_of`.
+    pub is_due: bool,
+    /// Holds, lifted holds and erasures.
+    pub record: RetentionRecord,
+}
+
+/// One entry of the review list: records due under the schedule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionReviewEntry {
+    /// Whose records.
+    pub young_person: YoungPersonId,
+    /// When they fell due.
+    pub due_on: NaiveDate,
+    /// The rule that set that date.
+    pub because: RetentionBasis,
+    /// Every rule that applies.
+    pub applicable: Vec<RetentionBasis>,
+    /// Legal holds in place: each blocks erasure.
+    pub holds: Vec<LegalHold>,
+    /// Whether an anonymisation was started and not finished: rerun it.
+    pub anonymisation_incomplete: bool,
+}
+
+impl RetentionReviewEntry {
+    /// Whether a legal hold blocks erasure.
+    pub fn is_blocked(&self) -> bool {
+        !self.holds.is_empty()
+    }
+}
+
+/// Reads of the schedule and the retention record, unchecked: for trusted code (scheduled
+/// jobs, reports) and for [`Acting`]'s checked operations. None of them reveals content.
+impl<S: Store> Casework<S> {
+    /// A young person's retention record: holds in place and lifted, erasures.
+    pub async fn retention_record(
+        &self,
+        young_person: YoungPersonId,
+    ) -> Result<RetentionRecord, LoadError> {
+        let stored = self.store().load(StreamId::Retention(young_person)).await?;
+        let events = decode_stream::<RetentionEvent>(&stored)?;
+        Ok(RetentionRecord::fold(young_person, &events)?)
+    }
+
+    /// When a young person's records fall due under the profile's schedule.
+    pub async fn retention_due(&self, young_person: YoungPersonId) -> Result<RetentionDue, LoadError> {
+        let (person, _, _) = self.load_young_person(young_person).await?;
+        let schedule = &self.profile().retention;
+        let mut facts = Vec::new();
+        for summary in self.cases_of(young_person).await? {
+            let history = self.history(summary.case_id).await?;
+            if let Some(f) = CaseRetentionFacts::of(&history, schedule)? {
+                facts.push(f);
+            }
+        }
+        Ok(retention_due(
+            schedule,
+            person.details.date_of_birth,
+            person.registered_at.date_naive(),
+            &facts,
+        ))
+    }
+
+    /// Appends one event to a young person's retention stream at the record's version, with
+    /// the stream's listings after it.
+    pub(crate) async fn append_retention(
+        &self,
+        actor: &Actor,
+        record: &mut RetentionRecord,
+        event: RetentionEvent,
+        at: DateTime<Utc>,
+        reason: Option<String>,
+    ) -> Result<(), CommandError> {
+        let mut next = record.clone();
+        if !next.apply(&event) {
+            return Err(HistoryError {
+                stream: StreamId::Retention(record.young_person),
+                version: record.version + 1,
+                problem: HistoryProblem::CannotFollow {
+                    event_type: event.event_type().to_owned(),
+                },
+            }
+            .into());
+        }
+        next.version = self
+            .store()
+            .append(AppendRequest {
+                stream: StreamId::Retention(record.young_person),
+                expected_version: record.version,
+                events: vec![event.encode(Self::meta(actor, at, reason))],
+                read_model: ReadModelUpdate::None,
+                snapshot: None,
+                listings: Some(next.listings()),
+            })
+            .await?;
+        *record = next;
+        Ok(())
+    }
+}
+
+impl<'a, S: Store> Acting<'a, S> {
+    /// Places a legal hold on a young person's records (`manage_retention`, R-23): nothing
+    /// about them can be anonymised until it is lifted. The reason is required.
+    pub async fn place_legal_hold(
+        &self,
+        young_person: YoungPersonId,
+        reason: &str,
+    ) -> Result<LegalHold, RetentionError> {
+        self.check_young_person(young_person, Permission::ManageRetention)
+            .await?;
+        let reason = Text::parse("reason", reason).map_err(RetentionRefusal::from)?;
+        // The young person must exist.
+        self.casework.load_young_person(young_person).await?;
+        let mut record = self.casework.retention_record(young_person).await?;
+        let at = self.casework.now();
+        let hold = LegalHold {
+            id: LegalHoldId::new(),
+            young_person,
+            reason: reason.clone(),
+            placed_by: RecordedBy::from(self.actor),
+            placed_at: at,
+        };
+        self.casework
+            .append_retention(
+                self.actor,
+                &mut record,
+                RetentionEvent::LegalHoldPlaced { hold: hold.clone() },
+                at,
+                Some(reason.to_string()),
+            )
+            .await?;
+        Ok(hold)
+    }
+
+    /// Lifts a legal hold (`manage_retention`, R-23), with the reason, which is required.
+    pub async fn lift_legal_hold(
+        &self,
+        young_person: YoungPersonId,
+        hold: LegalHoldId,
+        reason: &str,
+    ) -> Result<LiftedHold, RetentionError> {
+        self.check_young_person(young_person, Permission::ManageRetention)
+            .await?;
+        let reason = Text::parse("reason", reason).map_err(RetentionRefusal::from)?;
+        let mut record = self.casework.retention_record(young_person).await?;
+        let Some(placed) = record.hold(hold).cloned() else {
+            return Err(RetentionRefusal::UnknownHold { young_person, hold }.into());
+        };
+        let at = self.casework.now();
+        let by = RecordedBy::from(self.actor);
+        self.casework
+            .append_retention(
+                self.actor,
+                &mut record,
+                RetentionEvent::LegalHoldLifted {
+                    hold,
+                    reason: reason.clone(),
+                    by: by.clone(),
+                    at,
+                },
+                at,
+                Some(reason.to_string()),
+            )
+            .await?;
+        Ok(LiftedHold {
+            hold: placed,
+            reason,
+            lifted_by: by,
+            lifted_at: at,
+        })
+    }
+
+    /// Every legal hold in place across the service, oldest first (`manage_retention`).
+    pub async fn legal_holds(&self) -> Result<Vec<LegalHold>, RetentionError> {
+        check(
+            self.actor,
+            Relationship::None,
+            Permission::ManageRetention,
+            None,
+        )?;
+        let listed = self
+            .casework
+            .store()
+            .listings(ListingQuery::all(ListingKind::LegalHold))
+            .await?;
+        listed
+            .iter()
+            .map(|l| {
+                serde_json::from_str(&l.listing.detail).map_err(|e| {
+                    RetentionError::Failed(CommandError::Store(StoreError::Corrupt(format!(
+                        "legal_hold listing of {}: {e}",
+                        l.stream
+                    ))))
+                })
+            })
+            .collect()
+    }
+
+    /// A young person's retention record: holds in place and lifted, erasures
+    /// (`manage_retention`).
+    pub async fn retention_record(
+        &self,
+        young_person: YoungPersonId,
+    ) -> Result<RetentionRecord, RetentionError> {
+        self.check_young_person(young_person, Permission::ManageRetention)
+            .await?;
+        Ok(self.casework.retention_record(young_person).await?)
+    }
+
+    /// A young person's standing under the schedule on `as_of` (`manage_retention`, R-23).
+    pub async fn retention_status(
+        &self,
+        young_person: YoungPersonId,
+        as_of: DateTime<Utc>,
+    ) -> Result<RetentionStatus, RetentionError> {
+        self.check_young_person(young_person, Permission::ManageRetention)
+            .await?;
+        let due = self.casework.retention_due(young_person).await?;
+        let record = self.casework.retention_record(young_person).await?;
+        Ok(RetentionStatus {
+            young_person,
+            as_of,
+            is_due: due.is_due(as_of.date_naive()),
+            due,
+            record,
+        })
+    }
+
+    /// The review list (`manage_retention`, R-23): every young person with a finished case
+    /// whose records fell due on or before `as_of`'s date, earliest due first, each with the
+    /// rule that set the date and any legal hold that blocks erasure. Young people with an
+    /// open case are never listed; those already anonymised are listed only when an
+    /// anonymisation was interrupted.
+    pub async fn retention_review(
+        &self,
+        as_of: DateTime<Utc>,
+    ) -> Result<Vec<RetentionReviewEntry>, RetentionError> {
+        check(
+            self.actor,
+            Relationship::None,
+            Permission::ManageRetention,
+            None,
+        )?;
+        let listed = self
+            .casework
+            .store()
+            .listings(ListingQuery::all(ListingKind::ClosedCase))
+            .await?;
+        let young_people: BTreeSet<YoungPersonId> = listed
+            .iter()
+            .map(|l| young_person_key(&l.listing.key))
+            .collect::<Result<_, _>>()?;
+        let date = as_of.date_naive();
+        let mut entries = Vec::new();
+        for young_person in young_people {
+            let due = self.casework.retention_due(young_person).await?;
+            let RetentionDue::On {
+                on,
+                because,
+                applicable,
+            } = due
+            else {
+                continue;
+            };
+            if date < on {
+                continue;
+            }
+            let record = self.casework.retention_record(young_person).await?;
+            if record.is_anonymised() {
+                continue;
+            }
+            entries.push(RetentionReviewEntry {
+                young_person,
+                due_on: on,
+                because,
+                applicable,
+                anonymisation_incomplete: record.pending.is_some(),
+                holds: record.holds,
+            });
+        }
+        entries.sort_by(|a, b| {
+            a.due_on
+                .cmp(&b.due_on)
+                .then(a.young_person.cmp(&b.young_person))
+        });
+        Ok(entries)
+    }
+}
+
+/// A young person's id from a listing key (`yp-…`).
+fn young_person_key(key: &str) -> Result<YoungPersonId, RetentionError> {
+    key.strip_prefix("yp-")
+        .and_then(|id| Uuid::parse_str(id).ok())
+        .map(YoungPersonId::from_uuid)
+        .ok_or_else(|| {
+            RetentionError::Failed(CommandError::Store(StoreError::Corrupt(format!(
+                "a closed_case listing's key `{key}` is not a young person's id"
+            ))))
+        })
+}

@@ -1,0 +1,550 @@
+//! Confidentiality: who may read and change what, what may be shared with whom (R-8,
+//! R-10), the safeguarding override, and the logs that keep all of it visible. Each
+//! test runs on the memory store and on SQLite.
+
+use casework::access::{Permission, Relationship, };
+use casework::access_log::AccessSubject;
+use casework::acting::{AccessError, ShareError};
+use casework::actor::{Actor, Role};
+use casework::case::{CaseCommand, StageName};
+use casework::consent::{ConsentDecision, ConsentScope};
+use casework::disclosure::{
+    Audience, DisclosureError, ItemKind, OverrideRequest, ShareBasis, SharedItem,
+};
+use casework::memory::MemoryStore;
+use casework::sqlite::SqliteStore;
+use casework::store::Store;
+use casework::CommandError;
+use casework_testkit::confidentiality::{
+    check_every_combination, leaks, Desk, SECRET_CONCERNS, SECRET_NOTE, SECRET_PLAN,
+};
+use casework_testkit::fixtures::{start, text};
+use chrono::Duration;
+
+/// Runs `$body` (an async block using `desk`) on every embedded store.
+macro_rules! on_every_store {
+    ($name:ident, |$desk:ident| $body:block) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test]
+            async fn memory() {
+                let $desk = Desk::new(MemoryStore::new());
+                $body
+            }
+
+            #[tokio::test]
+            async fn sqlite() {
+                let store = SqliteStore::temporary().expect("a temporary store");
+                store.migrate().await.expect("migrates");
+                let $desk = Desk::new(store);
+                $body
+            }
+        }
+    };
+}
+
+fn partner() -> Audience {
+    Audience::PartnerAgency {
+        agency: text("Fictional Housing Trust"),
+    }
+}
+
+fn police() -> Audience {
+    Audience::Police {
+        agency: text("Fictional Constabulary"),
+    }
+}
+
+fn override_to(audience: Audience, concern: &str) -> OverrideRequest {
+    OverrideRequest {
+        audience,
+        items: vec![ItemKind::SessionContent, ItemKind::RiskLevel],
+        legal_basis: "Children Act 1989 s47; UK GDPR Art 6(1)(d) (fictional test)".into(),
+        concern: concern.into(),
+    }
+}
+
+async fn shares<S: Store>(desk: &Desk<S>, case: casework::ids::CaseId) -> usize {
+    desk.casework
+        .disclosures_unchecked(case)
+        .await
+        .expect("loads")
+        .len()
+}
+
+on_every_store!(
+    r27_a_worker_with_no_relationship_cannot_open_the_record,
+    |desk| {
+        // Given a case allocated to Sam
+        let (_, case) = desk.case(true).await;
+        // When another worker, in no team with Sam, opens its confidential record
+        let other = Actor::worker("Kim Otherworker");
+        let acting = desk.casework.acting_as(&other, &desk.directory);
+        let denied = acting.open_record(case, "curious").await.unwrap_err();
+        // Then R-27 refuses it, naming the permission and the relationship
+        let denied = denied.denied().expect("an R-27 refusal").clone();
+        assert_eq!(denied.permission, Permission::ReadConfidential);
+        assert_eq!(denied.relationship, Relationship::None);
+        assert!(denied.to_string().starts_with("R-27:"), "{denied}");
+        // and may still see the case's structure, never its content
+        let read = acting.case(case).await.expect("read_case");
+        assert!(!leaks(&format!("{read:?}")));
+        // and nothing went into the access log
+        let log = desk
+            .casework
+            .acting_as(&desk.manager, &desk.directory)
+            .access_log(AccessSubject::Case {
+                case,
+                young_person: read.file().young_person,
+            })
+            .await
+            .unwrap();
+        assert!(log.is_empty());
+    }
+);
+
+on_every_store!(
+    r27_the_allocated_worker_reads_and_the_read_is_logged,
+    |desk| {
+        // Given Sam's case
+        let (person, case) = desk.case(true).await;
+        // When Sam opens the record, saying why
+        let acting = desk.casework.acting_as(&desk.holder, &desk.directory);
+        let (record, grant) = acting
+            .open_record(case, "preparing for Thursday's session")
+            .await
+            .unwrap();
+        // Then the content can be read with the grant
+        assert_eq!(
+            record.file().concerns.reveal(&grant).as_str(),
+            SECRET_CONCERNS
+        );
+        let plan = record.file().plan.as_ref().unwrap();
+        assert_eq!(plan.reveal(&grant).as_str(), SECRET_PLAN);
+        // and the read is in the access log, by case and by young person, with its purpose
+        let manager = desk.casework.acting_as(&desk.manager, &desk.directory);
+        for subject in [
+            AccessSubject::Case {
+                case,
+                young_person: person,
+            },
+            AccessSubject::YoungPerson {
+                young_person: person,
+            },
+        ] {
+            let log = manager.access_log(subject).await.unwrap();
+            assert_eq!(log.len(), 1);
+            assert_eq!(log[0].staff, desk.holder.id);
+            assert_eq!(log[0].relationship, Relationship::AllocatedWorker);
+            assert_eq!(log[0].purpose.as_str(), "preparing for Thursday's session");
+        }
+    }
+);
+
+on_every_store!(r27_a_read_must_say_why, |desk| {
+    let (_, case) = desk.case(true).await;
+    let acting = desk.casework.acting_as(&desk.holder, &desk.directory);
+    match acting.open_record(case, "   ").await {
+        Err(AccessError::Failed(CommandError::Rejected(e))) => {
+            assert!(e.to_string().contains("purpose"), "{e}")
+        }
+        other => panic!("expected a refusal naming `purpose`, got {other:?}"),
+    }
+});
+
+on_every_store!(
+    r27_the_team_manager_reads_another_teams_manager_does_not,
+    |desk| {
+        let (_, case) = desk.case(true).await;
+        let own = desk.casework.acting_as(&desk.manager, &desk.directory);
+        assert_eq!(
+            own.relationship(case).await.unwrap(),
+            Relationship::TeamManager
+        );
+        assert!(own.open_record(case, "supervision").await.is_ok());
+
+        let elsewhere = Actor::manager("Lee Othermanager");
+        let acting = desk.casework.acting_as(&elsewhere, &desk.directory);
+        let denied = acting.open_record(case, "supervision").await.unwrap_err();
+        assert_eq!(
+            denied.denied().unwrap().permission,
+            Permission::ReadConfidential
+        );
+    }
+);
+
+on_every_store!(
+    r27_commands_need_change_case_and_approvals_need_a_manager,
+    |desk| {
+        let (_, case) = desk.case(true).await;
+        // An administrator may not change a case
+        let admin = Actor::new("Ash Admin", Role::Administrator);
+        let denied = desk
+            .casework
+            .acting_as(&admin, &desk.directory)
+            .execute(
+                case,
+                CaseCommand::Pause {
+                    reason: casework::case::PauseReason::NoContact,
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(denied.denied().unwrap().permission, Permission::ChangeCase);
+        // nor may an auditor or an external referrer
+        for role in [Role::Auditor, Role::ExternalReferrer] {
+            let actor = Actor::new("Someone", role);
+            let acting = desk.casework.acting_as(&actor, &desk.directory);
+            assert!(acting.execute(case, CaseCommand::Resume).await.is_err());
+        }
+        // The allocated worker may, and it is recorded as theirs
+        let acting = desk.casework.acting_as(&desk.holder, &desk.directory);
+        let done = acting
+            .execute(
+                case,
+                CaseCommand::Pause {
+                    reason: casework::case::PauseReason::NoContact,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(done.case.stage(), StageName::Paused);
+        // A worker cannot approve a pending step, whatever the case says
+        let approve = acting
+            .execute(
+                case,
+                CaseCommand::Approve {
+                    approval: casework::ids::ApprovalId::new(),
+                    reason: text("looks fine"),
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(approve.denied().unwrap().permission, Permission::Approve);
+        // and nothing was written by the refusals
+        let history = desk.casework.history(case).await.unwrap();
+        assert_eq!(history.last().unwrap().meta.actor.id, desk.holder.id);
+    }
+);
+
+on_every_store!(r27_intake_is_every_workers_work_until_allocation, |desk| {
+    let (_, case) = desk.case(false).await;
+    let duty = Actor::worker("Dee Dutyworker");
+    let acting = desk.casework.acting_as(&duty, &desk.directory);
+    assert_eq!(
+        acting.relationship(case).await.unwrap(),
+        Relationship::Unallocated
+    );
+    assert!(acting.open_record(case, "intake assessment").await.is_ok());
+});
+
+on_every_store!(
+    r8_the_referrer_sees_outcome_and_attendance_only_with_consent,
+    |desk| {
+        let (_, case) = desk.case(true).await;
+        let referrer = desk
+            .casework
+            .acting_as(&desk.referrer_account, &desk.directory);
+        assert_eq!(
+            referrer.relationship(case).await.unwrap(),
+            Relationship::Referrer
+        );
+        // Given no consent to share with the referrer: an empty view, nothing recorded
+        assert!(referrer.referrer_view(case).await.unwrap().is_empty());
+        assert_eq!(shares(&desk, case).await, 0);
+        // When the young person agrees
+        desk.given(
+            case,
+            desk.consent(ConsentScope::SharingWithReferrer, ConsentDecision::Given),
+        )
+        .await;
+        // Then the referrer sees the outcome and attendance, and never the note
+        let view = referrer.referrer_view(case).await.unwrap();
+        let kinds: Vec<_> = view.items.iter().map(SharedItem::kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                ItemKind::ServiceInvolvement,
+                ItemKind::Outcome,
+                ItemKind::Attendance
+            ]
+        );
+        assert!(view.items.contains(&SharedItem::Outcome {
+            outcome: "immediate_support".into()
+        }));
+        match &view.items[2] {
+            SharedItem::Attendance { held, .. } => assert_eq!(*held, 1),
+            other => panic!("{other:?}"),
+        }
+        let json = serde_json::to_string(&view).unwrap();
+        assert!(!leaks(&json), "{json}");
+        // and the share is recorded
+        assert_eq!(shares(&desk, case).await, 1);
+        // Another professional's account sees nothing of this case
+        let stranger = Actor::new("Other Professional", Role::ExternalReferrer);
+        let denied = desk
+            .casework
+            .acting_as(&stranger, &desk.directory)
+            .referrer_view(case)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(denied, ShareError::Denied(d) if d.permission == Permission::ReadReferrerView)
+        );
+    }
+);
+
+on_every_store!(
+    r8_sharing_with_a_partner_needs_consent_in_its_name,
+    |desk| {
+        let (_, case) = desk.case(true).await;
+        let acting = desk.casework.acting_as(&desk.holder, &desk.directory);
+        // Without consent: refused, naming the rule and the scope; nothing recorded
+        match acting.share(case, partner()).await {
+            Err(ShareError::Refused(DisclosureError::NoConsent { rule, scope, .. })) => {
+                assert_eq!(rule, "R-8");
+                assert!(scope.contains("Fictional Housing Trust"), "{scope}");
+            }
+            other => panic!("expected R-8, got {other:?}"),
+        }
+        assert_eq!(shares(&desk, case).await, 0);
+        // Consent for a different agency does not count
+        desk.given(
+            case,
+            desk.consent(
+                ConsentScope::SharingWithAgency {
+                    agency: text("Fictional College"),
+                },
+                ConsentDecision::Given,
+            ),
+        )
+        .await;
+        assert!(acting.share(case, partner()).await.is_err());
+        // With consent in its name: outcome and attendance, no content
+        desk.given(
+            case,
+            desk.consent(
+                ConsentScope::SharingWithAgency {
+                    agency: text("Fictional Housing Trust"),
+                },
+                ConsentDecision::Given,
+            ),
+        )
+        .await;
+        let view = acting.share(case, partner()).await.unwrap();
+        assert!(view.items.iter().all(|i| !i.kind().is_confidential()));
+        assert!(!leaks(&serde_json::to_string(&view).unwrap()));
+    }
+);
+
+on_every_store!(r10_parents_are_told_only_if_she_agrees, |desk| {
+    let (_, case) = desk.case(true).await;
+    let acting = desk.casework.acting_as(&desk.holder, &desk.directory);
+    match acting.share(case, Audience::ParentOrCarer).await {
+        Err(ShareError::Refused(DisclosureError::NoConsent { rule, .. })) => {
+            assert_eq!(rule, "R-10")
+        }
+        other => panic!("expected R-10, got {other:?}"),
+    }
+    desk.given(
+        case,
+        desk.consent(ConsentScope::SharingWithParents, ConsentDecision::Given),
+    )
+    .await;
+    let view = acting.share(case, Audience::ParentOrCarer).await.unwrap();
+    assert!(view.items.contains(&SharedItem::ServiceInvolvement {
+        stage: StageName::Active
+    }));
+});
+
+on_every_store!(
+    r8_consent_withdrawn_after_a_share_stops_the_next_one,
+    |desk| {
+        let (_, case) = desk.case(true).await;
+        let acting = desk.casework.acting_as(&desk.holder, &desk.directory);
+        desk.given(
+            case,
+            desk.consent(ConsentScope::SharingWithReferrer, ConsentDecision::Given),
+        )
+        .await;
+        acting.share(case, Audience::Referrer).await.unwrap();
+        // When she withdraws it
+        desk.given(
+            case,
+            desk.consent(
+                ConsentScope::SharingWithReferrer,
+                ConsentDecision::Withdrawn,
+            ),
+        )
+        .await;
+        // Then the next share is refused, and the earlier one stays on the record
+        assert!(matches!(
+            acting.share(case, Audience::Referrer).await,
+            Err(ShareError::Refused(_))
+        ));
+        let recorded = desk.casework.disclosures_unchecked(case).await.unwrap();
+        assert_eq!(recorded.len(), 1);
+        assert!(matches!(
+            recorded[0].event.share().basis,
+            ShareBasis::Consent { .. }
+        ));
+    }
+);
+
+on_every_store!(r9_an_override_without_a_reason_is_refused, |desk| {
+    let (_, case) = desk.case(true).await;
+    let acting = desk.casework.acting_as(&desk.manager, &desk.directory);
+    for (request, field) in [
+        (override_to(police(), ""), "concern"),
+        (
+            OverrideRequest {
+                legal_basis: " ".into(),
+                ..override_to(police(), "immediate risk tonight")
+            },
+            "legal_basis",
+        ),
+        (
+            OverrideRequest {
+                items: vec![],
+                ..override_to(police(), "immediate risk tonight")
+            },
+            "items",
+        ),
+    ] {
+        match acting.share_under_override(case, request).await {
+            Err(ShareError::Refused(DisclosureError::OverrideIncomplete { field: f, .. })) => {
+                assert_eq!(f, field)
+            }
+            other => panic!("expected a refusal naming {field}, got {other:?}"),
+        }
+    }
+    assert_eq!(shares(&desk, case).await, 0);
+});
+
+on_every_store!(r9_an_override_is_recorded_and_reported, |desk| {
+    // Given Sam's case, with no consent to share with the police
+    let (_, case) = desk.case(true).await;
+    desk.clock.advance(Duration::hours(2));
+    // When Sam's manager shares the session content with the police on an immediate concern
+    let acting = desk.casework.acting_as(&desk.manager, &desk.directory);
+    let view = acting
+        .share_under_override(
+            case,
+            override_to(police(), "She said she is being collected tonight"),
+        )
+        .await
+        .unwrap();
+    // Then the police get the content, released by the override
+    let json = serde_json::to_string(&view).unwrap();
+    assert!(json.contains(SECRET_NOTE), "{json}");
+    assert!(
+        !json.contains(SECRET_PLAN),
+        "only what was named is shared: {json}"
+    );
+    // and it is recorded: who decided, the legal basis, why, what, with whom and when
+    let recorded = desk.casework.disclosures_unchecked(case).await.unwrap();
+    let share = recorded[0].event.share();
+    assert_eq!(share.shared_by, desk.manager.id);
+    assert_eq!(share.audience, police());
+    assert_eq!(
+        share.items,
+        vec![ItemKind::RiskLevel, ItemKind::SessionContent]
+    );
+    match &share.basis {
+        ShareBasis::SafeguardingOverride {
+            legal_basis,
+            concern,
+        } => {
+            assert!(legal_basis.as_str().contains("s47"));
+            assert_eq!(concern.as_str(), "She said she is being collected tonight");
+        }
+        other => panic!("{other:?}"),
+    }
+    // and it shows in the override report, the disclosure log and the case's audit trail
+    let day = (start() - Duration::days(1), start() + Duration::days(30));
+    let report = acting.override_report(day.0, day.1).await.unwrap();
+    assert_eq!(report.len(), 1);
+    assert_eq!(report[0].case, case);
+    assert_eq!(acting.disclosure_log(day.0, day.1).await.unwrap().len(), 1);
+    let auditor = Actor::new("Ida Auditor", Role::Auditor);
+    let trail = desk
+        .casework
+        .acting_as(&auditor, &desk.directory)
+        .audit_trail(case)
+        .await
+        .unwrap();
+    let overrides: Vec<_> = trail.iter().filter(|t| t.kind == "override").collect();
+    assert_eq!(overrides.len(), 1);
+    assert!(overrides[0].what.contains("Fictional Constabulary"));
+    assert!(overrides[0].by.contains("Alex Manager"));
+    assert!(trail
+        .iter()
+        .any(|t| t.kind == "change" && t.what == "session_held"));
+    // A period that excludes it reports nothing
+    let later = start() + Duration::days(40);
+    assert!(acting
+        .override_report(later, later + Duration::days(1))
+        .await
+        .unwrap()
+        .is_empty());
+});
+
+on_every_store!(r9_only_those_close_to_the_case_may_override, |desk| {
+    let (_, case) = desk.case(true).await;
+    for actor in [
+        Actor::worker("Kim Otherworker"),
+        Actor::new("Ash Admin", Role::Administrator),
+        Actor::new("Ida Auditor", Role::Auditor),
+        desk.referrer_account.clone(),
+    ] {
+        let acting = desk.casework.acting_as(&actor, &desk.directory);
+        match acting
+            .share_under_override(case, override_to(police(), "immediate risk"))
+            .await
+        {
+            Err(ShareError::Denied(d)) => {
+                assert_eq!(d.permission, Permission::ShareUnderOverride)
+            }
+            other => panic!("{actor}: expected R-27, got {other:?}"),
+        }
+    }
+    assert_eq!(shares(&desk, case).await, 0);
+});
+
+on_every_store!(r27_logs_are_for_managers_and_auditors, |desk| {
+    let (_, case) = desk.case(true).await;
+    let window = (start(), start() + Duration::days(30));
+    let worker = desk.casework.acting_as(&desk.holder, &desk.directory);
+    let denied = worker
+        .override_report(window.0, window.1)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        denied.denied().unwrap().permission,
+        Permission::ReadAuditLogs
+    );
+    // The allocated worker still sees the shares of their own case
+    assert!(worker.disclosures(case).await.is_ok());
+    let auditor = Actor::new("Ida Auditor", Role::Auditor);
+    let acting = desk.casework.acting_as(&auditor, &desk.directory);
+    assert!(acting.override_report(window.0, window.1).await.is_ok());
+    assert!(acting.open_record(case, "audit").await.is_err());
+});
+
+/// The property over every role × relationship × consent state × audience (R-8, R-9, R-10,
+/// no confidential text leaves a record without a recorded read or override.
+#[tokio::test]
+async fn no_confidential_text_leaves_a_record_without_a_recorded_read_or_override() {
+    let memory = check_every_combination(MemoryStore::new()).await;
+    let store = SqliteStore::temporary().expect("a temporary store");
+    store.migrate().await.expect("migrates");
+    let sqlite = check_every_combination(store).await;
+    assert_eq!(memory, sqlite, "the stores agree on every combination");
+    // 5 audiences × 4 consent states × (6 roles × 4 relationships to an allocated case
+    // + 6 roles unallocated) = 600.
+    assert_eq!(memory.combinations, 600);
+    assert!(memory.effective_pairs >= 14, "{memory:?}");
+    assert!(memory.releases > 0 && memory.refusals > 0, "{memory:?}");
+    eprintln!("confidentiality property: {memory:?} (memory and SQLite)");
+}
