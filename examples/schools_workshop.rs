@@ -1,8 +1,10 @@
 //! A workshop in a school (all names fictional), on the shipped young people's team profile:
 //! planned for a Year 9 group on the schools workshop programme; attended by 24 pupils, two of
 //! them already known to the service; one identified as vulnerable and offered an individual
-//! tutorial; evaluation forms summarised as what was learnt; and the next day her
-//! self-referral, which opens a case linked back to the workshop, on the in-memory store.
+//! tutorial; evaluation forms summarised as what was learnt; the next day her self-referral,
+//! which opens a case linked back to the workshop; and the term's workshop reach and
+//! evaluation results for the funder (R-29), on the in-memory store. The workshop is stored on
+//! its own stream, apart from every case.
 //!
 //! ```sh
 //! cargo run --example schools_workshop
@@ -12,7 +14,6 @@ use casework::actor::Actor;
 use casework::case::{NewReferral, ReferralSource};
 use casework::clock::{Clock, ManualClock};
 use casework::confidential::Confidential;
-use casework::context::CommandContext;
 use casework::ids::WorkshopId;
 use casework::input::{Postcode, Text};
 use casework::memory::MemoryStore;
@@ -30,14 +31,19 @@ fn text(s: &str) -> Text {
     Text::parse("text", s).expect("example text is not empty")
 }
 
-/// Decides a command and folds its events, as a store-backed service would.
-fn apply(workshop: Workshop, command: WorkshopCommand, ctx: &CommandContext<'_>) -> Workshop {
-    let events = workshop
-        .decide(command, ctx)
-        .unwrap_or_else(|e| panic!("the example's step was refused: {e}"));
-    events.iter().fold(workshop, |w, e| {
-        Workshop::evolve(Some(w), e).expect("decided events follow")
-    })
+type Service = Casework<MemoryStore>;
+
+/// Decides and records a command on the workshop's own stream.
+async fn apply(
+    cw: &Service,
+    who: &Actor,
+    workshop: WorkshopId,
+    command: WorkshopCommand,
+) -> Workshop {
+    match cw.execute_workshop(who, workshop, command).await {
+        Ok(done) => done.workshop,
+        Err(e) => panic!("the example's step was refused: {e}"),
+    }
 }
 
 fn pupil(name: &str, born: NaiveDate) -> YoungPersonDetails {
@@ -57,31 +63,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap(),
     ));
     let profile = casework::config::shipped::profile("young-peoples-team")?;
-    let cw = Casework::new(MemoryStore::new(), profile.clone()).with_clock(clock.clone());
+    let cw = Casework::new(MemoryStore::new(), profile).with_clock(clock.clone());
     let worker = Actor::worker("Sam Worker");
 
     println!("== Planning a workshop at a school ==");
     let day = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
-    let ctx = CommandContext::new(&worker, clock.now(), &profile);
-    let planned = Workshop::plan(
-        WorkshopId::new(),
-        NewWorkshop {
-            venue: Venue {
-                kind: VenueKind::School,
-                name: text("Fictional Academy"),
+    let id = cw
+        .plan_workshop(
+            &worker,
+            NewWorkshop {
+                venue: Venue {
+                    kind: VenueKind::School,
+                    name: text("Fictional Academy"),
+                },
+                date: day,
+                age_group: AgeGroup { min: 13, max: 14 },
+                topics: vec![
+                    SessionTopic::GroomingProcess,
+                    SessionTopic::InternetSafety,
+                    SessionTopic::Sexting,
+                ],
+                programme: Some("schools_workshops".into()),
             },
-            date: day,
-            age_group: AgeGroup { min: 13, max: 14 },
-            topics: vec![
-                SessionTopic::GroomingProcess,
-                SessionTopic::InternetSafety,
-                SessionTopic::Sexting,
-            ],
-            programme: Some("schools_workshops".into()),
-        },
-        &ctx,
-    )?;
-    let mut workshop = Workshop::evolve(None, &planned).expect("a plan opens the workshop");
+        )
+        .await?;
+    let mut workshop = cw.workshop(id).await?;
     println!(
         "  {} on {}, ages {}: {}",
         workshop.venue.name,
@@ -112,34 +118,38 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("\n== The day: attendance and a vulnerable attendee ==");
     clock.set(Utc.with_ymd_and_hms(2026, 3, 10, 15, 0, 0).unwrap());
-    let ctx = CommandContext::new(&worker, clock.now(), &profile);
     workshop = apply(
-        workshop,
+        &cw,
+        &worker,
+        id,
         WorkshopCommand::RecordAttendance {
             young_people: vec![dee, eve],
             anonymous: 22,
         },
-        &ctx,
-    );
+    )
+    .await;
     println!("  reach: {} young people", workshop.reach());
-    workshop = apply(
-        workshop,
+    apply(
+        &cw,
+        &worker,
+        id,
         WorkshopCommand::IdentifyVulnerable {
             young_person: dee,
             concerns: Confidential::new(text("Talked about an older friend who buys her vodka")),
         },
-        &ctx,
-    );
-    let refused = workshop.decide(
-        WorkshopCommand::RecordEvaluation {
-            respondent: Respondent::YoungPerson {
-                id: casework::ids::YoungPersonId::new(),
-            },
-            answers: vec![],
-            learnt: None,
-        },
-        &ctx,
-    );
+    )
+    .await;
+    // A front end sends the same commands as flat JSON; bad input names the field.
+    let refused = cw
+        .execute_workshop(
+            &worker,
+            id,
+            WorkshopCommand::from_json(&format!(
+                r#"{{"command": "record_evaluation", "respondent": {{"respondent": "young_person", "id": "{}"}}, "answers": []}}"#,
+                casework::ids::YoungPersonId::new().as_uuid()
+            ))?,
+        )
+        .await;
     println!(
         "  a form for someone who was not there: {}",
         refused.unwrap_err()
@@ -168,14 +178,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (Respondent::Anonymous, 4, 4),
     ] {
         workshop = apply(
-            workshop,
+            &cw,
+            &worker,
+            id,
             WorkshopCommand::RecordEvaluation {
                 respondent,
                 answers: answers(before, after),
                 learnt: Some(Confidential::new(text("Gifts can come with strings"))),
             },
-            &ctx,
-        );
+        )
+        .await;
     }
     let summary = workshop.evaluation_summary();
     println!(
@@ -196,17 +208,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("\n== The next day: Dee refers herself, and the case links to the workshop ==");
     clock.set(Utc.with_ymd_and_hms(2026, 3, 11, 12, 30, 0).unwrap());
-    let ctx = CommandContext::new(&worker, clock.now(), &profile);
     workshop = apply(
-        workshop,
+        &cw,
+        &worker,
+        id,
         WorkshopCommand::HoldTutorial {
             young_person: dee,
             held_at: clock.now() - Duration::minutes(30),
             duration_minutes: 30,
             note: Confidential::new(text("Wants to talk to someone about the older friend")),
         },
-        &ctx,
-    );
+    )
+    .await;
     println!(
         "  an individual tutorial with Dee ({} held)",
         workshop.tutorials.len()
@@ -215,7 +228,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .receive_referral_from_workshop(
             &worker,
             dee,
-            &workshop,
+            id,
             NewReferral {
                 source: ReferralSource::SelfReferral,
                 concerns: Confidential::new(text("An older friend buys her drink")),
@@ -237,8 +250,78 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("  {}", recorded.event.describe());
     }
 
+    println!("\n== Later in the term: a youth club, and the term's figures (R-29) ==");
+    clock.set(Utc.with_ymd_and_hms(2026, 3, 24, 19, 0, 0).unwrap());
+    let club = cw
+        .plan_workshop(
+            &worker,
+            NewWorkshop {
+                venue: Venue {
+                    kind: VenueKind::YouthClub,
+                    name: text("Fictional Youth Club"),
+                },
+                date: NaiveDate::from_ymd_opt(2026, 3, 24).unwrap(),
+                age_group: AgeGroup { min: 13, max: 16 },
+                topics: vec![SessionTopic::HealthyRelationships],
+                programme: Some("schools_workshops".into()),
+            },
+        )
+        .await?;
+    apply(
+        &cw,
+        &worker,
+        club,
+        WorkshopCommand::RecordAttendance {
+            young_people: vec![],
+            anonymous: 12,
+        },
+    )
+    .await;
+    apply(
+        &cw,
+        &worker,
+        club,
+        WorkshopCommand::RecordEvaluation {
+            respondent: Respondent::Anonymous,
+            answers: answers(2, 4),
+            learnt: None,
+        },
+    )
+    .await;
+    // One indexed query for the whole term (the first date after it is not in it).
+    let term = cw
+        .workshop_reach(
+            NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 4, 1).unwrap(),
+        )
+        .await?;
     println!(
-        "\n(The workshop is a record of its own: its attendance, {} forms and {} tutorial stay there; the case holds only the workshop's id.)",
+        "  spring term: {} workshops reached {} young people ({} known to the service); {} identified as vulnerable; tutorials held: {}; forms: {}",
+        term.workshops.len(),
+        term.reach,
+        term.registered_attendees,
+        term.identified_vulnerable,
+        term.tutorials,
+        term.forms
+    );
+    for w in &term.workshops {
+        println!(
+            "    {} {} ({}): reach {}",
+            w.date.format("%d %b"),
+            w.venue.name,
+            w.venue.kind.as_str(),
+            w.reach()
+        );
+    }
+    for q in &term.questions {
+        println!(
+            "    \"{}\": {} of {} answered higher after the workshop",
+            q.question, q.improved, q.responses
+        );
+    }
+
+    println!(
+        "\n(The workshop is a record of its own stream: its attendance, {} forms and {} tutorial stay there; the case holds only the workshop's id.)",
         workshop.evaluations.len(),
         workshop.tutorials.len()
     );

@@ -10,6 +10,7 @@ use casework::confidential::Confidential;
 use casework::config::shipped;
 use casework::ids::CaseId;
 use casework::input::Postcode;
+use casework::listing::ReviewDueRow;
 use casework::memory::MemoryStore;
 use casework::profile::examples::city_girls_service;
 use casework::read_model::{is_review_due_within, is_review_overdue, CaseSummary};
@@ -200,7 +201,9 @@ async fn r12_reviews_due_in_a_window_soonest_first() {
     let b = desk.case_begun_at(start() + Duration::days(1)).await;
     let c = desk.case_begun_at(start() + Duration::days(10)).await;
     let day_84 = start() + Duration::days(84);
-    let ids = |rows: Vec<CaseSummary>| rows.into_iter().map(|r| r.case_id).collect::<Vec<_>>();
+    let ids = |rows: Vec<ReviewDueRow>| rows.into_iter().map(|r| r.case_id).collect::<Vec<_>>();
+    let overdue_ids =
+        |rows: Vec<CaseSummary>| rows.into_iter().map(|r| r.case_id).collect::<Vec<_>>();
     let both = desk
         .cw
         .reviews_due(day_84, day_84 + Duration::days(2))
@@ -231,7 +234,10 @@ async fn r12_reviews_due_in_a_window_soonest_first() {
     desk.clock.set(day_84);
     assert!(desk.cw.overdue_reviews().await.unwrap().is_empty());
     desk.clock.set(day_84 + Duration::seconds(1));
-    assert_eq!(ids(desk.cw.overdue_reviews().await.unwrap()), vec![a]);
+    assert_eq!(
+        overdue_ids(desk.cw.overdue_reviews().await.unwrap()),
+        vec![a]
+    );
 }
 
 #[tokio::test]

@@ -358,11 +358,14 @@ fn a_workshops_events_fold_and_survive_storage() {
 
 #[tokio::test]
 async fn a_self_referral_from_a_workshop_links_back_to_it() {
-    let given = Given::planned();
-    let workshop = given.workshop.clone();
-    let clock = Arc::new(ManualClock::starting_at(at(11, 9)));
+    let clock = Arc::new(ManualClock::starting_at(at(2, 9)));
     let cw = Casework::new(MemoryStore::new(), team()).with_clock(clock.clone());
     let worker = fixtures::worker();
+    // The workshop is stored on its own stream; the referral names it by id.
+    let id = cw.plan_workshop(&worker, new_workshop()).await.unwrap();
+    let workshop = cw.workshop(id).await.unwrap();
+    assert_eq!(workshop.date, workshop_day());
+    clock.set(at(11, 9));
     let details = YoungPersonDetails {
         postcode: Postcode::parse("LE2 1XY").unwrap(),
         ..girl_in_leeds_area()
@@ -370,14 +373,23 @@ async fn a_self_referral_from_a_workshop_links_back_to_it() {
     let yp = cw.register_young_person(&worker, details).await.unwrap();
     // Received before the workshop's date: refused, naming the field.
     match cw
-        .receive_referral_from_workshop(&worker, yp, &workshop, self_referral(at(9, 9)))
+        .receive_referral_from_workshop(&worker, yp, id, self_referral(at(9, 9)))
         .await
     {
         Err(CommandError::Rejected(DomainError::Input(e))) => assert_eq!(e.field, "received_at"),
         other => panic!("expected the early referral refused, got {other:?}"),
     }
+    // A workshop that was never stored is not found.
+    let unknown = WorkshopId::new();
+    match cw
+        .receive_referral_from_workshop(&worker, yp, unknown, self_referral(at(11, 9)))
+        .await
+    {
+        Err(CommandError::NotFound(stream)) => assert_eq!(stream, StreamId::Workshop(unknown)),
+        other => panic!("expected an unknown workshop not found, got {other:?}"),
+    }
     let case = cw
-        .receive_referral_from_workshop(&worker, yp, &workshop, self_referral(at(11, 9)))
+        .receive_referral_from_workshop(&worker, yp, id, self_referral(at(11, 9)))
         .await
         .unwrap();
     let opened = cw.case(case).await.unwrap();
@@ -397,7 +409,61 @@ async fn a_self_referral_from_a_workshop_links_back_to_it() {
         service: "x".into(),
         from_workshop: None,
     };
-    assert!(!serde_json::to_string(&plain)
-        .unwrap()
-        .contains("from_workshop"));
+    assert!(
+        !casework::confidential::for_storage(|| serde_json::to_string(&plain))
+            .unwrap()
+            .contains("from_workshop")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stored on its own stream.
+
+#[tokio::test]
+async fn a_workshop_is_stored_on_its_own_stream_and_its_commands_are_attributed() {
+    let clock = Arc::new(ManualClock::starting_at(at(2, 9)));
+    let cw = Casework::new(MemoryStore::new(), team()).with_clock(clock.clone());
+    let worker = fixtures::worker();
+    let id = cw.plan_workshop(&worker, new_workshop()).await.unwrap();
+    let amy = YoungPersonId::new();
+    // Bad input is refused naming the field, and nothing is written.
+    clock.set(at(9, 15));
+    match cw
+        .execute_workshop(&worker, id, attendance(vec![amy], 20))
+        .await
+    {
+        Err(CommandError::Rejected(DomainError::Input(e))) => assert_eq!(e.field, "workshop"),
+        other => panic!("expected attendance before the day refused, got {other:?}"),
+    }
+    clock.set(at(10, 15));
+    let done = cw
+        .execute_workshop(&worker, id, attendance(vec![amy], 20))
+        .await
+        .unwrap();
+    assert_eq!((done.version, done.workshop.reach()), (2, 21));
+    let done = cw
+        .execute_workshop(&worker, id, form(Respondent::YoungPerson { id: amy }, 2, 5))
+        .await
+        .unwrap();
+    assert_eq!(done.version, 3);
+    assert_eq!(cw.workshop(id).await.unwrap(), done.workshop);
+    let history = cw.workshop_history(id).await.unwrap();
+    assert_eq!(
+        history
+            .iter()
+            .map(|r| r.event.event_type())
+            .collect::<Vec<_>>(),
+        vec![
+            "workshop_planned",
+            "workshop_attendance_recorded",
+            "workshop_evaluation_recorded"
+        ]
+    );
+    assert!(history.iter().all(|r| r.meta.actor == worker), "R-18");
+    assert!(history.iter().all(|r| r.stream == StreamId::Workshop(id)));
+    // A workshop no one planned is not found.
+    match cw.workshop(WorkshopId::new()).await {
+        Err(casework::LoadError::NotFound(StreamId::Workshop(_))) => {}
+        other => panic!("expected not found, got {other:?}"),
+    }
 }

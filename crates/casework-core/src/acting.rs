@@ -18,7 +18,7 @@
 use crate::access::{check, AccessDenied, AccessGrant, Permission, Relationship, StaffDirectory};
 use crate::access_log::{AccessEvent, AccessRecord, AccessSubject};
 use crate::actor::{Actor, Role};
-use crate::case::{Case, CaseCommand, NewReferral};
+use crate::case::{Case, CaseCommand, CaseEvent, NewReferral};
 use crate::disclosure::{
     self, consented_view, released_item, Audience, DisclosureError, DisclosureEvent,
     DisclosureView, OverrideRequest, ShareBasis, ShareRecord,
@@ -27,11 +27,13 @@ use crate::error::DomainError;
 use crate::event::{decode_stream, DomainEvent, Recorded};
 use crate::ids::{AccessId, CaseId, StreamId, YoungPersonId};
 use crate::input::Text;
-use crate::read_model::{Listed, ListingKind, ListingQuery, ReadModelUpdate};
+use crate::read_model::{
+    CaseSummary, Listed, ListingKind, ListingQuery, OwedActionSummary, ReadModelUpdate,
+};
+use crate::service::YoungPersonExecuted;
 use crate::service::{Casework, CommandError, Executed, LoadError};
 use crate::store::{AppendRequest, Store, StoreError};
-use crate::service::YoungPersonExecuted;
-use crate::young_person::YoungPersonCommand;
+use crate::young_person::{YoungPerson, YoungPersonCommand};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use thiserror::Error;
@@ -205,6 +207,62 @@ impl<'a, S: Store> Acting<'a, S> {
         Ok(self.checked_case(case, Permission::ReadCase).await?.0)
     }
 
+    /// A case's history (`read_case`, R-18): every change, attributed. Confidential fields
+    /// inside the events stay sealed, as in [`Acting::case`].
+    pub async fn history(
+        &self,
+        case: CaseId,
+    ) -> Result<Vec<Recorded<CaseEvent>>, AccessError<CommandError>> {
+        self.checked_case(case, Permission::ReadCase).await?;
+        Ok(self.casework.history(case).await?)
+    }
+
+    /// A case as it stood at `at` (`read_case`, R-18); the relationship is the one that holds
+    /// now.
+    pub async fn case_as_of(
+        &self,
+        case: CaseId,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Case>, AccessError<CommandError>> {
+        self.checked_case(case, Permission::ReadCase).await?;
+        Ok(self.casework.case_as_of(case, at).await?)
+    }
+
+    /// The waiting list in R-7 order (`read_case`, as staff with no relationship to the cases
+    /// on it).
+    pub async fn waiting_list(&self) -> Result<Vec<CaseSummary>, AccessError<CommandError>> {
+        check(self.actor, Relationship::None, Permission::ReadCase, None)?;
+        Ok(self.casework.waiting_list().await?)
+    }
+
+    /// Owed actions not yet discharged (`read_case`, R-5).
+    pub async fn outstanding_actions(
+        &self,
+    ) -> Result<Vec<OwedActionSummary>, AccessError<CommandError>> {
+        check(self.actor, Relationship::None, Permission::ReadCase, None)?;
+        Ok(self.casework.outstanding_actions().await?)
+    }
+
+    /// A young person's cases (`read_case` on their records).
+    pub async fn cases_of(
+        &self,
+        young_person: YoungPersonId,
+    ) -> Result<Vec<CaseSummary>, AccessError<CommandError>> {
+        self.check_young_person(young_person, Permission::ReadCase)
+            .await?;
+        Ok(self.casework.cases_of(young_person).await?)
+    }
+
+    /// A young person's identity record (`read_case` on their records).
+    pub async fn young_person(
+        &self,
+        young_person: YoungPersonId,
+    ) -> Result<YoungPerson, AccessError<CommandError>> {
+        self.check_young_person(young_person, Permission::ReadCase)
+            .await?;
+        Ok(self.casework.young_person(young_person).await?)
+    }
+
     /// A case with a grant to read its confidential content (`read_confidential`), after
     /// recording the read, its purpose and the person's relationship in the access log
     /// . The purpose must be stated.
@@ -223,7 +281,10 @@ impl<'a, S: Store> Acting<'a, S> {
             young_person: state.file().young_person,
         };
         self.record_read(relationship, subject, purpose).await?;
-        Ok((state, AccessGrant::recorded(self.actor.id, case.to_string())))
+        Ok((
+            state,
+            AccessGrant::recorded(self.actor.id, case.to_string()),
+        ))
     }
 
     /// Records a read in the access log: one event on a stream of its own.
@@ -275,9 +336,7 @@ impl<'a, S: Store> Acting<'a, S> {
         command: CaseCommand,
     ) -> Result<Executed, AccessError<CommandError>> {
         let permission = match command {
-            CaseCommand::Approve { .. } | CaseCommand::RefuseApproval { .. } => {
-                Permission::Approve
-            }
+            CaseCommand::Approve { .. } | CaseCommand::RefuseApproval { .. } => Permission::Approve,
             _ => Permission::ChangeCase,
         };
         // The check reads the case as it stands; if it is reallocated between the check and
@@ -435,8 +494,12 @@ impl<'a, S: Store> Acting<'a, S> {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<ShareRecord>, AccessError<CommandError>> {
-        self.listed(ListingQuery::all(ListingKind::Disclosure).from(from).before(to))
-            .await
+        self.listed(
+            ListingQuery::all(ListingKind::Disclosure)
+                .from(from)
+                .before(to),
+        )
+        .await
     }
 
     /// Every share under the safeguarding override in `[from, to)` (`read_audit_logs`, R-9).
@@ -445,8 +508,12 @@ impl<'a, S: Store> Acting<'a, S> {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<ShareRecord>, AccessError<CommandError>> {
-        self.listed(ListingQuery::all(ListingKind::Override).from(from).before(to))
-            .await
+        self.listed(
+            ListingQuery::all(ListingKind::Override)
+                .from(from)
+                .before(to),
+        )
+        .await
     }
 
     /// Every recorded read of a case's confidential record, or of a young person's records
@@ -468,7 +535,12 @@ impl<'a, S: Store> Acting<'a, S> {
         &self,
         query: ListingQuery,
     ) -> Result<Vec<T>, AccessError<CommandError>> {
-        check(self.actor, Relationship::None, Permission::ReadAuditLogs, None)?;
+        check(
+            self.actor,
+            Relationship::None,
+            Permission::ReadAuditLogs,
+            None,
+        )?;
         let rows = self.casework.store().listings(query).await?;
         rows.iter()
             .map(|l: &Listed| {

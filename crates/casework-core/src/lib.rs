@@ -4,8 +4,10 @@
 //! machines: referrals, eligibility, consent, risk, owed actions and cases, from referral to
 //! closure, with the day-to-day work on them (sessions, contacts, plans, meetings, referrals
 //! out); young people's missing episodes and alumni membership; group workshops; and
-//! intelligence about possible perpetrators. No I/O, no async runtime, no database driver: storage is the
-//! [`store`] traits, implemented by the adapter crates.
+//! intelligence about possible perpetrators; and confidentiality: who may do what
+//! ([`access`], [`acting`]), what may be shared with whom ([`disclosure`]) and the logs that
+//! keep both visible ([`access_log`]). No I/O, no async runtime, no database driver: storage
+//! is the [`store`] traits, implemented by the adapter crates.
 //!
 //! Rules are cited by their DOMAIN.md ids (R-1 … R-29) in docs, errors and tests.
 #![forbid(unsafe_code)]
@@ -16,6 +18,7 @@ pub mod access_log;
 pub mod acting;
 pub mod actor;
 pub mod alumni;
+pub mod anonymise;
 pub mod case;
 pub mod clock;
 pub mod confidential;
@@ -35,10 +38,12 @@ pub mod policy;
 pub mod profile;
 pub mod programme;
 pub mod read_model;
+pub mod retention;
 pub mod risk;
 pub mod rule;
 pub mod service;
 pub mod store;
+pub mod subject_access;
 pub mod topic;
 pub mod workshop;
 pub mod young_person;

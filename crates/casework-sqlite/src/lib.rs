@@ -71,10 +71,12 @@
 //! rowid, so positions increase in commit order, R-28), type, schema version, JSON payload,
 //! event id, recorded-at, actor id/name/role, reason; `UNIQUE (stream_kind, stream_id,
 //! version)`), `snapshots` (one per stream, replaced), `case_summaries` (the queried columns
-//! plus the whole [`CaseSummary`] as JSON), `owed_actions`, `young_people`, with an index for
-//! every query. Ids are hyphenated lowercase text, so text order is uuid order; instants are
-//! integer microseconds since the epoch plus the nanoseconds beyond them, so every value
-//! round-trips exactly and sorts in time order. The orderings are exactly those of
+//! plus the whole [`CaseSummary`] as JSON), `owed_actions`, `young_people`, `listings` (since
+//! schema 2: stream kind and id, listing kind, key, optional instant, JSON detail kept as
+//! text), with an index for every query; a listing query reads its index in `listing_order`
+//! (`at NULLS LAST`), sorting only exact ties. Ids are hyphenated lowercase text, so text
+//! order is uuid order; instants are integer microseconds since the epoch plus the
+//! nanoseconds beyond them, so every value round-trips exactly and sorts in time order. The orderings are exactly those of
 //! `casework_core::read_model`, checked against the memory store. All values are bound
 //! parameters.
 //!
@@ -84,6 +86,15 @@
 //! read-model rows and the snapshot are written in the same transaction. A case's row is
 //! written setting only the indexed columns that changed, since SQLite rewrites an index
 //! entry whenever its columns are assigned; unchanged owed-action rows are not rewritten.
+//! Listings are written only when the append carries them (most carry `None`, which costs
+//! no statement), replacing the stream's as a whole, again writing only the rows that
+//! differ; a stream with [`ReadModelUpdate::None`](casework_core::read_model::ReadModelUpdate)
+//! writes no row. All of it happens inside the command's savepoint, so a command undone in a
+//! group commit takes its listings with it.
+//!
+//! **Rewrites** (anonymisation, R-23) run on the writer thread in their own `BEGIN IMMEDIATE`
+//! transaction: the named events' payloads and reasons, the stream's row and listings, and the
+//! deletion of its snapshot; a version the stream lacks rolls all of it back.
 //!
 //! **Errors.** Refused before anything is written to the file: not an SQLite file, a damaged
 //! file, or another program's database → [`StoreError::Corrupt`] with the reason; a schema

@@ -487,6 +487,9 @@ fn append(conn: &Connection, request: &Encoded) -> Result<u64, AppendError> {
     Ok(version)
 }
 
+/// A listing's columns: kind, key, at, at_ns, detail.
+type Content<'a> = (&'a str, &'a str, Option<i64>, Option<i64>, &'a str);
+
 /// Replaces a stream's listings with `listings`, writing only the rows that differ: a stream
 /// usually rewrites the same listings with one changed or none, and each row written is
 /// index pages in the log. Listings are compared whole, as a multiset (a listing has no
@@ -515,8 +518,7 @@ fn write_listings(
         })?
         .collect::<rusqlite::Result<_>>()?;
     // The stored rows by content: each wanted listing takes one, the rest are dropped.
-    let mut unclaimed: HashMap<(&str, &str, Option<i64>, Option<i64>, &str), Vec<i64>> =
-        HashMap::new();
+    let mut unclaimed: HashMap<Content<'_>, Vec<i64>> = HashMap::new();
     for (rowid, kind, key, at, at_ns, detail) in &stored {
         unclaimed
             .entry((kind, key, *at, *at_ns, detail))
@@ -538,7 +540,9 @@ fn write_listings(
             "INSERT INTO listings (stream_kind, stream_id, kind, key, at, at_ns, detail)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
-        .execute(params![kind, id, content.0, content.1, content.2, content.3, content.4])?;
+        .execute(params![
+            kind, id, content.0, content.1, content.2, content.3, content.4
+        ])?;
     }
     for rowid in unclaimed.into_values().flatten() {
         conn.prepare_cached("DELETE FROM listings WHERE rowid = ?1")?

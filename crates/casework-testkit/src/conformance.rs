@@ -3147,7 +3147,7 @@ pub async fn rewrite_replaces_payloads_rows_and_listings<S: Store + 'static>(sto
         async move { ok(store.append(request).await, "append") }
     };
 
-    let target_events = vec![
+    let target_events = [
         probe("t1", 1, 1, meta(&worker, t, Some("Referred by her school"))),
         probe(
             "t2",
