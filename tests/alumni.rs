@@ -1,6 +1,8 @@
-//! R-20: former service users at low or no risk may join an alumni peer group. A young person
-//! whose case closed, or whose open case is at Low risk, may join; anyone else is refused with
-//! the reason, naming R-20.
+//! R-20: former service users at low or no risk may join an alumni peer group. Read as: a young
+//! person whose case closed (at any risk, so long as no case is open), or whose latest assessed
+//! risk is Low, may join; anyone else is refused with the reason, naming R-20. "Latest
+//! assessed" is the open case's assessment when a case is open (an open case not yet assessed
+//! has none); with none open and none closed, the latest assessed referral's.
 
 use casework::actor::Actor;
 use casework::alumni::{alumni_eligibility, AlumniBasis};
@@ -148,11 +150,29 @@ async fn r20_a_young_person_at_medium_risk_is_refused_with_the_reason() {
 }
 
 #[tokio::test]
-async fn r20_someone_who_was_never_a_service_user_is_refused_with_the_reason() {
+async fn r20_a_young_person_whose_case_closed_at_high_risk_may_join_once_none_is_open() {
+    let desk = Desk::new().await;
+    let case = desk.case(&["disclosure"], true).await;
+    let close = || CaseCommand::Close {
+        reason: ClosureReason::MovedOutOfArea,
+    };
+    refused_by_r20(desk.join().await, "at High risk");
+    desk.cw.execute(&desk.worker, case, close()).await.unwrap();
+    let joined = desk.join().await.unwrap();
+    assert_eq!(
+        joined.activity.alumni.unwrap().basis,
+        AlumniBasis::CaseClosed { case }
+    );
+}
+
+#[tokio::test]
+async fn r20_someone_never_assessed_below_medium_and_never_worked_with_is_refused_with_the_reason()
+{
     let desk = Desk::new().await;
     refused_by_r20(desk.join().await, "never had a case");
-    // A declined referral is not a service user's case.
-    let case = desk.case(&[], false).await;
+    // A referral declined after a Medium assessment: never worked and closed, and not at low
+    // risk.
+    let case = desk.case(&["taken_to_parties"], false).await;
     desk.cw
         .execute(
             &desk.worker,
@@ -163,7 +183,51 @@ async fn r20_someone_who_was_never_a_service_user_is_refused_with_the_reason() {
         )
         .await
         .unwrap();
-    refused_by_r20(desk.join().await, "never been a service user");
+    refused_by_r20(desk.join().await, "latest assessed risk");
+    refused_by_r20(desk.join().await, "is Medium, not Low");
+}
+
+#[tokio::test]
+async fn r20_a_young_person_whose_latest_assessed_risk_is_low_may_join_though_never_worked_with() {
+    let desk = Desk::new().await;
+    let case = desk.case(&["older_boyfriend"], false).await;
+    desk.cw
+        .execute(
+            &desk.worker,
+            case,
+            CaseCommand::Decline {
+                reason: text("Already supported elsewhere"),
+            },
+        )
+        .await
+        .unwrap();
+    let joined = desk.join().await.unwrap();
+    assert_eq!(
+        joined.activity.alumni.unwrap().basis,
+        AlumniBasis::LowRisk { case }
+    );
+}
+
+#[tokio::test]
+async fn r20_a_new_referral_not_yet_assessed_is_refused_though_an_earlier_case_closed() {
+    let desk = Desk::new().await;
+    let first = desk.case(&["older_boyfriend"], true).await;
+    desk.cw
+        .execute(
+            &desk.worker,
+            first,
+            CaseCommand::Close {
+                reason: ClosureReason::NoEngagement,
+            },
+        )
+        .await
+        .unwrap();
+    // Re-referred: a new concern whose risk is not known yet.
+    desk.cw
+        .receive_referral(&desk.worker, desk.yp, self_referral(desk.clock_now()))
+        .await
+        .unwrap();
+    refused_by_r20(desk.join().await, "not yet assessed");
 }
 
 #[tokio::test]
@@ -202,5 +266,67 @@ async fn a_member_leaves_and_may_join_again_but_not_twice() {
 
 #[test]
 fn the_eligibility_rule_reads_the_young_persons_cases() {
+    use casework::case::StageName;
+    use casework::read_model::CaseSummary;
+    use casework::risk::RiskLevel;
+    let summary = |stage, risk_level, day: i64| CaseSummary {
+        case_id: CaseId::new(),
+        young_person_id: YoungPersonId::new(),
+        stage,
+        risk_level,
+        received_at: start() + Duration::days(day),
+        source: "self".into(),
+        worker: None,
+        previous_case: None,
+        next_review_due: None,
+        closure_reason: None,
+        version: 1,
+        owed: vec![],
+    };
     assert!(alumni_eligibility(&[]).is_err());
+    // Closed at High, none open: a former service user.
+    let closed = summary(StageName::Closed, Some(RiskLevel::High), 0);
+    assert_eq!(
+        alumni_eligibility(std::slice::from_ref(&closed)),
+        Ok(AlumniBasis::CaseClosed {
+            case: closed.case_id
+        })
+    );
+    // A later declined referral at High does not undo the closed case.
+    let declined_high = summary(StageName::Declined, Some(RiskLevel::High), 30);
+    assert!(alumni_eligibility(&[closed.clone(), declined_high]).is_ok());
+    // An open case decides: Low may join, Medium may not, unassessed may not.
+    for (risk, ok) in [
+        (Some(RiskLevel::Low), true),
+        (Some(RiskLevel::Medium), false),
+        (None, false),
+    ] {
+        let open = summary(StageName::Active, risk, 60);
+        assert_eq!(
+            alumni_eligibility(&[closed.clone(), open]).is_ok(),
+            ok,
+            "{risk:?}"
+        );
+    }
+    // Never worked with: the latest assessed referral decides.
+    let low_then_medium = [
+        summary(StageName::Declined, Some(RiskLevel::Low), 0),
+        summary(StageName::Signposted, Some(RiskLevel::Medium), 10),
+        summary(StageName::Withdrawn, None, 20),
+    ];
+    assert!(alumni_eligibility(&low_then_medium).is_err());
+    let medium_then_low = [
+        summary(StageName::Declined, Some(RiskLevel::Medium), 0),
+        summary(StageName::Signposted, Some(RiskLevel::Low), 10),
+    ];
+    assert_eq!(
+        alumni_eligibility(&medium_then_low),
+        Ok(AlumniBasis::LowRisk {
+            case: medium_then_low[1].case_id
+        })
+    );
+    let never_assessed = [summary(StageName::Withdrawn, None, 0)];
+    assert!(alumni_eligibility(&never_assessed)
+        .unwrap_err()
+        .contains("none was assessed"));
 }

@@ -827,6 +827,8 @@ fn stored_events_never_panic() {
                 decode_as::<casework::young_person::YoungPersonEvent>(&stored)?,
                 decode_as::<casework::workshop::WorkshopEvent>(&stored)?,
                 decode_as::<casework::intelligence::IntelligenceEvent>(&stored)?,
+                decode_as::<casework::access_log::AccessEvent>(&stored)?,
+                decode_as::<casework::disclosure::DisclosureEvent>(&stored)?,
             ];
             if decoded.iter().any(|d| *d) {
                 Ok(())

@@ -4,20 +4,25 @@
 
 use casework::actor::Actor;
 use casework::case::CaseCommand;
-use casework::confidential::Confidential;
+use casework::confidential::{for_storage, Confidential};
 use casework::context::CommandContext;
 use casework::error::DomainError;
 use casework::ids::IntelligenceId;
+use casework::ids::StreamId;
 use casework::intelligence::{
     Intelligence, IntelligenceCommand, IntelligenceEvent, IntelligenceLink, NewIntelligence,
     PoliceChannel, Urgency,
 };
+use casework::memory::MemoryStore;
 use casework::profile::examples::city_girls_service;
 use casework::profile::ServiceProfile;
 use casework::rule::Rule;
+use casework::store::EventLoad;
+use casework::{Casework, CommandError};
 use casework_testkit::fixtures::{self, girl_in_leeds_area, self_referral, start, text};
 use casework_testkit::scenario::Scenario;
 use chrono::{DateTime, Duration, Utc};
+use std::sync::Arc;
 
 const REPORT: &str = "A silver hatchback collects girls from the park on Fridays";
 
@@ -182,7 +187,7 @@ fn r19_intelligence_is_kept_apart_from_the_case_and_linked_only_by_id() {
     // The report refers to the case by id ...
     assert_eq!(report.links[0], IntelligenceLink::Case(case_id));
     // ... and the case's record holds nothing of the report.
-    let case_json = serde_json::to_string(case.case()).unwrap();
+    let case_json = for_storage(|| serde_json::to_string(case.case())).unwrap();
     assert!(!case_json.contains("hatchback"));
     assert!(!case_json.contains(&report.id.as_uuid().to_string()));
     // The report's content is confidential.
@@ -199,7 +204,88 @@ fn r19_intelligence_is_kept_apart_from_the_case_and_linked_only_by_id() {
         },
         at: report.recorded_at,
     };
-    let json = serde_json::to_string(&recorded).unwrap();
+    let json = for_storage(|| serde_json::to_string(&recorded)).unwrap();
     let back: IntelligenceEvent = serde_json::from_str(&json).unwrap();
     assert_eq!(Intelligence::fold([&back]).unwrap(), Some(report));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stored on its own stream.
+
+#[tokio::test]
+async fn r19_a_report_is_stored_on_its_own_stream_and_the_case_stream_holds_nothing_of_it() {
+    let clock = Arc::new(fixtures::clock());
+    let cw = Casework::new(MemoryStore::new(), city_girls_service()).with_clock(clock.clone());
+    let worker = fixtures::worker();
+    let yp = cw
+        .register_young_person(&worker, girl_in_leeds_area())
+        .await
+        .unwrap();
+    let case = cw
+        .receive_referral(&worker, yp, self_referral(start()))
+        .await
+        .unwrap();
+    let case_events = cw.history(case).await.unwrap().len();
+    clock.advance(Duration::minutes(10));
+    let id = cw
+        .record_intelligence(
+            &worker,
+            NewIntelligence {
+                report: Confidential::new(text(REPORT)),
+                urgency: Urgency::ImmediateRisk,
+                links: vec![
+                    IntelligenceLink::Case(case),
+                    IntelligenceLink::YoungPerson(yp),
+                ],
+                learnt_at: start(),
+            },
+        )
+        .await
+        .unwrap();
+    // an immediate risk goes first by an immediate call; nothing is written otherwise.
+    let pass = |channel, reference: &str| IntelligenceCommand::PassToPolice {
+        channel,
+        reference: text(reference),
+        passed_at: start() + Duration::minutes(10),
+    };
+    match cw
+        .execute_intelligence(&worker, id, pass(PoliceChannel::NonUrgent, "EMAIL-1"))
+        .await
+    {
+        Err(CommandError::Rejected(e)) => assert_eq!(e.rule(), Some(Rule::R19), "{e}"),
+        other => panic!("expected a refusal under R-19, got {other:?}"),
+    }
+    assert_eq!(cw.intelligence_history(id).await.unwrap().len(), 1);
+    let passed = cw
+        .execute_intelligence(&worker, id, pass(PoliceChannel::ImmediateCall, "CALL-1"))
+        .await
+        .unwrap();
+    assert_eq!(passed.version, 2);
+    assert!(!passed.report.awaiting_police());
+    assert_eq!(cw.intelligence(id).await.unwrap(), passed.report);
+    // Linked to the case by id only; the case's stream is untouched and holds no trace of it.
+    assert_eq!(
+        passed.report.links,
+        vec![
+            IntelligenceLink::Case(case),
+            IntelligenceLink::YoungPerson(yp)
+        ]
+    );
+    let history = cw.history(case).await.unwrap();
+    assert_eq!(history.len(), case_events);
+    let stored = EventLoad::load(cw.store(), StreamId::Case(case))
+        .await
+        .unwrap();
+    assert!(stored.iter().all(
+        |e| !e.payload.contains("hatchback") && !e.payload.contains(&id.as_uuid().to_string())
+    ));
+    let own = EventLoad::load(cw.store(), StreamId::Intelligence(id))
+        .await
+        .unwrap();
+    assert_eq!(own.len(), 2);
+    assert!(
+        own[0].payload.contains("hatchback"),
+        "the report keeps its content"
+    );
+    assert!(own.iter().all(|e| e.meta.actor == worker), "R-18");
 }

@@ -1,11 +1,13 @@
 //! Multi-agency meetings and whether the service attended, and referrals out to partner
-//! agencies: sent → accepted / declined / closed.
+//! agencies: sent → accepted / declined / closed, each needing the young person's consent to
+//! sharing with that agency.
 
 use casework::case::{
     CaseCommand, MeetingAction, MeetingKind, PartnerKind, PartnerReferralStatus,
     PartnerReferralUpdate, StageName,
 };
 use casework::confidential::Confidential;
+use casework::consent::{ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope};
 use casework::error::DomainError;
 use casework::ids::PartnerReferralId;
 use casework::profile::examples::city_girls_service;
@@ -18,7 +20,35 @@ fn received() -> Scenario {
         .given_referral(&girl_in_leeds_area(), self_referral(start()))
 }
 
+const PARTNER: &str = "Fictional partner agency";
+
+/// The young person's consent to sharing with `agency`, given, refused or withdrawn.
+fn sharing_with(agency: &str, decision: ConsentDecision, by: ConsentGiver) -> CaseCommand {
+    CaseCommand::RecordConsent {
+        entry: ConsentEntry {
+            scope: ConsentScope::SharingWithAgency {
+                agency: text(agency),
+            },
+            decision,
+            by,
+            method: ConsentMethod::InPerson,
+            purpose: text("to refer her on for support"),
+            given_at: start(),
+        },
+    }
+}
+
+/// At work, with consent to share with [`PARTNER`].
 fn active() -> Scenario {
+    at_work().given(vec![sharing_with(
+        PARTNER,
+        ConsentDecision::Given,
+        ConsentGiver::YoungPerson,
+    )])
+}
+
+/// At work, without any consent to share with a partner.
+fn at_work() -> Scenario {
     received().given(vec![
         CaseCommand::Screen,
         CaseCommand::AssessRisk {
@@ -54,7 +84,7 @@ fn meeting(kind: MeetingKind, attended: bool) -> CaseCommand {
 fn refer(partner: PartnerKind) -> CaseCommand {
     CaseCommand::ReferToPartner {
         partner,
-        agency: text("Fictional partner agency"),
+        agency: text(PARTNER),
         sent_at: start(),
     }
 }
@@ -283,4 +313,75 @@ fn referrals_out_need_an_allocated_worker() {
             sent_at: start() + Duration::minutes(5),
         })
         .then_input_error("sent_at");
+}
+
+// ---------------------------------------------------------------------------------------------
+// a referral out shares information, so it needs consent to share with that agency.
+
+fn refused_by_r8(s: Scenario, agency: &str) {
+    s.when(CaseCommand::ReferToPartner {
+        partner: PartnerKind::Housing,
+        agency: text(agency),
+        sent_at: start(),
+    })
+    .then_input_error("agency")
+    .then_error(|e| {
+        let message = e.to_string();
+        assert!(message.contains("R-8"), "{message}");
+        assert!(
+            message.contains(&format!("`sharing with {agency}`")),
+            "the scope is named: {message}"
+        );
+    });
+}
+
+#[test]
+fn r8_a_referral_out_needs_the_young_persons_consent_to_share_with_that_agency() {
+    const HOUSING: &str = "Fictional Housing Options";
+    let s = at_work().later(Duration::hours(1));
+    // No consent at all.
+    refused_by_r8(s.clone(), HOUSING);
+    // Consent to share with another agency does not stretch to this one.
+    let other = s.clone().given(vec![sharing_with(
+        "Fictional College",
+        ConsentDecision::Given,
+        ConsentGiver::YoungPerson,
+    )]);
+    refused_by_r8(other, HOUSING);
+    // A parent's agreement does not stand in for the young person's.
+    let parent = s.clone().given(vec![sharing_with(
+        HOUSING,
+        ConsentDecision::Given,
+        ConsentGiver::ParentOrCarer,
+    )]);
+    refused_by_r8(parent, HOUSING);
+    // Refused when asked.
+    let refused = s.clone().given(vec![sharing_with(
+        HOUSING,
+        ConsentDecision::Refused,
+        ConsentGiver::YoungPerson,
+    )]);
+    refused_by_r8(refused, HOUSING);
+    // Given: the referral goes.
+    let given = s.given(vec![sharing_with(
+        HOUSING,
+        ConsentDecision::Given,
+        ConsentGiver::YoungPerson,
+    )]);
+    let sent = given
+        .when(CaseCommand::ReferToPartner {
+            partner: PartnerKind::Housing,
+            agency: text(HOUSING),
+            sent_at: start(),
+        })
+        .then_event_types(&["partner_referral_sent"])
+        .and();
+    // Withdrawn: no further referral to that agency; the one sent stays on the record.
+    let withdrawn = sent.given(vec![sharing_with(
+        HOUSING,
+        ConsentDecision::Withdrawn,
+        ConsentGiver::YoungPerson,
+    )]);
+    assert_eq!(withdrawn.case().file().activity.partner_referrals.len(), 1);
+    refused_by_r8(withdrawn, HOUSING);
 }

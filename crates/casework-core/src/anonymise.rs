@@ -549,3 +549,97 @@ impl<'a, S: Store> Acting<'a, S> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::examples::city_girls_service;
+
+    fn walk(event_type: &str, schema: u32, payload: &str) -> Value {
+        let profile = city_girls_service();
+        let out = Anonymiser::new(&profile)
+            .payload(event_type, schema, payload)
+            .unwrap();
+        serde_json::from_str(&out).unwrap()
+    }
+
+    #[test]
+    fn r23_names_and_text_go_tags_ids_and_times_stay() {
+        let v = walk(
+            "case_closed",
+            2,
+            r#"{"type":"case_closed","reason":{"reason":"transferred","to":"Aunt Wilhelmina's service"},"at":"2026-03-02T09:00:00Z"}"#,
+        );
+        assert_eq!(v["reason"]["reason"], "transferred");
+        assert_eq!(v["reason"]["to"], ANONYMISED);
+        assert_eq!(v["at"], "2026-03-02T09:00:00Z");
+        let v = walk(
+            "missing_flag_resolved",
+            1,
+            r#"{"type":"missing_flag_resolved","flag":"0b4e0d0c-9d4b-4a55-8d8e-2b8f4a3c1d2e","reason":"other","at":"2026-03-02T09:00:00Z"}"#,
+        );
+        // A reason in words is text, even when it looks like a word.
+        assert_eq!(v["reason"], ANONYMISED);
+        assert_eq!(v["flag"], "0b4e0d0c-9d4b-4a55-8d8e-2b8f4a3c1d2e");
+        let v = walk(
+            "eligibility_screened",
+            1,
+            r#"{"type":"eligibility_screened","screening":{"age_on_referral":19,"reasons":[{"reason":"outside_area","postcode":"WF1 2AB"},{"reason":"too_old","age":19,"max_age":18}]}}"#,
+        );
+        assert_eq!(v["screening"]["reasons"][0]["reason"], "outside_area");
+        assert_eq!(v["screening"]["reasons"][0]["postcode"], "WF1");
+        assert_eq!(v["screening"]["reasons"][1]["age"], 19);
+        let v = walk(
+            "young_person_registered",
+            1,
+            r#"{"type":"young_person_registered","details":{"name":"Amy Example","date_of_birth":"2011-05-14","gender":"female","postcode":"LS6 2AB","learning_difficulty":true,"contact_preferences":["text"]},"at":"2026-03-02T09:00:00Z","id":"0b4e0d0c-9d4b-4a55-8d8e-2b8f4a3c1d2e"}"#,
+        );
+        assert_eq!(v["details"]["name"], ANONYMISED);
+        assert_eq!(v["details"]["date_of_birth"], "2011-05-01");
+        assert_eq!(v["details"]["postcode"], "LS6");
+        assert_eq!(v["details"]["gender"], "female");
+        assert_eq!(v["details"]["contact_preferences"][0], "text");
+        // A vocabulary field holding anything but a word is replaced too.
+        let v = walk(
+            "contact_recorded",
+            1,
+            r#"{"type":"contact_recorded","contact":{"kind":"Call Amy's mum"}}"#,
+        );
+        assert_eq!(v["contact"]["kind"], ANONYMISED);
+    }
+
+    #[test]
+    fn r23_a_v1_case_closed_keeps_its_bare_reason_tag() {
+        let v = walk(
+            "case_closed",
+            1,
+            r#"{"type":"case_closed","reason":"transferred","reason_text":"to the Harbour project","at":"2026-03-02T09:00:00Z"}"#,
+        );
+        assert_eq!(v["reason"], "transferred");
+        assert_eq!(v["reason_text"], ANONYMISED);
+    }
+
+    #[test]
+    fn r23_topics_from_the_vocabulary_stay_others_go() {
+        let v = walk(
+            "session_held",
+            1,
+            r#"{"type":"session_held","topics":["grooming_process","Amy's aunt's flat"]}"#,
+        );
+        assert_eq!(v["topics"][0], "grooming_process");
+        assert_eq!(v["topics"][1], ANONYMISED);
+    }
+
+    #[test]
+    fn r23_anonymising_is_idempotent() {
+        let profile = city_girls_service();
+        let walker = Anonymiser::new(&profile);
+        let payload = r#"{"type":"young_person_registered","details":{"name":"Amy Example","date_of_birth":"2011-05-14","gender":"female","postcode":"LS6 2AB","learning_difficulty":false,"contact_preferences":[]},"at":"2026-03-02T09:00:00Z","id":"0b4e0d0c-9d4b-4a55-8d8e-2b8f4a3c1d2e"}"#;
+        let once = walker.payload("young_person_registered", 1, payload).unwrap();
+        let twice = walker.payload("young_person_registered", 1, &once).unwrap();
+        assert_eq!(once, twice);
+        assert_eq!(walker.reason(Some("why")), Some(ANONYMISED.to_owned()));
+        assert_eq!(walker.reason(None), None);
+        assert!(walker.payload("x", 1, "not json").is_err());
+    }
+}

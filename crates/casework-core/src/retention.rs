@@ -1115,3 +1115,162 @@ fn young_person_key(key: &str) -> Result<YoungPersonId, RetentionError> {
             ))))
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::ExploitationRetention;
+    use crate::risk::RiskLevel;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn ended(on: NaiveDate, exploitation: Option<&str>) -> CaseRetentionFacts {
+        CaseRetentionFacts {
+            case: CaseId::new(),
+            ended_at: Some(on.and_hms_opt(12, 0, 0).unwrap().and_utc()),
+            exploitation: exploitation.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn r23_a_29_february_birthday_falls_on_1_march_as_ages_do() {
+        assert_eq!(anniversary(d(2008, 2, 29), 25), d(2033, 3, 1));
+        assert_eq!(anniversary(d(2008, 2, 29), 24), d(2032, 2, 29));
+        assert_eq!(anniversary(d(2011, 5, 14), 25), d(2036, 5, 14));
+    }
+
+    #[test]
+    fn r23_the_latest_applicable_date_wins() {
+        let schedule = RetentionSchedule::default();
+        let dob = d(2011, 5, 14);
+        // No case at all: the birthday alone.
+        let due = retention_due(&schedule, dob, d(2026, 1, 1), &[]);
+        assert_eq!(due.due_on(), Some(d(2036, 5, 14)));
+        // A case that ended late: six years after it.
+        let due = retention_due(&schedule, dob, d(2026, 1, 1), &[ended(d(2033, 1, 1), None)]);
+        assert_eq!(due.due_on(), Some(d(2039, 1, 1)));
+        // Evidence of exploitation on an earlier case: 75 years after the last one ended.
+        let due = retention_due(
+            &schedule,
+            dob,
+            d(2026, 1, 1),
+            &[
+                ended(d(2027, 1, 1), Some("assessed High on 2026-06-01")),
+                ended(d(2033, 1, 1), None),
+            ],
+        );
+        assert_eq!(due.due_on(), Some(d(2108, 1, 1)));
+        assert!(due.is_due(d(2108, 1, 1)) && !due.is_due(d(2107, 12, 31)));
+    }
+
+    #[test]
+    fn r23_an_open_case_is_never_due_and_no_rule_means_due_since_the_end() {
+        let open = CaseRetentionFacts {
+            case: CaseId::new(),
+            ended_at: None,
+            exploitation: None,
+        };
+        let due = retention_due(
+            &RetentionSchedule::default(),
+            d(1990, 1, 1),
+            d(2026, 1, 1),
+            &[ended(d(2000, 1, 1), None), open.clone()],
+        );
+        assert_eq!(due, RetentionDue::CaseOpen { case: open.case });
+        assert!(!due.is_due(NaiveDate::MAX));
+        let none = RetentionSchedule {
+            until_age: None,
+            years_after_last_case: None,
+            exploitation: None,
+        };
+        let due = retention_due(&none, d(1990, 1, 1), d(2026, 1, 1), &[ended(d(2026, 2, 1), None)]);
+        assert_eq!(due.due_on(), Some(d(2026, 2, 1)));
+    }
+
+    #[test]
+    fn r23_the_schedule_validates_against_the_risk_tool() {
+        let tool = crate::profile::examples::minimal_risk_tool();
+        let mut schedule = RetentionSchedule::default();
+        assert!(schedule.validate(&tool).is_ok());
+        schedule.exploitation = Some(ExploitationRetention {
+            years_after_last_case: 75,
+            risk_level: None,
+            indicators: vec![],
+        });
+        assert_eq!(schedule.validate(&tool).unwrap_err().field, "exploitation");
+        schedule.exploitation = Some(ExploitationRetention {
+            years_after_last_case: 75,
+            risk_level: Some(RiskLevel::Medium),
+            indicators: vec!["disclosure".into(), "nope".into()],
+        });
+        assert_eq!(
+            schedule.validate(&tool).unwrap_err().field,
+            "exploitation.indicators[1]"
+        );
+        schedule.exploitation = None;
+        schedule.until_age = Some(0);
+        assert_eq!(schedule.validate(&tool).unwrap_err().field, "until_age");
+    }
+
+    #[test]
+    fn r23_the_record_folds_holds_and_erasures() {
+        let yp = YoungPersonId::new();
+        let by = RecordedBy {
+            staff: StaffId::new(),
+            name: "Ash Admin".into(),
+            role: Role::Administrator,
+        };
+        let at = d(2036, 1, 1).and_hms_opt(9, 0, 0).unwrap().and_utc();
+        let hold = LegalHold {
+            id: LegalHoldId::new(),
+            young_person: yp,
+            reason: Text::parse("reason", "claim").unwrap(),
+            placed_by: by.clone(),
+            placed_at: at,
+        };
+        let mut record = RetentionRecord::new(yp);
+        assert!(record.apply(&RetentionEvent::LegalHoldPlaced { hold: hold.clone() }));
+        assert!(record.is_held());
+        assert_eq!(record.listings().len(), 1);
+        assert_eq!(record.listings()[0].key, yp.to_string());
+        assert!(record.apply(&RetentionEvent::LegalHoldLifted {
+            hold: hold.id,
+            reason: Text::parse("reason", "settled").unwrap(),
+            by: by.clone(),
+            at,
+        }));
+        assert!(!record.is_held() && record.listings().is_empty());
+        // A lift of a hold not in place, or a finish without a start, cannot follow.
+        assert!(!record.clone().apply(&RetentionEvent::LegalHoldLifted {
+            hold: hold.id,
+            reason: Text::parse("reason", "again").unwrap(),
+            by: by.clone(),
+            at,
+        }));
+        let counts = ErasureCounts {
+            streams: 1,
+            events: 1,
+            rewritten_streams: 1,
+            rewritten_events: 1,
+        };
+        assert!(!record.clone().apply(&RetentionEvent::RecordsAnonymised {
+            counts,
+            by: by.clone(),
+            at,
+        }));
+        let started = ErasureStarted {
+            reason: Text::parse("reason", "due").unwrap(),
+            due_on: d(2036, 1, 1),
+            because: "birthday".into(),
+            by: by.clone(),
+            at,
+        };
+        assert!(record.apply(&RetentionEvent::AnonymisationStarted { started }));
+        assert!(!record.is_anonymised());
+        assert!(record.apply(&RetentionEvent::RecordsAnonymised { counts, by, at }));
+        assert!(record.is_anonymised());
+        assert_eq!(record.erasures[0].counts, counts);
+    }
+}

@@ -63,7 +63,7 @@ use casework_core::case::{
     ProfessionalKind, ReviewDecision, StageName,
 };
 use casework_core::clock::ManualClock;
-use casework_core::confidential::Confidential;
+use casework_core::confidential::{for_storage, Confidential};
 use casework_core::consent::{
     ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,
 };
@@ -2349,7 +2349,11 @@ pub async fn unreadable_snapshot_falls_back_to_replay<S: Store + 'static>(store:
             stream,
             version: version + 1,
             schema_version: CASE_SNAPSHOT_SCHEMA + 1,
-            state: ok(serde_json::to_string(&stale), "serialize a case"),
+            // A snapshot is storage: the one place a case's confidential content serializes.
+            state: ok(
+                for_storage(|| serde_json::to_string(&stale)),
+                "serialize a case for storage",
+            ),
         }),
     )
     .await;

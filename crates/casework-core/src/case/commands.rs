@@ -435,7 +435,15 @@ pub(crate) fn decode_command<T: DeserializeOwned>(json: &str) -> Result<T, Domai
                 (Ok(_), Some(extra)) => {
                     e = InputError::new(extra, format!("unknown field: `{name}` takes no fields"));
                 }
-                _ => e.field = "command".into(),
+                // A field the command needs is absent: name it.
+                _ => {
+                    e.field = e
+                        .problem
+                        .strip_prefix("missing field `")
+                        .and_then(|rest| rest.split('`').next())
+                        .unwrap_or("command")
+                        .to_owned()
+                }
             }
         } else if let Some(inner) = e.field.strip_prefix(&format!("{name}.")) {
             e.field = inner.to_owned();

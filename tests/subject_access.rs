@@ -1,0 +1,413 @@
+//! Subject access: everything held about a young person, as JSON and as readable text,
+//! minus third parties' details, with the read recorded in the access log. Each test
+//! runs on the memory store and on SQLite.
+
+use casework::access::{Permission, Relationship, StaffDirectory};
+use casework::access_log::AccessSubject;
+use casework::acting::AccessError;
+use casework::actor::{Actor, Role};
+use casework::case::{
+    CaseCommand, ContactKind, ContactWith, Direction, NewReferral, Professional, ProfessionalKind,
+    ReferralSource, SessionPlace,
+};
+use casework::clock::{Clock, ManualClock};
+use casework::confidential::Confidential;
+use casework::consent::{ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope};
+use casework::disclosure::Audience;
+use casework::ids::{CaseId, ProfessionalId, YoungPersonId};
+use casework::input::{Postcode, Text};
+use casework::intelligence::{IntelligenceLink, NewIntelligence, Urgency};
+use casework::memory::MemoryStore;
+use casework::profile::examples::city_girls_service;
+use casework::sqlite::SqliteStore;
+use casework::store::Store;
+use casework::topic::SessionTopic;
+use casework::young_person::{Gender, YoungPersonCommand, YoungPersonDetails};
+use casework::{Casework, CommandError};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use std::sync::Arc;
+
+const NAME: &str = "Zephyrine Quillfeather";
+const PARENT: &str = "Marigold Thistlewood";
+const PROFESSIONAL: &str = "Ottoline Bramblecourt";
+const PROFESSIONAL_AGENCY: &str = "Fictional Children's Services";
+const CONCERNS: &str = "Concern: seen getting into a silver car on Quarry Lane";
+const PLAN: &str = "Plan: weekly walks to talk about the Quarry Lane car";
+const NOTE: &str = "Note: talked about the man called Dexwell at the arcade";
+const INTELLIGENCE: &str = "Intel: Dexwell drives a silver hatchback, plate ends 7QX";
+const WORKER: &str = "Sam Worker";
+const PURPOSE: &str = "Subject access request received by letter (fictional)";
+
+fn text(s: &str) -> Text {
+    Text::parse("text", s).expect("fixture text")
+}
+
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
+}
+
+struct Desk<S> {
+    casework: Casework<S>,
+    clock: Arc<ManualClock>,
+    admin: Actor,
+    worker: Actor,
+    manager: Actor,
+    directory: StaffDirectory,
+}
+
+impl<S: Store> Desk<S> {
+    fn new(store: S) -> Self {
+        let clock = Arc::new(ManualClock::starting_at(start()));
+        let worker = Actor::worker(WORKER);
+        let manager = Actor::manager("Alex Manager");
+        let directory = StaffDirectory::new().team(manager.id, [worker.id]);
+        Desk {
+            casework: Casework::new(store, city_girls_service()).with_clock(clock.clone()),
+            clock,
+            admin: Actor::new("Ash Admin", Role::Administrator),
+            worker,
+            manager,
+            directory,
+        }
+    }
+
+    async fn run(&self, case: CaseId, command: CaseCommand) {
+        let name = command.name();
+        self.casework
+            .execute(&self.worker, case, command)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        self.clock.advance(Duration::hours(1));
+    }
+
+    /// A girl referred by her parent, with a social worker involved: a plan, a session with
+    /// its note, a call with the social worker, a share with consent, a missing episode, and
+    /// intelligence about a possible perpetrator linked to her.
+    async fn story(&self) -> (YoungPersonId, CaseId) {
+        let person = self
+            .casework
+            .register_young_person(
+                &self.worker,
+                YoungPersonDetails {
+                    name: text(NAME),
+                    date_of_birth: NaiveDate::from_ymd_opt(2011, 5, 14).unwrap(),
+                    gender: Gender::Female,
+                    postcode: Postcode::parse("LS6 2AB").unwrap(),
+                    learning_difficulty: false,
+                    contact_preferences: vec![],
+                },
+            )
+            .await
+            .unwrap();
+        let case = self
+            .casework
+            .receive_referral(
+                &self.worker,
+                person,
+                NewReferral {
+                    source: ReferralSource::ParentOrCarer { name: text(PARENT) },
+                    concerns: Confidential::new(text(CONCERNS)),
+                    received_at: self.clock.now(),
+                },
+            )
+            .await
+            .unwrap();
+        self.clock.advance(Duration::hours(1));
+        let consent = |scope| CaseCommand::RecordConsent {
+            entry: ConsentEntry {
+                scope,
+                decision: ConsentDecision::Given,
+                by: ConsentGiver::YoungPerson,
+                method: ConsentMethod::InPerson,
+                purpose: text("asked in person"),
+                given_at: self.clock.now(),
+            },
+        };
+        let professional = Professional {
+            id: ProfessionalId::new(),
+            name: text(PROFESSIONAL),
+            kind: ProfessionalKind::SocialWorker,
+            agency: text(PROFESSIONAL_AGENCY),
+        };
+        let professional_id = professional.id;
+        for command in [
+            consent(ConsentScope::Referral),
+            CaseCommand::RecordProfessional { professional },
+            CaseCommand::Screen,
+            CaseCommand::AssessRisk {
+                indicators: vec!["older_boyfriend".into()],
+                worker_override: None,
+            },
+            CaseCommand::AcceptForSupport,
+            CaseCommand::Allocate {
+                worker: self.worker.id,
+                worker_name: text(WORKER),
+                out_of_order_reason: None,
+            },
+            CaseCommand::AgreePlan {
+                plan: Confidential::new(text(PLAN)),
+            },
+            CaseCommand::BeginWork,
+            consent(ConsentScope::SharingWithReferrer),
+        ] {
+            self.run(case, command).await;
+        }
+        self.run(
+            case,
+            CaseCommand::PlanSession {
+                planned_for: self.clock.now(),
+                place: SessionPlace::YouthClub,
+                place_chosen_by_young_person: true,
+                topics: vec![SessionTopic::HealthyRelationships],
+            },
+        )
+        .await;
+        let session = self.casework.case(case).await.unwrap().file().activity.sessions[0].id;
+        self.run(
+            case,
+            CaseCommand::HoldSession {
+                session,
+                held_at: self.clock.now() - Duration::minutes(30),
+                duration_minutes: 45,
+                place: None,
+                topics: vec![SessionTopic::HealthyRelationships],
+                resources: vec![],
+                note: Confidential::new(text(NOTE)),
+            },
+        )
+        .await;
+        self.run(
+            case,
+            CaseCommand::RecordContact {
+                kind: ContactKind::Call,
+                direction: Direction::Outbound,
+                with: ContactWith::Professional {
+                    id: professional_id,
+                },
+                at: self.clock.now(),
+            },
+        )
+        .await;
+        self.casework
+            .acting_as(&self.worker, &self.directory)
+            .share(case, Audience::Referrer)
+            .await
+            .expect("shares with consent");
+        let started_at = self.clock.now() - Duration::hours(3);
+        self.casework
+            .start_missing_episode(&self.worker, person, started_at)
+            .await
+            .unwrap();
+        let episode = self
+            .casework
+            .young_person_activity(person)
+            .await
+            .unwrap()
+            .open_episode()
+            .unwrap()
+            .id;
+        self.casework
+            .execute_for_young_person(
+                &self.worker,
+                person,
+                YoungPersonCommand::EndMissingEpisode {
+                    episode,
+                    returned_at: self.clock.now(),
+                },
+            )
+            .await
+            .unwrap();
+        self.casework
+            .record_intelligence(
+                &self.worker,
+                NewIntelligence {
+                    report: Confidential::new(text(INTELLIGENCE)),
+                    urgency: Urgency::NonUrgent,
+                    links: vec![
+                        IntelligenceLink::YoungPerson(person),
+                        IntelligenceLink::Case(case),
+                    ],
+                    learnt_at: self.clock.now(),
+                },
+            )
+            .await
+            .unwrap();
+        self.clock.advance(Duration::days(1));
+        (person, case)
+    }
+}
+
+/// Runs `$body` (an async block using `desk`) on every embedded store.
+macro_rules! on_every_store {
+    ($name:ident, |$desk:ident| $body:block) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test]
+            async fn memory() {
+                let $desk = Desk::new(MemoryStore::new());
+                $body
+            }
+
+            #[tokio::test]
+            async fn sqlite() {
+                let store = SqliteStore::temporary().expect("a temporary store");
+                store.migrate().await.expect("migrates");
+                let $desk = Desk::new(store);
+                $body
+            }
+        }
+    };
+}
+
+on_every_store!(
+    r23_the_export_holds_her_own_records_and_leaves_out_third_parties,
+    |desk| {
+        // Given a girl referred by her parent, with a social worker involved and a session note
+        let (person, case) = desk.story().await;
+        // When an administrator exports everything held about her
+        let export = desk
+            .casework
+            .acting_as(&desk.admin, &desk.directory)
+            .subject_access_export(person, PURPOSE)
+            .await
+            .unwrap();
+        let json = export.to_json();
+        let readable = export.to_text();
+        // Then it holds her own records, confidential content included
+        for own in [NAME, CONCERNS, PLAN, NOTE, "2011-05-14", "LS6 2AB"] {
+            assert!(json.contains(own), "JSON lacks {own}");
+            assert!(readable.contains(own), "text lacks {own}:\n{readable}");
+        }
+        assert_eq!(export.cases.len(), 1);
+        let record = &export.cases[0];
+        assert_eq!(record.case_id, case);
+        assert_eq!(record.sessions[0].note.as_deref(), Some(NOTE));
+        assert_eq!(record.consent.len(), 2);
+        assert_eq!(record.risk_assessments.len(), 1);
+        assert_eq!(record.owed_actions.len(), 2);
+        assert_eq!(record.allocations.len(), 1);
+        assert_eq!(export.missing_episodes.len(), 1);
+        assert_eq!(export.shares.len(), 1);
+        assert_eq!(export.shares[0].shared_by, Role::Worker);
+        // and the social worker by her kind and agency, not her name
+        assert_eq!(
+            record.professionals_involved,
+            vec![format!("social worker at {PROFESSIONAL_AGENCY}")]
+        );
+        assert_eq!(record.contacts[0].with, "a professional involved in your case");
+        // but not her parent's name, the social worker's name, the worker's name, or the
+        // intelligence about a possible perpetrator
+        for third_party in [PARENT, PROFESSIONAL, WORKER, INTELLIGENCE, "Dexwell drives"] {
+            assert!(!json.contains(third_party), "JSON holds {third_party}");
+            assert!(
+                !readable.contains(third_party),
+                "text holds {third_party}:\n{readable}"
+            );
+        }
+        // and it says what it left out, and why
+        let withheld = export.withheld.join("\n");
+        assert!(withheld.contains("parent or carer"), "{withheld}");
+        assert!(withheld.contains("other professionals"), "{withheld}");
+        assert!(
+            withheld.contains("Intelligence about possible perpetrators is withheld as third-party data"),
+            "{withheld}"
+        );
+        assert!(readable.contains("WHAT WE LEFT OUT"));
+        assert!(readable.contains("R-19"));
+    }
+);
+
+on_every_store!(r27_the_exports_read_is_in_the_access_log, |desk| {
+    // Given her records
+    let (person, _) = desk.story().await;
+    // When an administrator exports them
+    let admin = desk.casework.acting_as(&desk.admin, &desk.directory);
+    let export = admin.subject_access_export(person, PURPOSE).await.unwrap();
+    // Then the read is recorded in the access log, with who, in what role, and why
+    let log = desk
+        .casework
+        .acting_as(&desk.manager, &desk.directory)
+        .access_log(AccessSubject::YoungPerson {
+            young_person: person,
+        })
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1);
+    let read = &log[0];
+    assert_eq!(
+        read.subject,
+        AccessSubject::YoungPerson {
+            young_person: person
+        }
+    );
+    assert_eq!(read.staff, desk.admin.id);
+    assert_eq!(read.role, Role::Administrator);
+    assert_eq!(read.purpose.as_str(), PURPOSE);
+    // and it was recorded before the content was read: the export lists its own read
+    assert_eq!(export.record_reads.len(), 1);
+    assert_eq!(export.record_reads[0].by, Role::Administrator);
+    assert_eq!(export.record_reads[0].case_id, None);
+    assert_eq!(export.record_reads[0].purpose, PURPOSE);
+});
+
+on_every_store!(
+    r27_only_a_permitted_role_exports_and_a_purpose_is_required,
+    |desk| {
+        let (person, _) = desk.story().await;
+        // Her allocated worker may not export, and nothing is logged
+        let denied = desk
+            .casework
+            .acting_as(&desk.worker, &desk.directory)
+            .subject_access_export(person, PURPOSE)
+            .await
+            .unwrap_err();
+        let d = denied.denied().expect("an R-27 refusal");
+        assert_eq!(d.permission, Permission::SubjectAccessExport);
+        assert_eq!(d.relationship, Relationship::AllocatedWorker);
+        assert!(d.to_string().contains("subject_access_export"), "{d}");
+        // An administrator must say why
+        match desk
+            .casework
+            .acting_as(&desk.admin, &desk.directory)
+            .subject_access_export(person, " ")
+            .await
+        {
+            Err(AccessError::Failed(CommandError::Rejected(e))) => {
+                assert!(e.to_string().contains("purpose"), "{e}")
+            }
+            other => panic!("expected a refusal naming `purpose`, got {other:?}"),
+        }
+        let log = desk
+            .casework
+            .acting_as(&desk.manager, &desk.directory)
+            .access_log(AccessSubject::YoungPerson {
+                young_person: person,
+            })
+            .await
+            .unwrap();
+        assert!(log.is_empty(), "{log:?}");
+    }
+);
+
+on_every_store!(r23_legal_holds_appear_in_the_export, |desk| {
+    let (person, _) = desk.story().await;
+    let admin = desk.casework.acting_as(&desk.admin, &desk.directory);
+    admin
+        .place_legal_hold(person, "Criminal proceedings (fictional)")
+        .await
+        .unwrap();
+    let export = admin.subject_access_export(person, PURPOSE).await.unwrap();
+    assert_eq!(export.legal_holds.len(), 1);
+    assert_eq!(
+        export.legal_holds[0].reason,
+        "Criminal proceedings (fictional)"
+    );
+    let line = format!(
+        "Legal hold from {}: Criminal proceedings (fictional)",
+        export.legal_holds[0].placed_at.format("%Y-%m-%d")
+    );
+    let readable = export.to_text();
+    assert!(readable.contains(&line), "{readable}");
+});
+
