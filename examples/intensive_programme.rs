@@ -2,9 +2,11 @@
 //! profile and the in-memory store:
 //! a social worker's referral of a 17-year-old; the intensive programme (5-6 sessions a week,
 //! 2-3 contacts a day, R-11); goals agreed with her and the social worker; sessions, contacts
-//! and contact with the referrer (R-13); a strategy discussion; a housing referral; a missing
-//! episode and its return interview (R-22); intelligence passed to the police (R-19); the
-//! cadence changed with a reason; and what the week delivered against what was expected.
+//! and contact with the referrer (R-13); a strategy discussion; a housing referral, with her
+//! consent to share with the housing team (R-8); a missing episode and its return interview
+//! (R-22); intelligence stored on its own stream and passed to the police (R-19); the cadence
+//! changed with a reason; what the week delivered against what was expected; and the
+//! service-wide lists a manager reads on Monday morning, each one indexed query.
 //!
 //! ```sh
 //! cargo run --example intensive_programme
@@ -19,12 +21,12 @@ use casework::case::{
 use casework::clock::{Clock, ManualClock};
 use casework::confidential::Confidential;
 use casework::consent::{ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope};
-use casework::context::CommandContext;
-use casework::ids::{CaseId, IntelligenceId, ProfessionalId, SessionId};
+use casework::ids::{CaseId, ProfessionalId, SessionId};
 use casework::input::{Postcode, Text};
 use casework::intelligence::{
-    Intelligence, IntelligenceCommand, IntelligenceLink, NewIntelligence, PoliceChannel, Urgency,
+    IntelligenceCommand, IntelligenceLink, NewIntelligence, PoliceChannel, Urgency,
 };
+use casework::listing::PartnerReferralState;
 use casework::memory::MemoryStore;
 use casework::missing::ReturnInterviewOutcome;
 use casework::programme::Span;
@@ -243,17 +245,37 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )
     .await;
     clock.advance(Duration::minutes(5));
-    let referred = cw
-        .execute(
-            &worker,
-            case,
-            CaseCommand::ReferToPartner {
-                partner: PartnerKind::Housing,
-                agency: text("Fictional Housing Options Team"),
-                sent_at: clock.now(),
+    // A referral out shares information about her: it needs her consent to share with that
+    // agency (R-8), or it is refused naming the scope.
+    let housing = "Fictional Housing Options Team";
+    let refer = || CaseCommand::ReferToPartner {
+        partner: PartnerKind::Housing,
+        agency: text(housing),
+        sent_at: clock.now(),
+    };
+    println!(
+        "  before she agrees: {}",
+        cw.execute(&worker, case, refer()).await.unwrap_err()
+    );
+    run(
+        &cw,
+        &worker,
+        case,
+        CaseCommand::RecordConsent {
+            entry: ConsentEntry {
+                scope: ConsentScope::SharingWithAgency {
+                    agency: text(housing),
+                },
+                decision: ConsentDecision::Given,
+                by: ConsentGiver::YoungPerson,
+                method: ConsentMethod::InPerson,
+                purpose: text("to refer her to housing for a safer flat"),
+                given_at: clock.now(),
             },
-        )
-        .await?;
+        },
+    )
+    .await;
+    let referred = cw.execute(&worker, case, refer()).await?;
     let referral = referred.case.file().activity.partner_referrals[0].id;
     println!("  strategy discussion recorded (the service attended); housing referral sent");
 
@@ -274,7 +296,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
     )
     .await?;
-    for due in cw.return_interviews_due(chloe).await? {
+    // Across every young person the service works with, in one query.
+    for due in cw.all_return_interviews_due(clock.now()).await? {
         println!(
             "  return interview due {} (overdue: {})",
             due.due_at.format("%a %d %b %H:%M"),
@@ -305,45 +328,54 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )
     .await?;
     println!(
-        "  after the interview: {} due",
-        cw.return_interviews_due(chloe).await?.len()
+        "  after the interview: {} due across the service",
+        cw.all_return_interviews_due(clock.now()).await?.len()
     );
 
     println!("\n== Intelligence for the police, kept apart from her record (R-19) ==");
-    let ctx = CommandContext::new(&worker, clock.now(), cw.profile());
-    let recorded = Intelligence::record(
-        IntelligenceId::new(),
-        NewIntelligence {
-            report: Confidential::new(text("A grey van collected her from the flat on Friday")),
-            urgency: Urgency::ImmediateRisk,
-            links: vec![IntelligenceLink::Case(case)],
-            learnt_at: clock.now(),
-        },
-        &ctx,
-    )?;
-    let report = Intelligence::evolve(None, &recorded).expect("a record opens the report");
-    let by_email = report.decide(
-        IntelligenceCommand::PassToPolice {
-            channel: PoliceChannel::NonUrgent,
-            reference: text("EMAIL-1 (fictional)"),
-            passed_at: clock.now(),
-        },
-        &ctx,
-    );
-    println!("  by the non-urgent channel: {}", by_email.unwrap_err());
-    let called = report.decide(
-        IntelligenceCommand::PassToPolice {
-            channel: PoliceChannel::ImmediateCall,
-            reference: text("CALL-0001 (fictional)"),
-            passed_at: clock.now(),
-        },
-        &ctx,
-    )?;
-    let report = Intelligence::evolve(Some(report), &called[0]).expect("a handover follows");
+    let report = cw
+        .record_intelligence(
+            &worker,
+            NewIntelligence {
+                report: Confidential::new(text("A grey van collected her from the flat on Friday")),
+                urgency: Urgency::ImmediateRisk,
+                links: vec![IntelligenceLink::Case(case)],
+                learnt_at: clock.now(),
+            },
+        )
+        .await?;
     println!(
-        "  called in, reference {}; awaiting police: {}",
-        report.handovers[0].reference,
-        report.awaiting_police()
+        "  awaiting the police: {} report(s)",
+        cw.intelligence_awaiting_police().await?.len()
+    );
+    let pass = |channel, reference: &str| IntelligenceCommand::PassToPolice {
+        channel,
+        reference: text(reference),
+        passed_at: clock.now(),
+    };
+    let by_email = cw
+        .execute_intelligence(
+            &worker,
+            report,
+            pass(PoliceChannel::NonUrgent, "EMAIL-1 (fictional)"),
+        )
+        .await;
+    println!("  by the non-urgent channel: {}", by_email.unwrap_err());
+    let called = cw
+        .execute_intelligence(
+            &worker,
+            report,
+            pass(PoliceChannel::ImmediateCall, "CALL-0001 (fictional)"),
+        )
+        .await?;
+    println!(
+        "  called in, reference {}; awaiting the police now: {}",
+        called.report.handovers[0].reference,
+        cw.intelligence_awaiting_police().await?.len()
+    );
+    println!(
+        "  her case's record holds none of it: {} events, none about intelligence",
+        cw.history(case).await?.len()
     );
 
     println!("\n== A review, and the cadence changed for risk (R-11, R-12) ==");
@@ -409,6 +441,52 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ),
             None => "none: the intensive programme has no time limit (R-14)".into(),
         }
+    );
+
+    println!("\n== Monday morning: the service-wide lists (one indexed query each) ==");
+    let monday_next = monday + Duration::days(7) + Duration::hours(1);
+    clock.set(monday_next);
+    for row in cw
+        .reviews_due(monday_next, monday_next + Duration::days(28))
+        .await?
+    {
+        println!(
+            "  review due {} for {} ({} risk)",
+            row.due_at.format("%a %d %b"),
+            row.case_id,
+            row.risk_level.map_or("?".into(), |l| l.to_string())
+        );
+    }
+    for report in cw
+        .cadence_across_open_cases(monday, monday + Duration::days(7))
+        .await?
+    {
+        println!(
+            "  last week, {}: {} sessions delivered of {} expected",
+            report.case,
+            report.sessions.delivered,
+            span(report.sessions.expected)
+        );
+    }
+    for row in cw
+        .partner_referrals(Some(PartnerReferralState::Accepted))
+        .await?
+    {
+        println!(
+            "  referral accepted by {} ({}), sent {}",
+            row.agency,
+            row.partner,
+            row.sent_at.format("%a %d %b")
+        );
+    }
+    println!(
+        "  past their expected length: {} case(s) (R-14: shown, never enforced)",
+        cw.cases_past_expected_length(monday_next).await?.len()
+    );
+    println!(
+        "  flagged for a strategy discussion: {}; overdue return interviews: {}",
+        cw.flagged_young_people().await?.len(),
+        cw.overdue_return_interviews(monday_next).await?.len()
     );
 
     println!("\n== Timeline (never shows confidential content) ==");

@@ -23,9 +23,7 @@ use casework::input::{Postcode, Text};
 use casework::memory::MemoryStore;
 use casework::missing::ReturnInterviewOutcome;
 use casework::profile::examples::city_girls_service;
-use casework::read_model::{
-    CaseSummary, Listed, ListingKind, ListingQuery, OwedActionSummary,
-};
+use casework::read_model::{CaseSummary, Listed, ListingKind, ListingQuery, OwedActionSummary};
 use casework::retention::{RetentionBasis, RetentionDue, RetentionError, RetentionRefusal};
 use casework::sqlite::SqliteStore;
 use casework::store::{
@@ -502,7 +500,8 @@ impl<S: Store> Desk<S> {
             },
         )
         .await;
-        self.for_person(person, YoungPersonCommand::JoinAlumni).await;
+        self.for_person(person, YoungPersonCommand::JoinAlumni)
+            .await;
         self.for_person(
             person,
             YoungPersonCommand::LeaveAlumni {
@@ -629,44 +628,47 @@ macro_rules! on_every_store {
 // ---------------------------------------------------------------------------------------------
 // The schedule.
 
-on_every_store!(r23_due_on_the_25th_birthday_and_not_the_day_before, |desk| {
-    // Given a girl born 14 May 2011 whose only case (low risk) closed in March 2026
-    let person = desk.register(girl()).await;
-    desk.closed_case(person, &["older_boyfriend"]).await;
-    let admin = desk.as_admin();
-    // When the schedule is asked the day before her 25th birthday
-    let before = admin
-        .retention_status(person, on(2036, 5, 13))
-        .await
-        .unwrap();
-    // Then the records are not due, and fall due on the birthday itself
-    assert!(!before.is_due);
-    assert_eq!(before.due.due_on(), Some(date(2036, 5, 14)));
-    match &before.due {
-        RetentionDue::On { because, .. } => assert!(
-            matches!(because, RetentionBasis::UntilBirthday { age: 25, .. }),
-            "{because}"
-        ),
-        other => panic!("{other:?}"),
+on_every_store!(
+    r23_due_on_the_25th_birthday_and_not_the_day_before,
+    |desk| {
+        // Given a girl born 14 May 2011 whose only case (low risk) closed in March 2026
+        let person = desk.register(girl()).await;
+        desk.closed_case(person, &["older_boyfriend"]).await;
+        let admin = desk.as_admin();
+        // When the schedule is asked the day before her 25th birthday
+        let before = admin
+            .retention_status(person, on(2036, 5, 13))
+            .await
+            .unwrap();
+        // Then the records are not due, and fall due on the birthday itself
+        assert!(!before.is_due);
+        assert_eq!(before.due.due_on(), Some(date(2036, 5, 14)));
+        match &before.due {
+            RetentionDue::On { because, .. } => assert!(
+                matches!(because, RetentionBasis::UntilBirthday { age: 25, .. }),
+                "{because}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        let on_the_day = admin
+            .retention_status(person, on(2036, 5, 14))
+            .await
+            .unwrap();
+        assert!(on_the_day.is_due);
+        // and the review list agrees
+        assert!(admin
+            .retention_review(on(2036, 5, 13))
+            .await
+            .unwrap()
+            .is_empty());
+        let review = admin.retention_review(on(2036, 5, 14)).await.unwrap();
+        assert_eq!(review.len(), 1);
+        assert_eq!(review[0].young_person, person);
+        assert_eq!(review[0].due_on, date(2036, 5, 14));
+        assert!(review[0].because.to_string().contains("25th birthday"));
+        assert!(!review[0].is_blocked());
     }
-    let on_the_day = admin
-        .retention_status(person, on(2036, 5, 14))
-        .await
-        .unwrap();
-    assert!(on_the_day.is_due);
-    // and the review list agrees
-    assert!(admin
-        .retention_review(on(2036, 5, 13))
-        .await
-        .unwrap()
-        .is_empty());
-    let review = admin.retention_review(on(2036, 5, 14)).await.unwrap();
-    assert_eq!(review.len(), 1);
-    assert_eq!(review[0].young_person, person);
-    assert_eq!(review[0].due_on, date(2036, 5, 14));
-    assert!(review[0].because.to_string().contains("25th birthday"));
-    assert!(!review[0].is_blocked());
-});
+);
 
 on_every_store!(r23_due_n_years_after_the_last_case_closed, |desk| {
     // Given a young woman (25 on 10 January 2033) whose case closed on 2 September 2029
@@ -705,15 +707,19 @@ on_every_store!(r23_due_n_years_after_the_last_case_closed, |desk| {
         }
         other => panic!("{other:?}"),
     }
-    assert!(admin
-        .retention_status(person, on(2035, 9, 2))
-        .await
-        .unwrap()
-        .is_due);
+    assert!(
+        admin
+            .retention_status(person, on(2035, 9, 2))
+            .await
+            .unwrap()
+            .is_due
+    );
     // and erasure the day before is refused, naming R-23, the date and the rule
     desk.clock.set(on(2035, 9, 1));
     let refused = refusal(admin.anonymise(person, "schedule").await.unwrap_err());
-    assert!(matches!(refused, RetentionRefusal::NotDue { due_on, .. } if due_on == date(2035, 9, 2)));
+    assert!(
+        matches!(refused, RetentionRefusal::NotDue { due_on, .. } if due_on == date(2035, 9, 2))
+    );
     let message = refused.to_string();
     assert!(message.starts_with("R-23:"), "{message}");
     assert!(message.contains("6 years after the last case"), "{message}");
@@ -725,7 +731,12 @@ on_every_store!(r23_records_about_exploitation_are_kept_far_longer, |desk| {
     let exploited = desk.register(girl()).await;
     let case = desk.closed_case(exploited, &["disclosure"]).await;
     assert_eq!(
-        desk.casework.case(case).await.unwrap().file().current_risk(),
+        desk.casework
+            .case(case)
+            .await
+            .unwrap()
+            .file()
+            .current_risk(),
         Some(casework::risk::RiskLevel::High)
     );
     let low = desk.register(girl()).await;
@@ -756,7 +767,10 @@ on_every_store!(r23_records_about_exploitation_are_kept_far_longer, |desk| {
     }
     desk.clock.set(as_of);
     let refused = refusal(admin.anonymise(exploited, "schedule").await.unwrap_err());
-    assert!(refused.to_string().contains("sexual exploitation"), "{refused}");
+    assert!(
+        refused.to_string().contains("sexual exploitation"),
+        "{refused}"
+    );
 });
 
 on_every_store!(r23_a_young_person_with_an_open_case_is_never_due, |desk| {
@@ -812,7 +826,10 @@ on_every_store!(
         assert_eq!(desk.retention_version(person).await, 0);
         // Given a hold for a civil claim
         let hold = admin
-            .place_legal_hold(person, "Civil claim 2036-CL-17 (fictional): preserve everything")
+            .place_legal_hold(
+                person,
+                "Civil claim 2036-CL-17 (fictional): preserve everything",
+            )
             .await
             .unwrap();
         // Then it is listed
@@ -855,11 +872,17 @@ on_every_store!(
         assert_eq!(lifted.hold, hold);
         assert!(admin.legal_holds().await.unwrap().is_empty());
         // Then erasure goes ahead
-        let done = admin.anonymise(person, "25th birthday passed").await.unwrap();
+        let done = admin
+            .anonymise(person, "25th birthday passed")
+            .await
+            .unwrap();
         assert!(!done.already_anonymised);
         let record = admin.retention_record(person).await.unwrap();
         assert_eq!(record.lifted.len(), 1);
-        assert_eq!(record.lifted[0].reason.as_str(), "Claim settled (fictional)");
+        assert_eq!(
+            record.lifted[0].reason.as_str(),
+            "Claim settled (fictional)"
+        );
         assert_eq!(record.erasures.len(), 1);
         // and lifting a hold that is not in place is refused
         let refused = refusal(
@@ -947,7 +970,10 @@ on_every_store!(
         assert_eq!(state.stage(), StageName::Closed);
         let (file, file_before) = (state.file(), state_before.file());
         assert_eq!(file.assessments, file_before.assessments, "risk kept whole");
-        assert_eq!(file.screening, file_before.screening, "age on referral kept");
+        assert_eq!(
+            file.screening, file_before.screening,
+            "age on referral kept"
+        );
         assert_eq!(file.source.as_str(), "parent_or_carer");
         assert_eq!(file.activity.sessions.len(), 1);
         assert_eq!(
@@ -957,7 +983,10 @@ on_every_store!(
         assert_eq!(file.activity.contacts.len(), 1);
         assert_eq!(file.activity.meetings.len(), 1);
         assert_eq!(file.activity.partner_referrals.len(), 1);
-        assert_eq!(file.consent.entries().len(), file_before.consent.entries().len());
+        assert_eq!(
+            file.consent.entries().len(),
+            file_before.consent.entries().len()
+        );
         // age to the month, postcode to the district
         let identity = desk.casework.young_person(person).await.unwrap();
         assert_eq!(identity.details.date_of_birth, date(2011, 5, 1));
@@ -1207,7 +1236,10 @@ async fn r23_an_anonymisation_that_fails_half_way_is_shown_and_a_rerun_finishes_
         .unwrap();
     // Then it finishes: nothing distinctive is left, and one erasure is recorded with the
     // first run's start and the rerun's finish
-    assert_eq!(secrets_in(&desk.stored(&streams).await), Vec::<String>::new());
+    assert_eq!(
+        secrets_in(&desk.stored(&streams).await),
+        Vec::<String>::new()
+    );
     assert!(!done.already_anonymised);
     assert_eq!(done.erasure.started.reason.as_str(), "schedule");
     assert_eq!(done.erasure.counts.streams, streams.len() as u64);
@@ -1226,86 +1258,83 @@ async fn r23_an_anonymisation_that_fails_half_way_is_shown_and_a_rerun_finishes_
 // ---------------------------------------------------------------------------------------------
 // R-27.
 
-on_every_store!(
-    r27_retention_operations_need_their_permissions,
-    |desk| {
-        // Given records that are due, and a hold placed by an administrator
-        let person = desk.register(girl()).await;
-        desk.closed_case(person, &["older_boyfriend"]).await;
-        let hold = desk
-            .as_admin()
-            .place_legal_hold(person, "Police investigation (fictional)")
-            .await
-            .unwrap();
-        desk.clock.set(on(2036, 6, 1));
-        let version = desk.retention_version(person).await;
-        // When anyone in a role without the permission tries each operation
-        let others = [
-            desk.worker.clone(),
-            desk.manager.clone(),
-            Actor::new("Aud Itor", Role::Auditor),
-            Actor::new("Ext Referrer", Role::ExternalReferrer),
-            Actor::new("Automation", Role::System),
-        ];
-        for actor in &others {
-            let acting = desk.casework.acting_as(actor, &desk.directory);
-            let denied = |e: RetentionError, permission: Permission| {
-                let d = e.denied().unwrap_or_else(|| panic!("{e:?}")).clone();
-                assert_eq!(d.permission, permission, "{}", actor.role);
-                assert!(d.to_string().starts_with("R-27:"), "{d}");
-                assert!(d.to_string().contains(permission.as_str()), "{d}");
-            };
-            // Then each is refused with R-27, naming the permission
-            denied(
-                acting.place_legal_hold(person, "mine").await.unwrap_err(),
-                Permission::ManageRetention,
-            );
-            denied(
-                acting
-                    .lift_legal_hold(person, hold.id, "mine")
-                    .await
-                    .unwrap_err(),
-                Permission::ManageRetention,
-            );
-            denied(
-                acting.legal_holds().await.unwrap_err(),
-                Permission::ManageRetention,
-            );
-            denied(
-                acting.retention_record(person).await.unwrap_err(),
-                Permission::ManageRetention,
-            );
-            denied(
-                acting
-                    .retention_status(person, desk.now())
-                    .await
-                    .unwrap_err(),
-                Permission::ManageRetention,
-            );
-            denied(
-                acting.retention_review(desk.now()).await.unwrap_err(),
-                Permission::ManageRetention,
-            );
-            denied(
-                acting.anonymise(person, "mine").await.unwrap_err(),
-                Permission::Erase,
-            );
-            let export = acting
-                .subject_access_export(person, "mine")
+on_every_store!(r27_retention_operations_need_their_permissions, |desk| {
+    // Given records that are due, and a hold placed by an administrator
+    let person = desk.register(girl()).await;
+    desk.closed_case(person, &["older_boyfriend"]).await;
+    let hold = desk
+        .as_admin()
+        .place_legal_hold(person, "Police investigation (fictional)")
+        .await
+        .unwrap();
+    desk.clock.set(on(2036, 6, 1));
+    let version = desk.retention_version(person).await;
+    // When anyone in a role without the permission tries each operation
+    let others = [
+        desk.worker.clone(),
+        desk.manager.clone(),
+        Actor::new("Aud Itor", Role::Auditor),
+        Actor::new("Ext Referrer", Role::ExternalReferrer),
+        Actor::new("Automation", Role::System),
+    ];
+    for actor in &others {
+        let acting = desk.casework.acting_as(actor, &desk.directory);
+        let denied = |e: RetentionError, permission: Permission| {
+            let d = e.denied().unwrap_or_else(|| panic!("{e:?}")).clone();
+            assert_eq!(d.permission, permission, "{}", actor.role);
+            assert!(d.to_string().starts_with("R-27:"), "{d}");
+            assert!(d.to_string().contains(permission.as_str()), "{d}");
+        };
+        // Then each is refused with R-27, naming the permission
+        denied(
+            acting.place_legal_hold(person, "mine").await.unwrap_err(),
+            Permission::ManageRetention,
+        );
+        denied(
+            acting
+                .lift_legal_hold(person, hold.id, "mine")
                 .await
-                .unwrap_err();
-            let d = export.denied().expect("an R-27 refusal");
-            assert_eq!(d.permission, Permission::SubjectAccessExport);
-        }
-        // and nothing was written
-        assert_eq!(desk.retention_version(person).await, version);
-        assert!(desk
-            .stored(&[StreamId::YoungPerson(person)])
+                .unwrap_err(),
+            Permission::ManageRetention,
+        );
+        denied(
+            acting.legal_holds().await.unwrap_err(),
+            Permission::ManageRetention,
+        );
+        denied(
+            acting.retention_record(person).await.unwrap_err(),
+            Permission::ManageRetention,
+        );
+        denied(
+            acting
+                .retention_status(person, desk.now())
+                .await
+                .unwrap_err(),
+            Permission::ManageRetention,
+        );
+        denied(
+            acting.retention_review(desk.now()).await.unwrap_err(),
+            Permission::ManageRetention,
+        );
+        denied(
+            acting.anonymise(person, "mine").await.unwrap_err(),
+            Permission::Erase,
+        );
+        let export = acting
+            .subject_access_export(person, "mine")
             .await
-            .iter()
-            .all(|e| !e.payload.contains(ANONYMISED)));
+            .unwrap_err();
+        let d = export.denied().expect("an R-27 refusal");
+        assert_eq!(d.permission, Permission::SubjectAccessExport);
     }
-);
+    // and nothing was written
+    assert_eq!(desk.retention_version(person).await, version);
+    assert!(desk
+        .stored(&[StreamId::YoungPerson(person)])
+        .await
+        .iter()
+        .all(|e| !e.payload.contains(ANONYMISED)));
+});
 
 #[test]
 fn r23_the_shipped_profiles_carry_a_retention_schedule() {
@@ -1345,7 +1374,10 @@ high_days = 28
         "profiles/old.toml",
     )
     .unwrap();
-    assert_eq!(doc.retention, casework::profile::RetentionSchedule::default());
+    assert_eq!(
+        doc.retention,
+        casework::profile::RetentionSchedule::default()
+    );
     // An indicator the risk tool does not know is refused, naming the field
     let mut profile = city_girls_service();
     profile
@@ -1359,3 +1391,49 @@ high_days = 28
     assert_eq!(e.field, "retention.exploitation.indicators[1]");
 }
 
+#[tokio::test]
+async fn r23_nothing_is_written_when_an_anonymised_event_would_not_decode() {
+    // Given records due for erasure, one of whose shares is stored in a shape this library
+    // cannot read
+    let desk = Desk::new(MemoryStore::new());
+    let (person, case) = desk.whole_story().await;
+    let streams = desk.streams_of(person).await;
+    let shares = desk
+        .casework
+        .store()
+        .load(StreamId::Disclosures(case))
+        .await
+        .unwrap();
+    let mut bad = shares.last().unwrap().clone();
+    bad.version += 1;
+    bad.position += 1_000;
+    bad.payload = r#"{"type":"information_shared","share":{"when":"yesterday"}}"#.into();
+    desk.casework.store().insert_raw(bad.clone());
+    let before = desk.stored(&streams).await;
+    // When an administrator anonymises them
+    desk.clock.set(on(2036, 5, 14));
+    let refused = refusal(
+        desk.as_admin()
+            .anonymise(person, "schedule")
+            .await
+            .unwrap_err(),
+    );
+    // Then R-23 refuses, naming the stream, version and type, and nothing was written
+    assert!(
+        matches!(
+            &refused,
+            RetentionRefusal::WouldNotDecode { stream, version, event_type, .. }
+                if *stream == StreamId::Disclosures(case)
+                    && *version == bad.version
+                    && event_type == "information_shared"
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(refused.rule(), "R-23");
+    assert!(
+        refused.to_string().contains("nothing was written"),
+        "{refused}"
+    );
+    assert_eq!(desk.stored(&streams).await, before);
+    assert_eq!(desk.retention_version(person).await, 0);
+}

@@ -162,7 +162,15 @@ impl<S: Store> Desk<S> {
             },
         )
         .await;
-        let session = self.casework.case(case).await.unwrap().file().activity.sessions[0].id;
+        let session = self
+            .casework
+            .case(case)
+            .await
+            .unwrap()
+            .file()
+            .activity
+            .sessions[0]
+            .id;
         self.run(
             case,
             CaseCommand::HoldSession {
@@ -295,7 +303,10 @@ on_every_store!(
             record.professionals_involved,
             vec![format!("social worker at {PROFESSIONAL_AGENCY}")]
         );
-        assert_eq!(record.contacts[0].with, "a professional involved in your case");
+        assert_eq!(
+            record.contacts[0].with,
+            "a professional involved in your case"
+        );
         // but not her parent's name, the social worker's name, the worker's name, or the
         // intelligence about a possible perpetrator
         for third_party in [PARENT, PROFESSIONAL, WORKER, INTELLIGENCE, "Dexwell drives"] {
@@ -310,7 +321,9 @@ on_every_store!(
         assert!(withheld.contains("parent or carer"), "{withheld}");
         assert!(withheld.contains("other professionals"), "{withheld}");
         assert!(
-            withheld.contains("Intelligence about possible perpetrators is withheld as third-party data"),
+            withheld.contains(
+                "Intelligence about possible perpetrators is withheld as third-party data"
+            ),
             "{withheld}"
         );
         assert!(readable.contains("WHAT WE LEFT OUT"));
@@ -410,4 +423,3 @@ on_every_store!(r23_legal_holds_appear_in_the_export, |desk| {
     let readable = export.to_text();
     assert!(readable.contains(&line), "{readable}");
 });
-

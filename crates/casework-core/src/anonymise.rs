@@ -59,6 +59,14 @@
 //!
 //! A command appended to one of the streams between the plan and its rewrite is not covered
 //! by that run (its row may be recomputed from the state before it); a rerun covers it.
+//!
+//! ## Not covered
+//!
+//! Workshop streams (attendance, and individual tutorials with their notes) and intelligence
+//! reports name young people by id only, and no listing finds them by young person, so they
+//! are left as they are: a workshop's stream is shared by every attendee, and intelligence is
+//! about possible perpetrators, kept under its own policy (R-19). The retention stream itself
+//! is never rewritten: it is the record of the erasure.
 
 use crate::access::Permission;
 use crate::access_log::AccessEvent;
@@ -420,7 +428,10 @@ impl<S: Store> Casework<S> {
     }
 
     /// Every stream about `young_person`, anonymised and checked, nothing written.
-    async fn plan_anonymisation(&self, young_person: YoungPersonId) -> Result<Plan, RetentionError> {
+    async fn plan_anonymisation(
+        &self,
+        young_person: YoungPersonId,
+    ) -> Result<Plan, RetentionError> {
         let mut streams = vec![StreamId::YoungPerson(young_person)];
         for case in self.cases_of(young_person).await? {
             streams.push(StreamId::Case(case.case_id));
@@ -635,7 +646,9 @@ mod tests {
         let profile = city_girls_service();
         let walker = Anonymiser::new(&profile);
         let payload = r#"{"type":"young_person_registered","details":{"name":"Amy Example","date_of_birth":"2011-05-14","gender":"female","postcode":"LS6 2AB","learning_difficulty":false,"contact_preferences":[]},"at":"2026-03-02T09:00:00Z","id":"0b4e0d0c-9d4b-4a55-8d8e-2b8f4a3c1d2e"}"#;
-        let once = walker.payload("young_person_registered", 1, payload).unwrap();
+        let once = walker
+            .payload("young_person_registered", 1, payload)
+            .unwrap();
         let twice = walker.payload("young_person_registered", 1, &once).unwrap();
         assert_eq!(once, twice);
         assert_eq!(walker.reason(Some("why")), Some(ANONYMISED.to_owned()));

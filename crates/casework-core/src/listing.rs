@@ -8,8 +8,9 @@
 //! is one indexed read ([`crate::store::CaseQueries::listings`]), never a scan of every case.
 //!
 //! Every kind's `detail` is the JSON of one row type here (a [`ListingRow`]), and decodes back
-//! into it with [`decode`]. Ids are written as their display form (`case-…`, `yp-…`,
-//! `staff-…`), in keys and details alike; times as RFC 3339 UTC, and `at` to the microsecond.
+//! into it with [`decode`]. A key that is an id is in the id's display form (`case-…`, `yp-…`,
+//! `staff-…`); ids inside a detail are plain UUIDs, as in every stored payload. Times are
+//! RFC 3339 UTC, and `at` is kept to the microsecond.
 //! No detail ever holds confidential content (concerns, plans, notes, reports, comments):
 //! only ids, names of staff and agencies, stages, levels, counts and times.
 //!

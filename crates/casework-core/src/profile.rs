@@ -259,7 +259,10 @@ impl RetentionSchedule {
                 if !tool.indicators.iter().any(|d| &d.key == key) {
                     return Err(InputError::new(
                         format!("exploitation.indicators[{i}]"),
-                        format!("`{key}` is not an indicator of the risk tool `{}`", tool.name),
+                        format!(
+                            "`{key}` is not an indicator of the risk tool `{}`",
+                            tool.name
+                        ),
                     ));
                 }
             }

@@ -92,25 +92,33 @@ pub enum ReadModelUpdate {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ListingKind {
-    /// A case at work (active, paused or closing). key: worker id or empty; at: allocated at;
-    /// detail: [`crate::case::report`]'s open-case row.
+    /// A case allocated and not closed (allocated, engaged, active, paused, closing). key: the
+    /// worker's id; at: allocated at; detail: [`crate::listing::OpenCaseRow`].
     OpenCase,
-    /// A case's next review. key: case id; at: when due.
+    /// A case's next review, while work is under way. key: case id; at: when due;
+    /// detail: [`crate::listing::ReviewDueRow`].
     ReviewDue,
-    /// A case's expected end under its programme. key: case id; at: the expected end.
+    /// A case's expected end under its programme, while work is under way. key: case id; at:
+    /// work begun plus the most expected weeks; detail:
+    /// [`crate::listing::ExpectedEndRow`].
     ExpectedEnd,
     /// A referral out to a partner. key: its status (`sent`, `accepted`, `declined`,
-    /// `closed`); at: when sent.
+    /// `closed`); at: when sent; detail: [`crate::listing::PartnerReferralRow`].
     PartnerReferral,
-    /// A return interview not yet settled. key: episode id; at: when due.
+    /// A return interview not yet completed or declined. key: young person id; at: when due,
+    /// 72 hours after the return; detail: [`crate::listing::ReturnInterviewRow`].
     ReturnInterview,
-    /// An open flag for three missing episodes within 30 days. key: flag id; at: raised.
+    /// An unresolved flag for three missing episodes within 30 days. key: young person id; at:
+    /// raised; detail: [`crate::listing::MissingFlagRow`].
     MissingFlag,
-    /// A member of the alumni group. key: young person id; at: joined.
+    /// A member of the alumni group. key: young person id; at: joined; detail:
+    /// [`crate::listing::AlumniRow`].
     Alumni,
-    /// A workshop. key: venue kind; at: its date; detail: reach and evaluation summary.
+    /// A workshop. key: venue kind (`school`, `youth_club`); at: its date, 00:00 UTC; detail:
+    /// reach and evaluation summary, [`crate::listing::WorkshopRow`].
     Workshop,
-    /// Intelligence not yet passed to police. key: urgency; at: recorded.
+    /// Intelligence not yet with the police. key: urgency (`non_urgent`, `immediate_risk`);
+    /// at: recorded; detail: [`crate::listing::AwaitingPoliceRow`].
     IntelligenceAwaitingPolice,
     /// A share of a case's information. key: case id; at: when shared.
     Disclosure,
@@ -118,7 +126,10 @@ pub enum ListingKind {
     Override,
     /// A read of a confidential record. key: case or young person id; at: when.
     Access,
-    /// A closed case, for the retention schedule. key: young person id; at: closed.
+    /// A finished case, for the retention schedule: closed, or a referral declined,
+    /// signposted or withdrawn. key: young person id (its display form, `yp-…`); at: when it
+    /// closed or ended; detail: [`crate::listing::ClosedCaseRow`] (`case_id`,
+    /// `young_person_id`, `stage`, `closed_at`, `reason`, `risk_level`, `received_at`).
     ClosedCase,
     /// A legal hold on a young person's records. key: young person id; at: placed.
     LegalHold,

@@ -578,7 +578,9 @@ impl RetentionDue {
 /// The same day and month `years` later; 1 March when that year has no 29 February (as ages
 /// count, R-2).
 pub fn anniversary(date: NaiveDate, years: u32) -> NaiveDate {
-    let year = date.year().saturating_add(i32::try_from(years).unwrap_or(i32::MAX));
+    let year = date
+        .year()
+        .saturating_add(i32::try_from(years).unwrap_or(i32::MAX));
     NaiveDate::from_ymd_opt(year, date.month(), date.day())
         .or_else(|| NaiveDate::from_ymd_opt(year, 3, 1))
         .unwrap_or(NaiveDate::MAX)
@@ -860,7 +862,10 @@ impl<S: Store> Casework<S> {
     }
 
     /// When a young person's records fall due under the profile's schedule.
-    pub async fn retention_due(&self, young_person: YoungPersonId) -> Result<RetentionDue, LoadError> {
+    pub async fn retention_due(
+        &self,
+        young_person: YoungPersonId,
+    ) -> Result<RetentionDue, LoadError> {
         let (person, _, _) = self.load_young_person(young_person).await?;
         let schedule = &self.profile().retention;
         let mut facts = Vec::new();
@@ -1185,7 +1190,12 @@ mod tests {
             years_after_last_case: None,
             exploitation: None,
         };
-        let due = retention_due(&none, d(1990, 1, 1), d(2026, 1, 1), &[ended(d(2026, 2, 1), None)]);
+        let due = retention_due(
+            &none,
+            d(1990, 1, 1),
+            d(2026, 1, 1),
+            &[ended(d(2026, 2, 1), None)],
+        );
         assert_eq!(due.due_on(), Some(d(2026, 2, 1)));
     }
 

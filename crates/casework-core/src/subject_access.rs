@@ -16,6 +16,11 @@
 //! and intelligence about possible perpetrators (R-19: kept apart from the young person's
 //! record, and about other people). Staff appear by role, never by name.
 //!
+//! Free text written by staff (notes, reasons, meeting actions) is included as written: a
+//! person releasing an export should still read it for other people's details, as any
+//! subject access response is reviewed before release. Individual workshop tutorials are not
+//! included yet: workshop streams are not found by young person (see [`crate::anonymise`]).
+//!
 //! Confidential content (concerns, plan, goals, session notes) is included: it is the young
 //! person's own. The read is recorded in the access log first
 //! ([`crate::access_log::AccessSubject::YoungPerson`], with the stated purpose), and only then
@@ -27,8 +32,8 @@ use crate::acting::{AccessError, Acting};
 use crate::actor::Role;
 use crate::alumni::AlumniBasis;
 use crate::case::{
-    Case, CaseEvent, ClosureReason, ContactWith, Meeting, MeetingAction, Outcome, Party,
-    PartnerReferral, Period, ReferralSource, Review, SessionPlace, SessionStatus, StageName,
+    Case, CaseEvent, ClosureReason, ContactWith, Meeting, MeetingAction, Outcome, PartnerReferral,
+    Party, Period, ReferralSource, Review, SessionPlace, SessionStatus, StageName,
 };
 use crate::consent::ConsentEntry;
 use crate::disclosure::{ItemKind, ShareBasis};
@@ -546,12 +551,7 @@ impl SubjectAccessExport {
                 );
             }
             if let Some(closure) = &c.closure {
-                let _ = writeln!(
-                    t,
-                    "Closed {}: {}",
-                    day(&closure.closed_at),
-                    closure.reason
-                );
+                let _ = writeln!(t, "Closed {}: {}", day(&closure.closed_at), closure.reason);
             }
         }
         if !self.missing_episodes.is_empty() || !self.missing_flags.is_empty() {
@@ -729,8 +729,11 @@ fn other_tag<T: Serialize>(value: &T) -> String {
     serde_json::to_value(value)
         .ok()
         .and_then(|v| {
-            v.as_object()
-                .and_then(|o| o.values().next().and_then(|t| t.as_str().map(str::to_owned)))
+            v.as_object().and_then(|o| {
+                o.values()
+                    .next()
+                    .and_then(|t| t.as_str().map(str::to_owned))
+            })
         })
         .unwrap_or_default()
 }
@@ -1033,9 +1036,11 @@ impl<'a, S: Store> Acting<'a, S> {
             .map(|s| {
                 let share = s.event.share();
                 let (basis, grounds, concern) = match &share.basis {
-                    ShareBasis::Consent { scope } => {
-                        ("consent".to_owned(), format!("your consent to {scope}"), None)
-                    }
+                    ShareBasis::Consent { scope } => (
+                        "consent".to_owned(),
+                        format!("your consent to {scope}"),
+                        None,
+                    ),
                     ShareBasis::SafeguardingOverride {
                         legal_basis,
                         concern,
