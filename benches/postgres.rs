@@ -494,20 +494,22 @@ where
 }
 
 /// Several operations' rates, measured in alternating short rounds so that background load
-/// on a shared machine falls on all alike; returns the mean rate of each.
+/// on a shared machine falls on all alike (each round starts with the next operation, so none
+/// always follows the same one); returns the mean rate of each.
 async fn interleaved(clients: usize, ops: &[Op]) -> Vec<f64> {
     // Warm up: connections open, statements prepared, plans cached.
     for o in ops {
         let o = o.clone();
         throughput(clients, Duration::from_millis(300), move |c, n| o(c, n)).await;
     }
-    let rounds = 6;
-    let round = summary_run() / rounds;
+    let rounds = 6 * ops.len() as u32;
+    let round = summary_run() / 6;
     let mut rates = vec![0.0; ops.len()];
-    for _ in 0..rounds {
-        for (o, rate) in ops.iter().zip(rates.iter_mut()) {
-            let o = o.clone();
-            *rate += throughput(clients, round, move |c, n| o(c, n)).await;
+    for r in 0..rounds as usize {
+        for k in 0..ops.len() {
+            let i = (r + k) % ops.len();
+            let o = ops[i].clone();
+            rates[i] += throughput(clients, round, move |c, n| o(c, n)).await;
         }
     }
     rates.iter().map(|r| r / rounds as f64).collect()

@@ -184,6 +184,31 @@ fn a_listing_of_another_kind_or_a_damaged_detail_is_refused_naming_the_stream() 
     }
 }
 
+#[test]
+fn the_documented_closed_case_detail_decodes() {
+    // docs/EVENTS.md shows a `closed_case` detail: it must stay what the code writes.
+    let doc = include_str!("../docs/EVENTS.md");
+    let from = doc
+        .find("A `closed_case` detail")
+        .expect("the example is documented");
+    let json: String = doc[from..]
+        .lines()
+        .skip_while(|l| !l.starts_with("```text"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("```"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let listing = Listing {
+        kind: ListingKind::ClosedCase,
+        key: String::new(),
+        at: None,
+        detail: json,
+    };
+    let row: ClosedCaseRow = decode(&listed(StreamId::Case(CaseId::new()), &listing)).unwrap();
+    assert_eq!(row.reason, "moved_out_of_area");
+    assert_eq!(row.stage, casework::case::StageName::Closed);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Through the service: a store that records every append, and can serve a stale read.
 

@@ -814,3 +814,132 @@ fn intelligence_rows(report: &Intelligence) -> Vec<Row> {
         handovers: count(report.handovers.len()),
     })]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::CaseId;
+    use crate::workshop::VenueKind;
+    use chrono::TimeZone;
+
+    fn at(day: u32, hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, day, hour, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn a_return_interview_is_overdue_strictly_after_72_hours() {
+        let row = ReturnInterviewRow {
+            young_person_id: YoungPersonId::new(),
+            episode: MissingEpisodeId::new(),
+            started_at: at(3, 22),
+            returned_at: at(4, 10),
+            due_at: at(7, 10),
+            offered_at: None,
+            overdue: false,
+        };
+        assert!(!row.clone().as_of(at(7, 10)).overdue);
+        assert!(
+            row.clone()
+                .as_of(at(7, 10) + Duration::microseconds(1))
+                .overdue
+        );
+        // The flag is the query's, never stored.
+        let listing = row.as_of(at(8, 0)).to_listing();
+        assert!(!listing.detail.contains("overdue"), "{}", listing.detail);
+        assert_eq!(listing.at, Some(at(7, 10)));
+    }
+
+    #[test]
+    fn a_case_exactly_at_its_expected_length_is_not_past_it() {
+        let begun = at(2, 9);
+        let row = ExpectedEndRow {
+            case_id: CaseId::new(),
+            young_person_id: YoungPersonId::new(),
+            worker: None,
+            programme: "short_term".into(),
+            expected_weeks: Span { min: 8, max: 10 },
+            work_begun_at: begun,
+            expected_end: begun + Duration::weeks(10),
+        };
+        let exactly = row.length_status(row.expected_end);
+        assert_eq!((exactly.weeks, exactly.past_expected), (10, false));
+        let later = row.length_status(row.expected_end + Duration::microseconds(1));
+        assert!(later.past_expected);
+    }
+
+    #[test]
+    fn listing_times_are_kept_to_the_microsecond() {
+        let row = AlumniRow {
+            young_person_id: YoungPersonId::new(),
+            basis: AlumniBasis::CaseClosed {
+                case: CaseId::new(),
+            },
+            joined_at: at(2, 9) + Duration::nanoseconds(1_500),
+        };
+        let listing = row.to_listing();
+        assert_eq!(listing.at, Some(at(2, 9) + Duration::microseconds(1)));
+        assert_eq!(listing.key, row.young_person_id.to_string());
+    }
+
+    #[test]
+    fn workshop_reach_adds_up_each_question_across_workshops() {
+        let question = |text: &str, responses, improved| QuestionSummary {
+            question: Text::parse("question", text).unwrap(),
+            responses,
+            total_before: 2 * responses,
+            total_after: 4 * responses,
+            improved,
+            unchanged: responses - improved,
+            lower: 0,
+        };
+        let workshop = |anonymous, questions: Vec<QuestionSummary>| WorkshopRow {
+            workshop_id: WorkshopId::new(),
+            venue: Venue {
+                kind: VenueKind::School,
+                name: Text::parse("name", "Fictional Academy").unwrap(),
+            },
+            date: NaiveDate::from_ymd_opt(2026, 3, 10).unwrap(),
+            age_group: AgeGroup { min: 13, max: 15 },
+            topics: vec![],
+            programme: None,
+            registered_attendees: 1,
+            anonymous_attendees: anonymous,
+            identified_vulnerable: 1,
+            tutorials: 0,
+            evaluation: EvaluationSummary {
+                attendees: anonymous + 1,
+                forms: questions.first().map_or(0, |q| q.responses),
+                with_comments: 1,
+                questions,
+            },
+        };
+        let reach = WorkshopReach::of(
+            NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 4, 1).unwrap(),
+            vec![
+                workshop(
+                    10,
+                    vec![question("grooming", 3, 2), question("telling", 3, 1)],
+                ),
+                workshop(20, vec![question("telling", 4, 4)]),
+            ],
+        );
+        assert_eq!((reach.reach, reach.registered_attendees), (32, 2));
+        assert_eq!((reach.forms, reach.with_comments), (7, 2));
+        assert_eq!(reach.questions.len(), 2);
+        let telling = &reach.questions[1];
+        assert_eq!(
+            (telling.responses, telling.improved, telling.unchanged),
+            (7, 5, 2)
+        );
+        assert_eq!(telling.total_after, 28);
+    }
+
+    #[test]
+    fn every_partner_referral_state_is_its_listing_key() {
+        for state in PartnerReferralState::ALL {
+            let json = serde_json::to_string(&state).unwrap();
+            assert_eq!(json, format!("\"{}\"", state.as_str()));
+        }
+    }
+}
