@@ -2,7 +2,7 @@
 //! R-10), the safeguarding override, and the logs that keep all of it visible. Each
 //! test runs on the memory store and on SQLite.
 
-use casework::access::{Permission, Relationship, };
+use casework::access::{Permission, Relationship};
 use casework::access_log::AccessSubject;
 use casework::acting::{AccessError, ShareError};
 use casework::actor::{Actor, Role};

@@ -594,7 +594,8 @@ fn check_command(text: &str) -> Result<(), String> {
 fn check_referral(text: &str) -> Result<(), String> {
     match NewReferral::from_json(text) {
         Ok(referral) => {
-            let json = for_storage(|| serde_json::to_string(&referral)).map_err(|e| e.to_string())?;
+            let json =
+                for_storage(|| serde_json::to_string(&referral)).map_err(|e| e.to_string())?;
             let again = NewReferral::from_json(&json);
             if again.as_ref() != Ok(&referral) {
                 return Err(format!(

@@ -329,7 +329,10 @@ fn r11_a_session_is_planned_then_held_with_topics_place_duration_and_a_confident
                     // The note is kept for the record; reading it needs a recorded grant.
                     let stored = for_storage(|| serde_json::to_string(note)).unwrap();
                     assert!(stored.contains("lifts"));
-                    assert!(serde_json::to_string(note).is_err(), "R-8: only for storage");
+                    assert!(
+                        serde_json::to_string(note).is_err(),
+                        "R-8: only for storage"
+                    );
                     assert_eq!(format!("{note:?}"), "[confidential]");
                 }
                 other => panic!("expected held, got {other:?}"),

@@ -175,9 +175,7 @@ pub fn permits(role: Role, relationship: Relationship, permission: Permission) -
             permission,
             P::ReadCase | P::ReadAuditLogs | P::ManageRetention | P::Erase | P::SubjectAccessExport
         ),
-        Role::ExternalReferrer => {
-            permission == P::ReadReferrerView && relationship == R::Referrer
-        }
+        Role::ExternalReferrer => permission == P::ReadReferrerView && relationship == R::Referrer,
         Role::Auditor => matches!(permission, P::ReadCase | P::ReadAuditLogs),
         Role::System => matches!(permission, P::ReadCase | P::ChangeCase),
     }
@@ -232,7 +230,9 @@ impl StaffDirectory {
 
     /// Whether `manager` manages `worker`.
     pub fn manages(&self, manager: StaffId, worker: StaffId) -> bool {
-        self.teams.get(&manager).is_some_and(|t| t.contains(&worker))
+        self.teams
+            .get(&manager)
+            .is_some_and(|t| t.contains(&worker))
     }
 
     /// How `actor` stands to `case`. Only an external referrer can be the referrer, and only
