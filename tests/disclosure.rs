@@ -87,6 +87,7 @@ on_every_store!(
         assert_eq!(denied.permission, Permission::ReadConfidential);
         assert_eq!(denied.relationship, Relationship::None);
         assert!(denied.to_string().starts_with("R-27:"), "{denied}");
+        assert_eq!(denied.rule(), casework::rule::Rule::R27);
         // and may still see the case's structure, never its content
         let read = acting.case(case).await.expect("read_case");
         assert!(!leaks(&format!("{read:?}")));
@@ -342,8 +343,8 @@ on_every_store!(r10_parents_are_told_only_if_she_agrees, |desk| {
     let (_, case) = desk.case(true).await;
     let acting = desk.casework.acting_as(&desk.holder, &desk.directory);
     match acting.share(case, Audience::ParentOrCarer).await {
-        Err(ShareError::Refused(DisclosureError::NoConsent { rule, .. })) => {
-            assert_eq!(rule, "R-10")
+        Err(ShareError::Refused(e @ DisclosureError::NoConsent { .. })) => {
+            assert_eq!(e.rule(), casework::rule::Rule::R10)
         }
         other => panic!("expected R-10, got {other:?}"),
     }
@@ -413,8 +414,11 @@ on_every_store!(r9_an_override_without_a_reason_is_refused, |desk| {
         ),
     ] {
         match acting.share_under_override(case, request).await {
-            Err(ShareError::Refused(DisclosureError::OverrideIncomplete { field: f, .. })) => {
-                assert_eq!(f, field)
+            Err(ShareError::Refused(e @ DisclosureError::OverrideIncomplete { .. })) => {
+                assert_eq!(e.rule(), casework::rule::Rule::R9);
+                assert!(
+                    matches!(&e, DisclosureError::OverrideIncomplete { field: f, .. } if f == field)
+                );
             }
             other => panic!("expected a refusal naming {field}, got {other:?}"),
         }

@@ -11,6 +11,7 @@ use casework::consent::{ConsentDecision, ConsentEntry, ConsentGiver, ConsentMeth
 use casework::error::DomainError;
 use casework::ids::PartnerReferralId;
 use casework::profile::examples::city_girls_service;
+use casework::rule::Rule;
 use casework_testkit::fixtures::{self, girl_in_leeds_area, self_referral, start, text};
 use casework_testkit::scenario::Scenario;
 use chrono::{Duration, NaiveDate};
@@ -324,7 +325,7 @@ fn refused_by_r8(s: Scenario, agency: &str) {
         agency: text(agency),
         sent_at: start(),
     })
-    .then_input_error("agency")
+    .then_refused_by(Rule::R8)
     .then_error(|e| {
         let message = e.to_string();
         assert!(message.contains("R-8"), "{message}");

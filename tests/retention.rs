@@ -1429,7 +1429,7 @@ async fn r23_nothing_is_written_when_an_anonymised_event_would_not_decode() {
         ),
         "{refused:?}"
     );
-    assert_eq!(refused.rule(), "R-23");
+    assert_eq!(refused.rule(), casework::rule::Rule::R23);
     assert!(
         refused.to_string().contains("nothing was written"),
         "{refused}"

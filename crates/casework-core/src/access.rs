@@ -202,6 +202,13 @@ pub struct AccessDenied {
     pub record: Option<String>,
 }
 
+impl AccessDenied {
+    /// The rule that refused: always R-27.
+    pub fn rule(&self) -> crate::rule::Rule {
+        crate::rule::Rule::R27
+    }
+}
+
 /// The charity's staff structure: which manager manages which workers, and which external
 /// accounts belong to which referring professionals. Workers in no team have no team manager.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

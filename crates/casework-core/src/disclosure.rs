@@ -24,6 +24,7 @@ use crate::ids::{CaseId, StaffId, YoungPersonId};
 use crate::input::{InputError, Text};
 use crate::read_model::{Listing, ListingKind};
 use crate::risk::RiskLevel;
+use crate::rule::Rule;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -418,6 +419,17 @@ pub enum DisclosureError {
         /// What is wrong.
         problem: String,
     },
+}
+
+impl DisclosureError {
+    /// The rule that refused.
+    pub fn rule(&self) -> Rule {
+        match self {
+            DisclosureError::NoConsent { rule, .. } if rule == "R-10" => Rule::R10,
+            DisclosureError::NoConsent { .. } => Rule::R8,
+            DisclosureError::OverrideIncomplete { .. } => Rule::R9,
+        }
+    }
 }
 
 /// One share, as recorded.

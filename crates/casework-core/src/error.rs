@@ -127,6 +127,12 @@ pub enum DomainError {
         /// Why this young person may not.
         reason: String,
     },
+    /// sharing information with an agency needs the young person's current consent.
+    #[error("R-8: a referral out shares information about the young person, which needs her or his current consent in scope `{scope}` (naming the agency exactly); record it first, or share under a safeguarding override (R-9)")]
+    SharingConsentMissing {
+        /// The scope that would permit it.
+        scope: crate::consent::ConsentScope,
+    },
     /// The command does not apply at the case's stage.
     #[error("{}`{command}` is not possible while the case is {stage}", .rule.map(|r| format!("{r}: ")).unwrap_or_default())]
     NotAtThisStage {
@@ -164,6 +170,7 @@ impl DomainError {
             | DomainError::StaleApproval { .. } => Some(Rule::R24),
             DomainError::ImmediateRiskNeedsCall { .. } => Some(Rule::R19),
             DomainError::NotEligibleForAlumni { .. } => Some(Rule::R20),
+            DomainError::SharingConsentMissing { .. } => Some(Rule::R8),
             DomainError::NotAtThisStage { rule, .. } => *rule,
             DomainError::Input(_) => None,
         }

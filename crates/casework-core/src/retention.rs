@@ -710,9 +710,9 @@ pub enum RetentionRefusal {
 }
 
 impl RetentionRefusal {
-    /// The rule that refused: always `R-23`.
-    pub fn rule(&self) -> &'static str {
-        "R-23"
+    /// The rule that refused: always R-23.
+    pub fn rule(&self) -> crate::rule::Rule {
+        crate::rule::Rule::R23
     }
 }
 

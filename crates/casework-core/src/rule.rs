@@ -26,6 +26,12 @@ impl Rule {
     pub const R6: Rule = Rule(6);
     /// waiting-list order.
     pub const R7: Rule = Rule(7);
+    /// session content is confidential; others see what consent allows.
+    pub const R8: Rule = Rule(8);
+    /// without consent, only on an immediate safeguarding concern, recorded.
+    pub const R9: Rule = Rule(9);
+    /// parents and carers are told only if the young person agrees.
+    pub const R10: Rule = Rule(10);
     /// sessions on the programme's cadence; a change of cadence is recorded with its reason.
     pub const R11: Rule = Rule(11);
     /// reviews record a new risk assessment.
@@ -50,8 +56,12 @@ impl Rule {
     pub const R21: Rule = Rule(21);
     /// missing episodes, return interviews within 72 hours, repeated episodes flagged.
     pub const R22: Rule = Rule(22);
+    /// retention schedule, legal holds, recorded erasure, subject access.
+    pub const R23: Rule = Rule(23);
     /// some steps need a manager's approval.
     pub const R24: Rule = Rule(24);
+    /// who may read or change what; reading confidential records is recorded.
+    pub const R27: Rule = Rule(27);
 
     /// The rule's number.
     pub fn number(&self) -> u8 {

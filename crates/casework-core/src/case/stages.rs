@@ -1731,11 +1731,7 @@ pub(crate) fn evolve(case: Case, event: &CaseEvent) -> Option<Case> {
 /// the refusal of a share without the young person's consent in `scope`, naming the scope
 /// and the field that names the audience.
 fn sharing_consent_missing(scope: &ConsentScope) -> DomainError {
-    InputError::new(
-        "agency",
-        format!(
-            "R-8: a referral out shares information about the young person, which needs her or his current consent in scope `{scope}` ({{\"scope\": \"sharing_with_agency\", \"agency\": …}} naming the agency exactly); record it first, or share under a safeguarding override (R-9)"
-        ),
-    )
-    .into()
+    DomainError::SharingConsentMissing {
+        scope: scope.clone(),
+    }
 }
