@@ -536,6 +536,46 @@ on_every_store!(r27_logs_are_for_managers_and_auditors, |desk| {
     assert!(acting.open_record(case, "audit").await.is_err());
 });
 
+on_every_store!(
+    r27_service_wide_lists_workshops_and_intelligence_by_role,
+    |desk| {
+        let (_, _case) = desk.case(true).await;
+        let window = (start(), start() + Duration::days(90));
+        let referrer = desk
+            .casework
+            .acting_as(&desk.referrer_account, &desk.directory);
+        // An external referrer sees no service-wide list
+        let denied = referrer.reviews_due(window.0, window.1).await.unwrap_err();
+        assert_eq!(denied.denied().unwrap().permission, Permission::ReadCase);
+        assert!(referrer.open_cases(None).await.is_err());
+        // Staff do, whatever their relationship to the cases listed
+        let kim = Actor::worker("Kim Otherworker");
+        let acting = desk.casework.acting_as(&kim, &desk.directory);
+        let caseload = acting.open_cases(Some(desk.holder.id)).await.unwrap();
+        assert_eq!(caseload.len(), 1);
+        // Intelligence: a worker may not read the list awaiting police; a manager may
+        let denied = acting.intelligence_awaiting_police().await.unwrap_err();
+        assert_eq!(
+            denied.denied().unwrap().permission,
+            Permission::ReadIntelligence
+        );
+        let manager = desk.casework.acting_as(&desk.manager, &desk.directory);
+        assert!(manager.intelligence_awaiting_police().await.is_ok());
+        // An auditor may not run workshops
+        let auditor = Actor::new("Ida Auditor", Role::Auditor);
+        let denied = desk
+            .casework
+            .acting_as(&auditor, &desk.directory)
+            .workshop(casework::ids::WorkshopId::new())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            denied.denied().unwrap().permission,
+            Permission::RunWorkshops
+        );
+    }
+);
+
 /// The property over every role × relationship × consent state × audience (R-8, R-9, R-10,
 /// no confidential text leaves a record without a recorded read or override.
 #[tokio::test]

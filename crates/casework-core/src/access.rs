@@ -9,9 +9,10 @@
 //! | role | relationship | may |
 //! |---|---|---|
 //! | worker | allocated worker, or an unallocated case | read, read confidential, change, share with consent, share under override |
-//! | worker | none | read the case's summary (stage, risk, dates) |
+//! | worker | none | read the case's summary (stage, risk, dates) and service-wide lists |
+//! | worker | any | run workshops; record intelligence and pass it to police (R-19) |
 //! | manager | team manager, allocated worker, or an unallocated case | everything a worker may, and approve, read the disclosure and access logs |
-//! | manager | none | read, read the disclosure and access logs |
+//! | manager | none | read, read the disclosure and access logs, run workshops, record and read intelligence |
 //! | administrator | any | read, retention (legal holds, review list), erasure, subject access export, the logs; never confidential content or changes |
 //! | external referrer | referrer of this case | the referrer's disclosure view only |
 //! | auditor | any | read, the disclosure and access logs |
@@ -60,11 +61,17 @@ pub enum Permission {
     Erase,
     /// Export everything held about a young person for them.
     SubjectAccessExport,
+    /// Plan and run group workshops, and read them.
+    RunWorkshops,
+    /// Record intelligence about possible perpetrators and pass it to police.
+    RecordIntelligence,
+    /// Read intelligence reports and the list awaiting police.
+    ReadIntelligence,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 14] = [
         Permission::ReadCase,
         Permission::ReadConfidential,
         Permission::ChangeCase,
@@ -76,6 +83,9 @@ impl Permission {
         Permission::ManageRetention,
         Permission::Erase,
         Permission::SubjectAccessExport,
+        Permission::RunWorkshops,
+        Permission::RecordIntelligence,
+        Permission::ReadIntelligence,
     ];
 
     /// The stable name used in errors and logs.
@@ -92,6 +102,9 @@ impl Permission {
             Permission::ManageRetention => "manage_retention",
             Permission::Erase => "erase",
             Permission::SubjectAccessExport => "subject_access_export",
+            Permission::RunWorkshops => "run_workshops",
+            Permission::RecordIntelligence => "record_intelligence",
+            Permission::ReadIntelligence => "read_intelligence",
         }
     }
 }
@@ -157,13 +170,18 @@ pub fn permits(role: Role, relationship: Relationship, permission: Permission) -
     match role {
         Role::Worker => match permission {
             P::ReadCase => relationship != R::Referrer,
+            P::RunWorkshops | P::RecordIntelligence => true,
             P::ReadConfidential | P::ChangeCase | P::ShareWithConsent | P::ShareUnderOverride => {
                 matches!(relationship, R::AllocatedWorker | R::Unallocated)
             }
             _ => false,
         },
         Role::Manager => match permission {
-            P::ReadCase | P::ReadAuditLogs => true,
+            P::ReadCase
+            | P::ReadAuditLogs
+            | P::RunWorkshops
+            | P::RecordIntelligence
+            | P::ReadIntelligence => true,
             P::ReadConfidential
             | P::ChangeCase
             | P::ShareWithConsent

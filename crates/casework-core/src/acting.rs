@@ -32,7 +32,7 @@ use crate::read_model::{
 };
 use crate::service::YoungPersonExecuted;
 use crate::service::{Casework, CommandError, Executed, LoadError};
-use crate::store::{AppendRequest, Store, StoreError};
+use crate::store::{AppendError, AppendRequest, Store, StoreError};
 use crate::young_person::{YoungPerson, YoungPersonCommand};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -86,20 +86,22 @@ impl From<AccessDenied> for ShareError {
     }
 }
 
-impl<E: Into<CommandError>> From<E> for AccessError<CommandError>
-where
-    E: NotAccessDenied,
-{
-    fn from(e: E) -> Self {
-        AccessError::Failed(e.into())
-    }
+macro_rules! failed_from {
+    ($($e:ty),*) => {$(
+        impl From<$e> for AccessError<CommandError> {
+            fn from(e: $e) -> Self {
+                AccessError::Failed(e.into())
+            }
+        }
+    )*};
 }
-
-/// Errors that convert into a [`CommandError`] inside a checked operation.
-pub trait NotAccessDenied {}
-impl NotAccessDenied for CommandError {}
-impl NotAccessDenied for LoadError {}
-impl NotAccessDenied for StoreError {}
+failed_from!(
+    CommandError,
+    LoadError,
+    StoreError,
+    DomainError,
+    AppendError
+);
 
 /// One entry of a case's audit trail: a change, a share or a read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -339,10 +341,19 @@ impl<'a, S: Store> Acting<'a, S> {
             CaseCommand::Approve { .. } | CaseCommand::RefuseApproval { .. } => Permission::Approve,
             _ => Permission::ChangeCase,
         };
-        // The check reads the case as it stands; if it is reallocated between the check and
-        // the append, the append conflicts on its version and nothing is written.
-        self.checked_case(case, permission).await?;
-        Ok(self.casework.execute(self.actor, case, command).await?)
+        // Checked on the very state the command is decided on: one load, and a reallocation
+        // after it makes the append conflict, so nothing is written on a stale check.
+        let (actor, directory) = (self.actor, self.directory);
+        self.casework
+            .execute_checked(actor, case, command, |state| {
+                check(
+                    actor,
+                    directory.relationship(actor, state),
+                    permission,
+                    Some(case),
+                )
+            })
+            .await
     }
 
     /// Decides and records a command on a young person's record (`change_case` on their

@@ -16,6 +16,7 @@
 pub mod access;
 pub mod access_log;
 pub mod acting;
+pub mod acting_lists;
 pub mod actor;
 pub mod alumni;
 pub mod anonymise;
@@ -48,4 +49,7 @@ pub mod topic;
 pub mod workshop;
 pub mod young_person;
 
-pub use service::{Casework, CommandError, Executed, LoadError, YoungPersonExecuted};
+pub use service::{
+    Casework, CommandError, Executed, IntelligenceExecuted, LoadError, WorkshopExecuted,
+    YoungPersonExecuted,
+};

@@ -6,6 +6,8 @@
 //! writer surfaces as [`CommandError::Conflict`], and the caller decides whether to reload
 //! and try again.
 
+use crate::access::AccessDenied;
+use crate::acting::AccessError;
 use crate::actor::Actor;
 use crate::case::report::{self, CadenceReport, LengthStatus};
 use crate::case::{Case, CaseCommand, CaseEvent, NewReferral, Received};
@@ -409,7 +411,25 @@ impl<S: Store> Casework<S> {
         case: CaseId,
         command: CaseCommand,
     ) -> Result<Executed, CommandError> {
+        match self.execute_checked(actor, case, command, |_| Ok(())).await {
+            Ok(executed) => Ok(executed),
+            Err(AccessError::Failed(e)) => Err(e),
+            Err(AccessError::Denied(_)) => unreachable!("the check lets everything through"),
+        }
+    }
+
+    /// [`Casework::execute`] with `check` run on the state the command is decided on, so a
+    /// permission check and the decision read the same version: the case is loaded
+    /// once, and a change between the two is a conflict at append.
+    pub(crate) async fn execute_checked(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+        command: CaseCommand,
+        check: impl FnOnce(&Case) -> Result<(), AccessDenied> + Send,
+    ) -> Result<Executed, AccessError<CommandError>> {
         let (state, version, last_recorded) = self.load_case(case).await?;
+        check(&state)?;
         // Recorded times never go backwards within a case, even when the wall clock steps back
         // (NTP): `case_as_of` depends on it.
         let at = self.now().max(last_recorded);
