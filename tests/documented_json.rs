@@ -1,9 +1,12 @@
 //! Every JSON example in docs/EVENTS.md decodes as the event its heading names, at the schema
 //! version the heading states, so the documentation of the stored format cannot drift.
 
+use casework::access_log::AccessEvent;
 use casework::case::CaseEvent;
+use casework::disclosure::DisclosureEvent;
 use casework::event::DomainEvent;
 use casework::intelligence::IntelligenceEvent;
+use casework::retention::RetentionEvent;
 use casework::workshop::WorkshopEvent;
 use casework::young_person::YoungPersonEvent;
 
@@ -36,8 +39,20 @@ fn examples() -> Vec<(String, u32, String)> {
     out
 }
 
+/// Decodes `json` as `E` if `E` knows `ty`, checking the documented schema version; the
+/// decoded event's type, or `None` when `ty` is not one of `E`'s.
+fn decode_as<E: DomainEvent>(ty: &str, version: u32, json: &str) -> Option<&'static str> {
+    let current = E::current_schema(ty)?;
+    assert_eq!(
+        current, version,
+        "{ty}: documented schema differs from the code's"
+    );
+    let event: E = serde_json::from_str(json).unwrap_or_else(|e| panic!("{ty}: {e}"));
+    Some(event.event_type())
+}
+
 #[test]
-fn every_documented_case_and_young_person_event_decodes() {
+fn every_documented_event_decodes() {
     let examples = examples();
     assert!(
         examples.len() >= 23,
@@ -45,41 +60,14 @@ fn every_documented_case_and_young_person_event_decodes() {
         examples.len()
     );
     for (ty, version, json) in examples {
-        let decoded_type = if let Some(current) = CaseEvent::current_schema(&ty) {
-            assert_eq!(
-                current, version,
-                "{ty}: documented schema differs from the code's"
-            );
-            let event: CaseEvent =
-                serde_json::from_str(&json).unwrap_or_else(|e| panic!("{ty}: {e}"));
-            DomainEvent::event_type(&event)
-        } else if let Some(current) = YoungPersonEvent::current_schema(&ty) {
-            assert_eq!(
-                current, version,
-                "{ty}: documented schema differs from the code's"
-            );
-            let event: YoungPersonEvent =
-                serde_json::from_str(&json).unwrap_or_else(|e| panic!("{ty}: {e}"));
-            DomainEvent::event_type(&event)
-        } else if let Some(current) = WorkshopEvent::current_schema(&ty) {
-            assert_eq!(
-                current, version,
-                "{ty}: documented schema differs from the code's"
-            );
-            let event: WorkshopEvent =
-                serde_json::from_str(&json).unwrap_or_else(|e| panic!("{ty}: {e}"));
-            DomainEvent::event_type(&event)
-        } else {
-            let current = IntelligenceEvent::current_schema(&ty)
-                .unwrap_or_else(|| panic!("{ty} is not an event type"));
-            assert_eq!(
-                current, version,
-                "{ty}: documented schema differs from the code's"
-            );
-            let event: IntelligenceEvent =
-                serde_json::from_str(&json).unwrap_or_else(|e| panic!("{ty}: {e}"));
-            DomainEvent::event_type(&event)
-        };
+        let decoded_type = decode_as::<CaseEvent>(&ty, version, &json)
+            .or_else(|| decode_as::<YoungPersonEvent>(&ty, version, &json))
+            .or_else(|| decode_as::<WorkshopEvent>(&ty, version, &json))
+            .or_else(|| decode_as::<IntelligenceEvent>(&ty, version, &json))
+            .or_else(|| decode_as::<AccessEvent>(&ty, version, &json))
+            .or_else(|| decode_as::<DisclosureEvent>(&ty, version, &json))
+            .or_else(|| decode_as::<RetentionEvent>(&ty, version, &json))
+            .unwrap_or_else(|| panic!("{ty} is not an event type"));
         assert_eq!(decoded_type, ty);
     }
 }
@@ -96,15 +84,21 @@ fn every_case_event_type_is_documented() {
 }
 
 #[test]
-fn every_young_person_workshop_and_intelligence_event_type_is_documented() {
+fn every_other_event_type_is_documented() {
+    use casework::access_log::ACCESS_EVENT_TYPES;
+    use casework::disclosure::DISCLOSURE_EVENT_TYPES;
     use casework::event::{
         INTELLIGENCE_EVENT_TYPES, WORKSHOP_EVENT_TYPES, YOUNG_PERSON_EVENT_TYPES,
     };
+    use casework::retention::RETENTION_EVENT_TYPES;
     let documented: Vec<String> = examples().into_iter().map(|(t, _, _)| t).collect();
     for ty in YOUNG_PERSON_EVENT_TYPES
         .iter()
         .chain(WORKSHOP_EVENT_TYPES)
         .chain(INTELLIGENCE_EVENT_TYPES)
+        .chain(ACCESS_EVENT_TYPES)
+        .chain(DISCLOSURE_EVENT_TYPES)
+        .chain(RETENTION_EVENT_TYPES)
     {
         assert!(
             documented.iter().any(|d| d == ty),

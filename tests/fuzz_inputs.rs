@@ -830,6 +830,7 @@ fn stored_events_never_panic() {
                 decode_as::<casework::intelligence::IntelligenceEvent>(&stored)?,
                 decode_as::<casework::access_log::AccessEvent>(&stored)?,
                 decode_as::<casework::disclosure::DisclosureEvent>(&stored)?,
+                decode_as::<casework::retention::RetentionEvent>(&stored)?,
             ];
             if decoded.iter().any(|d| *d) {
                 Ok(())
