@@ -1014,6 +1014,19 @@ on_every_store!(
         );
         assert_eq!(erasure.started.due_on, date(2036, 5, 14));
         assert!(erasure.counts.rewritten_events > 0);
+        // and it is in the service-wide erasure log for its day, and not the day after
+        let log = desk
+            .as_admin()
+            .erasure_log(on(2036, 5, 14), on(2036, 5, 15))
+            .await
+            .unwrap();
+        assert_eq!(log, vec![erasure.clone()]);
+        assert!(desk
+            .as_admin()
+            .erasure_log(on(2036, 5, 15), on(2036, 5, 16))
+            .await
+            .unwrap()
+            .is_empty());
         // and she is no longer on the review list
         assert!(desk
             .as_admin()

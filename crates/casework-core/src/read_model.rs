@@ -133,11 +133,14 @@ pub enum ListingKind {
     ClosedCase,
     /// A legal hold on a young person's records. key: young person id; at: placed.
     LegalHold,
+    /// A finished anonymisation of a young person's records. key: young person id; at:
+    /// finished (R-23: erasure is itself recorded).
+    Erasure,
 }
 
 impl ListingKind {
     /// Every kind.
-    pub const ALL: [ListingKind; 14] = [
+    pub const ALL: [ListingKind; 15] = [
         ListingKind::OpenCase,
         ListingKind::ReviewDue,
         ListingKind::ExpectedEnd,
@@ -152,6 +155,7 @@ impl ListingKind {
         ListingKind::Access,
         ListingKind::ClosedCase,
         ListingKind::LegalHold,
+        ListingKind::Erasure,
     ];
 
     /// The stable name stores keep.
@@ -171,6 +175,7 @@ impl ListingKind {
             ListingKind::Access => "access",
             ListingKind::ClosedCase => "closed_case",
             ListingKind::LegalHold => "legal_hold",
+            ListingKind::Erasure => "erasure",
         }
     }
 

@@ -365,9 +365,19 @@ impl RetentionRecord {
         !self.erasures.is_empty() && self.pending.is_none()
     }
 
-    /// The stream's listings: one per hold in place.
+    /// The stream's listings: one per hold in place, one per finished anonymisation.
     pub fn listings(&self) -> Vec<Listing> {
-        self.holds.iter().map(LegalHold::listing).collect()
+        let erasures = self.erasures.iter().map(|e| Listing {
+            kind: ListingKind::Erasure,
+            key: self.young_person.to_string(),
+            at: Some(e.finished_at),
+            detail: serde_json::to_string(e).expect("erasures serialize"),
+        });
+        self.holds
+            .iter()
+            .map(LegalHold::listing)
+            .chain(erasures)
+            .collect()
     }
 }
 
@@ -1011,6 +1021,41 @@ impl<'a, S: Store> Acting<'a, S> {
                 serde_json::from_str(&l.listing.detail).map_err(|e| {
                     RetentionError::Failed(CommandError::Store(StoreError::Corrupt(format!(
                         "legal_hold listing of {}: {e}",
+                        l.stream
+                    ))))
+                })
+            })
+            .collect()
+    }
+
+    /// Every anonymisation finished in `[from, to)`, across the service, oldest first
+    /// (`read_audit_logs`, R-23: erasure is itself recorded).
+    pub async fn erasure_log(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Erasure>, RetentionError> {
+        check(
+            self.actor,
+            Relationship::None,
+            Permission::ReadAuditLogs,
+            None,
+        )?;
+        let listed = self
+            .casework
+            .store()
+            .listings(
+                ListingQuery::all(ListingKind::Erasure)
+                    .from(from)
+                    .before(to),
+            )
+            .await?;
+        listed
+            .iter()
+            .map(|l| {
+                serde_json::from_str(&l.listing.detail).map_err(|e| {
+                    RetentionError::Failed(CommandError::Store(StoreError::Corrupt(format!(
+                        "erasure listing of {}: {e}",
                         l.stream
                     ))))
                 })
