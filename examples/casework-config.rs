@@ -127,6 +127,7 @@ fn explain_profile(p: &ServiceProfile) -> String {
     } else {
         format!("A manager must approve: {}.", gated.join("; "))
     });
+    out.push(explain_retention(&p.retention));
     for programme in &p.programmes {
         out.push(String::new());
         out.push(explain_programme(programme));
@@ -134,6 +135,41 @@ fn explain_profile(p: &ServiceProfile) -> String {
     out.push(String::new());
     out.push(explain_tool(&p.risk_tool));
     out.join("\n")
+}
+
+/// The retention schedule in words.
+fn explain_retention(r: &casework::profile::RetentionSchedule) -> String {
+    let mut periods = Vec::new();
+    if let Some(age) = r.until_age {
+        periods.push(format!("until the {age}th birthday"));
+    }
+    if let Some(years) = r.years_after_last_case {
+        periods.push(format!("{years} years after the last case ended"));
+    }
+    let mut out = if periods.is_empty() {
+        "Records have no retention period set: they are never due for review.".to_owned()
+    } else {
+        format!(
+            "Records are kept {}, whichever is later, and never while a case is open",
+            periods.join(" and ")
+        )
+    };
+    if let Some(e) = &r.exploitation {
+        let mut when = Vec::new();
+        if let Some(level) = e.risk_level {
+            when.push(format!("any case was assessed {level} or above"));
+        }
+        if !e.indicators.is_empty() {
+            when.push(format!("a case recorded {}", e.indicators.join(" or ")));
+        }
+        out.push_str(&format!(
+            "; {} years after the last case where {}",
+            e.years_after_last_case,
+            when.join(", or ")
+        ));
+    }
+    out.push('.');
+    out
 }
 
 fn explain_programme(p: &Programme) -> String {
