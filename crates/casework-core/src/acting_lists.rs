@@ -10,16 +10,19 @@
 
 use crate::access::{check, Permission, Relationship};
 use crate::acting::{AccessError, Acting};
-use crate::case::report::{CadenceReport, LengthStatus};
-use crate::ids::{IntelligenceId, StaffId, WorkshopId, YoungPersonId};
+use crate::case::report::{self, CadenceReport, LengthStatus};
+use crate::ids::{CaseId, IntelligenceId, StaffId, WorkshopId, YoungPersonId};
 use crate::intelligence::{Intelligence, IntelligenceCommand, NewIntelligence};
 use crate::listing::{
     AlumniRow, AwaitingPoliceRow, ClosedCaseRow, MissingFlagRow, OpenCaseRow, PartnerReferralRow,
     PartnerReferralState, ReturnInterviewRow, ReviewDueRow, WorkshopReach,
 };
+use crate::missing::ReturnInterviewDue;
+use crate::risk::RiskTrend;
 use crate::service::{CommandError, IntelligenceExecuted, WorkshopExecuted};
 use crate::store::Store;
 use crate::workshop::{NewWorkshop, Workshop, WorkshopCommand};
+use crate::young_person::YoungPersonActivity;
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// A checked result.
@@ -119,6 +122,56 @@ impl<'a, S: Store> Acting<'a, S> {
     pub async fn workshop_reach(&self, from: NaiveDate, to: NaiveDate) -> Checked<WorkshopReach> {
         self.staff(Permission::ReadCase)?;
         Ok(self.casework.workshop_reach(from, to).await?)
+    }
+
+    /// A case's expected against delivered sessions and contacts in `[from, to)` (`read_case`,
+    /// R-11), from the state the check read.
+    pub async fn cadence_report(
+        &self,
+        case: CaseId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Checked<CadenceReport> {
+        let (state, _) = self.checked_case(case, Permission::ReadCase).await?;
+        Ok(report::cadence_report(&state, from, to))
+    }
+
+    /// A case's length against its programme's expected length, now (`read_case`, R-14).
+    pub async fn length_status(&self, case: CaseId) -> Checked<Option<LengthStatus>> {
+        let (state, _) = self.checked_case(case, Permission::ReadCase).await?;
+        Ok(report::length_status(
+            &state,
+            self.casework.profile(),
+            self.casework.now(),
+        ))
+    }
+
+    /// The direction of a case's risk across its assessments (`read_case`, R-12).
+    pub async fn risk_trend(&self, case: CaseId) -> Checked<RiskTrend> {
+        let (state, _) = self.checked_case(case, Permission::ReadCase).await?;
+        Ok(report::risk_trend(&state))
+    }
+
+    /// A young person's missing episodes, flags and alumni membership (`read_case` on their
+    /// records, R-20, R-22).
+    pub async fn young_person_activity(
+        &self,
+        young_person: YoungPersonId,
+    ) -> Checked<YoungPersonActivity> {
+        self.check_young_person(young_person, Permission::ReadCase)
+            .await?;
+        Ok(self.casework.young_person_activity(young_person).await?)
+    }
+
+    /// A young person's return interviews not yet settled, as of now (`read_case` on their
+    /// records, R-22).
+    pub async fn return_interviews_due(
+        &self,
+        young_person: YoungPersonId,
+    ) -> Checked<Vec<ReturnInterviewDue>> {
+        self.check_young_person(young_person, Permission::ReadCase)
+            .await?;
+        Ok(self.casework.return_interviews_due(young_person).await?)
     }
 
     /// Plans a workshop (`run_workshops`).
