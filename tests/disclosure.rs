@@ -2,6 +2,9 @@
 //! R-10), the safeguarding override, and the logs that keep all of it visible. Each
 //! test runs on the memory store and on SQLite.
 
+#[macro_use]
+mod support;
+
 use casework::access::{Permission, Relationship};
 use casework::access_log::AccessSubject;
 use casework::acting::{AccessError, ShareError};
@@ -20,29 +23,6 @@ use casework_testkit::confidentiality::{
 };
 use casework_testkit::fixtures::{start, text};
 use chrono::Duration;
-
-/// Runs `$body` (an async block using `desk`) on every embedded store.
-macro_rules! on_every_store {
-    ($name:ident, |$desk:ident| $body:block) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test]
-            async fn memory() {
-                let $desk = Desk::new(MemoryStore::new());
-                $body
-            }
-
-            #[tokio::test]
-            async fn sqlite() {
-                let store = SqliteStore::temporary().expect("a temporary store");
-                store.migrate().await.expect("migrates");
-                let $desk = Desk::new(store);
-                $body
-            }
-        }
-    };
-}
 
 fn partner() -> Audience {
     Audience::PartnerAgency {

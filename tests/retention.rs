@@ -4,6 +4,9 @@
 //! is idempotent and finishes an interrupted run. R-27: each operation needs its permission.
 //! Each test runs on the memory store and on SQLite.
 
+#[macro_use]
+mod support;
+
 use casework::access::{Permission, StaffDirectory};
 use casework::access_log::AccessSubject;
 use casework::actor::{Actor, Role};
@@ -600,29 +603,6 @@ fn refusal(e: RetentionError) -> RetentionRefusal {
         RetentionError::Refused(r) => r,
         other => panic!("expected an R-23 refusal, got {other:?}"),
     }
-}
-
-/// Runs `$body` (an async block using `desk`) on every embedded store.
-macro_rules! on_every_store {
-    ($name:ident, |$desk:ident| $body:block) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test]
-            async fn memory() {
-                let $desk = Desk::new(MemoryStore::new());
-                $body
-            }
-
-            #[tokio::test]
-            async fn sqlite() {
-                let store = SqliteStore::temporary().expect("a temporary store");
-                store.migrate().await.expect("migrates");
-                let $desk = Desk::new(store);
-                $body
-            }
-        }
-    };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,6 +2,9 @@
 //! minus third parties' details, with the read recorded in the access log. Each test
 //! runs on the memory store and on SQLite.
 
+#[macro_use]
+mod support;
+
 use casework::access::{Permission, Relationship, StaffDirectory};
 use casework::access_log::AccessSubject;
 use casework::acting::AccessError;
@@ -243,29 +246,6 @@ impl<S: Store> Desk<S> {
         self.clock.advance(Duration::days(1));
         (person, case)
     }
-}
-
-/// Runs `$body` (an async block using `desk`) on every embedded store.
-macro_rules! on_every_store {
-    ($name:ident, |$desk:ident| $body:block) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test]
-            async fn memory() {
-                let $desk = Desk::new(MemoryStore::new());
-                $body
-            }
-
-            #[tokio::test]
-            async fn sqlite() {
-                let store = SqliteStore::temporary().expect("a temporary store");
-                store.migrate().await.expect("migrates");
-                let $desk = Desk::new(store);
-                $body
-            }
-        }
-    };
 }
 
 on_every_store!(

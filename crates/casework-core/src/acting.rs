@@ -27,8 +27,9 @@ use crate::error::DomainError;
 use crate::event::{decode_stream, DomainEvent, Recorded};
 use crate::ids::{AccessId, CaseId, StreamId, YoungPersonId};
 use crate::input::Text;
+use crate::listing::decode_detail;
 use crate::read_model::{
-    CaseSummary, Listed, ListingKind, ListingQuery, OwedActionSummary, ReadModelUpdate,
+    CaseSummary, ListingKind, ListingQuery, OwedActionSummary, ReadModelUpdate,
 };
 use crate::service::YoungPersonExecuted;
 use crate::service::{Casework, CommandError, Executed, LoadError};
@@ -553,17 +554,10 @@ impl<'a, S: Store> Acting<'a, S> {
             None,
         )?;
         let rows = self.casework.store().listings(query).await?;
-        rows.iter()
-            .map(|l: &Listed| {
-                serde_json::from_str(&l.listing.detail).map_err(|e| {
-                    AccessError::Failed(CommandError::Store(StoreError::Corrupt(format!(
-                        "{} listing of {}: {e}",
-                        l.listing.kind.as_str(),
-                        l.stream
-                    ))))
-                })
-            })
-            .collect()
+        Ok(rows
+            .iter()
+            .map(decode_detail)
+            .collect::<Result<_, StoreError>>()?)
     }
 
     /// A case's audit trail, oldest first: every change, every share and override
@@ -581,8 +575,8 @@ impl<'a, S: Store> Acting<'a, S> {
             .listings(ListingQuery::all(ListingKind::Access).key(case.to_string()))
             .await?
             .iter()
-            .filter_map(|l| serde_json::from_str(&l.listing.detail).ok())
-            .collect();
+            .map(decode_detail)
+            .collect::<Result<_, StoreError>>()?;
         let mut trail: Vec<TrailEntry> = history
             .iter()
             .map(|e| TrailEntry {

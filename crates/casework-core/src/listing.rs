@@ -85,11 +85,18 @@ pub fn decode<T: ListingRow>(listed: &Listed) -> Result<T, StoreError> {
             T::KIND.as_str()
         )));
     }
+    decode_detail(listed)
+}
+
+/// Decodes one listing's detail as `T`, whatever its kind: for records listed under more than
+/// one kind (a share is both a disclosure and, by override, an override). A detail that does
+/// not decode is [`StoreError::Corrupt`], naming the stream.
+pub fn decode_detail<T: DeserializeOwned>(listed: &Listed) -> Result<T, StoreError> {
     serde_json::from_str(&listed.listing.detail).map_err(|e| {
         StoreError::Corrupt(format!(
             "{}: the detail of its `{}` listing does not decode: {e}",
             listed.stream,
-            T::KIND.as_str()
+            listed.listing.kind.as_str()
         ))
     })
 }

@@ -1015,17 +1015,10 @@ impl<'a, S: Store> Acting<'a, S> {
             .store()
             .listings(ListingQuery::all(ListingKind::LegalHold))
             .await?;
-        listed
+        Ok(listed
             .iter()
-            .map(|l| {
-                serde_json::from_str(&l.listing.detail).map_err(|e| {
-                    RetentionError::Failed(CommandError::Store(StoreError::Corrupt(format!(
-                        "legal_hold listing of {}: {e}",
-                        l.stream
-                    ))))
-                })
-            })
-            .collect()
+            .map(crate::listing::decode_detail)
+            .collect::<Result<_, StoreError>>()?)
     }
 
     /// Every anonymisation finished in `[from, to)`, across the service, oldest first
@@ -1050,17 +1043,10 @@ impl<'a, S: Store> Acting<'a, S> {
                     .before(to),
             )
             .await?;
-        listed
+        Ok(listed
             .iter()
-            .map(|l| {
-                serde_json::from_str(&l.listing.detail).map_err(|e| {
-                    RetentionError::Failed(CommandError::Store(StoreError::Corrupt(format!(
-                        "erasure listing of {}: {e}",
-                        l.stream
-                    ))))
-                })
-            })
-            .collect()
+            .map(crate::listing::decode_detail)
+            .collect::<Result<_, StoreError>>()?)
     }
 
     /// A young person's retention record: holds in place and lifted, erasures
