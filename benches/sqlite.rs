@@ -11,6 +11,15 @@
 //!   own `BEGIN IMMEDIATE` transaction, against `SqliteStore::append` of one event with the
 //!   same payload plus its case-summary row, and against `Casework::execute` of a command that
 //!   appends one event (pause or resume an active case: load, decide, append);
+//! - the same one-event append carrying three listings (open case, review due, expected end:
+//!   the stream's listings replaced) against it with `listings: None`, both against the raw
+//!   single-row insert;
+//! - the checked handle against the unchecked service, on the allocated worker's own
+//!   cases so every check passes: `Acting::execute` against `Casework::execute` of a
+//!   `RecordContact` (load, check, decide, append; a fresh active case every
+//!   `CONTACTS_PER_CASE` contacts, made outside the timing, so the cases stay small), and
+//!   `Acting::open_record` (load, check, append one access-log event on its own stream)
+//!   against `Casework::case` (load);
 //! - loading a 20-event and a 2,000-event case with `Casework::case`, against raw rusqlite
 //!   selecting the same stream's rows;
 //! - the waiting list and overdue reviews over 100,000 cases (p50/p95), against the same SQL
@@ -19,13 +28,16 @@
 //! The summary at the end times the pairs in interleaved blocks, so both sides of a ratio
 //! see the same machine state; the crate docs of `casework-sqlite` record its figures.
 
+use casework::access::StaffDirectory;
 use casework::actor::Actor;
-use casework::case::{CaseCommand, PauseReason, StageName};
+use casework::case::{CaseCommand, ContactKind, ContactWith, Direction, PauseReason, StageName};
 use casework::event::{EventMeta, NewEvent};
-use casework::ids::{CaseId, EventId, OwedActionId, StreamId, YoungPersonId};
+use casework::ids::{CaseId, EventId, OwedActionId, StaffId, StreamId, YoungPersonId};
+use casework::listing::{ExpectedEndRow, ListingRow, OpenCaseRow, ReviewDueRow};
 use casework::owed::OwedActionKind;
 use casework::profile::examples::city_girls_service;
-use casework::read_model::{CaseSummary, OwedActionSummary, ReadModelUpdate};
+use casework::programme::Span;
+use casework::read_model::{CaseSummary, Listing, OwedActionSummary, ReadModelUpdate};
 use casework::risk::RiskLevel;
 use casework::sqlite::bench_support::append_inline;
 use casework::sqlite::rusqlite::{self, params, Connection};
@@ -184,13 +196,15 @@ fn summary(
     }
 }
 
-/// Appends one event at a time to one case stream, with the case's summary row.
+/// Appends one event at a time to one case stream, with the case's summary row and, when
+/// `listings` is set, the stream's listings replaced by it.
 struct Appender {
     store: SqliteStore,
     case: CaseId,
     version: u64,
     actor: Actor,
     row: CaseSummary,
+    listings: Option<Vec<Listing>>,
 }
 
 /// The summary row of an active case: the same young person and owed action on every
@@ -207,6 +221,46 @@ fn active_row(case: CaseId) -> CaseSummary {
     )
 }
 
+/// The three listings of an active case on a programme, as the service computes them: open
+/// case (by worker), review due and expected end.
+fn case_listings(row: &CaseSummary, worker: &Actor) -> Vec<Listing> {
+    let allocated_at = row.received_at + Days::days(2);
+    let work_begun_at = row.received_at + Days::days(9);
+    vec![
+        OpenCaseRow {
+            case_id: row.case_id,
+            young_person_id: row.young_person_id,
+            stage: row.stage,
+            worker: worker.id,
+            worker_name: fixtures::text(&worker.name),
+            allocated_at,
+            risk_level: row.risk_level,
+            programme: Some("short_term".into()),
+            work_begun_at: Some(work_begun_at),
+        }
+        .to_listing(),
+        ReviewDueRow {
+            case_id: row.case_id,
+            young_person_id: row.young_person_id,
+            stage: row.stage,
+            worker: Some(worker.id),
+            risk_level: row.risk_level,
+            due_at: row.next_review_due.expect("an active row has a review due"),
+        }
+        .to_listing(),
+        ExpectedEndRow {
+            case_id: row.case_id,
+            young_person_id: row.young_person_id,
+            worker: Some(worker.id),
+            programme: "short_term".into(),
+            expected_weeks: Span { min: 8, max: 10 },
+            work_begun_at,
+            expected_end: work_begun_at + Days::weeks(10),
+        }
+        .to_listing(),
+    ]
+}
+
 impl Appender {
     fn new(store: SqliteStore) -> Self {
         let case = CaseId::new();
@@ -216,7 +270,15 @@ impl Appender {
             version: 0,
             actor: fixtures::worker(),
             row: active_row(case),
+            listings: None,
         }
+    }
+
+    /// Every append also replaces the stream's three listings.
+    fn with_listings(store: SqliteStore) -> Self {
+        let mut appender = Appender::new(store);
+        appender.listings = Some(case_listings(&appender.row, &appender.actor));
+        appender
     }
 
     async fn append(&mut self) {
@@ -229,7 +291,7 @@ impl Appender {
                 ..self.row.clone()
             }),
             snapshot: None,
-            listings: None,
+            listings: self.listings.clone(),
         };
         self.version = self.store.append(request).await.unwrap();
     }
@@ -319,13 +381,17 @@ impl Commands {
 
 /// A self-referral taken to active work: 14 events.
 async fn active_case(casework: &Casework<SqliteStore>) -> CaseId {
-    let worker = fixtures::worker();
+    active_case_of(casework, &fixtures::worker()).await
+}
+
+/// A self-referral taken to active work by `worker`, its allocated worker: 14 events.
+async fn active_case_of(casework: &Casework<SqliteStore>, worker: &Actor) -> CaseId {
     let person = casework
-        .register_young_person(&worker, fixtures::girl_in_leeds_area())
+        .register_young_person(worker, fixtures::girl_in_leeds_area())
         .await
         .unwrap();
     let case = casework
-        .receive_referral(&worker, person, fixtures::self_referral(fixtures::start()))
+        .receive_referral(worker, person, fixtures::self_referral(fixtures::start()))
         .await
         .unwrap();
     for command in [
@@ -345,9 +411,86 @@ async fn active_case(casework: &Casework<SqliteStore>) -> CaseId {
         },
         CaseCommand::BeginWork,
     ] {
-        casework.execute(&worker, case, command).await.unwrap();
+        casework.execute(worker, case, command).await.unwrap();
     }
     case
+}
+
+/// Contacts recorded on one case before the next command moves to a fresh one, so the cases
+/// (and their snapshots) stay the size of a real case's.
+const CONTACTS_PER_CASE: usize = 100;
+
+/// The allocated worker recording contacts on their own active cases, through the checked
+/// handle (`directory` set) or the unchecked service; a fresh case every
+/// `CONTACTS_PER_CASE` contacts, taken from cases made beforehand by `prepare`.
+struct Contacts<'a> {
+    casework: &'a Casework<SqliteStore>,
+    worker: &'a Actor,
+    directory: Option<&'a StaffDirectory>,
+    ready: Vec<CaseId>,
+    case: Option<CaseId>,
+    recorded: usize,
+}
+
+impl<'a> Contacts<'a> {
+    fn new(
+        casework: &'a Casework<SqliteStore>,
+        worker: &'a Actor,
+        directory: Option<&'a StaffDirectory>,
+    ) -> Self {
+        Contacts {
+            casework,
+            worker,
+            directory,
+            ready: Vec::new(),
+            case: None,
+            recorded: 0,
+        }
+    }
+
+    /// Makes enough fresh cases for the next `contacts` contacts (not timed).
+    async fn prepare(&mut self, contacts: usize) {
+        let left_on_this_case = match self.recorded % CONTACTS_PER_CASE {
+            done if done > 0 && self.case.is_some() => CONTACTS_PER_CASE - done,
+            _ => 0,
+        };
+        let needed = contacts
+            .saturating_sub(left_on_this_case)
+            .div_ceil(CONTACTS_PER_CASE);
+        while self.ready.len() < needed {
+            let case = active_case_of(self.casework, self.worker).await;
+            self.ready.push(case);
+        }
+    }
+
+    async fn record(&mut self) {
+        if self.case.is_none() || self.recorded % CONTACTS_PER_CASE == 0 {
+            self.case = Some(self.ready.pop().expect("prepare made the cases"));
+        }
+        let case = self.case.unwrap();
+        let command = CaseCommand::RecordContact {
+            kind: ContactKind::Call,
+            direction: Direction::Outbound,
+            with: ContactWith::YoungPerson,
+            at: fixtures::start(),
+        };
+        match self.directory {
+            Some(directory) => {
+                self.casework
+                    .acting_as(self.worker, directory)
+                    .execute(case, command)
+                    .await
+                    .unwrap();
+            }
+            None => {
+                self.casework
+                    .execute(self.worker, case, command)
+                    .await
+                    .unwrap();
+            }
+        }
+        self.recorded += 1;
+    }
 }
 
 /// A case of exactly `events` events (or one more, to land on a whole pause/resume pair).
@@ -588,31 +731,42 @@ fn line(what: &str, mut times: Vec<Duration>) -> Line {
     }
 }
 
-/// Interleaved blocks of `block` operations each for two sides; returns the median
+/// Interleaved blocks of `block` operations each for every side in turn; returns the median
 /// per-operation time of each side.
+fn interleaved<const N: usize>(
+    rounds: usize,
+    block: usize,
+    mut sides: [&mut dyn FnMut(); N],
+) -> [Duration; N] {
+    let mut times: [Vec<Duration>; N] = std::array::from_fn(|_| Vec::new());
+    for _ in 0..rounds {
+        for (side, t) in sides.iter_mut().zip(times.iter_mut()) {
+            let start = Instant::now();
+            for _ in 0..block {
+                side();
+            }
+            t.push(start.elapsed() / block as u32);
+        }
+    }
+    times.map(|mut t| {
+        t.sort();
+        t[t.len() / 2]
+    })
+}
+
+/// [`interleaved`] for two sides.
 fn paired<A: FnMut(), B: FnMut()>(
     rounds: usize,
     block: usize,
     mut a: A,
     mut b: B,
 ) -> (Duration, Duration) {
-    let mut ta = Vec::new();
-    let mut tb = Vec::new();
-    for _ in 0..rounds {
-        let start = Instant::now();
-        for _ in 0..block {
-            a();
-        }
-        ta.push(start.elapsed() / block as u32);
-        let start = Instant::now();
-        for _ in 0..block {
-            b();
-        }
-        tb.push(start.elapsed() / block as u32);
-    }
-    ta.sort();
-    tb.sort();
-    (ta[ta.len() / 2], tb[tb.len() / 2])
+    let [ta, tb] = interleaved(rounds, block, [&mut a, &mut b]);
+    (ta, tb)
+}
+
+fn micros_of(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
 }
 
 fn per_second(d: Duration) -> f64 {
@@ -670,6 +824,80 @@ fn summary_table() {
         per_second(execute_ct),
         raw_commit3.as_secs_f64() / execute_ct.as_secs_f64(),
     );
+
+    // Listings: the same one-event append with and without the stream's listings replaced.
+    let mut bare = Appender::new(store.clone());
+    let mut listed = Appender::with_listings(store.clone());
+    let [raw_commit4, bare_t, listed_t] = interleaved(
+        15,
+        400,
+        [
+            &mut || raw.insert(),
+            &mut || ct.block_on(bare.append()),
+            &mut || ct.block_on(listed.append()),
+        ],
+    );
+    println!(
+        "one-event append with its 3 listings replaced {:.1} µs ({:.0}/s, {:.2}x raw), with `listings: None` {:.1} µs ({:.0}/s, {:.2}x raw), raw insert {:.1} µs: with/without listings {:.2}x the time (+{:.1} µs)",
+        micros_of(listed_t),
+        per_second(listed_t),
+        raw_commit4.as_secs_f64() / listed_t.as_secs_f64(),
+        micros_of(bare_t),
+        per_second(bare_t),
+        raw_commit4.as_secs_f64() / bare_t.as_secs_f64(),
+        micros_of(raw_commit4),
+        listed_t.as_secs_f64() / bare_t.as_secs_f64(),
+        micros_of(listed_t) - micros_of(bare_t),
+    );
+
+    // The checked handle against the unchecked service, as the allocated worker.
+    let casework = Casework::new(store.clone(), city_girls_service());
+    let worker = fixtures::worker();
+    let manager = fixtures::manager();
+    let directory = StaffDirectory::new().team(manager.id, [worker.id]);
+    let (rounds, block) = (15, CONTACTS_PER_CASE);
+    let mut unchecked = Contacts::new(&casework, &worker, None);
+    let mut checked = Contacts::new(&casework, &worker, Some(&directory));
+    ct.block_on(async {
+        unchecked.prepare(rounds * block).await;
+        checked.prepare(rounds * block).await;
+    });
+    let (unchecked_t, checked_t) = paired(
+        rounds,
+        block,
+        || ct.block_on(unchecked.record()),
+        || ct.block_on(checked.record()),
+    );
+    println!(
+        "RecordContact on an active case: acting_as(worker).execute {:.1} µs ({:.0}/s), Casework::execute {:.1} µs ({:.0}/s): checked/unchecked {:.3}x the time",
+        micros_of(checked_t),
+        per_second(checked_t),
+        micros_of(unchecked_t),
+        per_second(unchecked_t),
+        checked_t.as_secs_f64() / unchecked_t.as_secs_f64(),
+    );
+    let case = ct.block_on(active_case_of(&casework, &worker));
+    let acting = casework.acting_as(&worker, &directory);
+    let (load_t, open_t) = paired(
+        15,
+        200,
+        || {
+            ct.block_on(casework.case(case)).unwrap();
+        },
+        || {
+            ct.block_on(acting.open_record(case, "purpose")).unwrap();
+        },
+    );
+    println!(
+        "a 14-event case: acting_as(worker).open_record (load, check, append an access-log event) {:.1} µs ({:.0}/s), Casework::case (load) {:.1} µs ({:.0}/s): open_record/case {:.2}x the time",
+        micros_of(open_t),
+        per_second(open_t),
+        micros_of(load_t),
+        per_second(load_t),
+        open_t.as_secs_f64() / load_t.as_secs_f64(),
+    );
+    drop(acting);
+    drop(casework);
 
     // Group commit: many writers in flight.
     let writers = 16;

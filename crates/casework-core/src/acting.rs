@@ -24,16 +24,14 @@ use crate::disclosure::{
     DisclosureView, OverrideRequest, ShareBasis, ShareRecord,
 };
 use crate::error::DomainError;
-use crate::event::{decode_stream, DomainEvent, Recorded};
+use crate::event::{decode_stream, Recorded};
 use crate::ids::{AccessId, CaseId, StreamId, YoungPersonId};
 use crate::input::Text;
 use crate::listing::decode_detail;
-use crate::read_model::{
-    CaseSummary, ListingKind, ListingQuery, OwedActionSummary, ReadModelUpdate,
-};
+use crate::read_model::{CaseSummary, ListingKind, ListingQuery, OwedActionSummary};
 use crate::service::YoungPersonExecuted;
 use crate::service::{Casework, CommandError, Executed, LoadError};
-use crate::store::{AppendError, AppendRequest, Store, StoreError};
+use crate::store::{AppendError, Store, StoreError};
 use crate::young_person::{YoungPerson, YoungPersonCommand};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -299,16 +297,10 @@ impl<'a, S: Store> Acting<'a, S> {
     ) -> Result<(), CommandError> {
         let at = self.casework.now();
         let event = AccessEvent::read(self.actor, relationship, subject, purpose, at);
+        let listings = Some(event.listings());
+        let stream = StreamId::Access(AccessId::new());
         self.casework
-            .store()
-            .append(AppendRequest {
-                stream: StreamId::Access(AccessId::new()),
-                expected_version: 0,
-                events: vec![event.encode(Casework::<S>::meta(self.actor, at, None))],
-                read_model: ReadModelUpdate::None,
-                snapshot: None,
-                listings: Some(event.listings()),
-            })
+            .append_rowless(stream, 0, &[event], self.actor, at, None, listings)
             .await?;
         Ok(())
     }
@@ -469,16 +461,17 @@ impl<'a, S: Store> Acting<'a, S> {
             ShareBasis::Consent { .. } => None,
         };
         let event = DisclosureEvent::InformationShared { share };
+        let version = shares.last().map_or(0, |s| s.version);
         self.casework
-            .store()
-            .append(AppendRequest {
+            .append_rowless(
                 stream,
-                expected_version: shares.last().map_or(0, |s| s.version),
-                events: vec![event.encode(Casework::<S>::meta(self.actor, at, reason))],
-                read_model: ReadModelUpdate::None,
-                snapshot: None,
-                listings: Some(listings),
-            })
+                version,
+                &[event],
+                self.actor,
+                at,
+                reason,
+                Some(listings),
+            )
             .await?;
         Ok(())
     }

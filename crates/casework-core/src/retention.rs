@@ -38,9 +38,9 @@ use crate::event::{decode_stream, DomainEvent, HistoryError, HistoryProblem, Rec
 use crate::ids::{CaseId, StaffId, StreamId, YoungPersonId};
 use crate::input::{InputError, Text};
 use crate::profile::RetentionSchedule;
-use crate::read_model::{Listing, ListingKind, ListingQuery, ReadModelUpdate};
+use crate::read_model::{Listing, ListingKind, ListingQuery};
 use crate::service::{Casework, CommandError, LoadError};
-use crate::store::{AppendError, AppendRequest, Store, StoreError};
+use crate::store::{AppendError, Store, StoreError};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -914,16 +914,18 @@ impl<S: Store> Casework<S> {
             }
             .into());
         }
+        let stream = StreamId::Retention(record.young_person);
+        let listings = Some(next.listings());
         next.version = self
-            .store()
-            .append(AppendRequest {
-                stream: StreamId::Retention(record.young_person),
-                expected_version: record.version,
-                events: vec![event.encode(Self::meta(actor, at, reason))],
-                read_model: ReadModelUpdate::None,
-                snapshot: None,
-                listings: Some(next.listings()),
-            })
+            .append_rowless(
+                stream,
+                record.version,
+                &[event],
+                actor,
+                at,
+                reason,
+                listings,
+            )
             .await?;
         *record = next;
         Ok(())

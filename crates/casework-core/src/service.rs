@@ -645,16 +645,17 @@ impl<S: Store> Casework<S> {
         let id = WorkshopId::new();
         let event = Workshop::plan(id, details, &ctx)?;
         let workshop = Workshop::evolve(None, &event).expect("a plan opens the workshop");
-        self.store
-            .append(AppendRequest {
-                stream: StreamId::Workshop(id),
-                expected_version: 0,
-                events: vec![event.encode(Self::meta(actor, at, None))],
-                read_model: ReadModelUpdate::None,
-                snapshot: None,
-                listings: Listings::of_workshop(&workshop).replacing(&Listings::default()),
-            })
-            .await?;
+        let listings = Listings::of_workshop(&workshop).replacing(&Listings::default());
+        self.append_rowless(
+            StreamId::Workshop(id),
+            0,
+            &[event],
+            actor,
+            at,
+            None,
+            listings,
+        )
+        .await?;
         Ok(id)
     }
 
@@ -675,19 +676,10 @@ impl<S: Store> Casework<S> {
         for event in &events {
             next = Workshop::evolve(Some(next), event).expect("decided events follow their state");
         }
+        let listings = Listings::of_workshop(&next).replacing(&before);
+        let stream = StreamId::Workshop(workshop);
         let version = self
-            .store
-            .append(AppendRequest {
-                stream: StreamId::Workshop(workshop),
-                expected_version: version,
-                events: events
-                    .iter()
-                    .map(|e| e.encode(Self::meta(actor, at, None)))
-                    .collect(),
-                read_model: ReadModelUpdate::None,
-                snapshot: None,
-                listings: Listings::of_workshop(&next).replacing(&before),
-            })
+            .append_rowless(stream, version, &events, actor, at, None, listings)
             .await?;
         Ok(WorkshopExecuted {
             workshop: next,
@@ -733,16 +725,17 @@ impl<S: Store> Casework<S> {
         let id = IntelligenceId::new();
         let event = Intelligence::record(id, details, &ctx)?;
         let report = Intelligence::evolve(None, &event).expect("a record opens the report");
-        self.store
-            .append(AppendRequest {
-                stream: StreamId::Intelligence(id),
-                expected_version: 0,
-                events: vec![event.encode(Self::meta(actor, at, None))],
-                read_model: ReadModelUpdate::None,
-                snapshot: None,
-                listings: Listings::of_intelligence(&report).replacing(&Listings::default()),
-            })
-            .await?;
+        let listings = Listings::of_intelligence(&report).replacing(&Listings::default());
+        self.append_rowless(
+            StreamId::Intelligence(id),
+            0,
+            &[event],
+            actor,
+            at,
+            None,
+            listings,
+        )
+        .await?;
         Ok(id)
     }
 
@@ -764,19 +757,10 @@ impl<S: Store> Casework<S> {
             next =
                 Intelligence::evolve(Some(next), event).expect("decided events follow their state");
         }
+        let listings = Listings::of_intelligence(&next).replacing(&before);
+        let stream = StreamId::Intelligence(intelligence);
         let version = self
-            .store
-            .append(AppendRequest {
-                stream: StreamId::Intelligence(intelligence),
-                expected_version: version,
-                events: events
-                    .iter()
-                    .map(|e| e.encode(Self::meta(actor, at, None)))
-                    .collect(),
-                read_model: ReadModelUpdate::None,
-                snapshot: None,
-                listings: Listings::of_intelligence(&next).replacing(&before),
-            })
+            .append_rowless(stream, version, &events, actor, at, None, listings)
             .await?;
         Ok(IntelligenceExecuted {
             report: next,
@@ -811,6 +795,35 @@ impl<S: Store> Casework<S> {
             .ok_or(LoadError::NotFound(StreamId::Intelligence(intelligence)))?;
         let last = history.last().expect("a found stream has events");
         Ok((state, last.version, last.meta.recorded_at))
+    }
+
+    /// Appends `events` to a stream that keeps no row of its own (workshops, intelligence,
+    /// disclosures, access reads, retention records), with its listings when they changed.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn append_rowless<E: DomainEvent>(
+        &self,
+        stream: StreamId,
+        expected_version: u64,
+        events: &[E],
+        actor: &Actor,
+        at: DateTime<Utc>,
+        reason: Option<String>,
+        listings: Option<Vec<Listing>>,
+    ) -> Result<u64, CommandError> {
+        Ok(self
+            .store
+            .append(AppendRequest {
+                stream,
+                expected_version,
+                events: events
+                    .iter()
+                    .map(|e| e.encode(Self::meta(actor, at, reason.clone())))
+                    .collect(),
+                read_model: ReadModelUpdate::None,
+                snapshot: None,
+                listings,
+            })
+            .await?)
     }
 
     /// A whole stream, decoded; [`LoadError::NotFound`] when it has no events.
