@@ -11,9 +11,11 @@
 //!   own `BEGIN IMMEDIATE` transaction, against `SqliteStore::append` of one event with the
 //!   same payload plus its case-summary row, and against `Casework::execute` of a command that
 //!   appends one event (pause or resume an active case: load, decide, append);
-//! - the same one-event append carrying three listings (open case, review due, expected end:
-//!   the stream's listings replaced) against it with `listings: None`, both against the raw
-//!   single-row insert;
+//! - the same one-event append carrying three listings (open case, review due, expected end),
+//!   which replace the stream's listings, against it with `listings: None`, all against the raw
+//!   single-row insert: once with all three listings changed on every append (the store
+//!   rewrites the three rows) and once with the same three every time (the store reads them
+//!   back, finds them unchanged and writes nothing);
 //! - the checked handle against the unchecked service, on the allocated worker's own
 //!   cases so every check passes: `Acting::execute` against `Casework::execute` of a
 //!   `RecordContact` (load, check, decide, append; a fresh active case every
@@ -26,13 +28,15 @@
 //!   run directly through rusqlite with the same JSON decoding.
 //!
 //! The summary at the end times the pairs in interleaved blocks, so both sides of a ratio
-//! see the same machine state; the crate docs of `casework-sqlite` record its figures.
+//! see the same machine state (the listings and checked-handle comparisons also rotate which
+//! side runs first in each round, as their ratios sit near 1); the crate docs of
+//! `casework-sqlite` record its figures.
 
 use casework::access::StaffDirectory;
 use casework::actor::Actor;
 use casework::case::{CaseCommand, ContactKind, ContactWith, Direction, PauseReason, StageName};
 use casework::event::{EventMeta, NewEvent};
-use casework::ids::{CaseId, EventId, OwedActionId, StaffId, StreamId, YoungPersonId};
+use casework::ids::{CaseId, EventId, OwedActionId, StreamId, YoungPersonId};
 use casework::listing::{ExpectedEndRow, ListingRow, OpenCaseRow, ReviewDueRow};
 use casework::owed::OwedActionKind;
 use casework::profile::examples::city_girls_service;
@@ -197,14 +201,14 @@ fn summary(
 }
 
 /// Appends one event at a time to one case stream, with the case's summary row and, when
-/// `listings` is set, the stream's listings replaced by it.
+/// `listings` holds any sets, the stream's listings replaced by them in turn.
 struct Appender {
     store: SqliteStore,
     case: CaseId,
     version: u64,
     actor: Actor,
     row: CaseSummary,
-    listings: Option<Vec<Listing>>,
+    listings: Vec<Vec<Listing>>,
 }
 
 /// The summary row of an active case: the same young person and owed action on every
@@ -222,10 +226,11 @@ fn active_row(case: CaseId) -> CaseSummary {
 }
 
 /// The three listings of an active case on a programme, as the service computes them: open
-/// case (by worker), review due and expected end.
-fn case_listings(row: &CaseSummary, worker: &Actor) -> Vec<Listing> {
-    let allocated_at = row.received_at + Days::days(2);
-    let work_begun_at = row.received_at + Days::days(9);
+/// case (by worker), review due and expected end; `later` moves all their times, so two sets
+/// differ in every row.
+fn case_listings(row: &CaseSummary, worker: &Actor, later: Days) -> Vec<Listing> {
+    let allocated_at = row.received_at + Days::days(2) + later;
+    let work_begun_at = row.received_at + Days::days(9) + later;
     vec![
         OpenCaseRow {
             case_id: row.case_id,
@@ -245,7 +250,7 @@ fn case_listings(row: &CaseSummary, worker: &Actor) -> Vec<Listing> {
             stage: row.stage,
             worker: Some(worker.id),
             risk_level: row.risk_level,
-            due_at: row.next_review_due.expect("an active row has a review due"),
+            due_at: row.next_review_due.expect("an active row has a review due") + later,
         }
         .to_listing(),
         ExpectedEndRow {
@@ -270,14 +275,21 @@ impl Appender {
             version: 0,
             actor: fixtures::worker(),
             row: active_row(case),
-            listings: None,
+            listings: Vec::new(),
         }
     }
 
-    /// Every append also replaces the stream's three listings.
-    fn with_listings(store: SqliteStore) -> Self {
+    /// Every append also carries the stream's three listings: two sets in turn, differing in
+    /// every row, when `changing`, otherwise the same set every time.
+    fn with_listings(store: SqliteStore, changing: bool) -> Self {
         let mut appender = Appender::new(store);
-        appender.listings = Some(case_listings(&appender.row, &appender.actor));
+        let (row, actor) = (&appender.row, &appender.actor);
+        appender.listings = vec![case_listings(row, actor, Days::zero())];
+        if changing {
+            appender
+                .listings
+                .push(case_listings(row, actor, Days::days(1)));
+        }
         appender
     }
 
@@ -291,7 +303,8 @@ impl Appender {
                 ..self.row.clone()
             }),
             snapshot: None,
-            listings: self.listings.clone(),
+            listings: (!self.listings.is_empty())
+                .then(|| self.listings[self.version as usize % self.listings.len()].clone()),
         };
         self.version = self.store.append(request).await.unwrap();
     }
@@ -660,6 +673,23 @@ fn criterion_groups(c: &mut Criterion) {
             })
         })
     });
+    for (name, changing) in [
+        ("store_append_3_listings_changed", true),
+        ("store_append_3_listings_unchanged", false),
+    ] {
+        let mut listed = Appender::with_listings(store.clone(), changing);
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                ct.block_on(async {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        listed.append().await;
+                    }
+                    start.elapsed()
+                })
+            })
+        });
+    }
     let mut inline = Inline::open(&scratch.file("inline.db"));
     group.bench_function("same_sql_inline", |b| b.iter(|| inline.append()));
     let mut commands = ct.block_on(Commands::new(store.clone()));
@@ -699,6 +729,56 @@ fn criterion_groups(c: &mut Criterion) {
         });
     }
     group.finish();
+
+    let mut group = c.benchmark_group("checked_vs_unchecked");
+    group.measurement_time(Duration::from_secs(4));
+    group.warm_up_time(Duration::from_secs(1));
+    let worker = fixtures::worker();
+    let manager = fixtures::manager();
+    let directory = StaffDirectory::new().team(manager.id, [worker.id]);
+    for (name, checked) in [
+        ("casework_execute_record_contact", None),
+        ("acting_execute_record_contact", Some(&directory)),
+    ] {
+        let mut contacts = Contacts::new(&casework, &worker, checked);
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                ct.block_on(async {
+                    contacts.prepare(iters as usize).await;
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        contacts.record().await;
+                    }
+                    start.elapsed()
+                })
+            })
+        });
+    }
+    let case = ct.block_on(active_case_of(&casework, &worker));
+    let acting = casework.acting_as(&worker, &directory);
+    group.bench_function("casework_case_14_events", |b| {
+        b.iter_custom(|iters| {
+            ct.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    casework.case(case).await.unwrap();
+                }
+                start.elapsed()
+            })
+        })
+    });
+    group.bench_function("acting_open_record", |b| {
+        b.iter_custom(|iters| {
+            ct.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    acting.open_record(case, "purpose").await.unwrap();
+                }
+                start.elapsed()
+            })
+        })
+    });
+    group.finish();
 }
 
 /// Times `f` over `n` calls, returning each call's duration.
@@ -731,38 +811,56 @@ fn line(what: &str, mut times: Vec<Duration>) -> Line {
     }
 }
 
-/// Interleaved blocks of `block` operations each for every side in turn; returns the median
+/// Interleaved blocks of `block` operations each for two sides; returns the median
 /// per-operation time of each side.
-fn interleaved<const N: usize>(
-    rounds: usize,
-    block: usize,
-    mut sides: [&mut dyn FnMut(); N],
-) -> [Duration; N] {
-    let mut times: [Vec<Duration>; N] = std::array::from_fn(|_| Vec::new());
-    for _ in 0..rounds {
-        for (side, t) in sides.iter_mut().zip(times.iter_mut()) {
-            let start = Instant::now();
-            for _ in 0..block {
-                side();
-            }
-            t.push(start.elapsed() / block as u32);
-        }
-    }
-    times.map(|mut t| {
-        t.sort();
-        t[t.len() / 2]
-    })
-}
-
-/// [`interleaved`] for two sides.
 fn paired<A: FnMut(), B: FnMut()>(
     rounds: usize,
     block: usize,
     mut a: A,
     mut b: B,
 ) -> (Duration, Duration) {
-    let [ta, tb] = interleaved(rounds, block, [&mut a, &mut b]);
-    (ta, tb)
+    let mut ta = Vec::new();
+    let mut tb = Vec::new();
+    for _ in 0..rounds {
+        let start = Instant::now();
+        for _ in 0..block {
+            a();
+        }
+        ta.push(start.elapsed() / block as u32);
+        let start = Instant::now();
+        for _ in 0..block {
+            b();
+        }
+        tb.push(start.elapsed() / block as u32);
+    }
+    ta.sort();
+    tb.sort();
+    (ta[ta.len() / 2], tb[tb.len() / 2])
+}
+
+/// Interleaved blocks of `block` operations each for any number of sides, the round's first
+/// side rotating so that none always follows the same one (for ratios near 1, where running
+/// second after a block of writes would show); returns the median per-operation time of each
+/// side.
+fn interleaved<const N: usize>(
+    rounds: usize,
+    block: usize,
+    sides: [&mut dyn FnMut(); N],
+) -> [Duration; N] {
+    let mut times: [Vec<Duration>; N] = std::array::from_fn(|_| Vec::new());
+    for round in 0..rounds {
+        for i in (0..N).map(|k| (round + k) % N) {
+            let start = Instant::now();
+            for _ in 0..block {
+                sides[i]();
+            }
+            times[i].push(start.elapsed() / block as u32);
+        }
+    }
+    times.map(|mut t| {
+        t.sort();
+        t[t.len() / 2]
+    })
 }
 
 fn micros_of(d: Duration) -> f64 {
@@ -827,27 +925,34 @@ fn summary_table() {
 
     // Listings: the same one-event append with and without the stream's listings replaced.
     let mut bare = Appender::new(store.clone());
-    let mut listed = Appender::with_listings(store.clone());
-    let [raw_commit4, bare_t, listed_t] = interleaved(
-        15,
+    let mut changed = Appender::with_listings(store.clone(), true);
+    let mut unchanged = Appender::with_listings(store.clone(), false);
+    let [raw_commit4, bare_t, changed_t, unchanged_t] = interleaved(
+        16,
         400,
         [
             &mut || raw.insert(),
             &mut || ct.block_on(bare.append()),
-            &mut || ct.block_on(listed.append()),
+            &mut || ct.block_on(changed.append()),
+            &mut || ct.block_on(unchanged.append()),
         ],
     );
     println!(
-        "one-event append with its 3 listings replaced {:.1} µs ({:.0}/s, {:.2}x raw), with `listings: None` {:.1} µs ({:.0}/s, {:.2}x raw), raw insert {:.1} µs: with/without listings {:.2}x the time (+{:.1} µs)",
-        micros_of(listed_t),
-        per_second(listed_t),
-        raw_commit4.as_secs_f64() / listed_t.as_secs_f64(),
+        "one-event append, raw insert {:.1} µs: with `listings: None` {:.1} µs ({:.0}/s, {:.2}x raw); with 3 listings all changed {:.1} µs ({:.0}/s, {:.2}x raw), {:.2}x the time of no listings ({:+.1} µs); with the same 3 listings {:.1} µs ({:.0}/s, {:.2}x raw), {:.2}x the time of no listings ({:+.1} µs)",
+        micros_of(raw_commit4),
         micros_of(bare_t),
         per_second(bare_t),
         raw_commit4.as_secs_f64() / bare_t.as_secs_f64(),
-        micros_of(raw_commit4),
-        listed_t.as_secs_f64() / bare_t.as_secs_f64(),
-        micros_of(listed_t) - micros_of(bare_t),
+        micros_of(changed_t),
+        per_second(changed_t),
+        raw_commit4.as_secs_f64() / changed_t.as_secs_f64(),
+        changed_t.as_secs_f64() / bare_t.as_secs_f64(),
+        micros_of(changed_t) - micros_of(bare_t),
+        micros_of(unchanged_t),
+        per_second(unchanged_t),
+        raw_commit4.as_secs_f64() / unchanged_t.as_secs_f64(),
+        unchanged_t.as_secs_f64() / bare_t.as_secs_f64(),
+        micros_of(unchanged_t) - micros_of(bare_t),
     );
 
     // The checked handle against the unchecked service, as the allocated worker.
@@ -855,48 +960,49 @@ fn summary_table() {
     let worker = fixtures::worker();
     let manager = fixtures::manager();
     let directory = StaffDirectory::new().team(manager.id, [worker.id]);
-    let (rounds, block) = (15, CONTACTS_PER_CASE);
+    let (rounds, block) = (32, CONTACTS_PER_CASE);
     let mut unchecked = Contacts::new(&casework, &worker, None);
     let mut checked = Contacts::new(&casework, &worker, Some(&directory));
     ct.block_on(async {
         unchecked.prepare(rounds * block).await;
         checked.prepare(rounds * block).await;
     });
-    let (unchecked_t, checked_t) = paired(
-        rounds,
-        block,
-        || ct.block_on(unchecked.record()),
-        || ct.block_on(checked.record()),
-    );
+    let mut unchecked_side = || ct.block_on(unchecked.record());
+    let mut checked_side = || ct.block_on(checked.record());
+    let [unchecked_t, checked_t] =
+        interleaved(rounds, block, [&mut unchecked_side, &mut checked_side]);
     println!(
-        "RecordContact on an active case: acting_as(worker).execute {:.1} µs ({:.0}/s), Casework::execute {:.1} µs ({:.0}/s): checked/unchecked {:.3}x the time",
+        "RecordContact on an active case: acting_as(worker).execute {:.1} µs ({:.0}/s), Casework::execute {:.1} µs ({:.0}/s): checked/unchecked {:.3}x the time ({:+.1} µs)",
         micros_of(checked_t),
         per_second(checked_t),
         micros_of(unchecked_t),
         per_second(unchecked_t),
         checked_t.as_secs_f64() / unchecked_t.as_secs_f64(),
+        micros_of(checked_t) - micros_of(unchecked_t),
     );
     let case = ct.block_on(active_case_of(&casework, &worker));
     let acting = casework.acting_as(&worker, &directory);
-    let (load_t, open_t) = paired(
-        15,
-        200,
-        || {
-            ct.block_on(casework.case(case)).unwrap();
-        },
-        || {
-            ct.block_on(acting.open_record(case, "purpose")).unwrap();
-        },
+    let [load_t, open_t] = interleaved(
+        32,
+        100,
+        [
+            &mut || {
+                ct.block_on(casework.case(case)).unwrap();
+            },
+            &mut || {
+                ct.block_on(acting.open_record(case, "purpose")).unwrap();
+            },
+        ],
     );
     println!(
-        "a 14-event case: acting_as(worker).open_record (load, check, append an access-log event) {:.1} µs ({:.0}/s), Casework::case (load) {:.1} µs ({:.0}/s): open_record/case {:.2}x the time",
+        "a 14-event case: acting_as(worker).open_record (load, check, append an access-log event) {:.1} µs ({:.0}/s), Casework::case (load) {:.1} µs ({:.0}/s): open_record/case {:.2}x the time ({:+.1} µs)",
         micros_of(open_t),
         per_second(open_t),
         micros_of(load_t),
         per_second(load_t),
         open_t.as_secs_f64() / load_t.as_secs_f64(),
+        micros_of(open_t) - micros_of(load_t),
     );
-    drop(acting);
     drop(casework);
 
     // Group commit: many writers in flight.

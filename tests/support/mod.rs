@@ -1,8 +1,12 @@
 //! What several root test files share.
 
-/// Runs `$body` (an async block using `$desk`) once per embedded store, each test in a module
-/// named after the behaviour: `name::memory` and `name::sqlite`. The caller's scope provides
-/// `Desk::new(store)`, `MemoryStore` and `SqliteStore`.
+#[cfg(feature = "postgres")]
+pub mod postgres;
+
+/// Runs `$body` (an async block using `$desk`) once per store, each test in a module named
+/// after the behaviour: `name::memory`, `name::sqlite` and, with the `postgres` feature,
+/// `name::postgres` on a fresh database (skipped, saying so, without `DATABASE_URL`). The
+/// caller's scope provides `Desk::new(store)`, `MemoryStore` and `SqliteStore`.
 macro_rules! on_every_store {
     ($name:ident, |$desk:ident| $body:block) => {
         mod $name {
@@ -19,6 +23,18 @@ macro_rules! on_every_store {
                 let store = SqliteStore::temporary().expect("a temporary store");
                 store.migrate().await.expect("migrates");
                 let $desk = Desk::new(store);
+                $body
+            }
+
+            #[cfg(feature = "postgres")]
+            #[tokio::test]
+            async fn postgres() {
+                let Some(database) =
+                    crate::support::postgres::TestDatabase::create(stringify!($name)).await
+                else {
+                    return;
+                };
+                let $desk = Desk::new(database.store().await);
                 $body
             }
         }
