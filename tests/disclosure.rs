@@ -572,3 +572,21 @@ async fn no_confidential_text_leaves_a_record_without_a_recorded_read_or_overrid
     assert!(memory.releases > 0 && memory.refusals > 0, "{memory:?}");
     eprintln!("confidentiality property: {memory:?} (memory and SQLite)");
 }
+
+/// The same property on Postgres, when a server is configured.
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn no_confidential_text_leaves_a_record_on_postgres_either() {
+    let Some(database) =
+        support::postgres::TestDatabase::create("the confidentiality property").await
+    else {
+        return;
+    };
+    let postgres = check_every_combination(database.store().await).await;
+    let memory = check_every_combination(MemoryStore::new()).await;
+    assert_eq!(
+        postgres, memory,
+        "Postgres agrees with memory on every combination"
+    );
+    assert_eq!(postgres.combinations, 600);
+}
