@@ -8,6 +8,9 @@
 //! microsecond later; a third missing episode on day 30 against day 31; a workshop outside the
 //! period. Each test runs on the memory store and on SQLite.
 
+#[macro_use]
+mod support;
+
 use casework::actor::Actor;
 use casework::alumni::AlumniBasis;
 use casework::case::report::CadenceStatus;
@@ -43,29 +46,6 @@ use casework::{Casework, CommandError, Executed};
 use casework_testkit::fixtures::{self, girl_in_leeds_area, self_referral, start, text};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use std::sync::Arc;
-
-/// Runs `$body` (an async block using `desk`) on every embedded store, under `$profile`.
-macro_rules! on_every_store {
-    ($name:ident, $profile:expr, |$desk:ident| $body:block) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test]
-            async fn memory() {
-                let $desk = Desk::new(MemoryStore::new(), $profile);
-                $body
-            }
-
-            #[tokio::test]
-            async fn sqlite() {
-                let store = SqliteStore::temporary().expect("a temporary store");
-                store.migrate().await.expect("migrates");
-                let $desk = Desk::new(store, $profile);
-                $body
-            }
-        }
-    };
-}
 
 fn team() -> ServiceProfile {
     shipped::profile("young-peoples-team").unwrap()

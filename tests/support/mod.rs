@@ -6,15 +6,22 @@ pub mod postgres;
 /// Runs `$body` (an async block using `$desk`) once per store, each test in a module named
 /// after the behaviour: `name::memory`, `name::sqlite` and, with the `postgres` feature,
 /// `name::postgres` on a fresh database (skipped, saying so, without `DATABASE_URL`). The
-/// caller's scope provides `Desk::new(store)`, `MemoryStore` and `SqliteStore`.
+/// caller's scope provides `Desk::new(store)` (or `Desk::new(store, profile)` when a profile is
+/// given before the body), `MemoryStore` and `SqliteStore`.
 macro_rules! on_every_store {
     ($name:ident, |$desk:ident| $body:block) => {
+        on_every_store!(@each $name, [], |$desk| $body);
+    };
+    ($name:ident, $profile:expr, |$desk:ident| $body:block) => {
+        on_every_store!(@each $name, [, $profile], |$desk| $body);
+    };
+    (@each $name:ident, [$($profile:tt)*], |$desk:ident| $body:block) => {
         mod $name {
             use super::*;
 
             #[tokio::test]
             async fn memory() {
-                let $desk = Desk::new(MemoryStore::new());
+                let $desk = Desk::new(MemoryStore::new() $($profile)*);
                 $body
             }
 
@@ -22,7 +29,7 @@ macro_rules! on_every_store {
             async fn sqlite() {
                 let store = SqliteStore::temporary().expect("a temporary store");
                 store.migrate().await.expect("migrates");
-                let $desk = Desk::new(store);
+                let $desk = Desk::new(store $($profile)*);
                 $body
             }
 
@@ -34,7 +41,7 @@ macro_rules! on_every_store {
                 else {
                     return;
                 };
-                let $desk = Desk::new(database.store().await);
+                let $desk = Desk::new(database.store().await $($profile)*);
                 $body
             }
         }
