@@ -10,25 +10,27 @@
 -- * The text columns the order compares are COLLATE "C" (byte order, which for UTF-8 is
 --   code point order, the order of Rust's `str`), whatever the database's collation.
 -- * `detail` is JSON text kept byte for byte (text, not jsonb; see 0001) and is not indexed:
---   it may be long, and it only breaks ties between listings equal in everything else
---   (an incremental sort over the index order).
+--   it may be long, and it only breaks ties between listings equal in everything else (the
+--   query sorts on it after the index).
 -- * No foreign keys, no sequence: distributable by `stream_id` like `events`.
+--
+-- A stream's set is written in place, by position: the append upserts positions 1..n (a row
+-- whose values did not change is not rewritten) and deletes positions past n, in the same
+-- statement as the events. Most replacements change a listing's detail or time, not its
+-- kind or key; with the free space of fillfactor 70 a detail-only change stays on its page
+-- as a heap-only tuple and touches no index.
 CREATE TABLE listings (
     stream_kind  text COLLATE "C" NOT NULL,
     stream_id    uuid             NOT NULL,
-    -- The stream version whose append (or rewrite) wrote this set of listings. In the primary
-    -- key so that one statement can delete a stream's old set and insert its new one: the new
-    -- rows never collide with the old ones they replace, whichever of the two runs first.
-    version      bigint           NOT NULL,
-    -- Position in the set as the application gave it (1-based).
+    -- Position in the stream's set as the application gave it (1-based).
     n            bigint           NOT NULL,
     kind         text COLLATE "C" NOT NULL,
     key          text COLLATE "C" NOT NULL,
     at           timestamptz,
     detail       text COLLATE "C" NOT NULL,
-    -- Also how an append or rewrite finds the stream's listings to replace them.
-    PRIMARY KEY (stream_kind, stream_id, version, n)
-);
+    -- Also how an append or a rewrite finds the stream's listings to replace them.
+    PRIMARY KEY (stream_kind, stream_id, n)
+) WITH (fillfactor = 70);
 
 -- listings(kind [, from, to]): the kind's listings in listing order (at NULLS LAST is the
 -- default for an ascending column), a time window read as a range of the index.
@@ -36,5 +38,5 @@ CREATE INDEX listings_by_kind ON listings (kind, at, stream_kind, stream_id, key
 
 -- listings(kind, key [, from, to]): one key's listings of a kind (a case's disclosures, a
 -- young person's legal holds), in the same order: the key is fixed, so the order is again
--- the index's.
+-- the index's. Keys are short (ids, statuses): a key must fit a btree entry (~2.7 KB).
 CREATE INDEX listings_by_key ON listings (kind, key, at, stream_kind, stream_id);

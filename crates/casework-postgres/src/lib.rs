@@ -29,13 +29,31 @@
 //! command, and never holds a transaction open across round trips.
 //!
 //! * **One statement per append.** [`EventAppend::append`] sends a single data-modifying
-//!   CTE ([`sql::APPEND_CASE`], [`sql::APPEND_YOUNG_PERSON`]) in autocommit, so one round
-//!   trip is one transaction: it reads the stream's version off the unique key, and only if
-//!   it equals the expected version inserts every event (`unnest` of parallel arrays, so one
-//!   statement whatever the number of events), upserts the case's row, replaces the snapshot
-//!   when the command brings one, and, only when the case's owed actions differ from the ones
-//!   its row holds, inserts new ones, updates changed ones and removes any no longer listed.
-//!   A query never sees half a command.
+//!   CTE in autocommit, so one round trip is one transaction: it reads the stream's version
+//!   off the unique key, and only if it equals the expected version inserts every event
+//!   (`unnest` of parallel arrays, so one statement whatever the number of events), replaces
+//!   the snapshot when the command brings one, writes the stream's read-model row, and
+//!   replaces the stream's listings when the command carries them. A query never sees half a
+//!   command. One statement per shape, six in all: the row is a case's
+//!   ([`sql::APPEND_CASE`]: upserts the row and, only when the case's owed actions differ
+//!   from the ones its row holds, inserts new ones, updates changed ones and removes any no
+//!   longer listed), a young person's ([`sql::APPEND_YOUNG_PERSON`]) or none
+//!   ([`ReadModelUpdate::None`]: workshops, intelligence, disclosures, access and retention
+//!   records, [`sql::APPEND_STREAM`]); each with a `_LISTINGS` twin
+//!   ([`sql::APPEND_CASE_LISTINGS`], ...) that also takes the listings as four more arrays.
+//!   A command that carries no listings (most) sends exactly the statement it sent before
+//!   listings existed. One that carries them replaces the stream's set in place by position
+//!   (upserting positions 1..n, skipping a row whose values did not change, deleting the
+//!   positions past n), gated on the same version check, so a conflict writes none.
+//! * **One statement to rewrite.** [`EventAppend::rewrite`] (anonymisation, R-23) is one CTE
+//!   too ([`sql::REWRITE_CASE`], [`sql::REWRITE_YOUNG_PERSON`], [`sql::REWRITE_STREAM`]): it
+//!   checks that every version named exists and only then rewrites those events' payload and
+//!   reason, deletes the snapshot, replaces the listings and the row (tagged with the
+//!   stream's current version, so the next append's row replaces it). A version that does
+//!   not exist writes nothing and is named in the [`StoreError::Backend`] (one follow-up
+//!   query reads the stream's version for the message). It is meant for streams no longer
+//!   written to (a closed case past its retention date): an append racing it on the same
+//!   stream cannot break either's atomicity, but nothing orders the two.
 //! * **Conflicts come from the database.** Two appends at the same version both pass the
 //!   version check; the unique key `events_stream_version_key (stream_kind, stream_id,
 //!   version)` lets exactly one insert, and the loser's `unique_violation` (23505) on that
@@ -52,14 +70,19 @@
 //!   pooled connection and cached there (`prepare_cached`); after five executions the server
 //!   keeps a generic plan for the append, so it is not planned again.
 //! * **Bound parameters only.** No value is ever pasted into SQL; the only literals are the
-//!   constant stage and status names the partial indexes are defined on (a test stores
-//!   injection strings in every text field and reads them back intact).
+//!   constant stage and status names the partial indexes are defined on, and `±infinity` for
+//!   an open end of a listing window (tests store injection strings in every text field,
+//!   listings' keys and details too, and read them back intact).
 //!
 //! **Tables** (`migrations/0001_initial.sql`): `events` (a global `position` identity, the
 //! stream, `version`, type, schema version, payload, event id, `recorded_at`, the actor's id,
 //! name and role, the reason, and the writing transaction's id for a future global feed),
 //! `snapshots`, `case_summaries`, `owed_actions` and `young_people`, each read-model row with
-//! the columns its queries filter and sort on and the whole row as JSON in `body`.
+//! the columns its queries filter and sort on and the whole row as JSON in `body`; and
+//! (`migrations/0002_listings.sql`) `listings`: one row per listing, keyed by stream and
+//! position, with its kind, key, time and detail (JSON text, byte for byte). Its text columns
+//! are `COLLATE "C"`, so `ORDER BY` compares bytes, as Rust's `str` does, whatever the
+//! database's collation, and the order equals `read_model::listing_order`.
 //!
 //! * Payloads, snapshots and bodies are **`text`, not `jsonb`**: the store must hand back the
 //!   exact bytes it was given (the conformance suite checks key order and escapes), and
@@ -74,8 +97,11 @@
 //!   the same microsecond sort by id rather than by their nanoseconds.
 //! * PostgreSQL `text` cannot hold U+0000: a value containing it is refused before anything
 //!   is sent, with a [`StoreError::Backend`] naming the field, and nothing is written.
-//! * `case_summaries` and `owed_actions` have `fillfactor = 70`, so the row every command
-//!   rewrites stays on its page (a HOT update) and its indexes are not touched.
+//! * `case_summaries`, `owed_actions` and `listings` have `fillfactor = 70`, so the row every
+//!   command rewrites stays on its page (a HOT update) and its indexes are not touched (for a
+//!   listing: when only its detail changed).
+//! * A listing's key is indexed, so it must fit a btree entry (about 2.7 KB; keys are ids and
+//!   statuses); a longer one fails the append with [`StoreError::Backend`] and writes nothing.
 //!
 //! **An index for every query**, each checked with `EXPLAIN` on tens of thousands of
 //! `ANALYZE`d rows (`tests/plans.rs`: no sequential scan of a big table, and the named index
@@ -83,6 +109,17 @@
 //! WHERE stage = 'waiting_list'`, outstanding actions a partial index `WHERE status = 'owed'`,
 //! overdue reviews `(next_review_due, case_id) WHERE next_review_due IS NOT NULL`, a young
 //! person's cases `(young_person_id, received_at, case_id)`, loads the unique key.
+//! [`CaseQueries::listings`] is one query of four shapes (with or without a key, with or
+//! without a time window: [`sql::LISTINGS`], [`sql::LISTINGS_IN_WINDOW`],
+//! [`sql::LISTINGS_BY_KEY`], [`sql::LISTINGS_BY_KEY_IN_WINDOW`]), so that a generic plan never
+//! has to serve a shape it was not made for: a kind's listings read `listings_by_kind (kind,
+//! at, stream_kind, stream_id, key)`, one key's `listings_by_key (kind, key, at, stream_kind,
+//! stream_id)`, a window as a range of either (`at >= from AND at < to`, an open bound as
+//! `∓infinity`, so a listing without a time never matches a window). Both indexes are in
+//! listing order up to the detail, which is not indexed (it may be long); the planner sorts on
+//! it after the index, or sorts a bitmap scan's rows when that is cheaper. A bound with
+//! nanoseconds is rounded up to the microsecond, which keeps `>=` and `<` exact on the
+//! microsecond times stored. Appends and rewrites find a stream's listings by the primary key.
 //!
 //! **Migrations** are numbered SQL files embedded in the crate ([`MIGRATIONS`]), applied by
 //! [`PostgresStore::migrate`] in one transaction under a transaction-level advisory lock keyed
@@ -104,7 +141,7 @@
 //! | refused, reset or closed connection, `08…`, `57P01–03` (shutdown), `53300`, `3D000`, `28…` | `Unavailable` |
 //! | `40001`, `40P01`, `55P03`, `57014` (serialization, deadlock, lock, timeout); no free pooled connection in time | `Busy` |
 //! | `53100` (disk full) | `Full` |
-//! | `42P01`, `42703`, `42883` (no such table, column, function: not migrated) | `Corrupt` |
+//! | `42P01`, `42703`, `42883` (no such table, column, function: not migrated; e.g. listings on a version 1 schema) | `Corrupt` |
 //! | a stored row that does not decode | `Corrupt` |
 //! | a newer schema | `SchemaTooNew` |
 //! | anything else | `Backend` |
@@ -136,6 +173,17 @@
 //!   row. With one client the round trip and the flush dominate both; with 8 clients the two
 //!   cores are saturated and the extra rows cost CPU on the server. The 0.8× target is met
 //!   when the flush is slow, not otherwise.
+//! * **Listings** (the same append carrying three listings, each ~150 bytes of detail that
+//!   changes with every command, so each listing row is updated in place; interleaved with
+//!   the two above, each round starting with the next contender): in a quiet set of three
+//!   runs **0.89–0.91× the append without listings with one client, 0.81–0.85× with 8**
+//!   (0.56–0.60× and 0.42–0.43× the raw insert); over noisier runs 0.80–0.96× and 0.80–0.87×.
+//!   A command that carries none sends the statement it sent before listings existed:
+//!   alternating builds before and after listings (the earlier one ignoring listings, so its
+//!   third contender, doing the same work as the second, measured the noise: 0.95–1.02×), the
+//!   append without listings was 0.63–0.66× the raw insert with one client (before:
+//!   0.64–0.73×) and 0.49–0.51× with 8 (before: 0.50–0.53×). `CASEWORK_BENCH_APPENDS_ONLY=1`
+//!   runs just these.
 //! * **Whole command** (`Casework::execute`: one round trip to load, decide, one to append),
 //!   one client: 1,000–1,500 commands/s in quiet runs.
 //! * **Loads**, p50 / p95: a case of 20 events, `load_latest` 0.06 / 0.10–0.23 ms and
@@ -170,10 +218,14 @@
 //!   `recorded_at` to age old partitions onto cheaper storage or detach them under the
 //!   retention schedule, at the cost of the unique key needing `recorded_at` too.
 //!   `case_summaries` and `owed_actions` are bounded by the number of cases; `snapshots` by
-//!   the number of streams.
-//! * **Distribution** (Citus and other sharded engines): distribute `events` and `snapshots`
-//!   by `stream_id`, and `case_summaries` and `owed_actions` by `case_id`, co-located, so an
-//!   append (which names one case throughout) runs on one shard as one local transaction.
+//!   the number of streams. `listings` holds a few rows per stream, and one per read of a
+//!   confidential record (each access record is a stream, R-27), so it grows with the access
+//!   log: partition it by `LIST (kind)` (every query names one kind; the primary key then
+//!   needs `kind` too) or by hash of `stream_id`.
+//! * **Distribution** (Citus and other sharded engines): distribute `events`, `snapshots`
+//!   and `listings` by `stream_id`, and `case_summaries` and `owed_actions` by `case_id`,
+//!   co-located, so an append (which names one case throughout) runs on one shard as one
+//!   local transaction; a listing query is then a fan-out merged in listing order.
 //!   Distributing by young person instead would co-locate a person's cases for `cases_of`,
 //!   but the append names the case, not the person, so the case is the better key; `cases_of`
 //!   and the queue queries (waiting list, overdue, outstanding) are small fan-outs over
@@ -461,7 +513,10 @@ fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
 fn micros_ceil(t: DateTime<Utc>) -> DateTime<Utc> {
     let truncated = micros(t);
     if truncated < t {
-        truncated + chrono::Duration::microseconds(1)
+        // Past chrono's last instant (far beyond PostgreSQL's), keep it: the driver refuses it.
+        truncated
+            .checked_add_signed(chrono::Duration::microseconds(1))
+            .unwrap_or(truncated)
     } else {
         truncated
     }
@@ -790,112 +845,86 @@ impl<'a> RewriteColumns<'a> {
     }
 }
 
-/// How a rewrite's transaction ended.
-enum Rewritten {
-    Done,
-    /// Rolled back: the stream has no such version.
-    Missing(i64),
-}
-
 #[async_trait]
 impl EventAppend for PostgresStore {
-    /// One transaction of four round trips after `BEGIN`: the events ([`sql::REWRITE_EVENTS`],
-    /// rolled back at once if a version is missing), then the snapshot, listings and row
-    /// ([`sql::REWRITE_CASE`], [`sql::REWRITE_YOUNG_PERSON`] or [`sql::REWRITE_STREAM`]),
-    /// then the new listings ([`sql::INSERT_LISTINGS`], when there are any), then `COMMIT`.
+    /// ONE statement ([`sql::REWRITE_CASE`], [`sql::REWRITE_YOUNG_PERSON`] or
+    /// [`sql::REWRITE_STREAM`]) in autocommit, so one round trip and one transaction: it checks
+    /// that every version named exists and only then rewrites those events, deletes the
+    /// snapshot, replaces the listings and the row.
     async fn rewrite(&self, request: RewriteRequest) -> Result<(), StoreError> {
         let kind = request.stream.kind();
         let id = request.stream.uuid();
         // Everything is encoded and checked before anything is sent.
         let events = RewriteColumns::of(&request.events)?;
         let listings = ListingColumns::of(&request.listings)?;
-        let (case, person) = match &request.read_model {
-            ReadModelUpdate::Case(summary) => (Some(CaseRow::of(summary)?), None),
-            ReadModelUpdate::YoungPerson(p) => (None, Some((p, PersonRow::of(p)?))),
-            ReadModelUpdate::None => (None, None),
+        let [kinds, keys, ats, details] = listings.params();
+        let head: [&(dyn ToSql + Sync); 9] = [
+            &kind,
+            &id,
+            &events.versions,
+            &events.payloads,
+            &events.reasons,
+            kinds,
+            keys,
+            ats,
+            details,
+        ];
+        let client = self.client().await?;
+        let result = match &request.read_model {
+            ReadModelUpdate::Case(summary) => {
+                let row = CaseRow::of(summary)?;
+                let tail: [&(dyn ToSql + Sync); 11] = [
+                    &row.young_person,
+                    &row.stage,
+                    &row.risk_rank,
+                    &row.received_at,
+                    &row.next_review_due,
+                    &row.body,
+                    &row.owed_json,
+                    &row.owed.ids,
+                    &row.owed.statuses,
+                    &row.owed.due_at,
+                    &row.owed.bodies,
+                ];
+                let params: Vec<&(dyn ToSql + Sync)> =
+                    head.iter().chain(tail.iter()).copied().collect();
+                run_rewrite(&client, sql::REWRITE_CASE, &params).await
+            }
+            ReadModelUpdate::YoungPerson(person) => {
+                let row = PersonRow::of(person)?;
+                let tail: [&(dyn ToSql + Sync); 4] = [
+                    &person.date_of_birth,
+                    &row.district,
+                    &row.registered_at,
+                    &row.body,
+                ];
+                let params: Vec<&(dyn ToSql + Sync)> =
+                    head.iter().chain(tail.iter()).copied().collect();
+                run_rewrite(&client, sql::REWRITE_YOUNG_PERSON, &params).await
+            }
+            ReadModelUpdate::None => run_rewrite(&client, sql::REWRITE_STREAM, &head).await,
         };
-        let mut client = self.client().await?;
-        let result: Result<Rewritten, tokio_postgres::Error> = async {
-            let tx = client.transaction().await?;
-            let stmt = tx.prepare_cached(sql::REWRITE_EVENTS).await?;
-            let found = tx
-                .query(
-                    &stmt,
-                    &[
-                        &kind,
-                        &id,
-                        &events.versions,
-                        &events.payloads,
-                        &events.reasons,
-                    ],
-                )
-                .await?;
-            if found.len() != events.versions.len() {
-                let found: Vec<i64> = found.iter().map(|r| r.get(0)).collect();
+        match result {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                // Nothing was written; name a missing version.
+                drop(client);
+                let rows = self.query(sql::STREAM_VERSION, &[&kind, &id]).await?;
+                let current = match rows.first() {
+                    Some(row) => get::<i64>(row, 0)?,
+                    None => 0,
+                };
                 let missing = events
                     .versions
                     .iter()
+                    .find(|v| **v < 1 || **v > current)
                     .copied()
-                    .find(|v| !found.contains(v))
                     .unwrap_or_default();
-                tx.rollback().await?;
-                return Ok(Rewritten::Missing(missing));
+                Err(StoreError::Backend(format!(
+                    "{} has no version {missing} (it is at version {current}): nothing rewritten",
+                    request.stream
+                )))
             }
-            if let Some(row) = &case {
-                let stmt = tx.prepare_cached(sql::REWRITE_CASE).await?;
-                tx.execute(
-                    &stmt,
-                    &[
-                        &kind,
-                        &id,
-                        &row.young_person,
-                        &row.stage,
-                        &row.risk_rank,
-                        &row.received_at,
-                        &row.next_review_due,
-                        &row.body,
-                        &row.owed_json,
-                        &row.owed.ids,
-                        &row.owed.statuses,
-                        &row.owed.due_at,
-                        &row.owed.bodies,
-                    ],
-                )
-                .await?;
-            } else if let Some((p, row)) = &person {
-                let stmt = tx.prepare_cached(sql::REWRITE_YOUNG_PERSON).await?;
-                tx.execute(
-                    &stmt,
-                    &[
-                        &kind,
-                        &id,
-                        &p.date_of_birth,
-                        &row.district,
-                        &row.registered_at,
-                        &row.body,
-                    ],
-                )
-                .await?;
-            } else {
-                let stmt = tx.prepare_cached(sql::REWRITE_STREAM).await?;
-                tx.execute(&stmt, &[&kind, &id]).await?;
-            }
-            if !request.listings.is_empty() {
-                let stmt = tx.prepare_cached(sql::INSERT_LISTINGS).await?;
-                let [kinds, keys, ats, details] = listings.params();
-                tx.execute(&stmt, &[&kind, &id, kinds, keys, ats, details])
-                    .await?;
-            }
-            tx.commit().await?;
-            Ok(Rewritten::Done)
-        }
-        .await;
-        match result {
-            Ok(Rewritten::Done) => Ok(()),
-            Ok(Rewritten::Missing(version)) => Err(StoreError::Backend(format!(
-                "{} has no version {version}: nothing rewritten",
-                request.stream
-            ))),
             Err(e) => Err(fail(client, &e)),
         }
     }
@@ -1027,6 +1056,16 @@ async fn run_append(
     statement: &str,
     params: &[&(dyn ToSql + Sync)],
 ) -> Result<i64, tokio_postgres::Error> {
+    let stmt = client.prepare_cached(statement).await?;
+    let row = client.query_one(&stmt, params).await?;
+    row.try_get(0)
+}
+
+async fn run_rewrite(
+    client: &deadpool_postgres::Object,
+    statement: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<bool, tokio_postgres::Error> {
     let stmt = client.prepare_cached(statement).await?;
     let row = client.query_one(&stmt, params).await?;
     row.try_get(0)

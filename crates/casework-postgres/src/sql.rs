@@ -1,7 +1,8 @@
 //! The SQL this store runs, for a DBA reviewing plans and for the `EXPLAIN` tests.
 //!
 //! Every value is a bound parameter (`$n`); the only literals are the constant stage and
-//! status names that the partial indexes are defined on, so the planner can match them.
+//! status names that the partial indexes are defined on, so the planner can match them, and
+//! `'-infinity'`/`'infinity'` standing for an open end of a listing window.
 //! Statements are prepared once per pooled connection and cached.
 
 /// Columns of an event row, in the order [`LOAD_AFTER`] and [`LOAD_LATEST`] return them.
@@ -48,7 +49,8 @@ pub const LOAD_LATEST: &str = concat!(
     "AND version >= COALESCE((SELECT version FROM snap), 0) ORDER BY version)"
 );
 
-/// The stream's current version (0 for none): the follow-up on the rare conflict path.
+/// The stream's current version (0 for none): the follow-up on the rare paths (an append that
+/// lost a race, a rewrite naming a version the stream does not have).
 pub const STREAM_VERSION: &str =
     "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_kind = $1 AND stream_id = $2";
 
@@ -85,23 +87,20 @@ macro_rules! append_head {
     };
 }
 
-/// Replaces the stream's listings, gated on the version check like every other write: deletes
-/// every listing of the stream and inserts the new set (`unnest` of parallel arrays: kind,
-/// key, at, detail), tagged with the new version. The tag is in the primary key, so the new
-/// rows never collide with the old ones they replace (the two sub-statements run in the same
-/// snapshot, in no promised order). `ON CONFLICT DO NOTHING` only meets a racing append at
-/// the same version, which the events' unique key is about to fail anyway: the loser then
-/// gets its `Conflict` from the events, not an error from the listings.
+/// Replaces the stream's listings with the set bound to the four parameters (parallel arrays:
+/// kind, key, at, detail), gated on `ok` like every other write, in place and by position:
+/// positions 1..n are upserted, and a row whose values did not change is left as it is (not
+/// rewritten, no dead tuple); positions past n are deleted. The two sub-statements touch
+/// disjoint rows, so running in one snapshot in no promised order is safe. A racing append at
+/// the same version that wrote first makes the upsert wait for it and then update its rows,
+/// never fail: the loser's error comes from the events' unique key, as a `Conflict`, and takes
+/// the whole statement with it.
 macro_rules! replace_listings {
     ($kinds:literal, $keys:literal, $ats:literal, $details:literal) => {
         concat!(
-            ", listings_gone AS (\
-                 DELETE FROM listings WHERE stream_kind = $1 AND stream_id = $2 \
-                 AND (SELECT ok FROM ok)), \
-             listings_new AS (\
-                 INSERT INTO listings (stream_kind, stream_id, version, n, kind, key, at, detail) \
-                 SELECT $1, $2, $3::bigint + cardinality($4::text[]), l.n, l.kind, l.key, l.at, \
-                     l.detail \
+            ", listings_set AS (\
+                 INSERT INTO listings (stream_kind, stream_id, n, kind, key, at, detail) \
+                 SELECT $1::text, $2::uuid, l.n, l.kind, l.key, l.at, l.detail \
                  FROM unnest(",
             $kinds,
             "::text[], ",
@@ -112,7 +111,15 @@ macro_rules! replace_listings {
             $details,
             "::text[]) WITH ORDINALITY AS l(kind, key, at, detail, n) \
                  WHERE (SELECT ok FROM ok) \
-                 ON CONFLICT DO NOTHING)"
+                 ON CONFLICT (stream_kind, stream_id, n) DO UPDATE SET kind = EXCLUDED.kind, \
+                     key = EXCLUDED.key, at = EXCLUDED.at, detail = EXCLUDED.detail \
+                 WHERE (listings.kind, listings.key, listings.at, listings.detail) \
+                     IS DISTINCT FROM (EXCLUDED.kind, EXCLUDED.key, EXCLUDED.at, EXCLUDED.detail)), \
+             listings_gone AS (\
+                 DELETE FROM listings WHERE stream_kind = $1::text AND stream_id = $2::uuid \
+                 AND n > cardinality(",
+            $kinds,
+            "::text[]) AND (SELECT ok FROM ok))"
         )
     };
 }
@@ -293,32 +300,6 @@ pub const LISTINGS_BY_KEY_IN_WINDOW: &str = concat!(
     listing_order!()
 );
 
-/// Rewrites the payload and reason of existing events of one stream (anonymisation, R-23):
-/// the first statement of [`EventAppend::rewrite`](casework_core::store::EventAppend::rewrite)'s
-/// transaction. Returns the versions it found; the caller rolls back unless they are all the
-/// versions it asked for.
-///
-/// `$1` stream kind, `$2` stream id, `$3`–`$5` the rewritten events as parallel arrays
-/// (version, payload, reason). Index: `events_stream_version_key`.
-pub const REWRITE_EVENTS: &str = "UPDATE events e SET payload = r.payload, reason = r.reason \
-     FROM unnest($3::int8[], $4::text[], $5::text[]) AS r(version, payload, reason) \
-     WHERE e.stream_kind = $1::text AND e.stream_id = $2::uuid AND e.version = r.version \
-     RETURNING e.version";
-
-/// Deletes the stream's snapshot and listings (`$1` stream kind, `$2` stream id): shared by
-/// the rewrite statements below.
-macro_rules! rewrite_head {
-    () => {
-        "WITH snap AS (DELETE FROM snapshots WHERE stream_kind = $1::text AND stream_id = $2::uuid), \
-         listings_gone AS (\
-             DELETE FROM listings WHERE stream_kind = $1::text AND stream_id = $2::uuid)"
-    };
-}
-
-/// A rewrite's second statement for a stream without a row: deletes its snapshot and
-/// listings. `$1` stream kind, `$2` stream id.
-pub const REWRITE_STREAM: &str = concat!(rewrite_head!(), " SELECT 1");
-
 /// The stream's current version (`$1` kind, `$2` id), for the rows a rewrite writes: the
 /// next append's rows, at a higher version, replace them.
 macro_rules! current_version {
@@ -328,19 +309,61 @@ macro_rules! current_version {
     };
 }
 
-/// A rewrite's second statement for a case: deletes its snapshot and listings and replaces
-/// its row and owed actions, whatever their version, tagging the row with the stream's
-/// current version. `$1` stream kind, `$2` case, `$3` young person, `$4` stage, `$5` risk rank,
-/// `$6` received at, `$7` next review due, `$8` body, `$9` owed actions as JSON, `$10`–`$13`
-/// owed actions as parallel arrays (id, status, due at, body).
+/// The part every rewrite statement shares: checks that every version named exists, and only
+/// then rewrites those events' payload and reason, deletes the stream's snapshot and replaces
+/// its listings.
+///
+/// `$1` stream kind, `$2` stream id, `$3`–`$5` the rewritten events as parallel arrays
+/// (version, payload, reason; each version once), `$6`–`$9` the listings as parallel arrays
+/// (kind, key, at, detail). Events are never deleted, so the check cannot be overtaken.
+macro_rules! rewrite_head {
+    () => {
+        concat!(
+            "WITH ok AS MATERIALIZED (\
+                 SELECT count(*) = cardinality($3::int8[]) AS ok FROM events \
+                 WHERE stream_kind = $1::text AND stream_id = $2::uuid \
+                 AND version = ANY($3::int8[])), \
+             rewritten AS (\
+                 UPDATE events e SET payload = r.payload, reason = r.reason \
+                 FROM unnest($3::int8[], $4::text[], $5::text[]) AS r(version, payload, reason) \
+                 WHERE e.stream_kind = $1::text AND e.stream_id = $2::uuid \
+                 AND e.version = r.version AND (SELECT ok FROM ok)), \
+             snap AS (\
+                 DELETE FROM snapshots WHERE stream_kind = $1::text AND stream_id = $2::uuid \
+                 AND (SELECT ok FROM ok))",
+            replace_listings!("$6", "$7", "$8", "$9")
+        )
+    };
+}
+
+/// What every rewrite statement returns: whether every version it named existed (when not,
+/// it wrote nothing).
+macro_rules! rewrite_result {
+    () => {
+        " SELECT ok FROM ok"
+    };
+}
+
+/// Rewrites history for anonymisation (R-23), for a stream without a row of its own: ONE
+/// statement, so one round trip and (in autocommit) one transaction. See `rewrite_head!` for
+/// `$1`–`$9`. Returns false, having written nothing, when a version named does not exist.
+/// Index: `events_stream_version_key` (the check and the update), the primary keys of
+/// `snapshots` and `listings`.
+pub const REWRITE_STREAM: &str = concat!(rewrite_head!(), rewrite_result!());
+
+/// [`REWRITE_STREAM`] for a case: also replaces its row and owed actions, whatever their
+/// version, tagging the row with the stream's current version. `$10` young person, `$11`
+/// stage, `$12` risk rank, `$13` received at, `$14` next review due, `$15` body (without the
+/// owed actions), `$16` owed actions as JSON, `$17`–`$20` owed actions as parallel arrays (id,
+/// status, due at, body).
 pub const REWRITE_CASE: &str = concat!(
     rewrite_head!(),
     ", summary AS (\
          INSERT INTO case_summaries (case_id, young_person_id, stage, risk_rank, received_at, \
              next_review_due, version, body, owed) \
-         SELECT $2, $3::uuid, $4::text, $5::bigint, $6::timestamptz, $7::timestamptz, ",
+         SELECT $2, $10::uuid, $11::text, $12::bigint, $13::timestamptz, $14::timestamptz, ",
     current_version!(),
-    ", $8::text, $9::text \
+    ", $15::text, $16::text WHERE (SELECT ok FROM ok) \
          ON CONFLICT (case_id) DO UPDATE SET young_person_id = EXCLUDED.young_person_id, \
              stage = EXCLUDED.stage, risk_rank = EXCLUDED.risk_rank, \
              received_at = EXCLUDED.received_at, next_review_due = EXCLUDED.next_review_due, \
@@ -348,42 +371,32 @@ pub const REWRITE_CASE: &str = concat!(
      owed_set AS (\
          INSERT INTO owed_actions (action_id, case_id, status, due_at, body) \
          SELECT a.action_id, $2, a.status, a.due_at, a.body \
-         FROM unnest($10::uuid[], $11::text[], $12::timestamptz[], $13::text[]) \
+         FROM unnest($17::uuid[], $18::text[], $19::timestamptz[], $20::text[]) \
              AS a(action_id, status, due_at, body) \
+         WHERE (SELECT ok FROM ok) \
          ON CONFLICT (action_id) DO UPDATE SET status = EXCLUDED.status, \
              due_at = EXCLUDED.due_at, body = EXCLUDED.body \
          WHERE owed_actions.case_id = EXCLUDED.case_id), \
      owed_gone AS (\
-         DELETE FROM owed_actions WHERE case_id = $2 AND action_id <> ALL($10::uuid[])) \
-     SELECT 1"
+         DELETE FROM owed_actions WHERE case_id = $2 AND action_id <> ALL($17::uuid[]) \
+         AND (SELECT ok FROM ok))",
+    rewrite_result!()
 );
 
-/// A rewrite's second statement for a young person: deletes the stream's snapshot and
-/// listings and replaces the row, tagged with the stream's current version. `$1` stream kind,
-/// `$2` young person, `$3` date of birth, `$4` postcode district, `$5` registered at, `$6`
+/// [`REWRITE_STREAM`] for a young person: also replaces the row, tagged with the stream's
+/// current version. `$10` date of birth, `$11` postcode district, `$12` registered at, `$13`
 /// body.
 pub const REWRITE_YOUNG_PERSON: &str = concat!(
     rewrite_head!(),
     ", person AS (\
          INSERT INTO young_people (young_person_id, date_of_birth, postcode_district, \
              registered_at, version, body) \
-         SELECT $2, $3::date, $4::text, $5::timestamptz, ",
+         SELECT $2, $10::date, $11::text, $12::timestamptz, ",
     current_version!(),
-    ", $6::text \
+    ", $13::text WHERE (SELECT ok FROM ok) \
          ON CONFLICT (young_person_id) DO UPDATE SET date_of_birth = EXCLUDED.date_of_birth, \
              postcode_district = EXCLUDED.postcode_district, \
              registered_at = EXCLUDED.registered_at, version = EXCLUDED.version, \
-             body = EXCLUDED.body) \
-     SELECT 1"
+             body = EXCLUDED.body)",
+    rewrite_result!()
 );
-
-/// A rewrite's last statement: the stream's new listings, tagged with its current version
-/// (after the previous statement deleted the old ones, in the same transaction). `$1` stream
-/// kind, `$2` stream id, `$3`–`$6` the listings as parallel arrays (kind, key, at, detail).
-pub const INSERT_LISTINGS: &str = "INSERT INTO listings (stream_kind, stream_id, version, n, \
-         kind, key, at, detail) \
-     SELECT $1::text, $2::uuid, (SELECT COALESCE(MAX(version), 0) FROM events \
-             WHERE stream_kind = $1::text AND stream_id = $2::uuid), \
-         l.n, l.kind, l.key, l.at, l.detail \
-     FROM unnest($3::text[], $4::text[], $5::timestamptz[], $6::text[]) WITH ORDINALITY \
-         AS l(kind, key, at, detail, n)";

@@ -805,3 +805,76 @@ async fn a_rewrite_naming_a_missing_version_writes_nothing() {
         "{\"second\":2}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_that_did_not_change_is_not_rewritten() {
+    if common::skip() {
+        return;
+    }
+    let store = TestStore::new().await;
+    let client = store.db.client().await;
+    let t0 = fixtures::start();
+    let stream = StreamId::Case(CaseId::new());
+    // Each row's writing transaction, by position.
+    let writers = || async {
+        client
+            .query(
+                "SELECT n, xmin::text FROM listings WHERE stream_id = $1 ORDER BY n",
+                &[&stream.uuid()],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)))
+            .collect::<Vec<_>>()
+    };
+    let set = |details: &[&str]| -> Vec<Listing> {
+        details
+            .iter()
+            .map(|d| listing(ListingKind::ReviewDue, "k", Some(t0), d))
+            .collect()
+    };
+    store
+        .append(append(stream, 0, 1, Some(set(&["a", "b", "c"]))))
+        .await
+        .unwrap();
+    let first = writers().await;
+    assert_eq!(first.len(), 3);
+
+    // The same set again: no row is written.
+    store
+        .append(append(stream, 1, 1, Some(set(&["a", "b", "c"]))))
+        .await
+        .unwrap();
+    assert_eq!(writers().await, first);
+
+    // One detail changes: only that row is written; a shorter set drops the rows past it.
+    store
+        .append(append(stream, 2, 1, Some(set(&["a", "B", "c"]))))
+        .await
+        .unwrap();
+    let changed = writers().await;
+    assert_eq!(
+        (changed[0].clone(), changed[2].clone()),
+        (first[0].clone(), first[2].clone())
+    );
+    assert_ne!(changed[1], first[1]);
+    store
+        .append(append(stream, 3, 1, Some(set(&["a"]))))
+        .await
+        .unwrap();
+    assert_eq!(writers().await, vec![first[0].clone()]);
+    assert_eq!(
+        listings_of(&store, ListingKind::ReviewDue, stream).await,
+        set(&["a"])
+    );
+    // And a longer one adds them again.
+    store
+        .append(append(stream, 4, 1, Some(set(&["a", "x", "y", "z"]))))
+        .await
+        .unwrap();
+    assert_eq!(
+        listings_of(&store, ListingKind::ReviewDue, stream).await,
+        set(&["a", "x", "y", "z"])
+    );
+}
