@@ -1,6 +1,6 @@
 //! Who is acting, and the context every command is decided in.
 //!
-//! every change is attributed (who, when, why). The facade builds a [`CommandContext`]
+//! every change is attributed (who, when, why). The facade builds a [`crate::context::CommandContext`]
 //! for each command from the [`Actor`], the clock reading and the stated reason; the decision
 //! functions read nothing else from the outside world.
 
