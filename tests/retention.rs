@@ -21,7 +21,7 @@ use casework::confidential::Confidential;
 use casework::consent::{ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope};
 use casework::disclosure::{Audience, ItemKind, OverrideRequest};
 use casework::event::RecordedEvent;
-use casework::ids::{CaseId, ProfessionalId, StreamId, YoungPersonId};
+use casework::ids::{CaseId, ProfessionalId, StreamId, WorkshopId, YoungPersonId};
 use casework::input::{Postcode, Text};
 use casework::memory::MemoryStore;
 use casework::missing::ReturnInterviewOutcome;
@@ -34,6 +34,9 @@ use casework::store::{
     Store, StoreError,
 };
 use casework::topic::SessionTopic;
+use casework::workshop::{
+    AgeGroup, EvaluationAnswer, NewWorkshop, Respondent, Venue, VenueKind, WorkshopCommand,
+};
 use casework::young_person::{Gender, YoungPersonCommand, YoungPersonDetails};
 use casework::{Casework, CommandError};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
@@ -66,6 +69,15 @@ const ALUMNI_LEFT: &str = "Left for college at Brackenfield";
 const OVERRIDE_CONCERN: &str = "Dexwell was seen waiting outside her school";
 const READ_PURPOSE: &str = "Preparing for the Ravensbourne strategy discussion";
 const POSTCODE_INWARD: &str = "LS6 2AB";
+
+const HER_WORKSHOP_CONCERN: &str =
+    "Workshop concern: older lads wait for her at the Glimmer arcade";
+const HER_TUTORIAL: &str = "Tutorial: she named the flat above the Glimmer arcade";
+const HER_LEARNT: &str = "Learnt: gifts from the Glimmer arcade lads come with a price";
+const OTHER_CONCERN: &str = "Workshop concern: a man offers lifts from Saltmarsh bus station";
+const OTHER_TUTORIAL: &str = "Tutorial: another girl talked about the Saltmarsh bus station";
+const OTHER_LEARNT: &str = "Learnt: free lifts from Saltmarsh are not free";
+const QUESTION: &str = "I know how grooming can start";
 
 const SECRETS: &[&str] = &[
     NAME,
@@ -513,6 +525,81 @@ impl<S: Store> Desk<S> {
         )
         .await;
         (person, case)
+    }
+
+    /// A school workshop on the clock's day: `her` and `other` attend with ten anonymous
+    /// attendees; both are identified as vulnerable and have a tutorial; both and one
+    /// anonymous attendee return evaluation forms.
+    async fn workshop(&self, her: YoungPersonId, other: YoungPersonId) -> WorkshopId {
+        let id = self
+            .casework
+            .plan_workshop(
+                &self.worker,
+                NewWorkshop {
+                    venue: Venue {
+                        kind: VenueKind::School,
+                        name: text("Fictional Academy"),
+                    },
+                    date: self.now().date_naive(),
+                    age_group: AgeGroup { min: 13, max: 16 },
+                    topics: vec![SessionTopic::GroomingProcess],
+                    programme: None,
+                },
+            )
+            .await
+            .expect("plans the workshop");
+        self.tick();
+        let form =
+            |respondent, before, after, learnt: Option<&str>| WorkshopCommand::RecordEvaluation {
+                respondent,
+                answers: vec![EvaluationAnswer {
+                    question: text(QUESTION),
+                    before,
+                    after,
+                }],
+                learnt: learnt.map(|l| Confidential::new(text(l))),
+            };
+        let mut commands = vec![WorkshopCommand::RecordAttendance {
+            young_people: vec![her, other],
+            anonymous: 10,
+        }];
+        for (who, concern, note) in [
+            (her, HER_WORKSHOP_CONCERN, HER_TUTORIAL),
+            (other, OTHER_CONCERN, OTHER_TUTORIAL),
+        ] {
+            commands.push(WorkshopCommand::IdentifyVulnerable {
+                young_person: who,
+                concerns: Confidential::new(text(concern)),
+            });
+            commands.push(WorkshopCommand::HoldTutorial {
+                young_person: who,
+                held_at: self.now(),
+                duration_minutes: 30,
+                note: Confidential::new(text(note)),
+            });
+        }
+        commands.push(form(
+            Respondent::YoungPerson { id: her },
+            2,
+            4,
+            Some(HER_LEARNT),
+        ));
+        commands.push(form(
+            Respondent::YoungPerson { id: other },
+            3,
+            3,
+            Some(OTHER_LEARNT),
+        ));
+        commands.push(form(Respondent::Anonymous, 1, 5, None));
+        for command in commands {
+            let name = command.name();
+            self.casework
+                .execute_workshop(&self.worker, id, command)
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            self.tick();
+        }
+        id
     }
 
     fn as_admin(&self) -> casework::acting::Acting<'_, S> {
@@ -1045,6 +1132,134 @@ on_every_store!(r23_anonymising_twice_changes_nothing, |desk| {
     assert_eq!(desk.stored(&streams).await, stored);
     assert_eq!(desk.retention_version(person).await, version);
 });
+
+on_every_store!(
+    r23_anonymisation_rewrites_only_her_part_of_a_workshop,
+    |desk| {
+        // Given a girl and another registered girl at the same school workshop, each identified
+        // as vulnerable with a tutorial and an evaluation form, and the first girl's case closed
+        let person = desk.register(girl()).await;
+        let other = desk.register(young_woman()).await;
+        let workshop = desk.workshop(person, other).await;
+        desk.closed_case(person, &["older_boyfriend"]).await;
+        let stream = StreamId::Workshop(workshop);
+        let before = desk.casework.store().load(stream).await.unwrap();
+        for secret in [
+            HER_WORKSHOP_CONCERN,
+            HER_TUTORIAL,
+            HER_LEARNT,
+            OTHER_TUTORIAL,
+        ] {
+            assert!(
+                before.iter().any(|e| e.payload.contains(secret)),
+                "{secret}"
+            );
+        }
+        let state_before = desk.casework.workshop(workshop).await.unwrap();
+        let reach_before = desk
+            .casework
+            .workshop_reach(date(2026, 3, 1), date(2026, 4, 1))
+            .await
+            .unwrap();
+        let her_streams = desk.streams_of(person).await;
+        let her_stored = desk.stored(&her_streams).await;
+        let her_events = her_stored.len() as u64;
+        let mut held: Vec<StreamId> = her_stored.iter().map(|e| e.stream).collect();
+        held.dedup();
+        // When her records are anonymised once due
+        desk.clock.set(on(2036, 5, 14));
+        let done = desk
+            .as_admin()
+            .anonymise(person, "Due under the retention schedule (R-23)")
+            .await
+            .unwrap();
+        // Then her concern, tutorial note and own words are gone from the workshop's stream
+        let after = desk.casework.store().load(stream).await.unwrap();
+        for secret in [HER_WORKSHOP_CONCERN, HER_TUTORIAL, HER_LEARNT] {
+            for e in &after {
+                assert!(
+                    !e.payload.contains(secret),
+                    "{} v{}: {secret}",
+                    e.stream,
+                    e.version
+                );
+            }
+        }
+        // while every event not about her is exactly as it was: the other girl's concern,
+        // tutorial note and form, the plan, and the attendance (her id kept: ids are
+        // pseudonymous)
+        assert_eq!(after.len(), before.len());
+        let mut rewritten = 0;
+        for (b, a) in before.iter().zip(&after) {
+            assert_eq!(
+                (b.version, &b.event_type, b.meta.recorded_at),
+                (a.version, &a.event_type, a.meta.recorded_at)
+            );
+            let hers = b.payload.contains(HER_WORKSHOP_CONCERN)
+                || b.payload.contains(HER_TUTORIAL)
+                || b.payload.contains(HER_LEARNT);
+            if hers {
+                rewritten += 1;
+                assert!(a.payload.contains(ANONYMISED), "{}", a.payload);
+            } else {
+                assert_eq!(a, b, "an event not about her is untouched");
+            }
+        }
+        assert_eq!(rewritten, 3);
+        for secret in [OTHER_CONCERN, OTHER_TUTORIAL, OTHER_LEARNT] {
+            assert!(after.iter().any(|e| e.payload.contains(secret)), "{secret}");
+        }
+        // and the workshop still folds, with its reach and evaluation results unchanged
+        let state = desk.casework.workshop(workshop).await.unwrap();
+        assert_eq!(state.attendees, state_before.attendees);
+        assert_eq!(state.reach(), state_before.reach());
+        assert_eq!(state.vulnerable, state_before.vulnerable);
+        assert_eq!(
+            state.evaluation_summary(),
+            state_before.evaluation_summary()
+        );
+        let her_tutorial = state
+            .tutorials
+            .iter()
+            .find(|t| t.young_person == person)
+            .unwrap();
+        assert_eq!(her_tutorial.duration_minutes, 30);
+        assert_eq!(
+            state
+                .tutorials
+                .iter()
+                .find(|t| t.young_person == other)
+                .unwrap(),
+            state_before
+                .tutorials
+                .iter()
+                .find(|t| t.young_person == other)
+                .unwrap()
+        );
+        let reach_after = desk
+            .casework
+            .workshop_reach(date(2026, 3, 1), date(2026, 4, 1))
+            .await
+            .unwrap();
+        assert_eq!(reach_after, reach_before);
+        // and both girls' workshop listings are still there
+        for who in [person, other] {
+            let rows = desk.casework.workshops_of(who).await.unwrap();
+            assert_eq!(rows.len(), 1);
+            assert_eq!(rows[0].workshop_id, workshop);
+            assert!(rows[0].identified_vulnerable && rows[0].evaluation);
+            assert_eq!(rows[0].tutorials, 1);
+        }
+        // and the erasure counts the workshop's stream and the events about her in it
+        assert_eq!(done.erasure.counts.streams, held.len() as u64 + 1);
+        assert_eq!(done.erasure.counts.events, her_events + 3);
+        // and a second run changes nothing
+        desk.clock.advance(Duration::days(1));
+        let again = desk.as_admin().anonymise(person, "schedule").await.unwrap();
+        assert!(again.already_anonymised);
+        assert_eq!(desk.casework.store().load(stream).await.unwrap(), after);
+    }
+);
 
 // ---------------------------------------------------------------------------------------------
 // A store that fails a rewrite.

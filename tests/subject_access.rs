@@ -17,7 +17,7 @@ use casework::clock::{Clock, ManualClock};
 use casework::confidential::Confidential;
 use casework::consent::{ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope};
 use casework::disclosure::Audience;
-use casework::ids::{CaseId, ProfessionalId, YoungPersonId};
+use casework::ids::{CaseId, ProfessionalId, WorkshopId, YoungPersonId};
 use casework::input::{Postcode, Text};
 use casework::intelligence::{IntelligenceLink, NewIntelligence, Urgency};
 use casework::memory::MemoryStore;
@@ -25,6 +25,9 @@ use casework::profile::examples::city_girls_service;
 use casework::sqlite::SqliteStore;
 use casework::store::Store;
 use casework::topic::SessionTopic;
+use casework::workshop::{
+    AgeGroup, EvaluationAnswer, NewWorkshop, Respondent, Venue, VenueKind, WorkshopCommand,
+};
 use casework::young_person::{Gender, YoungPersonCommand, YoungPersonDetails};
 use casework::{Casework, CommandError};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
@@ -39,6 +42,15 @@ const PLAN: &str = "Plan: weekly walks to talk about the Quarry Lane car";
 const NOTE: &str = "Note: talked about the man called Dexwell at the arcade";
 const INTELLIGENCE: &str = "Intel: Dexwell drives a silver hatchback, plate ends 7QX";
 const WORKER: &str = "Sam Worker";
+const HER_WORKSHOP_CONCERN: &str = "Workshop concern: older lads wait for her at the arcade";
+const HER_TUTORIAL: &str = "Tutorial: she named the flat above the arcade";
+const HER_LEARNT: &str = "Learnt: gifts from the arcade lads come with a price";
+const OTHER_NAME: &str = "Perpetua Fernwhistle";
+const OTHER_CONCERN: &str = "Workshop concern: a man offers lifts from Saltmarsh bus station";
+const OTHER_TUTORIAL: &str = "Tutorial: another girl talked about the Saltmarsh bus station";
+const OTHER_LEARNT: &str = "Learnt: free lifts from Saltmarsh are not free";
+const QUESTION: &str = "I know how grooming can start";
+const SCHOOL: &str = "Fictional Academy";
 const PURPOSE: &str = "Subject access request received by letter (fictional)";
 
 fn text(s: &str) -> Text {
@@ -247,6 +259,181 @@ impl<S: Store> Desk<S> {
         (person, case)
     }
 }
+
+impl<S: Store> Desk<S> {
+    /// Another registered girl.
+    async fn other_girl(&self) -> YoungPersonId {
+        self.casework
+            .register_young_person(
+                &self.worker,
+                YoungPersonDetails {
+                    name: text(OTHER_NAME),
+                    date_of_birth: NaiveDate::from_ymd_opt(2011, 9, 3).unwrap(),
+                    gender: Gender::Female,
+                    postcode: Postcode::parse("LS7 1AA").unwrap(),
+                    learning_difficulty: false,
+                    contact_preferences: vec![],
+                },
+            )
+            .await
+            .unwrap()
+    }
+
+    /// A school workshop on the clock's day that `her` and `other` attend with ten anonymous
+    /// attendees; both are identified as vulnerable and have a tutorial; both and one
+    /// anonymous attendee return evaluation forms.
+    async fn workshop(&self, her: YoungPersonId, other: YoungPersonId) -> WorkshopId {
+        let id = self
+            .casework
+            .plan_workshop(
+                &self.worker,
+                NewWorkshop {
+                    venue: Venue {
+                        kind: VenueKind::School,
+                        name: text(SCHOOL),
+                    },
+                    date: self.clock.now().date_naive(),
+                    age_group: AgeGroup { min: 13, max: 16 },
+                    topics: vec![SessionTopic::GroomingProcess],
+                    programme: None,
+                },
+            )
+            .await
+            .unwrap();
+        let form = |respondent, before, after, learnt: &str| WorkshopCommand::RecordEvaluation {
+            respondent,
+            answers: vec![EvaluationAnswer {
+                question: text(QUESTION),
+                before,
+                after,
+            }],
+            learnt: Some(Confidential::new(text(learnt))),
+        };
+        let mut commands = vec![WorkshopCommand::RecordAttendance {
+            young_people: vec![other, her],
+            anonymous: 10,
+        }];
+        for (who, concern, note) in [
+            (other, OTHER_CONCERN, OTHER_TUTORIAL),
+            (her, HER_WORKSHOP_CONCERN, HER_TUTORIAL),
+        ] {
+            commands.push(WorkshopCommand::IdentifyVulnerable {
+                young_person: who,
+                concerns: Confidential::new(text(concern)),
+            });
+            commands.push(WorkshopCommand::HoldTutorial {
+                young_person: who,
+                held_at: self.clock.now(),
+                duration_minutes: 40,
+                note: Confidential::new(text(note)),
+            });
+        }
+        commands.push(form(
+            Respondent::YoungPerson { id: other },
+            3,
+            3,
+            OTHER_LEARNT,
+        ));
+        commands.push(form(Respondent::YoungPerson { id: her }, 2, 5, HER_LEARNT));
+        for command in commands {
+            let name = command.name();
+            self.casework
+                .execute_workshop(&self.worker, id, command)
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        id
+    }
+}
+
+on_every_store!(
+    r23_the_export_holds_her_own_part_in_a_workshop_and_nothing_about_the_others,
+    |desk| {
+        // Given her story, and a school workshop she and another registered girl attended,
+        // each identified as vulnerable, with a tutorial and an evaluation form
+        let (person, _) = desk.story().await;
+        let other = desk.other_girl().await;
+        let workshop = desk.workshop(person, other).await;
+        // When an administrator exports everything held about her
+        let export = desk
+            .casework
+            .acting_as(&desk.admin, &desk.directory)
+            .subject_access_export(person, PURPOSE)
+            .await
+            .unwrap();
+        let json = export.to_json();
+        let readable = export.to_text();
+        // Then the workshop is there with its date, venue, topics and size
+        assert_eq!(export.workshops.len(), 1);
+        let w = &export.workshops[0];
+        assert_eq!(w.workshop_id, workshop);
+        assert_eq!(w.venue_kind, VenueKind::School);
+        assert_eq!(w.venue, SCHOOL);
+        assert_eq!(w.topics, vec![SessionTopic::GroomingProcess.to_string()]);
+        assert_eq!(w.attendees, 12);
+        assert!(w.attended);
+        // with her own part: why she was identified, her tutorial note, her own form
+        assert_eq!(
+            w.identified_vulnerable
+                .as_ref()
+                .map(|v| v.concerns.as_str()),
+            Some(HER_WORKSHOP_CONCERN)
+        );
+        assert_eq!(w.tutorials.len(), 1);
+        assert_eq!(w.tutorials[0].note, HER_TUTORIAL);
+        assert_eq!(w.tutorials[0].duration_minutes, 40);
+        let form = w.evaluation.as_ref().expect("her form");
+        assert_eq!(form.learnt.as_deref(), Some(HER_LEARNT));
+        assert_eq!(form.answers.len(), 1);
+        assert_eq!(form.answers[0].question, QUESTION);
+        assert_eq!((form.answers[0].before, form.answers[0].after), (2, 5));
+        for own in [
+            HER_WORKSHOP_CONCERN,
+            HER_TUTORIAL,
+            HER_LEARNT,
+            SCHOOL,
+            QUESTION,
+        ] {
+            assert!(json.contains(own), "JSON lacks {own}");
+            assert!(readable.contains(own), "text lacks {own}:\n{readable}");
+        }
+        assert!(readable.contains("WORKSHOPS"), "{readable}");
+        // and nothing about the other girl: not her id, name, concern, tutorial note or form
+        let other_id = other.to_string();
+        let other_uuid = other.as_uuid().to_string();
+        for third_party in [
+            other_id.as_str(),
+            other_uuid.as_str(),
+            OTHER_NAME,
+            OTHER_CONCERN,
+            OTHER_TUTORIAL,
+            OTHER_LEARNT,
+        ] {
+            assert!(!json.contains(third_party), "JSON holds {third_party}");
+            assert!(
+                !readable.contains(third_party),
+                "text holds {third_party}:\n{readable}"
+            );
+        }
+        // and it says so
+        let withheld = export.withheld.join("\n");
+        assert!(
+            withheld.contains("Other young people at your workshops are withheld"),
+            "{withheld}"
+        );
+        // The other girl's export holds her own tutorial, and not this girl's
+        let theirs = desk
+            .casework
+            .acting_as(&desk.admin, &desk.directory)
+            .subject_access_export(other, PURPOSE)
+            .await
+            .unwrap()
+            .to_json();
+        assert!(theirs.contains(OTHER_TUTORIAL));
+        assert!(!theirs.contains(HER_TUTORIAL));
+        assert!(!theirs.contains(&person.as_uuid().to_string()));
+    }
+);
 
 on_every_store!(
     r23_the_export_holds_her_own_records_and_leaves_out_third_parties,

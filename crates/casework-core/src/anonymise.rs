@@ -4,7 +4,9 @@
 //! [`Acting::anonymise`] rewrites, in place, every stream about a young person: their own
 //! record (identity, missing episodes, alumni membership), every case of theirs, each case's
 //! shares ([`crate::ids::StreamId::Disclosures`]) and the access-log records of reads of their
-//! records ([`crate::ids::StreamId::Access`], found by their [`ListingKind::Access`] listings).
+//! records ([`crate::ids::StreamId::Access`], found by their [`ListingKind::Access`] listings),
+//! and, on each workshop they took part in ([`crate::ids::StreamId::Workshop`], found by their
+//! [`ListingKind::WorkshopParticipant`] listings), the events about them alone (see below).
 //! It is refused, with nothing written, while a legal hold is in place, before the records
 //! are due under the schedule, or while a case is open ([`RetentionRefusal`]).
 //!
@@ -21,14 +23,15 @@
 //!   words of tagged fields (`type`, `source`, `outcome`, `status`, `scope`, `kind`, `level`,
 //!   `decision`, … and a closure, pause or ineligibility reason's tag) when they are
 //!   `snake_case` words; and the service's own configuration words (`service`, `owed_to`,
-//!   `tool`, `tool_version`, `floors_applied`, `programme`, indicator `key` and `group`);
+//!   `tool`, `tool_version`, `floors_applied`, `programme`, indicator `key` and `group`, an
+//!   evaluation form's `question`);
 //!   session topics from the vocabulary or the service's programmes;
 //! - coarsened: a date of birth to the first of its month (ages stay derivable to the
 //!   month); a postcode to its district (`LS6 2AB` → `LS6`);
 //! - replaced by [`ANONYMISED`]: every other string: names (the young person's, parents',
 //!   professionals', staff), free text (reasons, purposes, references, agencies, meeting
-//!   actions, resources) and confidential text (concerns, plans, goals, session notes). Each
-//!   event's stated reason is replaced too.
+//!   actions, resources) and confidential text (concerns, plans, goals, session notes, tutorial
+//!   notes, an evaluation form's own words). Each event's stated reason is replaced too.
 //!
 //! A field this list does not know is replaced, so a new free-text field is anonymised
 //! without anyone remembering to add it. The price is that a new vocabulary field may be
@@ -60,13 +63,25 @@
 //! A command appended to one of the streams between the plan and its rewrite is not covered
 //! by that run (its row may be recomputed from the state before it); a rerun covers it.
 //!
+//! ## Workshops: only the events about them
+//!
+//! A workshop's stream is shared by everyone who attended, so only the events about this young
+//! person go through the walker: their identification as vulnerable (the concerns), their
+//! individual tutorials (the notes) and their own evaluation form (its words on what was
+//! learnt; the questions and the 1-to-5 answers stay). Events about other young people are
+//! left exactly as they are, and so are the plan (venue, date, topics: the service's own
+//! activity) and the attendance events, which keep every attendee's id, this young person's
+//! too: ids are pseudonymous, and with the records they pointed to anonymised they name no one,
+//! while the workshop's reach and evaluation results stay as they were. The workshop's
+//! listings are recomputed from the rewritten stream ([`Listings::of_workshop`]). The erasure's
+//! counts include each workshop stream, with the events about this young person as the events
+//! it covered.
+//!
 //! ## Not covered
 //!
-//! Workshop streams (attendance, and individual tutorials with their notes) and intelligence
-//! reports name young people by id only, and no listing finds them by young person, so they
-//! are left as they are: a workshop's stream is shared by every attendee, and intelligence is
-//! about possible perpetrators, kept under its own policy. The retention stream itself
-//! is never rewritten: it is the record of the erasure.
+//! Intelligence reports name young people by id only and are about possible perpetrators,
+//! kept under their own policy, so they are left as they are. The retention stream
+//! itself is never rewritten: it is the record of the erasure.
 
 use crate::access::Permission;
 use crate::access_log::AccessEvent;
@@ -88,6 +103,7 @@ use crate::retention::{
 use crate::service::{fold, Casework, CommandError};
 use crate::store::{RewriteRequest, RewrittenEvent, Store};
 use crate::topic::SessionTopic;
+use crate::workshop::{Respondent, Workshop, WorkshopEvent};
 use crate::young_person::{YoungPerson, YoungPersonActivity, YoungPersonEvent};
 use chrono::{DateTime, Datelike, NaiveDate};
 use serde_json::Value;
@@ -132,6 +148,7 @@ const TAG_FIELDS: &[&str] = &[
     "channel",
     "stage",
     "cancelled_by",
+    "respondent",
 ];
 
 /// Fields whose strings are the service's own configuration (its name, recipients, the risk
@@ -145,6 +162,7 @@ const CONFIG_FIELDS: &[&str] = &[
     "programme",
     "key",
     "group",
+    "question",
 ];
 
 /// The payload walker: see the module docs for what it keeps, coarsens and replaces.
@@ -328,10 +346,24 @@ impl<S: Store> Casework<S> {
         &self,
         stored: &[RecordedEvent],
     ) -> Result<(Vec<RecordedEvent>, Vec<RewrittenEvent>), RetentionRefusal> {
+        self.anonymised_copies_of(stored, |_| true)
+    }
+
+    /// The copies of `stored` with the events `about` says are about the young person
+    /// anonymised (the rest copied as they are), and the rewrites of those that changed.
+    fn anonymised_copies_of(
+        &self,
+        stored: &[RecordedEvent],
+        about: impl Fn(&RecordedEvent) -> bool,
+    ) -> Result<(Vec<RecordedEvent>, Vec<RewrittenEvent>), RetentionRefusal> {
         let walker = Anonymiser::new(self.profile());
         let mut copies = Vec::with_capacity(stored.len());
         let mut changed = Vec::new();
         for event in stored {
+            if !about(event) {
+                copies.push(event.clone());
+                continue;
+            }
             let payload = walker
                 .payload(&event.event_type, event.schema_version, &event.payload)
                 .map_err(|problem| RetentionRefusal::WouldNotDecode {
@@ -413,7 +445,7 @@ impl<S: Store> Casework<S> {
                 )
             }
             StreamId::Workshop(_) | StreamId::Intelligence(_) | StreamId::Retention(_) => {
-                unreachable!("only a young person's own streams are anonymised")
+                unreachable!("only a young person's own streams are anonymised whole")
             }
         };
         Ok(Some(StreamPlan {
@@ -423,6 +455,59 @@ impl<S: Store> Casework<S> {
                 events: changed,
                 read_model,
                 listings,
+            },
+        }))
+    }
+
+    /// Plans one workshop stream: anonymises only the events about `young_person` (their
+    /// identification as vulnerable, their tutorials, their own evaluation form), decodes and
+    /// folds the result, and recomputes the workshop's listings. `None` for an empty stream.
+    async fn plan_workshop_stream(
+        &self,
+        stream: StreamId,
+        young_person: YoungPersonId,
+    ) -> Result<Option<StreamPlan>, RetentionError> {
+        let stored = self.store().load(stream).await?;
+        if stored.is_empty() {
+            return Ok(None);
+        }
+        let bad = |e: HistoryError| RetentionError::Refused(would_not_decode(&stored, e));
+        let about: BTreeSet<u64> = decode_stream::<WorkshopEvent>(&stored)
+            .map_err(bad)?
+            .iter()
+            .filter(|e| match &e.event {
+                WorkshopEvent::AttendeeIdentifiedVulnerable {
+                    young_person: yp, ..
+                } => *yp == young_person,
+                WorkshopEvent::TutorialHeld { tutorial } => tutorial.young_person == young_person,
+                WorkshopEvent::EvaluationRecorded { evaluation } => {
+                    evaluation.respondent == (Respondent::YoungPerson { id: young_person })
+                }
+                WorkshopEvent::Planned { .. } | WorkshopEvent::AttendanceRecorded { .. } => false,
+            })
+            .map(|e| e.version)
+            .collect();
+        let (copies, changed) =
+            self.anonymised_copies_of(&stored, |e| about.contains(&e.version))?;
+        let history = decode_stream::<WorkshopEvent>(&copies).map_err(bad)?;
+        let workshop = Workshop::fold(history.iter().map(|r| &r.event))
+            .map_err(|i| {
+                bad(HistoryError {
+                    stream,
+                    version: history[i].version,
+                    problem: crate::event::HistoryProblem::CannotFollow {
+                        event_type: history[i].event.event_type().to_owned(),
+                    },
+                })
+            })?
+            .ok_or(CommandError::NotFound(stream))?;
+        Ok(Some(StreamPlan {
+            events: about.len() as u64,
+            rewrite: RewriteRequest {
+                stream,
+                events: changed,
+                read_model: ReadModelUpdate::None,
+                listings: Listings::of_workshop(&workshop).encode(),
             },
         }))
     }
@@ -449,6 +534,17 @@ impl<S: Store> Casework<S> {
         let mut plan = Plan::default();
         for stream in streams {
             if let Some(p) = self.plan_stream(stream).await? {
+                plan.streams.push(p);
+            }
+        }
+        let workshops: BTreeSet<StreamId> = self
+            .workshops_of(young_person)
+            .await?
+            .into_iter()
+            .map(|w| StreamId::Workshop(w.workshop_id))
+            .collect();
+        for stream in workshops {
+            if let Some(p) = self.plan_workshop_stream(stream, young_person).await? {
                 plan.streams.push(p);
             }
         }

@@ -25,6 +25,7 @@
 //! | `missing_flag` | young person | missing flag not yet resolved | the young person's id | when raised (R-22) | [`MissingFlagRow`] |
 //! | `alumni` | young person | member of the alumni group | the young person's id | when joined (R-20) | [`AlumniRow`] |
 //! | `workshop` | workshop | workshop | its venue kind (`school`, `youth_club`) | its date, 00:00 UTC | [`WorkshopRow`]: reach and evaluation (R-29) |
+//! | `workshop_participant` | workshop | registered young person who attended, was identified as vulnerable, had a tutorial or returned an evaluation form | the young person's id | the workshop's date, 00:00 UTC | [`WorkshopParticipantRow`]: what part they had, as flags and counts (R-23: finds a young person's workshops) |
 //! | `intelligence_awaiting_police` | intelligence | report not yet with the police | its urgency (`non_urgent`, `immediate_risk`) | when recorded (R-19) | [`AwaitingPoliceRow`] |
 //!
 //! Expected ends are computed with the service profile's programmes: a programme's changed
@@ -45,7 +46,7 @@ use crate::read_model::{Listed, Listing, ListingKind};
 use crate::risk::RiskLevel;
 use crate::store::StoreError;
 use crate::topic::SessionTopic;
-use crate::workshop::{AgeGroup, EvaluationSummary, QuestionSummary, Venue, Workshop};
+use crate::workshop::{AgeGroup, EvaluationSummary, QuestionSummary, Respondent, Venue, Workshop};
 use crate::young_person::YoungPersonActivity;
 use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
 use serde::de::DeserializeOwned;
@@ -514,6 +515,86 @@ impl WorkshopRow {
     }
 }
 
+/// A registered young person's part in a workshop, so that subject access and erasure find
+/// their workshops. Flags and counts only: the concerns, tutorial notes and forms stay
+/// on the workshop's stream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkshopParticipantRow {
+    /// The workshop.
+    pub workshop_id: WorkshopId,
+    /// The young person: the key.
+    pub young_person_id: YoungPersonId,
+    /// The workshop's date: `at` is 00:00 UTC on it.
+    pub date: NaiveDate,
+    /// Whether they are recorded as attending.
+    pub attended: bool,
+    /// Whether they were identified as vulnerable.
+    pub identified_vulnerable: bool,
+    /// Individual tutorials held with them.
+    pub tutorials: u32,
+    /// Whether they returned an evaluation form.
+    pub evaluation: bool,
+}
+
+impl ListingRow for WorkshopParticipantRow {
+    const KIND: ListingKind = ListingKind::WorkshopParticipant;
+    fn key(&self) -> String {
+        self.young_person_id.to_string()
+    }
+    fn at(&self) -> Option<DateTime<Utc>> {
+        Some(midnight(self.date))
+    }
+}
+
+impl WorkshopParticipantRow {
+    /// One row per registered young person with a part in `workshop`, in the order each first
+    /// appears: attendees, then anyone identified as vulnerable, given a tutorial or answering
+    /// an evaluation form.
+    pub fn of(workshop: &Workshop) -> Vec<Self> {
+        let mut people: Vec<YoungPersonId> = Vec::new();
+        let respondents = workshop
+            .evaluations
+            .iter()
+            .filter_map(|e| match &e.respondent {
+                Respondent::YoungPerson { id } => Some(*id),
+                Respondent::Anonymous => None,
+            });
+        for yp in workshop
+            .attendees
+            .iter()
+            .chain(&workshop.vulnerable)
+            .copied()
+            .chain(workshop.tutorials.iter().map(|t| t.young_person))
+            .chain(respondents)
+        {
+            if !people.contains(&yp) {
+                people.push(yp);
+            }
+        }
+        people
+            .into_iter()
+            .map(|yp| WorkshopParticipantRow {
+                workshop_id: workshop.id,
+                young_person_id: yp,
+                date: workshop.date,
+                attended: workshop.attendees.contains(&yp),
+                identified_vulnerable: workshop.vulnerable.contains(&yp),
+                tutorials: count(
+                    workshop
+                        .tutorials
+                        .iter()
+                        .filter(|t| t.young_person == yp)
+                        .count(),
+                ),
+                evaluation: workshop
+                    .evaluations
+                    .iter()
+                    .any(|e| e.respondent == Respondent::YoungPerson { id: yp }),
+            })
+            .collect()
+    }
+}
+
 /// Workshop reach and evaluation results over a period: every workshop dated in it, and
 /// the totals.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -625,6 +706,7 @@ enum Row {
     MissingFlag(MissingFlagRow),
     Alumni(AlumniRow),
     Workshop(Box<WorkshopRow>),
+    WorkshopParticipant(WorkshopParticipantRow),
     AwaitingPolice(AwaitingPoliceRow),
 }
 
@@ -640,6 +722,7 @@ impl Row {
             Row::MissingFlag(r) => r.to_listing(),
             Row::Alumni(r) => r.to_listing(),
             Row::Workshop(r) => r.to_listing(),
+            Row::WorkshopParticipant(r) => r.to_listing(),
             Row::AwaitingPolice(r) => r.to_listing(),
         }
     }
@@ -663,9 +746,17 @@ impl Listings {
         Listings(young_person_rows(young_person, activity))
     }
 
-    /// A workshop's listing: its reach and evaluation results.
+    /// A workshop's listings: its reach and evaluation results, and one per registered young
+    /// person with a part in it (attended, identified as vulnerable, had a tutorial or
+    /// answered an evaluation form).
     pub fn of_workshop(workshop: &Workshop) -> Self {
-        Listings(vec![Row::Workshop(Box::new(WorkshopRow::of(workshop)))])
+        let mut rows = vec![Row::Workshop(Box::new(WorkshopRow::of(workshop)))];
+        rows.extend(
+            WorkshopParticipantRow::of(workshop)
+                .into_iter()
+                .map(Row::WorkshopParticipant),
+        );
+        Listings(rows)
     }
 
     /// A report's listing while it awaits the police; none once it has reached them.

@@ -117,6 +117,12 @@ pub enum ListingKind {
     /// A workshop. key: venue kind (`school`, `youth_club`); at: its date, 00:00 UTC; detail:
     /// reach and evaluation summary, [`crate::listing::WorkshopRow`].
     Workshop,
+    /// A registered young person's part in a workshop: attended, identified as vulnerable,
+    /// had a tutorial or answered an evaluation. key: young person id (its display form,
+    /// `yp-…`); at: the workshop's date, 00:00 UTC; detail:
+    /// [`crate::listing::WorkshopParticipantRow`] (R-23: subject access and erasure find a
+    /// young person's workshops by it).
+    WorkshopParticipant,
     /// Intelligence not yet with the police. key: urgency (`non_urgent`, `immediate_risk`);
     /// at: recorded; detail: [`crate::listing::AwaitingPoliceRow`].
     IntelligenceAwaitingPolice,
@@ -140,7 +146,7 @@ pub enum ListingKind {
 
 impl ListingKind {
     /// Every kind.
-    pub const ALL: [ListingKind; 15] = [
+    pub const ALL: [ListingKind; 16] = [
         ListingKind::OpenCase,
         ListingKind::ReviewDue,
         ListingKind::ExpectedEnd,
@@ -149,6 +155,7 @@ impl ListingKind {
         ListingKind::MissingFlag,
         ListingKind::Alumni,
         ListingKind::Workshop,
+        ListingKind::WorkshopParticipant,
         ListingKind::IntelligenceAwaitingPolice,
         ListingKind::Disclosure,
         ListingKind::Override,
@@ -169,6 +176,7 @@ impl ListingKind {
             ListingKind::MissingFlag => "missing_flag",
             ListingKind::Alumni => "alumni",
             ListingKind::Workshop => "workshop",
+            ListingKind::WorkshopParticipant => "workshop_participant",
             ListingKind::IntelligenceAwaitingPolice => "intelligence_awaiting_police",
             ListingKind::Disclosure => "disclosure",
             ListingKind::Override => "override",

@@ -25,7 +25,7 @@ use crate::intelligence::{Intelligence, IntelligenceCommand, IntelligenceEvent, 
 use crate::listing::{
     AlumniRow, AwaitingPoliceRow, ClosedCaseRow, ExpectedEndRow, ListingRow, Listings,
     MissingFlagRow, OpenCaseRow, PartnerReferralRow, PartnerReferralState, ReturnInterviewRow,
-    ReviewDueRow, WorkshopReach, WorkshopRow,
+    ReviewDueRow, WorkshopParticipantRow, WorkshopReach, WorkshopRow,
 };
 use crate::missing::ReturnInterviewDue;
 use crate::profile::ServiceProfile;
@@ -686,6 +686,19 @@ impl<S: Store> Casework<S> {
             version,
             events,
         })
+    }
+
+    /// The workshops a registered young person took part in (attended, was identified as
+    /// vulnerable, had a tutorial or returned an evaluation form), by date: one indexed read of
+    /// their [`ListingKind::WorkshopParticipant`] listings (R-23: subject access and erasure).
+    pub async fn workshops_of(
+        &self,
+        young_person: YoungPersonId,
+    ) -> Result<Vec<WorkshopParticipantRow>, StoreError> {
+        self.listed(
+            ListingQuery::all(ListingKind::WorkshopParticipant).key(young_person.to_string()),
+        )
+        .await
     }
 
     /// A workshop as it is now.

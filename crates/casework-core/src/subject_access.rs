@@ -6,23 +6,29 @@
 //! screening, the consent ledger, every risk assessment and review, the outcome, the plan and
 //! its goals, sessions with their notes, contacts, multi-agency meetings, referrals out, owed
 //! actions, pauses and closure); their missing episodes, return interviews and missing flags;
-//! alumni membership; every share of their information and every recorded read of their
-//! records; and legal holds and erasures on their records. It is a serializable
+//! alumni membership; every workshop they took part in (found by their
+//! [`ListingKind::WorkshopParticipant`] listings: its date, venue and topics, and only their
+//! own part in it: that they attended, whether they were identified as vulnerable and why,
+//! their individual tutorials with their notes, and their own evaluation form); every share of
+//! their information and every recorded read of their records; and legal holds and erasures
+//! on their records. It is a serializable
 //! [`SubjectAccessExport`] (JSON) with a readable text form ([`SubjectAccessExport::to_text`]).
 //!
 //! **Left out as third-party data**, and said so in the export's `withheld` list: the name of
 //! a parent or carer who referred, other professionals' names (they appear by kind and
-//! agency), anyone else's name in a contact, workshop attendance lists (other young people),
-//! and intelligence about possible perpetrators (R-19: kept apart from the young person's
+//! agency), anyone else's name in a contact, everything about other young people at a workshop
+//! (who else attended, was identified as vulnerable, had a tutorial or returned a form: a
+//! workshop appears with the number who attended and nothing more about the others), and
+//! intelligence about possible perpetrators (R-19: kept apart from the young person's
 //! record, and about other people). Staff appear by role, never by name.
 //!
 //! Free text written by staff (notes, reasons, meeting actions) is included as written: a
 //! person releasing an export should still read it for other people's details, as any
-//! subject access response is reviewed before release. Individual workshop tutorials are not
-//! included yet: workshop streams are not found by young person (see [`crate::anonymise`]).
+//! subject access response is reviewed before release.
 //!
-//! Confidential content (concerns, plan, goals, session notes) is included: it is the young
-//! person's own. The read is recorded in the access log first
+//! Confidential content (concerns, plan, goals, session notes; a workshop's concerns about
+//! them, their tutorial notes and their own words on their evaluation form) is included: it
+//! is the young person's own. The read is recorded in the access log first
 //! ([`crate::access_log::AccessSubject::YoungPerson`], with the stated purpose), and only then
 //! is confidential content read, through the crate's recorded path.
 
@@ -48,6 +54,7 @@ use crate::retention::{Erasure, LegalHold, LiftedHold};
 use crate::risk::RiskAssessment;
 use crate::service::{CommandError, LoadError};
 use crate::store::{Store, StoreError};
+use crate::workshop::{Respondent, VenueKind, Workshop, WorkshopEvent};
 use crate::young_person::{ContactMethod, Gender, YoungPersonEvent};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -74,6 +81,8 @@ pub struct SubjectAccessExport {
     pub missing_flags: Vec<MissingFlagRecord>,
     /// Alumni membership over time.
     pub alumni: Vec<AlumniPeriod>,
+    /// Workshops they took part in, by date, with only their own part in each.
+    pub workshops: Vec<WorkshopRecord>,
     /// Every share of their information, oldest first.
     pub shares: Vec<ShareEntry>,
     /// Every recorded read of their confidential records, oldest first, this one too.
@@ -270,6 +279,73 @@ pub struct AlumniPeriod {
     pub left_at: Option<DateTime<Utc>>,
     /// Why, if said.
     pub left_because: Option<String>,
+}
+
+/// A workshop they took part in: the service's own activity, and only their own part in it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkshopRecord {
+    /// The workshop.
+    pub workshop_id: WorkshopId,
+    /// Its date.
+    pub date: NaiveDate,
+    /// School or youth club.
+    pub venue_kind: VenueKind,
+    /// The school's or youth club's name.
+    pub venue: String,
+    /// Its topics.
+    pub topics: Vec<String>,
+    /// How many attended in all, registered and anonymous (no one else is named).
+    pub attendees: u32,
+    /// Whether they are recorded as attending.
+    pub attended: bool,
+    /// When they were identified as vulnerable, and why.
+    pub identified_vulnerable: Option<VulnerableRecord>,
+    /// Their individual tutorials, with their notes.
+    pub tutorials: Vec<TutorialRecord>,
+    /// Their own evaluation form.
+    pub evaluation: Option<EvaluationRecord>,
+}
+
+/// Being identified as vulnerable at a workshop.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VulnerableRecord {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The concerns recorded.
+    pub concerns: String,
+}
+
+/// An individual tutorial after a workshop.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TutorialRecord {
+    /// When held.
+    pub held_at: DateTime<Utc>,
+    /// How long, in minutes.
+    pub duration_minutes: u32,
+    /// Its note.
+    pub note: String,
+}
+
+/// Their own evaluation form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvaluationRecord {
+    /// When recorded.
+    pub at: DateTime<Utc>,
+    /// Each question with their answers before and after, 1 to 5.
+    pub answers: Vec<EvaluationAnswerRecord>,
+    /// What they said they learnt, in their words.
+    pub learnt: Option<String>,
+}
+
+/// One answer on their evaluation form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvaluationAnswerRecord {
+    /// The question.
+    pub question: String,
+    /// Before the workshop, 1 to 5.
+    pub before: u8,
+    /// After, 1 to 5.
+    pub after: u8,
 }
 
 /// A share of their information.
@@ -600,6 +676,56 @@ impl SubjectAccessExport {
                 );
             }
         }
+        if !self.workshops.is_empty() {
+            let _ = writeln!(t, "\nWORKSHOPS");
+        }
+        for w in &self.workshops {
+            let _ = writeln!(
+                t,
+                "Workshop {} on {} at {} ({}), {} attending in all",
+                w.workshop_id,
+                w.date,
+                w.venue,
+                w.venue_kind.as_str().replace('_', " "),
+                w.attendees
+            );
+            if !w.topics.is_empty() {
+                let _ = writeln!(t, "  Topics: {}", w.topics.join(", "));
+            }
+            if w.attended {
+                let _ = writeln!(t, "  You attended");
+            }
+            if let Some(v) = &w.identified_vulnerable {
+                let _ = writeln!(
+                    t,
+                    "  Identified as vulnerable on {}: {}",
+                    day(&v.at),
+                    v.concerns
+                );
+            }
+            for tutorial in &w.tutorials {
+                let _ = writeln!(
+                    t,
+                    "  Individual tutorial {} for {} minutes",
+                    time(&tutorial.held_at),
+                    tutorial.duration_minutes
+                );
+                let _ = writeln!(t, "    Note: {}", tutorial.note);
+            }
+            if let Some(e) = &w.evaluation {
+                let _ = writeln!(t, "  Your evaluation form, {}", day(&e.at));
+                for a in &e.answers {
+                    let _ = writeln!(
+                        t,
+                        "    {}: {} before, {} after",
+                        a.question, a.before, a.after
+                    );
+                }
+                if let Some(learnt) = &e.learnt {
+                    let _ = writeln!(t, "    What you learnt: {learnt}");
+                }
+            }
+        }
         let _ = writeln!(t, "\nWHO WE SHARED YOUR INFORMATION WITH");
         if self.shares.is_empty() {
             let _ = writeln!(t, "No one.");
@@ -884,6 +1010,70 @@ fn case_record(
     }
 }
 
+/// Their own part in a workshop, nothing about anyone else; confidential content revealed.
+/// Only called after the export's read was recorded.
+fn workshop_record(
+    young_person: YoungPersonId,
+    workshop: &Workshop,
+    history: &[Recorded<WorkshopEvent>],
+) -> WorkshopRecord {
+    let mut record = WorkshopRecord {
+        workshop_id: workshop.id,
+        date: workshop.date,
+        venue_kind: workshop.venue.kind,
+        venue: workshop.venue.name.to_string(),
+        topics: workshop.topics.iter().map(|t| t.to_string()).collect(),
+        attendees: workshop.reach(),
+        attended: workshop.attendees.contains(&young_person),
+        identified_vulnerable: None,
+        tutorials: Vec::new(),
+        evaluation: None,
+    };
+    for e in history {
+        match &e.event {
+            WorkshopEvent::AttendeeIdentifiedVulnerable {
+                young_person: who,
+                concerns,
+                at,
+            } if *who == young_person => {
+                record.identified_vulnerable = Some(VulnerableRecord {
+                    at: *at,
+                    concerns: concerns.reveal_recorded().to_string(),
+                });
+            }
+            WorkshopEvent::TutorialHeld { tutorial } if tutorial.young_person == young_person => {
+                record.tutorials.push(TutorialRecord {
+                    held_at: tutorial.held_at,
+                    duration_minutes: tutorial.duration_minutes,
+                    note: tutorial.note.reveal_recorded().to_string(),
+                });
+            }
+            WorkshopEvent::EvaluationRecorded { evaluation }
+                if evaluation.respondent == (Respondent::YoungPerson { id: young_person }) =>
+            {
+                record.evaluation = Some(EvaluationRecord {
+                    at: evaluation.at,
+                    answers: evaluation
+                        .answers
+                        .iter()
+                        .map(|a| EvaluationAnswerRecord {
+                            question: a.question.to_string(),
+                            before: a.before,
+                            after: a.after,
+                        })
+                        .collect(),
+                    learnt: evaluation
+                        .learnt
+                        .as_ref()
+                        .map(|l| l.reveal_recorded().to_string()),
+                });
+            }
+            _ => {}
+        }
+    }
+    record
+}
+
 fn meeting(m: &Meeting) -> MeetingRecord {
     MeetingRecord {
         kind: m.kind.to_string(),
@@ -925,7 +1115,8 @@ impl Withheld {
         }
         if self.workshop {
             notes.push(
-                "Workshop attendance lists are withheld: they name other young people.".to_owned(),
+                "Other young people at your workshops are withheld: who else attended, and anything recorded about them (concerns, tutorials, evaluation forms). Each workshop shows only how many attended, and your own part in it."
+                    .to_owned(),
             );
         }
         notes.push(
@@ -970,6 +1161,13 @@ impl<'a, S: Store> Acting<'a, S> {
             shares.extend(self.casework.disclosures_unchecked(summary.case_id).await?);
             cases.push((case, history));
         }
+        let mut workshops = Vec::new();
+        for row in self.casework.workshops_of(young_person).await? {
+            let history = self.casework.workshop_history(row.workshop_id).await?;
+            let workshop = self.casework.workshop(row.workshop_id).await?;
+            workshops.push((workshop, history));
+        }
+        workshops.sort_by_key(|(w, _)| (w.date, w.planned_at));
         let record = self.casework.retention_record(young_person).await?;
 
         self.record_read(
@@ -1030,6 +1228,13 @@ impl<'a, S: Store> Acting<'a, S> {
         let cases: Vec<CaseRecord> = cases
             .iter()
             .map(|(case, history)| case_record(case, history, &mut withheld))
+            .collect();
+        if !workshops.is_empty() {
+            withheld.workshop = true;
+        }
+        let workshops: Vec<WorkshopRecord> = workshops
+            .iter()
+            .map(|(workshop, history)| workshop_record(young_person, workshop, history))
             .collect();
         let shares = shares
             .iter()
@@ -1115,6 +1320,7 @@ impl<'a, S: Store> Acting<'a, S> {
                 })
                 .collect(),
             alumni,
+            workshops,
             shares,
             record_reads,
             legal_holds,
