@@ -737,6 +737,25 @@ on_every_store!(
     }
 );
 
+on_every_store!(
+    r23_someone_registered_without_a_case_is_reviewed_too,
+    |desk| {
+        // Given a girl born 14 May 2011, registered (met at a workshop) but never referred
+        let person = desk.register(girl()).await;
+        let admin = desk.as_admin();
+        // Then the review finds her on her 25th birthday, and not the day before
+        assert!(admin
+            .retention_review(on(2036, 5, 13))
+            .await
+            .unwrap()
+            .is_empty());
+        let review = admin.retention_review(on(2036, 5, 14)).await.unwrap();
+        assert_eq!(review.len(), 1);
+        assert_eq!(review[0].young_person, person);
+        assert_eq!(review[0].due_on, date(2036, 5, 14));
+    }
+);
+
 on_every_store!(r23_due_n_years_after_the_last_case_closed, |desk| {
     // Given a young woman (25 on 10 January 2033) whose case closed on 2 September 2029
     let person = desk.register(young_woman()).await;

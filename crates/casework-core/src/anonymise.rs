@@ -399,7 +399,7 @@ impl<S: Store> Casework<S> {
         let bad = |e: HistoryError| RetentionError::Refused(would_not_decode(&stored, e));
         let version = stored.last().map_or(0, |e| e.version);
         let (read_model, listings): (ReadModelUpdate, Vec<Listing>) = match stream {
-            StreamId::YoungPerson(id) => {
+            StreamId::YoungPerson(_) => {
                 let events = decode_stream::<YoungPersonEvent>(&copies).map_err(bad)?;
                 let mut person = None;
                 for e in &events {
@@ -417,7 +417,7 @@ impl<S: Store> Casework<S> {
                 let activity = YoungPersonActivity::fold(events.iter().map(|e| &e.event));
                 (
                     ReadModelUpdate::YoungPerson(YoungPersonSummary::of(&person, version)),
-                    Listings::of_young_person(id, &activity).encode(),
+                    Listings::of_young_person(&person, &activity).encode(),
                 )
             }
             StreamId::Case(_) => {

@@ -24,6 +24,7 @@
 //! | `return_interview` | young person | return interview not yet completed or declined | the young person's id | when due: return + 72 hours (R-22) | [`ReturnInterviewRow`] |
 //! | `missing_flag` | young person | missing flag not yet resolved | the young person's id | when raised (R-22) | [`MissingFlagRow`] |
 //! | `alumni` | young person | member of the alumni group | the young person's id | when joined (R-20) | [`AlumniRow`] |
+//! | `young_person_record` | young person | young person, case or no case | the young person's id | when registered (R-23: the retention review finds everyone) | [`YoungPersonRecordRow`] |
 //! | `workshop` | workshop | workshop | its venue kind (`school`, `youth_club`) | its date, 00:00 UTC | [`WorkshopRow`]: reach and evaluation (R-29) |
 //! | `workshop_participant` | workshop | registered young person who attended, was identified as vulnerable, had a tutorial or returned an evaluation form | the young person's id | the workshop's date, 00:00 UTC | [`WorkshopParticipantRow`]: what part they had, as flags and counts (R-23: finds a young person's workshops) |
 //! | `intelligence_awaiting_police` | intelligence | report not yet with the police | its urgency (`non_urgent`, `immediate_risk`) | when recorded (R-19) | [`AwaitingPoliceRow`] |
@@ -47,7 +48,7 @@ use crate::risk::RiskLevel;
 use crate::store::StoreError;
 use crate::topic::SessionTopic;
 use crate::workshop::{AgeGroup, EvaluationSummary, QuestionSummary, Respondent, Venue, Workshop};
-use crate::young_person::YoungPersonActivity;
+use crate::young_person::{YoungPerson, YoungPersonActivity};
 use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -449,6 +450,26 @@ impl ListingRow for AlumniRow {
     }
 }
 
+/// A young person known to the service, with or without a case (R-23: every record falls
+/// under the retention schedule, so the review must find everyone).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct YoungPersonRecordRow {
+    /// The young person: the key.
+    pub young_person_id: YoungPersonId,
+    /// When registered: `at`.
+    pub registered_at: DateTime<Utc>,
+}
+
+impl ListingRow for YoungPersonRecordRow {
+    const KIND: ListingKind = ListingKind::YoungPersonRecord;
+    fn key(&self) -> String {
+        self.young_person_id.to_string()
+    }
+    fn at(&self) -> Option<DateTime<Utc>> {
+        Some(self.registered_at)
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Workshops and intelligence.
 
@@ -705,6 +726,7 @@ enum Row {
     ReturnInterview(ReturnInterviewRow),
     MissingFlag(MissingFlagRow),
     Alumni(AlumniRow),
+    YoungPersonRecord(YoungPersonRecordRow),
     Workshop(Box<WorkshopRow>),
     WorkshopParticipant(WorkshopParticipantRow),
     AwaitingPolice(AwaitingPoliceRow),
@@ -721,6 +743,7 @@ impl Row {
             Row::ReturnInterview(r) => r.to_listing(),
             Row::MissingFlag(r) => r.to_listing(),
             Row::Alumni(r) => r.to_listing(),
+            Row::YoungPersonRecord(r) => r.to_listing(),
             Row::Workshop(r) => r.to_listing(),
             Row::WorkshopParticipant(r) => r.to_listing(),
             Row::AwaitingPolice(r) => r.to_listing(),
@@ -742,8 +765,13 @@ impl Listings {
 
     /// A young person's listings: return interviews not yet settled, an unresolved missing
     /// flag, alumni membership.
-    pub fn of_young_person(young_person: YoungPersonId, activity: &YoungPersonActivity) -> Self {
-        Listings(young_person_rows(young_person, activity))
+    pub fn of_young_person(person: &YoungPerson, activity: &YoungPersonActivity) -> Self {
+        let mut rows = vec![Row::YoungPersonRecord(YoungPersonRecordRow {
+            young_person_id: person.id,
+            registered_at: person.registered_at,
+        })];
+        rows.extend(young_person_rows(person.id, activity));
+        Listings(rows)
     }
 
     /// A workshop's listings: its reach and evaluation results, and one per registered young

@@ -139,6 +139,9 @@ pub enum ListingKind {
     ClosedCase,
     /// A legal hold on a young person's records. key: young person id; at: placed.
     LegalHold,
+    /// A young person known to the service, case or no case. key: young person id; at:
+    /// registered (R-23: the retention review finds everyone, not only those with a case).
+    YoungPersonRecord,
     /// A finished anonymisation of a young person's records. key: young person id; at:
     /// finished (R-23: erasure is itself recorded).
     Erasure,
@@ -146,7 +149,7 @@ pub enum ListingKind {
 
 impl ListingKind {
     /// Every kind.
-    pub const ALL: [ListingKind; 16] = [
+    pub const ALL: [ListingKind; 17] = [
         ListingKind::OpenCase,
         ListingKind::ReviewDue,
         ListingKind::ExpectedEnd,
@@ -163,6 +166,7 @@ impl ListingKind {
         ListingKind::ClosedCase,
         ListingKind::LegalHold,
         ListingKind::Erasure,
+        ListingKind::YoungPersonRecord,
     ];
 
     /// The stable name stores keep.
@@ -184,6 +188,7 @@ impl ListingKind {
             ListingKind::ClosedCase => "closed_case",
             ListingKind::LegalHold => "legal_hold",
             ListingKind::Erasure => "erasure",
+            ListingKind::YoungPersonRecord => "young_person_record",
         }
     }
 

@@ -1096,15 +1096,19 @@ impl<'a, S: Store> Acting<'a, S> {
             Permission::ManageRetention,
             None,
         )?;
-        let listed = self
-            .casework
-            .store()
-            .listings(ListingQuery::all(ListingKind::ClosedCase))
-            .await?;
-        let young_people: BTreeSet<YoungPersonId> = listed
-            .iter()
-            .map(|l| young_person_key(&l.listing.key))
-            .collect::<Result<_, _>>()?;
+        // Everyone with a finished case, and everyone registered (a young person met only at
+        // a workshop has records too); each is then checked against the schedule.
+        let mut young_people = BTreeSet::new();
+        for kind in [ListingKind::ClosedCase, ListingKind::YoungPersonRecord] {
+            for listed in self
+                .casework
+                .store()
+                .listings(ListingQuery::all(kind))
+                .await?
+            {
+                young_people.insert(young_person_key(&listed.listing.key)?);
+            }
+        }
         let date = as_of.date_naive();
         let mut entries = Vec::new();
         for young_person in young_people {

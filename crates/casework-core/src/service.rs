@@ -216,7 +216,9 @@ impl<S: Store> Casework<S> {
                 events: vec![event.encode(Self::meta(actor, at, None))],
                 read_model: ReadModelUpdate::YoungPerson(YoungPersonSummary::of(&person, 1)),
                 snapshot: None,
-                listings: None,
+                listings: Some(
+                    Listings::of_young_person(&person, &YoungPersonActivity::default()).encode(),
+                ),
             })
             .await?;
         Ok(id)
@@ -279,7 +281,7 @@ impl<S: Store> Casework<S> {
         let ctx = CommandContext::new(actor, at, &self.profile);
         let reason = command.stated_reason();
         let events = activity.decide(&person, command, &cases, &ctx)?;
-        let before = Listings::of_young_person(young_person, &activity);
+        let before = Listings::of_young_person(&person, &activity);
         let mut person = person;
         let mut activity = activity;
         for event in &events {
@@ -287,7 +289,7 @@ impl<S: Store> Casework<S> {
                 .expect("decided events follow their state");
             activity.apply(event);
         }
-        let listings = Listings::of_young_person(young_person, &activity).replacing(&before);
+        let listings = Listings::of_young_person(&person, &activity).replacing(&before);
         let new_version = version + events.len() as u64;
         let version = self
             .store
