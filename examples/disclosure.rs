@@ -148,13 +148,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // Sam reads the note, saying why; the read is logged before the content is handed over.
-    let (record, grant) = as_sam
+    let record = as_sam
         .open_record(case, "preparing for a strategy call")
         .await?;
-    if let casework::case::SessionStatus::Held { note, .. } =
-        &record.file().activity.sessions[0].status
-    {
-        println!("Sam reads the note: {}", note.reveal(&grant));
+    for (_, note) in record.session_notes() {
+        println!("Sam reads the note: {note}");
     }
 
     clock.advance(Duration::minutes(20));

@@ -14,6 +14,7 @@ use casework::consent::{ConsentDecision, ConsentScope};
 use casework::disclosure::{
     Audience, DisclosureError, ItemKind, OverrideRequest, ShareBasis, SharedItem,
 };
+use casework::event::DomainEvent;
 use casework::memory::MemoryStore;
 use casework::sqlite::SqliteStore;
 use casework::store::Store;
@@ -92,17 +93,14 @@ on_every_store!(
         let (person, case) = desk.case(true).await;
         // When Sam opens the record, saying why
         let acting = desk.casework.acting_as(&desk.holder, &desk.directory);
-        let (record, grant) = acting
+        let record = acting
             .open_record(case, "preparing for Thursday's session")
             .await
             .unwrap();
-        // Then the content can be read with the grant
-        assert_eq!(
-            record.file().concerns.reveal(&grant).as_str(),
-            SECRET_CONCERNS
-        );
-        let plan = record.file().plan.as_ref().unwrap();
-        assert_eq!(plan.reveal(&grant).as_str(), SECRET_PLAN);
+        // Then the content can be read, for this case only
+        assert_eq!(record.concerns(), SECRET_CONCERNS);
+        assert_eq!(record.plan(), Some(SECRET_PLAN));
+        assert_eq!(record.session_notes()[0].1, SECRET_NOTE);
         // and the read is in the access log, by case and by young person, with its purpose
         let manager = desk.casework.acting_as(&desk.manager, &desk.directory);
         for subject in [
@@ -122,6 +120,30 @@ on_every_store!(
         }
     }
 );
+
+on_every_store!(r27_a_history_read_never_hands_over_content, |desk| {
+    // Given Sam's case, with a session note
+    let (_, case) = desk.case(true).await;
+    // When Kim, with no relationship to it, reads its history (she may: read_case)
+    let kim = Actor::worker("Kim Otherworker");
+    let history = desk
+        .casework
+        .acting_as(&kim, &desk.directory)
+        .history(case)
+        .await
+        .unwrap();
+    let held = history
+        .iter()
+        .find(|e| e.event.event_type() == "session_held")
+        .expect("the session was held");
+    // Then neither serializing nor encoding an event hands her the note
+    assert!(serde_json::to_string(&held.event).is_err());
+    let meta = held.meta.clone();
+    let encoded =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| held.event.encode(meta)));
+    assert!(encoded.is_err(), "encode outside storage must refuse");
+    assert!(!leaks(&format!("{history:?}")));
+});
 
 on_every_store!(r27_a_read_must_say_why, |desk| {
     let (_, case) = desk.case(true).await;

@@ -754,7 +754,7 @@ fn decode_as<E: DomainEvent + PartialEq + std::fmt::Debug>(
 ) -> Result<bool, String> {
     match E::decode(stored) {
         Ok(event) => {
-            let again = event.encode(stored.meta.clone());
+            let again = for_storage(|| event.encode(stored.meta.clone()));
             let round = RecordedEvent {
                 event_type: again.event_type,
                 schema_version: again.schema_version,

@@ -332,11 +332,13 @@ fn a_workshops_events_fold_and_survive_storage() {
         Some(&done.workshop)
     );
     for (i, event) in done.history.iter().enumerate() {
-        let new = event.encode(EventMeta {
-            event_id: EventId::new(),
-            recorded_at: at(10, 15),
-            actor: done.actor.clone(),
-            reason: None,
+        let new = casework::confidential::for_storage(|| {
+            event.encode(EventMeta {
+                event_id: EventId::new(),
+                recorded_at: at(10, 15),
+                actor: done.actor.clone(),
+                reason: None,
+            })
         });
         let stored = RecordedEvent {
             stream: StreamId::Case(casework::ids::CaseId::new()),

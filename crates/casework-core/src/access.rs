@@ -23,8 +23,8 @@
 //! refusal is an [`AccessDenied`] naming the permission, the role and the relationship.
 //!
 //! Checks happen in [`crate::acting::Acting`], the handle a front end holds for one signed-in
-//! person; reading confidential content needs an [`AccessGrant`], which only a permitted,
-//! recorded read hands out ([`crate::confidential::Confidential::reveal`]).
+//! person; confidential content is read only through the [`crate::acting::OpenRecord`] a
+//! permitted, recorded read hands out.
 
 use crate::actor::{Actor, Role};
 use crate::case::Case;
@@ -304,35 +304,5 @@ pub fn check(
             permission,
             record: record.map(|c| c.to_string()),
         })
-    }
-}
-
-/// Proof that a read of confidential content was permitted and recorded in the access log
-/// . Only [`crate::acting::Acting`] makes one; [`crate::confidential::Confidential::reveal`]
-/// asks for it, so confidential content cannot be read without a recorded, permitted read.
-#[derive(Debug)]
-pub struct AccessGrant {
-    pub(crate) staff: StaffId,
-    pub(crate) record: String,
-}
-
-impl AccessGrant {
-    /// The crate's own reads (disclosure under override, subject access export) take a grant
-    /// after recording them; nothing outside the crate can.
-    pub(crate) fn recorded(staff: StaffId, record: impl Into<String>) -> Self {
-        Self {
-            staff,
-            record: record.into(),
-        }
-    }
-
-    /// Who was granted the read.
-    pub fn staff(&self) -> StaffId {
-        self.staff
-    }
-
-    /// The record it was granted on.
-    pub fn record(&self) -> &str {
-        &self.record
     }
 }

@@ -9,7 +9,7 @@
 use crate::access::Relationship;
 use crate::actor::{Actor, Role};
 use crate::event::DomainEvent;
-use crate::ids::{CaseId, StaffId, YoungPersonId};
+use crate::ids::{CaseId, IntelligenceId, StaffId, YoungPersonId};
 use crate::input::Text;
 use crate::read_model::{Listing, ListingKind};
 use chrono::{DateTime, Utc};
@@ -34,6 +34,11 @@ pub enum AccessSubject {
         /// Who.
         young_person: YoungPersonId,
     },
+    /// An intelligence report.
+    Intelligence {
+        /// Which.
+        intelligence: IntelligenceId,
+    },
 }
 
 impl AccessSubject {
@@ -44,6 +49,7 @@ impl AccessSubject {
                 vec![case.to_string(), young_person.to_string()]
             }
             AccessSubject::YoungPerson { young_person } => vec![young_person.to_string()],
+            AccessSubject::Intelligence { intelligence } => vec![intelligence.to_string()],
         }
     }
 }

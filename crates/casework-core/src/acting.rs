@@ -9,24 +9,25 @@
 //! handed over, and sharing goes through [`crate::disclosure`]'s gate.
 //!
 //! [`Casework`]'s own methods remain for trusted code (imports, migrations, scheduled jobs,
-//! tests): they do not check roles, but they cannot reveal confidential content either,
-//! because [`crate::confidential::Confidential::reveal`] needs an [`AccessGrant`] only this
-//! handle gives.
+//! tests): they do not check roles, but they cannot reveal confidential content either: only
+//! an [`OpenRecord`] (or [`OpenIntelligence`]), which this handle gives after a permitted,
+//! recorded read, reads it, and confidential content serializes only for storage.
 //!
 //! `examples/disclosure.rs` in the repository shows it end to end.
 
-use crate::access::{check, AccessDenied, AccessGrant, Permission, Relationship, StaffDirectory};
+use crate::access::{check, AccessDenied, Permission, Relationship, StaffDirectory};
 use crate::access_log::{AccessEvent, AccessRecord, AccessSubject};
 use crate::actor::{Actor, Role};
-use crate::case::{Case, CaseCommand, CaseEvent, NewReferral};
+use crate::case::{Case, CaseCommand, CaseEvent, NewReferral, SessionStatus};
 use crate::disclosure::{
     self, consented_view, released_item, Audience, DisclosureError, DisclosureEvent,
     DisclosureView, OverrideRequest, ShareBasis, ShareRecord,
 };
 use crate::error::DomainError;
 use crate::event::{decode_stream, Recorded};
-use crate::ids::{AccessId, CaseId, StreamId, YoungPersonId};
+use crate::ids::{AccessId, CaseId, GoalId, IntelligenceId, SessionId, StreamId, YoungPersonId};
 use crate::input::Text;
+use crate::intelligence::Intelligence;
 use crate::listing::decode_detail;
 use crate::read_model::{CaseSummary, ListingKind, ListingQuery, OwedActionSummary};
 use crate::service::YoungPersonExecuted;
@@ -115,6 +116,74 @@ pub struct TrailEntry {
     pub what: String,
 }
 
+/// A case opened by a permitted read that is in the access log: its confidential
+/// content, for this case only. Not `Clone`, not serializable: hand a person what they need,
+/// not the record.
+#[derive(Debug)]
+pub struct OpenRecord {
+    case: Case,
+}
+
+impl OpenRecord {
+    /// The case (its confidential fields still sealed).
+    pub fn case(&self) -> &Case {
+        &self.case
+    }
+
+    /// The concerns written on the referral.
+    pub fn concerns(&self) -> &str {
+        self.case.file().concerns.reveal_recorded().as_str()
+    }
+
+    /// The agreed plan, if one was agreed.
+    pub fn plan(&self) -> Option<&str> {
+        self.case
+            .file()
+            .plan
+            .as_ref()
+            .map(|p| p.reveal_recorded().as_str())
+    }
+
+    /// The action plan's goals, oldest first.
+    pub fn goals(&self) -> Vec<(GoalId, &str)> {
+        let goals = &self.case.file().activity.goals;
+        goals
+            .iter()
+            .map(|g| (g.id, g.description.reveal_recorded().as_str()))
+            .collect()
+    }
+
+    /// The notes of sessions held, in the order planned.
+    pub fn session_notes(&self) -> Vec<(SessionId, &str)> {
+        let sessions = &self.case.file().activity.sessions;
+        sessions
+            .iter()
+            .filter_map(|s| match &s.status {
+                SessionStatus::Held { note, .. } => Some((s.id, note.reveal_recorded().as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// An intelligence report opened by a permitted read that is in the access log.
+#[derive(Debug)]
+pub struct OpenIntelligence {
+    report: Intelligence,
+}
+
+impl OpenIntelligence {
+    /// The report (its content still sealed).
+    pub fn report(&self) -> &Intelligence {
+        &self.report
+    }
+
+    /// What was reported.
+    pub fn content(&self) -> &str {
+        self.report.report.reveal_recorded().as_str()
+    }
+}
+
 /// One person acting through the library; see the module docs.
 pub struct Acting<'a, S> {
     pub(crate) casework: &'a Casework<S>,
@@ -162,29 +231,31 @@ impl<'a, S: Store> Acting<'a, S> {
         Ok((state, relationship))
     }
 
-    /// The person's relationship to a young person's records: the closest they have to any of
-    /// the young person's cases (no open case with a worker counts as intake, unallocated).
+    /// The person's relationship to a young person's records, decided by their latest case.
     pub async fn relationship_to_young_person(
         &self,
         young_person: YoungPersonId,
     ) -> Result<Relationship, StoreError> {
         let cases = self.casework.cases_of(young_person).await?;
-        let workers: Vec<_> = cases
-            .iter()
-            .filter(|c| !c.stage.is_finished())
-            .filter_map(|c| c.worker)
-            .collect();
-        Ok(if workers.contains(&self.actor.id) {
-            Relationship::AllocatedWorker
-        } else if workers
-            .iter()
-            .any(|w| self.directory.manages(self.actor.id, *w))
-        {
-            Relationship::TeamManager
-        } else if workers.is_empty() && self.actor.role != Role::ExternalReferrer {
-            Relationship::Unallocated
-        } else {
-            Relationship::None
+        // Their latest case decides, as a case decides for itself: its worker (open or
+        // finished) and that worker's manager; intake while it waits for allocation, or when
+        // the young person has no case yet; nobody else.
+        let Some(latest) = cases.last() else {
+            return Ok(if self.actor.role == Role::ExternalReferrer {
+                Relationship::None
+            } else {
+                Relationship::Unallocated
+            });
+        };
+        Ok(match latest.worker {
+            Some(worker) if worker == self.actor.id => Relationship::AllocatedWorker,
+            Some(worker) if self.directory.manages(self.actor.id, worker) => {
+                Relationship::TeamManager
+            }
+            None if !latest.stage.is_finished() && self.actor.role != Role::ExternalReferrer => {
+                Relationship::Unallocated
+            }
+            _ => Relationship::None,
         })
     }
 
@@ -264,14 +335,15 @@ impl<'a, S: Store> Acting<'a, S> {
         Ok(self.casework.young_person(young_person).await?)
     }
 
-    /// A case with a grant to read its confidential content (`read_confidential`), after
-    /// recording the read, its purpose and the person's relationship in the access log
-    /// . The purpose must be stated.
+    /// A case opened to read its confidential content (`read_confidential`), after recording
+    /// the read, its purpose and the person's relationship in the access log. The
+    /// purpose must be stated. The content is read through the [`OpenRecord`], for this case
+    /// only.
     pub async fn open_record(
         &self,
         case: CaseId,
         purpose: &str,
-    ) -> Result<(Case, AccessGrant), AccessError<CommandError>> {
+    ) -> Result<OpenRecord, AccessError<CommandError>> {
         let purpose = Text::parse("purpose", purpose)
             .map_err(|e| AccessError::Failed(CommandError::Rejected(DomainError::from(e))))?;
         let (state, relationship) = self
@@ -282,10 +354,32 @@ impl<'a, S: Store> Acting<'a, S> {
             young_person: state.file().young_person,
         };
         self.record_read(relationship, subject, purpose).await?;
-        Ok((
-            state,
-            AccessGrant::recorded(self.actor.id, case.to_string()),
-        ))
+        Ok(OpenRecord { case: state })
+    }
+
+    /// An intelligence report opened to read its content (`read_intelligence`, R-19), after
+    /// recording the read and its purpose in the access log.
+    pub async fn open_intelligence(
+        &self,
+        intelligence: IntelligenceId,
+        purpose: &str,
+    ) -> Result<OpenIntelligence, AccessError<CommandError>> {
+        let purpose = Text::parse("purpose", purpose)
+            .map_err(|e| AccessError::Failed(CommandError::Rejected(DomainError::from(e))))?;
+        check(
+            self.actor,
+            Relationship::None,
+            Permission::ReadIntelligence,
+            None,
+        )?;
+        let report = self.casework.intelligence(intelligence).await?;
+        self.record_read(
+            Relationship::None,
+            AccessSubject::Intelligence { intelligence },
+            purpose,
+        )
+        .await?;
+        Ok(OpenIntelligence { report })
     }
 
     /// Records a read in the access log: one event on a stream of its own.
@@ -530,6 +624,7 @@ impl<'a, S: Store> Acting<'a, S> {
         let key = match record {
             AccessSubject::Case { case, .. } => case.to_string(),
             AccessSubject::YoungPerson { young_person } => young_person.to_string(),
+            AccessSubject::Intelligence { intelligence } => intelligence.to_string(),
         };
         self.listed(ListingQuery::all(ListingKind::Access).key(key))
             .await

@@ -4,14 +4,13 @@
 //! a child's exploitation. They live inside [`Confidential`], which has no `Display`, prints as
 //! `[confidential]` in `Debug`, and is only read through [`Confidential::reveal`]. Storage
 //! serializes it (the event log must keep it); read models and views never hold one, so the
-//! only way to the content is [`Confidential::reveal`], which takes an
-//! [`AccessGrant`]: proof of a permitted read recorded in the access log. Views for
+//! only way to the content is a record opened by a permitted read recorded in the access log
+//! ([`crate::acting::OpenRecord`], R-27); nothing outside the crate can read it otherwise. Views for
 //! people outside the case never hold a `Confidential`: see [`crate::disclosure`]. The type
 //! still serializes in full, because the event log must keep the content; code that
 //! serializes a case itself steps outside the gate, and a reviewer should treat it so.
 //! Encryption at rest with per-person keys would live here too.
 
-use crate::access::AccessGrant;
 use serde::ser::Error as _;
 use serde::{Deserialize, Serialize, Serializer};
 use std::cell::Cell;
@@ -62,12 +61,6 @@ impl<T> Confidential<T> {
     /// Marks `value` as confidential.
     pub fn new(value: T) -> Self {
         Self(value)
-    }
-
-    /// The confidential value, for a person holding a grant: a permitted read that has been
-    /// recorded in the access log (R-27; see [`crate::acting::Acting::open_record`]).
-    pub fn reveal(&self, _grant: &AccessGrant) -> &T {
-        &self.0
     }
 
     /// The value for the crate's own gated paths (a disclosure under override, a subject

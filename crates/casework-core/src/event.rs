@@ -144,14 +144,18 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Sized {
         Ok(payload)
     }
 
-    /// Encodes for storage.
+    /// Encodes for storage. An event holding confidential content (a session note, a plan)
+    /// encodes only inside [`crate::confidential::for_storage`], as the library's own appends
+    /// do; anywhere else it panics rather than hand the content to whoever asked (R-8).
     fn encode(&self, meta: EventMeta) -> NewEvent {
         let event_type = self.event_type();
         NewEvent {
             event_type: event_type.to_owned(),
             schema_version: Self::current_schema(event_type).unwrap_or(1),
-            payload: crate::confidential::for_storage(|| serde_json::to_string(self))
-                .expect("events serialize to JSON"),
+            payload: serde_json::to_string(self).expect(
+                "events serialize to JSON; one holding confidential content only inside \
+                 confidential::for_storage",
+            ),
             meta,
         }
     }

@@ -12,6 +12,7 @@ use crate::actor::Actor;
 use crate::case::report::{self, CadenceReport, LengthStatus};
 use crate::case::{Case, CaseCommand, CaseEvent, NewReferral, Received};
 use crate::clock::{Clock, SystemClock};
+use crate::confidential::for_storage;
 use crate::context::CommandContext;
 use crate::error::DomainError;
 use crate::event::{
@@ -213,7 +214,7 @@ impl<S: Store> Casework<S> {
             .append(AppendRequest {
                 stream: StreamId::YoungPerson(id),
                 expected_version: 0,
-                events: vec![event.encode(Self::meta(actor, at, None))],
+                events: vec![for_storage(|| event.encode(Self::meta(actor, at, None)))],
                 read_model: ReadModelUpdate::YoungPerson(YoungPersonSummary::of(&person, 1)),
                 snapshot: None,
                 listings: Some(
@@ -298,7 +299,7 @@ impl<S: Store> Casework<S> {
                 expected_version: version,
                 events: events
                     .iter()
-                    .map(|e| e.encode(Self::meta(actor, at, reason.clone())))
+                    .map(|e| for_storage(|| e.encode(Self::meta(actor, at, reason.clone()))))
                     .collect(),
                 read_model: ReadModelUpdate::YoungPerson(YoungPersonSummary::of(
                     &person,
@@ -493,7 +494,7 @@ impl<S: Store> Casework<S> {
             });
         let events = events
             .iter()
-            .map(|e| e.encode(Self::meta(actor, at, reason.clone())))
+            .map(|e| for_storage(|| e.encode(Self::meta(actor, at, reason.clone()))))
             .collect();
         Ok(self
             .store
@@ -832,7 +833,7 @@ impl<S: Store> Casework<S> {
                 expected_version,
                 events: events
                     .iter()
-                    .map(|e| e.encode(Self::meta(actor, at, reason.clone())))
+                    .map(|e| for_storage(|| e.encode(Self::meta(actor, at, reason.clone()))))
                     .collect(),
                 read_model: ReadModelUpdate::None,
                 snapshot: None,

@@ -1274,7 +1274,7 @@ impl<'a, S: Store> Acting<'a, S> {
                 by: r.role,
                 case_id: match r.subject {
                     AccessSubject::Case { case, .. } => Some(case),
-                    AccessSubject::YoungPerson { .. } => None,
+                    AccessSubject::YoungPerson { .. } | AccessSubject::Intelligence { .. } => None,
                 },
                 purpose: r.purpose.to_string(),
             })

@@ -384,11 +384,39 @@ async fn check_one<S: Store>(
         }
     }
 
+    // The checked history: events whose content is sealed; serializing one outside storage
+    // is an error, never the content.
+    coverage.operations += 1;
+    match acting.history(case).await {
+        Ok(history) => {
+            assert!(
+                may(Permission::ReadCase),
+                "{at}: history without permission"
+            );
+            for e in &history {
+                assert!(
+                    !leaks(&format!("{:?}", e.event)),
+                    "{at}: Debug of history leaks"
+                );
+                if let Ok(json) = serde_json::to_string(&e.event) {
+                    assert!(
+                        !leaks(&json),
+                        "{at}: history serialized with content: {json}"
+                    );
+                }
+            }
+        }
+        Err(_) => {
+            assert!(!may(Permission::ReadCase), "{at}: history refused");
+            coverage.refusals += 1;
+        }
+    }
+
     // The confidential read: only permitted, and only after it is in the access log.
     coverage.operations += 1;
     let reads_before = count(desk, ListingKind::Access, case).await;
     match acting.open_record(case, "property check").await {
-        Ok((record, grant)) => {
+        Ok(record) => {
             assert!(
                 may(Permission::ReadConfidential),
                 "{at}: opened without permission"
@@ -398,10 +426,7 @@ async fn check_one<S: Store>(
                 reads_before + 1,
                 "{at}: a confidential read was not recorded"
             );
-            assert_eq!(
-                record.file().concerns.reveal(&grant).as_str(),
-                SECRET_CONCERNS
-            );
+            assert_eq!(record.concerns(), SECRET_CONCERNS);
             coverage.releases += 1;
         }
         Err(AccessError::Denied(d)) => {

@@ -4097,7 +4097,8 @@ mod tests {
         let stored: Vec<RecordedEvent> = history
             .iter()
             .map(|r| {
-                let new = r.event.encode(r.meta.clone());
+                let new =
+                    casework_core::confidential::for_storage(|| r.event.encode(r.meta.clone()));
                 RecordedEvent {
                     stream: r.stream,
                     version: r.version,

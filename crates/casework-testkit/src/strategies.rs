@@ -1107,11 +1107,13 @@ mod tests {
                 prop_assert_eq!(&restored, &case);
             }
             for (i, event) in events.iter().enumerate() {
-                let new = event.encode(EventMeta {
-                    event_id: EventId::new(),
-                    recorded_at: at,
-                    actor: actor.clone(),
-                    reason: None,
+                let new = casework_core::confidential::for_storage(|| {
+                    event.encode(EventMeta {
+                        event_id: EventId::new(),
+                        recorded_at: at,
+                        actor: actor.clone(),
+                        reason: None,
+                    })
                 });
                 let stored = RecordedEvent {
                     stream: StreamId::Case(case.file().id),
