@@ -1451,11 +1451,40 @@ async fn r23_an_anonymisation_that_fails_half_way_is_shown_and_a_rerun_finishes_
         .unwrap();
     assert_eq!(review.len(), 1);
     assert!(review[0].anonymisation_incomplete);
-    // When the store is back and the anonymisation is run again
     desk.casework
         .store()
         .allowed
         .store(usize::MAX, Ordering::SeqCst);
+    // A legal hold placed while it is incomplete stops the rerun, naming the hold
+    let hold = desk
+        .as_admin()
+        .place_legal_hold(
+            person,
+            "Fictional police investigation: preserve everything",
+        )
+        .await
+        .unwrap();
+    let before_rerun = desk.stored(&streams).await;
+    let held = refusal(
+        desk.as_admin()
+            .anonymise(person, "rerun under a hold")
+            .await
+            .unwrap_err(),
+    );
+    assert!(
+        held.to_string().contains("Fictional police investigation"),
+        "{held}"
+    );
+    assert_eq!(
+        desk.stored(&streams).await,
+        before_rerun,
+        "nothing more rewritten"
+    );
+    desk.as_admin()
+        .lift_legal_hold(person, hold.id, "Investigation closed (fictional)")
+        .await
+        .unwrap();
+    // When the hold is lifted and the anonymisation is run again
     let done = desk
         .as_admin()
         .anonymise(person, "rerun after the outage")

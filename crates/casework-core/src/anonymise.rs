@@ -626,9 +626,22 @@ impl<'a, S: Store> Acting<'a, S> {
                 .await?;
         }
         for stream in plan.streams {
-            if !stream.rewrite.events.is_empty() {
-                self.casework.store().rewrite(stream.rewrite).await?;
+            if stream.rewrite.events.is_empty() {
+                continue;
             }
+            // A hold placed while this runs (the plan takes time to load) stops it before the
+            // next rewrite: the hold wins, and the record shows an anonymisation incomplete.
+            let now_held = self.casework.retention_record(young_person).await?;
+            if let Some(hold) = now_held.holds.first() {
+                return Err(RetentionRefusal::LegalHold {
+                    young_person,
+                    hold: hold.id,
+                    reason: hold.reason.to_string(),
+                    placed_at: hold.placed_at,
+                }
+                .into());
+            }
+            self.casework.store().rewrite(stream.rewrite).await?;
         }
         let finished_at = self.casework.now().max(now);
         self.casework

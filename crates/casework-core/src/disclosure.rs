@@ -1,9 +1,9 @@
 //! Disclosure: what may be shared with whom.
 //!
 //! A **view** is what one audience outside the case may see of it. [`consented_view`] builds
-//! it from the case's consent ledger alone: with the matching consent, outcome and attendance
-//! (and, for parents or carers, that the service is working with the young person at all,
-//! R-10); without it, nothing; and never session content, concerns or the plan. The only way
+//! it from the case's consent ledger alone: with the matching consent, that the service is
+//! working with the young person (for parents or carers, R-10, only with her or his
+//! agreement), the outcome and attendance; without it, nothing; and never session content, concerns or the plan. The only way
 //! to put confidential content into a view is a **safeguarding override** (R-9): sharing
 //! without consent on an immediate concern, which needs the `share_under_override`
 //! permission, a legal basis and the concern in words, and is recorded before the view is
@@ -257,9 +257,9 @@ impl DisclosureView {
     }
 }
 
-/// What consent lets `audience` see, by kind: outcome and attendance (and, for parents or
-/// carers, that the service is involved) with consent in the audience's scope; nothing
-/// without it. Never confidential content.
+/// What consent lets `audience` see, by kind: that the service is involved, the outcome and
+/// attendance, with consent in the audience's scope; nothing without it. Never confidential
+/// content.
 pub fn consented_kinds(case: &Case, audience: &Audience) -> Vec<ItemKind> {
     if !case.file().consent.permits(&audience.consent_scope()) {
         return Vec::new();
