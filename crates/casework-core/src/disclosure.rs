@@ -372,7 +372,10 @@ pub struct OverrideRequest {
     pub items: Vec<ItemKind>,
     /// The legal basis relied on (e.g. "Children Act 1989 s47 enquiry; UK GDPR Art 6(1)(d)").
     pub legal_basis: String,
-    /// The immediate concern, in words: why this cannot wait for consent.
+    /// The immediate concern, in words: why this cannot wait for consent. It is recorded in
+    /// plain text, because R-9 wants the reason in the override report that managers and
+    /// auditors read: state the risk ("she expects to be collected by an adult tonight"), not
+    /// what she said in sessions, which the shared items carry.
     pub concern: String,
 }
 
