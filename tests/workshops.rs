@@ -469,3 +469,74 @@ async fn a_workshop_is_stored_on_its_own_stream_and_its_commands_are_attributed(
         other => panic!("expected not found, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn r27_tutorial_notes_are_read_through_a_recorded_read_by_workshop_staff_only() {
+    use casework::access::{Permission, StaffDirectory};
+    use casework::access_log::AccessSubject;
+    use casework::actor::{Actor, Role};
+    let clock = Arc::new(ManualClock::starting_at(at(2, 9)));
+    let cw = Casework::new(MemoryStore::new(), team()).with_clock(clock.clone());
+    let worker = fixtures::worker();
+    let directory = StaffDirectory::new();
+    let acting = cw.acting_as(&worker, &directory);
+    // Given a workshop where Amy was identified as vulnerable and had a tutorial
+    let id = acting.plan_workshop(new_workshop()).await.unwrap();
+    let amy = YoungPersonId::new();
+    clock.set(at(10, 15));
+    acting
+        .execute_workshop(id, attendance(vec![amy], 20))
+        .await
+        .unwrap();
+    acting
+        .execute_workshop(
+            id,
+            WorkshopCommand::IdentifyVulnerable {
+                young_person: amy,
+                concerns: Confidential::new(text("Older friend buys her drink")),
+            },
+        )
+        .await
+        .unwrap();
+    acting
+        .execute_workshop(
+            id,
+            WorkshopCommand::HoldTutorial {
+                young_person: amy,
+                held_at: at(10, 14),
+                duration_minutes: 30,
+                note: Confidential::new(text("Agreed she can come to the project for a chat")),
+            },
+        )
+        .await
+        .unwrap();
+    // An auditor may not open it
+    let auditor = Actor::new("Ida Auditor", Role::Auditor);
+    let denied = cw
+        .acting_as(&auditor, &directory)
+        .open_workshop(id, "audit")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        denied.denied().unwrap().permission,
+        Permission::RunWorkshops
+    );
+    // The worker opens it, saying why, and reads the note
+    let open = acting
+        .open_workshop(id, "planning the follow-up")
+        .await
+        .unwrap();
+    assert_eq!(
+        open.tutorial_notes(),
+        vec![(amy, "Agreed she can come to the project for a chat")]
+    );
+    // and the read is in the access log under the workshop
+    let manager = Actor::manager("Alex Manager");
+    let log = cw
+        .acting_as(&manager, &directory)
+        .access_log(AccessSubject::Workshop { workshop: id })
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].purpose.as_str(), "planning the follow-up");
+}

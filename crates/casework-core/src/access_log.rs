@@ -9,7 +9,7 @@
 use crate::access::Relationship;
 use crate::actor::{Actor, Role};
 use crate::event::DomainEvent;
-use crate::ids::{CaseId, IntelligenceId, StaffId, YoungPersonId};
+use crate::ids::{CaseId, IntelligenceId, StaffId, WorkshopId, YoungPersonId};
 use crate::input::Text;
 use crate::read_model::{Listing, ListingKind};
 use chrono::{DateTime, Utc};
@@ -39,6 +39,11 @@ pub enum AccessSubject {
         /// Which.
         intelligence: IntelligenceId,
     },
+    /// A workshop's tutorial notes and evaluation words.
+    Workshop {
+        /// Which.
+        workshop: WorkshopId,
+    },
 }
 
 impl AccessSubject {
@@ -50,6 +55,7 @@ impl AccessSubject {
             }
             AccessSubject::YoungPerson { young_person } => vec![young_person.to_string()],
             AccessSubject::Intelligence { intelligence } => vec![intelligence.to_string()],
+            AccessSubject::Workshop { workshop } => vec![workshop.to_string()],
         }
     }
 }

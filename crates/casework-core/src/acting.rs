@@ -25,7 +25,9 @@ use crate::disclosure::{
 };
 use crate::error::DomainError;
 use crate::event::{decode_stream, Recorded};
-use crate::ids::{AccessId, CaseId, GoalId, IntelligenceId, SessionId, StreamId, YoungPersonId};
+use crate::ids::{
+    AccessId, CaseId, GoalId, IntelligenceId, SessionId, StreamId, WorkshopId, YoungPersonId,
+};
 use crate::input::Text;
 use crate::intelligence::Intelligence;
 use crate::listing::decode_detail;
@@ -33,6 +35,7 @@ use crate::read_model::{CaseSummary, ListingKind, ListingQuery, OwedActionSummar
 use crate::service::YoungPersonExecuted;
 use crate::service::{Casework, CommandError, Executed, LoadError};
 use crate::store::{AppendError, Store, StoreError};
+use crate::workshop::Workshop;
 use crate::young_person::{YoungPerson, YoungPersonCommand};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -181,6 +184,39 @@ impl OpenIntelligence {
     /// What was reported.
     pub fn content(&self) -> &str {
         self.report.report.reveal_recorded().as_str()
+    }
+}
+
+/// A workshop opened by a permitted read that is in the access log: the tutorial notes
+/// and the words written on evaluation forms.
+#[derive(Debug)]
+pub struct OpenWorkshop {
+    workshop: Workshop,
+}
+
+impl OpenWorkshop {
+    /// The workshop (its confidential parts still sealed).
+    pub fn workshop(&self) -> &Workshop {
+        &self.workshop
+    }
+
+    /// Each tutorial's note, with whom, in the order held.
+    pub fn tutorial_notes(&self) -> Vec<(YoungPersonId, &str)> {
+        let tutorials = &self.workshop.tutorials;
+        tutorials
+            .iter()
+            .map(|t| (t.young_person, t.note.reveal_recorded().as_str()))
+            .collect()
+    }
+
+    /// What each form says was learnt, in the respondent's words, in the order recorded.
+    pub fn evaluation_words(&self) -> Vec<&str> {
+        let forms = &self.workshop.evaluations;
+        forms
+            .iter()
+            .filter_map(|e| e.learnt.as_ref())
+            .map(|l| l.reveal_recorded().as_str())
+            .collect()
     }
 }
 
@@ -380,6 +416,33 @@ impl<'a, S: Store> Acting<'a, S> {
         )
         .await?;
         Ok(OpenIntelligence { report })
+    }
+
+    /// A workshop opened to read its tutorial notes and evaluation words (`run_workshops`),
+    /// after recording the read and its purpose in the access log.
+    pub async fn open_workshop(
+        &self,
+        workshop: WorkshopId,
+        purpose: &str,
+    ) -> Result<OpenWorkshop, AccessError<CommandError>> {
+        let purpose = Text::parse("purpose", purpose)
+            .map_err(|e| AccessError::Failed(CommandError::Rejected(DomainError::from(e))))?;
+        check(
+            self.actor,
+            Relationship::None,
+            Permission::RunWorkshops,
+            None,
+        )?;
+        let workshop_state = self.casework.workshop(workshop).await?;
+        self.record_read(
+            Relationship::None,
+            AccessSubject::Workshop { workshop },
+            purpose,
+        )
+        .await?;
+        Ok(OpenWorkshop {
+            workshop: workshop_state,
+        })
     }
 
     /// Records a read in the access log: one event on a stream of its own.
@@ -625,6 +688,7 @@ impl<'a, S: Store> Acting<'a, S> {
             AccessSubject::Case { case, .. } => case.to_string(),
             AccessSubject::YoungPerson { young_person } => young_person.to_string(),
             AccessSubject::Intelligence { intelligence } => intelligence.to_string(),
+            AccessSubject::Workshop { workshop } => workshop.to_string(),
         };
         self.listed(ListingQuery::all(ListingKind::Access).key(key))
             .await

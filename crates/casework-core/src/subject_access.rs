@@ -1274,7 +1274,9 @@ impl<'a, S: Store> Acting<'a, S> {
                 by: r.role,
                 case_id: match r.subject {
                     AccessSubject::Case { case, .. } => Some(case),
-                    AccessSubject::YoungPerson { .. } | AccessSubject::Intelligence { .. } => None,
+                    AccessSubject::YoungPerson { .. }
+                    | AccessSubject::Intelligence { .. }
+                    | AccessSubject::Workshop { .. } => None,
                 },
                 purpose: r.purpose.to_string(),
             })
