@@ -647,18 +647,8 @@ impl<S: Store> Casework<S> {
         let ctx = CommandContext::new(actor, at, &self.profile);
         let id = WorkshopId::new();
         let event = Workshop::plan(id, details, &ctx)?;
-        let workshop = Workshop::evolve(None, &event).expect("a plan opens the workshop");
-        let listings = Listings::of_workshop(&workshop).replacing(&Listings::default());
-        self.append_rowless(
-            StreamId::Workshop(id),
-            0,
-            &[event],
-            actor,
-            at,
-            None,
-            listings,
-        )
-        .await?;
+        self.open_rowless::<Workshop>(StreamId::Workshop(id), actor, at, event)
+            .await?;
         Ok(id)
     }
 
@@ -670,22 +660,15 @@ impl<S: Store> Casework<S> {
         workshop: WorkshopId,
         command: WorkshopCommand,
     ) -> Result<WorkshopExecuted, CommandError> {
-        let (state, version, last_recorded) = self.load_workshop(workshop).await?;
-        let at = self.now().max(last_recorded);
-        let ctx = CommandContext::new(actor, at, &self.profile);
-        let events = state.decide(command, &ctx)?;
-        let before = Listings::of_workshop(&state);
-        let mut next = state;
-        for event in &events {
-            next = Workshop::evolve(Some(next), event).expect("decided events follow their state");
-        }
-        let listings = Listings::of_workshop(&next).replacing(&before);
-        let stream = StreamId::Workshop(workshop);
-        let version = self
-            .append_rowless(stream, version, &events, actor, at, None, listings)
+        let (workshop, version, events) = self
+            .execute_rowless(
+                StreamId::Workshop(workshop),
+                actor,
+                |state: &Workshop, ctx| state.decide(command, ctx),
+            )
             .await?;
         Ok(WorkshopExecuted {
-            workshop: next,
+            workshop,
             version,
             events,
         })
@@ -706,7 +689,7 @@ impl<S: Store> Casework<S> {
 
     /// A workshop as it is now.
     pub async fn workshop(&self, workshop: WorkshopId) -> Result<Workshop, LoadError> {
-        Ok(self.load_workshop(workshop).await?.0)
+        Ok(self.load_rowless(StreamId::Workshop(workshop)).await?.0)
     }
 
     /// A workshop's full history, decoded.
@@ -715,18 +698,6 @@ impl<S: Store> Casework<S> {
         workshop: WorkshopId,
     ) -> Result<Vec<Recorded<WorkshopEvent>>, LoadError> {
         self.load_stream(StreamId::Workshop(workshop)).await
-    }
-
-    async fn load_workshop(
-        &self,
-        workshop: WorkshopId,
-    ) -> Result<(Workshop, u64, DateTime<Utc>), LoadError> {
-        let history = self.workshop_history(workshop).await?;
-        let state = Workshop::fold(history.iter().map(|r| &r.event))
-            .map_err(|i| cannot_follow_event(&history[i]))?
-            .ok_or(LoadError::NotFound(StreamId::Workshop(workshop)))?;
-        let last = history.last().expect("a found stream has events");
-        Ok((state, last.version, last.meta.recorded_at))
     }
 
     /// Records a report of intelligence about possible perpetrators on its own stream, apart
@@ -740,18 +711,8 @@ impl<S: Store> Casework<S> {
         let ctx = CommandContext::new(actor, at, &self.profile);
         let id = IntelligenceId::new();
         let event = Intelligence::record(id, details, &ctx)?;
-        let report = Intelligence::evolve(None, &event).expect("a record opens the report");
-        let listings = Listings::of_intelligence(&report).replacing(&Listings::default());
-        self.append_rowless(
-            StreamId::Intelligence(id),
-            0,
-            &[event],
-            actor,
-            at,
-            None,
-            listings,
-        )
-        .await?;
+        self.open_rowless::<Intelligence>(StreamId::Intelligence(id), actor, at, event)
+            .await?;
         Ok(id)
     }
 
@@ -763,23 +724,14 @@ impl<S: Store> Casework<S> {
         intelligence: IntelligenceId,
         command: IntelligenceCommand,
     ) -> Result<IntelligenceExecuted, CommandError> {
-        let (state, version, last_recorded) = self.load_intelligence(intelligence).await?;
-        let at = self.now().max(last_recorded);
-        let ctx = CommandContext::new(actor, at, &self.profile);
-        let events = state.decide(command, &ctx)?;
-        let before = Listings::of_intelligence(&state);
-        let mut next = state;
-        for event in &events {
-            next =
-                Intelligence::evolve(Some(next), event).expect("decided events follow their state");
-        }
-        let listings = Listings::of_intelligence(&next).replacing(&before);
         let stream = StreamId::Intelligence(intelligence);
-        let version = self
-            .append_rowless(stream, version, &events, actor, at, None, listings)
+        let (report, version, events) = self
+            .execute_rowless(stream, actor, |state: &Intelligence, ctx| {
+                state.decide(command, ctx)
+            })
             .await?;
         Ok(IntelligenceExecuted {
-            report: next,
+            report,
             version,
             events,
         })
@@ -790,7 +742,10 @@ impl<S: Store> Casework<S> {
         &self,
         intelligence: IntelligenceId,
     ) -> Result<Intelligence, LoadError> {
-        Ok(self.load_intelligence(intelligence).await?.0)
+        Ok(self
+            .load_rowless(StreamId::Intelligence(intelligence))
+            .await?
+            .0)
     }
 
     /// An intelligence report's full history, decoded.
@@ -801,16 +756,58 @@ impl<S: Store> Casework<S> {
         self.load_stream(StreamId::Intelligence(intelligence)).await
     }
 
-    async fn load_intelligence(
+    /// Opens a rowless aggregate's stream with its first event and its listings.
+    async fn open_rowless<A: RowlessAggregate>(
         &self,
-        intelligence: IntelligenceId,
-    ) -> Result<(Intelligence, u64, DateTime<Utc>), LoadError> {
-        let history = self.intelligence_history(intelligence).await?;
-        let state = Intelligence::fold(history.iter().map(|r| &r.event))
-            .map_err(|i| cannot_follow_event(&history[i]))?
-            .ok_or(LoadError::NotFound(StreamId::Intelligence(intelligence)))?;
+        stream: StreamId,
+        actor: &Actor,
+        at: DateTime<Utc>,
+        event: A::Event,
+    ) -> Result<u64, CommandError> {
+        let state = A::evolve(None, &event).expect("the first event opens the stream");
+        let listings = state.listings().replacing(&Listings::default());
+        self.append_rowless(stream, 0, &[event], actor, at, None, listings)
+            .await
+    }
+
+    /// A rowless aggregate's state, version and when its last event was recorded.
+    async fn load_rowless<A: RowlessAggregate>(
+        &self,
+        stream: StreamId,
+    ) -> Result<(A, u64, DateTime<Utc>), LoadError> {
+        let history = self.load_stream::<A::Event>(stream).await?;
+        let mut state = None;
+        for recorded in &history {
+            state = Some(
+                A::evolve(state, &recorded.event).ok_or_else(|| cannot_follow_event(recorded))?,
+            );
+        }
+        let state = state.ok_or(LoadError::NotFound(stream))?;
         let last = history.last().expect("a found stream has events");
         Ok((state, last.version, last.meta.recorded_at))
+    }
+
+    /// Load, decide, append for a rowless aggregate, with its listings when they changed.
+    async fn execute_rowless<A: RowlessAggregate>(
+        &self,
+        stream: StreamId,
+        actor: &Actor,
+        decide: impl FnOnce(&A, &CommandContext<'_>) -> Result<Vec<A::Event>, DomainError>,
+    ) -> Result<(A, u64, Vec<A::Event>), CommandError> {
+        let (state, version, last_recorded) = self.load_rowless::<A>(stream).await?;
+        let at = self.now().max(last_recorded);
+        let ctx = CommandContext::new(actor, at, &self.profile);
+        let events = decide(&state, &ctx)?;
+        let before = state.listings();
+        let mut next = state;
+        for event in &events {
+            next = A::evolve(Some(next), event).expect("decided events follow their state");
+        }
+        let listings = next.listings().replacing(&before);
+        let version = self
+            .append_rowless(stream, version, &events, actor, at, None, listings)
+            .await?;
+        Ok((next, version, events))
     }
 
     /// Appends `events` to a stream that keeps no row of its own (workshops, intelligence,
@@ -1015,6 +1012,34 @@ impl<S: Store> Casework<S> {
             )
             .await?;
         Ok(WorkshopReach::of(from, to, workshops))
+    }
+}
+
+/// An aggregate on a stream of its own with no read-model row (workshops, intelligence):
+/// what the shared load, decide and append path needs of it.
+trait RowlessAggregate: Sized + Send + Sync {
+    type Event: DomainEvent + Send + Sync;
+    fn evolve(state: Option<Self>, event: &Self::Event) -> Option<Self>;
+    fn listings(&self) -> Listings;
+}
+
+impl RowlessAggregate for Workshop {
+    type Event = WorkshopEvent;
+    fn evolve(state: Option<Self>, event: &WorkshopEvent) -> Option<Self> {
+        Workshop::evolve(state, event)
+    }
+    fn listings(&self) -> Listings {
+        Listings::of_workshop(self)
+    }
+}
+
+impl RowlessAggregate for Intelligence {
+    type Event = IntelligenceEvent;
+    fn evolve(state: Option<Self>, event: &IntelligenceEvent) -> Option<Self> {
+        Intelligence::evolve(state, event)
+    }
+    fn listings(&self) -> Listings {
+        Listings::of_intelligence(self)
     }
 }
 
