@@ -2,22 +2,21 @@
 //! expected version under the same lock as the append, so of two racing appends exactly one
 //! wins; the facade surfaces the loser as `CommandError::Conflict` and retries nothing.
 
+#[macro_use]
+mod support;
+
 use casework::case::{CaseCommand, CaseEvent, StageName};
 use casework::clock::Clock;
 use casework::event::{DomainEvent, EventMeta, RecordedEvent};
-use casework::ids::{CaseId, EventId, StreamId, YoungPersonId};
+use casework::ids::{CaseId, EventId, StreamId};
 use casework::memory::MemoryStore;
 use casework::profile::examples::city_girls_service;
-use casework::read_model::{CaseSummary, Listed, ListingQuery, OwedActionSummary, ReadModelUpdate};
+use casework::read_model::{CaseSummary, ReadModelUpdate};
 use casework::store::{
-    AppendError, AppendRequest, CaseQueries, EventAppend, EventLoad, RewriteRequest, Snapshot,
-    StoreError,
+    AppendError, AppendRequest, EventAppend, EventLoad, RewriteRequest, Snapshot, StoreError,
 };
 use casework::{Casework, CommandError};
 use casework_testkit::fixtures::{self, girl_in_leeds_area, self_referral, social_worker};
-use chrono::{DateTime, Utc};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::Barrier;
@@ -107,7 +106,7 @@ struct RacingStore {
     barrier: Barrier,
 }
 
-type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+use support::Boxed;
 
 impl EventLoad for RacingStore {
     fn load<'a, 'b>(&'a self, stream: StreamId) -> Boxed<'b, Result<Vec<RecordedEvent>, StoreError>>
@@ -167,66 +166,7 @@ impl EventAppend for RacingStore {
     }
 }
 
-impl CaseQueries for RacingStore {
-    fn listings<'a, 'b>(&'a self, query: ListingQuery) -> Boxed<'b, Result<Vec<Listed>, StoreError>>
-    where
-        'a: 'b,
-        Self: 'b,
-    {
-        self.inner.listings(query)
-    }
-
-    fn waiting_list<'a, 'b>(&'a self) -> Boxed<'b, Result<Vec<CaseSummary>, StoreError>>
-    where
-        'a: 'b,
-        Self: 'b,
-    {
-        self.inner.waiting_list()
-    }
-
-    fn outstanding_actions<'a, 'b>(
-        &'a self,
-    ) -> Boxed<'b, Result<Vec<OwedActionSummary>, StoreError>>
-    where
-        'a: 'b,
-        Self: 'b,
-    {
-        self.inner.outstanding_actions()
-    }
-
-    fn cases_of<'a, 'b>(
-        &'a self,
-        young_person: YoungPersonId,
-    ) -> Boxed<'b, Result<Vec<CaseSummary>, StoreError>>
-    where
-        'a: 'b,
-        Self: 'b,
-    {
-        self.inner.cases_of(young_person)
-    }
-
-    fn overdue_reviews<'a, 'b>(
-        &'a self,
-        as_of: DateTime<Utc>,
-    ) -> Boxed<'b, Result<Vec<CaseSummary>, StoreError>>
-    where
-        'a: 'b,
-        Self: 'b,
-    {
-        self.inner.overdue_reviews(as_of)
-    }
-
-    fn case_summary<'a, 'b>(
-        &'a self,
-        case: CaseId,
-    ) -> Boxed<'b, Result<Option<CaseSummary>, StoreError>>
-    where
-        'a: 'b,
-        Self: 'b,
-    {
-        self.inner.case_summary(case)
-    }
-}
+forward_case_queries!(RacingStore, inner);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn r18_two_concurrent_commands_on_one_case_one_wins_the_other_gets_conflict() {

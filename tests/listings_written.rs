@@ -3,6 +3,9 @@
 //! race writes no listings. Given/when/then over the pure domain for what a case's listings
 //! are, and through a store that records every append for what the service sends.
 
+#[macro_use]
+mod support;
+
 use casework::actor::Actor;
 use casework::case::{
     CaseCommand, ClosureReason, ContactKind, ContactWith, Direction, ReviewDecision, SessionPlace,
@@ -14,9 +17,7 @@ use casework::ids::{CaseId, StreamId, YoungPersonId};
 use casework::listing::{decode, ClosedCaseRow, Listings, OpenCaseRow, ReviewDueRow};
 use casework::memory::MemoryStore;
 use casework::profile::examples::city_girls_service;
-use casework::read_model::{
-    CaseSummary, Listed, Listing, ListingKind, ListingQuery, OwedActionSummary,
-};
+use casework::read_model::{Listed, Listing, ListingKind, ListingQuery};
 use casework::store::{
     AppendError, AppendRequest, CaseQueries, EventAppend, EventLoad, RewriteRequest, Snapshot,
     StoreError,
@@ -26,8 +27,6 @@ use casework::{Casework, CommandError};
 use casework_testkit::fixtures::{self, girl_in_leeds_area, self_referral, start, text};
 use casework_testkit::scenario::Scenario;
 use chrono::{DateTime, Duration, Utc};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 fn at_work_steps() -> Vec<CaseCommand> {
@@ -212,7 +211,7 @@ fn the_documented_closed_case_detail_decodes() {
 // ---------------------------------------------------------------------------------------------
 // Through the service: a store that records every append, and can serve a stale read.
 
-type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+use support::Boxed;
 
 /// A memory store that keeps a copy of every append request, and, while `stale` names a stream
 /// and a version, reads that stream as it was at that version (as a writer that loaded it
@@ -306,66 +305,7 @@ impl EventAppend for Probe {
     }
 }
 
-impl CaseQueries for Probe {
-    fn listings<'a, 'b>(&'a self, query: ListingQuery) -> Boxed<'b, Result<Vec<Listed>, StoreError>>
-    where
-        'a: 'b,
-        Self: 'b,
-    {
-        self.inner.listings(query)
-    }
-
-    fn waiting_list<'a, 'b>(&'a self) -> Boxed<'b, Result<Vec<CaseSummary>, StoreError>>
-    where
-        'a: 'b,
-        Self: 'b,
-    {
-        self.inner.waiting_list()
-    }
-
-    fn outstanding_actions<'a, 'b>(
-        &'a self,
-    ) -> Boxed<'b, Result<Vec<OwedActionSummary>, StoreError>>
-    where
-        'a: 'b,
-        Self: 'b,
-    {
-        self.inner.outstanding_actions()
-    }
-
-    fn cases_of<'a, 'b>(
-        &'a self,
-        young_person: YoungPersonId,
-    ) -> Boxed<'b, Result<Vec<CaseSummary>, StoreError>>
-    where
-        'a: 'b,
-        Self: 'b,
-    {
-        self.inner.cases_of(young_person)
-    }
-
-    fn overdue_reviews<'a, 'b>(
-        &'a self,
-        as_of: DateTime<Utc>,
-    ) -> Boxed<'b, Result<Vec<CaseSummary>, StoreError>>
-    where
-        'a: 'b,
-        Self: 'b,
-    {
-        self.inner.overdue_reviews(as_of)
-    }
-
-    fn case_summary<'a, 'b>(
-        &'a self,
-        case: CaseId,
-    ) -> Boxed<'b, Result<Option<CaseSummary>, StoreError>>
-    where
-        'a: 'b,
-        Self: 'b,
-    {
-        self.inner.case_summary(case)
-    }
-}
+forward_case_queries!(Probe, inner);
 
 struct Desk {
     store: Arc<Probe>,

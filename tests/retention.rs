@@ -26,12 +26,11 @@ use casework::input::{Postcode, Text};
 use casework::memory::MemoryStore;
 use casework::missing::ReturnInterviewOutcome;
 use casework::profile::examples::city_girls_service;
-use casework::read_model::{CaseSummary, Listed, ListingKind, ListingQuery, OwedActionSummary};
+use casework::read_model::{CaseSummary, Listed, ListingKind, ListingQuery};
 use casework::retention::{RetentionBasis, RetentionDue, RetentionError, RetentionRefusal};
 use casework::sqlite::SqliteStore;
 use casework::store::{
-    AppendError, AppendRequest, CaseQueries, EventAppend, EventLoad, RewriteRequest, Snapshot,
-    Store, StoreError,
+    AppendError, AppendRequest, EventAppend, EventLoad, RewriteRequest, Snapshot, Store, StoreError,
 };
 use casework::topic::SessionTopic;
 use casework::workshop::{
@@ -41,8 +40,6 @@ use casework::young_person::{Gender, YoungPersonCommand, YoungPersonDetails};
 use casework::{Casework, CommandError};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -1283,7 +1280,7 @@ on_every_store!(
 // ---------------------------------------------------------------------------------------------
 // A store that fails a rewrite.
 
-type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+use support::Boxed;
 
 /// A memory store whose rewrites fail once `allowed` of them have succeeded, until reset.
 struct FailingRewrites {
@@ -1351,66 +1348,7 @@ impl EventAppend for FailingRewrites {
     }
 }
 
-impl CaseQueries for FailingRewrites {
-    fn listings<'a, 'b>(&'a self, query: ListingQuery) -> Boxed<'b, Result<Vec<Listed>, StoreError>>
-    where
-        'a: 'b,
-        Self: 'b,
-    {
-        self.inner.listings(query)
-    }
-
-    fn waiting_list<'a, 'b>(&'a self) -> Boxed<'b, Result<Vec<CaseSummary>, StoreError>>
-    where
-        'a: 'b,
-        Self: 'b,
-    {
-        self.inner.waiting_list()
-    }
-
-    fn outstanding_actions<'a, 'b>(
-        &'a self,
-    ) -> Boxed<'b, Result<Vec<OwedActionSummary>, StoreError>>
-    where
-        'a: 'b,
-        Self: 'b,
-    {
-        self.inner.outstanding_actions()
-    }
-
-    fn cases_of<'a, 'b>(
-        &'a self,
-        young_person: YoungPersonId,
-    ) -> Boxed<'b, Result<Vec<CaseSummary>, StoreError>>
-    where
-        'a: 'b,
-        Self: 'b,
-    {
-        self.inner.cases_of(young_person)
-    }
-
-    fn overdue_reviews<'a, 'b>(
-        &'a self,
-        as_of: DateTime<Utc>,
-    ) -> Boxed<'b, Result<Vec<CaseSummary>, StoreError>>
-    where
-        'a: 'b,
-        Self: 'b,
-    {
-        self.inner.overdue_reviews(as_of)
-    }
-
-    fn case_summary<'a, 'b>(
-        &'a self,
-        case: CaseId,
-    ) -> Boxed<'b, Result<Option<CaseSummary>, StoreError>>
-    where
-        'a: 'b,
-        Self: 'b,
-    {
-        self.inner.case_summary(case)
-    }
-}
+forward_case_queries!(FailingRewrites, inner);
 
 #[tokio::test]
 async fn r23_an_anonymisation_that_fails_half_way_is_shown_and_a_rerun_finishes_it() {
