@@ -2,11 +2,11 @@
 //!
 //! A front end signs a person in and works through [`Acting`], which
 //! [`Casework::acting_as`] hands out for that person and the charity's [`StaffDirectory`].
-//! Every command and every read is checked against [`crate::access::permits`] with the
+//! Every command and every read is checked against [`crate::privacy::access::permits`] with the
 //! person's role and their relationship to the record; a refusal is an
 //! [`AccessDenied`] naming the permission, and nothing is read or written. Reading
-//! confidential content is itself recorded ([`crate::access_log`]) before the content is
-//! handed over, and sharing goes through [`crate::disclosure`]'s gate.
+//! confidential content is itself recorded ([`crate::privacy::access_log`]) before the content is
+//! handed over, and sharing goes through [`crate::privacy::disclosure`]'s gate.
 //!
 //! [`Casework`]'s own methods remain for trusted code (imports, migrations, scheduled jobs,
 //! tests): they do not check roles, but they cannot reveal confidential content either: only
@@ -15,23 +15,23 @@
 //!
 //! `examples/disclosure.rs` in the repository shows it end to end.
 
-use crate::access::{check, AccessDenied, Permission, Relationship, StaffDirectory};
-use crate::access_log::{AccessEvent, AccessRecord, AccessSubject};
-use crate::actor::{Actor, Role};
+use crate::privacy::access::{check, AccessDenied, Permission, Relationship, StaffDirectory};
+use crate::privacy::access_log::{AccessEvent, AccessRecord, AccessSubject};
+use crate::kernel::actor::{Actor, Role};
 use crate::case::{Case, CaseCommand, CaseEvent, NewReferral, SessionStatus};
-use crate::disclosure::{
+use crate::privacy::disclosure::{
     self, consented_view, released_item, Audience, DisclosureError, DisclosureEvent,
     DisclosureView, OverrideRequest, ShareBasis, ShareRecord,
 };
-use crate::error::DomainError;
-use crate::event::{decode_stream, Recorded};
-use crate::ids::{
+use crate::kernel::error::DomainError;
+use crate::kernel::event::{decode_stream, Recorded};
+use crate::kernel::ids::{
     AccessId, CaseId, GoalId, IntelligenceId, SessionId, StreamId, WorkshopId, YoungPersonId,
 };
-use crate::input::Text;
+use crate::kernel::input::Text;
 use crate::intelligence::Intelligence;
-use crate::listing::decode_detail;
-use crate::read_model::{CaseSummary, ListingKind, ListingQuery, OwedActionSummary};
+use crate::read::listing::decode_detail;
+use crate::read::rows::{CaseSummary, ListingKind, ListingQuery, OwedActionSummary};
 use crate::service::YoungPersonExecuted;
 use crate::service::{Casework, CommandError, Executed, LoadError};
 use crate::store::{AppendError, Store, StoreError};

@@ -8,17 +8,17 @@
 //! passed to police with `record_intelligence` (workers and managers) and read only with
 //! `read_intelligence` (managers).
 
-use crate::access::{check, Permission, Relationship};
+use crate::privacy::access::{check, Permission, Relationship};
 use crate::acting::{AccessError, Acting};
-use crate::case::report::{self, CadenceReport, LengthStatus};
-use crate::ids::{CaseId, IntelligenceId, StaffId, WorkshopId, YoungPersonId};
+use crate::read::report::{self, CadenceReport, LengthStatus};
+use crate::kernel::ids::{CaseId, IntelligenceId, StaffId, WorkshopId, YoungPersonId};
 use crate::intelligence::{Intelligence, IntelligenceCommand, NewIntelligence};
-use crate::listing::{
+use crate::read::listing::{
     AlumniRow, AwaitingPoliceRow, ClosedCaseRow, MissingFlagRow, OpenCaseRow, PartnerReferralRow,
     PartnerReferralState, ReturnInterviewRow, ReviewDueRow, WorkshopReach,
 };
-use crate::missing::ReturnInterviewDue;
-use crate::risk::RiskTrend;
+use crate::young_person::missing::ReturnInterviewDue;
+use crate::policy::risk::RiskTrend;
 use crate::service::{CommandError, IntelligenceExecuted, WorkshopExecuted};
 use crate::store::Store;
 use crate::workshop::{NewWorkshop, Workshop, WorkshopCommand};

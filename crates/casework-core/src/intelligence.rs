@@ -11,14 +11,14 @@
 //! channel.
 //!
 //! Like workshops, reports are decided and folded here with typed, versioned events
-//! ([`crate::event::INTELLIGENCE_EVENT_TYPES`]); the stores hold them once an `intelligence`
+//! ([`crate::kernel::event::INTELLIGENCE_EVENT_TYPES`]); the stores hold them once an `intelligence`
 //! stream kind and its read-model rows are added.
 
-use crate::confidential::Confidential;
-use crate::context::CommandContext;
-use crate::error::DomainError;
-use crate::ids::{CaseId, IntelligenceId, YoungPersonId};
-use crate::input::{InputError, Text};
+use crate::kernel::confidential::Confidential;
+use crate::kernel::context::CommandContext;
+use crate::kernel::error::DomainError;
+use crate::kernel::ids::{CaseId, IntelligenceId, YoungPersonId};
+use crate::kernel::input::{InputError, Text};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -164,7 +164,7 @@ impl NewIntelligence {
     /// "links": […], "learnt_at": "…"}`), naming the field of any problem.
     pub fn from_json(json: &str) -> Result<NewIntelligence, DomainError> {
         let value = crate::case::parse_refusing_statutory_claims(json)?;
-        Ok(crate::input::decode_value(value)?)
+        Ok(crate::kernel::input::decode_value(value)?)
     }
 }
 

@@ -13,41 +13,33 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod access;
-pub mod access_log;
-pub mod acting;
-pub mod acting_lists;
-pub mod actor;
-pub mod alumni;
-pub mod anonymise;
 pub mod case;
-pub mod clock;
-pub mod confidential;
-pub mod consent;
-pub mod context;
-pub mod disclosure;
-pub mod eligibility;
-pub mod error;
-pub mod event;
-pub mod ids;
-pub mod input;
 pub mod intelligence;
-pub mod listing;
-pub mod missing;
-pub mod owed;
+pub mod kernel;
 pub mod policy;
-pub mod profile;
-pub mod programme;
-pub mod read_model;
-pub mod retention;
-pub mod risk;
-pub mod rule;
-pub mod service;
+pub mod privacy;
+pub mod read;
 pub mod store;
-pub mod subject_access;
-pub mod topic;
 pub mod workshop;
 pub mod young_person;
+
+pub mod acting;
+pub mod acting_lists;
+pub mod service;
+
+// Transitional aliases (old flat paths) while the workspace moves to the layered paths.
+#[doc(hidden)]
+pub use kernel::{actor, clock, confidential, context, error, event, ids, input, rule};
+#[doc(hidden)]
+pub use policy::{eligibility, profile, programme, risk, topic};
+#[doc(hidden)]
+pub use case::{consent, owed};
+#[doc(hidden)]
+pub use young_person::{alumni, missing};
+#[doc(hidden)]
+pub use read::{listing, rows as read_model};
+#[doc(hidden)]
+pub use privacy::{access, access_log, anonymise, disclosure, retention, subject_access};
 
 pub use service::{
     Casework, CommandError, Executed, IntelligenceExecuted, LoadError, WorkshopExecuted,

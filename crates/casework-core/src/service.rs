@@ -6,35 +6,35 @@
 //! writer surfaces as [`CommandError::Conflict`], and the caller decides whether to reload
 //! and try again.
 
-use crate::access::AccessDenied;
+use crate::privacy::access::AccessDenied;
 use crate::acting::AccessError;
-use crate::actor::Actor;
-use crate::case::report::{self, CadenceReport, LengthStatus};
+use crate::kernel::actor::Actor;
+use crate::read::report::{self, CadenceReport, LengthStatus};
 use crate::case::{Case, CaseCommand, CaseEvent, NewReferral, Received};
-use crate::clock::{Clock, SystemClock};
-use crate::confidential::for_storage;
-use crate::context::CommandContext;
-use crate::error::DomainError;
-use crate::event::{
+use crate::kernel::clock::{Clock, SystemClock};
+use crate::kernel::confidential::for_storage;
+use crate::kernel::context::CommandContext;
+use crate::kernel::error::DomainError;
+use crate::kernel::event::{
     decode_stream, decode_stream_from, DomainEvent, EventMeta, HistoryError, HistoryProblem,
     Recorded,
 };
-use crate::ids::{
+use crate::kernel::ids::{
     CaseId, EventId, IntelligenceId, MissingEpisodeId, StaffId, StreamId, WorkshopId, YoungPersonId,
 };
 use crate::intelligence::{Intelligence, IntelligenceCommand, IntelligenceEvent, NewIntelligence};
-use crate::listing::{
+use crate::read::listing::{
     AlumniRow, AwaitingPoliceRow, ClosedCaseRow, ExpectedEndRow, ListingRow, Listings,
     MissingFlagRow, OpenCaseRow, PartnerReferralRow, PartnerReferralState, ReturnInterviewRow,
     ReviewDueRow, WorkshopParticipantRow, WorkshopReach, WorkshopRow,
 };
-use crate::missing::ReturnInterviewDue;
-use crate::profile::ServiceProfile;
-use crate::read_model::{
+use crate::young_person::missing::ReturnInterviewDue;
+use crate::policy::profile::ServiceProfile;
+use crate::read::rows::{
     CaseSummary, Listing, ListingKind, ListingQuery, OwedActionSummary, ReadModelUpdate,
     YoungPersonSummary,
 };
-use crate::risk::RiskTrend;
+use crate::policy::risk::RiskTrend;
 use crate::store::{AppendError, AppendRequest, Conflict, Snapshot, Store, StoreError};
 use crate::workshop::{NewWorkshop, Workshop, WorkshopCommand, WorkshopEvent};
 use crate::young_person::{
@@ -489,7 +489,7 @@ impl<S: Store> Casework<S> {
                 stream: StreamId::Case(id),
                 version: new_version,
                 schema_version: CASE_SNAPSHOT_SCHEMA,
-                state: crate::confidential::for_storage(|| serde_json::to_string(state))
+                state: crate::kernel::confidential::for_storage(|| serde_json::to_string(state))
                     .expect("a case serializes to JSON"),
             });
         let events = events
@@ -852,11 +852,11 @@ impl<S: Store> Casework<S> {
     }
 }
 
-/// Service-wide queries, each one indexed read of the listings (see [`crate::listing`]), never
+/// Service-wide queries, each one indexed read of the listings (see [`crate::read::listing`]), never
 /// a scan of every case. Windows are half-open: `from` is in, `to` is not.
 impl<S: Store> Casework<S> {
     async fn listed<T: ListingRow>(&self, query: ListingQuery) -> Result<Vec<T>, StoreError> {
-        crate::listing::decode_all(&self.store.listings(query).await?)
+        crate::read::listing::decode_all(&self.store.listings(query).await?)
     }
 
     /// Cases whose next review falls due in `[from, to)`, soonest first. For today's
@@ -880,7 +880,7 @@ impl<S: Store> Casework<S> {
     pub async fn cases_past_expected_length(
         &self,
         as_of: DateTime<Utc>,
-    ) -> Result<Vec<crate::case::report::LengthStatus>, StoreError> {
+    ) -> Result<Vec<crate::read::report::LengthStatus>, StoreError> {
         let rows: Vec<ExpectedEndRow> = self
             .listed(ListingQuery::all(ListingKind::ExpectedEnd).before(as_of))
             .await?;

@@ -9,9 +9,9 @@
 //! someone else wrote first, reload and decide again) or fails in the backend
 //! ([`StoreError`]). Domain errors are not storage errors and never pass through here.
 
-use crate::event::{NewEvent, RecordedEvent};
-use crate::ids::{CaseId, StreamId, YoungPersonId};
-use crate::read_model::{
+use crate::kernel::event::{NewEvent, RecordedEvent};
+use crate::kernel::ids::{CaseId, StreamId, YoungPersonId};
+use crate::read::rows::{
     CaseSummary, Listed, Listing, ListingQuery, OwedActionSummary, ReadModelUpdate,
 };
 use async_trait::async_trait;
@@ -181,7 +181,7 @@ pub trait EventAppend: Send + Sync {
 /// The queries the library offers over its read models.
 #[async_trait]
 pub trait CaseQueries: Send + Sync {
-    /// Cases on the waiting list, in R-7 order ([`crate::read_model::waiting_list_order`]).
+    /// Cases on the waiting list, in R-7 order ([`crate::read::rows::waiting_list_order`]).
     async fn waiting_list(&self) -> Result<Vec<CaseSummary>, StoreError>;
     /// Owed actions not yet discharged, soonest due first.
     async fn outstanding_actions(&self) -> Result<Vec<OwedActionSummary>, StoreError>;
@@ -191,7 +191,7 @@ pub trait CaseQueries: Send + Sync {
     async fn overdue_reviews(&self, as_of: DateTime<Utc>) -> Result<Vec<CaseSummary>, StoreError>;
     /// One case's row.
     async fn case_summary(&self, case: CaseId) -> Result<Option<CaseSummary>, StoreError>;
-    /// The listings that match `query`, in [`crate::read_model::listing_order`].
+    /// The listings that match `query`, in [`crate::read::rows::listing_order`].
     async fn listings(&self, query: ListingQuery) -> Result<Vec<Listed>, StoreError>;
 }
 

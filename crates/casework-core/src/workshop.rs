@@ -10,17 +10,17 @@
 //!
 //! The workshop is an event-sourced aggregate of its own, apart from any case: a workshop
 //! holds no case's record, and a case only the workshop's id. Its events are typed, versioned
-//! and documented like every other ([`crate::event::WORKSHOP_EVENT_TYPES`]); the stores do not
+//! and documented like every other ([`crate::kernel::event::WORKSHOP_EVENT_TYPES`]); the stores do not
 //! hold them yet, which needs a `workshop` stream kind and read-model rows of its own, so for
 //! now the caller keeps a workshop's events and folds them with [`Workshop::fold`].
 
-use crate::confidential::Confidential;
-use crate::context::CommandContext;
-use crate::error::DomainError;
-use crate::ids::{WorkshopId, YoungPersonId};
-use crate::input::{InputError, Text};
-use crate::programme::{Programme, ProgrammeKind};
-use crate::topic::{check_topics, SessionTopic};
+use crate::kernel::confidential::Confidential;
+use crate::kernel::context::CommandContext;
+use crate::kernel::error::DomainError;
+use crate::kernel::ids::{WorkshopId, YoungPersonId};
+use crate::kernel::input::{InputError, Text};
+use crate::policy::programme::{Programme, ProgrammeKind};
+use crate::policy::topic::{check_topics, SessionTopic};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -264,7 +264,7 @@ impl NewWorkshop {
     /// naming the field of any problem.
     pub fn from_json(json: &str) -> Result<NewWorkshop, DomainError> {
         let value = crate::case::parse_refusing_statutory_claims(json)?;
-        Ok(crate::input::decode_value(value)?)
+        Ok(crate::kernel::input::decode_value(value)?)
     }
 }
 

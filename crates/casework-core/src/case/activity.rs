@@ -7,11 +7,11 @@
 
 use super::events::CaseEvent;
 use super::model::Party;
-use crate::confidential::Confidential;
-use crate::ids::{ContactId, GoalId, MeetingId, PartnerReferralId, SessionId};
-use crate::input::Text;
-use crate::programme::{Programme, Span};
-use crate::topic::SessionTopic;
+use crate::kernel::confidential::Confidential;
+use crate::kernel::ids::{ContactId, GoalId, MeetingId, PartnerReferralId, SessionId};
+use crate::kernel::input::Text;
+use crate::policy::programme::{Programme, Span};
+use crate::policy::topic::SessionTopic;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -190,7 +190,7 @@ pub enum ContactWith {
     /// A professional recorded as involved: the referring professional among them.
     Professional {
         /// Who.
-        id: crate::ids::ProfessionalId,
+        id: crate::kernel::ids::ProfessionalId,
     },
     /// A parent or carer (R-10: only as the young person agrees).
     ParentOrCarer,

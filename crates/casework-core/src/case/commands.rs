@@ -11,14 +11,14 @@ use super::activity::{
     MeetingKind, PartnerKind, PartnerReferralUpdate, SessionPlace,
 };
 use super::model::{ClosureReason, Party, PauseReason, Professional, ReviewDecision};
-use crate::confidential::Confidential;
-use crate::consent::ConsentEntry;
-use crate::error::DomainError;
-use crate::ids::{ApprovalId, GoalId, OwedActionId, PartnerReferralId, SessionId, StaffId};
-use crate::input::{decode_json, decode_value, InputError, Text};
-use crate::profile::PartnerService;
-use crate::risk::{IndicatorAnswer, RiskOverride};
-use crate::topic::SessionTopic;
+use crate::kernel::confidential::Confidential;
+use crate::case::consent::ConsentEntry;
+use crate::kernel::error::DomainError;
+use crate::kernel::ids::{ApprovalId, GoalId, OwedActionId, PartnerReferralId, SessionId, StaffId};
+use crate::kernel::input::{decode_json, decode_value, InputError, Text};
+use crate::policy::profile::PartnerService;
+use crate::policy::risk::{IndicatorAnswer, RiskOverride};
+use crate::policy::topic::SessionTopic;
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -455,7 +455,7 @@ pub(crate) fn decode_command<T: DeserializeOwned>(json: &str) -> Result<T, Domai
 /// The flat JSON form of a command of any aggregate: `{"command": "name", …fields}`.
 pub(crate) fn encode_command<T: Serialize>(command: &T) -> String {
     // An import or export file is storage: it keeps a held session's note.
-    let value = crate::confidential::for_storage(|| serde_json::to_value(command))
+    let value = crate::kernel::confidential::for_storage(|| serde_json::to_value(command))
         .expect("commands serialize to JSON");
     let flat = match value {
         Value::String(name) => Map::from_iter([("command".to_owned(), Value::String(name))]),

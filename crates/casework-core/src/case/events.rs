@@ -3,7 +3,7 @@
 //! Events are facts in the past tense. Each carries the domain times it needs (when consent was
 //! given, when a notification was sent) so that folding them needs no clock and no profile.
 //! The stored JSON is stable and documented in `docs/EVENTS.md`; the envelope (who, when, why,
-//! version) is [`crate::event::Recorded`].
+//! version) is [`crate::kernel::event::Recorded`].
 
 use super::activity::{
     Cadence, CadenceBasis, CancelledBy, Contact, Meeting, PartnerReferral, PartnerReferralUpdate,
@@ -13,17 +13,17 @@ use super::model::{
     Allocation, ClosureReason, Outcome, Party, PauseReason, PendingApproval, Professional,
     ReferralSource, Review,
 };
-use crate::confidential::Confidential;
-use crate::consent::ConsentEntry;
-use crate::eligibility::Screening;
-use crate::ids::{
+use crate::kernel::confidential::Confidential;
+use crate::case::consent::ConsentEntry;
+use crate::policy::eligibility::Screening;
+use crate::kernel::ids::{
     ApprovalId, CaseId, GoalId, OwedActionId, PartnerReferralId, SessionId, StaffId, WorkshopId,
     YoungPersonId,
 };
-use crate::input::Text;
-use crate::owed::OwedAction;
-use crate::risk::{RiskAssessment, RiskOverride};
-use crate::topic::SessionTopic;
+use crate::kernel::input::Text;
+use crate::case::owed::OwedAction;
+use crate::policy::risk::{RiskAssessment, RiskOverride};
+use crate::policy::topic::SessionTopic;
 use crate::young_person::YoungPersonDetails;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -3,13 +3,13 @@
 use super::activity::CaseActivity;
 use super::events::CaseEvent;
 use super::model::{Outcome, Party, PendingApproval, Professional, ReferralSource, Review};
-use crate::confidential::Confidential;
-use crate::consent::ConsentLedger;
-use crate::eligibility::Screening;
-use crate::ids::{CaseId, ProfessionalId, WorkshopId, YoungPersonId};
-use crate::input::Text;
-use crate::owed::{OwedAction, OwedActionKind, OwedStatus};
-use crate::risk::RiskAssessment;
+use crate::kernel::confidential::Confidential;
+use crate::case::consent::ConsentLedger;
+use crate::policy::eligibility::Screening;
+use crate::kernel::ids::{CaseId, ProfessionalId, WorkshopId, YoungPersonId};
+use crate::kernel::input::Text;
+use crate::case::owed::{OwedAction, OwedActionKind, OwedStatus};
+use crate::policy::risk::RiskAssessment;
 use crate::young_person::YoungPersonDetails;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -209,7 +209,7 @@ impl CaseFile {
 
     fn set_owed(
         &mut self,
-        id: crate::ids::OwedActionId,
+        id: crate::kernel::ids::OwedActionId,
         next: impl FnOnce(&OwedStatus) -> OwedStatus,
     ) {
         if let Some(action) = self.owed.iter_mut().find(|a| a.id == id) {
@@ -218,7 +218,7 @@ impl CaseFile {
     }
 
     /// The level of the latest assessment.
-    pub fn current_risk(&self) -> Option<crate::risk::RiskLevel> {
+    pub fn current_risk(&self) -> Option<crate::policy::risk::RiskLevel> {
         self.assessments.last().map(|a| a.level)
     }
 

@@ -11,8 +11,13 @@ mod commands;
 mod events;
 mod file;
 mod model;
-pub mod report;
+pub mod consent;
+pub mod owed;
 pub mod stages;
+
+// Transitional alias: the case report moved to `crate::read::report`.
+#[doc(hidden)]
+pub use crate::read::report;
 
 pub use activity::{
     Cadence, CadenceBasis, CadencePeriod, CadenceSource, CancelledBy, CaseActivity, Contact,
@@ -35,11 +40,11 @@ pub use stages::{
     Signposted, Stage, Step, UnderWay, Withdrawn,
 };
 
-use crate::confidential::Confidential;
-use crate::context::CommandContext;
-use crate::error::DomainError;
-use crate::input::Text;
-use crate::rule::Rule;
+use crate::kernel::confidential::Confidential;
+use crate::kernel::context::CommandContext;
+use crate::kernel::error::DomainError;
+use crate::kernel::input::Text;
+use crate::kernel::rule::Rule;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use stages::Sealed;
@@ -62,7 +67,7 @@ impl NewReferral {
     /// of any other problem.
     pub fn from_json(json: &str) -> Result<NewReferral, DomainError> {
         let value = commands::parse_refusing_statutory_claims(json)?;
-        crate::input::decode_value(value.clone()).map_err(|e| {
+        crate::kernel::input::decode_value(value.clone()).map_err(|e| {
             // `source` is tagged inside itself, which hides the path of a problem within it:
             // decode the tagged variant's own fields again to name the field.
             if e.field == "source" {
@@ -76,11 +81,11 @@ impl NewReferral {
 }
 
 /// The first problem inside the fields of a referral source's variant, with its path.
-fn source_field_error(source: &serde_json::Value) -> Option<crate::input::InputError> {
-    use crate::input::decode_value;
+fn source_field_error(source: &serde_json::Value) -> Option<crate::kernel::input::InputError> {
+    use crate::kernel::input::decode_value;
     let field = |name: &str| source.get(name).cloned().unwrap_or(serde_json::Value::Null);
-    let named = |name: &str, e: crate::input::InputError| {
-        crate::input::InputError::new(
+    let named = |name: &str, e: crate::kernel::input::InputError| {
+        crate::kernel::input::InputError::new(
             if e.field.is_empty() {
                 name.to_owned()
             } else {
@@ -673,7 +678,7 @@ impl Case {
 /// command, decided by the same transitions as if the manager had taken the step.
 fn approve(
     case: &Case,
-    approval: crate::ids::ApprovalId,
+    approval: crate::kernel::ids::ApprovalId,
     reason: Text,
     ctx: &CommandContext<'_>,
 ) -> Result<Vec<CaseEvent>, DomainError> {

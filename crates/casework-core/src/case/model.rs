@@ -1,10 +1,10 @@
 //! The vocabulary of a case: who is involved, what was decided, why it closed.
 
-use crate::ids::{ApprovalId, ProfessionalId, StaffId};
-use crate::input::Text;
-use crate::profile::PartnerService;
-use crate::risk::RiskAssessment;
-use crate::risk::RiskOverride;
+use crate::kernel::ids::{ApprovalId, ProfessionalId, StaffId};
+use crate::kernel::input::Text;
+use crate::policy::profile::PartnerService;
+use crate::policy::risk::RiskAssessment;
+use crate::policy::risk::RiskOverride;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;

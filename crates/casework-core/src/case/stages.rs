@@ -39,21 +39,21 @@ use super::model::{
     Professional, Review, ReviewDecision,
 };
 use super::{Case, NewReferral, StageName};
-use crate::actor::Role;
-use crate::confidential::Confidential;
-use crate::consent::{ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope};
-use crate::context::CommandContext;
-use crate::error::DomainError;
-use crate::ids::{
+use crate::kernel::actor::Role;
+use crate::kernel::confidential::Confidential;
+use crate::case::consent::{ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope};
+use crate::kernel::context::CommandContext;
+use crate::kernel::error::DomainError;
+use crate::kernel::ids::{
     ApprovalId, CaseId, ContactId, GoalId, MeetingId, OwedActionId, PartnerReferralId, SessionId,
     StaffId,
 };
-use crate::input::{InputError, Text};
-use crate::owed::{OwedAction, OwedActionKind, OwedStatus};
-use crate::profile::{OwedTo, PartnerService, ReviewCadence};
-use crate::programme::{Programme, ProgrammeKind, Span};
-use crate::risk::{AssessmentSubject, IndicatorAnswer, RiskAssessment, RiskLevel, RiskOverride};
-use crate::topic::{check_topics, SessionTopic};
+use crate::kernel::input::{InputError, Text};
+use crate::case::owed::{OwedAction, OwedActionKind, OwedStatus};
+use crate::policy::profile::{OwedTo, PartnerService, ReviewCadence};
+use crate::policy::programme::{Programme, ProgrammeKind, Span};
+use crate::policy::risk::{AssessmentSubject, IndicatorAnswer, RiskAssessment, RiskLevel, RiskOverride};
+use crate::policy::topic::{check_topics, SessionTopic};
 use crate::workshop::Workshop;
 use crate::young_person::YoungPerson;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
@@ -1179,7 +1179,7 @@ impl Received {
         young_person: &YoungPerson,
         referral: NewReferral,
         previous_case: Option<CaseId>,
-        from_workshop: Option<crate::ids::WorkshopId>,
+        from_workshop: Option<crate::kernel::ids::WorkshopId>,
         ctx: &CommandContext<'_>,
     ) -> Result<Step<Received>, DomainError> {
         not_future("received_at", referral.received_at, ctx)?;

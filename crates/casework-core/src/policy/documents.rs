@@ -14,13 +14,13 @@
 //! # eligibility, signposting, owed_actions, reviews, approvals, retention: as in `ServiceProfile`
 //! ```
 
-use crate::eligibility::Eligibility;
-use crate::input::InputError;
-use crate::profile::{
+use crate::policy::eligibility::Eligibility;
+use crate::kernel::input::InputError;
+use crate::policy::profile::{
     Approvals, OwedActionRules, RetentionSchedule, ReviewCadence, ServiceProfile, SignpostRule,
 };
-use crate::programme::Programme;
-use crate::risk::RiskTool;
+use crate::policy::programme::Programme;
+use crate::policy::risk::RiskTool;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -85,7 +85,7 @@ pub fn decode<T: DeserializeOwned>(src: &str, file: &str) -> Result<T, ConfigErr
             serde_json::to_value(doc).map_err(|e| fail(String::new(), e.to_string()))?
         }
     };
-    crate::input::decode_value(value).map_err(|e| ConfigError::in_file(file, e))
+    crate::kernel::input::decode_value(value).map_err(|e| ConfigError::in_file(file, e))
 }
 
 /// Parses and validates a risk indicator tool (R-21).

@@ -11,13 +11,13 @@
 //! Windows are half-open: `from` is in, `to` is not, so consecutive windows never count a
 //! session twice.
 
-use super::activity::{Cadence, CaseActivity, ContactWith, SessionStatus};
-use super::Case;
-use crate::ids::CaseId;
-use crate::profile::ServiceProfile;
-use crate::programme::Span;
-use crate::read_model::CaseSummary;
-use crate::risk::{trend, RiskTrend};
+use crate::case::{Cadence, CaseActivity, ContactWith, SessionStatus};
+use crate::case::Case;
+use crate::kernel::ids::CaseId;
+use crate::policy::profile::ServiceProfile;
+use crate::policy::programme::Span;
+use crate::read::rows::CaseSummary;
+use crate::policy::risk::{trend, RiskTrend};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -10,8 +10,8 @@
 //! In JSON a topic is a string: a vocabulary topic by its key (`"grooming_process"`; the words
 //! `"grooming process"` are read as the same topic), anything else as the service's own words.
 
-use crate::input::InputError;
-use crate::programme::Programme;
+use crate::kernel::input::InputError;
+use crate::policy::programme::Programme;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

@@ -29,29 +29,29 @@
 //! Confidential content (concerns, plan, goals, session notes; a workshop's concerns about
 //! them, their tutorial notes and their own words on their evaluation form) is included: it
 //! is the young person's own. The read is recorded in the access log first
-//! ([`crate::access_log::AccessSubject::YoungPerson`], with the stated purpose), and only then
+//! ([`crate::privacy::access_log::AccessSubject::YoungPerson`], with the stated purpose), and only then
 //! is confidential content read, through the crate's recorded path.
 
-use crate::access::Permission;
-use crate::access_log::{AccessRecord, AccessSubject};
+use crate::privacy::access::Permission;
+use crate::privacy::access_log::{AccessRecord, AccessSubject};
 use crate::acting::{AccessError, Acting};
-use crate::actor::Role;
-use crate::alumni::AlumniBasis;
+use crate::kernel::actor::Role;
+use crate::young_person::alumni::AlumniBasis;
 use crate::case::{
     Case, CaseEvent, ClosureReason, ContactWith, Meeting, MeetingAction, Outcome, PartnerReferral,
     Party, Period, ReferralSource, Review, SessionPlace, SessionStatus, StageName,
 };
-use crate::consent::ConsentEntry;
-use crate::disclosure::{ItemKind, ShareBasis};
-use crate::error::DomainError;
-use crate::event::{decode_stream, Recorded};
-use crate::ids::{CaseId, StreamId, WorkshopId, YoungPersonId};
-use crate::input::Text;
-use crate::missing::MissingEpisode;
-use crate::owed::OwedAction;
-use crate::read_model::{ListingKind, ListingQuery};
-use crate::retention::{Erasure, LegalHold, LiftedHold};
-use crate::risk::RiskAssessment;
+use crate::case::consent::ConsentEntry;
+use crate::privacy::disclosure::{ItemKind, ShareBasis};
+use crate::kernel::error::DomainError;
+use crate::kernel::event::{decode_stream, Recorded};
+use crate::kernel::ids::{CaseId, StreamId, WorkshopId, YoungPersonId};
+use crate::kernel::input::Text;
+use crate::young_person::missing::MissingEpisode;
+use crate::case::owed::OwedAction;
+use crate::read::rows::{ListingKind, ListingQuery};
+use crate::privacy::retention::{Erasure, LegalHold, LiftedHold};
+use crate::policy::risk::RiskAssessment;
 use crate::service::{CommandError, LoadError};
 use crate::store::{Store, StoreError};
 use crate::workshop::{Respondent, VenueKind, Workshop, WorkshopEvent};

@@ -7,20 +7,23 @@
 //! latest earlier one.
 //!
 //! What belongs to the young person rather than to one case is on the same stream: missing
-//! episodes and their return interviews (R-22, [`crate::missing`]) and membership of the
-//! alumni group (R-20, [`crate::alumni`]). [`YoungPerson`] folds the identity;
+//! episodes and their return interviews (R-22, [`crate::young_person::missing`]) and membership of the
+//! alumni group (R-20, [`crate::young_person::alumni`]). [`YoungPerson`] folds the identity;
 //! [`YoungPersonActivity`] folds the rest, and decides [`YoungPersonCommand`]s.
 
-use crate::alumni::{alumni_eligibility, AlumniBasis, AlumniMembership};
-use crate::context::CommandContext;
-use crate::error::DomainError;
-use crate::ids::{MissingEpisodeId, MissingFlagId, YoungPersonId};
-use crate::input::{InputError, Postcode, Text};
-use crate::missing::{
+pub mod alumni;
+pub mod missing;
+
+use crate::young_person::alumni::{alumni_eligibility, AlumniBasis, AlumniMembership};
+use crate::kernel::context::CommandContext;
+use crate::kernel::error::DomainError;
+use crate::kernel::ids::{MissingEpisodeId, MissingFlagId, YoungPersonId};
+use crate::kernel::input::{InputError, Postcode, Text};
+use crate::young_person::missing::{
     return_interview_due, return_interviews_due, run_with, MissingEpisode, MissingFlag,
     ReturnInterview, ReturnInterviewDue, ReturnInterviewOutcome,
 };
-use crate::read_model::CaseSummary;
+use crate::read::rows::CaseSummary;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 

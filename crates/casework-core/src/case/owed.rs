@@ -5,8 +5,8 @@
 //! message to the referrer. An owed action is never deleted: it is discharged (sent, with a
 //! reference, then perhaps acknowledged) or explained.
 
-use crate::ids::OwedActionId;
-use crate::input::Text;
+use crate::kernel::ids::OwedActionId;
+use crate::kernel::input::Text;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -10,7 +10,7 @@
 //! Every assessment records the tool's name and version and how each answer scored, so an old
 //! assessment still explains itself after the tool changes.
 
-use crate::input::{InputError, Text};
+use crate::kernel::input::{InputError, Text};
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;

@@ -6,9 +6,9 @@
 //! defined here once, so every store answers in the same order.
 
 use crate::case::{Case, StageName};
-use crate::ids::{CaseId, OwedActionId, StaffId, StreamId, YoungPersonId};
-use crate::owed::OwedActionKind;
-use crate::risk::RiskLevel;
+use crate::kernel::ids::{CaseId, OwedActionId, StaffId, StreamId, YoungPersonId};
+use crate::case::owed::OwedActionKind;
+use crate::policy::risk::RiskLevel;
 use crate::young_person::YoungPerson;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -93,38 +93,38 @@ pub enum ReadModelUpdate {
 #[serde(rename_all = "snake_case")]
 pub enum ListingKind {
     /// A case allocated and not closed (allocated, engaged, active, paused, closing). key: the
-    /// worker's id; at: allocated at; detail: [`crate::listing::OpenCaseRow`].
+    /// worker's id; at: allocated at; detail: [`crate::read::listing::OpenCaseRow`].
     OpenCase,
     /// A case's next review, while work is under way. key: case id; at: when due;
-    /// detail: [`crate::listing::ReviewDueRow`].
+    /// detail: [`crate::read::listing::ReviewDueRow`].
     ReviewDue,
     /// A case's expected end under its programme, while work is under way. key: case id; at:
     /// work begun plus the most expected weeks; detail:
-    /// [`crate::listing::ExpectedEndRow`].
+    /// [`crate::read::listing::ExpectedEndRow`].
     ExpectedEnd,
     /// A referral out to a partner. key: its status (`sent`, `accepted`, `declined`,
-    /// `closed`); at: when sent; detail: [`crate::listing::PartnerReferralRow`].
+    /// `closed`); at: when sent; detail: [`crate::read::listing::PartnerReferralRow`].
     PartnerReferral,
     /// A return interview not yet completed or declined. key: young person id; at: when due,
-    /// 72 hours after the return; detail: [`crate::listing::ReturnInterviewRow`].
+    /// 72 hours after the return; detail: [`crate::read::listing::ReturnInterviewRow`].
     ReturnInterview,
     /// An unresolved flag for three missing episodes within 30 days. key: young person id; at:
-    /// raised; detail: [`crate::listing::MissingFlagRow`].
+    /// raised; detail: [`crate::read::listing::MissingFlagRow`].
     MissingFlag,
     /// A member of the alumni group. key: young person id; at: joined; detail:
-    /// [`crate::listing::AlumniRow`].
+    /// [`crate::read::listing::AlumniRow`].
     Alumni,
     /// A workshop. key: venue kind (`school`, `youth_club`); at: its date, 00:00 UTC; detail:
-    /// reach and evaluation summary, [`crate::listing::WorkshopRow`].
+    /// reach and evaluation summary, [`crate::read::listing::WorkshopRow`].
     Workshop,
     /// A registered young person's part in a workshop: attended, identified as vulnerable,
     /// had a tutorial or answered an evaluation. key: young person id (its display form,
     /// `yp-…`); at: the workshop's date, 00:00 UTC; detail:
-    /// [`crate::listing::WorkshopParticipantRow`] (R-23: subject access and erasure find a
+    /// [`crate::read::listing::WorkshopParticipantRow`] (R-23: subject access and erasure find a
     /// young person's workshops by it).
     WorkshopParticipant,
     /// Intelligence not yet with the police. key: urgency (`non_urgent`, `immediate_risk`);
-    /// at: recorded; detail: [`crate::listing::AwaitingPoliceRow`].
+    /// at: recorded; detail: [`crate::read::listing::AwaitingPoliceRow`].
     IntelligenceAwaitingPolice,
     /// A share of a case's information. key: case id; at: when shared.
     Disclosure,
@@ -134,7 +134,7 @@ pub enum ListingKind {
     Access,
     /// A finished case, for the retention schedule: closed, or a referral declined,
     /// signposted or withdrawn. key: young person id (its display form, `yp-…`); at: when it
-    /// closed or ended; detail: [`crate::listing::ClosedCaseRow`] (`case_id`,
+    /// closed or ended; detail: [`crate::read::listing::ClosedCaseRow`] (`case_id`,
     /// `young_person_id`, `stage`, `closed_at`, `reason`, `risk_level`, `received_at`).
     ClosedCase,
     /// A legal hold on a young person's records. key: young person id; at: placed.

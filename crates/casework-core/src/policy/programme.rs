@@ -6,9 +6,9 @@
 //! narrower eligibility than the service's (an intensive programme for young women of 16–21).
 //! An expected length is shown, never enforced.
 
-use crate::eligibility::Eligibility;
-use crate::input::InputError;
-use crate::profile::ReviewCadence;
+use crate::policy::eligibility::Eligibility;
+use crate::kernel::input::InputError;
+use crate::policy::profile::ReviewCadence;
 use serde::{Deserialize, Serialize};
 
 /// An inclusive range of whole numbers (`5..=6` sessions a week).

@@ -1,8 +1,8 @@
 //! The context a command is decided in.
 
-use crate::actor::Actor;
-use crate::ids::CaseId;
-use crate::profile::ServiceProfile;
+use crate::kernel::actor::Actor;
+use crate::kernel::ids::CaseId;
+use crate::policy::profile::ServiceProfile;
 use chrono::{DateTime, Utc};
 
 /// Everything a decision may read besides the case itself: who acts, the clock reading, the

@@ -6,9 +6,9 @@
 //! domain decodes it here, upcasting payloads written by an older schema version, and refuses
 //! with a typed [`HistoryError`] what it cannot read.
 
-use crate::actor::Actor;
+use crate::kernel::actor::Actor;
 use crate::case::CaseEvent;
-use crate::ids::{EventId, StreamId};
+use crate::kernel::ids::{EventId, StreamId};
 use crate::intelligence::IntelligenceEvent;
 use crate::workshop::WorkshopEvent;
 use crate::young_person::YoungPersonEvent;
@@ -145,7 +145,7 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Sized {
     }
 
     /// Encodes for storage. An event holding confidential content (a session note, a plan)
-    /// encodes only inside [`crate::confidential::for_storage`], as the library's own appends
+    /// encodes only inside [`crate::kernel::confidential::for_storage`], as the library's own appends
     /// do; anywhere else it panics rather than hand the content to whoever asked.
     fn encode(&self, meta: EventMeta) -> NewEvent {
         let event_type = self.event_type();

@@ -1,15 +1,15 @@
 //! Who is acting, and the context every command is decided in.
 //!
-//! every change is attributed (who, when, why). The facade builds a [`crate::context::CommandContext`]
+//! every change is attributed (who, when, why). The facade builds a [`crate::kernel::context::CommandContext`]
 //! for each command from the [`Actor`], the clock reading and the stated reason; the decision
 //! functions read nothing else from the outside world.
 
-use crate::ids::StaffId;
+use crate::kernel::ids::StaffId;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The role a person acts in. What each role may do, with the person's relationship to
-/// the record, is the table in [`crate::access`].
+/// the record, is the table in [`crate::privacy::access`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {

@@ -4,7 +4,7 @@
 //! when and for what. Withdrawal is a new entry; nothing is ever deleted, so the ledger always
 //! answers "what had she agreed to on date X".
 
-use crate::input::Text;
+use crate::kernel::input::Text;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;

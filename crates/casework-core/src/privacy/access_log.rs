@@ -1,17 +1,17 @@
 //! The access log: every read of confidential content is itself recorded.
 //!
-//! A read is one event on a stream of its own ([`crate::ids::StreamId::Access`]), so recording
+//! A read is one event on a stream of its own ([`crate::kernel::ids::StreamId::Access`]), so recording
 //! it never waits on, or conflicts with, the case being worked on, and the log can never be
 //! edited by a command on the case. Each read also writes [`ListingKind::Access`] listings
 //! keyed by the case and by the young person, which is how a manager lists the reads of one
 //! case or one young person's records, over any period.
 
-use crate::access::Relationship;
-use crate::actor::{Actor, Role};
-use crate::event::DomainEvent;
-use crate::ids::{CaseId, IntelligenceId, StaffId, WorkshopId, YoungPersonId};
-use crate::input::Text;
-use crate::read_model::{Listing, ListingKind};
+use crate::privacy::access::Relationship;
+use crate::kernel::actor::{Actor, Role};
+use crate::kernel::event::DomainEvent;
+use crate::kernel::ids::{CaseId, IntelligenceId, StaffId, WorkshopId, YoungPersonId};
+use crate::kernel::input::Text;
+use crate::read::rows::{Listing, ListingKind};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -3,9 +3,9 @@
 //!
 //! [`Acting::anonymise`] rewrites, in place, every stream about a young person: their own
 //! record (identity, missing episodes, alumni membership), every case of theirs, each case's
-//! shares ([`crate::ids::StreamId::Disclosures`]) and the access-log records of reads of their
-//! records ([`crate::ids::StreamId::Access`], found by their [`ListingKind::Access`] listings),
-//! and, on each workshop they took part in ([`crate::ids::StreamId::Workshop`], found by their
+//! shares ([`crate::kernel::ids::StreamId::Disclosures`]) and the access-log records of reads of their
+//! records ([`crate::kernel::ids::StreamId::Access`], found by their [`ListingKind::Access`] listings),
+//! and, on each workshop they took part in ([`crate::kernel::ids::StreamId::Workshop`], found by their
 //! [`ListingKind::WorkshopParticipant`] listings), the events about them alone (see below).
 //! It is refused, with nothing written, while a legal hold is in place, before the records
 //! are due under the schedule, or while a case is open ([`RetentionRefusal`]).
@@ -42,7 +42,7 @@
 //!
 //! Each stream's read-model row is recomputed from the anonymised state
 //! ([`CaseSummary::of`], [`YoungPersonSummary::of`]) and its listings from the crate's own
-//! listing functions ([`Listings`], [`crate::disclosure::listings`],
+//! listing functions ([`Listings`], [`crate::privacy::disclosure::listings`],
 //! [`AccessEvent::listings`]), in the same transaction as the rewrite; the snapshot is
 //! deleted, so a case loads by replaying its anonymised events.
 //!
@@ -83,26 +83,26 @@
 //! kept under their own policy, so they are left as they are. The retention stream
 //! itself is never rewritten: it is the record of the erasure.
 
-use crate::access::Permission;
-use crate::access_log::AccessEvent;
+use crate::privacy::access::Permission;
+use crate::privacy::access_log::AccessEvent;
 use crate::acting::Acting;
 use crate::case::CaseEvent;
-use crate::disclosure::{self, DisclosureEvent};
-use crate::event::{decode_stream, DomainEvent, HistoryError, RecordedEvent};
-use crate::ids::{StreamId, YoungPersonId};
-use crate::input::{Postcode, Text};
-use crate::listing::Listings;
-use crate::profile::ServiceProfile;
-use crate::read_model::{
+use crate::privacy::disclosure::{self, DisclosureEvent};
+use crate::kernel::event::{decode_stream, DomainEvent, HistoryError, RecordedEvent};
+use crate::kernel::ids::{StreamId, YoungPersonId};
+use crate::kernel::input::{Postcode, Text};
+use crate::read::listing::Listings;
+use crate::policy::profile::ServiceProfile;
+use crate::read::rows::{
     CaseSummary, Listing, ListingKind, ListingQuery, ReadModelUpdate, YoungPersonSummary,
 };
-use crate::retention::{
+use crate::privacy::retention::{
     Erasure, ErasureCounts, ErasureStarted, RecordedBy, RetentionDue, RetentionError,
     RetentionEvent, RetentionRefusal,
 };
 use crate::service::{fold, Casework, CommandError};
 use crate::store::{RewriteRequest, RewrittenEvent, Store};
-use crate::topic::SessionTopic;
+use crate::policy::topic::SessionTopic;
 use crate::workshop::{Respondent, Workshop, WorkshopEvent};
 use crate::young_person::{YoungPerson, YoungPersonActivity, YoungPersonEvent};
 use chrono::{DateTime, Datelike, NaiveDate};
@@ -407,7 +407,7 @@ impl<S: Store> Casework<S> {
                         bad(HistoryError {
                             stream,
                             version: e.version,
-                            problem: crate::event::HistoryProblem::CannotFollow {
+                            problem: crate::kernel::event::HistoryProblem::CannotFollow {
                                 event_type: e.event.event_type().to_owned(),
                             },
                         })
@@ -495,7 +495,7 @@ impl<S: Store> Casework<S> {
                 bad(HistoryError {
                     stream,
                     version: history[i].version,
-                    problem: crate::event::HistoryProblem::CannotFollow {
+                    problem: crate::kernel::event::HistoryProblem::CannotFollow {
                         event_type: history[i].event.event_type().to_owned(),
                     },
                 })
@@ -673,7 +673,7 @@ impl<'a, S: Store> Acting<'a, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::examples::city_girls_service;
+    use crate::policy::profile::examples::city_girls_service;
 
     fn walk(event_type: &str, schema: u32, payload: &str) -> Value {
         let profile = city_girls_service();

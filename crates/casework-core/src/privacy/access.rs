@@ -26,10 +26,10 @@
 //! person; confidential content is read only through the [`crate::acting::OpenRecord`] a
 //! permitted, recorded read hands out.
 
-use crate::actor::{Actor, Role};
+use crate::kernel::actor::{Actor, Role};
 use crate::case::Case;
 use crate::case::ReferralSource;
-use crate::ids::{CaseId, ProfessionalId, StaffId};
+use crate::kernel::ids::{CaseId, ProfessionalId, StaffId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -222,8 +222,8 @@ pub struct AccessDenied {
 
 impl AccessDenied {
     /// The rule that refused: always R-27.
-    pub fn rule(&self) -> crate::rule::Rule {
-        crate::rule::Rule::R27
+    pub fn rule(&self) -> crate::kernel::rule::Rule {
+        crate::kernel::rule::Rule::R27
     }
 }
 

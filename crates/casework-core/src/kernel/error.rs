@@ -5,10 +5,10 @@
 //! failures are a different type ([`crate::store::StoreError`]); the two never merge.
 
 use crate::case::{Party, StageName};
-use crate::eligibility::Ineligibility;
-use crate::ids::{ApprovalId, CaseId, IntelligenceId, OwedActionId};
-use crate::input::InputError;
-use crate::rule::Rule;
+use crate::policy::eligibility::Ineligibility;
+use crate::kernel::ids::{ApprovalId, CaseId, IntelligenceId, OwedActionId};
+use crate::kernel::input::InputError;
+use crate::kernel::rule::Rule;
 use thiserror::Error;
 
 /// A command was refused by the domain rules.
@@ -131,7 +131,7 @@ pub enum DomainError {
     #[error("R-8: a referral out shares information about the young person, which needs her or his current consent in scope `{scope}` (naming the agency exactly); record it first, or share under a safeguarding override (R-9)")]
     SharingConsentMissing {
         /// The scope that would permit it.
-        scope: crate::consent::ConsentScope,
+        scope: crate::case::consent::ConsentScope,
     },
     /// The command does not apply at the case's stage.
     #[error("{}`{command}` is not possible while the case is {stage}", .rule.map(|r| format!("{r}: ")).unwrap_or_default())]

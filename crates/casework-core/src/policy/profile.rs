@@ -6,10 +6,10 @@
 //! due, and how long records are kept ([`RetentionSchedule`]). Two fictional, real-shaped
 //! profiles ship in [`examples`].
 
-use crate::eligibility::{Eligibility, IneligibilityKind, PostcodeCoverage};
-use crate::input::InputError;
-use crate::programme::Programme;
-use crate::risk::{
+use crate::policy::eligibility::{Eligibility, IneligibilityKind, PostcodeCoverage};
+use crate::kernel::input::InputError;
+use crate::policy::programme::Programme;
+use crate::policy::risk::{
     AgeFloor, Indicator, IndicatorGroup, LevelBand, RiskLevel, RiskTool, SubjectFloors,
     WindowWeights,
 };

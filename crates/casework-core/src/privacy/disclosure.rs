@@ -9,22 +9,22 @@
 //! permission, a legal basis and the concern in words, and is recorded before the view is
 //! returned ([`crate::acting::Acting::share_under_override`]). Content in a view is
 //! [`Released`], which has no public constructor: code outside this crate cannot turn a
-//! [`crate::confidential::Confidential`] into part of a view.
+//! [`crate::kernel::confidential::Confidential`] into part of a view.
 //!
 //! Every share, with consent or by override, is a [`ShareRecord`] on the case's disclosures
-//! stream ([`crate::ids::StreamId::Disclosures`]), listed for the disclosure log
+//! stream ([`crate::kernel::ids::StreamId::Disclosures`]), listed for the disclosure log
 //! ([`ListingKind::Disclosure`]) and, for overrides, the override report
 //! ([`ListingKind::Override`]). Consent withdrawn later does not unmake a share; it stops the
 //! next one.
 
 use crate::case::{Case, Outcome, SessionStatus, StageName};
-use crate::consent::ConsentScope;
-use crate::event::DomainEvent;
-use crate::ids::{CaseId, StaffId, YoungPersonId};
-use crate::input::{InputError, Text};
-use crate::read_model::{Listing, ListingKind};
-use crate::risk::RiskLevel;
-use crate::rule::Rule;
+use crate::case::consent::ConsentScope;
+use crate::kernel::event::DomainEvent;
+use crate::kernel::ids::{CaseId, StaffId, YoungPersonId};
+use crate::kernel::input::{InputError, Text};
+use crate::read::rows::{Listing, ListingKind};
+use crate::policy::risk::RiskLevel;
+use crate::kernel::rule::Rule;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;

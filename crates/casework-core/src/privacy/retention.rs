@@ -11,7 +11,7 @@
 //! **Legal holds** (litigation, a police investigation, an inquiry, a serious case review)
 //! stop erasure whatever the schedule says. Each is placed with a reason and lifted with a
 //! reason, attributed, on the young person's retention stream
-//! ([`crate::ids::StreamId::Retention`]), and every hold in place is listed
+//! ([`crate::kernel::ids::StreamId::Retention`]), and every hold in place is listed
 //! ([`ListingKind::LegalHold`], keyed by the young person's id, at when it was placed).
 //!
 //! **The review list** ([`Acting::retention_review`]) is every young person whose records fell
@@ -21,24 +21,24 @@
 //! not found by it. Someone already anonymised is not listed again unless an anonymisation of
 //! theirs was interrupted, when the entry says so: run [`Acting::anonymise`] again to finish it.
 //!
-//! Anonymisation itself is [`crate::anonymise`]; the retention stream records it too
+//! Anonymisation itself is [`crate::privacy::anonymise`]; the retention stream records it too
 //! ([`RetentionEvent::AnonymisationStarted`], [`RetentionEvent::RecordsAnonymised`]). The
 //! retention stream is never anonymised: it is the record that the erasure happened, who did
 //! it, when and why, so hold and erasure reasons should say why in terms of the law or the
 //! schedule, never by repeating what the records said.
 //!
 //! Permissions: `manage_retention` to place and lift holds and to read the schedule's
-//! answers; `erase` to anonymise. The administrator role has both; see [`crate::access`].
+//! answers; `erase` to anonymise. The administrator role has both; see [`crate::privacy::access`].
 
-use crate::access::{check, AccessDenied, Permission, Relationship};
+use crate::privacy::access::{check, AccessDenied, Permission, Relationship};
 use crate::acting::{AccessError, Acting};
-use crate::actor::{Actor, Role};
+use crate::kernel::actor::{Actor, Role};
 use crate::case::{Case, CaseEvent};
-use crate::event::{decode_stream, DomainEvent, HistoryError, HistoryProblem, Recorded};
-use crate::ids::{CaseId, StaffId, StreamId, YoungPersonId};
-use crate::input::{InputError, Text};
-use crate::profile::RetentionSchedule;
-use crate::read_model::{Listing, ListingKind, ListingQuery};
+use crate::kernel::event::{decode_stream, DomainEvent, HistoryError, HistoryProblem, Recorded};
+use crate::kernel::ids::{CaseId, StaffId, StreamId, YoungPersonId};
+use crate::kernel::input::{InputError, Text};
+use crate::policy::profile::RetentionSchedule;
+use crate::read::rows::{Listing, ListingKind, ListingQuery};
 use crate::service::{Casework, CommandError, LoadError};
 use crate::store::{AppendError, Store, StoreError};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -721,8 +721,8 @@ pub enum RetentionRefusal {
 
 impl RetentionRefusal {
     /// The rule that refused: always R-23.
-    pub fn rule(&self) -> crate::rule::Rule {
-        crate::rule::Rule::R23
+    pub fn rule(&self) -> crate::kernel::rule::Rule {
+        crate::kernel::rule::Rule::R23
     }
 }
 
@@ -1019,7 +1019,7 @@ impl<'a, S: Store> Acting<'a, S> {
             .await?;
         Ok(listed
             .iter()
-            .map(crate::listing::decode_detail)
+            .map(crate::read::listing::decode_detail)
             .collect::<Result<_, StoreError>>()?)
     }
 
@@ -1047,7 +1047,7 @@ impl<'a, S: Store> Acting<'a, S> {
             .await?;
         Ok(listed
             .iter()
-            .map(crate::listing::decode_detail)
+            .map(crate::read::listing::decode_detail)
             .collect::<Result<_, StoreError>>()?)
     }
 
@@ -1161,8 +1161,8 @@ fn young_person_key(key: &str) -> Result<YoungPersonId, RetentionError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::ExploitationRetention;
-    use crate::risk::RiskLevel;
+    use crate::policy::profile::ExploitationRetention;
+    use crate::policy::risk::RiskLevel;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -1238,7 +1238,7 @@ mod tests {
 
     #[test]
     fn r23_the_schedule_validates_against_the_risk_tool() {
-        let tool = crate::profile::examples::minimal_risk_tool();
+        let tool = crate::policy::profile::examples::minimal_risk_tool();
         let mut schedule = RetentionSchedule::default();
         assert!(schedule.validate(&tool).is_ok());
         schedule.exploitation = Some(ExploitationRetention {

@@ -6,7 +6,7 @@
 //! serializes it (the event log must keep it); read models and views never hold one, so the
 //! only way to the content is a record opened by a permitted read recorded in the access log
 //! ([`crate::acting::OpenRecord`], R-27); nothing outside the crate can read it otherwise. Views for
-//! people outside the case never hold a `Confidential`: see [`crate::disclosure`]. The type
+//! people outside the case never hold a `Confidential`: see [`crate::privacy::disclosure`]. The type
 //! still serializes in full, because the event log must keep the content; code that
 //! serializes a case itself steps outside the gate, and a reviewer should treat it so.
 //! Encryption at rest with per-person keys would live here too.

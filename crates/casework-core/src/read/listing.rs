@@ -32,21 +32,21 @@
 //! Expected ends are computed with the service profile's programmes: a programme's changed
 //! expected length reaches a case's listing with the next command that changes its listings.
 
-use crate::alumni::AlumniBasis;
+use crate::young_person::alumni::AlumniBasis;
 use crate::case::{report::LengthStatus, StageName};
 use crate::case::{Case, PartnerKind, PartnerReferral, PartnerReferralStatus};
-use crate::ids::{
+use crate::kernel::ids::{
     CaseId, IntelligenceId, MissingEpisodeId, MissingFlagId, PartnerReferralId, StaffId,
     WorkshopId, YoungPersonId,
 };
-use crate::input::Text;
+use crate::kernel::input::Text;
 use crate::intelligence::{Intelligence, IntelligenceLink, Urgency};
-use crate::profile::ServiceProfile;
-use crate::programme::Span;
-use crate::read_model::{Listed, Listing, ListingKind};
-use crate::risk::RiskLevel;
+use crate::policy::profile::ServiceProfile;
+use crate::policy::programme::Span;
+use crate::read::rows::{Listed, Listing, ListingKind};
+use crate::policy::risk::RiskLevel;
 use crate::store::StoreError;
-use crate::topic::SessionTopic;
+use crate::policy::topic::SessionTopic;
 use crate::workshop::{AgeGroup, EvaluationSummary, QuestionSummary, Respondent, Venue, Workshop};
 use crate::young_person::{YoungPerson, YoungPersonActivity};
 use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
@@ -221,7 +221,7 @@ impl ListingRow for ExpectedEndRow {
 
 impl ExpectedEndRow {
     /// The case's length against its expected length as of `as_of`, as
-    /// [`crate::case::report::length_status`] gives it for a case still at work.
+    /// [`crate::read::report::length_status`] gives it for a case still at work.
     pub fn length_status(&self, as_of: DateTime<Utc>) -> LengthStatus {
         let elapsed = (as_of - self.work_begun_at).max(Duration::zero());
         LengthStatus {
@@ -897,7 +897,7 @@ fn young_person_rows(young_person: YoungPersonId, activity: &YoungPersonActivity
                 episode: e.id,
                 started_at: e.started_at,
                 returned_at,
-                due_at: crate::missing::return_interview_due(returned_at),
+                due_at: crate::young_person::missing::return_interview_due(returned_at),
                 offered_at: e.interview.offered_at,
                 overdue: false,
             }))
@@ -944,7 +944,7 @@ fn intelligence_rows(report: &Intelligence) -> Vec<Row> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::CaseId;
+    use crate::kernel::ids::CaseId;
     use crate::workshop::VenueKind;
     use chrono::TimeZone;
 

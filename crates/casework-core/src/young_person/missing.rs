@@ -13,8 +13,8 @@
 //! resolved with a reason (a strategy discussion was held); a further episode in a 30-day run
 //! raises a new flag once the old one is resolved.
 
-use crate::ids::{MissingEpisodeId, MissingFlagId};
-use crate::input::Text;
+use crate::kernel::ids::{MissingEpisodeId, MissingFlagId};
+use crate::kernel::input::Text;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 

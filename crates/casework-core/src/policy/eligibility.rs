@@ -5,7 +5,7 @@
 //! Screening is a pure function of those rules, the young person's details as given on the
 //! referral, and the referral date: age is computed on the referral date, never today.
 
-use crate::input::{InputError, Postcode};
+use crate::kernel::input::{InputError, Postcode};
 use crate::young_person::{Gender, YoungPersonDetails};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};

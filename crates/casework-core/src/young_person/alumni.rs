@@ -8,7 +8,7 @@
 //!   no case open and none closed, of their latest referral that was assessed (one declined,
 //!   signposted or withdrawn after a Low assessment).
 //!
-//! Anyone else is refused with the reason ([`crate::error::DomainError::NotEligibleForAlumni`]):
+//! Anyone else is refused with the reason ([`crate::kernel::error::DomainError::NotEligibleForAlumni`]):
 //! a young person with an open case at Medium or High risk, or with an open case not yet
 //! assessed (a new referral is a new concern: an older case's assessment does not speak for
 //! it); one whose referrals were never worked and closed and whose latest assessment is Medium
@@ -16,9 +16,9 @@
 //! Membership is recorded on the young person's own stream, since it outlives their cases.
 
 use crate::case::StageName;
-use crate::ids::CaseId;
-use crate::read_model::CaseSummary;
-use crate::risk::RiskLevel;
+use crate::kernel::ids::CaseId;
+use crate::read::rows::CaseSummary;
+use crate::policy::risk::RiskLevel;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -1,0 +1,15 @@
+//! The kernel: what every other layer is written in.
+//!
+//! Typed ids, the injected clock, checked input, rule ids, the acting person and the context a
+//! decision reads, confidential content, domain errors and the event envelope. Nothing here
+//! knows about cases, policies or storage.
+
+pub mod actor;
+pub mod clock;
+pub mod confidential;
+pub mod context;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod input;
+pub mod rule;

@@ -1,0 +1,11 @@
+//! Privacy rules: who may do what ([`access`]), what may be
+//! shared with whom ([`disclosure`]), the access log ([`access_log`]), the retention schedule
+//! and its records ([`retention`]), anonymisation ([`anonymise`]) and subject access
+//! ([`subject_access`]).
+
+pub mod access;
+pub mod access_log;
+pub mod anonymise;
+pub mod disclosure;
+pub mod retention;
+pub mod subject_access;
