@@ -755,6 +755,26 @@ fn crate_src(root: &Path, krate: &str) -> Option<PathBuf> {
     dir.is_dir().then_some(dir)
 }
 
+/// The other crates of the workspace that define `item`, for a hint when it moved.
+fn other_crates_defining(root: &Path, krate: &str, item: &str) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(root.join("crates")) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .chain(["casework".to_owned()])
+        .filter(|name| name != krate)
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .filter(|name| {
+            crate_src(root, name).is_some_and(|dir| defined(&sources(&dir), item) == Ok(true))
+        })
+        .collect()
+}
+
 // ---------------------------------------------------------------------------------------------
 // The check
 // ---------------------------------------------------------------------------------------------
@@ -845,9 +865,20 @@ fn check(doc: &str, root: &Path) -> Vec<String> {
                     };
                     match defined(files, item) {
                         Ok(true) => {}
-                        Ok(false) => errors.push(format!(
-                            "line {line}: R-{rule}: `{item}` is not defined anywhere under crates/{krate}/src"
-                        )),
+                        Ok(false) => {
+                            let elsewhere = other_crates_defining(root, krate, item);
+                            let hint = if elsewhere.is_empty() {
+                                String::new()
+                            } else {
+                                format!(
+                                    " (it is in `{}`: change the crate name)",
+                                    elsewhere.join("`, `")
+                                )
+                            };
+                            errors.push(format!(
+                                "line {line}: R-{rule}: `{item}` is not defined anywhere under crates/{krate}/src{hint}"
+                            ));
+                        }
                         Err(e) => errors.push(format!("line {line}: R-{rule}: {e}")),
                     }
                 }
@@ -1030,6 +1061,17 @@ fn the_checker_fails_on_a_broken_name() {
             "expected a problem naming {wanted}, got {problems:?}"
         );
     }
+    // An item named under the wrong crate says where it is.
+    let problems = problems_for_r1(&one_rule(
+        "`casework-testkit` `DomainError::PermissionMissing`",
+        "`tests/referral_rules.rs` `r1_a_self_referral_is_consent`",
+    ));
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("it is in `casework-core`")),
+        "{problems:?}"
+    );
     // A missing section.
     let errors = check(
         &one_rule(
