@@ -1059,7 +1059,7 @@ fn summary_table() {
     println!(
         "2,000-event case / 20-event case load time: {:.2}x (snapshots every {} events)",
         loads[1].2.as_secs_f64() / loads[0].2.as_secs_f64(),
-        casework::service::SNAPSHOT_EVERY
+        casework::service::casework::SNAPSHOT_EVERY
     );
     drop(casework);
 

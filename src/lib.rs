@@ -11,6 +11,12 @@
 #![warn(missing_docs)]
 
 pub use casework_core::*;
+/// The application services: load, decide, append; the checked handle; privacy operations.
+pub use casework_service as service;
+pub use casework_service::{
+    AccessError, Acting, Casework, CommandError, Executed, IntelligenceExecuted, LoadError,
+    RetentionError, ShareError, TrailEntry, WorkshopExecuted, YoungPersonExecuted,
+};
 
 pub mod config;
 

@@ -7,7 +7,6 @@ mod support;
 
 use casework::access::{Permission, Relationship};
 use casework::access_log::AccessSubject;
-use casework::acting::{AccessError, ShareError};
 use casework::actor::{Actor, Role};
 use casework::case::{CaseCommand, StageName};
 use casework::consent::{ConsentDecision, ConsentScope};
@@ -19,6 +18,7 @@ use casework::memory::MemoryStore;
 use casework::sqlite::SqliteStore;
 use casework::store::Store;
 use casework::CommandError;
+use casework::{AccessError, ShareError};
 use casework_testkit::confidentiality::{
     check_every_combination, leaks, Desk, SECRET_CONCERNS, SECRET_NOTE, SECRET_PLAN,
 };

@@ -226,7 +226,7 @@ async fn r18_the_state_is_the_fold_of_the_kept_history() {
         s.casework.execute(&worker, case, command).await.unwrap();
     }
     let history = s.casework.history(case).await.unwrap();
-    let folded = casework::service::fold(&history).unwrap().unwrap();
+    let folded = casework::case::fold(&history).unwrap().unwrap();
     assert_eq!(folded, s.casework.case(case).await.unwrap());
     // And each prefix of the history is the state as of that event's time.
     for (i, e) in history.iter().enumerate() {

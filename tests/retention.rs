@@ -27,7 +27,7 @@ use casework::memory::MemoryStore;
 use casework::missing::ReturnInterviewOutcome;
 use casework::profile::examples::city_girls_service;
 use casework::read_model::{CaseSummary, Listed, ListingKind, ListingQuery};
-use casework::retention::{RetentionBasis, RetentionDue, RetentionError, RetentionRefusal};
+use casework::retention::{RetentionBasis, RetentionDue, RetentionRefusal};
 use casework::sqlite::SqliteStore;
 use casework::store::{
     AppendError, AppendRequest, EventAppend, EventLoad, RewriteRequest, Snapshot, Store, StoreError,
@@ -37,6 +37,7 @@ use casework::workshop::{
     AgeGroup, EvaluationAnswer, NewWorkshop, Respondent, Venue, VenueKind, WorkshopCommand,
 };
 use casework::young_person::{Gender, YoungPersonCommand, YoungPersonDetails};
+use casework::RetentionError;
 use casework::{Casework, CommandError};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use std::collections::BTreeMap;
@@ -599,7 +600,7 @@ impl<S: Store> Desk<S> {
         id
     }
 
-    fn as_admin(&self) -> casework::acting::Acting<'_, S> {
+    fn as_admin(&self) -> casework::Acting<'_, S> {
         self.casework.acting_as(&self.admin, &self.directory)
     }
 

@@ -6,7 +6,7 @@ use casework::clock::Clock;
 use casework::ids::StreamId;
 use casework::memory::MemoryStore;
 use casework::profile::examples::city_girls_service;
-use casework::service::CASE_SNAPSHOT_SCHEMA;
+use casework::service::casework::CASE_SNAPSHOT_SCHEMA;
 use casework::store::Snapshot;
 use casework::Casework;
 use casework_testkit::fixtures;

@@ -7,7 +7,6 @@ mod support;
 
 use casework::access::{Permission, Relationship, StaffDirectory};
 use casework::access_log::AccessSubject;
-use casework::acting::AccessError;
 use casework::actor::{Actor, Role};
 use casework::case::{
     CaseCommand, ContactKind, ContactWith, Direction, NewReferral, Professional, ProfessionalKind,
@@ -29,6 +28,7 @@ use casework::workshop::{
     AgeGroup, EvaluationAnswer, NewWorkshop, Respondent, Venue, VenueKind, WorkshopCommand,
 };
 use casework::young_person::{Gender, YoungPersonCommand, YoungPersonDetails};
+use casework::AccessError;
 use casework::{Casework, CommandError};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use std::sync::Arc;

@@ -23,25 +23,16 @@ pub mod store;
 pub mod workshop;
 pub mod young_person;
 
-pub mod acting;
-pub mod acting_lists;
-pub mod service;
-
 // Transitional aliases (old flat paths) while the workspace moves to the layered paths.
+#[doc(hidden)]
+pub use case::{consent, owed};
 #[doc(hidden)]
 pub use kernel::{actor, clock, confidential, context, error, event, ids, input, rule};
 #[doc(hidden)]
 pub use policy::{eligibility, profile, programme, risk, topic};
 #[doc(hidden)]
-pub use case::{consent, owed};
-#[doc(hidden)]
-pub use young_person::{alumni, missing};
+pub use privacy::{access, access_log, anonymise, disclosure, gate, retention, subject_access};
 #[doc(hidden)]
 pub use read::{listing, rows as read_model};
 #[doc(hidden)]
-pub use privacy::{access, access_log, anonymise, disclosure, retention, subject_access};
-
-pub use service::{
-    Casework, CommandError, Executed, IntelligenceExecuted, LoadError, WorkshopExecuted,
-    YoungPersonExecuted,
-};
+pub use young_person::{alumni, missing};

@@ -5,7 +5,7 @@
 //!
 //! ```no_run
 //! use casework_core::profile::examples::city_girls_service;
-//! use casework_core::Casework;
+//! use casework_service::Casework;
 //! use casework_postgres::PostgresStore;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {

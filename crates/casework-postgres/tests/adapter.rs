@@ -22,9 +22,9 @@ use casework_core::store::{
     AppendError, AppendRequest, CaseQueries, EventAppend, EventLoad, Snapshot, StoreError,
 };
 use casework_core::young_person::{Gender, YoungPersonDetails};
-use casework_core::Casework;
 use casework_memory::MemoryStore;
 use casework_postgres::{PostgresStore, MIGRATIONS, SCHEMA_VERSION};
+use casework_service::Casework;
 use casework_testkit::fixtures;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use common::{TestDatabase, TestStore};

@@ -6,14 +6,14 @@
 
 mod common;
 
+use casework_core::case::fold;
 use casework_core::case::{CaseCommand, CaseEvent, Professional, ProfessionalKind};
 use casework_core::ids::{CaseId, ProfessionalId, StreamId};
 use casework_core::input::Text;
 use casework_core::profile::examples::city_girls_service;
 use casework_core::read_model::CaseSummary;
-use casework_core::service::fold;
 use casework_core::store::{CaseQueries, EventLoad};
-use casework_core::{Casework, CommandError};
+use casework_service::{Casework, CommandError};
 use casework_testkit::fixtures;
 use common::TestStore;
 use std::sync::Arc;
@@ -175,8 +175,8 @@ async fn run() {
     // The shared case passed a snapshot boundary: its snapshot was written with its events.
     let shared_len = store.load(StreamId::Case(shared)).await.unwrap().len() as u64;
     let snapshot = store.load_snapshot(StreamId::Case(shared)).await.unwrap();
-    if shared_len >= casework_core::service::SNAPSHOT_EVERY {
+    if shared_len >= casework_service::casework::SNAPSHOT_EVERY {
         let s = snapshot.expect("a snapshot after 64 events");
-        assert!(s.version <= shared_len && s.version >= casework_core::service::SNAPSHOT_EVERY);
+        assert!(s.version <= shared_len && s.version >= casework_service::casework::SNAPSHOT_EVERY);
     }
 }

@@ -14,8 +14,8 @@ use casework_core::read_model::ReadModelUpdate;
 use casework_core::store::{
     AppendError, AppendRequest, CaseQueries, EventAppend, EventLoad, StoreError,
 };
-use casework_core::{Casework, CommandError};
 use casework_postgres::{PostgresStore, SCHEMA_VERSION};
+use casework_service::{Casework, CommandError};
 use casework_testkit::fixtures;
 use common::{TestDatabase, TestStore};
 use std::time::{Duration, Instant};

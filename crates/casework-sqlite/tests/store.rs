@@ -14,8 +14,8 @@ use casework_core::risk::RiskLevel;
 use casework_core::store::{
     AppendError, AppendRequest, CaseQueries, Conflict, EventAppend, EventLoad, Snapshot, StoreError,
 };
-use casework_core::{CommandError, LoadError};
 use casework_memory::MemoryStore;
+use casework_service::{CommandError, LoadError};
 use casework_sqlite::{SqliteConfig, SqliteStore};
 use casework_testkit::fixtures;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
@@ -424,7 +424,7 @@ async fn a_long_case_loads_from_its_snapshot_and_falls_back_to_replay() {
     let length = casework.store().load(stream).await.unwrap().len() as u64;
     assert!(snapshot.version > length - 64, "a recent snapshot exists");
     let from_snapshot = casework.case(case).await.unwrap();
-    let replayed = casework_core::service::fold(&casework.history(case).await.unwrap())
+    let replayed = casework_core::case::fold(&casework.history(case).await.unwrap())
         .unwrap()
         .unwrap();
     assert_eq!(from_snapshot, replayed);
@@ -433,7 +433,7 @@ async fn a_long_case_loads_from_its_snapshot_and_falls_back_to_replay() {
     let garbage = Snapshot {
         stream,
         version: length + 1,
-        schema_version: casework_core::service::CASE_SNAPSHOT_SCHEMA,
+        schema_version: casework_service::casework::CASE_SNAPSHOT_SCHEMA,
         state: "{not json".into(),
     };
     let mut one_more = event("case_resumed", clock_now(&clock), 10);

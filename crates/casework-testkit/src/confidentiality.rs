@@ -13,7 +13,6 @@
 
 use crate::fixtures::{girl_in_leeds_area, social_worker, start, text};
 use casework_core::access::{permits, Permission, Relationship, StaffDirectory};
-use casework_core::acting::{AccessError, ShareError};
 use casework_core::actor::{Actor, Role};
 use casework_core::case::{CaseCommand, NewReferral, Professional, ReferralSource, SessionPlace};
 use casework_core::clock::Clock;
@@ -27,7 +26,8 @@ use casework_core::ids::{CaseId, YoungPersonId};
 use casework_core::profile::examples::city_girls_service;
 use casework_core::read_model::{ListingKind, ListingQuery};
 use casework_core::store::Store;
-use casework_core::Casework;
+use casework_service::acting::{AccessError, ShareError};
+use casework_service::Casework;
 use chrono::Duration;
 use std::sync::Arc;
 
@@ -354,7 +354,7 @@ pub async fn check_every_combination<S: Store>(store: S) -> Coverage {
 #[allow(clippy::too_many_arguments)]
 async fn check_one<S: Store>(
     desk: &Desk<S>,
-    acting: &casework_core::acting::Acting<'_, S>,
+    acting: &casework_service::acting::Acting<'_, S>,
     case: CaseId,
     person: YoungPersonId,
     audience: &Audience,

@@ -58,6 +58,7 @@ pub use tokio;
 
 use crate::fixtures;
 use casework_core::actor::{Actor, Role};
+use casework_core::case::fold;
 use casework_core::case::{
     Case, CaseCommand, CaseEvent, ClosureReason, Party, PauseReason, Professional,
     ProfessionalKind, ReviewDecision, StageName,
@@ -82,13 +83,13 @@ use casework_core::read_model::{
     ListingQuery, OwedActionSummary, ReadModelUpdate, YoungPersonSummary,
 };
 use casework_core::risk::{IndicatorAnswer, RiskLevel, RiskOverride};
-use casework_core::service::{fold, CASE_SNAPSHOT_SCHEMA, SNAPSHOT_EVERY};
 use casework_core::store::{
     AppendError, AppendRequest, Conflict, RewriteRequest, RewrittenEvent, Snapshot, Store,
     StoreError,
 };
 use casework_core::young_person::YoungPersonDetails;
-use casework_core::{Casework, CommandError, Executed, LoadError};
+use casework_service::casework::{CASE_SNAPSHOT_SCHEMA, SNAPSHOT_EVERY};
+use casework_service::{Casework, CommandError, Executed, LoadError};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;

@@ -123,7 +123,7 @@ use casework_core::read_model::CaseSummary;
 use casework_core::risk::{IndicatorAnswer, RiskLevel, RiskOverride, When, Window};
 use casework_core::store::Store;
 use casework_core::young_person::{Gender, YoungPersonDetails};
-use casework_core::{Casework, CommandError};
+use casework_service::{Casework, CommandError};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -2817,7 +2817,7 @@ pub struct Sut<S: Store> {
 enum Got {
     Registered(YoungPersonId),
     Opened(Vec<&'static str>),
-    Executed(Box<casework_core::Executed>),
+    Executed(Box<casework_service::Executed>),
     Failed(CommandError),
 }
 
@@ -3429,7 +3429,7 @@ impl<S: Store> Sut<S> {
             for case in &state.cases {
                 t.cases += 1;
                 t.longest = t.longest.max(case.version);
-                if case.version > casework_core::service::SNAPSHOT_EVERY {
+                if case.version > casework_service::casework::SNAPSHOT_EVERY {
                     t.snapshotted += 1;
                 }
             }

@@ -11,8 +11,8 @@ use super::activity::{
     MeetingKind, PartnerKind, PartnerReferralUpdate, SessionPlace,
 };
 use super::model::{ClosureReason, Party, PauseReason, Professional, ReviewDecision};
-use crate::kernel::confidential::Confidential;
 use crate::case::consent::ConsentEntry;
+use crate::kernel::confidential::Confidential;
 use crate::kernel::error::DomainError;
 use crate::kernel::ids::{ApprovalId, GoalId, OwedActionId, PartnerReferralId, SessionId, StaffId};
 use crate::kernel::input::{decode_json, decode_value, InputError, Text};

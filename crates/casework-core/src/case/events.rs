@@ -13,15 +13,15 @@ use super::model::{
     Allocation, ClosureReason, Outcome, Party, PauseReason, PendingApproval, Professional,
     ReferralSource, Review,
 };
-use crate::kernel::confidential::Confidential;
 use crate::case::consent::ConsentEntry;
-use crate::policy::eligibility::Screening;
+use crate::case::owed::OwedAction;
+use crate::kernel::confidential::Confidential;
 use crate::kernel::ids::{
     ApprovalId, CaseId, GoalId, OwedActionId, PartnerReferralId, SessionId, StaffId, WorkshopId,
     YoungPersonId,
 };
 use crate::kernel::input::Text;
-use crate::case::owed::OwedAction;
+use crate::policy::eligibility::Screening;
 use crate::policy::risk::{RiskAssessment, RiskOverride};
 use crate::policy::topic::SessionTopic;
 use crate::young_person::YoungPersonDetails;

@@ -3,12 +3,12 @@
 use super::activity::CaseActivity;
 use super::events::CaseEvent;
 use super::model::{Outcome, Party, PendingApproval, Professional, ReferralSource, Review};
-use crate::kernel::confidential::Confidential;
 use crate::case::consent::ConsentLedger;
-use crate::policy::eligibility::Screening;
+use crate::case::owed::{OwedAction, OwedActionKind, OwedStatus};
+use crate::kernel::confidential::Confidential;
 use crate::kernel::ids::{CaseId, ProfessionalId, WorkshopId, YoungPersonId};
 use crate::kernel::input::Text;
-use crate::case::owed::{OwedAction, OwedActionKind, OwedStatus};
+use crate::policy::eligibility::Screening;
 use crate::policy::risk::RiskAssessment;
 use crate::young_person::YoungPersonDetails;
 use chrono::{DateTime, Utc};

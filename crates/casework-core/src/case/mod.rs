@@ -8,10 +8,10 @@
 
 mod activity;
 mod commands;
+pub mod consent;
 mod events;
 mod file;
 mod model;
-pub mod consent;
 pub mod owed;
 pub mod stages;
 
@@ -724,4 +724,20 @@ impl Received {
     fn from_file(file: CaseFile) -> Self {
         stages::received_from_file(file)
     }
+}
+
+/// Folds a decoded history, naming the event that cannot follow.
+pub fn fold(
+    history: &[crate::kernel::event::Recorded<CaseEvent>],
+) -> Result<Option<Case>, crate::kernel::event::HistoryError> {
+    Case::fold(history.iter().map(|r| &r.event)).map_err(|i| {
+        let bad = &history[i];
+        crate::kernel::event::HistoryError {
+            stream: bad.stream,
+            version: bad.version,
+            problem: crate::kernel::event::HistoryProblem::CannotFollow {
+                event_type: crate::kernel::event::DomainEvent::event_type(&bad.event).to_owned(),
+            },
+        }
+    })
 }

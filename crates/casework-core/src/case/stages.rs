@@ -39,9 +39,12 @@ use super::model::{
     Professional, Review, ReviewDecision,
 };
 use super::{Case, NewReferral, StageName};
+use crate::case::consent::{
+    ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,
+};
+use crate::case::owed::{OwedAction, OwedActionKind, OwedStatus};
 use crate::kernel::actor::Role;
 use crate::kernel::confidential::Confidential;
-use crate::case::consent::{ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope};
 use crate::kernel::context::CommandContext;
 use crate::kernel::error::DomainError;
 use crate::kernel::ids::{
@@ -49,10 +52,11 @@ use crate::kernel::ids::{
     StaffId,
 };
 use crate::kernel::input::{InputError, Text};
-use crate::case::owed::{OwedAction, OwedActionKind, OwedStatus};
 use crate::policy::profile::{OwedTo, PartnerService, ReviewCadence};
 use crate::policy::programme::{Programme, ProgrammeKind, Span};
-use crate::policy::risk::{AssessmentSubject, IndicatorAnswer, RiskAssessment, RiskLevel, RiskOverride};
+use crate::policy::risk::{
+    AssessmentSubject, IndicatorAnswer, RiskAssessment, RiskLevel, RiskOverride,
+};
 use crate::policy::topic::{check_topics, SessionTopic};
 use crate::workshop::Workshop;
 use crate::young_person::YoungPerson;

@@ -5,10 +5,10 @@
 //! failures are a different type ([`crate::store::StoreError`]); the two never merge.
 
 use crate::case::{Party, StageName};
-use crate::policy::eligibility::Ineligibility;
 use crate::kernel::ids::{ApprovalId, CaseId, IntelligenceId, OwedActionId};
 use crate::kernel::input::InputError;
 use crate::kernel::rule::Rule;
+use crate::policy::eligibility::Ineligibility;
 use thiserror::Error;
 
 /// A command was refused by the domain rules.

@@ -6,10 +6,10 @@
 //! domain decodes it here, upcasting payloads written by an older schema version, and refuses
 //! with a typed [`HistoryError`] what it cannot read.
 
-use crate::kernel::actor::Actor;
 use crate::case::CaseEvent;
-use crate::kernel::ids::{EventId, StreamId};
 use crate::intelligence::IntelligenceEvent;
+use crate::kernel::actor::Actor;
+use crate::kernel::ids::{EventId, StreamId};
 use crate::workshop::WorkshopEvent;
 use crate::young_person::YoungPersonEvent;
 use chrono::{DateTime, Utc};

@@ -14,8 +14,8 @@
 //! # eligibility, signposting, owed_actions, reviews, approvals, retention: as in `ServiceProfile`
 //! ```
 
-use crate::policy::eligibility::Eligibility;
 use crate::kernel::input::InputError;
+use crate::policy::eligibility::Eligibility;
 use crate::policy::profile::{
     Approvals, OwedActionRules, RetentionSchedule, ReviewCadence, ServiceProfile, SignpostRule,
 };

@@ -6,8 +6,8 @@
 //! due, and how long records are kept ([`RetentionSchedule`]). Two fictional, real-shaped
 //! profiles ship in [`examples`].
 
-use crate::policy::eligibility::{Eligibility, IneligibilityKind, PostcodeCoverage};
 use crate::kernel::input::InputError;
+use crate::policy::eligibility::{Eligibility, IneligibilityKind, PostcodeCoverage};
 use crate::policy::programme::Programme;
 use crate::policy::risk::{
     AgeFloor, Indicator, IndicatorGroup, LevelBand, RiskLevel, RiskTool, SubjectFloors,

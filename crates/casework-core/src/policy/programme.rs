@@ -6,8 +6,8 @@
 //! narrower eligibility than the service's (an intensive programme for young women of 16–21).
 //! An expected length is shown, never enforced.
 
-use crate::policy::eligibility::Eligibility;
 use crate::kernel::input::InputError;
+use crate::policy::eligibility::Eligibility;
 use crate::policy::profile::ReviewCadence;
 use serde::{Deserialize, Serialize};
 

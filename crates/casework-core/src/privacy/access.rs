@@ -26,9 +26,9 @@
 //! person; confidential content is read only through the [`crate::acting::OpenRecord`] a
 //! permitted, recorded read hands out.
 
-use crate::kernel::actor::{Actor, Role};
 use crate::case::Case;
 use crate::case::ReferralSource;
+use crate::kernel::actor::{Actor, Role};
 use crate::kernel::ids::{CaseId, ProfessionalId, StaffId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};

@@ -6,11 +6,11 @@
 //! keyed by the case and by the young person, which is how a manager lists the reads of one
 //! case or one young person's records, over any period.
 
-use crate::privacy::access::Relationship;
 use crate::kernel::actor::{Actor, Role};
 use crate::kernel::event::DomainEvent;
 use crate::kernel::ids::{CaseId, IntelligenceId, StaffId, WorkshopId, YoungPersonId};
 use crate::kernel::input::Text;
+use crate::privacy::access::Relationship;
 use crate::read::rows::{Listing, ListingKind};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -17,14 +17,14 @@
 //! ([`ListingKind::Override`]). Consent withdrawn later does not unmake a share; it stops the
 //! next one.
 
-use crate::case::{Case, Outcome, SessionStatus, StageName};
 use crate::case::consent::ConsentScope;
+use crate::case::{Case, Outcome, SessionStatus, StageName};
 use crate::kernel::event::DomainEvent;
 use crate::kernel::ids::{CaseId, StaffId, YoungPersonId};
 use crate::kernel::input::{InputError, Text};
-use crate::read::rows::{Listing, ListingKind};
-use crate::policy::risk::RiskLevel;
 use crate::kernel::rule::Rule;
+use crate::policy::risk::RiskLevel;
+use crate::read::rows::{Listing, ListingKind};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;

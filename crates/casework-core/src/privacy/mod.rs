@@ -7,5 +7,6 @@ pub mod access;
 pub mod access_log;
 pub mod anonymise;
 pub mod disclosure;
+pub mod gate;
 pub mod retention;
 pub mod subject_access;

@@ -32,30 +32,28 @@
 //! ([`crate::privacy::access_log::AccessSubject::YoungPerson`], with the stated purpose), and only then
 //! is confidential content read, through the crate's recorded path.
 
-use crate::privacy::access::Permission;
-use crate::privacy::access_log::{AccessRecord, AccessSubject};
-use crate::acting::{AccessError, Acting};
-use crate::kernel::actor::Role;
-use crate::young_person::alumni::AlumniBasis;
+use crate::case::consent::ConsentEntry;
+use crate::case::owed::OwedAction;
 use crate::case::{
     Case, CaseEvent, ClosureReason, ContactWith, Meeting, MeetingAction, Outcome, PartnerReferral,
     Party, Period, ReferralSource, Review, SessionPlace, SessionStatus, StageName,
 };
-use crate::case::consent::ConsentEntry;
-use crate::privacy::disclosure::{ItemKind, ShareBasis};
-use crate::kernel::error::DomainError;
-use crate::kernel::event::{decode_stream, Recorded};
-use crate::kernel::ids::{CaseId, StreamId, WorkshopId, YoungPersonId};
+use crate::kernel::actor::Role;
+use crate::kernel::event::Recorded;
+use crate::kernel::ids::{CaseId, WorkshopId, YoungPersonId};
 use crate::kernel::input::Text;
-use crate::young_person::missing::MissingEpisode;
-use crate::case::owed::OwedAction;
-use crate::read::rows::{ListingKind, ListingQuery};
-use crate::privacy::retention::{Erasure, LegalHold, LiftedHold};
 use crate::policy::risk::RiskAssessment;
-use crate::service::{CommandError, LoadError};
-use crate::store::{Store, StoreError};
+use crate::privacy::access_log::{AccessRecord, AccessSubject};
+use crate::privacy::disclosure::DisclosureEvent;
+use crate::privacy::disclosure::{ItemKind, ShareBasis};
+use crate::privacy::gate::RecordedRead;
+use crate::privacy::retention::RetentionRecord;
+use crate::privacy::retention::{Erasure, LegalHold, LiftedHold};
 use crate::workshop::{Respondent, VenueKind, Workshop, WorkshopEvent};
+use crate::young_person::alumni::AlumniBasis;
+use crate::young_person::missing::MissingEpisode;
 use crate::young_person::{ContactMethod, Gender, YoungPersonEvent};
+use crate::young_person::{YoungPerson, YoungPersonActivity};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -1128,206 +1126,193 @@ impl Withheld {
     }
 }
 
-impl<'a, S: Store> Acting<'a, S> {
-    /// Everything held about a young person, for them (`subject_access_export`, R-23): see the
-    /// module docs for what it holds and what it leaves out as third-party data. The purpose
-    /// must be stated; the read is recorded in the access log before any confidential content
-    /// is read.
-    pub async fn subject_access_export(
-        &self,
-        young_person: YoungPersonId,
-        purpose: &str,
-    ) -> Result<SubjectAccessExport, AccessError<CommandError>> {
-        let relationship = self
-            .check_young_person(young_person, Permission::SubjectAccessExport)
-            .await?;
-        let purpose = Text::parse("purpose", purpose)
-            .map_err(|e| AccessError::Failed(CommandError::Rejected(DomainError::from(e))))?;
-        // Load everything first: a missing record fails before anything is recorded.
-        let (person, activity, _) = self.casework.load_young_person(young_person).await?;
-        let yp_events = decode_stream::<YoungPersonEvent>(
-            &self
-                .casework
-                .store()
-                .load(StreamId::YoungPerson(young_person))
-                .await?,
-        )
-        .map_err(LoadError::from)?;
-        let mut cases = Vec::new();
-        let mut shares = Vec::new();
-        for summary in self.casework.cases_of(young_person).await? {
-            let history = self.casework.history(summary.case_id).await?;
-            let case = self.casework.case(summary.case_id).await?;
-            shares.extend(self.casework.disclosures_unchecked(summary.case_id).await?);
-            cases.push((case, history));
-        }
-        let mut workshops = Vec::new();
-        for row in self.casework.workshops_of(young_person).await? {
-            let history = self.casework.workshop_history(row.workshop_id).await?;
-            let workshop = self.casework.workshop(row.workshop_id).await?;
-            workshops.push((workshop, history));
-        }
-        workshops.sort_by_key(|(w, _)| (w.date, w.planned_at));
-        let record = self.casework.retention_record(young_person).await?;
+/// What the export is assembled from: everything the service loaded about one young person.
+pub struct SubjectAccessInputs {
+    /// Their identity record.
+    pub person: YoungPerson,
+    /// Their missing episodes, flags and alumni membership.
+    pub activity: YoungPersonActivity,
+    /// Their own stream, for corrections and alumni periods.
+    pub young_person_events: Vec<Recorded<YoungPersonEvent>>,
+    /// Each of their cases with its history.
+    pub cases: Vec<(Case, Vec<Recorded<CaseEvent>>)>,
+    /// Each workshop they were at with its history, by date.
+    pub workshops: Vec<(Workshop, Vec<Recorded<WorkshopEvent>>)>,
+    /// Every share of their cases.
+    pub shares: Vec<Recorded<DisclosureEvent>>,
+    /// Their retention record.
+    pub retention: RetentionRecord,
+    /// Every recorded read of their records.
+    pub reads: Vec<AccessRecord>,
+    /// Why the export was made.
+    pub purpose: Text,
+    /// When.
+    pub produced_at: DateTime<Utc>,
+    /// By whom, as a role.
+    pub produced_by: Role,
+}
 
-        self.record_read(
-            relationship,
-            AccessSubject::YoungPerson { young_person },
-            purpose.clone(),
-        )
-        .await?;
-
-        let reads: Vec<AccessRecord> = self
-            .casework
-            .store()
-            .listings(ListingQuery::all(ListingKind::Access).key(young_person.to_string()))
-            .await?
+/// The export, confidential content revealed: only on the receipt of the recorded read of
+/// the young person's records (see [`crate::privacy::gate`]).
+///
+/// # Panics
+/// When the receipt is for someone else's records: a bug in the caller, never input.
+pub fn assemble(receipt: &RecordedRead, inputs: SubjectAccessInputs) -> SubjectAccessExport {
+    let young_person = inputs.person.id;
+    assert!(
+        matches!(receipt.subject(), AccessSubject::YoungPerson { young_person: id } if *id == young_person),
+        "a subject access export opens only on the receipt of its own recorded read"
+    );
+    let SubjectAccessInputs {
+        person,
+        activity,
+        young_person_events: yp_events,
+        cases,
+        workshops,
+        shares,
+        retention: record,
+        reads,
+        purpose,
+        ..
+    } = inputs;
+    let mut withheld = Withheld::default();
+    let details = &person.details;
+    let identity = Identity {
+        name: details.name.to_string(),
+        date_of_birth: details.date_of_birth,
+        gender: details.gender,
+        postcode: details.postcode.to_string(),
+        learning_difficulty: details.learning_difficulty,
+        contact_preferences: details.contact_preferences.clone(),
+        registered_at: person.registered_at,
+        corrected_at: yp_events
             .iter()
-            .map(|l| {
-                serde_json::from_str(&l.listing.detail).map_err(|e| {
-                    StoreError::Corrupt(format!("access listing of {}: {e}", l.stream))
-                })
+            .filter_map(|e| match &e.event {
+                YoungPersonEvent::DetailsCorrected { at, .. } => Some(*at),
+                _ => None,
             })
-            .collect::<Result<_, _>>()?;
-        let mut withheld = Withheld::default();
-        let details = &person.details;
-        let identity = Identity {
-            name: details.name.to_string(),
-            date_of_birth: details.date_of_birth,
-            gender: details.gender,
-            postcode: details.postcode.to_string(),
-            learning_difficulty: details.learning_difficulty,
-            contact_preferences: details.contact_preferences.clone(),
-            registered_at: person.registered_at,
-            corrected_at: yp_events
-                .iter()
-                .filter_map(|e| match &e.event {
-                    YoungPersonEvent::DetailsCorrected { at, .. } => Some(*at),
-                    _ => None,
-                })
-                .collect(),
-        };
-        let mut alumni: Vec<AlumniPeriod> = Vec::new();
-        for e in &yp_events {
-            match &e.event {
-                YoungPersonEvent::AlumniJoined { basis, at } => alumni.push(AlumniPeriod {
-                    basis: basis.clone(),
-                    joined_at: *at,
-                    left_at: None,
-                    left_because: None,
-                }),
-                YoungPersonEvent::AlumniLeft { reason, at } => {
-                    if let Some(last) = alumni.last_mut().filter(|a| a.left_at.is_none()) {
-                        last.left_at = Some(*at);
-                        last.left_because = reason.as_ref().map(|r| r.to_string());
-                    }
+            .collect(),
+    };
+    let mut alumni: Vec<AlumniPeriod> = Vec::new();
+    for e in &yp_events {
+        match &e.event {
+            YoungPersonEvent::AlumniJoined { basis, at } => alumni.push(AlumniPeriod {
+                basis: basis.clone(),
+                joined_at: *at,
+                left_at: None,
+                left_because: None,
+            }),
+            YoungPersonEvent::AlumniLeft { reason, at } => {
+                if let Some(last) = alumni.last_mut().filter(|a| a.left_at.is_none()) {
+                    last.left_at = Some(*at);
+                    last.left_because = reason.as_ref().map(|r| r.to_string());
                 }
-                _ => {}
             }
+            _ => {}
         }
-        let cases: Vec<CaseRecord> = cases
-            .iter()
-            .map(|(case, history)| case_record(case, history, &mut withheld))
-            .collect();
-        if !workshops.is_empty() {
-            withheld.workshop = true;
-        }
-        let workshops: Vec<WorkshopRecord> = workshops
-            .iter()
-            .map(|(workshop, history)| workshop_record(young_person, workshop, history))
-            .collect();
-        let shares = shares
-            .iter()
-            .map(|s| {
-                let share = s.event.share();
-                let (basis, grounds, concern) = match &share.basis {
-                    ShareBasis::Consent { scope } => (
-                        "consent".to_owned(),
-                        format!("your consent to {scope}"),
-                        None,
-                    ),
-                    ShareBasis::SafeguardingOverride {
-                        legal_basis,
-                        concern,
-                    } => (
-                        "safeguarding_override".to_owned(),
-                        legal_basis.to_string(),
-                        Some(concern.to_string()),
-                    ),
-                };
-                ShareEntry {
-                    case_id: share.case,
-                    audience: share.audience.to_string(),
-                    basis,
-                    grounds,
+    }
+    let cases: Vec<CaseRecord> = cases
+        .iter()
+        .map(|(case, history)| case_record(case, history, &mut withheld))
+        .collect();
+    if !workshops.is_empty() {
+        withheld.workshop = true;
+    }
+    let workshops: Vec<WorkshopRecord> = workshops
+        .iter()
+        .map(|(workshop, history)| workshop_record(young_person, workshop, history))
+        .collect();
+    let shares = shares
+        .iter()
+        .map(|s| {
+            let share = s.event.share();
+            let (basis, grounds, concern) = match &share.basis {
+                ShareBasis::Consent { scope } => (
+                    "consent".to_owned(),
+                    format!("your consent to {scope}"),
+                    None,
+                ),
+                ShareBasis::SafeguardingOverride {
+                    legal_basis,
                     concern,
-                    items: share.items.clone(),
-                    shared_at: share.shared_at,
-                    shared_by: s.meta.actor.role,
-                }
-            })
-            .collect();
-        let record_reads = reads
-            .iter()
-            .map(|r| ReadEntry {
-                at: r.read_at,
-                by: r.role,
-                case_id: match r.subject {
-                    AccessSubject::Case { case, .. } => Some(case),
-                    AccessSubject::YoungPerson { .. }
-                    | AccessSubject::Intelligence { .. }
-                    | AccessSubject::Workshop { .. } => None,
-                },
-                purpose: r.purpose.to_string(),
-            })
-            .collect();
-        let hold = |h: &LegalHold, lifted: Option<&LiftedHold>| HoldEntry {
-            reason: h.reason.to_string(),
-            placed_at: h.placed_at,
-            lifted_at: lifted.map(|l| l.lifted_at),
-            lifted_because: lifted.map(|l| l.reason.to_string()),
-        };
-        let mut legal_holds: Vec<HoldEntry> = record
-            .lifted
-            .iter()
-            .map(|l| hold(&l.hold, Some(l)))
-            .chain(record.holds.iter().map(|h| hold(h, None)))
-            .collect();
-        legal_holds.sort_by_key(|h| h.placed_at);
-        let erasures = record
-            .erasures
-            .iter()
-            .map(|e: &Erasure| ErasureEntry {
-                started_at: e.started.at,
-                finished_at: e.finished_at,
-                reason: e.started.reason.to_string(),
-            })
-            .collect();
-        Ok(SubjectAccessExport {
-            young_person,
-            produced_at: self.casework.now(),
-            produced_by: self.actor.role,
-            purpose: purpose.to_string(),
-            identity,
-            cases,
-            missing_episodes: activity.missing_episodes.clone(),
-            missing_flags: activity
-                .missing_flags
-                .iter()
-                .map(|f| MissingFlagRecord {
-                    raised_at: f.raised_at,
-                    episodes: f.episodes.len(),
-                    resolved_at: f.resolved.as_ref().map(|(_, at)| *at),
-                    resolution: f.resolved.as_ref().map(|(why, _)| why.to_string()),
-                })
-                .collect(),
-            alumni,
-            workshops,
-            shares,
-            record_reads,
-            legal_holds,
-            erasures,
-            withheld: withheld.notes(),
+                } => (
+                    "safeguarding_override".to_owned(),
+                    legal_basis.to_string(),
+                    Some(concern.to_string()),
+                ),
+            };
+            ShareEntry {
+                case_id: share.case,
+                audience: share.audience.to_string(),
+                basis,
+                grounds,
+                concern,
+                items: share.items.clone(),
+                shared_at: share.shared_at,
+                shared_by: s.meta.actor.role,
+            }
         })
+        .collect();
+    let record_reads = reads
+        .iter()
+        .map(|r| ReadEntry {
+            at: r.read_at,
+            by: r.role,
+            case_id: match r.subject {
+                AccessSubject::Case { case, .. } => Some(case),
+                AccessSubject::YoungPerson { .. }
+                | AccessSubject::Intelligence { .. }
+                | AccessSubject::Workshop { .. } => None,
+            },
+            purpose: r.purpose.to_string(),
+        })
+        .collect();
+    let hold = |h: &LegalHold, lifted: Option<&LiftedHold>| HoldEntry {
+        reason: h.reason.to_string(),
+        placed_at: h.placed_at,
+        lifted_at: lifted.map(|l| l.lifted_at),
+        lifted_because: lifted.map(|l| l.reason.to_string()),
+    };
+    let mut legal_holds: Vec<HoldEntry> = record
+        .lifted
+        .iter()
+        .map(|l| hold(&l.hold, Some(l)))
+        .chain(record.holds.iter().map(|h| hold(h, None)))
+        .collect();
+    legal_holds.sort_by_key(|h| h.placed_at);
+    let erasures = record
+        .erasures
+        .iter()
+        .map(|e: &Erasure| ErasureEntry {
+            started_at: e.started.at,
+            finished_at: e.finished_at,
+            reason: e.started.reason.to_string(),
+        })
+        .collect();
+    SubjectAccessExport {
+        young_person,
+        produced_at: inputs.produced_at,
+        produced_by: inputs.produced_by,
+        purpose: purpose.to_string(),
+        identity,
+        cases,
+        missing_episodes: activity.missing_episodes.clone(),
+        missing_flags: activity
+            .missing_flags
+            .iter()
+            .map(|f| MissingFlagRecord {
+                raised_at: f.raised_at,
+                episodes: f.episodes.len(),
+                resolved_at: f.resolved.as_ref().map(|(_, at)| *at),
+                resolution: f.resolved.as_ref().map(|(why, _)| why.to_string()),
+            })
+            .collect(),
+        alumni,
+        workshops,
+        shares,
+        record_reads,
+        legal_holds,
+        erasures,
+        withheld: withheld.notes(),
     }
 }

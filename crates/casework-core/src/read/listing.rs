@@ -32,22 +32,22 @@
 //! Expected ends are computed with the service profile's programmes: a programme's changed
 //! expected length reaches a case's listing with the next command that changes its listings.
 
-use crate::young_person::alumni::AlumniBasis;
 use crate::case::{report::LengthStatus, StageName};
 use crate::case::{Case, PartnerKind, PartnerReferral, PartnerReferralStatus};
+use crate::intelligence::{Intelligence, IntelligenceLink, Urgency};
 use crate::kernel::ids::{
     CaseId, IntelligenceId, MissingEpisodeId, MissingFlagId, PartnerReferralId, StaffId,
     WorkshopId, YoungPersonId,
 };
 use crate::kernel::input::Text;
-use crate::intelligence::{Intelligence, IntelligenceLink, Urgency};
 use crate::policy::profile::ServiceProfile;
 use crate::policy::programme::Span;
-use crate::read::rows::{Listed, Listing, ListingKind};
 use crate::policy::risk::RiskLevel;
-use crate::store::StoreError;
 use crate::policy::topic::SessionTopic;
+use crate::read::rows::{Listed, Listing, ListingKind};
+use crate::store::StoreError;
 use crate::workshop::{AgeGroup, EvaluationSummary, QuestionSummary, Respondent, Venue, Workshop};
+use crate::young_person::alumni::AlumniBasis;
 use crate::young_person::{YoungPerson, YoungPersonActivity};
 use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
 use serde::de::DeserializeOwned;

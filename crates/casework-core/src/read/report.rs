@@ -11,13 +11,13 @@
 //! Windows are half-open: `from` is in, `to` is not, so consecutive windows never count a
 //! session twice.
 
-use crate::case::{Cadence, CaseActivity, ContactWith, SessionStatus};
 use crate::case::Case;
+use crate::case::{Cadence, CaseActivity, ContactWith, SessionStatus};
 use crate::kernel::ids::CaseId;
 use crate::policy::profile::ServiceProfile;
 use crate::policy::programme::Span;
-use crate::read::rows::CaseSummary;
 use crate::policy::risk::{trend, RiskTrend};
+use crate::read::rows::CaseSummary;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -5,9 +5,9 @@
 //! command. Stores index the columns the queries filter and sort on; the orderings are
 //! defined here once, so every store answers in the same order.
 
+use crate::case::owed::OwedActionKind;
 use crate::case::{Case, StageName};
 use crate::kernel::ids::{CaseId, OwedActionId, StaffId, StreamId, YoungPersonId};
-use crate::case::owed::OwedActionKind;
 use crate::policy::risk::RiskLevel;
 use crate::young_person::YoungPerson;
 use chrono::{DateTime, NaiveDate, Utc};

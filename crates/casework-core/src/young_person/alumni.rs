@@ -17,8 +17,8 @@
 
 use crate::case::StageName;
 use crate::kernel::ids::CaseId;
-use crate::read::rows::CaseSummary;
 use crate::policy::risk::RiskLevel;
+use crate::read::rows::CaseSummary;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;

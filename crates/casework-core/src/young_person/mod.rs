@@ -14,16 +14,16 @@
 pub mod alumni;
 pub mod missing;
 
-use crate::young_person::alumni::{alumni_eligibility, AlumniBasis, AlumniMembership};
 use crate::kernel::context::CommandContext;
 use crate::kernel::error::DomainError;
 use crate::kernel::ids::{MissingEpisodeId, MissingFlagId, YoungPersonId};
 use crate::kernel::input::{InputError, Postcode, Text};
+use crate::read::rows::CaseSummary;
+use crate::young_person::alumni::{alumni_eligibility, AlumniBasis, AlumniMembership};
 use crate::young_person::missing::{
     return_interview_due, return_interviews_due, run_with, MissingEpisode, MissingFlag,
     ReturnInterview, ReturnInterviewDue, ReturnInterviewOutcome,
 };
-use crate::read::rows::CaseSummary;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 

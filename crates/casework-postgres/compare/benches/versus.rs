@@ -17,7 +17,7 @@ use casework_core::case::{CaseCommand, Professional, ProfessionalKind};
 use casework_core::ids::{CaseId, ProfessionalId};
 use casework_core::input::Text;
 use casework_core::profile::examples::city_girls_service;
-use casework_core::Casework;
+use casework_service::Casework;
 use casework_postgres::tokio_postgres::{self, NoTls};
 use casework_postgres::PostgresStore;
 use casework_testkit::fixtures;

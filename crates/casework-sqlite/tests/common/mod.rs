@@ -11,7 +11,7 @@ use casework_core::profile::examples::city_girls_service;
 use casework_core::read_model::{CaseSummary, OwedActionSummary, ReadModelUpdate};
 use casework_core::risk::RiskLevel;
 use casework_core::store::AppendRequest;
-use casework_core::Casework;
+use casework_service::Casework;
 use casework_sqlite::{SqliteConfig, SqliteStore};
 use casework_testkit::fixtures;
 use chrono::{DateTime, Duration, Utc};

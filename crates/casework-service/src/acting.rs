@@ -2,11 +2,11 @@
 //!
 //! A front end signs a person in and works through [`Acting`], which
 //! [`Casework::acting_as`] hands out for that person and the charity's [`StaffDirectory`].
-//! Every command and every read is checked against [`crate::privacy::access::permits`] with the
+//! Every command and every read is checked against [`casework_core::privacy::access::permits`] with the
 //! person's role and their relationship to the record; a refusal is an
 //! [`AccessDenied`] naming the permission, and nothing is read or written. Reading
-//! confidential content is itself recorded ([`crate::privacy::access_log`]) before the content is
-//! handed over, and sharing goes through [`crate::privacy::disclosure`]'s gate.
+//! confidential content is itself recorded ([`casework_core::privacy::access_log`]) before the content is
+//! handed over, and sharing goes through [`casework_core::privacy::disclosure`]'s gate.
 //!
 //! [`Casework`]'s own methods remain for trusted code (imports, migrations, scheduled jobs,
 //! tests): they do not check roles, but they cannot reveal confidential content either: only
@@ -15,28 +15,29 @@
 //!
 //! `examples/disclosure.rs` in the repository shows it end to end.
 
-use crate::privacy::access::{check, AccessDenied, Permission, Relationship, StaffDirectory};
-use crate::privacy::access_log::{AccessEvent, AccessRecord, AccessSubject};
-use crate::kernel::actor::{Actor, Role};
-use crate::case::{Case, CaseCommand, CaseEvent, NewReferral, SessionStatus};
-use crate::privacy::disclosure::{
-    self, consented_view, released_item, Audience, DisclosureError, DisclosureEvent,
-    DisclosureView, OverrideRequest, ShareBasis, ShareRecord,
+use crate::casework::YoungPersonExecuted;
+use crate::casework::{Casework, CommandError, Executed, LoadError};
+use casework_core::case::{Case, CaseCommand, CaseEvent, NewReferral};
+use casework_core::kernel::actor::{Actor, Role};
+use casework_core::kernel::error::DomainError;
+use casework_core::kernel::event::{decode_stream, Recorded};
+use casework_core::kernel::ids::{CaseId, IntelligenceId, StreamId, WorkshopId, YoungPersonId};
+use casework_core::kernel::input::Text;
+use casework_core::privacy::access::{
+    check, AccessDenied, Permission, Relationship, StaffDirectory,
 };
-use crate::kernel::error::DomainError;
-use crate::kernel::event::{decode_stream, Recorded};
-use crate::kernel::ids::{
-    AccessId, CaseId, GoalId, IntelligenceId, SessionId, StreamId, WorkshopId, YoungPersonId,
+use casework_core::privacy::access_log::{AccessRecord, AccessSubject};
+use casework_core::privacy::disclosure::{
+    consented_view, Audience, DisclosureError, DisclosureEvent, DisclosureView, ItemKind,
+    OverrideRequest, ShareBasis, ShareRecord,
 };
-use crate::kernel::input::Text;
-use crate::intelligence::Intelligence;
-use crate::read::listing::decode_detail;
-use crate::read::rows::{CaseSummary, ListingKind, ListingQuery, OwedActionSummary};
-use crate::service::YoungPersonExecuted;
-use crate::service::{Casework, CommandError, Executed, LoadError};
-use crate::store::{AppendError, Store, StoreError};
-use crate::workshop::Workshop;
-use crate::young_person::{YoungPerson, YoungPersonCommand};
+use casework_core::privacy::gate::{
+    self, OpenIntelligence, OpenRecord, OpenWorkshop, RecordedRead, RecordedShare,
+};
+use casework_core::read::listing::decode_detail;
+use casework_core::read::rows::{CaseSummary, ListingKind, ListingQuery, OwedActionSummary};
+use casework_core::store::{AppendError, Store, StoreError};
+use casework_core::young_person::{YoungPerson, YoungPersonCommand};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use thiserror::Error;
@@ -117,107 +118,6 @@ pub struct TrailEntry {
     pub kind: &'static str,
     /// What: the event type, the audience and items shared, or the purpose of the read.
     pub what: String,
-}
-
-/// A case opened by a permitted read that is in the access log: its confidential
-/// content, for this case only. Not `Clone`, not serializable: hand a person what they need,
-/// not the record.
-#[derive(Debug)]
-pub struct OpenRecord {
-    case: Case,
-}
-
-impl OpenRecord {
-    /// The case (its confidential fields still sealed).
-    pub fn case(&self) -> &Case {
-        &self.case
-    }
-
-    /// The concerns written on the referral.
-    pub fn concerns(&self) -> &str {
-        self.case.file().concerns.reveal_recorded().as_str()
-    }
-
-    /// The agreed plan, if one was agreed.
-    pub fn plan(&self) -> Option<&str> {
-        self.case
-            .file()
-            .plan
-            .as_ref()
-            .map(|p| p.reveal_recorded().as_str())
-    }
-
-    /// The action plan's goals, oldest first.
-    pub fn goals(&self) -> Vec<(GoalId, &str)> {
-        let goals = &self.case.file().activity.goals;
-        goals
-            .iter()
-            .map(|g| (g.id, g.description.reveal_recorded().as_str()))
-            .collect()
-    }
-
-    /// The notes of sessions held, in the order planned.
-    pub fn session_notes(&self) -> Vec<(SessionId, &str)> {
-        let sessions = &self.case.file().activity.sessions;
-        sessions
-            .iter()
-            .filter_map(|s| match &s.status {
-                SessionStatus::Held { note, .. } => Some((s.id, note.reveal_recorded().as_str())),
-                _ => None,
-            })
-            .collect()
-    }
-}
-
-/// An intelligence report opened by a permitted read that is in the access log.
-#[derive(Debug)]
-pub struct OpenIntelligence {
-    report: Intelligence,
-}
-
-impl OpenIntelligence {
-    /// The report (its content still sealed).
-    pub fn report(&self) -> &Intelligence {
-        &self.report
-    }
-
-    /// What was reported.
-    pub fn content(&self) -> &str {
-        self.report.report.reveal_recorded().as_str()
-    }
-}
-
-/// A workshop opened by a permitted read that is in the access log: the tutorial notes
-/// and the words written on evaluation forms.
-#[derive(Debug)]
-pub struct OpenWorkshop {
-    workshop: Workshop,
-}
-
-impl OpenWorkshop {
-    /// The workshop (its confidential parts still sealed).
-    pub fn workshop(&self) -> &Workshop {
-        &self.workshop
-    }
-
-    /// Each tutorial's note, with whom, in the order held.
-    pub fn tutorial_notes(&self) -> Vec<(YoungPersonId, &str)> {
-        let tutorials = &self.workshop.tutorials;
-        tutorials
-            .iter()
-            .map(|t| (t.young_person, t.note.reveal_recorded().as_str()))
-            .collect()
-    }
-
-    /// What each form says was learnt, in the respondent's words, in the order recorded.
-    pub fn evaluation_words(&self) -> Vec<&str> {
-        let forms = &self.workshop.evaluations;
-        forms
-            .iter()
-            .filter_map(|e| e.learnt.as_ref())
-            .map(|l| l.reveal_recorded().as_str())
-            .collect()
-    }
 }
 
 /// One person acting through the library; see the module docs.
@@ -389,8 +289,8 @@ impl<'a, S: Store> Acting<'a, S> {
             case,
             young_person: state.file().young_person,
         };
-        self.record_read(relationship, subject, purpose).await?;
-        Ok(OpenRecord { case: state })
+        let receipt = self.record_read(relationship, subject, purpose).await?;
+        Ok(OpenRecord::new(state, &receipt).expect("the receipt is for this case"))
     }
 
     /// An intelligence report opened to read its content (`read_intelligence`, R-19), after
@@ -409,13 +309,14 @@ impl<'a, S: Store> Acting<'a, S> {
             None,
         )?;
         let report = self.casework.intelligence(intelligence).await?;
-        self.record_read(
-            Relationship::None,
-            AccessSubject::Intelligence { intelligence },
-            purpose,
-        )
-        .await?;
-        Ok(OpenIntelligence { report })
+        let receipt = self
+            .record_read(
+                Relationship::None,
+                AccessSubject::Intelligence { intelligence },
+                purpose,
+            )
+            .await?;
+        Ok(OpenIntelligence::new(report, &receipt).expect("the receipt is for this report"))
     }
 
     /// A workshop opened to read its tutorial notes and evaluation words (`run_workshops`),
@@ -434,32 +335,34 @@ impl<'a, S: Store> Acting<'a, S> {
             None,
         )?;
         let workshop_state = self.casework.workshop(workshop).await?;
-        self.record_read(
-            Relationship::None,
-            AccessSubject::Workshop { workshop },
-            purpose,
-        )
-        .await?;
-        Ok(OpenWorkshop {
-            workshop: workshop_state,
-        })
+        let receipt = self
+            .record_read(
+                Relationship::None,
+                AccessSubject::Workshop { workshop },
+                purpose,
+            )
+            .await?;
+        Ok(OpenWorkshop::new(workshop_state, &receipt).expect("the receipt is for this workshop"))
     }
 
-    /// Records a read in the access log: one event on a stream of its own.
+    /// Records a read in the access log (one event on a stream of its own) and returns the
+    /// receipt that opens the record ([`casework_core::privacy::gate`]).
     pub(crate) async fn record_read(
         &self,
         relationship: Relationship,
         subject: AccessSubject,
         purpose: Text,
-    ) -> Result<(), CommandError> {
+    ) -> Result<RecordedRead, CommandError> {
         let at = self.casework.now();
-        let event = AccessEvent::read(self.actor, relationship, subject, purpose, at);
-        let listings = Some(event.listings());
-        let stream = StreamId::Access(AccessId::new());
-        self.casework
-            .append_rowless(stream, 0, &[event], self.actor, at, None, listings)
-            .await?;
-        Ok(())
+        Ok(gate::record_read(
+            self.casework.store(),
+            self.actor,
+            relationship,
+            subject,
+            purpose,
+            at,
+        )
+        .await?)
     }
 
     /// Receives a referral (`change_case` on a new, unallocated case).
@@ -545,9 +448,7 @@ impl<'a, S: Store> Acting<'a, S> {
                 scope: scope.to_string(),
             }));
         }
-        self.record_share(&state, &view)
-            .await
-            .map_err(ShareError::Failed)?;
+        self.record_view(&state, &view).await?;
         Ok(view)
     }
 
@@ -561,9 +462,7 @@ impl<'a, S: Store> Acting<'a, S> {
             .map_err(share_error)?;
         let view = consented_view(&state, &Audience::Referrer);
         if !view.is_empty() {
-            self.record_share(&state, &view)
-                .await
-                .map_err(ShareError::Failed)?;
+            self.record_view(&state, &view).await?;
         }
         Ok(view)
     }
@@ -585,52 +484,43 @@ impl<'a, S: Store> Acting<'a, S> {
         let mut kinds = request.items.clone();
         kinds.sort();
         kinds.dedup();
-        let view = DisclosureView {
-            case,
-            audience: request.audience,
-            basis,
-            items: kinds.iter().map(|k| released_item(&state, *k)).collect(),
-        };
-        self.record_share(&state, &view)
+        let receipt = self
+            .record_share(&state, request.audience.clone(), basis, kinds)
             .await
             .map_err(ShareError::Failed)?;
-        Ok(view)
+        Ok(gate::released_view(&state, &receipt).expect("the receipt is for this case"))
+    }
+
+    /// Records a consented view as a share.
+    async fn record_view(&self, case: &Case, view: &DisclosureView) -> Result<(), ShareError> {
+        let items = view.items.iter().map(|i| i.kind()).collect();
+        self.record_share(case, view.audience.clone(), view.basis.clone(), items)
+            .await
+            .map_err(ShareError::Failed)?;
+        Ok(())
     }
 
     /// Appends a share to the case's disclosures stream, with the stream's listings.
-    async fn record_share(&self, case: &Case, view: &DisclosureView) -> Result<(), CommandError> {
-        let stream = StreamId::Disclosures(case.file().id);
-        let shares = self.casework.disclosures_unchecked(case.file().id).await?;
+    async fn record_share(
+        &self,
+        case: &Case,
+        audience: Audience,
+        basis: ShareBasis,
+        items: Vec<ItemKind>,
+    ) -> Result<RecordedShare, CommandError> {
+        let prior = self.casework.disclosures_unchecked(case.file().id).await?;
         let at = self.casework.now();
-        let share = ShareRecord {
-            case: case.file().id,
-            young_person: case.file().young_person,
-            audience: view.audience.clone(),
-            basis: view.basis.clone(),
-            items: view.items.iter().map(|i| i.kind()).collect(),
-            shared_by: self.actor.id,
-            shared_by_name: self.actor.name.clone(),
-            shared_at: at,
-        };
-        let listings = disclosure::listings(shares.iter().map(|s| s.event.share()).chain([&share]));
-        let reason = match &share.basis {
-            ShareBasis::SafeguardingOverride { concern, .. } => Some(concern.as_str().to_owned()),
-            ShareBasis::Consent { .. } => None,
-        };
-        let event = DisclosureEvent::InformationShared { share };
-        let version = shares.last().map_or(0, |s| s.version);
-        self.casework
-            .append_rowless(
-                stream,
-                version,
-                &[event],
-                self.actor,
-                at,
-                reason,
-                Some(listings),
-            )
-            .await?;
-        Ok(())
+        Ok(gate::record_share(
+            self.casework.store(),
+            case,
+            &prior,
+            audience,
+            basis,
+            items,
+            self.actor,
+            at,
+        )
+        .await?)
     }
 
     /// Every share of one case, oldest first: for its allocated worker or team manager

@@ -8,21 +8,21 @@
 //! passed to police with `record_intelligence` (workers and managers) and read only with
 //! `read_intelligence` (managers).
 
-use crate::privacy::access::{check, Permission, Relationship};
 use crate::acting::{AccessError, Acting};
-use crate::read::report::{self, CadenceReport, LengthStatus};
-use crate::kernel::ids::{CaseId, IntelligenceId, StaffId, WorkshopId, YoungPersonId};
-use crate::intelligence::{Intelligence, IntelligenceCommand, NewIntelligence};
-use crate::read::listing::{
+use crate::casework::{CommandError, IntelligenceExecuted, WorkshopExecuted};
+use casework_core::intelligence::{Intelligence, IntelligenceCommand, NewIntelligence};
+use casework_core::kernel::ids::{CaseId, IntelligenceId, StaffId, WorkshopId, YoungPersonId};
+use casework_core::policy::risk::RiskTrend;
+use casework_core::privacy::access::{check, Permission, Relationship};
+use casework_core::read::listing::{
     AlumniRow, AwaitingPoliceRow, ClosedCaseRow, MissingFlagRow, OpenCaseRow, PartnerReferralRow,
     PartnerReferralState, ReturnInterviewRow, ReviewDueRow, WorkshopReach,
 };
-use crate::young_person::missing::ReturnInterviewDue;
-use crate::policy::risk::RiskTrend;
-use crate::service::{CommandError, IntelligenceExecuted, WorkshopExecuted};
-use crate::store::Store;
-use crate::workshop::{NewWorkshop, Workshop, WorkshopCommand};
-use crate::young_person::YoungPersonActivity;
+use casework_core::read::report::{self, CadenceReport, LengthStatus};
+use casework_core::store::Store;
+use casework_core::workshop::{NewWorkshop, Workshop, WorkshopCommand};
+use casework_core::young_person::missing::ReturnInterviewDue;
+use casework_core::young_person::YoungPersonActivity;
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// A checked result.

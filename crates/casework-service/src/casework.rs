@@ -6,38 +6,40 @@
 //! writer surfaces as [`CommandError::Conflict`], and the caller decides whether to reload
 //! and try again.
 
-use crate::privacy::access::AccessDenied;
 use crate::acting::AccessError;
-use crate::kernel::actor::Actor;
-use crate::read::report::{self, CadenceReport, LengthStatus};
-use crate::case::{Case, CaseCommand, CaseEvent, NewReferral, Received};
-use crate::kernel::clock::{Clock, SystemClock};
-use crate::kernel::confidential::for_storage;
-use crate::kernel::context::CommandContext;
-use crate::kernel::error::DomainError;
-use crate::kernel::event::{
+use casework_core::case::{Case, CaseCommand, CaseEvent, NewReferral, Received};
+use casework_core::intelligence::{
+    Intelligence, IntelligenceCommand, IntelligenceEvent, NewIntelligence,
+};
+use casework_core::kernel::actor::Actor;
+use casework_core::kernel::clock::{Clock, SystemClock};
+use casework_core::kernel::confidential::for_storage;
+use casework_core::kernel::context::CommandContext;
+use casework_core::kernel::error::DomainError;
+use casework_core::kernel::event::{
     decode_stream, decode_stream_from, DomainEvent, EventMeta, HistoryError, HistoryProblem,
     Recorded,
 };
-use crate::kernel::ids::{
+use casework_core::kernel::ids::{
     CaseId, EventId, IntelligenceId, MissingEpisodeId, StaffId, StreamId, WorkshopId, YoungPersonId,
 };
-use crate::intelligence::{Intelligence, IntelligenceCommand, IntelligenceEvent, NewIntelligence};
-use crate::read::listing::{
+use casework_core::policy::profile::ServiceProfile;
+use casework_core::policy::risk::RiskTrend;
+use casework_core::privacy::access::AccessDenied;
+use casework_core::read::listing::{
     AlumniRow, AwaitingPoliceRow, ClosedCaseRow, ExpectedEndRow, ListingRow, Listings,
     MissingFlagRow, OpenCaseRow, PartnerReferralRow, PartnerReferralState, ReturnInterviewRow,
     ReviewDueRow, WorkshopParticipantRow, WorkshopReach, WorkshopRow,
 };
-use crate::young_person::missing::ReturnInterviewDue;
-use crate::policy::profile::ServiceProfile;
-use crate::read::rows::{
+use casework_core::read::report::{self, CadenceReport, LengthStatus};
+use casework_core::read::rows::{
     CaseSummary, Listing, ListingKind, ListingQuery, OwedActionSummary, ReadModelUpdate,
     YoungPersonSummary,
 };
-use crate::policy::risk::RiskTrend;
-use crate::store::{AppendError, AppendRequest, Conflict, Snapshot, Store, StoreError};
-use crate::workshop::{NewWorkshop, Workshop, WorkshopCommand, WorkshopEvent};
-use crate::young_person::{
+use casework_core::store::{AppendError, AppendRequest, Conflict, Snapshot, Store, StoreError};
+use casework_core::workshop::{NewWorkshop, Workshop, WorkshopCommand, WorkshopEvent};
+use casework_core::young_person::missing::ReturnInterviewDue;
+use casework_core::young_person::{
     YoungPerson, YoungPersonActivity, YoungPersonCommand, YoungPersonDetails, YoungPersonEvent,
 };
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
@@ -400,7 +402,7 @@ impl<S: Store> Casework<S> {
             Some(w) => Received::open_from_workshop(id, &person, referral, previous, w, &ctx)?,
             None => Received::open(id, &person, referral, previous, &ctx)?,
         };
-        let case = crate::case::Stage::into_case(stage);
+        let case = casework_core::case::Stage::into_case(stage);
         let listings = Listings::of_case(&case, &self.profile).replacing(&Listings::default());
         self.append_case(id, 0, &case, events, actor, at, None, listings)
             .await?;
@@ -489,8 +491,10 @@ impl<S: Store> Casework<S> {
                 stream: StreamId::Case(id),
                 version: new_version,
                 schema_version: CASE_SNAPSHOT_SCHEMA,
-                state: crate::kernel::confidential::for_storage(|| serde_json::to_string(state))
-                    .expect("a case serializes to JSON"),
+                state: casework_core::kernel::confidential::for_storage(|| {
+                    serde_json::to_string(state)
+                })
+                .expect("a case serializes to JSON"),
             });
         let events = events
             .iter()
@@ -637,7 +641,7 @@ impl<S: Store> Casework<S> {
 /// queries need.
 impl<S: Store> Casework<S> {
     /// Plans a workshop at a school or youth club on its own stream (see
-    /// [`crate::workshop`]); returns its id.
+    /// [`casework_core::workshop`]); returns its id.
     pub async fn plan_workshop(
         &self,
         actor: &Actor,
@@ -852,11 +856,11 @@ impl<S: Store> Casework<S> {
     }
 }
 
-/// Service-wide queries, each one indexed read of the listings (see [`crate::read::listing`]), never
+/// Service-wide queries, each one indexed read of the listings (see [`casework_core::read::listing`]), never
 /// a scan of every case. Windows are half-open: `from` is in, `to` is not.
 impl<S: Store> Casework<S> {
     async fn listed<T: ListingRow>(&self, query: ListingQuery) -> Result<Vec<T>, StoreError> {
-        crate::read::listing::decode_all(&self.store.listings(query).await?)
+        casework_core::read::listing::decode_all(&self.store.listings(query).await?)
     }
 
     /// Cases whose next review falls due in `[from, to)`, soonest first. For today's
@@ -880,7 +884,7 @@ impl<S: Store> Casework<S> {
     pub async fn cases_past_expected_length(
         &self,
         as_of: DateTime<Utc>,
-    ) -> Result<Vec<crate::read::report::LengthStatus>, StoreError> {
+    ) -> Result<Vec<casework_core::read::report::LengthStatus>, StoreError> {
         let rows: Vec<ExpectedEndRow> = self
             .listed(ListingQuery::all(ListingKind::ExpectedEnd).before(as_of))
             .await?;
@@ -992,7 +996,7 @@ impl<S: Store> Casework<S> {
         let mut rows: Vec<AwaitingPoliceRow> = self
             .listed(ListingQuery::all(ListingKind::IntelligenceAwaitingPolice))
             .await?;
-        rows.sort_by_key(|r| r.urgency != crate::intelligence::Urgency::ImmediateRisk);
+        rows.sort_by_key(|r| r.urgency != casework_core::intelligence::Urgency::ImmediateRisk);
         Ok(rows)
     }
 

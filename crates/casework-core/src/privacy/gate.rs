@@ -1,0 +1,272 @@
+//! The gate: the one way confidential content leaves a record.
+//!
+//! Confidential content is unsealed only by the types here, and each needs a receipt that
+//! only this module mints, by appending the record of the read ([`record_read`]) or of the
+//! share ([`record_share`]) to the store first. The checks (who may read, why) are the
+//! service's; the receipt makes sure that whatever was checked was also recorded before any
+//! content is handed over.
+//!
+//! Why this lives in the core crate, with two small async functions over the store traits:
+//! Rust's privacy boundary is the crate. [`Confidential`](crate::kernel::confidential)'s
+//! unsealing is private to this crate, so the code that hands content out after a recorded
+//! read must be here too; anything public would be an unsealing any caller could use.
+
+use crate::case::{Case, SessionStatus};
+use crate::intelligence::Intelligence;
+use crate::kernel::actor::Actor;
+use crate::kernel::confidential::for_storage;
+use crate::kernel::event::{DomainEvent, EventMeta, Recorded};
+use crate::kernel::ids::{AccessId, EventId, GoalId, SessionId, StreamId, YoungPersonId};
+use crate::kernel::input::Text;
+use crate::privacy::access::Relationship;
+use crate::privacy::access_log::{AccessEvent, AccessSubject};
+use crate::privacy::disclosure::{
+    self, released_item, Audience, DisclosureEvent, DisclosureView, ItemKind, ShareBasis,
+    ShareRecord,
+};
+use crate::read::rows::ReadModelUpdate;
+use crate::store::{AppendError, AppendRequest, Store};
+use crate::workshop::Workshop;
+use chrono::{DateTime, Utc};
+
+/// Proof that a read was recorded in the access log: only [`record_read`] makes one.
+#[derive(Debug)]
+pub struct RecordedRead {
+    subject: AccessSubject,
+}
+
+impl RecordedRead {
+    /// What the recorded read was of.
+    pub fn subject(&self) -> &AccessSubject {
+        &self.subject
+    }
+}
+
+/// Records a read of `subject` in the access log (one event on a stream of its own, so a
+/// read never conflicts with work on the record) and returns the receipt that opens it.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_read<S: Store + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    relationship: Relationship,
+    subject: AccessSubject,
+    purpose: Text,
+    at: DateTime<Utc>,
+) -> Result<RecordedRead, AppendError> {
+    let event = AccessEvent::read(actor, relationship, subject.clone(), purpose, at);
+    let listings = Some(event.listings());
+    store
+        .append(AppendRequest {
+            stream: StreamId::Access(AccessId::new()),
+            expected_version: 0,
+            events: vec![for_storage(|| event.encode(meta(actor, at, None)))],
+            read_model: ReadModelUpdate::None,
+            snapshot: None,
+            listings,
+        })
+        .await?;
+    Ok(RecordedRead { subject })
+}
+
+/// Proof that a share was recorded on the case's disclosures stream: only [`record_share`]
+/// makes one.
+#[derive(Debug)]
+pub struct RecordedShare {
+    share: ShareRecord,
+}
+
+impl RecordedShare {
+    /// The share as recorded.
+    pub fn share(&self) -> &ShareRecord {
+        &self.share
+    }
+}
+
+/// Records a share of `items` of `case` with `audience` on `basis` on the case's disclosures
+/// stream, after the shares already there (`prior`, in order), with the stream's listings.
+/// An override's concern is the event's stated reason.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_share<S: Store + ?Sized>(
+    store: &S,
+    case: &Case,
+    prior: &[Recorded<DisclosureEvent>],
+    audience: Audience,
+    basis: ShareBasis,
+    items: Vec<ItemKind>,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> Result<RecordedShare, AppendError> {
+    let share = ShareRecord {
+        case: case.file().id,
+        young_person: case.file().young_person,
+        audience,
+        basis,
+        items,
+        shared_by: actor.id,
+        shared_by_name: actor.name.clone(),
+        shared_at: at,
+    };
+    let listings = disclosure::listings(prior.iter().map(|s| s.event.share()).chain([&share]));
+    let reason = match &share.basis {
+        ShareBasis::SafeguardingOverride { concern, .. } => Some(concern.as_str().to_owned()),
+        ShareBasis::Consent { .. } => None,
+    };
+    let event = DisclosureEvent::InformationShared {
+        share: share.clone(),
+    };
+    store
+        .append(AppendRequest {
+            stream: StreamId::Disclosures(case.file().id),
+            expected_version: prior.last().map_or(0, |s| s.version),
+            events: vec![for_storage(|| event.encode(meta(actor, at, reason)))],
+            read_model: ReadModelUpdate::None,
+            snapshot: None,
+            listings: Some(listings),
+        })
+        .await?;
+    Ok(RecordedShare { share })
+}
+
+/// The view a recorded share released: every item it names, confidential ones included
+/// (an override, R-9). `None` when the receipt is for another case.
+pub fn released_view(case: &Case, receipt: &RecordedShare) -> Option<DisclosureView> {
+    let share = &receipt.share;
+    (share.case == case.file().id).then(|| DisclosureView {
+        case: share.case,
+        audience: share.audience.clone(),
+        basis: share.basis.clone(),
+        items: share
+            .items
+            .iter()
+            .map(|k| released_item(case, *k))
+            .collect(),
+    })
+}
+
+fn meta(actor: &Actor, at: DateTime<Utc>, reason: Option<String>) -> EventMeta {
+    EventMeta {
+        event_id: EventId::new(),
+        recorded_at: at,
+        actor: actor.clone(),
+        reason,
+    }
+}
+
+/// A case opened by a permitted read that is in the access log: its confidential
+/// content, for this case only. Not `Clone`, not serializable: hand a person what they need,
+/// not the record.
+#[derive(Debug)]
+pub struct OpenRecord {
+    case: Case,
+}
+
+impl OpenRecord {
+    /// Opens `case` on the receipt of a recorded read of it; `None` for another record's.
+    pub fn new(case: Case, read: &RecordedRead) -> Option<Self> {
+        matches!(read.subject, AccessSubject::Case { case: id, .. } if id == case.file().id)
+            .then_some(Self { case })
+    }
+
+    /// The case (its confidential fields still sealed).
+    pub fn case(&self) -> &Case {
+        &self.case
+    }
+
+    /// The concerns written on the referral.
+    pub fn concerns(&self) -> &str {
+        self.case.file().concerns.reveal_recorded().as_str()
+    }
+
+    /// The agreed plan, if one was agreed.
+    pub fn plan(&self) -> Option<&str> {
+        self.case
+            .file()
+            .plan
+            .as_ref()
+            .map(|p| p.reveal_recorded().as_str())
+    }
+
+    /// The action plan's goals, oldest first.
+    pub fn goals(&self) -> Vec<(GoalId, &str)> {
+        let goals = &self.case.file().activity.goals;
+        goals
+            .iter()
+            .map(|g| (g.id, g.description.reveal_recorded().as_str()))
+            .collect()
+    }
+
+    /// The notes of sessions held, in the order planned.
+    pub fn session_notes(&self) -> Vec<(SessionId, &str)> {
+        let sessions = &self.case.file().activity.sessions;
+        sessions
+            .iter()
+            .filter_map(|s| match &s.status {
+                SessionStatus::Held { note, .. } => Some((s.id, note.reveal_recorded().as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// An intelligence report opened by a permitted read that is in the access log.
+#[derive(Debug)]
+pub struct OpenIntelligence {
+    report: Intelligence,
+}
+
+impl OpenIntelligence {
+    /// Opens `report` on the receipt of a recorded read of it; `None` for another record's.
+    pub fn new(report: Intelligence, read: &RecordedRead) -> Option<Self> {
+        matches!(read.subject, AccessSubject::Intelligence { intelligence } if intelligence == report.id)
+            .then_some(Self { report })
+    }
+
+    /// The report (its content still sealed).
+    pub fn report(&self) -> &Intelligence {
+        &self.report
+    }
+
+    /// What was reported.
+    pub fn content(&self) -> &str {
+        self.report.report.reveal_recorded().as_str()
+    }
+}
+
+/// A workshop opened by a permitted read that is in the access log: the tutorial notes
+/// and the words written on evaluation forms.
+#[derive(Debug)]
+pub struct OpenWorkshop {
+    workshop: Workshop,
+}
+
+impl OpenWorkshop {
+    /// Opens `workshop` on the receipt of a recorded read of it; `None` for another record's.
+    pub fn new(workshop: Workshop, read: &RecordedRead) -> Option<Self> {
+        matches!(read.subject, AccessSubject::Workshop { workshop: id } if id == workshop.id)
+            .then_some(Self { workshop })
+    }
+
+    /// The workshop (its confidential parts still sealed).
+    pub fn workshop(&self) -> &Workshop {
+        &self.workshop
+    }
+
+    /// Each tutorial's note, with whom, in the order held.
+    pub fn tutorial_notes(&self) -> Vec<(YoungPersonId, &str)> {
+        let tutorials = &self.workshop.tutorials;
+        tutorials
+            .iter()
+            .map(|t| (t.young_person, t.note.reveal_recorded().as_str()))
+            .collect()
+    }
+
+    /// What each form says was learnt, in the respondent's words, in the order recorded.
+    pub fn evaluation_words(&self) -> Vec<&str> {
+        let forms = &self.workshop.evaluations;
+        forms
+            .iter()
+            .filter_map(|e| e.learnt.as_ref())
+            .map(|l| l.reveal_recorded().as_str())
+            .collect()
+    }
+}

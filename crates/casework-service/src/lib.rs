@@ -1,0 +1,28 @@
+//! # casework-service
+//!
+//! The application layer of Casework: the services a front end, an import or a scheduled job
+//! calls, over the store traits of [`casework_core::store`]. Each command loads an
+//! aggregate's stream, reads the clock once, decides with the pure domain of
+//! [`casework_core`], and appends the events with their read-model rows and listings in one
+//! transaction at the version it loaded ([`Casework`]). A front end acts for one signed-in
+//! person through [`Acting`], which checks every command and read against the permission
+//! table. Disclosure, retention, anonymisation and subject access are carried out here;
+//! their rules are core's ([`casework_core::privacy`]).
+//!
+//! No driver and no runtime: any store implementing the traits will do, and any executor.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod acting;
+pub mod acting_lists;
+pub mod anonymise;
+pub mod casework;
+pub mod retention;
+pub mod subject_access;
+
+pub use acting::{AccessError, Acting, ShareError, TrailEntry};
+pub use casework::{
+    Casework, CommandError, Executed, IntelligenceExecuted, LoadError, WorkshopExecuted,
+    YoungPersonExecuted,
+};
+pub use retention::RetentionError;

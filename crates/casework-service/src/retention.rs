@@ -1,0 +1,400 @@
+//! Retention operations: legal holds, the retention review and the erasure log, over the store.
+
+use crate::acting::{AccessError, Acting};
+use crate::casework::{Casework, CommandError, LoadError};
+use casework_core::kernel::actor::Actor;
+use casework_core::kernel::event::{decode_stream, DomainEvent, HistoryError, HistoryProblem};
+use casework_core::kernel::ids::{StreamId, YoungPersonId};
+use casework_core::kernel::input::Text;
+use casework_core::privacy::access::{check, AccessDenied, Permission, Relationship};
+use casework_core::privacy::retention::*;
+use casework_core::read::rows::{ListingKind, ListingQuery};
+use casework_core::store::{AppendError, Store, StoreError};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeSet;
+use thiserror::Error;
+use uuid::Uuid;
+
+/// A retention operation's failure: refused under, or failed in loading or
+/// recording. Nothing was written in the first two cases.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum RetentionError {
+    /// the person may not do this.
+    #[error(transparent)]
+    Denied(AccessDenied),
+    /// the schedule or a legal hold refuses it.
+    #[error(transparent)]
+    Refused(RetentionRefusal),
+    /// Loading or recording failed.
+    #[error(transparent)]
+    Failed(CommandError),
+}
+
+impl RetentionError {
+    /// The R-27 refusal, if this is one.
+    pub fn denied(&self) -> Option<&AccessDenied> {
+        match self {
+            RetentionError::Denied(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// The R-23 refusal, if this is one.
+    pub fn refusal(&self) -> Option<&RetentionRefusal> {
+        match self {
+            RetentionError::Refused(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+impl From<AccessDenied> for RetentionError {
+    fn from(d: AccessDenied) -> Self {
+        RetentionError::Denied(d)
+    }
+}
+
+impl From<RetentionRefusal> for RetentionError {
+    fn from(r: RetentionRefusal) -> Self {
+        RetentionError::Refused(r)
+    }
+}
+
+impl From<AccessError<CommandError>> for RetentionError {
+    fn from(e: AccessError<CommandError>) -> Self {
+        match e {
+            AccessError::Denied(d) => RetentionError::Denied(d),
+            AccessError::Failed(f) => RetentionError::Failed(f),
+        }
+    }
+}
+
+impl From<CommandError> for RetentionError {
+    fn from(e: CommandError) -> Self {
+        RetentionError::Failed(e)
+    }
+}
+
+impl From<LoadError> for RetentionError {
+    fn from(e: LoadError) -> Self {
+        RetentionError::Failed(e.into())
+    }
+}
+
+impl From<StoreError> for RetentionError {
+    fn from(e: StoreError) -> Self {
+        RetentionError::Failed(e.into())
+    }
+}
+
+impl From<AppendError> for RetentionError {
+    fn from(e: AppendError) -> Self {
+        RetentionError::Failed(e.into())
+    }
+}
+
+impl From<HistoryError> for RetentionError {
+    fn from(e: HistoryError) -> Self {
+        RetentionError::Failed(e.into())
+    }
+}
+
+/// Reads of the schedule and the retention record, unchecked: for trusted code (scheduled
+/// jobs, reports) and for [`Acting`]'s checked operations. None of them reveals content.
+impl<S: Store> Casework<S> {
+    /// A young person's retention record: holds in place and lifted, erasures.
+    pub async fn retention_record(
+        &self,
+        young_person: YoungPersonId,
+    ) -> Result<RetentionRecord, LoadError> {
+        let stored = self.store().load(StreamId::Retention(young_person)).await?;
+        let events = decode_stream::<RetentionEvent>(&stored)?;
+        Ok(RetentionRecord::fold(young_person, &events)?)
+    }
+
+    /// When a young person's records fall due under the profile's schedule.
+    pub async fn retention_due(
+        &self,
+        young_person: YoungPersonId,
+    ) -> Result<RetentionDue, LoadError> {
+        let (person, _, _) = self.load_young_person(young_person).await?;
+        let schedule = &self.profile().retention;
+        let mut facts = Vec::new();
+        for summary in self.cases_of(young_person).await? {
+            let history = self.history(summary.case_id).await?;
+            if let Some(f) = CaseRetentionFacts::of(&history, schedule)? {
+                facts.push(f);
+            }
+        }
+        Ok(retention_due(
+            schedule,
+            person.details.date_of_birth,
+            person.registered_at.date_naive(),
+            &facts,
+        ))
+    }
+
+    /// Appends one event to a young person's retention stream at the record's version, with
+    /// the stream's listings after it.
+    pub(crate) async fn append_retention(
+        &self,
+        actor: &Actor,
+        record: &mut RetentionRecord,
+        event: RetentionEvent,
+        at: DateTime<Utc>,
+        reason: Option<String>,
+    ) -> Result<(), CommandError> {
+        let mut next = record.clone();
+        if !next.apply(&event) {
+            return Err(HistoryError {
+                stream: StreamId::Retention(record.young_person),
+                version: record.version + 1,
+                problem: HistoryProblem::CannotFollow {
+                    event_type: event.event_type().to_owned(),
+                },
+            }
+            .into());
+        }
+        let stream = StreamId::Retention(record.young_person);
+        let listings = Some(next.listings());
+        next.version = self
+            .append_rowless(
+                stream,
+                record.version,
+                &[event],
+                actor,
+                at,
+                reason,
+                listings,
+            )
+            .await?;
+        *record = next;
+        Ok(())
+    }
+}
+
+impl<'a, S: Store> Acting<'a, S> {
+    /// Places a legal hold on a young person's records (`manage_retention`, R-23): nothing
+    /// about them can be anonymised until it is lifted. The reason is required.
+    pub async fn place_legal_hold(
+        &self,
+        young_person: YoungPersonId,
+        reason: &str,
+    ) -> Result<LegalHold, RetentionError> {
+        self.check_young_person(young_person, Permission::ManageRetention)
+            .await?;
+        let reason = Text::parse("reason", reason).map_err(RetentionRefusal::from)?;
+        // The young person must exist.
+        self.casework.load_young_person(young_person).await?;
+        let mut record = self.casework.retention_record(young_person).await?;
+        let at = self.casework.now();
+        let hold = LegalHold {
+            id: LegalHoldId::new(),
+            young_person,
+            reason: reason.clone(),
+            placed_by: RecordedBy::from(self.actor),
+            placed_at: at,
+        };
+        self.casework
+            .append_retention(
+                self.actor,
+                &mut record,
+                RetentionEvent::LegalHoldPlaced { hold: hold.clone() },
+                at,
+                Some(reason.to_string()),
+            )
+            .await?;
+        Ok(hold)
+    }
+
+    /// Lifts a legal hold (`manage_retention`, R-23), with the reason, which is required.
+    pub async fn lift_legal_hold(
+        &self,
+        young_person: YoungPersonId,
+        hold: LegalHoldId,
+        reason: &str,
+    ) -> Result<LiftedHold, RetentionError> {
+        self.check_young_person(young_person, Permission::ManageRetention)
+            .await?;
+        let reason = Text::parse("reason", reason).map_err(RetentionRefusal::from)?;
+        let mut record = self.casework.retention_record(young_person).await?;
+        let Some(placed) = record.hold(hold).cloned() else {
+            return Err(RetentionRefusal::UnknownHold { young_person, hold }.into());
+        };
+        let at = self.casework.now();
+        let by = RecordedBy::from(self.actor);
+        self.casework
+            .append_retention(
+                self.actor,
+                &mut record,
+                RetentionEvent::LegalHoldLifted {
+                    hold,
+                    reason: reason.clone(),
+                    by: by.clone(),
+                    at,
+                },
+                at,
+                Some(reason.to_string()),
+            )
+            .await?;
+        Ok(LiftedHold {
+            hold: placed,
+            reason,
+            lifted_by: by,
+            lifted_at: at,
+        })
+    }
+
+    /// Every legal hold in place across the service, oldest first (`manage_retention`).
+    pub async fn legal_holds(&self) -> Result<Vec<LegalHold>, RetentionError> {
+        check(
+            self.actor,
+            Relationship::None,
+            Permission::ManageRetention,
+            None,
+        )?;
+        let listed = self
+            .casework
+            .store()
+            .listings(ListingQuery::all(ListingKind::LegalHold))
+            .await?;
+        Ok(listed
+            .iter()
+            .map(casework_core::read::listing::decode_detail)
+            .collect::<Result<_, StoreError>>()?)
+    }
+
+    /// Every anonymisation finished in `[from, to)`, across the service, oldest first
+    /// (`read_audit_logs`, R-23: erasure is itself recorded).
+    pub async fn erasure_log(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Erasure>, RetentionError> {
+        check(
+            self.actor,
+            Relationship::None,
+            Permission::ReadAuditLogs,
+            None,
+        )?;
+        let listed = self
+            .casework
+            .store()
+            .listings(
+                ListingQuery::all(ListingKind::Erasure)
+                    .from(from)
+                    .before(to),
+            )
+            .await?;
+        Ok(listed
+            .iter()
+            .map(casework_core::read::listing::decode_detail)
+            .collect::<Result<_, StoreError>>()?)
+    }
+
+    /// A young person's retention record: holds in place and lifted, erasures
+    /// (`manage_retention`).
+    pub async fn retention_record(
+        &self,
+        young_person: YoungPersonId,
+    ) -> Result<RetentionRecord, RetentionError> {
+        self.check_young_person(young_person, Permission::ManageRetention)
+            .await?;
+        Ok(self.casework.retention_record(young_person).await?)
+    }
+
+    /// A young person's standing under the schedule on `as_of` (`manage_retention`, R-23).
+    pub async fn retention_status(
+        &self,
+        young_person: YoungPersonId,
+        as_of: DateTime<Utc>,
+    ) -> Result<RetentionStatus, RetentionError> {
+        self.check_young_person(young_person, Permission::ManageRetention)
+            .await?;
+        let due = self.casework.retention_due(young_person).await?;
+        let record = self.casework.retention_record(young_person).await?;
+        Ok(RetentionStatus {
+            young_person,
+            as_of,
+            is_due: due.is_due(as_of.date_naive()),
+            due,
+            record,
+        })
+    }
+
+    /// The review list (`manage_retention`, R-23): every young person with a finished case
+    /// whose records fell due on or before `as_of`'s date, earliest due first, each with the
+    /// rule that set the date and any legal hold that blocks erasure. Young people with an
+    /// open case are never listed; those already anonymised are listed only when an
+    /// anonymisation was interrupted.
+    pub async fn retention_review(
+        &self,
+        as_of: DateTime<Utc>,
+    ) -> Result<Vec<RetentionReviewEntry>, RetentionError> {
+        check(
+            self.actor,
+            Relationship::None,
+            Permission::ManageRetention,
+            None,
+        )?;
+        // Everyone with a finished case, and everyone registered (a young person met only at
+        // a workshop has records too); each is then checked against the schedule.
+        let mut young_people = BTreeSet::new();
+        for kind in [ListingKind::ClosedCase, ListingKind::YoungPersonRecord] {
+            for listed in self
+                .casework
+                .store()
+                .listings(ListingQuery::all(kind))
+                .await?
+            {
+                young_people.insert(young_person_key(&listed.listing.key)?);
+            }
+        }
+        let date = as_of.date_naive();
+        let mut entries = Vec::new();
+        for young_person in young_people {
+            let due = self.casework.retention_due(young_person).await?;
+            let RetentionDue::On {
+                on,
+                because,
+                applicable,
+            } = due
+            else {
+                continue;
+            };
+            if date < on {
+                continue;
+            }
+            let record = self.casework.retention_record(young_person).await?;
+            if record.is_anonymised() {
+                continue;
+            }
+            entries.push(RetentionReviewEntry {
+                young_person,
+                due_on: on,
+                because,
+                applicable,
+                anonymisation_incomplete: record.pending.is_some(),
+                holds: record.holds,
+            });
+        }
+        entries.sort_by(|a, b| {
+            a.due_on
+                .cmp(&b.due_on)
+                .then(a.young_person.cmp(&b.young_person))
+        });
+        Ok(entries)
+    }
+}
+
+/// A young person's id from a listing key (`yp-…`).
+fn young_person_key(key: &str) -> Result<YoungPersonId, RetentionError> {
+    key.strip_prefix("yp-")
+        .and_then(|id| Uuid::parse_str(id).ok())
+        .map(YoungPersonId::from_uuid)
+        .ok_or_else(|| {
+            RetentionError::Failed(CommandError::Store(StoreError::Corrupt(format!(
+                "a closed_case listing's key `{key}` is not a young person's id"
+            ))))
+        })
+}

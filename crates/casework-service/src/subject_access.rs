@@ -1,0 +1,95 @@
+//! The subject access export gathered from the store, its read recorded first.
+
+use crate::acting::{AccessError, Acting};
+use crate::casework::{CommandError, LoadError};
+use casework_core::kernel::error::DomainError;
+use casework_core::kernel::event::decode_stream;
+use casework_core::kernel::ids::{StreamId, YoungPersonId};
+use casework_core::kernel::input::Text;
+use casework_core::privacy::access::Permission;
+use casework_core::privacy::access_log::{AccessRecord, AccessSubject};
+use casework_core::privacy::subject_access::*;
+use casework_core::read::rows::{ListingKind, ListingQuery};
+use casework_core::store::{Store, StoreError};
+use casework_core::young_person::YoungPersonEvent;
+
+impl<'a, S: Store> Acting<'a, S> {
+    /// Everything held about a young person, for them (`subject_access_export`, R-23): see the
+    /// module docs for what it holds and what it leaves out as third-party data. The purpose
+    /// must be stated; the read is recorded in the access log before any confidential content
+    /// is read.
+    pub async fn subject_access_export(
+        &self,
+        young_person: YoungPersonId,
+        purpose: &str,
+    ) -> Result<SubjectAccessExport, AccessError<CommandError>> {
+        let relationship = self
+            .check_young_person(young_person, Permission::SubjectAccessExport)
+            .await?;
+        let purpose = Text::parse("purpose", purpose)
+            .map_err(|e| AccessError::Failed(CommandError::Rejected(DomainError::from(e))))?;
+        // Load everything first: a missing record fails before anything is recorded.
+        let (person, activity, _) = self.casework.load_young_person(young_person).await?;
+        let yp_events = decode_stream::<YoungPersonEvent>(
+            &self
+                .casework
+                .store()
+                .load(StreamId::YoungPerson(young_person))
+                .await?,
+        )
+        .map_err(LoadError::from)?;
+        let mut cases = Vec::new();
+        let mut shares = Vec::new();
+        for summary in self.casework.cases_of(young_person).await? {
+            let history = self.casework.history(summary.case_id).await?;
+            let case = self.casework.case(summary.case_id).await?;
+            shares.extend(self.casework.disclosures_unchecked(summary.case_id).await?);
+            cases.push((case, history));
+        }
+        let mut workshops = Vec::new();
+        for row in self.casework.workshops_of(young_person).await? {
+            let history = self.casework.workshop_history(row.workshop_id).await?;
+            let workshop = self.casework.workshop(row.workshop_id).await?;
+            workshops.push((workshop, history));
+        }
+        workshops.sort_by_key(|(w, _)| (w.date, w.planned_at));
+        let record = self.casework.retention_record(young_person).await?;
+
+        let receipt = self
+            .record_read(
+                relationship,
+                AccessSubject::YoungPerson { young_person },
+                purpose.clone(),
+            )
+            .await?;
+
+        let reads: Vec<AccessRecord> = self
+            .casework
+            .store()
+            .listings(ListingQuery::all(ListingKind::Access).key(young_person.to_string()))
+            .await?
+            .iter()
+            .map(|l| {
+                serde_json::from_str(&l.listing.detail).map_err(|e| {
+                    StoreError::Corrupt(format!("access listing of {}: {e}", l.stream))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(assemble(
+            &receipt,
+            SubjectAccessInputs {
+                person,
+                activity,
+                young_person_events: yp_events,
+                cases,
+                workshops,
+                shares,
+                retention: record,
+                reads,
+                purpose,
+                produced_at: self.casework.now(),
+                produced_by: self.actor.role,
+            },
+        ))
+    }
+}
