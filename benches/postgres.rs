@@ -20,14 +20,16 @@
 //! measurement runs (default 3).
 
 use casework::case::{CaseCommand, Professional, ProfessionalKind, StageName};
-use casework::event::{NewEvent, RecordedEvent};
-use casework::ids::{CaseId, EventId, OwedActionId, ProfessionalId, StreamId, YoungPersonId};
-use casework::input::Text;
+use casework::kernel::event::{NewEvent, RecordedEvent};
+use casework::kernel::ids::{
+    CaseId, EventId, OwedActionId, ProfessionalId, StreamId, YoungPersonId,
+};
+use casework::kernel::input::Text;
+use casework::policy::profile::examples::city_girls_service;
+use casework::policy::risk::RiskLevel;
 use casework::postgres::tokio_postgres::{self, NoTls};
 use casework::postgres::PostgresStore;
-use casework::profile::examples::city_girls_service;
-use casework::read_model::{CaseSummary, Listing, ListingKind, OwedActionSummary, ReadModelUpdate};
-use casework::risk::RiskLevel;
+use casework::read::rows::{CaseSummary, Listing, ListingKind, OwedActionSummary, ReadModelUpdate};
 use casework::store::{AppendRequest, CaseQueries, EventAppend, EventLoad};
 use casework::Casework;
 use casework_testkit::fixtures;

@@ -32,17 +32,17 @@
 //! side runs first in each round, as their ratios sit near 1); the crate docs of
 //! `casework-sqlite` record its figures.
 
-use casework::access::StaffDirectory;
-use casework::actor::Actor;
+use casework::case::owed::OwedActionKind;
 use casework::case::{CaseCommand, ContactKind, ContactWith, Direction, PauseReason, StageName};
-use casework::event::{EventMeta, NewEvent};
-use casework::ids::{CaseId, EventId, OwedActionId, StreamId, YoungPersonId};
-use casework::listing::{ExpectedEndRow, ListingRow, OpenCaseRow, ReviewDueRow};
-use casework::owed::OwedActionKind;
-use casework::profile::examples::city_girls_service;
-use casework::programme::Span;
-use casework::read_model::{CaseSummary, Listing, OwedActionSummary, ReadModelUpdate};
-use casework::risk::RiskLevel;
+use casework::kernel::actor::Actor;
+use casework::kernel::event::{EventMeta, NewEvent};
+use casework::kernel::ids::{CaseId, EventId, OwedActionId, StreamId, YoungPersonId};
+use casework::policy::profile::examples::city_girls_service;
+use casework::policy::programme::Span;
+use casework::policy::risk::RiskLevel;
+use casework::privacy::access::StaffDirectory;
+use casework::read::listing::{ExpectedEndRow, ListingRow, OpenCaseRow, ReviewDueRow};
+use casework::read::rows::{CaseSummary, Listing, OwedActionSummary, ReadModelUpdate};
 use casework::sqlite::bench_support::append_inline;
 use casework::sqlite::rusqlite::{self, params, Connection};
 use casework::sqlite::SqliteStore;
@@ -420,7 +420,9 @@ async fn active_case_of(casework: &Casework<SqliteStore>, worker: &Actor) -> Cas
             out_of_order_reason: None,
         },
         CaseCommand::AgreePlan {
-            plan: casework::confidential::Confidential::new(fixtures::text("Weekly sessions")),
+            plan: casework::kernel::confidential::Confidential::new(fixtures::text(
+                "Weekly sessions",
+            )),
         },
         CaseCommand::BeginWork,
     ] {

@@ -8,10 +8,10 @@
 //! Exits 1, naming the file and the field, when the document is not valid.
 
 use casework::config::{load_profile, load_programme, load_risk_tool};
-use casework::eligibility::Eligibility;
-use casework::profile::ServiceProfile;
-use casework::programme::Programme;
-use casework::risk::{AssessmentSubject, IndicatorAnswer, RiskTool, Window};
+use casework::policy::eligibility::Eligibility;
+use casework::policy::profile::ServiceProfile;
+use casework::policy::programme::Programme;
+use casework::policy::risk::{AssessmentSubject, IndicatorAnswer, RiskTool, Window};
 use chrono::{TimeZone, Utc};
 use std::process::ExitCode;
 
@@ -138,7 +138,7 @@ fn explain_profile(p: &ServiceProfile) -> String {
 }
 
 /// The retention schedule in words.
-fn explain_retention(r: &casework::profile::RetentionSchedule) -> String {
+fn explain_retention(r: &casework::policy::profile::RetentionSchedule) -> String {
     let mut periods = Vec::new();
     if let Some(age) = r.until_age {
         periods.push(format!("until the {age}th birthday"));
@@ -286,8 +286,10 @@ fn explain_tool(t: &RiskTool) -> String {
             answers
                 .iter()
                 .map(|x| match x.when {
-                    casework::risk::When::In(w) => format!("{} ({w})", x.key),
-                    casework::risk::When::LastSeen(d) => format!("{} (last seen {d})", x.key),
+                    casework::policy::risk::When::In(w) => format!("{} ({w})", x.key),
+                    casework::policy::risk::When::LastSeen(d) => {
+                        format!("{} (last seen {d})", x.key)
+                    }
                 })
                 .collect::<Vec<_>>()
                 .join(", ")

@@ -27,15 +27,15 @@
 //!
 //! All data is fictional.
 
-use casework::actor::Actor;
 use casework::case::{Case, CaseCommand, NewReferral, ReferralSource, ReviewDecision, StageName};
-use casework::clock::ManualClock;
-use casework::confidential::Confidential;
-use casework::input::Text;
+use casework::kernel::actor::Actor;
+use casework::kernel::clock::ManualClock;
+use casework::kernel::confidential::Confidential;
+use casework::kernel::input::Text;
 use casework::memory::MemoryStore;
-use casework::profile::examples::city_girls_service;
-use casework::profile::ServiceProfile;
-use casework::risk::{IndicatorAnswer, RiskLevel};
+use casework::policy::profile::examples::city_girls_service;
+use casework::policy::profile::ServiceProfile;
+use casework::policy::risk::{IndicatorAnswer, RiskLevel};
 use casework::young_person::YoungPersonDetails;
 use casework::Casework;
 use casework_testkit::{fixtures, strategies};
@@ -100,7 +100,7 @@ pub async fn assessed_case(
     .expect("known indicators are assessed");
     if run(CaseCommand::AcceptForSupport).await.is_err() {
         // Not eligible for this service: the first assessment is all there is.
-        return assessed.case;
+        return assessed.state;
     }
     run(CaseCommand::Allocate {
         worker: worker.id,
@@ -125,8 +125,8 @@ pub async fn assessed_case(
         .await
         .expect("an active case is reviewed");
     }
-    assert_eq!(last.case.stage(), StageName::Active);
-    last.case
+    assert_eq!(last.state.stage(), StageName::Active);
+    last.state
 }
 
 /// A young person, the first assessment's answers and up to three reviews' answers.

@@ -10,20 +10,22 @@
 //! cargo run --example disclosure
 //! ```
 
-use casework::access::StaffDirectory;
-use casework::access_log::AccessSubject;
-use casework::actor::{Actor, Role};
+use casework::case::consent::{
+    ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,
+};
 use casework::case::{
     CaseCommand, NewReferral, Professional, ProfessionalKind, ReferralSource, SessionPlace,
 };
-use casework::clock::{Clock, ManualClock};
-use casework::confidential::Confidential;
-use casework::consent::{ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope};
-use casework::disclosure::{Audience, ItemKind, OverrideRequest};
-use casework::ids::ProfessionalId;
-use casework::input::{Postcode, Text};
+use casework::kernel::actor::{Actor, Role};
+use casework::kernel::clock::{Clock, ManualClock};
+use casework::kernel::confidential::Confidential;
+use casework::kernel::ids::ProfessionalId;
+use casework::kernel::input::{Postcode, Text};
 use casework::memory::MemoryStore;
-use casework::profile::examples::city_girls_service;
+use casework::policy::profile::examples::city_girls_service;
+use casework::privacy::access::StaffDirectory;
+use casework::privacy::access_log::AccessSubject;
+use casework::privacy::disclosure::{Audience, ItemKind, OverrideRequest};
 use casework::young_person::{Gender, YoungPersonDetails};
 use casework::Casework;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};

@@ -12,25 +12,27 @@
 //! cargo run --example intensive_programme
 //! ```
 
-use casework::actor::Actor;
+use casework::case::consent::{
+    ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,
+};
 use casework::case::{
     CadenceBasis, CaseCommand, ContactKind, ContactWith, Direction, MeetingAction, MeetingKind,
     NewReferral, PartnerKind, PartnerReferralUpdate, Party, Professional, ProfessionalKind,
     ReferralSource, ReviewDecision, SessionPlace,
 };
-use casework::clock::{Clock, ManualClock};
-use casework::confidential::Confidential;
-use casework::consent::{ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope};
-use casework::ids::{CaseId, ProfessionalId, SessionId};
-use casework::input::{Postcode, Text};
 use casework::intelligence::{
     IntelligenceCommand, IntelligenceLink, NewIntelligence, PoliceChannel, Urgency,
 };
-use casework::listing::PartnerReferralState;
+use casework::kernel::actor::Actor;
+use casework::kernel::clock::{Clock, ManualClock};
+use casework::kernel::confidential::Confidential;
+use casework::kernel::ids::{CaseId, ProfessionalId, SessionId};
+use casework::kernel::input::{Postcode, Text};
 use casework::memory::MemoryStore;
-use casework::missing::ReturnInterviewOutcome;
-use casework::programme::Span;
-use casework::topic::SessionTopic;
+use casework::policy::programme::Span;
+use casework::policy::topic::SessionTopic;
+use casework::read::listing::PartnerReferralState;
+use casework::young_person::missing::ReturnInterviewOutcome;
 use casework::young_person::{Gender, YoungPersonCommand, YoungPersonDetails};
 use casework::Casework;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
@@ -165,7 +167,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 },
             )
             .await?;
-        let session: SessionId = planned.case.file().activity.sessions.last().unwrap().id;
+        let session: SessionId = planned.state.file().activity.sessions.last().unwrap().id;
         clock.set(morning + Duration::hours(2));
         run(
             &cw,
@@ -276,7 +278,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )
     .await;
     let referred = cw.execute(&worker, case, refer()).await?;
-    let referral = referred.case.file().activity.partner_referrals[0].id;
+    let referral = referred.state.file().activity.partner_referrals[0].id;
     println!("  strategy discussion recorded (the service attended); housing referral sent");
 
     println!("\n== Missing over the weekend (R-22) ==");
@@ -370,7 +372,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     println!(
         "  called in, reference {}; awaiting the police now: {}",
-        called.report.handovers[0].reference,
+        called.state.handovers[0].reference,
         cw.intelligence_awaiting_police().await?.len()
     );
     println!(

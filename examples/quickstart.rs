@@ -4,14 +4,14 @@
 //! 2. a boy referred to the girls-only service, signposted to the partner boys' service;
 //! 3. a professional's referral without the young person's permission, refused.
 
-use casework::actor::Actor;
 use casework::case::{
     CaseCommand, NewReferral, Party, Professional, ProfessionalKind, ReferralSource, ReviewDecision,
 };
-use casework::clock::ManualClock;
-use casework::confidential::Confidential;
-use casework::ids::ProfessionalId;
-use casework::input::{Postcode, Text};
+use casework::kernel::actor::Actor;
+use casework::kernel::clock::ManualClock;
+use casework::kernel::confidential::Confidential;
+use casework::kernel::ids::ProfessionalId;
+use casework::kernel::input::{Postcode, Text};
 use casework::sqlite::SqliteStore;
 use casework::young_person::{Gender, YoungPersonDetails};
 use casework::{Casework, CommandError};
@@ -225,7 +225,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
         )
         .await?;
-    if let Some(casework::case::Outcome::Signposted { reason, to }) = &done.case.file().outcome {
+    if let Some(casework::case::Outcome::Signposted { reason, to }) = &done.state.file().outcome {
         println!(
             "  signposted: {reason}; to {}",
             to.as_ref().map_or("(none named)", |s| &s.name)
@@ -299,7 +299,7 @@ fn person(
     (year, month, day): (i32, u32, u32),
     gender: Gender,
     postcode: &str,
-) -> Result<YoungPersonDetails, casework::input::InputError> {
+) -> Result<YoungPersonDetails, casework::kernel::input::InputError> {
     Ok(YoungPersonDetails {
         name: text(name),
         date_of_birth: NaiveDate::from_ymd_opt(year, month, day).expect("a real date"),
@@ -311,6 +311,6 @@ fn person(
 }
 
 fn clock_now(clock: &ManualClock) -> chrono::DateTime<Utc> {
-    use casework::clock::Clock;
+    use casework::kernel::clock::Clock;
     clock.now()
 }

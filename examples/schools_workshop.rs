@@ -10,14 +10,14 @@
 //! cargo run --example schools_workshop
 //! ```
 
-use casework::actor::Actor;
 use casework::case::{NewReferral, ReferralSource};
-use casework::clock::{Clock, ManualClock};
-use casework::confidential::Confidential;
-use casework::ids::WorkshopId;
-use casework::input::{Postcode, Text};
+use casework::kernel::actor::Actor;
+use casework::kernel::clock::{Clock, ManualClock};
+use casework::kernel::confidential::Confidential;
+use casework::kernel::ids::WorkshopId;
+use casework::kernel::input::{Postcode, Text};
 use casework::memory::MemoryStore;
-use casework::topic::SessionTopic;
+use casework::policy::topic::SessionTopic;
 use casework::workshop::{
     AgeGroup, EvaluationAnswer, NewWorkshop, Respondent, Venue, VenueKind, Workshop,
     WorkshopCommand,
@@ -41,7 +41,7 @@ async fn apply(
     command: WorkshopCommand,
 ) -> Workshop {
     match cw.execute_workshop(who, workshop, command).await {
-        Ok(done) => done.workshop,
+        Ok(done) => done.state,
         Err(e) => panic!("the example's step was refused: {e}"),
     }
 }
@@ -146,7 +146,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             id,
             WorkshopCommand::from_json(&format!(
                 r#"{{"command": "record_evaluation", "respondent": {{"respondent": "young_person", "id": "{}"}}, "answers": []}}"#,
-                casework::ids::YoungPersonId::new().as_uuid()
+                casework::kernel::ids::YoungPersonId::new().as_uuid()
             ))?,
         )
         .await;

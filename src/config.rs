@@ -13,10 +13,10 @@
 //! The shipped example files are also compiled in ([`shipped`]), so examples and tests run from
 //! any directory.
 
+use casework_core::policy::profile::ServiceProfile;
+use casework_core::policy::programme::Programme;
+use casework_core::policy::risk::RiskTool;
 use casework_core::policy::{parse_profile, parse_programme, parse_risk_tool, ConfigError};
-use casework_core::profile::ServiceProfile;
-use casework_core::programme::Programme;
-use casework_core::risk::RiskTool;
 use std::path::{Path, PathBuf};
 
 fn read_with(

@@ -2,9 +2,11 @@
 //!
 //! Case management for services that protect young people from child sexual exploitation:
 //! referrals, eligibility, consent, risk, owed actions and cases as typed, event-sourced state
-//! machines over pluggable storage. This facade re-exports the domain
-//! ([`casework_core`]) and, behind features, the stores: `memory` (default) and, as they land,
-//! `sqlite` and `postgres`.
+//! machines over pluggable storage. This facade re-exports the domain ([`casework_core`], in
+//! its layers: `kernel`, `policy`, `case`, `young_person`, `workshop`, `intelligence`, `read`,
+//! `privacy`, `store`), the application services ([`service`]: [`Casework`], the checked
+//! [`Acting`] handle) and, behind features, the stores: `memory` and `sqlite` (default), and
+//! `postgres`. Most embedders need only [`prelude`].
 //!
 //! See the README for a walkthrough and `examples/quickstart.rs` for a runnable story.
 #![forbid(unsafe_code)]
@@ -14,9 +16,12 @@ pub use casework_core::*;
 /// The application services: load, decide, append; the checked handle; privacy operations.
 pub use casework_service as service;
 pub use casework_service::{
-    AccessError, Acting, Casework, CommandError, Executed, IntelligenceExecuted, LoadError,
-    RetentionError, ShareError, TrailEntry, WorkshopExecuted, YoungPersonExecuted,
+    AccessError, Acting, ActingError, Casework, CommandError, Executed, IntelligenceExecuted,
+    LoadError, Query, QueryInfo, RetentionError, ShareError, TrailEntry, WorkshopExecuted,
+    YoungPersonExecuted, QUERIES,
 };
+
+pub mod prelude;
 
 pub mod config;
 

@@ -4,16 +4,16 @@
 //! requirement is refused under R-6. What decodes is what the service then decides.
 
 use casework::case::CaseCommand;
-use casework::error::DomainError;
-use casework::ids::{MissingEpisodeId, MissingFlagId, YoungPersonId};
 use casework::intelligence::{
     IntelligenceCommand, IntelligenceLink, NewIntelligence, PoliceChannel, Urgency,
 };
+use casework::kernel::error::DomainError;
+use casework::kernel::ids::{MissingEpisodeId, MissingFlagId, YoungPersonId};
+use casework::kernel::rule::Rule;
 use casework::memory::MemoryStore;
-use casework::missing::ReturnInterviewOutcome;
-use casework::profile::examples::city_girls_service;
-use casework::rule::Rule;
+use casework::policy::profile::examples::city_girls_service;
 use casework::workshop::{NewWorkshop, Respondent, WorkshopCommand};
+use casework::young_person::missing::ReturnInterviewOutcome;
 use casework::young_person::YoungPersonCommand;
 use casework::Casework;
 use casework_testkit::fixtures::{self, girl_in_leeds_area, start, text};
@@ -268,8 +268,11 @@ async fn what_decodes_is_what_the_service_decides() {
         )
         .await
         .unwrap();
-    let episode = done.activity.missing_episodes[0].id;
-    assert_eq!(done.activity.open_episode().map(|e| e.id), Some(episode));
+    let episode = done.state.activity.missing_episodes[0].id;
+    assert_eq!(
+        done.state.activity.open_episode().map(|e| e.id),
+        Some(episode)
+    );
     let end_json = format!(
         r#"{{"command": "end_missing_episode", "episode": "{}", "returned_at": "{}"}}"#,
         episode.as_uuid(),

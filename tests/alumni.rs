@@ -4,16 +4,16 @@
 //! assessed" is the open case's assessment when a case is open (an open case not yet assessed
 //! has none); with none open and none closed, the latest assessed referral's.
 
-use casework::actor::Actor;
-use casework::alumni::{alumni_eligibility, AlumniBasis};
 use casework::case::{CaseCommand, ClosureReason};
-use casework::clock::ManualClock;
-use casework::confidential::Confidential;
-use casework::error::DomainError;
-use casework::ids::{CaseId, YoungPersonId};
+use casework::kernel::actor::Actor;
+use casework::kernel::clock::ManualClock;
+use casework::kernel::confidential::Confidential;
+use casework::kernel::error::DomainError;
+use casework::kernel::ids::{CaseId, YoungPersonId};
+use casework::kernel::rule::Rule;
 use casework::memory::MemoryStore;
-use casework::profile::examples::city_girls_service;
-use casework::rule::Rule;
+use casework::policy::profile::examples::city_girls_service;
+use casework::young_person::alumni::{alumni_eligibility, AlumniBasis};
 use casework::young_person::YoungPersonCommand;
 use casework::{Casework, CommandError, YoungPersonExecuted};
 use casework_testkit::fixtures::{self, girl_in_leeds_area, self_referral, start, text};
@@ -79,7 +79,7 @@ impl Desk {
     }
 
     fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
-        casework::clock::Clock::now(self.clock.as_ref())
+        casework::kernel::clock::Clock::now(self.clock.as_ref())
     }
 
     async fn join(&self) -> Result<YoungPersonExecuted, CommandError> {
@@ -121,13 +121,13 @@ async fn r20_a_young_person_whose_case_closed_may_join() {
         .unwrap();
     let joined = desk.join().await.unwrap();
     assert_eq!(
-        joined.activity.alumni.as_ref().map(|m| &m.basis),
+        joined.state.activity.alumni.as_ref().map(|m| &m.basis),
         Some(&AlumniBasis::CaseClosed { case })
     );
     // Membership is kept on the young person, not the (closed, never edited) case.
     assert_eq!(
         desk.cw.young_person_activity(desk.yp).await.unwrap().alumni,
-        joined.activity.alumni
+        joined.state.activity.alumni
     );
 }
 
@@ -137,7 +137,7 @@ async fn r20_a_young_person_at_low_risk_may_join() {
     let case = desk.case(&["older_boyfriend"], true).await;
     let joined = desk.join().await.unwrap();
     assert_eq!(
-        joined.activity.alumni.unwrap().basis,
+        joined.state.activity.alumni.unwrap().basis,
         AlumniBasis::LowRisk { case }
     );
 }
@@ -160,7 +160,7 @@ async fn r20_a_young_person_whose_case_closed_at_high_risk_may_join_once_none_is
     desk.cw.execute(&desk.worker, case, close()).await.unwrap();
     let joined = desk.join().await.unwrap();
     assert_eq!(
-        joined.activity.alumni.unwrap().basis,
+        joined.state.activity.alumni.unwrap().basis,
         AlumniBasis::CaseClosed { case }
     );
 }
@@ -203,7 +203,7 @@ async fn r20_a_young_person_whose_latest_assessed_risk_is_low_may_join_though_ne
         .unwrap();
     let joined = desk.join().await.unwrap();
     assert_eq!(
-        joined.activity.alumni.unwrap().basis,
+        joined.state.activity.alumni.unwrap().basis,
         AlumniBasis::LowRisk { case }
     );
 }
@@ -260,15 +260,15 @@ async fn a_member_leaves_and_may_join_again_but_not_twice() {
         )
         .await
         .unwrap();
-    assert_eq!(left.activity.alumni, None);
+    assert_eq!(left.state.activity.alumni, None);
     desk.join().await.unwrap();
 }
 
 #[test]
 fn the_eligibility_rule_reads_the_young_persons_cases() {
     use casework::case::StageName;
-    use casework::read_model::CaseSummary;
-    use casework::risk::RiskLevel;
+    use casework::policy::risk::RiskLevel;
+    use casework::read::rows::CaseSummary;
     let summary = |stage, risk_level, day: i64| CaseSummary {
         case_id: CaseId::new(),
         young_person_id: YoungPersonId::new(),

@@ -1,16 +1,16 @@
 //! steps a profile marks as needing a manager (closure, risk override, allocating out of
 //! waiting-list order) are pending until a manager approves or refuses them, with who and why.
 
-use casework::actor::Actor;
 use casework::case::{Case, CaseCommand, CaseEvent, ClosureReason, GatedStep, StageName};
-use casework::clock::Clock;
 use casework::config::shipped;
-use casework::error::DomainError;
-use casework::ids::CaseId;
+use casework::kernel::actor::Actor;
+use casework::kernel::clock::Clock;
+use casework::kernel::error::DomainError;
+use casework::kernel::ids::CaseId;
+use casework::kernel::rule::Rule;
 use casework::memory::MemoryStore;
-use casework::profile::ServiceProfile;
-use casework::risk::{IndicatorAnswer, RiskLevel, RiskOverride};
-use casework::rule::Rule;
+use casework::policy::profile::ServiceProfile;
+use casework::policy::risk::{IndicatorAnswer, RiskLevel, RiskOverride};
 use casework::{Casework, CommandError};
 use casework_testkit::fixtures::{self, text};
 use chrono::Duration;
@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 struct Desk {
     cw: Casework<MemoryStore>,
-    clock: Arc<casework::clock::ManualClock>,
+    clock: Arc<casework::kernel::clock::ManualClock>,
     worker: Actor,
     manager: Actor,
 }
@@ -44,7 +44,7 @@ fn county() -> ServiceProfile {
 
 fn county_girl() -> casework::young_person::YoungPersonDetails {
     casework::young_person::YoungPersonDetails {
-        postcode: casework::input::Postcode::parse("YO1 7AB").unwrap(),
+        postcode: casework::kernel::input::Postcode::parse("YO1 7AB").unwrap(),
         ..fixtures::girl_in_leeds_area()
     }
 }
@@ -57,7 +57,7 @@ impl Desk {
         command: CaseCommand,
     ) -> Result<Case, CommandError> {
         self.clock.advance(Duration::minutes(5));
-        self.cw.execute(actor, case, command).await.map(|e| e.case)
+        self.cw.execute(actor, case, command).await.map(|e| e.state)
     }
 
     async fn referral(&self, indicators: &[&str]) -> CaseId {
@@ -100,7 +100,7 @@ impl Desk {
                 out_of_order_reason: None,
             },
             CaseCommand::AgreePlan {
-                plan: casework::confidential::Confidential::new(text("Weekly sessions")),
+                plan: casework::kernel::confidential::Confidential::new(text("Weekly sessions")),
             },
             CaseCommand::BeginWork,
         ] {
@@ -323,7 +323,7 @@ async fn r24_r21_a_workers_override_is_pending_and_the_computed_level_applies_me
         c.file()
             .owed
             .iter()
-            .any(|x| x.kind == casework::owed::OwedActionKind::ReferToDutySocialWork)
+            .any(|x| x.kind == casework::case::owed::OwedActionKind::ReferToDutySocialWork)
     };
     assert!(!owed_duty(&assessed));
 

@@ -5,14 +5,16 @@
 //! Tests marked `#[ignore = "bug: …"]` show where the core does not yet name the field; they
 //! pass once it does.
 
-use casework::actor::Actor;
+use casework::case::consent::{
+    ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,
+};
 use casework::case::{CaseCommand, NewReferral, StageName};
-use casework::clock::Clock;
-use casework::consent::{ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope};
-use casework::error::DomainError;
-use casework::input::{decode_json, InputError, Postcode, Text};
+use casework::kernel::actor::Actor;
+use casework::kernel::clock::Clock;
+use casework::kernel::error::DomainError;
+use casework::kernel::input::{decode_json, InputError, Postcode, Text};
 use casework::memory::MemoryStore;
-use casework::profile::examples::city_girls_service;
+use casework::policy::profile::examples::city_girls_service;
 use casework::young_person::YoungPersonDetails;
 use casework::{Casework, CommandError};
 use casework_testkit::fixtures::{self, girl_in_leeds_area, self_referral, start, text};

@@ -2,20 +2,22 @@
 //! only with everyone's agreement; a closed case is never edited, and a young person who comes
 //! back is re-referred into a new, linked case.
 
-use casework::actor::Actor;
+use casework::case::consent::{
+    ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,
+};
+use casework::case::owed::OwedActionKind;
 use casework::case::{
     Case, CaseCommand, CaseEvent, ClosureReason, Party, PauseReason, Professional,
     ProfessionalKind, ReviewDecision, StageName,
 };
-use casework::clock::{Clock, ManualClock};
-use casework::confidential::Confidential;
-use casework::consent::{ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope};
-use casework::error::DomainError;
-use casework::ids::{ProfessionalId, StaffId};
+use casework::kernel::actor::Actor;
+use casework::kernel::clock::{Clock, ManualClock};
+use casework::kernel::confidential::Confidential;
+use casework::kernel::error::DomainError;
+use casework::kernel::ids::{ProfessionalId, StaffId};
+use casework::kernel::rule::Rule;
 use casework::memory::MemoryStore;
-use casework::owed::OwedActionKind;
-use casework::profile::examples::city_girls_service;
-use casework::rule::Rule;
+use casework::policy::profile::examples::city_girls_service;
 use casework::{Casework, CommandError};
 use casework_testkit::fixtures::{
     self, girl_in_leeds_area, professional_referral, self_referral, social_worker, start, text,
@@ -508,7 +510,7 @@ impl Service {
         }
     }
 
-    async fn run(&self, case: casework::ids::CaseId, commands: Vec<CaseCommand>) {
+    async fn run(&self, case: casework::kernel::ids::CaseId, commands: Vec<CaseCommand>) {
         for command in commands {
             let name = command.name();
             self.casework

@@ -6,12 +6,12 @@
 mod support;
 
 use casework::case::{CaseCommand, CaseEvent, StageName};
-use casework::clock::Clock;
-use casework::event::{DomainEvent, EventMeta, RecordedEvent};
-use casework::ids::{CaseId, EventId, StreamId};
+use casework::kernel::clock::Clock;
+use casework::kernel::event::{DomainEvent, EventMeta, RecordedEvent};
+use casework::kernel::ids::{CaseId, EventId, StreamId};
 use casework::memory::MemoryStore;
-use casework::profile::examples::city_girls_service;
-use casework::read_model::{CaseSummary, ReadModelUpdate};
+use casework::policy::profile::examples::city_girls_service;
+use casework::read::rows::{CaseSummary, ReadModelUpdate};
 use casework::store::{
     AppendError, AppendRequest, EventAppend, EventLoad, RewriteRequest, Snapshot, StoreError,
 };

@@ -7,8 +7,8 @@
 #[path = "../examples/custom_rule_property.rs"]
 mod example;
 
-use casework::profile::examples::city_girls_service;
-use casework::risk::RiskLevel;
+use casework::policy::profile::examples::city_girls_service;
+use casework::policy::risk::RiskLevel;
 use proptest::test_runner::TestError;
 
 #[test]

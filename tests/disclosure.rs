@@ -5,19 +5,18 @@
 #[macro_use]
 mod support;
 
-use casework::access::{Permission, Relationship};
-use casework::access_log::AccessSubject;
-use casework::actor::{Actor, Role};
+use casework::case::consent::{ConsentDecision, ConsentScope};
 use casework::case::{CaseCommand, StageName};
-use casework::consent::{ConsentDecision, ConsentScope};
-use casework::disclosure::{
+use casework::kernel::actor::{Actor, Role};
+use casework::kernel::event::DomainEvent;
+use casework::memory::MemoryStore;
+use casework::privacy::access::{Permission, Relationship};
+use casework::privacy::access_log::AccessSubject;
+use casework::privacy::disclosure::{
     Audience, DisclosureError, ItemKind, OverrideRequest, ShareBasis, SharedItem,
 };
-use casework::event::DomainEvent;
-use casework::memory::MemoryStore;
 use casework::sqlite::SqliteStore;
 use casework::store::Store;
-use casework::CommandError;
 use casework::{AccessError, ShareError};
 use casework_testkit::confidentiality::{
     check_every_combination, leaks, Desk, SECRET_CONCERNS, SECRET_NOTE, SECRET_PLAN,
@@ -46,7 +45,7 @@ fn override_to(audience: Audience, concern: &str) -> OverrideRequest {
     }
 }
 
-async fn shares<S: Store>(desk: &Desk<S>, case: casework::ids::CaseId) -> usize {
+async fn shares<S: Store>(desk: &Desk<S>, case: casework::kernel::ids::CaseId) -> usize {
     desk.casework
         .disclosures_unchecked(case)
         .await
@@ -68,7 +67,7 @@ on_every_store!(
         assert_eq!(denied.permission, Permission::ReadConfidential);
         assert_eq!(denied.relationship, Relationship::None);
         assert!(denied.to_string().starts_with("R-27:"), "{denied}");
-        assert_eq!(denied.rule(), casework::rule::Rule::R27);
+        assert_eq!(denied.rule(), casework::kernel::rule::Rule::R27);
         // and may still see the case's structure, never its content
         let read = acting.case(case).await.expect("read_case");
         assert!(!leaks(&format!("{read:?}")));
@@ -149,7 +148,7 @@ on_every_store!(r27_a_read_must_say_why, |desk| {
     let (_, case) = desk.case(true).await;
     let acting = desk.casework.acting_as(&desk.holder, &desk.directory);
     match acting.open_record(case, "   ").await {
-        Err(AccessError::Failed(CommandError::Rejected(e))) => {
+        Err(AccessError::Refused(e)) => {
             assert!(e.to_string().contains("purpose"), "{e}")
         }
         other => panic!("expected a refusal naming `purpose`, got {other:?}"),
@@ -212,13 +211,13 @@ on_every_store!(
             )
             .await
             .unwrap();
-        assert_eq!(done.case.stage(), StageName::Paused);
+        assert_eq!(done.state.stage(), StageName::Paused);
         // A worker cannot approve a pending step, whatever the case says
         let approve = acting
             .execute(
                 case,
                 CaseCommand::Approve {
-                    approval: casework::ids::ApprovalId::new(),
+                    approval: casework::kernel::ids::ApprovalId::new(),
                     reason: text("looks fine"),
                 },
             )
@@ -346,7 +345,7 @@ on_every_store!(r10_parents_are_told_only_if_she_agrees, |desk| {
     let acting = desk.casework.acting_as(&desk.holder, &desk.directory);
     match acting.share(case, Audience::ParentOrCarer).await {
         Err(ShareError::Refused(e @ DisclosureError::NoConsent { .. })) => {
-            assert_eq!(e.rule(), casework::rule::Rule::R10)
+            assert_eq!(e.rule(), casework::kernel::rule::Rule::R10)
         }
         other => panic!("expected R-10, got {other:?}"),
     }
@@ -417,7 +416,7 @@ on_every_store!(r9_an_override_without_a_reason_is_refused, |desk| {
     ] {
         match acting.share_under_override(case, request).await {
             Err(ShareError::Refused(e @ DisclosureError::OverrideIncomplete { .. })) => {
-                assert_eq!(e.rule(), casework::rule::Rule::R9);
+                assert_eq!(e.rule(), casework::kernel::rule::Rule::R9);
                 assert!(
                     matches!(&e, DisclosureError::OverrideIncomplete { field: f, .. } if f == field)
                 );
@@ -568,7 +567,7 @@ on_every_store!(
         let denied = desk
             .casework
             .acting_as(&auditor, &desk.directory)
-            .workshop(casework::ids::WorkshopId::new())
+            .workshop(casework::kernel::ids::WorkshopId::new())
             .await
             .unwrap_err();
         assert_eq!(

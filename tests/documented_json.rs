@@ -1,12 +1,12 @@
 //! Every JSON example in docs/EVENTS.md decodes as the event its heading names, at the schema
 //! version the heading states, so the documentation of the stored format cannot drift.
 
-use casework::access_log::AccessEvent;
 use casework::case::CaseEvent;
-use casework::disclosure::DisclosureEvent;
-use casework::event::DomainEvent;
 use casework::intelligence::IntelligenceEvent;
-use casework::retention::RetentionEvent;
+use casework::kernel::event::DomainEvent;
+use casework::privacy::access_log::AccessEvent;
+use casework::privacy::disclosure::DisclosureEvent;
+use casework::privacy::retention::RetentionEvent;
 use casework::workshop::WorkshopEvent;
 use casework::young_person::YoungPersonEvent;
 
@@ -75,7 +75,7 @@ fn every_documented_event_decodes() {
 #[test]
 fn every_case_event_type_is_documented() {
     let documented: Vec<String> = examples().into_iter().map(|(t, _, _)| t).collect();
-    for ty in casework::event::CASE_EVENT_TYPES {
+    for ty in casework::kernel::event::CASE_EVENT_TYPES {
         assert!(
             documented.iter().any(|d| d == ty),
             "{ty} is not documented in docs/EVENTS.md"
@@ -85,12 +85,12 @@ fn every_case_event_type_is_documented() {
 
 #[test]
 fn every_other_event_type_is_documented() {
-    use casework::access_log::ACCESS_EVENT_TYPES;
-    use casework::disclosure::DISCLOSURE_EVENT_TYPES;
-    use casework::event::{
+    use casework::kernel::event::{
         INTELLIGENCE_EVENT_TYPES, WORKSHOP_EVENT_TYPES, YOUNG_PERSON_EVENT_TYPES,
     };
-    use casework::retention::RETENTION_EVENT_TYPES;
+    use casework::privacy::access_log::ACCESS_EVENT_TYPES;
+    use casework::privacy::disclosure::DISCLOSURE_EVENT_TYPES;
+    use casework::privacy::retention::RETENTION_EVENT_TYPES;
     let documented: Vec<String> = examples().into_iter().map(|(t, _, _)| t).collect();
     for ty in YOUNG_PERSON_EVENT_TYPES
         .iter()

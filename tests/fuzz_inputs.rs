@@ -29,11 +29,11 @@
 //! ```
 
 use casework::case::{CaseCommand, NewReferral};
-use casework::confidential::for_storage;
-use casework::error::DomainError;
-use casework::event::{DomainEvent, EventMeta, RecordedEvent};
-use casework::ids::{CaseId, EventId, StreamId};
-use casework::input::decode_json;
+use casework::kernel::confidential::for_storage;
+use casework::kernel::error::DomainError;
+use casework::kernel::event::{DomainEvent, EventMeta, RecordedEvent};
+use casework::kernel::ids::{CaseId, EventId, StreamId};
+use casework::kernel::input::decode_json;
 use casework::policy::{parse_profile, parse_programme, parse_risk_tool};
 use casework::young_person::YoungPersonDetails;
 use casework_testkit::{fixtures, strategies};
@@ -828,9 +828,9 @@ fn stored_events_never_panic() {
                 decode_as::<casework::young_person::YoungPersonEvent>(&stored)?,
                 decode_as::<casework::workshop::WorkshopEvent>(&stored)?,
                 decode_as::<casework::intelligence::IntelligenceEvent>(&stored)?,
-                decode_as::<casework::access_log::AccessEvent>(&stored)?,
-                decode_as::<casework::disclosure::DisclosureEvent>(&stored)?,
-                decode_as::<casework::retention::RetentionEvent>(&stored)?,
+                decode_as::<casework::privacy::access_log::AccessEvent>(&stored)?,
+                decode_as::<casework::privacy::disclosure::DisclosureEvent>(&stored)?,
+                decode_as::<casework::privacy::retention::RetentionEvent>(&stored)?,
             ];
             if decoded.iter().any(|d| *d) {
                 Ok(())

@@ -1,14 +1,14 @@
 //! every change is attributed (who, when, why) and kept; the state of any case at any
 //! past moment can be reconstructed ("what was known on date X").
 
-use casework::actor::Actor;
 use casework::case::{Case, CaseCommand, ClosureReason, ReviewDecision, StageName};
-use casework::clock::{Clock, ManualClock};
-use casework::confidential::Confidential;
-use casework::ids::CaseId;
+use casework::kernel::actor::Actor;
+use casework::kernel::clock::{Clock, ManualClock};
+use casework::kernel::confidential::Confidential;
+use casework::kernel::ids::CaseId;
 use casework::memory::MemoryStore;
-use casework::profile::examples::city_girls_service;
-use casework::risk::RiskLevel;
+use casework::policy::profile::examples::city_girls_service;
+use casework::policy::risk::RiskLevel;
 use casework::{Casework, CommandError};
 use casework_testkit::fixtures::{self, girl_in_leeds_area, self_referral, start, text};
 use casework_testkit::scenario::Scenario;

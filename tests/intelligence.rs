@@ -2,21 +2,21 @@
 //! (non-urgent channel, or an immediate call where there is immediate risk), kept apart from
 //! the young person's confidential record and linked to it only by id.
 
-use casework::actor::Actor;
 use casework::case::CaseCommand;
-use casework::confidential::{for_storage, Confidential};
-use casework::context::CommandContext;
-use casework::error::DomainError;
-use casework::ids::IntelligenceId;
-use casework::ids::StreamId;
 use casework::intelligence::{
     Intelligence, IntelligenceCommand, IntelligenceEvent, IntelligenceLink, NewIntelligence,
     PoliceChannel, Urgency,
 };
+use casework::kernel::actor::Actor;
+use casework::kernel::confidential::{for_storage, Confidential};
+use casework::kernel::context::CommandContext;
+use casework::kernel::error::DomainError;
+use casework::kernel::ids::IntelligenceId;
+use casework::kernel::ids::StreamId;
+use casework::kernel::rule::Rule;
 use casework::memory::MemoryStore;
-use casework::profile::examples::city_girls_service;
-use casework::profile::ServiceProfile;
-use casework::rule::Rule;
+use casework::policy::profile::examples::city_girls_service;
+use casework::policy::profile::ServiceProfile;
 use casework::store::EventLoad;
 use casework::{Casework, CommandError};
 use casework_testkit::fixtures::{self, girl_in_leeds_area, self_referral, start, text};
@@ -261,11 +261,11 @@ async fn r19_a_report_is_stored_on_its_own_stream_and_the_case_stream_holds_noth
         .await
         .unwrap();
     assert_eq!(passed.version, 2);
-    assert!(!passed.report.awaiting_police());
-    assert_eq!(cw.intelligence(id).await.unwrap(), passed.report);
+    assert!(!passed.state.awaiting_police());
+    assert_eq!(cw.intelligence(id).await.unwrap(), passed.state);
     // Linked to the case by id only; the case's stream is untouched and holds no trace of it.
     assert_eq!(
-        passed.report.links,
+        passed.state.links,
         vec![
             IntelligenceLink::Case(case),
             IntelligenceLink::YoungPerson(yp)

@@ -6,18 +6,18 @@
 #[macro_use]
 mod support;
 
-use casework::actor::Actor;
 use casework::case::{
     CaseCommand, ClosureReason, ContactKind, ContactWith, Direction, ReviewDecision, SessionPlace,
 };
-use casework::clock::{Clock, ManualClock};
-use casework::confidential::Confidential;
-use casework::event::RecordedEvent;
-use casework::ids::{CaseId, StreamId, YoungPersonId};
-use casework::listing::{decode, ClosedCaseRow, Listings, OpenCaseRow, ReviewDueRow};
+use casework::kernel::actor::Actor;
+use casework::kernel::clock::{Clock, ManualClock};
+use casework::kernel::confidential::Confidential;
+use casework::kernel::event::RecordedEvent;
+use casework::kernel::ids::{CaseId, StreamId, YoungPersonId};
 use casework::memory::MemoryStore;
-use casework::profile::examples::city_girls_service;
-use casework::read_model::{Listed, Listing, ListingKind, ListingQuery};
+use casework::policy::profile::examples::city_girls_service;
+use casework::read::listing::{decode, ClosedCaseRow, Listings, OpenCaseRow, ReviewDueRow};
+use casework::read::rows::{Listed, Listing, ListingKind, ListingQuery};
 use casework::store::{
     AppendError, AppendRequest, CaseQueries, EventAppend, EventLoad, RewriteRequest, Snapshot,
     StoreError,
@@ -397,7 +397,7 @@ async fn a_command_that_changes_no_listing_sends_none_and_one_that_does_sends_th
         .expect("a review changes the listings");
     assert_eq!(
         sent,
-        Listings::of_case(&reviewed.case, desk.cw.profile()).encode()
+        Listings::of_case(&reviewed.state, desk.cw.profile()).encode()
     );
     assert_eq!(desk.stored(StreamId::Case(case)).await, sent);
     // A young person's episode: starting it lists nothing; the return lists the interview due.
@@ -449,7 +449,7 @@ async fn a_command_that_changes_no_listing_sends_none_and_one_that_does_sends_th
             yp,
             YoungPersonCommand::RecordReturnInterview {
                 episode,
-                outcome: casework::missing::ReturnInterviewOutcome::Completed,
+                outcome: casework::young_person::missing::ReturnInterviewOutcome::Completed,
                 at: desk.clock.now(),
             },
         )
@@ -482,7 +482,7 @@ async fn a_command_that_loses_a_race_writes_no_listings() {
     let after_close = desk.stored(stream).await;
     assert_eq!(
         after_close,
-        Listings::of_case(&closed.case, desk.cw.profile()).encode()
+        Listings::of_case(&closed.state, desk.cw.profile()).encode()
     );
     // ... while a worker who loaded it before that records a review.
     *desk.store.stale.lock().unwrap() = Some((stream, version));

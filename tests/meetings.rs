@@ -2,16 +2,18 @@
 //! agencies: sent → accepted / declined / closed, each needing the young person's consent to
 //! sharing with that agency.
 
+use casework::case::consent::{
+    ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,
+};
 use casework::case::{
     CaseCommand, MeetingAction, MeetingKind, PartnerKind, PartnerReferralStatus,
     PartnerReferralUpdate, StageName,
 };
-use casework::confidential::Confidential;
-use casework::consent::{ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope};
-use casework::error::DomainError;
-use casework::ids::PartnerReferralId;
-use casework::profile::examples::city_girls_service;
-use casework::rule::Rule;
+use casework::kernel::confidential::Confidential;
+use casework::kernel::error::DomainError;
+use casework::kernel::ids::PartnerReferralId;
+use casework::kernel::rule::Rule;
+use casework::policy::profile::examples::city_girls_service;
 use casework_testkit::fixtures::{self, girl_in_leeds_area, self_referral, start, text};
 use casework_testkit::scenario::Scenario;
 use chrono::{Duration, NaiveDate};

@@ -6,14 +6,14 @@
 //! after; three episodes whose start dates fall within 30 calendar days (the first's date is
 //! day 1) flag, so a third on day 30 flags and a third on day 31 does not.
 
-use casework::actor::Actor;
-use casework::clock::ManualClock;
-use casework::error::DomainError;
-use casework::event::DomainEvent;
-use casework::ids::{MissingEpisodeId, MissingFlagId, YoungPersonId};
+use casework::kernel::actor::Actor;
+use casework::kernel::clock::ManualClock;
+use casework::kernel::error::DomainError;
+use casework::kernel::event::DomainEvent;
+use casework::kernel::ids::{MissingEpisodeId, MissingFlagId, YoungPersonId};
 use casework::memory::MemoryStore;
-use casework::missing::{ReturnInterviewOutcome, RETURN_INTERVIEW_HOURS};
-use casework::profile::examples::city_girls_service;
+use casework::policy::profile::examples::city_girls_service;
+use casework::young_person::missing::{ReturnInterviewOutcome, RETURN_INTERVIEW_HOURS};
 use casework::young_person::{YoungPersonActivity, YoungPersonCommand, YoungPersonEvent};
 use casework::{Casework, CommandError, YoungPersonExecuted};
 use casework_testkit::fixtures::{self, girl_in_leeds_area, self_referral, text};
@@ -383,12 +383,14 @@ async fn r22_a_flag_is_resolved_with_a_reason_and_a_continuing_pattern_raises_a_
         })
         .await
         .unwrap();
-    assert!(!resolved.activity.is_flagged());
+    assert!(!resolved.state.activity.is_flagged());
     let history = desk.cw.store();
-    let stored =
-        casework::store::EventLoad::load(history, casework::ids::StreamId::YoungPerson(desk.yp))
-            .await
-            .unwrap();
+    let stored = casework::store::EventLoad::load(
+        history,
+        casework::kernel::ids::StreamId::YoungPerson(desk.yp),
+    )
+    .await
+    .unwrap();
     let last = stored.last().unwrap();
     assert_eq!(last.event_type, "missing_flag_resolved");
     assert!(
@@ -432,7 +434,7 @@ async fn missing_episodes_belong_to_the_young_person_not_to_a_case() {
     // Every stored event decodes back.
     let stored = casework::store::EventLoad::load(
         desk.cw.store(),
-        casework::ids::StreamId::YoungPerson(desk.yp),
+        casework::kernel::ids::StreamId::YoungPerson(desk.yp),
     )
     .await
     .unwrap();

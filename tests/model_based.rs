@@ -104,7 +104,7 @@ fn sqlite_store_follows_the_model() {
 /// tables in the first schema of the connection's `search_path`), dropped once it passed.
 #[cfg(feature = "postgres")]
 mod pg {
-    use casework::ids::CaseId;
+    use casework::kernel::ids::CaseId;
     use casework::postgres::tokio_postgres::{self, NoTls};
     use casework::postgres::PostgresStore;
     use casework_testkit::model::StoreFactory;
@@ -297,10 +297,10 @@ fn postgres_store_follows_the_model() {
 
 /// A store with one deliberate fault, to show that the model-based test catches it.
 mod faulty {
-    use casework::event::RecordedEvent;
-    use casework::ids::{CaseId, StreamId, YoungPersonId};
+    use casework::kernel::event::RecordedEvent;
+    use casework::kernel::ids::{CaseId, StreamId, YoungPersonId};
     use casework::memory::MemoryStore;
-    use casework::read_model::{CaseSummary, Listed, ListingQuery, OwedActionSummary};
+    use casework::read::rows::{CaseSummary, Listed, ListingQuery, OwedActionSummary};
     use casework::store::{
         AppendError, AppendRequest, CaseQueries, EventAppend, EventLoad, RewriteRequest, Snapshot,
         StoreError,
@@ -566,7 +566,7 @@ fn recorded_times_never_go_backwards_in_a_stream() {
         let clock = Arc::new(fixtures::clock());
         let service = Casework::new(
             MemoryStore::new(),
-            casework::profile::examples::city_girls_service(),
+            casework::policy::profile::examples::city_girls_service(),
         )
         .with_clock(clock.clone());
         let worker = fixtures::worker();

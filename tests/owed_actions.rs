@@ -3,16 +3,16 @@
 //! referral to the duty children's social work team. Owed actions are never deleted: they are
 //! sent (with a reference), acknowledged, or explained.
 
-use casework::actor::Actor;
+use casework::case::owed::{OwedActionKind, OwedStatus};
 use casework::case::{CaseCommand, CaseEvent, NewReferral, ReferralSource, ReviewDecision};
-use casework::clock::{Clock, ManualClock};
-use casework::confidential::Confidential;
-use casework::error::DomainError;
-use casework::ids::OwedActionId;
+use casework::kernel::actor::Actor;
+use casework::kernel::clock::{Clock, ManualClock};
+use casework::kernel::confidential::Confidential;
+use casework::kernel::error::DomainError;
+use casework::kernel::ids::OwedActionId;
+use casework::kernel::rule::Rule;
 use casework::memory::MemoryStore;
-use casework::owed::{OwedActionKind, OwedStatus};
-use casework::profile::examples::city_girls_service;
-use casework::rule::Rule;
+use casework::policy::profile::examples::city_girls_service;
 use casework::Casework;
 use casework_testkit::fixtures::{
     self, girl_in_leeds_area, professional_referral, self_referral, social_worker, start, text,
@@ -480,15 +480,15 @@ fn r5_a_downward_override_does_not_remove_the_duty_referral() {
         .given(vec![CaseCommand::Screen])
         .when(CaseCommand::AssessRisk {
             indicators: HIGH.iter().map(|s| (*s).into()).collect(),
-            worker_override: Some(casework::risk::RiskOverride {
-                level: casework::risk::RiskLevel::Low,
+            worker_override: Some(casework::policy::risk::RiskOverride {
+                level: casework::policy::risk::RiskLevel::Low,
                 reason: text("Already known to the police; now living with a safe relative"),
             }),
         })
         .then_case(|case| {
             let a = &case.file().assessments[0];
-            assert_eq!(a.computed, casework::risk::RiskLevel::High);
-            assert_eq!(a.level, casework::risk::RiskLevel::Low);
+            assert_eq!(a.computed, casework::policy::risk::RiskLevel::High);
+            assert_eq!(a.level, casework::policy::risk::RiskLevel::Low);
         })
         .then_owes(OwedActionKind::ReferToDutySocialWork);
 }

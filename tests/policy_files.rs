@@ -3,8 +3,8 @@
 //! field, and a profile change never rewrites a past assessment.
 
 use casework::config::{self, shipped};
+use casework::policy::risk::{AssessmentSubject, IndicatorAnswer, RiskLevel, RiskTool, Window};
 use casework::policy::{parse_profile, parse_programme, parse_risk_tool, ConfigError};
-use casework::risk::{AssessmentSubject, IndicatorAnswer, RiskLevel, RiskTool, Window};
 use chrono::{DateTime, Months, TimeZone, Utc};
 
 fn at() -> DateTime<Utc> {
@@ -62,7 +62,7 @@ fn city_profile_expresses_the_first_seed_service() {
     );
     assert_eq!(p.eligibility.postcodes.areas, vec!["LS"]);
     assert_eq!(p.eligibility.postcodes.districts, vec!["WF10", "WF3"]);
-    let boys = p.signpost_for(&[casework::eligibility::IneligibilityKind::GenderNotServed]);
+    let boys = p.signpost_for(&[casework::policy::eligibility::IneligibilityKind::GenderNotServed]);
     assert!(boys.unwrap().name.contains("Boys"));
     // No time limit: the one programme has no expected length.
     assert!(p
@@ -213,9 +213,9 @@ fn matrix_tool_r21_age_12_is_never_low_and_13_can_be() {
 #[test]
 fn r21_override_keeps_both_levels() {
     let tool = shipped::risk_tool("scored").unwrap();
-    let o = casework::risk::RiskOverride {
+    let o = casework::policy::risk::RiskOverride {
         level: RiskLevel::High,
-        reason: casework::input::Text::parse(
+        reason: casework::kernel::input::Text::parse(
             "reason",
             "Police intelligence about the adult involved",
         )
@@ -391,7 +391,7 @@ fn a_missing_file_is_named() {
 #[tokio::test]
 async fn r21_a_profile_change_never_rewrites_past_assessments() {
     use casework::case::CaseCommand;
-    use casework::clock::Clock;
+    use casework::kernel::clock::Clock;
     use casework_testkit::fixtures;
     let store = std::sync::Arc::new(casework::memory::MemoryStore::new());
     let clock = std::sync::Arc::new(fixtures::clock());

@@ -3,16 +3,18 @@
 //! Each test names the rule it proves. Profiles are the shipped fictional examples; all people
 //! are fictional.
 
+use casework::case::consent::{
+    ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,
+};
+use casework::case::owed::OwedActionKind;
 use casework::case::{CaseCommand, CaseEvent, NewReferral, Outcome, ReferralSource, StageName};
-use casework::confidential::Confidential;
-use casework::consent::{ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope};
-use casework::eligibility::{Ineligibility, Screening};
-use casework::error::DomainError;
-use casework::input::{decode_json, Postcode};
-use casework::owed::OwedActionKind;
-use casework::profile::examples::{city_girls_service, county_all_genders_service};
-use casework::profile::{PartnerService, ServiceProfile};
-use casework::rule::Rule;
+use casework::kernel::confidential::Confidential;
+use casework::kernel::error::DomainError;
+use casework::kernel::input::{decode_json, Postcode};
+use casework::kernel::rule::Rule;
+use casework::policy::eligibility::{Ineligibility, Screening};
+use casework::policy::profile::examples::{city_girls_service, county_all_genders_service};
+use casework::policy::profile::{PartnerService, ServiceProfile};
 use casework::young_person::{Gender, YoungPersonDetails};
 use casework_testkit::fixtures::{
     boy_in_leeds_area, girl_in_leeds_area, professional_referral, self_referral, social_worker,
@@ -619,19 +621,19 @@ fn r4_every_outcome_owes_the_referrer_the_outcome() {
 
 #[test]
 fn r4_the_profiles_tool_grades_low_medium_and_high() {
-    let cases: [(&[&str], casework::risk::RiskLevel); 4] = [
-        (&[], casework::risk::RiskLevel::Low),
+    let cases: [(&[&str], casework::policy::risk::RiskLevel); 4] = [
+        (&[], casework::policy::risk::RiskLevel::Low),
         (
             &["missing_from_home", "school_absence"],
-            casework::risk::RiskLevel::Low,
+            casework::policy::risk::RiskLevel::Low,
         ),
         (
             &["missing_from_home", "school_absence", "older_boyfriend"],
-            casework::risk::RiskLevel::Medium,
+            casework::policy::risk::RiskLevel::Medium,
         ),
         (
             &["sexual_health", "unexplained_gifts"],
-            casework::risk::RiskLevel::High,
+            casework::policy::risk::RiskLevel::High,
         ),
     ];
     for (indicators, level) in cases {

@@ -7,35 +7,37 @@
 #[macro_use]
 mod support;
 
-use casework::access::{Permission, StaffDirectory};
-use casework::access_log::AccessSubject;
-use casework::actor::{Actor, Role};
-use casework::anonymise::ANONYMISED;
+use casework::case::consent::{
+    ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,
+};
 use casework::case::{
     CaseCommand, ClosureReason, ContactKind, ContactWith, Direction, MeetingAction, MeetingKind,
     PartnerKind, Professional, ProfessionalKind, ReferralSource, ReviewDecision, SessionPlace,
     StageName,
 };
-use casework::clock::{Clock, ManualClock};
-use casework::confidential::Confidential;
-use casework::consent::{ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope};
-use casework::disclosure::{Audience, ItemKind, OverrideRequest};
-use casework::event::RecordedEvent;
-use casework::ids::{CaseId, ProfessionalId, StreamId, WorkshopId, YoungPersonId};
-use casework::input::{Postcode, Text};
+use casework::kernel::actor::{Actor, Role};
+use casework::kernel::clock::{Clock, ManualClock};
+use casework::kernel::confidential::Confidential;
+use casework::kernel::event::RecordedEvent;
+use casework::kernel::ids::{CaseId, ProfessionalId, StreamId, WorkshopId, YoungPersonId};
+use casework::kernel::input::{Postcode, Text};
 use casework::memory::MemoryStore;
-use casework::missing::ReturnInterviewOutcome;
-use casework::profile::examples::city_girls_service;
-use casework::read_model::{CaseSummary, Listed, ListingKind, ListingQuery};
-use casework::retention::{RetentionBasis, RetentionDue, RetentionRefusal};
+use casework::policy::profile::examples::city_girls_service;
+use casework::policy::topic::SessionTopic;
+use casework::privacy::access::{Permission, StaffDirectory};
+use casework::privacy::access_log::AccessSubject;
+use casework::privacy::anonymise::ANONYMISED;
+use casework::privacy::disclosure::{Audience, ItemKind, OverrideRequest};
+use casework::privacy::retention::{RetentionBasis, RetentionDue, RetentionRefusal};
+use casework::read::rows::{CaseSummary, Listed, ListingKind, ListingQuery};
 use casework::sqlite::SqliteStore;
 use casework::store::{
     AppendError, AppendRequest, EventAppend, EventLoad, RewriteRequest, Snapshot, Store, StoreError,
 };
-use casework::topic::SessionTopic;
 use casework::workshop::{
     AgeGroup, EvaluationAnswer, NewWorkshop, Respondent, Venue, VenueKind, WorkshopCommand,
 };
+use casework::young_person::missing::ReturnInterviewOutcome;
 use casework::young_person::{Gender, YoungPersonCommand, YoungPersonDetails};
 use casework::RetentionError;
 use casework::{Casework, CommandError};
@@ -821,7 +823,7 @@ on_every_store!(r23_records_about_exploitation_are_kept_far_longer, |desk| {
             .unwrap()
             .file()
             .current_risk(),
-        Some(casework::risk::RiskLevel::High)
+        Some(casework::policy::risk::RiskLevel::High)
     );
     let low = desk.register(girl()).await;
     desk.closed_case(low, &["older_boyfriend"]).await;
@@ -1571,7 +1573,7 @@ high_days = 28
     .unwrap();
     assert_eq!(
         doc.retention,
-        casework::profile::RetentionSchedule::default()
+        casework::policy::profile::RetentionSchedule::default()
     );
     // An indicator the risk tool does not know is refused, naming the field
     let mut profile = city_girls_service();
@@ -1624,7 +1626,7 @@ async fn r23_nothing_is_written_when_an_anonymised_event_would_not_decode() {
         ),
         "{refused:?}"
     );
-    assert_eq!(refused.rule(), casework::rule::Rule::R23);
+    assert_eq!(refused.rule(), casework::kernel::rule::Rule::R23);
     assert!(
         refused.to_string().contains("nothing was written"),
         "{refused}"

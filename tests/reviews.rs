@@ -2,19 +2,19 @@
 //! current risk level; a review due today is due, not overdue, and overdue a moment after its
 //! due time; reviews due in a window; each case's risk trend across its assessments.
 
-use casework::actor::Actor;
-use casework::case::report::{review_due_within, risk_trend};
 use casework::case::{CaseCommand, ReviewDecision};
-use casework::clock::ManualClock;
-use casework::confidential::Confidential;
 use casework::config::shipped;
-use casework::ids::CaseId;
-use casework::input::Postcode;
-use casework::listing::ReviewDueRow;
+use casework::kernel::actor::Actor;
+use casework::kernel::clock::ManualClock;
+use casework::kernel::confidential::Confidential;
+use casework::kernel::ids::CaseId;
+use casework::kernel::input::Postcode;
 use casework::memory::MemoryStore;
-use casework::profile::examples::city_girls_service;
-use casework::read_model::{is_review_due_within, is_review_overdue, CaseSummary};
-use casework::risk::RiskTrend;
+use casework::policy::profile::examples::city_girls_service;
+use casework::policy::risk::RiskTrend;
+use casework::read::listing::ReviewDueRow;
+use casework::read::report::{review_due_within, risk_trend};
+use casework::read::rows::{is_review_due_within, is_review_overdue, CaseSummary};
 use casework::young_person::YoungPersonDetails;
 use casework::Casework;
 use casework_testkit::fixtures::{self, girl_in_leeds_area, self_referral, start, text};
@@ -99,7 +99,7 @@ fn young_woman_in_le() -> YoungPersonDetails {
 #[test]
 fn r12_the_programme_sets_the_review_cadence() {
     let team = shipped::profile("young-peoples-team").unwrap();
-    let level_days = |p: &casework::profile::ReviewCadence| p.low_days;
+    let level_days = |p: &casework::policy::profile::ReviewCadence| p.low_days;
     let intensive = team
         .programme("intensive")
         .unwrap()
@@ -111,7 +111,7 @@ fn r12_the_programme_sets_the_review_cadence() {
         .given(steps(&["older_boyfriend"]));
     assert_eq!(
         base.case().file().current_risk(),
-        Some(casework::risk::RiskLevel::Low)
+        Some(casework::policy::risk::RiskLevel::Low)
     );
     // Work begun without a programme: the service's cadence.
     let active = base.clone().given(vec![CaseCommand::BeginWork]);
@@ -257,7 +257,7 @@ async fn each_case_has_a_risk_trend_across_its_assessments() {
             .execute(&desk.worker, case, review(&indicators))
             .await
             .unwrap();
-        assert_eq!(risk_trend(&done.case), trend);
+        assert_eq!(risk_trend(&done.state), trend);
         assert_eq!(desk.cw.risk_trend(case).await.unwrap(), trend);
         expected.push(trend);
     }

@@ -2,15 +2,15 @@
 //! levels and needs a reason; hard floors lift the computed level; every assessment is kept.
 
 use casework::case::{CaseCommand, CaseEvent, ReviewDecision};
-use casework::confidential::Confidential;
-use casework::profile::examples::city_girls_service;
-use casework::risk::{trend, RiskLevel, RiskOverride, RiskTrend};
+use casework::kernel::confidential::Confidential;
+use casework::policy::profile::examples::city_girls_service;
+use casework::policy::risk::{trend, RiskLevel, RiskOverride, RiskTrend};
 use casework::young_person::YoungPersonDetails;
 use casework_testkit::fixtures::{self, girl_in_leeds_area, self_referral, start, text};
 use casework_testkit::scenario::Scenario;
 use chrono::{Duration, NaiveDate};
 
-fn answers(indicators: &[&str]) -> Vec<casework::risk::IndicatorAnswer> {
+fn answers(indicators: &[&str]) -> Vec<casework::policy::risk::IndicatorAnswer> {
     indicators.iter().map(|s| (*s).into()).collect()
 }
 

@@ -11,36 +11,38 @@
 #[macro_use]
 mod support;
 
-use casework::actor::Actor;
-use casework::alumni::AlumniBasis;
-use casework::case::report::CadenceStatus;
+use casework::case::consent::{
+    ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,
+};
 use casework::case::{
     Cadence, CadenceBasis, CaseCommand, ClosureReason, ContactKind, ContactWith, Direction,
     PartnerKind, PartnerReferralUpdate, ReviewDecision, SessionPlace, StageName,
 };
-use casework::clock::{Clock, ManualClock};
-use casework::confidential::Confidential;
 use casework::config::shipped;
-use casework::consent::{ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope};
-use casework::ids::{CaseId, StaffId, YoungPersonId};
-use casework::input::Postcode;
 use casework::intelligence::{
     IntelligenceCommand, IntelligenceLink, NewIntelligence, PoliceChannel, Urgency,
 };
-use casework::listing::{PartnerReferralState, ReturnInterviewRow};
+use casework::kernel::actor::Actor;
+use casework::kernel::clock::{Clock, ManualClock};
+use casework::kernel::confidential::Confidential;
+use casework::kernel::ids::{CaseId, StaffId, YoungPersonId};
+use casework::kernel::input::Postcode;
+use casework::kernel::rule::Rule;
 use casework::memory::MemoryStore;
-use casework::missing::ReturnInterviewOutcome;
-use casework::profile::examples::city_girls_service;
-use casework::profile::ServiceProfile;
-use casework::programme::Span;
-use casework::read_model::{ListingKind, ListingQuery};
-use casework::rule::Rule;
+use casework::policy::profile::examples::city_girls_service;
+use casework::policy::profile::ServiceProfile;
+use casework::policy::programme::Span;
+use casework::policy::topic::SessionTopic;
+use casework::read::listing::{PartnerReferralState, ReturnInterviewRow};
+use casework::read::report::CadenceStatus;
+use casework::read::rows::{ListingKind, ListingQuery};
 use casework::sqlite::SqliteStore;
 use casework::store::{CaseQueries, Store};
-use casework::topic::SessionTopic;
 use casework::workshop::{
     AgeGroup, EvaluationAnswer, NewWorkshop, Respondent, Venue, VenueKind, WorkshopCommand,
 };
+use casework::young_person::alumni::AlumniBasis;
+use casework::young_person::missing::ReturnInterviewOutcome;
 use casework::young_person::{YoungPersonCommand, YoungPersonDetails, YoungPersonEvent};
 use casework::{Casework, CommandError, Executed};
 use casework_testkit::fixtures::{self, girl_in_leeds_area, self_referral, start, text};
@@ -431,7 +433,7 @@ on_every_store!(
                 },
             )
             .await;
-        let session = planned.case.file().activity.sessions[0].id;
+        let session = planned.state.file().activity.sessions[0].id;
         desk.run(
             weekly,
             CaseCommand::HoldSession {
@@ -490,7 +492,7 @@ on_every_store!(
             .await;
         let yp = desk.person(girl_in_leeds_area()).await;
         let theirs = desk.engaged_with(yp, &["taken_to_parties"], &other).await;
-        let ids = |rows: Vec<casework::listing::OpenCaseRow>| {
+        let ids = |rows: Vec<casework::read::listing::OpenCaseRow>| {
             rows.into_iter().map(|r| r.case_id).collect::<Vec<_>>()
         };
         assert_eq!(
@@ -556,7 +558,7 @@ on_every_store!(
         desk.run(case, sharing_with(HOUSING, ConsentDecision::Given))
             .await;
         let sent = desk.run(case, refer(HOUSING)).await;
-        let referral = sent.case.file().activity.partner_referrals[0].id;
+        let referral = sent.state.file().activity.partner_referrals[0].id;
         let rows = desk
             .cw
             .partner_referrals(Some(PartnerReferralState::Sent))

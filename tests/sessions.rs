@@ -3,25 +3,25 @@
 //! per-case queries over them: expected against delivered work, and length against the
 //! programme's expected length. A closed case refuses all of it.
 
-use casework::actor::Actor;
-use casework::case::report::{cadence_report, length_status, CadenceStatus};
 use casework::case::{
     Cadence, CadenceBasis, CancelledBy, Case, CaseCommand, ClosureReason, ContactKind, ContactWith,
     Direction, GoalStatus, Party, PauseReason, Professional, ProfessionalKind, SessionPlace,
     SessionStatus, StageName,
 };
-use casework::clock::ManualClock;
-use casework::confidential::{for_storage, Confidential};
 use casework::config::shipped;
-use casework::error::DomainError;
-use casework::ids::{GoalId, ProfessionalId, SessionId};
-use casework::input::Postcode;
+use casework::kernel::actor::Actor;
+use casework::kernel::clock::ManualClock;
+use casework::kernel::confidential::{for_storage, Confidential};
+use casework::kernel::error::DomainError;
+use casework::kernel::ids::{GoalId, ProfessionalId, SessionId};
+use casework::kernel::input::Postcode;
+use casework::kernel::rule::Rule;
 use casework::memory::MemoryStore;
-use casework::profile::examples::city_girls_service;
-use casework::profile::ServiceProfile;
-use casework::programme::Span;
-use casework::rule::Rule;
-use casework::topic::SessionTopic;
+use casework::policy::profile::examples::city_girls_service;
+use casework::policy::profile::ServiceProfile;
+use casework::policy::programme::Span;
+use casework::policy::topic::SessionTopic;
+use casework::read::report::{cadence_report, length_status, CadenceStatus};
 use casework::young_person::YoungPersonDetails;
 use casework::Casework;
 use casework_testkit::fixtures::{
@@ -919,7 +919,7 @@ async fn the_facade_reports_cadence_and_length_from_the_store() {
             .await
             .unwrap();
         clock.advance(Duration::hours(1));
-        let session = planned.case.file().activity.sessions.last().unwrap().id;
+        let session = planned.state.file().activity.sessions.last().unwrap().id;
         cw.execute(
             &worker,
             case,
@@ -984,7 +984,7 @@ async fn a_long_case_loads_its_activity_from_a_snapshot_as_its_history_folds() {
                 .await
                 .unwrap();
         }
-        let now = casework::clock::Clock::now(clock.as_ref());
+        let now = casework::kernel::clock::Clock::now(clock.as_ref());
         cw.execute(&worker, case, contact_with_young_person(now))
             .await
             .unwrap();

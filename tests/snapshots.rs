@@ -2,10 +2,10 @@
 //! history than the stream has is ignored, and the case keeps working.
 
 use casework::case::{CaseCommand, StageName};
-use casework::clock::Clock;
-use casework::ids::StreamId;
+use casework::kernel::clock::Clock;
+use casework::kernel::ids::StreamId;
 use casework::memory::MemoryStore;
-use casework::profile::examples::city_girls_service;
+use casework::policy::profile::examples::city_girls_service;
 use casework::service::casework::CASE_SNAPSHOT_SCHEMA;
 use casework::store::Snapshot;
 use casework::Casework;
@@ -33,12 +33,13 @@ async fn a_snapshot_past_the_end_of_its_stream_is_ignored() {
         stream: StreamId::Case(case),
         version: stored_version + 40,
         schema_version: CASE_SNAPSHOT_SCHEMA,
-        state: casework::confidential::for_storage(|| serde_json::to_string(&state)).unwrap(),
+        state: casework::kernel::confidential::for_storage(|| serde_json::to_string(&state))
+            .unwrap(),
     });
     let screened = cw
         .execute(&worker, case, CaseCommand::Screen)
         .await
         .expect("not a conflict");
     assert_eq!(screened.version, stored_version + 1);
-    assert_eq!(screened.case.stage(), StageName::Screened);
+    assert_eq!(screened.state.stage(), StageName::Screened);
 }

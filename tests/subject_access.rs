@@ -5,31 +5,33 @@
 #[macro_use]
 mod support;
 
-use casework::access::{Permission, Relationship, StaffDirectory};
-use casework::access_log::AccessSubject;
-use casework::actor::{Actor, Role};
+use casework::case::consent::{
+    ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,
+};
 use casework::case::{
     CaseCommand, ContactKind, ContactWith, Direction, NewReferral, Professional, ProfessionalKind,
     ReferralSource, SessionPlace,
 };
-use casework::clock::{Clock, ManualClock};
-use casework::confidential::Confidential;
-use casework::consent::{ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope};
-use casework::disclosure::Audience;
-use casework::ids::{CaseId, ProfessionalId, WorkshopId, YoungPersonId};
-use casework::input::{Postcode, Text};
 use casework::intelligence::{IntelligenceLink, NewIntelligence, Urgency};
+use casework::kernel::actor::{Actor, Role};
+use casework::kernel::clock::{Clock, ManualClock};
+use casework::kernel::confidential::Confidential;
+use casework::kernel::ids::{CaseId, ProfessionalId, WorkshopId, YoungPersonId};
+use casework::kernel::input::{Postcode, Text};
 use casework::memory::MemoryStore;
-use casework::profile::examples::city_girls_service;
+use casework::policy::profile::examples::city_girls_service;
+use casework::policy::topic::SessionTopic;
+use casework::privacy::access::{Permission, Relationship, StaffDirectory};
+use casework::privacy::access_log::AccessSubject;
+use casework::privacy::disclosure::Audience;
 use casework::sqlite::SqliteStore;
 use casework::store::Store;
-use casework::topic::SessionTopic;
 use casework::workshop::{
     AgeGroup, EvaluationAnswer, NewWorkshop, Respondent, Venue, VenueKind, WorkshopCommand,
 };
 use casework::young_person::{Gender, YoungPersonCommand, YoungPersonDetails};
 use casework::AccessError;
-use casework::{Casework, CommandError};
+use casework::Casework;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use std::sync::Arc;
 
@@ -553,7 +555,7 @@ on_every_store!(
             .subject_access_export(person, " ")
             .await
         {
-            Err(AccessError::Failed(CommandError::Rejected(e))) => {
+            Err(AccessError::Refused(e)) => {
                 assert!(e.to_string().contains("purpose"), "{e}")
             }
             other => panic!("expected a refusal naming `purpose`, got {other:?}"),

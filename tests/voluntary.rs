@@ -2,16 +2,16 @@
 //! case ends with that reason; engagement can never be recorded as a requirement of a
 //! statutory plan, and imported data that claims it is rejected with a clear error.
 
+use casework::case::consent::{
+    ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope, ConsentStatus,
+};
 use casework::case::{
     CaseCommand, CaseEvent, ClosureReason, NewReferral, Party, PauseReason, StageName,
 };
-use casework::confidential::Confidential;
-use casework::consent::{
-    ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope, ConsentStatus,
-};
-use casework::error::DomainError;
-use casework::profile::examples::city_girls_service;
-use casework::rule::Rule;
+use casework::kernel::confidential::Confidential;
+use casework::kernel::error::DomainError;
+use casework::kernel::rule::Rule;
+use casework::policy::profile::examples::city_girls_service;
 use casework_testkit::fixtures::{
     self, girl_in_leeds_area, professional_referral, self_referral, social_worker, start, text,
 };

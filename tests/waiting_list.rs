@@ -1,14 +1,14 @@
 //! the waiting list is ordered by risk level (High first), then by referral time;
 //! allocation takes from its head unless a manager records a reason to do otherwise.
 
-use casework::actor::Actor;
 use casework::case::{Case, CaseCommand, CaseEvent, StageName};
-use casework::clock::{Clock, ManualClock};
-use casework::error::DomainError;
-use casework::ids::{CaseId, StaffId};
+use casework::kernel::actor::Actor;
+use casework::kernel::clock::{Clock, ManualClock};
+use casework::kernel::error::DomainError;
+use casework::kernel::ids::{CaseId, StaffId};
+use casework::kernel::rule::Rule;
 use casework::memory::MemoryStore;
-use casework::profile::examples::city_girls_service;
-use casework::rule::Rule;
+use casework::policy::profile::examples::city_girls_service;
 use casework::{Casework, CommandError};
 use casework_testkit::fixtures::{self, girl_in_leeds_area, self_referral, start, text};
 use casework_testkit::scenario::Scenario;
@@ -141,8 +141,8 @@ async fn r7_a_worker_allocates_from_the_head_and_the_case_leaves_the_list() {
         .execute(&s.worker, head, allocate(&s.worker, None))
         .await
         .unwrap();
-    assert_eq!(done.case.stage(), StageName::Allocated);
-    assert_eq!(done.case.allocation().unwrap().out_of_order_reason, None);
+    assert_eq!(done.state.stage(), StageName::Allocated);
+    assert_eq!(done.state.allocation().unwrap().out_of_order_reason, None);
     assert_eq!(s.order().await, vec![next]);
 }
 
@@ -192,7 +192,7 @@ async fn r7_a_manager_with_a_reason_allocates_out_of_order_and_the_reason_is_rec
         .execute(&s.manager, behind, allocate(&s.worker, Some(reason)))
         .await
         .unwrap();
-    let allocation = done.case.allocation().unwrap();
+    let allocation = done.state.allocation().unwrap();
     assert_eq!(allocation.worker, s.worker.id);
     assert_eq!(
         allocation.out_of_order_reason.as_ref().map(|r| r.as_str()),

@@ -3,18 +3,18 @@
 //! identified as vulnerable; evaluation forms (before/after answers) summarised as what was
 //! learnt; a self-referral a workshop leads to links back to it.
 
-use casework::actor::Actor;
-use casework::clock::ManualClock;
-use casework::confidential::Confidential;
 use casework::config::shipped;
-use casework::context::CommandContext;
-use casework::error::DomainError;
-use casework::event::{DomainEvent, EventMeta, RecordedEvent};
-use casework::ids::{EventId, StreamId, WorkshopId, YoungPersonId};
-use casework::input::Postcode;
+use casework::kernel::actor::Actor;
+use casework::kernel::clock::ManualClock;
+use casework::kernel::confidential::Confidential;
+use casework::kernel::context::CommandContext;
+use casework::kernel::error::DomainError;
+use casework::kernel::event::{DomainEvent, EventMeta, RecordedEvent};
+use casework::kernel::ids::{EventId, StreamId, WorkshopId, YoungPersonId};
+use casework::kernel::input::Postcode;
 use casework::memory::MemoryStore;
-use casework::profile::ServiceProfile;
-use casework::topic::SessionTopic;
+use casework::policy::profile::ServiceProfile;
+use casework::policy::topic::SessionTopic;
 use casework::workshop::{
     AgeGroup, EvaluationAnswer, NewWorkshop, Respondent, Venue, VenueKind, Workshop,
     WorkshopCommand, WorkshopEvent,
@@ -332,7 +332,7 @@ fn a_workshops_events_fold_and_survive_storage() {
         Some(&done.workshop)
     );
     for (i, event) in done.history.iter().enumerate() {
-        let new = casework::confidential::for_storage(|| {
+        let new = casework::kernel::confidential::for_storage(|| {
             event.encode(EventMeta {
                 event_id: EventId::new(),
                 recorded_at: at(10, 15),
@@ -341,7 +341,7 @@ fn a_workshops_events_fold_and_survive_storage() {
             })
         });
         let stored = RecordedEvent {
-            stream: StreamId::Case(casework::ids::CaseId::new()),
+            stream: StreamId::Case(casework::kernel::ids::CaseId::new()),
             version: i as u64 + 1,
             position: i as u64 + 1,
             event_type: new.event_type,
@@ -412,7 +412,7 @@ async fn a_self_referral_from_a_workshop_links_back_to_it() {
         from_workshop: None,
     };
     assert!(
-        !casework::confidential::for_storage(|| serde_json::to_string(&plain))
+        !casework::kernel::confidential::for_storage(|| serde_json::to_string(&plain))
             .unwrap()
             .contains("from_workshop")
     );
@@ -442,13 +442,13 @@ async fn a_workshop_is_stored_on_its_own_stream_and_its_commands_are_attributed(
         .execute_workshop(&worker, id, attendance(vec![amy], 20))
         .await
         .unwrap();
-    assert_eq!((done.version, done.workshop.reach()), (2, 21));
+    assert_eq!((done.version, done.state.reach()), (2, 21));
     let done = cw
         .execute_workshop(&worker, id, form(Respondent::YoungPerson { id: amy }, 2, 5))
         .await
         .unwrap();
     assert_eq!(done.version, 3);
-    assert_eq!(cw.workshop(id).await.unwrap(), done.workshop);
+    assert_eq!(cw.workshop(id).await.unwrap(), done.state);
     let history = cw.workshop_history(id).await.unwrap();
     assert_eq!(
         history
@@ -472,9 +472,9 @@ async fn a_workshop_is_stored_on_its_own_stream_and_its_commands_are_attributed(
 
 #[tokio::test]
 async fn r27_tutorial_notes_are_read_through_a_recorded_read_by_workshop_staff_only() {
-    use casework::access::{Permission, StaffDirectory};
-    use casework::access_log::AccessSubject;
-    use casework::actor::{Actor, Role};
+    use casework::kernel::actor::{Actor, Role};
+    use casework::privacy::access::{Permission, StaffDirectory};
+    use casework::privacy::access_log::AccessSubject;
     let clock = Arc::new(ManualClock::starting_at(at(2, 9)));
     let cw = Casework::new(MemoryStore::new(), team()).with_clock(clock.clone());
     let worker = fixtures::worker();

@@ -18,7 +18,7 @@ macro_rules! forward_case_queries {
                 &'a self,
             ) -> crate::support::Boxed<
                 'b,
-                Result<Vec<casework::read_model::CaseSummary>, casework::store::StoreError>,
+                Result<Vec<casework::read::rows::CaseSummary>, casework::store::StoreError>,
             >
             where
                 'a: 'b,
@@ -31,7 +31,7 @@ macro_rules! forward_case_queries {
                 &'a self,
             ) -> crate::support::Boxed<
                 'b,
-                Result<Vec<casework::read_model::OwedActionSummary>, casework::store::StoreError>,
+                Result<Vec<casework::read::rows::OwedActionSummary>, casework::store::StoreError>,
             >
             where
                 'a: 'b,
@@ -42,10 +42,10 @@ macro_rules! forward_case_queries {
 
             fn cases_of<'a, 'b>(
                 &'a self,
-                young_person: casework::ids::YoungPersonId,
+                young_person: casework::kernel::ids::YoungPersonId,
             ) -> crate::support::Boxed<
                 'b,
-                Result<Vec<casework::read_model::CaseSummary>, casework::store::StoreError>,
+                Result<Vec<casework::read::rows::CaseSummary>, casework::store::StoreError>,
             >
             where
                 'a: 'b,
@@ -59,7 +59,7 @@ macro_rules! forward_case_queries {
                 as_of: chrono::DateTime<chrono::Utc>,
             ) -> crate::support::Boxed<
                 'b,
-                Result<Vec<casework::read_model::CaseSummary>, casework::store::StoreError>,
+                Result<Vec<casework::read::rows::CaseSummary>, casework::store::StoreError>,
             >
             where
                 'a: 'b,
@@ -70,10 +70,10 @@ macro_rules! forward_case_queries {
 
             fn case_summary<'a, 'b>(
                 &'a self,
-                case: casework::ids::CaseId,
+                case: casework::kernel::ids::CaseId,
             ) -> crate::support::Boxed<
                 'b,
-                Result<Option<casework::read_model::CaseSummary>, casework::store::StoreError>,
+                Result<Option<casework::read::rows::CaseSummary>, casework::store::StoreError>,
             >
             where
                 'a: 'b,
@@ -84,10 +84,10 @@ macro_rules! forward_case_queries {
 
             fn listings<'a, 'b>(
                 &'a self,
-                query: casework::read_model::ListingQuery,
+                query: casework::read::rows::ListingQuery,
             ) -> crate::support::Boxed<
                 'b,
-                Result<Vec<casework::read_model::Listed>, casework::store::StoreError>,
+                Result<Vec<casework::read::rows::Listed>, casework::store::StoreError>,
             >
             where
                 'a: 'b,

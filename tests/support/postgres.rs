@@ -2,7 +2,7 @@
 //! so pooled connections do not hold it open) when the test ends, passed or failed. Without
 //! `DATABASE_URL` a test says it skipped; with `CASEWORK_REQUIRE_POSTGRES=1` that is a failure.
 
-use casework::ids::CaseId;
+use casework::kernel::ids::CaseId;
 use casework::postgres::tokio_postgres::{self, NoTls};
 use casework::postgres::PostgresStore;
 

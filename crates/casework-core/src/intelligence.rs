@@ -306,3 +306,35 @@ impl Intelligence {
         }
     }
 }
+
+impl crate::aggregate::Aggregate for Intelligence {
+    type Id = IntelligenceId;
+    type Command = IntelligenceCommand;
+    type Event = IntelligenceEvent;
+
+    fn stream(id: IntelligenceId) -> crate::kernel::ids::StreamId {
+        crate::kernel::ids::StreamId::Intelligence(id)
+    }
+    fn evolve(state: Option<Self>, event: &IntelligenceEvent) -> Option<Self> {
+        Intelligence::evolve(state, event)
+    }
+    fn decide(
+        &self,
+        command: IntelligenceCommand,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Vec<IntelligenceEvent>, DomainError> {
+        Intelligence::decide(self, command, ctx)
+    }
+    fn command_name(command: &IntelligenceCommand) -> &'static str {
+        command.name()
+    }
+    fn command_permission(_: &IntelligenceCommand) -> crate::privacy::access::Permission {
+        crate::privacy::access::Permission::RecordIntelligence
+    }
+    fn listings(
+        &self,
+        _profile: &crate::policy::profile::ServiceProfile,
+    ) -> crate::read::listing::Listings {
+        crate::read::listing::Listings::of_intelligence(self)
+    }
+}

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod aggregate;
 pub mod case;
 pub mod intelligence;
 pub mod kernel;
@@ -22,17 +23,3 @@ pub mod read;
 pub mod store;
 pub mod workshop;
 pub mod young_person;
-
-// Transitional aliases (old flat paths) while the workspace moves to the layered paths.
-#[doc(hidden)]
-pub use case::{consent, owed};
-#[doc(hidden)]
-pub use kernel::{actor, clock, confidential, context, error, event, ids, input, rule};
-#[doc(hidden)]
-pub use policy::{eligibility, profile, programme, risk, topic};
-#[doc(hidden)]
-pub use privacy::{access, access_log, anonymise, disclosure, gate, retention, subject_access};
-#[doc(hidden)]
-pub use read::{listing, rows as read_model};
-#[doc(hidden)]
-pub use young_person::{alumni, missing};

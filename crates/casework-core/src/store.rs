@@ -254,3 +254,31 @@ impl<T: CaseQueries + ?Sized> CaseQueries for std::sync::Arc<T> {
         (**self).listings(query).await
     }
 }
+
+impl crate::kernel::code::ErrorCode for Conflict {
+    fn code(&self) -> &'static str {
+        "conflict"
+    }
+}
+
+impl crate::kernel::code::ErrorCode for StoreError {
+    fn code(&self) -> &'static str {
+        match self {
+            StoreError::Unavailable(_) => "store_unavailable",
+            StoreError::Busy(_) => "store_busy",
+            StoreError::Corrupt(_) => "store_corrupt",
+            StoreError::SchemaTooNew { .. } => "schema_too_new",
+            StoreError::Full(_) => "store_full",
+            StoreError::Backend(_) => "store_failed",
+        }
+    }
+}
+
+impl crate::kernel::code::ErrorCode for AppendError {
+    fn code(&self) -> &'static str {
+        match self {
+            AppendError::Conflict(c) => crate::kernel::code::ErrorCode::code(c),
+            AppendError::Store(s) => crate::kernel::code::ErrorCode::code(s),
+        }
+    }
+}

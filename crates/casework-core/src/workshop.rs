@@ -695,3 +695,35 @@ impl WorkshopEvent {
         }
     }
 }
+
+impl crate::aggregate::Aggregate for Workshop {
+    type Id = WorkshopId;
+    type Command = WorkshopCommand;
+    type Event = WorkshopEvent;
+
+    fn stream(id: WorkshopId) -> crate::kernel::ids::StreamId {
+        crate::kernel::ids::StreamId::Workshop(id)
+    }
+    fn evolve(state: Option<Self>, event: &WorkshopEvent) -> Option<Self> {
+        Workshop::evolve(state, event)
+    }
+    fn decide(
+        &self,
+        command: WorkshopCommand,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Vec<WorkshopEvent>, DomainError> {
+        Workshop::decide(self, command, ctx)
+    }
+    fn command_name(command: &WorkshopCommand) -> &'static str {
+        command.name()
+    }
+    fn command_permission(_: &WorkshopCommand) -> crate::privacy::access::Permission {
+        crate::privacy::access::Permission::RunWorkshops
+    }
+    fn listings(
+        &self,
+        _profile: &crate::policy::profile::ServiceProfile,
+    ) -> crate::read::listing::Listings {
+        crate::read::listing::Listings::of_workshop(self)
+    }
+}

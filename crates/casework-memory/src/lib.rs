@@ -8,7 +8,8 @@
 //!
 //! ```
 //! use casework_memory::MemoryStore;
-//! use casework_core::{Casework, profile::examples::city_girls_service};
+//! use casework_core::policy::profile::examples::city_girls_service;
+//! use casework_service::Casework;
 //!
 //! let casework = Casework::new(MemoryStore::new(), city_girls_service());
 //! # let _ = casework;
@@ -18,9 +19,9 @@
 
 use async_trait::async_trait;
 use casework_core::case::StageName;
-use casework_core::event::RecordedEvent;
-use casework_core::ids::{CaseId, StreamId, YoungPersonId};
-use casework_core::read_model::{
+use casework_core::kernel::event::RecordedEvent;
+use casework_core::kernel::ids::{CaseId, StreamId, YoungPersonId};
+use casework_core::read::rows::{
     cases_of_order, is_review_overdue, listing_order, overdue_order, owed_order,
     waiting_list_order, CaseSummary, Listed, Listing, ListingQuery, OwedActionSummary,
     ReadModelUpdate, YoungPersonSummary,

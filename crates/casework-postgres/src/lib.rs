@@ -4,7 +4,7 @@
 //! or a partnership of services sharing one system, runs; and the path past one machine.
 //!
 //! ```no_run
-//! use casework_core::profile::examples::city_girls_service;
+//! use casework_core::policy::profile::examples::city_girls_service;
 //! use casework_service::Casework;
 //! use casework_postgres::PostgresStore;
 //!
@@ -89,7 +89,7 @@
 //!   `jsonb` reorders keys, drops duplicate keys, normalises numbers and refuses `\u0000`; it
 //!   also costs a parse on every insert. Reports that want JSON operators cast (`body::jsonb`).
 //! * **uuid columns**, so `ORDER BY case_id` is byte order, the order of Rust's `Uuid`, and
-//!   every ordering equals `casework_core::read_model`'s (a test compares each query with the
+//!   every ordering equals `casework_core::read::rows`'s (a test compares each query with the
 //!   in-memory store over randomised rows with many ties).
 //! * **Timestamps are `timestamptz`**, microseconds. The core records at microseconds; a
 //!   caller-supplied time with nanoseconds (a referral's `received_at`) is truncated in the
@@ -272,10 +272,10 @@ pub use tokio_postgres;
 
 use crate::error::{corrupt, fail, is_version_conflict, pool_error};
 use async_trait::async_trait;
-use casework_core::actor::{Actor, Role};
-use casework_core::event::{EventMeta, RecordedEvent};
-use casework_core::ids::{CaseId, EventId, StaffId, StreamId, YoungPersonId};
-use casework_core::read_model::{
+use casework_core::kernel::actor::{Actor, Role};
+use casework_core::kernel::event::{EventMeta, RecordedEvent};
+use casework_core::kernel::ids::{CaseId, EventId, StaffId, StreamId, YoungPersonId};
+use casework_core::read::rows::{
     CaseSummary, Listed, Listing, ListingKind, ListingQuery, OwedActionSummary, ReadModelUpdate,
     YoungPersonSummary,
 };

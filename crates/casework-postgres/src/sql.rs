@@ -224,7 +224,7 @@ pub const APPEND_YOUNG_PERSON_LISTINGS: &str = concat!(
 );
 
 /// Appends to a stream with no read-model row of its own
-/// ([`ReadModelUpdate::None`](casework_core::read_model::ReadModelUpdate::None)): the events
+/// ([`ReadModelUpdate::None`](casework_core::read::rows::ReadModelUpdate::None)): the events
 /// and the snapshot. `$1`–`$17` as [`APPEND_CASE`].
 pub const APPEND_STREAM: &str = concat!(append_head!(), append_result!());
 

@@ -4,20 +4,22 @@
 
 mod common;
 
-use casework_core::actor::{Actor, Role};
+use casework_core::case::owed::OwedActionKind;
 use casework_core::case::{
     CaseCommand, NewReferral, Professional, ProfessionalKind, ReferralSource, StageName,
 };
-use casework_core::confidential::Confidential;
-use casework_core::event::{EventMeta, NewEvent};
-use casework_core::ids::{CaseId, EventId, OwedActionId, ProfessionalId, StaffId, StreamId};
-use casework_core::input::{Postcode, Text};
-use casework_core::owed::OwedActionKind;
-use casework_core::profile::examples::city_girls_service;
-use casework_core::read_model::{
+use casework_core::kernel::actor::{Actor, Role};
+use casework_core::kernel::confidential::Confidential;
+use casework_core::kernel::event::{EventMeta, NewEvent};
+use casework_core::kernel::ids::{
+    CaseId, EventId, OwedActionId, ProfessionalId, StaffId, StreamId,
+};
+use casework_core::kernel::input::{Postcode, Text};
+use casework_core::policy::profile::examples::city_girls_service;
+use casework_core::policy::risk::RiskLevel;
+use casework_core::read::rows::{
     CaseSummary, Listing, ListingKind, ListingQuery, OwedActionSummary, ReadModelUpdate,
 };
-use casework_core::risk::RiskLevel;
 use casework_core::store::{
     AppendError, AppendRequest, CaseQueries, EventAppend, EventLoad, Snapshot, StoreError,
 };
@@ -47,7 +49,7 @@ fn event(actor: &Actor, at: DateTime<Utc>, event_type: &str, payload: &str) -> N
 fn summary(case: CaseId, version: u64) -> CaseSummary {
     CaseSummary {
         case_id: case,
-        young_person_id: casework_core::ids::YoungPersonId::new(),
+        young_person_id: casework_core::kernel::ids::YoungPersonId::new(),
         stage: StageName::Received,
         risk_level: None,
         received_at: fixtures::start(),
@@ -608,7 +610,7 @@ async fn query_orderings_equal_the_reference_store() {
         OwedActionKind::CommunicateOutcome,
     ];
     let people: Vec<_> = (0..5)
-        .map(|_| casework_core::ids::YoungPersonId::new())
+        .map(|_| casework_core::kernel::ids::YoungPersonId::new())
         .collect();
     let actor = fixtures::worker();
     let mut cases = Vec::new();

@@ -8,10 +8,10 @@ mod common;
 
 use casework_core::case::fold;
 use casework_core::case::{CaseCommand, CaseEvent, Professional, ProfessionalKind};
-use casework_core::ids::{CaseId, ProfessionalId, StreamId};
-use casework_core::input::Text;
-use casework_core::profile::examples::city_girls_service;
-use casework_core::read_model::CaseSummary;
+use casework_core::kernel::ids::{CaseId, ProfessionalId, StreamId};
+use casework_core::kernel::input::Text;
+use casework_core::policy::profile::examples::city_girls_service;
+use casework_core::read::rows::CaseSummary;
 use casework_core::store::{CaseQueries, EventLoad};
 use casework_service::{Casework, CommandError};
 use casework_testkit::fixtures;

@@ -5,12 +5,12 @@
 mod common;
 
 use casework_core::case::{CaseCommand, CaseEvent, Professional, ProfessionalKind};
-use casework_core::event::{EventMeta, NewEvent};
-use casework_core::ids::EventId;
-use casework_core::ids::{CaseId, ProfessionalId, StreamId};
-use casework_core::input::Text;
-use casework_core::profile::examples::city_girls_service;
-use casework_core::read_model::ReadModelUpdate;
+use casework_core::kernel::event::{EventMeta, NewEvent};
+use casework_core::kernel::ids::EventId;
+use casework_core::kernel::ids::{CaseId, ProfessionalId, StreamId};
+use casework_core::kernel::input::Text;
+use casework_core::policy::profile::examples::city_girls_service;
+use casework_core::read::rows::ReadModelUpdate;
 use casework_core::store::{
     AppendError, AppendRequest, CaseQueries, EventAppend, EventLoad, StoreError,
 };

@@ -4,18 +4,18 @@
 
 mod common;
 
-use casework_core::actor::Actor;
+use casework_core::case::owed::OwedActionKind;
 use casework_core::case::StageName;
-use casework_core::event::{EventMeta, NewEvent, RecordedEvent};
-use casework_core::ids::{
+use casework_core::kernel::actor::Actor;
+use casework_core::kernel::event::{EventMeta, NewEvent, RecordedEvent};
+use casework_core::kernel::ids::{
     AccessId, CaseId, EventId, IntelligenceId, OwedActionId, StreamId, WorkshopId, YoungPersonId,
 };
-use casework_core::owed::OwedActionKind;
-use casework_core::read_model::{
+use casework_core::policy::risk::RiskLevel;
+use casework_core::read::rows::{
     CaseSummary, Listed, Listing, ListingKind, ListingQuery, OwedActionSummary, ReadModelUpdate,
     YoungPersonSummary,
 };
-use casework_core::risk::RiskLevel;
 use casework_core::store::{
     AppendError, AppendRequest, CaseQueries, EventAppend, EventLoad, RewriteRequest,
     RewrittenEvent, Snapshot, StoreError,

@@ -17,15 +17,16 @@
 
 use crate::casework::YoungPersonExecuted;
 use crate::casework::{Casework, CommandError, Executed, LoadError};
+use crate::error::{AccessError, ShareError};
+use casework_core::aggregate::Aggregate;
 use casework_core::case::{Case, CaseCommand, CaseEvent, NewReferral};
 use casework_core::kernel::actor::{Actor, Role};
 use casework_core::kernel::error::DomainError;
 use casework_core::kernel::event::{decode_stream, Recorded};
 use casework_core::kernel::ids::{CaseId, IntelligenceId, StreamId, WorkshopId, YoungPersonId};
 use casework_core::kernel::input::Text;
-use casework_core::privacy::access::{
-    check, AccessDenied, Permission, Relationship, StaffDirectory,
-};
+use casework_core::kernel::rule::Rule;
+use casework_core::privacy::access::{check, Permission, Relationship, StaffDirectory};
 use casework_core::privacy::access_log::{AccessRecord, AccessSubject};
 use casework_core::privacy::disclosure::{
     consented_view, Audience, DisclosureError, DisclosureEvent, DisclosureView, ItemKind,
@@ -35,77 +36,11 @@ use casework_core::privacy::gate::{
     self, OpenIntelligence, OpenRecord, OpenWorkshop, RecordedRead, RecordedShare,
 };
 use casework_core::read::listing::decode_detail;
-use casework_core::read::rows::{CaseSummary, ListingKind, ListingQuery, OwedActionSummary};
-use casework_core::store::{AppendError, Store, StoreError};
+use casework_core::read::rows::{CaseSummary, ListingKind, ListingQuery};
+use casework_core::store::{Store, StoreError};
 use casework_core::young_person::{YoungPerson, YoungPersonCommand};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
-use thiserror::Error;
-
-/// A checked operation's failure: refused under R-27 before anything was read or written, or
-/// failed as the unchecked operation does.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
-pub enum AccessError<E> {
-    /// the person may not do this.
-    #[error(transparent)]
-    Denied(AccessDenied),
-    /// The operation itself failed.
-    #[error(transparent)]
-    Failed(E),
-}
-
-impl<E> AccessError<E> {
-    /// The R-27 refusal, if this is one.
-    pub fn denied(&self) -> Option<&AccessDenied> {
-        match self {
-            AccessError::Denied(d) => Some(d),
-            AccessError::Failed(_) => None,
-        }
-    }
-}
-
-impl<E> From<AccessDenied> for AccessError<E> {
-    fn from(d: AccessDenied) -> Self {
-        AccessError::Denied(d)
-    }
-}
-
-/// Why a share did not happen. Nothing was shared or recorded.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
-pub enum ShareError {
-    /// the person may not share.
-    #[error(transparent)]
-    Denied(AccessDenied),
-    /// the disclosure rules refuse it.
-    #[error(transparent)]
-    Refused(DisclosureError),
-    /// Loading or recording failed.
-    #[error(transparent)]
-    Failed(CommandError),
-}
-
-impl From<AccessDenied> for ShareError {
-    fn from(d: AccessDenied) -> Self {
-        ShareError::Denied(d)
-    }
-}
-
-macro_rules! failed_from {
-    ($($e:ty),*) => {$(
-        impl From<$e> for AccessError<CommandError> {
-            fn from(e: $e) -> Self {
-                AccessError::Failed(e.into())
-            }
-        }
-    )*};
-}
-failed_from!(
-    CommandError,
-    LoadError,
-    StoreError,
-    DomainError,
-    AppendError
-);
 
 /// One entry of a case's audit trail: a change, a share or a read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -160,7 +95,7 @@ impl<'a, S: Store> Acting<'a, S> {
         &self,
         case: CaseId,
         permission: Permission,
-    ) -> Result<(Case, Relationship), AccessError<CommandError>> {
+    ) -> Result<(Case, Relationship), AccessError> {
         let state = self.casework.case(case).await?;
         let relationship = self.directory.relationship(self.actor, &state);
         check(self.actor, relationship, permission, Some(case))?;
@@ -200,7 +135,7 @@ impl<'a, S: Store> Acting<'a, S> {
         &self,
         young_person: YoungPersonId,
         permission: Permission,
-    ) -> Result<Relationship, AccessError<CommandError>> {
+    ) -> Result<Relationship, AccessError> {
         let relationship = self.relationship_to_young_person(young_person).await?;
         check(self.actor, relationship, permission, None).map_err(|mut d| {
             d.record = Some(young_person.to_string());
@@ -211,16 +146,13 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// A case's structure: stage, risk, dates, owed actions (`read_case`). Its confidential
     /// content stays sealed: see [`Acting::open_record`].
-    pub async fn case(&self, case: CaseId) -> Result<Case, AccessError<CommandError>> {
+    pub async fn case(&self, case: CaseId) -> Result<Case, AccessError> {
         Ok(self.checked_case(case, Permission::ReadCase).await?.0)
     }
 
     /// A case's history (`read_case`, R-18): every change, attributed. Confidential fields
     /// inside the events stay sealed, as in [`Acting::case`].
-    pub async fn history(
-        &self,
-        case: CaseId,
-    ) -> Result<Vec<Recorded<CaseEvent>>, AccessError<CommandError>> {
+    pub async fn history(&self, case: CaseId) -> Result<Vec<Recorded<CaseEvent>>, AccessError> {
         self.checked_case(case, Permission::ReadCase).await?;
         Ok(self.casework.history(case).await?)
     }
@@ -231,31 +163,16 @@ impl<'a, S: Store> Acting<'a, S> {
         &self,
         case: CaseId,
         at: DateTime<Utc>,
-    ) -> Result<Option<Case>, AccessError<CommandError>> {
+    ) -> Result<Option<Case>, AccessError> {
         self.checked_case(case, Permission::ReadCase).await?;
         Ok(self.casework.case_as_of(case, at).await?)
-    }
-
-    /// The waiting list in R-7 order (`read_case`, as staff with no relationship to the cases
-    /// on it).
-    pub async fn waiting_list(&self) -> Result<Vec<CaseSummary>, AccessError<CommandError>> {
-        check(self.actor, Relationship::None, Permission::ReadCase, None)?;
-        Ok(self.casework.waiting_list().await?)
-    }
-
-    /// Owed actions not yet discharged (`read_case`, R-5).
-    pub async fn outstanding_actions(
-        &self,
-    ) -> Result<Vec<OwedActionSummary>, AccessError<CommandError>> {
-        check(self.actor, Relationship::None, Permission::ReadCase, None)?;
-        Ok(self.casework.outstanding_actions().await?)
     }
 
     /// A young person's cases (`read_case` on their records).
     pub async fn cases_of(
         &self,
         young_person: YoungPersonId,
-    ) -> Result<Vec<CaseSummary>, AccessError<CommandError>> {
+    ) -> Result<Vec<CaseSummary>, AccessError> {
         self.check_young_person(young_person, Permission::ReadCase)
             .await?;
         Ok(self.casework.cases_of(young_person).await?)
@@ -265,7 +182,7 @@ impl<'a, S: Store> Acting<'a, S> {
     pub async fn young_person(
         &self,
         young_person: YoungPersonId,
-    ) -> Result<YoungPerson, AccessError<CommandError>> {
+    ) -> Result<YoungPerson, AccessError> {
         self.check_young_person(young_person, Permission::ReadCase)
             .await?;
         Ok(self.casework.young_person(young_person).await?)
@@ -279,9 +196,8 @@ impl<'a, S: Store> Acting<'a, S> {
         &self,
         case: CaseId,
         purpose: &str,
-    ) -> Result<OpenRecord, AccessError<CommandError>> {
-        let purpose = Text::parse("purpose", purpose)
-            .map_err(|e| AccessError::Failed(CommandError::Rejected(DomainError::from(e))))?;
+    ) -> Result<OpenRecord, AccessError> {
+        let purpose = Text::parse("purpose", purpose).map_err(DomainError::from)?;
         let (state, relationship) = self
             .checked_case(case, Permission::ReadConfidential)
             .await?;
@@ -299,9 +215,8 @@ impl<'a, S: Store> Acting<'a, S> {
         &self,
         intelligence: IntelligenceId,
         purpose: &str,
-    ) -> Result<OpenIntelligence, AccessError<CommandError>> {
-        let purpose = Text::parse("purpose", purpose)
-            .map_err(|e| AccessError::Failed(CommandError::Rejected(DomainError::from(e))))?;
+    ) -> Result<OpenIntelligence, AccessError> {
+        let purpose = Text::parse("purpose", purpose).map_err(DomainError::from)?;
         check(
             self.actor,
             Relationship::None,
@@ -325,9 +240,8 @@ impl<'a, S: Store> Acting<'a, S> {
         &self,
         workshop: WorkshopId,
         purpose: &str,
-    ) -> Result<OpenWorkshop, AccessError<CommandError>> {
-        let purpose = Text::parse("purpose", purpose)
-            .map_err(|e| AccessError::Failed(CommandError::Rejected(DomainError::from(e))))?;
+    ) -> Result<OpenWorkshop, AccessError> {
+        let purpose = Text::parse("purpose", purpose).map_err(DomainError::from)?;
         check(
             self.actor,
             Relationship::None,
@@ -370,7 +284,7 @@ impl<'a, S: Store> Acting<'a, S> {
         &self,
         young_person: YoungPersonId,
         referral: NewReferral,
-    ) -> Result<CaseId, AccessError<CommandError>> {
+    ) -> Result<CaseId, AccessError> {
         check(
             self.actor,
             Relationship::Unallocated,
@@ -389,11 +303,8 @@ impl<'a, S: Store> Acting<'a, S> {
         &self,
         case: CaseId,
         command: CaseCommand,
-    ) -> Result<Executed, AccessError<CommandError>> {
-        let permission = match command {
-            CaseCommand::Approve { .. } | CaseCommand::RefuseApproval { .. } => Permission::Approve,
-            _ => Permission::ChangeCase,
-        };
+    ) -> Result<Executed, AccessError> {
+        let permission = Case::command_permission(&command);
         // Checked on the very state the command is decided on: one load, and a reallocation
         // after it makes the append conflict, so nothing is written on a stale check.
         let (actor, directory) = (self.actor, self.directory);
@@ -415,7 +326,7 @@ impl<'a, S: Store> Acting<'a, S> {
         &self,
         young_person: YoungPersonId,
         command: YoungPersonCommand,
-    ) -> Result<YoungPersonExecuted, AccessError<CommandError>> {
+    ) -> Result<YoungPersonExecuted, AccessError> {
         self.check_young_person(young_person, Permission::ChangeCase)
             .await?;
         Ok(self
@@ -433,16 +344,15 @@ impl<'a, S: Store> Acting<'a, S> {
     ) -> Result<DisclosureView, ShareError> {
         let (state, _) = self
             .checked_case(case, Permission::ShareWithConsent)
-            .await
-            .map_err(share_error)?;
+            .await?;
         let view = consented_view(&state, &audience);
         if view.is_empty() {
             let scope = audience.consent_scope();
             return Err(ShareError::Refused(DisclosureError::NoConsent {
                 rule: if audience == Audience::ParentOrCarer {
-                    "R-10".into()
+                    Rule::R10
                 } else {
-                    "R-8".into()
+                    Rule::R8
                 },
                 audience: audience.to_string(),
                 scope: scope.to_string(),
@@ -458,8 +368,7 @@ impl<'a, S: Store> Acting<'a, S> {
     pub async fn referrer_view(&self, case: CaseId) -> Result<DisclosureView, ShareError> {
         let (state, _) = self
             .checked_case(case, Permission::ReadReferrerView)
-            .await
-            .map_err(share_error)?;
+            .await?;
         let view = consented_view(&state, &Audience::Referrer);
         if !view.is_empty() {
             self.record_view(&state, &view).await?;
@@ -478,8 +387,7 @@ impl<'a, S: Store> Acting<'a, S> {
     ) -> Result<DisclosureView, ShareError> {
         let (state, _) = self
             .checked_case(case, Permission::ShareUnderOverride)
-            .await
-            .map_err(share_error)?;
+            .await?;
         let basis = request.validate().map_err(ShareError::Refused)?;
         let mut kinds = request.items.clone();
         kinds.sort();
@@ -528,7 +436,7 @@ impl<'a, S: Store> Acting<'a, S> {
     pub async fn disclosures(
         &self,
         case: CaseId,
-    ) -> Result<Vec<Recorded<DisclosureEvent>>, AccessError<CommandError>> {
+    ) -> Result<Vec<Recorded<DisclosureEvent>>, AccessError> {
         let state = self.casework.case(case).await?;
         let relationship = self.directory.relationship(self.actor, &state);
         // Either permission will do; the refusal names the one closer to the case.
@@ -555,7 +463,7 @@ impl<'a, S: Store> Acting<'a, S> {
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> Result<Vec<ShareRecord>, AccessError<CommandError>> {
+    ) -> Result<Vec<ShareRecord>, AccessError> {
         self.listed(
             ListingQuery::all(ListingKind::Disclosure)
                 .from(from)
@@ -569,7 +477,7 @@ impl<'a, S: Store> Acting<'a, S> {
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> Result<Vec<ShareRecord>, AccessError<CommandError>> {
+    ) -> Result<Vec<ShareRecord>, AccessError> {
         self.listed(
             ListingQuery::all(ListingKind::Override)
                 .from(from)
@@ -583,7 +491,7 @@ impl<'a, S: Store> Acting<'a, S> {
     pub async fn access_log(
         &self,
         record: AccessSubject,
-    ) -> Result<Vec<AccessRecord>, AccessError<CommandError>> {
+    ) -> Result<Vec<AccessRecord>, AccessError> {
         let key = match record {
             AccessSubject::Case { case, .. } => case.to_string(),
             AccessSubject::YoungPerson { young_person } => young_person.to_string(),
@@ -598,7 +506,7 @@ impl<'a, S: Store> Acting<'a, S> {
     async fn listed<T: DeserializeOwned>(
         &self,
         query: ListingQuery,
-    ) -> Result<Vec<T>, AccessError<CommandError>> {
+    ) -> Result<Vec<T>, AccessError> {
         check(
             self.actor,
             Relationship::None,
@@ -615,10 +523,7 @@ impl<'a, S: Store> Acting<'a, S> {
     /// A case's audit trail, oldest first: every change, every share and override
     /// and every read of its confidential record. For its allocated worker or
     /// team manager, or anyone with `read_audit_logs`.
-    pub async fn audit_trail(
-        &self,
-        case: CaseId,
-    ) -> Result<Vec<TrailEntry>, AccessError<CommandError>> {
+    pub async fn audit_trail(&self, case: CaseId) -> Result<Vec<TrailEntry>, AccessError> {
         let shares = self.disclosures(case).await?;
         let history = self.casework.history(case).await?;
         let reads: Vec<AccessRecord> = self
@@ -665,13 +570,6 @@ impl<'a, S: Store> Acting<'a, S> {
             .collect();
         trail.sort_by_key(|t| t.at);
         Ok(trail)
-    }
-}
-
-fn share_error(e: AccessError<CommandError>) -> ShareError {
-    match e {
-        AccessError::Denied(d) => ShareError::Denied(d),
-        AccessError::Failed(f) => ShareError::Failed(f),
     }
 }
 

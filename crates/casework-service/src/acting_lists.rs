@@ -8,120 +8,28 @@
 //! passed to police with `record_intelligence` (workers and managers) and read only with
 //! `read_intelligence` (managers).
 
-use crate::acting::{AccessError, Acting};
-use crate::casework::{CommandError, IntelligenceExecuted, WorkshopExecuted};
+use crate::acting::Acting;
+use crate::casework::{IntelligenceExecuted, WorkshopExecuted};
+use crate::error::AccessError;
+use casework_core::aggregate::Aggregate;
 use casework_core::intelligence::{Intelligence, IntelligenceCommand, NewIntelligence};
-use casework_core::kernel::ids::{CaseId, IntelligenceId, StaffId, WorkshopId, YoungPersonId};
+use casework_core::kernel::ids::{CaseId, IntelligenceId, WorkshopId, YoungPersonId};
 use casework_core::policy::risk::RiskTrend;
 use casework_core::privacy::access::{check, Permission, Relationship};
-use casework_core::read::listing::{
-    AlumniRow, AwaitingPoliceRow, ClosedCaseRow, MissingFlagRow, OpenCaseRow, PartnerReferralRow,
-    PartnerReferralState, ReturnInterviewRow, ReviewDueRow, WorkshopReach,
-};
 use casework_core::read::report::{self, CadenceReport, LengthStatus};
 use casework_core::store::Store;
 use casework_core::workshop::{NewWorkshop, Workshop, WorkshopCommand};
 use casework_core::young_person::missing::ReturnInterviewDue;
 use casework_core::young_person::YoungPersonActivity;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 /// A checked result.
-type Checked<T> = Result<T, AccessError<CommandError>>;
+type Checked<T> = Result<T, AccessError>;
 
 impl<'a, S: Store> Acting<'a, S> {
     /// Checks a permission that does not depend on a record.
-    fn staff(&self, permission: Permission) -> Result<(), AccessError<CommandError>> {
+    fn staff(&self, permission: Permission) -> Result<(), AccessError> {
         Ok(check(self.actor, Relationship::None, permission, None)?)
-    }
-
-    /// Cases whose next review falls due in `[from, to)`.
-    pub async fn reviews_due(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Checked<Vec<ReviewDueRow>> {
-        self.staff(Permission::ReadCase)?;
-        Ok(self.casework.reviews_due(from, to).await?)
-    }
-
-    /// Cases past their programme's expected length at `as_of` (R-14: shown, never enforced).
-    pub async fn cases_past_expected_length(
-        &self,
-        as_of: DateTime<Utc>,
-    ) -> Checked<Vec<LengthStatus>> {
-        self.staff(Permission::ReadCase)?;
-        Ok(self.casework.cases_past_expected_length(as_of).await?)
-    }
-
-    /// Open cases, one worker's or everyone's (R-25 caseloads).
-    pub async fn open_cases(&self, worker: Option<StaffId>) -> Checked<Vec<OpenCaseRow>> {
-        self.staff(Permission::ReadCase)?;
-        Ok(self.casework.open_cases(worker).await?)
-    }
-
-    /// Expected against delivered sessions and contacts in `[from, to)` for every open case
-    /// whose work has begun.
-    pub async fn cadence_across_open_cases(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Checked<Vec<CadenceReport>> {
-        self.staff(Permission::ReadCase)?;
-        Ok(self.casework.cadence_across_open_cases(from, to).await?)
-    }
-
-    /// Referrals out to partners, by status.
-    pub async fn partner_referrals(
-        &self,
-        status: Option<PartnerReferralState>,
-    ) -> Checked<Vec<PartnerReferralRow>> {
-        self.staff(Permission::ReadCase)?;
-        Ok(self.casework.partner_referrals(status).await?)
-    }
-
-    /// Finished cases, one young person's or everyone's (R-23 retention reviews).
-    pub async fn closed_cases(
-        &self,
-        young_person: Option<YoungPersonId>,
-    ) -> Checked<Vec<ClosedCaseRow>> {
-        self.staff(Permission::ReadCase)?;
-        Ok(self.casework.closed_cases(young_person).await?)
-    }
-
-    /// Return interviews not yet settled, across all young people.
-    pub async fn all_return_interviews_due(
-        &self,
-        as_of: DateTime<Utc>,
-    ) -> Checked<Vec<ReturnInterviewRow>> {
-        self.staff(Permission::ReadCase)?;
-        Ok(self.casework.all_return_interviews_due(as_of).await?)
-    }
-
-    /// Return interviews overdue at `as_of`.
-    pub async fn overdue_return_interviews(
-        &self,
-        as_of: DateTime<Utc>,
-    ) -> Checked<Vec<ReturnInterviewRow>> {
-        self.staff(Permission::ReadCase)?;
-        Ok(self.casework.overdue_return_interviews(as_of).await?)
-    }
-
-    /// Young people flagged for three missing episodes within 30 days.
-    pub async fn flagged_young_people(&self) -> Checked<Vec<MissingFlagRow>> {
-        self.staff(Permission::ReadCase)?;
-        Ok(self.casework.flagged_young_people().await?)
-    }
-
-    /// Members of the alumni group.
-    pub async fn alumni_members(&self) -> Checked<Vec<AlumniRow>> {
-        self.staff(Permission::ReadCase)?;
-        Ok(self.casework.alumni_members().await?)
-    }
-
-    /// Workshop reach and evaluation results for workshops dated in `[from, to)`.
-    pub async fn workshop_reach(&self, from: NaiveDate, to: NaiveDate) -> Checked<WorkshopReach> {
-        self.staff(Permission::ReadCase)?;
-        Ok(self.casework.workshop_reach(from, to).await?)
     }
 
     /// A case's expected against delivered sessions and contacts in `[from, to)` (`read_case`,
@@ -186,7 +94,7 @@ impl<'a, S: Store> Acting<'a, S> {
         workshop: WorkshopId,
         command: WorkshopCommand,
     ) -> Checked<WorkshopExecuted> {
-        self.staff(Permission::RunWorkshops)?;
+        self.staff(Workshop::command_permission(&command))?;
         Ok(self
             .casework
             .execute_workshop(self.actor, workshop, command)
@@ -215,7 +123,7 @@ impl<'a, S: Store> Acting<'a, S> {
         intelligence: IntelligenceId,
         command: IntelligenceCommand,
     ) -> Checked<IntelligenceExecuted> {
-        self.staff(Permission::RecordIntelligence)?;
+        self.staff(Intelligence::command_permission(&command))?;
         Ok(self
             .casework
             .execute_intelligence(self.actor, intelligence, command)
@@ -226,11 +134,5 @@ impl<'a, S: Store> Acting<'a, S> {
     pub async fn intelligence(&self, intelligence: IntelligenceId) -> Checked<Intelligence> {
         self.staff(Permission::ReadIntelligence)?;
         Ok(self.casework.intelligence(intelligence).await?)
-    }
-
-    /// Intelligence not yet with the police (`read_intelligence`, R-19).
-    pub async fn intelligence_awaiting_police(&self) -> Checked<Vec<AwaitingPoliceRow>> {
-        self.staff(Permission::ReadIntelligence)?;
-        Ok(self.casework.intelligence_awaiting_police().await?)
     }
 }

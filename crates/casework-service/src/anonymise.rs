@@ -2,7 +2,7 @@
 
 use crate::acting::Acting;
 use crate::casework::{Casework, CommandError};
-use crate::retention::RetentionError;
+use crate::error::RetentionError;
 use casework_core::case::fold;
 use casework_core::case::CaseEvent;
 use casework_core::kernel::event::{decode_stream, DomainEvent, HistoryError, RecordedEvent};

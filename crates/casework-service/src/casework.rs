@@ -6,7 +6,7 @@
 //! writer surfaces as [`CommandError::Conflict`], and the caller decides whether to reload
 //! and try again.
 
-use crate::acting::AccessError;
+use casework_core::aggregate::Aggregate;
 use casework_core::case::{Case, CaseCommand, CaseEvent, NewReferral, Received};
 use casework_core::intelligence::{
     Intelligence, IntelligenceCommand, IntelligenceEvent, NewIntelligence,
@@ -16,144 +16,43 @@ use casework_core::kernel::clock::{Clock, SystemClock};
 use casework_core::kernel::confidential::for_storage;
 use casework_core::kernel::context::CommandContext;
 use casework_core::kernel::error::DomainError;
-use casework_core::kernel::event::{
-    decode_stream, decode_stream_from, DomainEvent, EventMeta, HistoryError, HistoryProblem,
-    Recorded,
-};
+use casework_core::kernel::event::{decode_stream, DomainEvent, EventMeta, Recorded};
 use casework_core::kernel::ids::{
     CaseId, EventId, IntelligenceId, MissingEpisodeId, StaffId, StreamId, WorkshopId, YoungPersonId,
 };
 use casework_core::policy::profile::ServiceProfile;
 use casework_core::policy::risk::RiskTrend;
-use casework_core::privacy::access::AccessDenied;
 use casework_core::read::listing::{
-    AlumniRow, AwaitingPoliceRow, ClosedCaseRow, ExpectedEndRow, ListingRow, Listings,
-    MissingFlagRow, OpenCaseRow, PartnerReferralRow, PartnerReferralState, ReturnInterviewRow,
-    ReviewDueRow, WorkshopParticipantRow, WorkshopReach, WorkshopRow,
+    AlumniRow, AwaitingPoliceRow, ClosedCaseRow, ExpectedEndRow, ListingRow, MissingFlagRow,
+    OpenCaseRow, PartnerReferralRow, PartnerReferralState, ReturnInterviewRow, ReviewDueRow,
+    WorkshopParticipantRow, WorkshopReach, WorkshopRow,
 };
 use casework_core::read::report::{self, CadenceReport, LengthStatus};
 use casework_core::read::rows::{
     CaseSummary, Listing, ListingKind, ListingQuery, OwedActionSummary, ReadModelUpdate,
-    YoungPersonSummary,
 };
-use casework_core::store::{AppendError, AppendRequest, Conflict, Snapshot, Store, StoreError};
+use casework_core::store::{AppendRequest, Store, StoreError};
 use casework_core::workshop::{NewWorkshop, Workshop, WorkshopCommand, WorkshopEvent};
 use casework_core::young_person::missing::ReturnInterviewDue;
 use casework_core::young_person::{
     YoungPerson, YoungPersonActivity, YoungPersonCommand, YoungPersonDetails, YoungPersonEvent,
+    YoungPersonRecord,
 };
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use std::sync::Arc;
-use thiserror::Error;
 
-/// Why a read failed.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
-pub enum LoadError {
-    /// No such stream.
-    #[error("{0} not found")]
-    NotFound(StreamId),
-    /// The stored history cannot be read.
-    #[error(transparent)]
-    History(#[from] HistoryError),
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
+pub use crate::error::{CommandError, LoadError};
 
-/// Why a command was not carried out. Nothing was written in any case.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
-pub enum CommandError {
-    /// The domain rules refused it; the error names the rule.
-    #[error(transparent)]
-    Rejected(#[from] DomainError),
-    /// Another writer changed the case first: reload and decide again.
-    #[error(transparent)]
-    Conflict(#[from] Conflict),
-    /// No such case or young person.
-    #[error("{0} not found")]
-    NotFound(StreamId),
-    /// The stored history cannot be read.
-    #[error(transparent)]
-    History(#[from] HistoryError),
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
+pub use crate::streams::Executed;
 
-impl CommandError {
-    /// The domain refusal, if this is one.
-    pub fn rejection(&self) -> Option<&DomainError> {
-        match self {
-            CommandError::Rejected(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<LoadError> for CommandError {
-    fn from(e: LoadError) -> Self {
-        match e {
-            LoadError::NotFound(s) => CommandError::NotFound(s),
-            LoadError::History(h) => CommandError::History(h),
-            LoadError::Store(s) => CommandError::Store(s),
-        }
-    }
-}
-
-impl From<AppendError> for CommandError {
-    fn from(e: AppendError) -> Self {
-        match e {
-            AppendError::Conflict(c) => CommandError::Conflict(c),
-            AppendError::Store(s) => CommandError::Store(s),
-        }
-    }
-}
-
-/// What a command did.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Executed {
-    /// The case after the command.
-    pub case: Case,
-    /// The stream's new version.
-    pub version: u64,
-    /// The events appended.
-    pub events: Vec<CaseEvent>,
-}
-
-/// What a command about a young person did.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct YoungPersonExecuted {
-    /// The young person's identity after the command.
-    pub person: YoungPerson,
-    /// Their missing episodes, flags and alumni membership after the command.
-    pub activity: YoungPersonActivity,
-    /// The stream's new version.
-    pub version: u64,
-    /// The events appended.
-    pub events: Vec<YoungPersonEvent>,
-}
+/// What a command about a young person did: their identity and activity after it.
+pub type YoungPersonExecuted = Executed<YoungPersonRecord>;
 
 /// What a command to a workshop did.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WorkshopExecuted {
-    /// The workshop after the command.
-    pub workshop: Workshop,
-    /// The stream's new version.
-    pub version: u64,
-    /// The events appended.
-    pub events: Vec<WorkshopEvent>,
-}
+pub type WorkshopExecuted = Executed<Workshop>;
 
 /// What a command to an intelligence report did.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IntelligenceExecuted {
-    /// The report after the command.
-    pub report: Intelligence,
-    /// The stream's new version.
-    pub version: u64,
-    /// The events appended.
-    pub events: Vec<IntelligenceEvent>,
-}
+pub type IntelligenceExecuted = Executed<Intelligence>;
 
 /// The handle a front end holds: a store, a service profile and a clock.
 pub struct Casework<S> {
@@ -211,25 +110,15 @@ impl<S: Store> Casework<S> {
         let at = self.now();
         let id = YoungPersonId::new();
         let event = YoungPerson::register(id, details, at).map_err(DomainError::from)?;
-        let person = YoungPerson::evolve(None, &event).expect("registration opens the record");
-        self.store
-            .append(AppendRequest {
-                stream: StreamId::YoungPerson(id),
-                expected_version: 0,
-                events: vec![for_storage(|| event.encode(Self::meta(actor, at, None)))],
-                read_model: ReadModelUpdate::YoungPerson(YoungPersonSummary::of(&person, 1)),
-                snapshot: None,
-                listings: Some(
-                    Listings::of_young_person(&person, &YoungPersonActivity::default()).encode(),
-                ),
-            })
-            .await?;
+        let record =
+            YoungPersonRecord::evolve(None, &event).expect("registration opens the record");
+        self.open_stream(actor, id, &record, &[event], at).await?;
         Ok(id)
     }
 
     /// A young person's record.
     pub async fn young_person(&self, id: YoungPersonId) -> Result<YoungPerson, LoadError> {
-        Ok(self.load_young_person(id).await?.0)
+        Ok(self.load::<YoungPersonRecord>(id).await?.state.person)
     }
 
     /// A young person's missing episodes, missing flags and alumni membership.
@@ -237,7 +126,7 @@ impl<S: Store> Casework<S> {
         &self,
         id: YoungPersonId,
     ) -> Result<YoungPersonActivity, LoadError> {
-        Ok(self.load_young_person(id).await?.1)
+        Ok(self.load::<YoungPersonRecord>(id).await?.state.activity)
     }
 
     /// The identity, the activity and the stream's version.
@@ -245,24 +134,8 @@ impl<S: Store> Casework<S> {
         &self,
         id: YoungPersonId,
     ) -> Result<(YoungPerson, YoungPersonActivity, u64), LoadError> {
-        let stream = StreamId::YoungPerson(id);
-        let events = decode_stream::<YoungPersonEvent>(&self.store.load(stream).await?)?;
-        let mut state = None;
-        for e in &events {
-            state = Some(
-                YoungPerson::evolve(state, &e.event).ok_or_else(|| HistoryError {
-                    stream,
-                    version: e.version,
-                    problem: HistoryProblem::CannotFollow {
-                        event_type: e.event.event_type().to_owned(),
-                    },
-                })?,
-            );
-        }
-        let person = state.ok_or(LoadError::NotFound(stream))?;
-        let activity = YoungPersonActivity::fold(events.iter().map(|e| &e.event));
-        let version = events.last().map_or(0, |e| e.version);
-        Ok((person, activity, version))
+        let loaded = self.load::<YoungPersonRecord>(id).await?;
+        Ok((loaded.state.person, loaded.state.activity, loaded.version))
     }
 
     /// Decides and records a command about a young person rather than one of their cases:
@@ -274,49 +147,7 @@ impl<S: Store> Casework<S> {
         young_person: YoungPersonId,
         command: YoungPersonCommand,
     ) -> Result<YoungPersonExecuted, CommandError> {
-        let (person, activity, version) = self.load_young_person(young_person).await?;
-        let cases = if matches!(command, YoungPersonCommand::JoinAlumni) {
-            self.store.cases_of(young_person).await?
-        } else {
-            Vec::new()
-        };
-        let at = self.now();
-        let ctx = CommandContext::new(actor, at, &self.profile);
-        let reason = command.stated_reason();
-        let events = activity.decide(&person, command, &cases, &ctx)?;
-        let before = Listings::of_young_person(&person, &activity);
-        let mut person = person;
-        let mut activity = activity;
-        for event in &events {
-            person = YoungPerson::evolve(Some(person), event)
-                .expect("decided events follow their state");
-            activity.apply(event);
-        }
-        let listings = Listings::of_young_person(&person, &activity).replacing(&before);
-        let new_version = version + events.len() as u64;
-        let version = self
-            .store
-            .append(AppendRequest {
-                stream: StreamId::YoungPerson(young_person),
-                expected_version: version,
-                events: events
-                    .iter()
-                    .map(|e| for_storage(|| e.encode(Self::meta(actor, at, reason.clone()))))
-                    .collect(),
-                read_model: ReadModelUpdate::YoungPerson(YoungPersonSummary::of(
-                    &person,
-                    new_version,
-                )),
-                snapshot: None,
-                listings,
-            })
-            .await?;
-        Ok(YoungPersonExecuted {
-            person,
-            activity,
-            version,
-            events,
-        })
+        self.execute_on(actor, young_person, command).await
     }
 
     /// Records that a young person went missing at `started_at`; returns the episode.
@@ -403,9 +234,7 @@ impl<S: Store> Casework<S> {
             None => Received::open(id, &person, referral, previous, &ctx)?,
         };
         let case = casework_core::case::Stage::into_case(stage);
-        let listings = Listings::of_case(&case, &self.profile).replacing(&Listings::default());
-        self.append_case(id, 0, &case, events, actor, at, None, listings)
-            .await?;
+        self.open_stream(actor, id, &case, &events, at).await?;
         Ok(id)
     }
 
@@ -416,101 +245,7 @@ impl<S: Store> Casework<S> {
         case: CaseId,
         command: CaseCommand,
     ) -> Result<Executed, CommandError> {
-        match self.execute_checked(actor, case, command, |_| Ok(())).await {
-            Ok(executed) => Ok(executed),
-            Err(AccessError::Failed(e)) => Err(e),
-            Err(AccessError::Denied(_)) => unreachable!("the check lets everything through"),
-        }
-    }
-
-    /// [`Casework::execute`] with `check` run on the state the command is decided on, so a
-    /// permission check and the decision read the same version: the case is loaded
-    /// once, and a change between the two is a conflict at append.
-    pub(crate) async fn execute_checked(
-        &self,
-        actor: &Actor,
-        case: CaseId,
-        command: CaseCommand,
-        check: impl FnOnce(&Case) -> Result<(), AccessDenied> + Send,
-    ) -> Result<Executed, AccessError<CommandError>> {
-        let (state, version, last_recorded) = self.load_case(case).await?;
-        check(&state)?;
-        // Recorded times never go backwards within a case, even when the wall clock steps back
-        // (NTP): `case_as_of` depends on it.
-        let at = self.now().max(last_recorded);
-        let mut ctx = CommandContext::new(actor, at, &self.profile);
-        if matches!(
-            command,
-            CaseCommand::Allocate { .. } | CaseCommand::Approve { .. }
-        ) {
-            ctx.waiting_list_head = self.store.waiting_list().await?.first().map(|c| c.case_id);
-        }
-        let reason = command.stated_reason();
-        let events = state.decide(command, &ctx)?;
-        let before = Listings::of_case(&state, &self.profile);
-        let mut next = state;
-        for event in &events {
-            next = Case::evolve(Some(next), event).expect("decided events follow their state");
-        }
-        // Listings are written only when the command changed them: most change none.
-        let listings = Listings::of_case(&next, &self.profile).replacing(&before);
-        let version = self
-            .append_case(
-                case,
-                version,
-                &next,
-                events.clone(),
-                actor,
-                at,
-                reason,
-                listings,
-            )
-            .await?;
-        Ok(Executed {
-            case: next,
-            version,
-            events,
-        })
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn append_case(
-        &self,
-        id: CaseId,
-        expected_version: u64,
-        state: &Case,
-        events: Vec<CaseEvent>,
-        actor: &Actor,
-        at: DateTime<Utc>,
-        reason: Option<String>,
-        listings: Option<Vec<Listing>>,
-    ) -> Result<u64, CommandError> {
-        let new_version = expected_version + events.len() as u64;
-        let snapshot =
-            (new_version / SNAPSHOT_EVERY > expected_version / SNAPSHOT_EVERY).then(|| Snapshot {
-                stream: StreamId::Case(id),
-                version: new_version,
-                schema_version: CASE_SNAPSHOT_SCHEMA,
-                state: casework_core::kernel::confidential::for_storage(|| {
-                    serde_json::to_string(state)
-                })
-                .expect("a case serializes to JSON"),
-            });
-        let events = events
-            .iter()
-            .map(|e| for_storage(|| e.encode(Self::meta(actor, at, reason.clone()))))
-            .collect();
-        Ok(self
-            .store
-            .append(AppendRequest {
-                stream: StreamId::Case(id),
-                expected_version,
-                events,
-                read_model: ReadModelUpdate::Case(CaseSummary::of(state, new_version)),
-                snapshot,
-                listings,
-            })
-            .await?)
+        self.execute_on(actor, case, command).await
     }
 
     /// The case's full history, decoded.
@@ -523,55 +258,9 @@ impl<S: Store> Casework<S> {
         Ok(history)
     }
 
-    /// The current state and version: from the latest readable snapshot plus the events after
-    /// it, or by replaying the whole stream when there is no snapshot or it cannot be read.
-    /// Also returns when the stream's last event was recorded.
-    pub(crate) async fn load_case(
-        &self,
-        case: CaseId,
-    ) -> Result<(Case, u64, DateTime<Utc>), LoadError> {
-        let stream = StreamId::Case(case);
-        let (snapshot, events) = self.store.load_latest(stream).await?;
-        let Some(last_recorded) = events.last().map(|e| e.meta.recorded_at) else {
-            return self.replay_case(case).await;
-        };
-        let Some(snapshot) = snapshot else {
-            let history = decode_stream::<CaseEvent>(&events)?;
-            let version = history.last().map_or(0, |e| e.version);
-            let state = fold(&history)?.ok_or(LoadError::NotFound(stream))?;
-            return Ok((state, version, last_recorded));
-        };
-        // The events start at the snapshot's own last version: a snapshot past the end of its
-        // stream (a restored backup, a bug), or one that cannot be read, is not trusted, and the
-        // stream is replayed instead.
-        let belongs =
-            snapshot.version > 0 && events.first().map(|e| e.version) == Some(snapshot.version);
-        match decode_snapshot(&snapshot).filter(|_| belongs) {
-            Some(mut state) => {
-                let tail = decode_stream_from::<CaseEvent>(&events[1..], snapshot.version + 1)?;
-                let version = tail.last().map_or(snapshot.version, |e| e.version);
-                for e in &tail {
-                    state = Case::evolve(Some(state), &e.event).ok_or_else(|| cannot_follow(e))?;
-                }
-                Ok((state, version, last_recorded))
-            }
-            None => self.replay_case(case).await,
-        }
-    }
-
-    async fn replay_case(&self, case: CaseId) -> Result<(Case, u64, DateTime<Utc>), LoadError> {
-        let history = self.history(case).await?;
-        let last = history
-            .last()
-            .ok_or(LoadError::NotFound(StreamId::Case(case)))?;
-        let (version, last_recorded) = (last.version, last.meta.recorded_at);
-        let state = fold(&history)?.ok_or(LoadError::NotFound(StreamId::Case(case)))?;
-        Ok((state, version, last_recorded))
-    }
-
     /// The case as it is now.
     pub async fn case(&self, case: CaseId) -> Result<Case, LoadError> {
-        Ok(self.load_case(case).await?.0)
+        Ok(self.load::<Case>(case).await?.state)
     }
 
     /// The case as it was at `at`: every event recorded at or before `at`, and none after
@@ -586,7 +275,7 @@ impl<S: Store> Casework<S> {
             .into_iter()
             .take_while(|e| e.meta.recorded_at <= at)
             .collect();
-        Ok(fold(&known)?)
+        Ok(casework_core::case::fold(&known)?)
     }
 
     /// The waiting list in R-7 order.
@@ -651,8 +340,8 @@ impl<S: Store> Casework<S> {
         let ctx = CommandContext::new(actor, at, &self.profile);
         let id = WorkshopId::new();
         let event = Workshop::plan(id, details, &ctx)?;
-        self.open_rowless::<Workshop>(StreamId::Workshop(id), actor, at, event)
-            .await?;
+        let state = Workshop::evolve(None, &event).expect("planning opens the workshop");
+        self.open_stream(actor, id, &state, &[event], at).await?;
         Ok(id)
     }
 
@@ -664,18 +353,7 @@ impl<S: Store> Casework<S> {
         workshop: WorkshopId,
         command: WorkshopCommand,
     ) -> Result<WorkshopExecuted, CommandError> {
-        let (workshop, version, events) = self
-            .execute_rowless(
-                StreamId::Workshop(workshop),
-                actor,
-                |state: &Workshop, ctx| state.decide(command, ctx),
-            )
-            .await?;
-        Ok(WorkshopExecuted {
-            workshop,
-            version,
-            events,
-        })
+        self.execute_on(actor, workshop, command).await
     }
 
     /// The workshops a registered young person took part in (attended, was identified as
@@ -693,7 +371,7 @@ impl<S: Store> Casework<S> {
 
     /// A workshop as it is now.
     pub async fn workshop(&self, workshop: WorkshopId) -> Result<Workshop, LoadError> {
-        Ok(self.load_rowless(StreamId::Workshop(workshop)).await?.0)
+        Ok(self.load::<Workshop>(workshop).await?.state)
     }
 
     /// A workshop's full history, decoded.
@@ -715,8 +393,8 @@ impl<S: Store> Casework<S> {
         let ctx = CommandContext::new(actor, at, &self.profile);
         let id = IntelligenceId::new();
         let event = Intelligence::record(id, details, &ctx)?;
-        self.open_rowless::<Intelligence>(StreamId::Intelligence(id), actor, at, event)
-            .await?;
+        let state = Intelligence::evolve(None, &event).expect("the first event opens the report");
+        self.open_stream(actor, id, &state, &[event], at).await?;
         Ok(id)
     }
 
@@ -728,17 +406,7 @@ impl<S: Store> Casework<S> {
         intelligence: IntelligenceId,
         command: IntelligenceCommand,
     ) -> Result<IntelligenceExecuted, CommandError> {
-        let stream = StreamId::Intelligence(intelligence);
-        let (report, version, events) = self
-            .execute_rowless(stream, actor, |state: &Intelligence, ctx| {
-                state.decide(command, ctx)
-            })
-            .await?;
-        Ok(IntelligenceExecuted {
-            report,
-            version,
-            events,
-        })
+        self.execute_on(actor, intelligence, command).await
     }
 
     /// An intelligence report as it is now.
@@ -746,10 +414,7 @@ impl<S: Store> Casework<S> {
         &self,
         intelligence: IntelligenceId,
     ) -> Result<Intelligence, LoadError> {
-        Ok(self
-            .load_rowless(StreamId::Intelligence(intelligence))
-            .await?
-            .0)
+        Ok(self.load::<Intelligence>(intelligence).await?.state)
     }
 
     /// An intelligence report's full history, decoded.
@@ -758,60 +423,6 @@ impl<S: Store> Casework<S> {
         intelligence: IntelligenceId,
     ) -> Result<Vec<Recorded<IntelligenceEvent>>, LoadError> {
         self.load_stream(StreamId::Intelligence(intelligence)).await
-    }
-
-    /// Opens a rowless aggregate's stream with its first event and its listings.
-    async fn open_rowless<A: RowlessAggregate>(
-        &self,
-        stream: StreamId,
-        actor: &Actor,
-        at: DateTime<Utc>,
-        event: A::Event,
-    ) -> Result<u64, CommandError> {
-        let state = A::evolve(None, &event).expect("the first event opens the stream");
-        let listings = state.listings().replacing(&Listings::default());
-        self.append_rowless(stream, 0, &[event], actor, at, None, listings)
-            .await
-    }
-
-    /// A rowless aggregate's state, version and when its last event was recorded.
-    async fn load_rowless<A: RowlessAggregate>(
-        &self,
-        stream: StreamId,
-    ) -> Result<(A, u64, DateTime<Utc>), LoadError> {
-        let history = self.load_stream::<A::Event>(stream).await?;
-        let mut state = None;
-        for recorded in &history {
-            state = Some(
-                A::evolve(state, &recorded.event).ok_or_else(|| cannot_follow_event(recorded))?,
-            );
-        }
-        let state = state.ok_or(LoadError::NotFound(stream))?;
-        let last = history.last().expect("a found stream has events");
-        Ok((state, last.version, last.meta.recorded_at))
-    }
-
-    /// Load, decide, append for a rowless aggregate, with its listings when they changed.
-    async fn execute_rowless<A: RowlessAggregate>(
-        &self,
-        stream: StreamId,
-        actor: &Actor,
-        decide: impl FnOnce(&A, &CommandContext<'_>) -> Result<Vec<A::Event>, DomainError>,
-    ) -> Result<(A, u64, Vec<A::Event>), CommandError> {
-        let (state, version, last_recorded) = self.load_rowless::<A>(stream).await?;
-        let at = self.now().max(last_recorded);
-        let ctx = CommandContext::new(actor, at, &self.profile);
-        let events = decide(&state, &ctx)?;
-        let before = state.listings();
-        let mut next = state;
-        for event in &events {
-            next = A::evolve(Some(next), event).expect("decided events follow their state");
-        }
-        let listings = next.listings().replacing(&before);
-        let version = self
-            .append_rowless(stream, version, &events, actor, at, None, listings)
-            .await?;
-        Ok((next, version, events))
     }
 
     /// Appends `events` to a stream that keeps no row of its own (workshops, intelligence,
@@ -841,18 +452,6 @@ impl<S: Store> Casework<S> {
                 listings,
             })
             .await?)
-    }
-
-    /// A whole stream, decoded; [`LoadError::NotFound`] when it has no events.
-    async fn load_stream<E: DomainEvent>(
-        &self,
-        stream: StreamId,
-    ) -> Result<Vec<Recorded<E>>, LoadError> {
-        let history = decode_stream::<E>(&self.store.load(stream).await?)?;
-        if history.is_empty() {
-            return Err(LoadError::NotFound(stream));
-        }
-        Ok(history)
     }
 }
 
@@ -1019,37 +618,7 @@ impl<S: Store> Casework<S> {
     }
 }
 
-/// An aggregate on a stream of its own with no read-model row (workshops, intelligence):
-/// what the shared load, decide and append path needs of it.
-trait RowlessAggregate: Sized + Send + Sync {
-    type Event: DomainEvent + Send + Sync;
-    fn evolve(state: Option<Self>, event: &Self::Event) -> Option<Self>;
-    fn listings(&self) -> Listings;
-}
-
-impl RowlessAggregate for Workshop {
-    type Event = WorkshopEvent;
-    fn evolve(state: Option<Self>, event: &WorkshopEvent) -> Option<Self> {
-        Workshop::evolve(state, event)
-    }
-    fn listings(&self) -> Listings {
-        Listings::of_workshop(self)
-    }
-}
-
-impl RowlessAggregate for Intelligence {
-    type Event = IntelligenceEvent;
-    fn evolve(state: Option<Self>, event: &IntelligenceEvent) -> Option<Self> {
-        Intelligence::evolve(state, event)
-    }
-    fn listings(&self) -> Listings {
-        Listings::of_intelligence(self)
-    }
-}
-
-/// Events between snapshots: a snapshot is written whenever a command crosses a multiple of
-/// this many events, so a load replays fewer than this many events whatever the case's length.
-pub const SNAPSHOT_EVERY: u64 = 32;
+pub use crate::streams::SNAPSHOT_EVERY;
 
 /// The format of case snapshots. Bump it when [`Case`]'s serialized form changes: older
 /// snapshots are then ignored and the stream replayed (and re-snapshotted on the next write).
@@ -1057,36 +626,7 @@ pub const SNAPSHOT_EVERY: u64 = 32;
 /// lack the times work began and paused, which the activity derives from older events.
 /// Version 3: the activity's `ended_at` is also set when a referral is declined, signposted or
 /// withdrawn (the closed-case listing's time), which a version 2 snapshot would lack.
-pub const CASE_SNAPSHOT_SCHEMA: u32 = 3;
-
-fn decode_snapshot(snapshot: &Snapshot) -> Option<Case> {
-    if snapshot.schema_version != CASE_SNAPSHOT_SCHEMA {
-        return None;
-    }
-    serde_json::from_str(&snapshot.state).ok()
-}
-
-fn cannot_follow_event<E: DomainEvent>(bad: &Recorded<E>) -> HistoryError {
-    HistoryError {
-        stream: bad.stream,
-        version: bad.version,
-        problem: HistoryProblem::CannotFollow {
-            event_type: bad.event.event_type().to_owned(),
-        },
-    }
-}
-
-fn cannot_follow(bad: &Recorded<CaseEvent>) -> HistoryError {
-    HistoryError {
-        stream: bad.stream,
-        version: bad.version,
-        problem: HistoryProblem::CannotFollow {
-            event_type: bad.event.event_type().to_owned(),
-        },
-    }
-}
-
-/// Folds a decoded history, naming the event that cannot follow.
-pub fn fold(history: &[Recorded<CaseEvent>]) -> Result<Option<Case>, HistoryError> {
-    Case::fold(history.iter().map(|r| &r.event)).map_err(|i| cannot_follow(&history[i]))
-}
+pub const CASE_SNAPSHOT_SCHEMA: u32 = match <Case as Aggregate>::SNAPSHOT_SCHEMA {
+    Some(schema) => schema,
+    None => 0,
+};

@@ -17,12 +17,16 @@ pub mod acting;
 pub mod acting_lists;
 pub mod anonymise;
 pub mod casework;
+pub mod error;
+pub mod queries;
 pub mod retention;
+pub mod streams;
 pub mod subject_access;
 
-pub use acting::{AccessError, Acting, ShareError, TrailEntry};
+pub use acting::{Acting, TrailEntry};
 pub use casework::{
     Casework, CommandError, Executed, IntelligenceExecuted, LoadError, WorkshopExecuted,
     YoungPersonExecuted,
 };
-pub use retention::RetentionError;
+pub use error::{AccessError, ActingError, Refusal, RetentionError, ShareError};
+pub use queries::{Query, QueryInfo, QUERIES};

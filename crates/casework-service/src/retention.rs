@@ -1,103 +1,20 @@
 //! Retention operations: legal holds, the retention review and the erasure log, over the store.
 
-use crate::acting::{AccessError, Acting};
+use crate::acting::Acting;
 use crate::casework::{Casework, CommandError, LoadError};
 use casework_core::kernel::actor::Actor;
 use casework_core::kernel::event::{decode_stream, DomainEvent, HistoryError, HistoryProblem};
 use casework_core::kernel::ids::{StreamId, YoungPersonId};
 use casework_core::kernel::input::Text;
-use casework_core::privacy::access::{check, AccessDenied, Permission, Relationship};
+use casework_core::privacy::access::{check, Permission, Relationship};
 use casework_core::privacy::retention::*;
 use casework_core::read::rows::{ListingKind, ListingQuery};
-use casework_core::store::{AppendError, Store, StoreError};
+use casework_core::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
-use thiserror::Error;
 use uuid::Uuid;
 
-/// A retention operation's failure: refused under, or failed in loading or
-/// recording. Nothing was written in the first two cases.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
-pub enum RetentionError {
-    /// the person may not do this.
-    #[error(transparent)]
-    Denied(AccessDenied),
-    /// the schedule or a legal hold refuses it.
-    #[error(transparent)]
-    Refused(RetentionRefusal),
-    /// Loading or recording failed.
-    #[error(transparent)]
-    Failed(CommandError),
-}
-
-impl RetentionError {
-    /// The R-27 refusal, if this is one.
-    pub fn denied(&self) -> Option<&AccessDenied> {
-        match self {
-            RetentionError::Denied(d) => Some(d),
-            _ => None,
-        }
-    }
-
-    /// The R-23 refusal, if this is one.
-    pub fn refusal(&self) -> Option<&RetentionRefusal> {
-        match self {
-            RetentionError::Refused(r) => Some(r),
-            _ => None,
-        }
-    }
-}
-
-impl From<AccessDenied> for RetentionError {
-    fn from(d: AccessDenied) -> Self {
-        RetentionError::Denied(d)
-    }
-}
-
-impl From<RetentionRefusal> for RetentionError {
-    fn from(r: RetentionRefusal) -> Self {
-        RetentionError::Refused(r)
-    }
-}
-
-impl From<AccessError<CommandError>> for RetentionError {
-    fn from(e: AccessError<CommandError>) -> Self {
-        match e {
-            AccessError::Denied(d) => RetentionError::Denied(d),
-            AccessError::Failed(f) => RetentionError::Failed(f),
-        }
-    }
-}
-
-impl From<CommandError> for RetentionError {
-    fn from(e: CommandError) -> Self {
-        RetentionError::Failed(e)
-    }
-}
-
-impl From<LoadError> for RetentionError {
-    fn from(e: LoadError) -> Self {
-        RetentionError::Failed(e.into())
-    }
-}
-
-impl From<StoreError> for RetentionError {
-    fn from(e: StoreError) -> Self {
-        RetentionError::Failed(e.into())
-    }
-}
-
-impl From<AppendError> for RetentionError {
-    fn from(e: AppendError) -> Self {
-        RetentionError::Failed(e.into())
-    }
-}
-
-impl From<HistoryError> for RetentionError {
-    fn from(e: HistoryError) -> Self {
-        RetentionError::Failed(e.into())
-    }
-}
+use crate::error::RetentionError;
 
 /// Reads of the schedule and the retention record, unchecked: for trusted code (scheduled
 /// jobs, reports) and for [`Acting`]'s checked operations. None of them reveals content.

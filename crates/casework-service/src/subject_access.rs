@@ -1,7 +1,8 @@
 //! The subject access export gathered from the store, its read recorded first.
 
-use crate::acting::{AccessError, Acting};
-use crate::casework::{CommandError, LoadError};
+use crate::acting::Acting;
+use crate::casework::LoadError;
+use crate::error::AccessError;
 use casework_core::kernel::error::DomainError;
 use casework_core::kernel::event::decode_stream;
 use casework_core::kernel::ids::{StreamId, YoungPersonId};
@@ -22,12 +23,11 @@ impl<'a, S: Store> Acting<'a, S> {
         &self,
         young_person: YoungPersonId,
         purpose: &str,
-    ) -> Result<SubjectAccessExport, AccessError<CommandError>> {
+    ) -> Result<SubjectAccessExport, AccessError> {
         let relationship = self
             .check_young_person(young_person, Permission::SubjectAccessExport)
             .await?;
-        let purpose = Text::parse("purpose", purpose)
-            .map_err(|e| AccessError::Failed(CommandError::Rejected(DomainError::from(e))))?;
+        let purpose = Text::parse("purpose", purpose).map_err(DomainError::from)?;
         // Load everything first: a missing record fails before anything is recorded.
         let (person, activity, _) = self.casework.load_young_person(young_person).await?;
         let yp_events = decode_stream::<YoungPersonEvent>(

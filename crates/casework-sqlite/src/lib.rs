@@ -4,7 +4,8 @@
 //! file, for a charity that runs without a database server.
 //!
 //! ```
-//! use casework_core::{profile::examples::city_girls_service, Casework};
+//! use casework_core::policy::profile::examples::city_girls_service;
+//! use casework_service::Casework;
 //! use casework_sqlite::SqliteStore;
 //! use casework_testkit::fixtures;
 //!
@@ -77,7 +78,7 @@
 //! (`at NULLS LAST`), sorting only exact ties. Ids are hyphenated lowercase text, so text
 //! order is uuid order; instants are integer microseconds since the epoch plus the
 //! nanoseconds beyond them, so every value round-trips exactly and sorts in time order. The orderings are exactly those of
-//! `casework_core::read_model`, checked against the memory store. All values are bound
+//! `casework_core::read::rows`, checked against the memory store. All values are bound
 //! parameters.
 //!
 //! **Appends.** Under the write transaction the store reads the stream's current version and
@@ -88,7 +89,7 @@
 //! entry whenever its columns are assigned; unchanged owed-action rows are not rewritten.
 //! Listings are written only when the append carries them (most carry `None`, which costs
 //! no statement), replacing the stream's as a whole, again writing only the rows that
-//! differ; a stream with [`ReadModelUpdate::None`](casework_core::read_model::ReadModelUpdate)
+//! differ; a stream with [`ReadModelUpdate::None`](casework_core::read::rows::ReadModelUpdate)
 //! writes no row. All of it happens inside the command's savepoint, so a command undone in a
 //! group commit takes its listings with it.
 //!
@@ -179,9 +180,9 @@ pub mod bench_support {
 pub use rusqlite;
 
 use async_trait::async_trait;
-use casework_core::event::RecordedEvent;
-use casework_core::ids::{CaseId, StreamId, YoungPersonId};
-use casework_core::read_model::{CaseSummary, Listed, ListingQuery, OwedActionSummary};
+use casework_core::kernel::event::RecordedEvent;
+use casework_core::kernel::ids::{CaseId, StreamId, YoungPersonId};
+use casework_core::read::rows::{CaseSummary, Listed, ListingQuery, OwedActionSummary};
 use casework_core::store::{
     AppendError, AppendRequest, CaseQueries, EventAppend, EventLoad, RewriteRequest, Snapshot,
     StoreError,

@@ -5,10 +5,10 @@
 
 use crate::codec;
 use crate::error::map;
-use casework_core::actor::{Actor, Role};
-use casework_core::event::{EventMeta, RecordedEvent};
-use casework_core::ids::{EventId, StaffId, StreamId};
-use casework_core::read_model::{Listed, Listing, ListingQuery};
+use casework_core::kernel::actor::{Actor, Role};
+use casework_core::kernel::event::{EventMeta, RecordedEvent};
+use casework_core::kernel::ids::{EventId, StaffId, StreamId};
+use casework_core::read::rows::{Listed, Listing, ListingQuery};
 use casework_core::store::{Snapshot, StoreError};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::de::DeserializeOwned;
@@ -357,7 +357,7 @@ fn decode_listing(what: &str, query: &ListingQuery, row: ListingRow) -> Result<L
 mod tests {
     use super::*;
     use crate::schema;
-    use casework_core::read_model::ListingKind;
+    use casework_core::read::rows::ListingKind;
     use chrono::{TimeZone, Utc};
 
     /// Every shape of listing query reads an index in listing order: no full sort, no scan.

@@ -213,10 +213,10 @@ pub(crate) fn rollback(conn: &Connection) {
 mod tests {
     use super::*;
     use crate::SqliteStore;
-    use casework_core::event::{EventMeta, NewEvent};
-    use casework_core::ids::{CaseId, EventId, OwedActionId, StreamId, YoungPersonId};
-    use casework_core::owed::OwedActionKind;
-    use casework_core::read_model::{
+    use casework_core::case::owed::OwedActionKind;
+    use casework_core::kernel::event::{EventMeta, NewEvent};
+    use casework_core::kernel::ids::{CaseId, EventId, OwedActionId, StreamId, YoungPersonId};
+    use casework_core::read::rows::{
         CaseSummary, Listing, ListingKind, ListingQuery, OwedActionSummary, ReadModelUpdate,
         YoungPersonSummary,
     };
@@ -292,7 +292,7 @@ mod tests {
             case_id: case,
             young_person_id: person,
             stage: casework_core::case::StageName::WaitingList,
-            risk_level: Some(casework_core::risk::RiskLevel::High),
+            risk_level: Some(casework_core::policy::risk::RiskLevel::High),
             received_at: fixtures::start(),
             source: "self".into(),
             worker: None,

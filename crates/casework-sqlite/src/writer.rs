@@ -9,8 +9,8 @@
 use crate::codec;
 use crate::error::{is_unique_violation, map};
 use crate::schema::rollback;
-use casework_core::ids::StreamId;
-use casework_core::read_model::{CaseSummary, Listing, ReadModelUpdate, YoungPersonSummary};
+use casework_core::kernel::ids::StreamId;
+use casework_core::read::rows::{CaseSummary, Listing, ReadModelUpdate, YoungPersonSummary};
 use casework_core::store::{
     AppendError, AppendRequest, Conflict, RewriteRequest, Snapshot, StoreError,
 };

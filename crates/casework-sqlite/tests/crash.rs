@@ -8,7 +8,7 @@
 
 mod common;
 
-use casework_core::ids::{CaseId, StreamId};
+use casework_core::kernel::ids::{CaseId, StreamId};
 use casework_core::store::{AppendError, CaseQueries, EventAppend, EventLoad};
 use casework_sqlite::SqliteStore;
 use common::*;

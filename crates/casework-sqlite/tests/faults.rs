@@ -2,7 +2,7 @@
 
 mod common;
 
-use casework_core::ids::{CaseId, StreamId};
+use casework_core::kernel::ids::{CaseId, StreamId};
 use casework_core::store::{AppendError, CaseQueries, EventAppend, EventLoad, StoreError};
 use casework_sqlite::{SqliteConfig, SqliteStore};
 use common::*;

@@ -5,8 +5,10 @@
 
 mod common;
 
-use casework_core::ids::{AccessId, CaseId, IntelligenceId, StreamId, WorkshopId, YoungPersonId};
-use casework_core::read_model::{Listing, ListingKind, ListingQuery, ReadModelUpdate};
+use casework_core::kernel::ids::{
+    AccessId, CaseId, IntelligenceId, StreamId, WorkshopId, YoungPersonId,
+};
+use casework_core::read::rows::{Listing, ListingKind, ListingQuery, ReadModelUpdate};
 use casework_core::store::{
     AppendError, AppendRequest, CaseQueries, EventAppend, EventLoad, RewriteRequest,
     RewrittenEvent, Snapshot, StoreError,

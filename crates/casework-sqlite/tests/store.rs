@@ -3,14 +3,14 @@
 
 mod common;
 
+use casework_core::case::owed::OwedActionKind;
 use casework_core::case::{Case, StageName};
-use casework_core::event::{EventMeta, NewEvent, RecordedEvent};
-use casework_core::ids::{CaseId, EventId, OwedActionId, StreamId, YoungPersonId};
-use casework_core::owed::OwedActionKind;
-use casework_core::read_model::{
+use casework_core::kernel::event::{EventMeta, NewEvent, RecordedEvent};
+use casework_core::kernel::ids::{CaseId, EventId, OwedActionId, StreamId, YoungPersonId};
+use casework_core::policy::risk::RiskLevel;
+use casework_core::read::rows::{
     CaseSummary, OwedActionSummary, ReadModelUpdate, YoungPersonSummary,
 };
-use casework_core::risk::RiskLevel;
 use casework_core::store::{
     AppendError, AppendRequest, CaseQueries, Conflict, EventAppend, EventLoad, Snapshot, StoreError,
 };
@@ -395,8 +395,8 @@ async fn the_library_runs_a_case_on_sqlite_and_reconstructs_the_past() {
     );
 }
 
-fn clock_now(clock: &casework_core::clock::ManualClock) -> chrono::DateTime<Utc> {
-    use casework_core::clock::Clock;
+fn clock_now(clock: &casework_core::kernel::clock::ManualClock) -> chrono::DateTime<Utc> {
+    use casework_core::kernel::clock::Clock;
     clock.now()
 }
 
@@ -437,7 +437,7 @@ async fn a_long_case_loads_from_its_snapshot_and_falls_back_to_replay() {
         state: "{not json".into(),
     };
     let mut one_more = event("case_resumed", clock_now(&clock), 10);
-    one_more.payload = casework_core::event::DomainEvent::encode(
+    one_more.payload = casework_core::kernel::event::DomainEvent::encode(
         &casework_core::case::CaseEvent::CaseResumed {
             at: clock_now(&clock),
         },
@@ -571,8 +571,8 @@ async fn events_meta_keeps_every_field() {
     let meta = EventMeta {
         event_id: EventId::new(),
         recorded_at: fixtures::start(),
-        actor: casework_core::actor::Actor {
-            role: casework_core::actor::Role::System,
+        actor: casework_core::kernel::actor::Actor {
+            role: casework_core::kernel::actor::Role::System,
             ..fixtures::manager()
         },
         reason: Some("Ünïcödé reason; with 'quotes' and \"doubles\"".into()),

@@ -12,22 +12,22 @@
 //! [`Desk`] builds those cases; the given/when/then tests use it too.
 
 use crate::fixtures::{girl_in_leeds_area, social_worker, start, text};
-use casework_core::access::{permits, Permission, Relationship, StaffDirectory};
-use casework_core::actor::{Actor, Role};
-use casework_core::case::{CaseCommand, NewReferral, Professional, ReferralSource, SessionPlace};
-use casework_core::clock::Clock;
-use casework_core::clock::ManualClock;
-use casework_core::confidential::Confidential;
-use casework_core::consent::{
+use casework_core::case::consent::{
     ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,
 };
-use casework_core::disclosure::{Audience, ItemKind, OverrideRequest};
-use casework_core::ids::{CaseId, YoungPersonId};
-use casework_core::profile::examples::city_girls_service;
-use casework_core::read_model::{ListingKind, ListingQuery};
+use casework_core::case::{CaseCommand, NewReferral, Professional, ReferralSource, SessionPlace};
+use casework_core::kernel::actor::{Actor, Role};
+use casework_core::kernel::clock::Clock;
+use casework_core::kernel::clock::ManualClock;
+use casework_core::kernel::confidential::Confidential;
+use casework_core::kernel::ids::{CaseId, YoungPersonId};
+use casework_core::policy::profile::examples::city_girls_service;
+use casework_core::privacy::access::{permits, Permission, Relationship, StaffDirectory};
+use casework_core::privacy::disclosure::{Audience, ItemKind, OverrideRequest};
+use casework_core::read::rows::{ListingKind, ListingQuery};
 use casework_core::store::Store;
-use casework_service::acting::{AccessError, ShareError};
 use casework_service::Casework;
+use casework_service::{AccessError, ShareError};
 use chrono::Duration;
 use std::sync::Arc;
 
@@ -439,7 +439,9 @@ async fn check_one<S: Store>(
             );
             coverage.refusals += 1;
         }
-        Err(AccessError::Failed(e)) => panic!("{at}: open_record failed: {e}"),
+        Err(e @ (AccessError::Refused(_) | AccessError::Failed(_))) => {
+            panic!("{at}: open_record failed: {e}")
+        }
     }
 
     // The share with consent: never content; only with consent; recorded when it shares.

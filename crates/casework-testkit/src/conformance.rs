@@ -57,32 +57,32 @@
 pub use tokio;
 
 use crate::fixtures;
-use casework_core::actor::{Actor, Role};
+use casework_core::case::consent::{
+    ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,
+};
 use casework_core::case::fold;
+use casework_core::case::owed::{OwedActionKind, OwedStatus};
 use casework_core::case::{
     Case, CaseCommand, CaseEvent, ClosureReason, Party, PauseReason, Professional,
     ProfessionalKind, ReviewDecision, StageName,
 };
-use casework_core::clock::ManualClock;
-use casework_core::confidential::{for_storage, Confidential};
-use casework_core::consent::{
-    ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,
-};
-use casework_core::error::DomainError;
-use casework_core::event::{
+use casework_core::kernel::actor::{Actor, Role};
+use casework_core::kernel::clock::ManualClock;
+use casework_core::kernel::confidential::{for_storage, Confidential};
+use casework_core::kernel::error::DomainError;
+use casework_core::kernel::event::{
     DomainEvent, EventMeta, HistoryError, HistoryProblem, NewEvent, RecordedEvent,
 };
-use casework_core::ids::{
+use casework_core::kernel::ids::{
     AccessId, CaseId, EventId, IntelligenceId, OwedActionId, ProfessionalId, StreamId, WorkshopId,
     YoungPersonId,
 };
-use casework_core::owed::{OwedActionKind, OwedStatus};
-use casework_core::profile::examples::city_girls_service;
-use casework_core::read_model::{
+use casework_core::policy::profile::examples::city_girls_service;
+use casework_core::policy::risk::{IndicatorAnswer, RiskLevel, RiskOverride};
+use casework_core::read::rows::{
     listing_order, owed_order, waiting_list_order, CaseSummary, Listed, Listing, ListingKind,
     ListingQuery, OwedActionSummary, ReadModelUpdate, YoungPersonSummary,
 };
-use casework_core::risk::{IndicatorAnswer, RiskLevel, RiskOverride};
 use casework_core::store::{
     AppendError, AppendRequest, Conflict, RewriteRequest, RewrittenEvent, Snapshot, Store,
     StoreError,
@@ -303,7 +303,7 @@ impl<S: Store> Desk<S> {
     }
 
     fn now(&self) -> DateTime<Utc> {
-        use casework_core::clock::Clock;
+        use casework_core::kernel::clock::Clock;
         self.clock.now()
     }
 
@@ -350,7 +350,7 @@ impl<S: Store> Desk<S> {
         match self.cw.execute(actor, case, command).await {
             Ok(done) => panic!(
                 "`{name}` on {case} should have been refused, but it moved the case to {}",
-                done.case.stage()
+                done.state.stage()
             ),
             Err(e) => e,
         }
@@ -1276,27 +1276,27 @@ pub async fn case_as_of_reconstructs_the_past<S: Store + 'static>(store: S) {
     );
     assert_eq!(
         ok(as_of(t1).await, "case_as_of"),
-        Some(screened.case.clone()),
+        Some(screened.state.clone()),
         "R-18: at the instant of screening, the screened case"
     );
     assert_eq!(
         ok(as_of(t2 - micro).await, "case_as_of"),
-        Some(screened.case),
+        Some(screened.state),
         "R-18: before the assessment, no risk level was known"
     );
     let at_assessment = ok(as_of(t2).await, "case_as_of");
-    assert_eq!(at_assessment, Some(assessed.case));
+    assert_eq!(at_assessment, Some(assessed.state));
     assert_eq!(
         at_assessment.and_then(|c| c.file().current_risk()),
         Some(RiskLevel::Medium)
     );
     assert_eq!(
         ok(as_of(t3 + Duration::days(365)).await, "case_as_of"),
-        Some(accepted.case.clone())
+        Some(accepted.state.clone())
     );
     assert_eq!(
         ok(desk.cw.case(case).await, "case"),
-        accepted.case,
+        accepted.state,
         "after the last change, as-of is the case now"
     );
     let unknown = CaseId::new();
@@ -1406,7 +1406,7 @@ pub async fn waiting_list_in_r7_order<S: Store + 'static>(store: S) {
             },
         )
         .await;
-    assert_eq!(taken.case.stage(), StageName::Allocated);
+    assert_eq!(taken.state.stage(), StageName::Allocated);
     assert_eq!(
         ids(&ok(desk.cw.waiting_list().await, "waiting_list")),
         [vec![h2, m1, m2, l1], ties].concat(),
@@ -1464,7 +1464,7 @@ pub async fn outstanding_actions_soonest_first<S: Store + 'static>(store: S) {
     );
 
     // Send A's notification: it leaves the list, and stays on the case as sent.
-    let notify_a = owed_of(&a_done.case, OwedActionKind::NotifySafeguardingUnit);
+    let notify_a = owed_of(&a_done.state, OwedActionKind::NotifySafeguardingUnit);
     desk.run(
         a,
         CaseCommand::MarkActionSent {
@@ -1492,7 +1492,7 @@ pub async fn outstanding_actions_soonest_first<S: Store + 'static>(store: S) {
     );
 
     // Explain C's outcome message; acknowledge A's notification.
-    let outcome_c = owed_of(&c_done.case, OwedActionKind::CommunicateOutcome);
+    let outcome_c = owed_of(&c_done.state, OwedActionKind::CommunicateOutcome);
     desk.run(
         c,
         CaseCommand::ExplainAction {
@@ -1749,7 +1749,7 @@ pub async fn case_summary_follows_every_command<S: Store + 'static>(store: S) {
         );
         assert_eq!(
             row,
-            CaseSummary::of(&done.case, done.version),
+            CaseSummary::of(&done.state, done.version),
             "the row is the state's"
         );
     };
@@ -1918,10 +1918,10 @@ pub async fn stored_history_folds_to_executed_state<S: Store + 'static>(store: S
             let history = ok(desk.cw.history(case).await, "history");
             assert_eq!(
                 ok(fold(&history), "fold").as_ref(),
-                Some(&done.case),
+                Some(&done.state),
                 "R-18: the fold of the stored history is the state the command returned"
             );
-            assert_eq!(ok(desk.cw.case(case).await, "case"), done.case);
+            assert_eq!(ok(desk.cw.case(case).await, "case"), done.state);
             assert_eq!(last_version(&events), done.version);
             assert_eq!(
                 history[before as usize..]
@@ -1938,7 +1938,7 @@ pub async fn stored_history_folds_to_executed_state<S: Store + 'static>(store: S
             }
             assert_eq!(
                 desk.summary(case).await,
-                CaseSummary::of(&done.case, done.version)
+                CaseSummary::of(&done.state, done.version)
             );
             done
         }
@@ -1947,7 +1947,7 @@ pub async fn stored_history_folds_to_executed_state<S: Store + 'static>(store: S
         n += 1;
         last = Some(step(actor, command, n).await);
     }
-    let active = last.clone().expect("steps ran").case;
+    let active = last.clone().expect("steps ran").state;
     assert_eq!(active.stage(), StageName::Active);
     assert_eq!(
         active.file().current_risk(),
@@ -2024,7 +2024,7 @@ pub async fn stored_history_folds_to_executed_state<S: Store + 'static>(store: S
         n += 1;
         last = Some(step(actor, command, n).await);
     }
-    let closed = last.expect("steps ran").case;
+    let closed = last.expect("steps ran").state;
     match &closed {
         Case::Closed(c) => assert_eq!(c.reason(), &ClosureReason::RiskSignificantlyReduced),
         other => panic!("the story ends closed, got {}", other.stage()),
@@ -2375,7 +2375,7 @@ pub async fn unreadable_snapshot_falls_back_to_replay<S: Store + 'static>(store:
             },
         )
         .await;
-    assert_eq!(done.case, full_fold(&desk.cw, case).await);
+    assert_eq!(done.state, full_fold(&desk.cw, case).await);
 }
 
 // ---------------------------------------------------------------------------------------------

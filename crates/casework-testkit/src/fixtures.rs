@@ -1,11 +1,11 @@
 //! Fictional, valid test data.
 
-use casework_core::actor::Actor;
 use casework_core::case::{NewReferral, Professional, ProfessionalKind, ReferralSource};
-use casework_core::clock::ManualClock;
-use casework_core::confidential::Confidential;
-use casework_core::ids::ProfessionalId;
-use casework_core::input::{Postcode, Text};
+use casework_core::kernel::actor::Actor;
+use casework_core::kernel::clock::ManualClock;
+use casework_core::kernel::confidential::Confidential;
+use casework_core::kernel::ids::ProfessionalId;
+use casework_core::kernel::input::{Postcode, Text};
 use casework_core::young_person::{Gender, YoungPersonDetails};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 

@@ -100,27 +100,27 @@
 //! ```
 
 use crate::strategies;
-use casework_core::actor::{Actor, Role};
+use casework_core::case::consent::{
+    ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,
+};
+use casework_core::case::owed::OwedActionKind;
 use casework_core::case::{
     Case, CaseCommand, CaseEvent, ClosureReason, GatedStep, NewReferral, Outcome, Party,
     ReferralSource, StageName,
 };
-use casework_core::clock::ManualClock;
-use casework_core::confidential::Confidential;
-use casework_core::consent::{
-    ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,
-};
-use casework_core::eligibility::IneligibilityKind;
-use casework_core::error::DomainError;
-use casework_core::event::{decode_stream, Recorded};
-use casework_core::ids::{
+use casework_core::kernel::actor::{Actor, Role};
+use casework_core::kernel::clock::ManualClock;
+use casework_core::kernel::confidential::Confidential;
+use casework_core::kernel::error::DomainError;
+use casework_core::kernel::event::{decode_stream, Recorded};
+use casework_core::kernel::ids::{
     ApprovalId, CaseId, OwedActionId, ProfessionalId, StaffId, YoungPersonId,
 };
-use casework_core::input::Text;
-use casework_core::owed::OwedActionKind;
-use casework_core::profile::{Approvals, ServiceProfile};
-use casework_core::read_model::CaseSummary;
-use casework_core::risk::{IndicatorAnswer, RiskLevel, RiskOverride, When, Window};
+use casework_core::kernel::input::Text;
+use casework_core::policy::eligibility::IneligibilityKind;
+use casework_core::policy::profile::{Approvals, ServiceProfile};
+use casework_core::policy::risk::{IndicatorAnswer, RiskLevel, RiskOverride, When, Window};
+use casework_core::read::rows::CaseSummary;
 use casework_core::store::Store;
 use casework_core::young_person::{Gender, YoungPersonDetails};
 use casework_service::{Casework, CommandError};
@@ -601,7 +601,7 @@ pub struct ModelRules {
 
 impl ModelRules {
     /// The example city girls' service
-    /// ([`casework_core::profile::examples::city_girls_service`]) with `approvals`.
+    /// ([`casework_core::policy::profile::examples::city_girls_service`]) with `approvals`.
     pub fn city(approvals: Approvals) -> Self {
         ModelRules {
             min_age: 0,
@@ -621,7 +621,7 @@ impl ModelRules {
     /// The profile the service under test runs with: the shipped example with the same
     /// approvals.
     pub fn service_profile(&self) -> ServiceProfile {
-        let mut profile = casework_core::profile::examples::city_girls_service();
+        let mut profile = casework_core::policy::profile::examples::city_girls_service();
         profile.approvals = self.approvals;
         profile
     }
@@ -2369,7 +2369,7 @@ fn command_for(state: &ModelState, i: usize) -> BoxedStrategy<Cmd> {
 /// core's decisions, so a charity can run them over its own data too.
 pub mod invariants {
     use super::*;
-    use casework_core::event::RecordedEvent;
+    use casework_core::kernel::event::RecordedEvent;
 
     fn accepted(outcome: &Outcome) -> bool {
         matches!(outcome, Outcome::ImmediateSupport | Outcome::WaitingList)
@@ -3170,7 +3170,7 @@ impl<S: Store> Sut<S> {
             Got::Executed(done) => format!(
                 "accepted [{}] (stage {})",
                 event_types(&done.events).join(", "),
-                done.case.stage()
+                done.state.stage()
             ),
             Got::Failed(e) => format!("refused: {}", describe_error(e)),
         };
@@ -3198,7 +3198,7 @@ impl<S: Store> Sut<S> {
             // Where both accepted, say which facts of the case differ too.
             let facts = match (&got, expected.case) {
                 (Got::Executed(done), Some(i)) => {
-                    compare_case(&state.cases[i], &done.case, &self.cases)
+                    compare_case(&state.cases[i], &done.state, &self.cases)
                         .err()
                         .map(|diffs| format!("; the case's facts differ:\n      {diffs}"))
                         .unwrap_or_default()
@@ -3237,7 +3237,7 @@ impl<S: Store> Sut<S> {
         if let Some(i) = expected.case {
             if i < self.cases.len() {
                 let executed = match &got {
-                    Got::Executed(done) => Some(done.case.clone()),
+                    Got::Executed(done) => Some(done.state.clone()),
                     _ => None,
                 };
                 if matches!(got, Got::Failed(_)) {
@@ -3276,7 +3276,7 @@ impl<S: Store> Sut<S> {
         before: Option<DateTime<Utc>>,
         executed: Option<&Case>,
     ) {
-        use casework_core::ids::StreamId;
+        use casework_core::kernel::ids::StreamId;
         let case = self.cases[i];
         let service = self.service();
         let stored = self.block("load", service.store().load(StreamId::Case(case)));
@@ -3772,9 +3772,9 @@ mod tests {
     use super::*;
     use crate::fixtures;
     use casework_core::case::{Received, Stage};
-    use casework_core::context::CommandContext;
-    use casework_core::event::{DomainEvent, EventMeta, RecordedEvent};
-    use casework_core::ids::{EventId, StreamId};
+    use casework_core::kernel::context::CommandContext;
+    use casework_core::kernel::event::{DomainEvent, EventMeta, RecordedEvent};
+    use casework_core::kernel::ids::{EventId, StreamId};
     use casework_core::young_person::YoungPerson;
     use proptest::strategy::ValueTree;
 
@@ -3799,7 +3799,7 @@ mod tests {
         let kinds = rules.ineligibility(&fixtures::boy_in_leeds_area(), on);
         assert_eq!(kinds, vec![IneligibilityKind::GenderNotServed]);
         let wf1 = YoungPersonDetails {
-            postcode: casework_core::input::Postcode::parse("WF1").expect("a district"),
+            postcode: casework_core::kernel::input::Postcode::parse("WF1").expect("a district"),
             ..girl.clone()
         };
         assert_eq!(
@@ -4017,7 +4017,7 @@ mod tests {
         for e in &mut ineligible {
             if let CaseEvent::EligibilityScreened { screening } = &mut e.event {
                 screening.reasons.push(
-                    casework_core::eligibility::Ineligibility::GenderNotServed {
+                    casework_core::policy::eligibility::Ineligibility::GenderNotServed {
                         gender: Gender::Male,
                     },
                 );
@@ -4097,8 +4097,9 @@ mod tests {
         let stored: Vec<RecordedEvent> = history
             .iter()
             .map(|r| {
-                let new =
-                    casework_core::confidential::for_storage(|| r.event.encode(r.meta.clone()));
+                let new = casework_core::kernel::confidential::for_storage(|| {
+                    r.event.encode(r.meta.clone())
+                });
                 RecordedEvent {
                     stream: r.stream,
                     version: r.version,

@@ -8,11 +8,11 @@
 //!
 //! ```
 //! use casework_core::case::{CaseCommand, StageName};
-//! use casework_core::consent::{
+//! use casework_core::case::consent::{
 //!     ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,
 //! };
-//! use casework_core::profile::examples::city_girls_service;
-//! use casework_core::rule::Rule;
+//! use casework_core::policy::profile::examples::city_girls_service;
+//! use casework_core::kernel::rule::Rule;
 //! use casework_testkit::fixtures::{
 //!     girl_in_leeds_area, manager, professional_referral, social_worker, start, text,
 //! };
@@ -54,14 +54,14 @@
 //! names what was expected and what happened, at the caller's line.
 
 use crate::fixtures;
-use casework_core::actor::Actor;
+use casework_core::case::owed::{OwedAction, OwedActionKind};
 use casework_core::case::{Case, CaseCommand, CaseEvent, NewReferral, Received, Stage, StageName};
-use casework_core::context::CommandContext;
-use casework_core::error::DomainError;
-use casework_core::ids::{CaseId, OwedActionId, YoungPersonId};
-use casework_core::owed::{OwedAction, OwedActionKind};
-use casework_core::profile::ServiceProfile;
-use casework_core::rule::Rule;
+use casework_core::kernel::actor::Actor;
+use casework_core::kernel::context::CommandContext;
+use casework_core::kernel::error::DomainError;
+use casework_core::kernel::ids::{CaseId, OwedActionId, YoungPersonId};
+use casework_core::kernel::rule::Rule;
+use casework_core::policy::profile::ServiceProfile;
 use casework_core::young_person::{YoungPerson, YoungPersonDetails};
 use chrono::{DateTime, Duration, Utc};
 
@@ -70,9 +70,9 @@ use chrono::{DateTime, Duration, Utc};
 ///
 /// ```
 /// use casework_core::case::{CaseCommand, StageName};
-/// use casework_core::owed::OwedActionKind;
-/// use casework_core::profile::examples::city_girls_service;
-/// use casework_core::rule::Rule;
+/// use casework_core::case::owed::OwedActionKind;
+/// use casework_core::policy::profile::examples::city_girls_service;
+/// use casework_core::kernel::rule::Rule;
 /// use casework_testkit::fixtures::{girl_in_leeds_area, self_referral, start};
 /// use casework_testkit::scenario::Scenario;
 ///
@@ -390,7 +390,7 @@ impl Then {
         self
     }
 
-    /// Then the step was refused as bad input about `field` ([`casework_core::input::InputError`]).
+    /// Then the step was refused as bad input about `field` ([`casework_core::kernel::input::InputError`]).
     #[track_caller]
     pub fn then_input_error(self, field: &str) -> Self {
         match self.error() {
@@ -502,7 +502,7 @@ mod tests {
     use crate::fixtures::{
         girl_in_leeds_area, professional_referral, self_referral, social_worker,
     };
-    use casework_core::profile::examples::city_girls_service;
+    use casework_core::policy::profile::examples::city_girls_service;
 
     fn assessed_professional_referral() -> Scenario {
         Scenario::new(city_girls_service())

@@ -9,7 +9,7 @@
 //!
 //! ```
 //! use casework_testkit::strategies;
-//! use casework_core::risk::RiskLevel;
+//! use casework_core::policy::risk::RiskLevel;
 //! use proptest::prelude::*;
 //!
 //! proptest!(|(details in strategies::young_person_details(),
@@ -19,20 +19,20 @@
 //! });
 //! ```
 
+use casework_core::case::consent::{
+    ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,
+};
+use casework_core::case::owed::OwedStatus;
 use casework_core::case::Case;
 use casework_core::case::{
     CaseCommand, ClosureReason, NewReferral, Party, PauseReason, Professional, ProfessionalKind,
     ReferralSource, ReviewDecision,
 };
-use casework_core::confidential::Confidential;
-use casework_core::consent::{
-    ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,
-};
-use casework_core::ids::{OwedActionId, ProfessionalId, StaffId};
-use casework_core::input::{Postcode, Text};
-use casework_core::owed::OwedStatus;
-use casework_core::profile::{Approvals, PartnerService, ServiceProfile};
-use casework_core::risk::{IndicatorAnswer, RiskLevel, RiskOverride, Window};
+use casework_core::kernel::confidential::Confidential;
+use casework_core::kernel::ids::{OwedActionId, ProfessionalId, StaffId};
+use casework_core::kernel::input::{Postcode, Text};
+use casework_core::policy::profile::{Approvals, PartnerService, ServiceProfile};
+use casework_core::policy::risk::{IndicatorAnswer, RiskLevel, RiskOverride, Window};
 use casework_core::young_person::{ContactMethod, Gender, YoungPersonDetails};
 use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
 use proptest::prelude::*;
@@ -237,7 +237,7 @@ pub fn young_person_details() -> impl Strategy<Value = YoungPersonDetails> {
 }
 
 /// Details of a girl eligible for the example city girls' service
-/// ([`casework_core::profile::examples::city_girls_service`]) on `on`: female, aged 10 to 17 on
+/// ([`casework_core::policy::profile::examples::city_girls_service`]) on `on`: female, aged 10 to 17 on
 /// that date (so eligible whether or not a learning difficulty is recorded), living in a
 /// covered postcode (R-2). Useful when a property is about what happens after screening.
 pub fn eligible_for_city_service(on: NaiveDate) -> impl Strategy<Value = YoungPersonDetails> {
@@ -337,7 +337,7 @@ fn answered(keys: Vec<&'static str>) -> impl Strategy<Value = Vec<IndicatorAnswe
 }
 
 /// Indicator answers for which the example profiles' minimal risk tool
-/// ([`casework_core::profile::examples::minimal_risk_tool`]) computes exactly `level` for a
+/// ([`casework_core::policy::profile::examples::minimal_risk_tool`]) computes exactly `level` for a
 /// young person aged 13 or over with no learning difficulty recorded (for a younger child or
 /// one with a learning difficulty, the tool's floors lift Low to Medium, R-21):
 /// - Low: at most two vulnerabilities (score 0–2);
@@ -927,7 +927,7 @@ pub fn approvals() -> impl Strategy<Value = Approvals> {
 }
 
 /// A valid service profile in the shape of the example city girls' service
-/// ([`casework_core::profile::examples::city_girls_service`]), varied where services differ:
+/// ([`casework_core::policy::profile::examples::city_girls_service`]), varied where services differ:
 /// the upper age (16 to 18), the extension for a learning difficulty (none, or up to 20 to 24),
 /// the genders served (always girls and young women, sometimes others), which steps need a
 /// manager's approval (R-24), and the minimal risk tool's subject floors (R-21): the
@@ -937,8 +937,8 @@ pub fn approvals() -> impl Strategy<Value = Approvals> {
 /// For a charity's property tests across configurations: a rule that only some profiles keep is
 /// found, with the profile that breaks it (see `examples/custom_rule_property.rs`).
 pub fn service_profile() -> impl Strategy<Value = ServiceProfile> {
-    use casework_core::profile::examples::city_girls_service;
-    use casework_core::risk::AgeFloor;
+    use casework_core::policy::profile::examples::city_girls_service;
+    use casework_core::policy::risk::AgeFloor;
     let young_child = proptest::option::weighted(
         0.8,
         (
@@ -987,13 +987,13 @@ pub fn case_commands(
 mod tests {
     use super::*;
     use crate::fixtures;
-    use casework_core::actor::Actor;
     use casework_core::case::{Case, CaseEvent, Received, Stage};
-    use casework_core::context::CommandContext;
-    use casework_core::event::{DomainEvent, EventMeta, RecordedEvent};
-    use casework_core::ids::{CaseId, EventId, StreamId, YoungPersonId};
-    use casework_core::profile::examples::{city_girls_service, minimal_risk_tool};
-    use casework_core::risk::AssessmentSubject;
+    use casework_core::kernel::actor::Actor;
+    use casework_core::kernel::context::CommandContext;
+    use casework_core::kernel::event::{DomainEvent, EventMeta, RecordedEvent};
+    use casework_core::kernel::ids::{CaseId, EventId, StreamId, YoungPersonId};
+    use casework_core::policy::profile::examples::{city_girls_service, minimal_risk_tool};
+    use casework_core::policy::risk::AssessmentSubject;
     use casework_core::young_person::YoungPerson;
 
     proptest! {
@@ -1035,7 +1035,7 @@ mod tests {
         /// Commands and referrals survive the JSON a front end sends.
         #[test]
         fn commands_round_trip_through_json(command in case_command(fixtures::start())) {
-            let json = casework_core::confidential::for_storage(|| serde_json::to_string(&command)).expect("commands serialize");
+            let json = casework_core::kernel::confidential::for_storage(|| serde_json::to_string(&command)).expect("commands serialize");
             prop_assert_eq!(CaseCommand::from_json(&json).expect("and decode"), command);
         }
 
@@ -1043,7 +1043,7 @@ mod tests {
         #[test]
         fn referrals_round_trip_through_json(referral in new_referral(fixtures::start())) {
             prop_assert_eq!(referral.received_at, fixtures::start());
-            let json = casework_core::confidential::for_storage(|| serde_json::to_string(&referral)).expect("referrals serialize");
+            let json = casework_core::kernel::confidential::for_storage(|| serde_json::to_string(&referral)).expect("referrals serialize");
             prop_assert_eq!(NewReferral::from_json(&json).expect("and decode"), referral);
         }
 
@@ -1102,12 +1102,12 @@ mod tests {
                 }
                 let folded = Case::fold(events.iter()).expect("a decided history folds");
                 prop_assert_eq!(folded.as_ref(), Some(&case));
-                let snapshot = casework_core::confidential::for_storage(|| serde_json::to_string(&case)).expect("a case serializes");
+                let snapshot = casework_core::kernel::confidential::for_storage(|| serde_json::to_string(&case)).expect("a case serializes");
                 let restored: Case = serde_json::from_str(&snapshot).expect("and deserializes");
                 prop_assert_eq!(&restored, &case);
             }
             for (i, event) in events.iter().enumerate() {
-                let new = casework_core::confidential::for_storage(|| {
+                let new = casework_core::kernel::confidential::for_storage(|| {
                     event.encode(EventMeta {
                         event_id: EventId::new(),
                         recorded_at: at,

@@ -15,10 +15,6 @@ mod model;
 pub mod owed;
 pub mod stages;
 
-// Transitional alias: the case report moved to `crate::read::report`.
-#[doc(hidden)]
-pub use crate::read::report;
-
 pub use activity::{
     Cadence, CadenceBasis, CadencePeriod, CadenceSource, CancelledBy, CaseActivity, Contact,
     ContactKind, ContactWith, Direction, Goal, GoalStatus, Meeting, MeetingAction, MeetingKind,
@@ -740,4 +736,67 @@ pub fn fold(
             },
         }
     })
+}
+
+impl crate::aggregate::Aggregate for Case {
+    type Id = crate::kernel::ids::CaseId;
+    type Command = CaseCommand;
+    type Event = CaseEvent;
+    /// Version 2 adds the case file's `activity` (and `from_workshop`): a version 1 snapshot
+    /// would lack the times work began and paused. Version 3: the activity's `ended_at` is also
+    /// set when a referral is declined, signposted or withdrawn.
+    const SNAPSHOT_SCHEMA: Option<u32> = Some(3);
+
+    fn stream(id: Self::Id) -> crate::kernel::ids::StreamId {
+        crate::kernel::ids::StreamId::Case(id)
+    }
+    fn evolve(state: Option<Self>, event: &CaseEvent) -> Option<Self> {
+        Case::evolve(state, event)
+    }
+    fn decide(
+        &self,
+        command: CaseCommand,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Vec<CaseEvent>, DomainError> {
+        Case::decide(self, command, ctx)
+    }
+    fn row(&self, version: u64) -> crate::read::rows::ReadModelUpdate {
+        crate::read::rows::ReadModelUpdate::Case(crate::read::rows::CaseSummary::of(self, version))
+    }
+    fn listings(
+        &self,
+        profile: &crate::policy::profile::ServiceProfile,
+    ) -> crate::read::listing::Listings {
+        crate::read::listing::Listings::of_case(self, profile)
+    }
+    fn command_name(command: &CaseCommand) -> &'static str {
+        command.name()
+    }
+    /// Approvals and their refusals need `approve`; everything else `change_case`.
+    fn command_permission(command: &CaseCommand) -> crate::privacy::access::Permission {
+        match command {
+            CaseCommand::Approve { .. } | CaseCommand::RefuseApproval { .. } => {
+                crate::privacy::access::Permission::Approve
+            }
+            _ => crate::privacy::access::Permission::ChangeCase,
+        }
+    }
+    fn stated_reason(command: &CaseCommand) -> Option<String> {
+        command.stated_reason()
+    }
+    fn lookups(&self, command: &CaseCommand) -> crate::aggregate::Lookups {
+        crate::aggregate::Lookups {
+            waiting_list_head: matches!(
+                command,
+                CaseCommand::Allocate { .. } | CaseCommand::Approve { .. }
+            ),
+            cases_of: None,
+        }
+    }
+    fn to_snapshot(&self) -> Option<String> {
+        crate::kernel::confidential::for_storage(|| serde_json::to_string(self)).ok()
+    }
+    fn from_snapshot(state: &str) -> Option<Self> {
+        serde_json::from_str(state).ok()
+    }
 }

@@ -3,10 +3,13 @@
 use crate::kernel::actor::Actor;
 use crate::kernel::ids::CaseId;
 use crate::policy::profile::ServiceProfile;
+use crate::read::rows::CaseSummary;
 use chrono::{DateTime, Utc};
 
 /// Everything a decision may read besides the case itself: who acts, the clock reading, the
-/// service profile and, for allocation, the head of the waiting list. The facade builds
+/// service profile and what the decision asked to be read first
+/// ([`crate::aggregate::Lookups`]): the head of the waiting list, a young person's cases
+/// . The facade builds
 /// it; tests build it by hand.
 #[derive(Clone, Copy, Debug)]
 pub struct CommandContext<'a> {
@@ -18,6 +21,8 @@ pub struct CommandContext<'a> {
     pub profile: &'a ServiceProfile,
     /// The case at the head of the waiting list, when the command is an allocation.
     pub waiting_list_head: Option<CaseId>,
+    /// The young person's cases, when the command needs them (joining the alumni group).
+    pub cases_of_young_person: &'a [CaseSummary],
 }
 
 impl<'a> CommandContext<'a> {
@@ -28,6 +33,7 @@ impl<'a> CommandContext<'a> {
             at,
             profile,
             waiting_list_head: None,
+            cases_of_young_person: &[],
         }
     }
 }

@@ -184,3 +184,32 @@ fn join<T: std::fmt::Display>(items: &[T]) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+impl crate::kernel::code::ErrorCode for DomainError {
+    fn code(&self) -> &'static str {
+        match self {
+            DomainError::PermissionMissing => "permission_missing",
+            DomainError::Ineligible { .. } => "ineligible",
+            DomainError::ReasonRequired => "reason_required",
+            DomainError::StatutoryRequirement { .. } => "statutory_requirement",
+            DomainError::OutOfWaitingListOrder { .. } => "out_of_waiting_list_order",
+            DomainError::ClosureNeedsProposal => "closure_needs_proposal",
+            DomainError::AgreementsMissing { .. } => "agreements_missing",
+            DomainError::NotAParty { .. } => "not_a_party",
+            DomainError::CaseClosed { .. } => "case_closed",
+            DomainError::OpenCaseExists { .. } => "open_case_exists",
+            DomainError::UnknownOwedAction { .. } => "unknown_owed_action",
+            DomainError::AlreadyDischarged { .. } => "already_discharged",
+            DomainError::NotSent { .. } => "not_sent",
+            DomainError::ApprovalRequired { .. } => "approval_required",
+            DomainError::ManagerRequired { .. } => "manager_required",
+            DomainError::UnknownApproval { .. } => "unknown_approval",
+            DomainError::StaleApproval { .. } => "stale_approval",
+            DomainError::ImmediateRiskNeedsCall { .. } => "immediate_risk_needs_call",
+            DomainError::NotEligibleForAlumni { .. } => "not_eligible_for_alumni",
+            DomainError::SharingConsentMissing { .. } => "sharing_consent_missing",
+            DomainError::NotAtThisStage { .. } => "not_at_this_stage",
+            DomainError::Input(e) => crate::kernel::code::ErrorCode::code(e),
+        }
+    }
+}

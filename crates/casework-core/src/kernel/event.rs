@@ -388,3 +388,9 @@ pub fn decode_stream_from<E: DomainEvent>(
         })
         .collect()
 }
+
+impl crate::kernel::code::ErrorCode for HistoryError {
+    fn code(&self) -> &'static str {
+        "history_unreadable"
+    }
+}

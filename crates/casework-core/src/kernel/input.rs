@@ -201,3 +201,9 @@ fn path_error<E: std::fmt::Display>(err: serde_path_to_error::Error<E>) -> Input
     let field = if path == "." { String::new() } else { path };
     InputError::new(field, err.into_inner().to_string())
 }
+
+impl crate::kernel::code::ErrorCode for InputError {
+    fn code(&self) -> &'static str {
+        "bad_input"
+    }
+}

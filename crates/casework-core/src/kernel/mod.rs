@@ -6,6 +6,7 @@
 
 pub mod actor;
 pub mod clock;
+pub mod code;
 pub mod confidential;
 pub mod context;
 pub mod error;

@@ -60,12 +60,38 @@ impl Rule {
     pub const R23: Rule = Rule(23);
     /// some steps need a manager's approval.
     pub const R24: Rule = Rule(24);
+    /// cases move between workers with the full history kept; caseloads are known.
+    pub const R25: Rule = Rule(25);
+    /// possible duplicates at intake are flagged for a worker; never merged silently.
+    pub const R26: Rule = Rule(26);
     /// who may read or change what; reading confidential records is recorded.
     pub const R27: Rule = Rule(27);
+    /// other systems follow every change in order from a checkpoint.
+    pub const R28: Rule = Rule(28);
+    /// the figures funders and partnerships ask for are queries.
+    pub const R29: Rule = Rule(29);
+
+    /// Every rule, R-1 … R-29, in order.
+    pub const ALL: [Rule; 29] = {
+        let mut all = [Rule(0); 29];
+        let mut i = 0;
+        while i < 29 {
+            all[i] = Rule(i as u8 + 1);
+            i += 1;
+        }
+        all
+    };
 
     /// The rule's number.
     pub fn number(&self) -> u8 {
         self.0
+    }
+}
+
+/// A rule equals its id as written, `"R-8"`.
+impl PartialEq<&str> for Rule {
+    fn eq(&self, other: &&str) -> bool {
+        other.strip_prefix("R-").and_then(|n| n.parse::<u8>().ok()) == Some(self.0)
     }
 }
 

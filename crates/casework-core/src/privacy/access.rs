@@ -306,3 +306,9 @@ pub fn check(
         })
     }
 }
+
+impl crate::kernel::code::ErrorCode for AccessDenied {
+    fn code(&self) -> &'static str {
+        "access_denied"
+    }
+}

@@ -407,8 +407,8 @@ pub enum DisclosureError {
     /// the young person has not consented to sharing with this audience.
     #[error("{rule}: nothing may be shared with {audience} without the young person's consent in scope `{scope}`; only an immediate safeguarding concern can override that (R-9)")]
     NoConsent {
-        /// `R-10` for parents or carers, `R-8` otherwise.
-        rule: String,
+        /// R-10 for parents or carers, R-8 otherwise.
+        rule: Rule,
         /// Who.
         audience: String,
         /// The scope that would permit it.
@@ -428,8 +428,7 @@ impl DisclosureError {
     /// The rule that refused.
     pub fn rule(&self) -> Rule {
         match self {
-            DisclosureError::NoConsent { rule, .. } if rule == "R-10" => Rule::R10,
-            DisclosureError::NoConsent { .. } => Rule::R8,
+            DisclosureError::NoConsent { rule, .. } => *rule,
             DisclosureError::OverrideIncomplete { .. } => Rule::R9,
         }
     }
@@ -514,5 +513,14 @@ impl DomainEvent for DisclosureEvent {
     /// Every disclosure event is at schema 1.
     fn current_schema(event_type: &str) -> Option<u32> {
         DISCLOSURE_EVENT_TYPES.contains(&event_type).then_some(1)
+    }
+}
+
+impl crate::kernel::code::ErrorCode for DisclosureError {
+    fn code(&self) -> &'static str {
+        match self {
+            DisclosureError::NoConsent { .. } => "no_consent",
+            DisclosureError::OverrideIncomplete { .. } => "override_incomplete",
+        }
     }
 }

@@ -53,7 +53,7 @@ pub async fn record_read<S: Store + ?Sized>(
     purpose: Text,
     at: DateTime<Utc>,
 ) -> Result<RecordedRead, AppendError> {
-    let event = AccessEvent::read(actor, relationship, subject.clone(), purpose, at);
+    let event = AccessEvent::read(actor, relationship, subject, purpose, at);
     let listings = Some(event.listings());
     store
         .append(AppendRequest {

@@ -769,6 +769,19 @@ impl RetentionReviewEntry {
     }
 }
 
+impl crate::kernel::code::ErrorCode for RetentionRefusal {
+    fn code(&self) -> &'static str {
+        match self {
+            RetentionRefusal::LegalHold { .. } => "legal_hold",
+            RetentionRefusal::NotDue { .. } => "retention_not_due",
+            RetentionRefusal::CaseOpen { .. } => "case_open",
+            RetentionRefusal::Invalid { .. } => "bad_input",
+            RetentionRefusal::UnknownHold { .. } => "unknown_hold",
+            RetentionRefusal::WouldNotDecode { .. } => "would_not_decode",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

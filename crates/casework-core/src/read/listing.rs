@@ -32,7 +32,7 @@
 //! Expected ends are computed with the service profile's programmes: a programme's changed
 //! expected length reaches a case's listing with the next command that changes its listings.
 
-use crate::case::{report::LengthStatus, StageName};
+use crate::case::StageName;
 use crate::case::{Case, PartnerKind, PartnerReferral, PartnerReferralStatus};
 use crate::intelligence::{Intelligence, IntelligenceLink, Urgency};
 use crate::kernel::ids::{
@@ -44,6 +44,7 @@ use crate::policy::profile::ServiceProfile;
 use crate::policy::programme::Span;
 use crate::policy::risk::RiskLevel;
 use crate::policy::topic::SessionTopic;
+use crate::read::report::LengthStatus;
 use crate::read::rows::{Listed, Listing, ListingKind};
 use crate::store::StoreError;
 use crate::workshop::{AgeGroup, EvaluationSummary, QuestionSummary, Respondent, Venue, Workshop};

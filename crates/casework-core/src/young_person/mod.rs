@@ -661,3 +661,64 @@ impl std::fmt::Display for Gender {
         })
     }
 }
+
+/// A young person's stream as one aggregate: the identity record and what is recorded about
+/// them apart from any case (missing episodes, flags, alumni membership; ).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct YoungPersonRecord {
+    /// Their identity.
+    pub person: YoungPerson,
+    /// Their missing episodes, flags and alumni membership.
+    pub activity: YoungPersonActivity,
+}
+
+impl crate::aggregate::Aggregate for YoungPersonRecord {
+    type Id = YoungPersonId;
+    type Command = YoungPersonCommand;
+    type Event = YoungPersonEvent;
+
+    fn stream(id: YoungPersonId) -> crate::kernel::ids::StreamId {
+        crate::kernel::ids::StreamId::YoungPerson(id)
+    }
+    fn evolve(state: Option<Self>, event: &YoungPersonEvent) -> Option<Self> {
+        let (person, mut activity) = match state {
+            Some(s) => (Some(s.person), s.activity),
+            None => (None, YoungPersonActivity::default()),
+        };
+        let person = YoungPerson::evolve(person, event)?;
+        activity.apply(event);
+        Some(Self { person, activity })
+    }
+    fn decide(
+        &self,
+        command: YoungPersonCommand,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Vec<YoungPersonEvent>, DomainError> {
+        self.activity
+            .decide(&self.person, command, ctx.cases_of_young_person, ctx)
+    }
+    fn row(&self, version: u64) -> crate::read::rows::ReadModelUpdate {
+        crate::read::rows::ReadModelUpdate::YoungPerson(crate::read::rows::YoungPersonSummary::of(
+            &self.person,
+            version,
+        ))
+    }
+    fn listings(
+        &self,
+        _profile: &crate::policy::profile::ServiceProfile,
+    ) -> crate::read::listing::Listings {
+        crate::read::listing::Listings::of_young_person(&self.person, &self.activity)
+    }
+    fn command_name(command: &YoungPersonCommand) -> &'static str {
+        command.name()
+    }
+    fn stated_reason(command: &YoungPersonCommand) -> Option<String> {
+        command.stated_reason()
+    }
+    fn lookups(&self, command: &YoungPersonCommand) -> crate::aggregate::Lookups {
+        crate::aggregate::Lookups {
+            waiting_list_head: false,
+            cases_of: matches!(command, YoungPersonCommand::JoinAlumni).then_some(self.person.id),
+        }
+    }
+}

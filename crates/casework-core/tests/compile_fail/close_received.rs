@@ -4,7 +4,7 @@
 use casework_core::case::{
     BeforeAllocation, ClosureReason, HasWorker, InProgress, Received, Stage,
 };
-use casework_core::context::CommandContext;
+use casework_core::kernel::context::CommandContext;
 
 fn close_unallocated(received: Received, ctx: &CommandContext<'_>) {
     let _ = received.close(ClosureReason::NoEngagement, ctx);

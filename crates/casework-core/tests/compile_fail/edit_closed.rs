@@ -5,9 +5,9 @@ use casework_core::case::{
     BeforeAllocation, Closed, ClosureReason, HasWorker, InProgress, PauseReason, Professional,
     Stage,
 };
-use casework_core::consent::ConsentEntry;
-use casework_core::context::CommandContext;
-use casework_core::input::Text;
+use casework_core::case::consent::ConsentEntry;
+use casework_core::kernel::context::CommandContext;
+use casework_core::kernel::input::Text;
 
 fn edit_closed(
     closed: Closed,

@@ -2,8 +2,8 @@
 //! be both signposted and accepted from one assessment.
 #![allow(unused_imports)] // the traits are in scope on purpose: the method is missing, not hidden
 use casework_core::case::Assessed;
-use casework_core::context::CommandContext;
-use casework_core::input::Text;
+use casework_core::kernel::context::CommandContext;
+use casework_core::kernel::input::Text;
 
 fn fork(assessed: Assessed, reason: Text, ctx: &CommandContext<'_>) {
     let _declined = assessed.decline(reason, ctx);

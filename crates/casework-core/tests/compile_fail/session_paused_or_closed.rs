@@ -5,8 +5,8 @@
 use casework_core::case::{
     Closed, HasWorker, HeldSession, InProgress, Paused, SessionPlace, Stage, UnderWay,
 };
-use casework_core::context::CommandContext;
-use casework_core::ids::SessionId;
+use casework_core::kernel::context::CommandContext;
+use casework_core::kernel::ids::SessionId;
 
 fn work_on(paused: Paused, closed: Closed, held: HeldSession, ctx: &CommandContext<'_>) {
     let _ = paused.plan_session(ctx.at, SessionPlace::Home, true, vec![], ctx);

@@ -14,9 +14,9 @@
 //!    row and owed actions in the same transaction.
 
 use casework_core::case::{CaseCommand, Professional, ProfessionalKind};
-use casework_core::ids::{CaseId, ProfessionalId};
-use casework_core::input::Text;
-use casework_core::profile::examples::city_girls_service;
+use casework_core::kernel::ids::{CaseId, ProfessionalId};
+use casework_core::kernel::input::Text;
+use casework_core::policy::profile::examples::city_girls_service;
 use casework_service::Casework;
 use casework_postgres::tokio_postgres::{self, NoTls};
 use casework_postgres::PostgresStore;

@@ -9,9 +9,9 @@
 #![allow(dead_code)]
 
 use async_trait::async_trait;
-use casework_core::event::RecordedEvent;
-use casework_core::ids::{CaseId, StreamId, YoungPersonId};
-use casework_core::read_model::{CaseSummary, Listed, ListingQuery, OwedActionSummary};
+use casework_core::kernel::event::RecordedEvent;
+use casework_core::kernel::ids::{CaseId, StreamId, YoungPersonId};
+use casework_core::read::rows::{CaseSummary, Listed, ListingQuery, OwedActionSummary};
 use casework_core::store::{
     AppendError, AppendRequest, CaseQueries, EventAppend, EventLoad, RewriteRequest, Snapshot,
     StoreError,

@@ -1,15 +1,15 @@
 //! Helpers shared by the SQLite store's tests.
 #![allow(dead_code)]
 
-use casework_core::actor::Actor;
+use casework_core::case::owed::OwedActionKind;
 use casework_core::case::{CaseCommand, PauseReason, StageName};
-use casework_core::clock::ManualClock;
-use casework_core::event::{EventMeta, NewEvent};
-use casework_core::ids::{CaseId, EventId, OwedActionId, StreamId, YoungPersonId};
-use casework_core::owed::OwedActionKind;
-use casework_core::profile::examples::city_girls_service;
-use casework_core::read_model::{CaseSummary, OwedActionSummary, ReadModelUpdate};
-use casework_core::risk::RiskLevel;
+use casework_core::kernel::actor::Actor;
+use casework_core::kernel::clock::ManualClock;
+use casework_core::kernel::event::{EventMeta, NewEvent};
+use casework_core::kernel::ids::{CaseId, EventId, OwedActionId, StreamId, YoungPersonId};
+use casework_core::policy::profile::examples::city_girls_service;
+use casework_core::policy::risk::RiskLevel;
+use casework_core::read::rows::{CaseSummary, OwedActionSummary, ReadModelUpdate};
 use casework_core::store::AppendRequest;
 use casework_service::Casework;
 use casework_sqlite::{SqliteConfig, SqliteStore};
@@ -138,7 +138,9 @@ pub async fn active_case<S: casework_core::store::Store>(
             out_of_order_reason: None,
         },
         CaseCommand::AgreePlan {
-            plan: casework_core::confidential::Confidential::new(fixtures::text("Weekly sessions")),
+            plan: casework_core::kernel::confidential::Confidential::new(fixtures::text(
+                "Weekly sessions",
+            )),
         },
         CaseCommand::BeginWork,
     ] {

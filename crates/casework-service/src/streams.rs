@@ -1,0 +1,265 @@
+//! The one load → decide → append path every aggregate goes through.
+//!
+//! A command loads its aggregate's stream (from the latest readable snapshot plus the events
+//! after it, or by replaying the stream), reads what the decision asked for
+//! ([`Aggregate::lookups`]), reads the clock once, decides purely, folds the new events, and
+//! appends them with the aggregate's row, any snapshot and the listings that changed, in one
+//! transaction at the version it loaded. A concurrent writer makes the append conflict;
+//! nothing is retried silently.
+
+use crate::casework::{Casework, CommandError, LoadError};
+use crate::error::AccessError;
+use casework_core::aggregate::Aggregate;
+use casework_core::case::Case;
+use casework_core::kernel::actor::Actor;
+use casework_core::kernel::confidential::for_storage;
+use casework_core::kernel::context::CommandContext;
+use casework_core::kernel::event::{
+    decode_stream, decode_stream_from, DomainEvent, HistoryError, HistoryProblem, Recorded,
+};
+use casework_core::privacy::access::AccessDenied;
+use casework_core::read::listing::Listings;
+use casework_core::store::{AppendRequest, Snapshot, Store};
+use chrono::{DateTime, Utc};
+
+/// Events between snapshots: a snapshot is written whenever a command crosses a multiple of
+/// this many events, so a load replays fewer than this many events whatever the stream's
+/// length.
+pub const SNAPSHOT_EVERY: u64 = 32;
+
+/// What a command did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Executed<A: Aggregate = Case> {
+    /// The aggregate after the command.
+    pub state: A,
+    /// The stream's new version.
+    pub version: u64,
+    /// The events appended.
+    pub events: Vec<A::Event>,
+}
+
+/// An aggregate as loaded: its state, its stream's version and when its last event was
+/// recorded.
+pub(crate) struct Loaded<A> {
+    pub(crate) state: A,
+    pub(crate) version: u64,
+    pub(crate) last_recorded: DateTime<Utc>,
+}
+
+impl<S: Store> Casework<S> {
+    /// Loads an aggregate: see the module docs.
+    pub(crate) async fn load<A: Aggregate>(&self, id: A::Id) -> Result<Loaded<A>, LoadError> {
+        let stream = A::stream(id);
+        if let Some(schema) = A::SNAPSHOT_SCHEMA {
+            let (snapshot, events) = self.store().load_latest(stream).await?;
+            if let (Some(snapshot), Some(last)) = (snapshot, events.last()) {
+                // The events start at the snapshot's own last version: a snapshot past the end
+                // of its stream (a restored backup, a bug), or one that cannot be read, is not
+                // trusted, and the stream is replayed instead.
+                let belongs = snapshot.version > 0
+                    && events.first().map(|e| e.version) == Some(snapshot.version);
+                let state = (belongs && snapshot.schema_version == schema)
+                    .then(|| A::from_snapshot(&snapshot.state))
+                    .flatten();
+                if let Some(mut state) = state {
+                    let last_recorded = last.meta.recorded_at;
+                    let tail = decode_stream_from::<A::Event>(&events[1..], snapshot.version + 1)?;
+                    let version = tail.last().map_or(snapshot.version, |e| e.version);
+                    for e in &tail {
+                        state = A::evolve(Some(state), &e.event).ok_or_else(|| cannot_follow(e))?;
+                    }
+                    return Ok(Loaded {
+                        state,
+                        version,
+                        last_recorded,
+                    });
+                }
+            } else if !events.is_empty() {
+                // No snapshot: the events are the whole stream.
+                return fold_loaded(&decode_stream::<A::Event>(&events)?, stream);
+            }
+        }
+        fold_loaded(&self.load_stream::<A::Event>(stream).await?, stream)
+    }
+
+    /// Load, check, decide, append: `check` runs on the very state the command is decided on,
+    /// so a permission check and the decision read the same version, and a change
+    /// between the two is a conflict at append.
+    pub(crate) async fn execute_checked<A: Aggregate>(
+        &self,
+        actor: &Actor,
+        id: A::Id,
+        command: A::Command,
+        check: impl FnOnce(&A) -> Result<(), AccessDenied> + Send,
+    ) -> Result<Executed<A>, AccessError> {
+        let loaded = self.load::<A>(id).await?;
+        check(&loaded.state)?;
+        Ok(self.decide_and_append(actor, id, loaded, command).await?)
+    }
+
+    /// Decides and records `command` on the aggregate `id`, unchecked (trusted code).
+    pub async fn execute_on<A: Aggregate>(
+        &self,
+        actor: &Actor,
+        id: A::Id,
+        command: A::Command,
+    ) -> Result<Executed<A>, CommandError> {
+        let loaded = self.load::<A>(id).await?;
+        self.decide_and_append(actor, id, loaded, command).await
+    }
+
+    async fn decide_and_append<A: Aggregate>(
+        &self,
+        actor: &Actor,
+        id: A::Id,
+        loaded: Loaded<A>,
+        command: A::Command,
+    ) -> Result<Executed<A>, CommandError> {
+        let Loaded {
+            state,
+            version,
+            last_recorded,
+        } = loaded;
+        let lookups = state.lookups(&command);
+        let waiting_list_head = if lookups.waiting_list_head {
+            self.store()
+                .waiting_list()
+                .await?
+                .first()
+                .map(|c| c.case_id)
+        } else {
+            None
+        };
+        let cases = match lookups.cases_of {
+            Some(young_person) => self.store().cases_of(young_person).await?,
+            None => Vec::new(),
+        };
+        // Recorded times never go backwards within a stream, even when the wall clock steps
+        // back (NTP): `case_as_of` depends on it.
+        let at = self.now().max(last_recorded);
+        let mut ctx = CommandContext::new(actor, at, self.profile());
+        ctx.waiting_list_head = waiting_list_head;
+        ctx.cases_of_young_person = &cases;
+        let reason = A::stated_reason(&command);
+        let events = state.decide(command, &ctx)?;
+        let before = state.listings(self.profile());
+        let mut next = state;
+        for event in &events {
+            next = A::evolve(Some(next), event).expect("decided events follow their state");
+        }
+        let version = self
+            .append_to(
+                id,
+                version,
+                &next,
+                &events,
+                Some(&before),
+                actor,
+                at,
+                reason,
+            )
+            .await?;
+        Ok(Executed {
+            state: next,
+            version,
+            events,
+        })
+    }
+
+    /// Opens the aggregate `id`'s stream with the events that made `state`.
+    pub(crate) async fn open_stream<A: Aggregate>(
+        &self,
+        actor: &Actor,
+        id: A::Id,
+        state: &A,
+        events: &[A::Event],
+        at: DateTime<Utc>,
+    ) -> Result<u64, CommandError> {
+        self.append_to(id, 0, state, events, None, actor, at, None)
+            .await
+    }
+
+    /// Appends `events` with the state's row, a snapshot when the append crosses a multiple
+    /// of [`SNAPSHOT_EVERY`], and the listings when they changed from `before` (most commands
+    /// change none).
+    #[allow(clippy::too_many_arguments)]
+    async fn append_to<A: Aggregate>(
+        &self,
+        id: A::Id,
+        expected_version: u64,
+        state: &A,
+        events: &[A::Event],
+        before: Option<&Listings>,
+        actor: &Actor,
+        at: DateTime<Utc>,
+        reason: Option<String>,
+    ) -> Result<u64, CommandError> {
+        let stream = A::stream(id);
+        let new_version = expected_version + events.len() as u64;
+        let crosses = new_version / SNAPSHOT_EVERY > expected_version / SNAPSHOT_EVERY;
+        let snapshot = A::SNAPSHOT_SCHEMA.filter(|_| crosses).and_then(|schema| {
+            Some(Snapshot {
+                stream,
+                version: new_version,
+                schema_version: schema,
+                state: state.to_snapshot()?,
+            })
+        });
+        let listings = state
+            .listings(self.profile())
+            .replacing(before.unwrap_or(&Listings::default()));
+        Ok(self
+            .store()
+            .append(AppendRequest {
+                stream,
+                expected_version,
+                events: events
+                    .iter()
+                    .map(|e| for_storage(|| e.encode(Self::meta(actor, at, reason.clone()))))
+                    .collect(),
+                read_model: state.row(new_version),
+                snapshot,
+                listings,
+            })
+            .await?)
+    }
+
+    /// A whole stream, decoded; [`LoadError::NotFound`] when it has no events.
+    pub(crate) async fn load_stream<E: DomainEvent>(
+        &self,
+        stream: casework_core::kernel::ids::StreamId,
+    ) -> Result<Vec<Recorded<E>>, LoadError> {
+        let history = decode_stream::<E>(&self.store().load(stream).await?)?;
+        if history.is_empty() {
+            return Err(LoadError::NotFound(stream));
+        }
+        Ok(history)
+    }
+}
+
+fn fold_loaded<A: Aggregate>(
+    history: &[Recorded<A::Event>],
+    stream: casework_core::kernel::ids::StreamId,
+) -> Result<Loaded<A>, LoadError> {
+    let mut state = None;
+    for recorded in history {
+        state = Some(A::evolve(state, &recorded.event).ok_or_else(|| cannot_follow(recorded))?);
+    }
+    let state = state.ok_or(LoadError::NotFound(stream))?;
+    let last = history.last().expect("a found stream has events");
+    Ok(Loaded {
+        state,
+        version: last.version,
+        last_recorded: last.meta.recorded_at,
+    })
+}
+
+fn cannot_follow<E: DomainEvent>(bad: &Recorded<E>) -> HistoryError {
+    HistoryError {
+        stream: bad.stream,
+        version: bad.version,
+        problem: HistoryProblem::CannotFollow {
+            event_type: bad.event.event_type().to_owned(),
+        },
+    }
+}
