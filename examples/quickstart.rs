@@ -4,17 +4,9 @@
 //! 2. a boy referred to the girls-only service, signposted to the partner boys' service;
 //! 3. a professional's referral without the young person's permission, refused.
 
-use casework::case::{
-    CaseCommand, NewReferral, Party, Professional, ProfessionalKind, ReferralSource, ReviewDecision,
-};
-use casework::kernel::actor::Actor;
-use casework::kernel::clock::ManualClock;
-use casework::kernel::confidential::Confidential;
+use casework::case::{Professional, ProfessionalKind, ReviewDecision};
 use casework::kernel::ids::ProfessionalId;
-use casework::kernel::input::{Postcode, Text};
-use casework::sqlite::SqliteStore;
-use casework::young_person::{Gender, YoungPersonDetails};
-use casework::{Casework, CommandError};
+use casework::prelude::*;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use std::sync::Arc;
 

@@ -1,13 +1,25 @@
 //! # casework-core
 //!
 //! The domain of a child sexual exploitation (CSE) service as typed, event-sourced state
-//! machines: referrals, eligibility, consent, risk, owed actions and cases, from referral to
-//! closure, with the day-to-day work on them (sessions, contacts, plans, meetings, referrals
-//! out); young people's missing episodes and alumni membership; group workshops; and
-//! intelligence about possible perpetrators; and confidentiality: who may do what
-//! ([`access`], [`acting`]), what may be shared with whom ([`disclosure`]) and the logs that
-//! keep both visible ([`access_log`]). No I/O, no async runtime, no database driver: storage
-//! is the [`store`] traits, implemented by the adapter crates.
+//! machines, from referral to closure, in folders that show its layers:
+//!
+//! - [`kernel`]: what everything else is written in: ids, the injected clock, checked input,
+//!   rule ids, the acting person, the decision context, confidential content, domain errors
+//!   and their machine codes, the event envelope;
+//! - [`policy`]: policies as data: service profiles, programmes, risk tools, eligibility;
+//! - [`case`], [`young_person`], [`workshop`], [`intelligence`]: the aggregates, each
+//!   implementing the one [`aggregate::Aggregate`] contract (pure `decide` and `evolve`, the
+//!   rows and listings it writes);
+//! - [`read`]: read-model rows, listings and the case report, computed from the state;
+//! - [`privacy`]: the rules of confidentiality: the permission
+//!   table, the access log, disclosure, the gate that unseals content only on a recorded read,
+//!   the retention schedule, the anonymisation plan and the subject access export;
+//! - [`store`]: the traits every storage adapter implements.
+//!
+//! No I/O of its own, no async runtime, no database driver: the application layer that loads,
+//! decides and appends is `casework-service`; storage is the adapter crates. The one async
+//! code here is [`privacy::gate`], which records a read through the store traits before it
+//! hands content out, because the crate is Rust's privacy boundary (ADR 0011).
 //!
 //! Rules are cited by their DOMAIN.md ids (R-1 … R-29) in docs, errors and tests.
 #![forbid(unsafe_code)]

@@ -13,6 +13,9 @@
 //! and documented like every other ([`crate::kernel::event::WORKSHOP_EVENT_TYPES`]); the stores do not
 //! hold them yet, which needs a `workshop` stream kind and read-model rows of its own, so for
 //! now the caller keeps a workshop's events and folds them with [`Workshop::fold`].
+//!
+//! Why one module of this size: a workshop's commands, events, state and decisions form one small
+//! aggregate whose parts are read together; splitting them would scatter one state machine.
 
 use crate::kernel::confidential::Confidential;
 use crate::kernel::context::CommandContext;

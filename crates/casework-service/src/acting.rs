@@ -4,7 +4,7 @@
 //! [`Casework::acting_as`] hands out for that person and the charity's [`StaffDirectory`].
 //! Every command and every read is checked against [`casework_core::privacy::access::permits`] with the
 //! person's role and their relationship to the record; a refusal is an
-//! [`AccessDenied`] naming the permission, and nothing is read or written. Reading
+//! [`AccessDenied`](casework_core::privacy::access::AccessDenied) naming the permission, and nothing is read or written. Reading
 //! confidential content is itself recorded ([`casework_core::privacy::access_log`]) before the content is
 //! handed over, and sharing goes through [`casework_core::privacy::disclosure`]'s gate.
 //!

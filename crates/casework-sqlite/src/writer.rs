@@ -5,6 +5,9 @@
 //! inside its own savepoint, so a conflicting or failing command is undone alone while the
 //! others commit; nobody is answered before the transaction's `COMMIT` has returned.
 //! Rewrites (anonymisation, R-23) run on the same thread, each in its own transaction.
+//!
+//! Why one module of this size: the writer thread, its group commit, savepoints per command and
+//! fault mapping are one piece of concurrency whose invariants must be read together.
 
 use crate::codec;
 use crate::error::{is_unique_violation, map};

@@ -18,6 +18,9 @@
 //!     prop_assert!(!answers.is_empty());
 //! });
 //! ```
+//!
+//! Why one module of this size: the proptest strategies build on each other (a referral needs a
+//! young person, a case history needs referrals), so they live in one file.
 
 use casework_core::case::consent::{
     ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,

@@ -4,6 +4,10 @@
 //!
 //! These are the vocabulary of the activity events and the [`CaseActivity`] the case file
 //! folds them into. Which stage accepts what is the stages' ([`super::stages`]).
+//!
+//! Why one module of this size: it is the vocabulary of a case's day-to-day work (sessions,
+//! contacts, goals, meetings, referrals out) and the one fold over it, each type beside the events
+//! that change it.
 
 use super::events::CaseEvent;
 use super::model::Party;

@@ -5,6 +5,9 @@
 //! loading is one `match`. [`Case::decide`] routes a runtime [`CaseCommand`] to the
 //! transition of the current stage; [`Case::fold`] rebuilds the state from its events, so the
 //! state at any past moment can be reconstructed.
+//!
+//! Why one module of this size: the stored `Case` enum, its one runtime router (`Case::decide`) and
+//! the fold are the single place where the typed stages meet; see ADR 0002.
 
 mod activity;
 mod commands;

@@ -26,6 +26,10 @@
 //! | planning a session (R-11) | engaged, active, closing (not while paused) |
 //!
 //! A closed case takes none of them.
+//!
+//! Why one module of this size: every stage struct and its transitions are generated from one stage
+//! list and share private helpers (approvals, owed actions); the sealed `Stage` trait keeps them in
+//! one module so no stage can be built outside it.
 
 use super::activity::{
     Cadence, CadenceBasis, CancelledBy, Contact, ContactKind, ContactWith, Direction, GoalStatus,

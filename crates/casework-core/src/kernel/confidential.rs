@@ -2,10 +2,10 @@
 //!
 //! Session notes, disclosures, the concerns written on a referral and the agreed plan are about
 //! a child's exploitation. They live inside [`Confidential`], which has no `Display`, prints as
-//! `[confidential]` in `Debug`, and is only read through [`Confidential::reveal`]. Storage
+//! `[confidential]` in `Debug`, and is only read through the gate ([`crate::privacy::gate`]). Storage
 //! serializes it (the event log must keep it); read models and views never hold one, so the
 //! only way to the content is a record opened by a permitted read recorded in the access log
-//! ([`crate::acting::OpenRecord`], R-27); nothing outside the crate can read it otherwise. Views for
+//! ([`crate::privacy::gate::OpenRecord`], R-27); nothing outside the crate can read it otherwise. Views for
 //! people outside the case never hold a `Confidential`: see [`crate::privacy::disclosure`]. The type
 //! still serializes in full, because the event log must keep the content; code that
 //! serializes a case itself steps outside the gate, and a reviewer should treat it so.
@@ -31,7 +31,7 @@ thread_local! {
 
 /// Runs `encode` with confidential content serializable: for code that writes the event log
 /// or snapshots (the library's own encoders call it; a store never needs to). Every call is
-/// a place a reviewer should look, like [`Confidential::reveal`].
+/// a place a reviewer should look, like the gate.
 pub fn for_storage<R>(encode: impl FnOnce() -> R) -> R {
     struct Reset;
     impl Drop for Reset {

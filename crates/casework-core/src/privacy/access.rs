@@ -22,8 +22,8 @@
 //! manages which workers) and which external accounts are which referring professionals. A
 //! refusal is an [`AccessDenied`] naming the permission, the role and the relationship.
 //!
-//! Checks happen in [`crate::acting::Acting`], the handle a front end holds for one signed-in
-//! person; confidential content is read only through the [`crate::acting::OpenRecord`] a
+//! Checks happen in `Acting` (in `casework-service`), the handle a front end holds for one signed-in
+//! person; confidential content is read only through the [`crate::privacy::gate::OpenRecord`] a
 //! permitted, recorded read hands out.
 
 use crate::case::Case;

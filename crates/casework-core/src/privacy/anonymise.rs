@@ -1,12 +1,12 @@
 //! Anonymisation under the retention schedule: the one operation that changes history
 //! rather than adding to it.
 //!
-//! [`Acting::anonymise`] rewrites, in place, every stream about a young person: their own
+//! `Acting::anonymise` (in `casework-service`) rewrites, in place, every stream about a young person: their own
 //! record (identity, missing episodes, alumni membership), every case of theirs, each case's
 //! shares ([`crate::kernel::ids::StreamId::Disclosures`]) and the access-log records of reads of their
-//! records ([`crate::kernel::ids::StreamId::Access`], found by their [`ListingKind::Access`] listings),
+//! records ([`crate::kernel::ids::StreamId::Access`], found by their [`ListingKind::Access`](crate::read::rows::ListingKind::Access) listings),
 //! and, on each workshop they took part in ([`crate::kernel::ids::StreamId::Workshop`], found by their
-//! [`ListingKind::WorkshopParticipant`] listings), the events about them alone (see below).
+//! [`ListingKind::WorkshopParticipant`](crate::read::rows::ListingKind::WorkshopParticipant) listings), the events about them alone (see below).
 //! It is refused, with nothing written, while a legal hold is in place, before the records
 //! are due under the schedule, or while a case is open ([`RetentionRefusal`]).
 //!
@@ -36,14 +36,14 @@
 //! A field this list does not know is replaced, so a new free-text field is anonymised
 //! without anyone remembering to add it. The price is that a new vocabulary field may be
 //! replaced when it should be kept; that is caught before anything is written: **every
-//! rewritten event is decoded with its [`DomainEvent`] type, and each stream folded, before
+//! rewritten event is decoded with its [`DomainEvent`](crate::kernel::event::DomainEvent) type, and each stream folded, before
 //! the first write**, and a failure refuses the whole operation
 //! ([`RetentionRefusal::WouldNotDecode`], naming the stream, version and type).
 //!
 //! Each stream's read-model row is recomputed from the anonymised state
-//! ([`CaseSummary::of`], [`YoungPersonSummary::of`]) and its listings from the crate's own
-//! listing functions ([`Listings`], [`crate::privacy::disclosure::listings`],
-//! [`AccessEvent::listings`]), in the same transaction as the rewrite; the snapshot is
+//! ([`CaseSummary::of`](crate::read::rows::CaseSummary::of), [`YoungPersonSummary::of`](crate::read::rows::YoungPersonSummary::of)) and its listings from the crate's own
+//! listing functions ([`Listings`](crate::read::listing::Listings), [`crate::privacy::disclosure::listings`],
+//! [`AccessEvent::listings`](crate::privacy::access_log::AccessEvent::listings)), in the same transaction as the rewrite; the snapshot is
 //! deleted, so a case loads by replaying its anonymised events.
 //!
 //! ## Recorded, idempotent, resumable
@@ -53,7 +53,7 @@
 //! `records_anonymised` (how many streams and events it covered and rewrote) after the last.
 //! Streams are rewritten one transaction each, so a failure half way (the store goes away)
 //! leaves some streams anonymised and the start recorded without its finish: the review list
-//! shows the young person with `anonymisation_incomplete`, and running [`Acting::anonymise`]
+//! shows the young person with `anonymisation_incomplete`, and running `Acting::anonymise` (in `casework-service`)
 //! again rewrites what is left and records the finish. Anonymising what is already anonymised
 //! changes nothing (the marker stays the marker, a district stays a district, the first of a
 //! month stays the first), so a second run over finished records writes nothing at all and
@@ -73,7 +73,7 @@
 //! activity) and the attendance events, which keep every attendee's id, this young person's
 //! too: ids are pseudonymous, and with the records they pointed to anonymised they name no one,
 //! while the workshop's reach and evaluation results stay as they were. The workshop's
-//! listings are recomputed from the rewritten stream ([`Listings::of_workshop`]). The erasure's
+//! listings are recomputed from the rewritten stream ([`Listings::of_workshop`](crate::read::listing::Listings::of_workshop)). The erasure's
 //! counts include each workshop stream, with the events about this young person as the events
 //! it covered.
 //!

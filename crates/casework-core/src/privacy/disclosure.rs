@@ -7,7 +7,7 @@
 //! to put confidential content into a view is a **safeguarding override** (R-9): sharing
 //! without consent on an immediate concern, which needs the `share_under_override`
 //! permission, a legal basis and the concern in words, and is recorded before the view is
-//! returned ([`crate::acting::Acting::share_under_override`]). Content in a view is
+//! returned (`Acting::share_under_override` in `casework-service`). Content in a view is
 //! [`Released`], which has no public constructor: code outside this crate cannot turn a
 //! [`crate::kernel::confidential::Confidential`] into part of a view.
 //!

@@ -14,12 +14,12 @@
 //! ([`crate::kernel::ids::StreamId::Retention`]), and every hold in place is listed
 //! ([`ListingKind::LegalHold`], keyed by the young person's id, at when it was placed).
 //!
-//! **The review list** ([`Acting::retention_review`]) is every young person whose records fell
+//! **The review list** (`Acting::retention_review` (in `casework-service`)) is every young person whose records fell
 //! due on or before a date, with the date, the rule that set it, and any hold in place that
 //! blocks erasure (shown with its reason). Young people are found through their finished
 //! cases' [`ListingKind::ClosedCase`] listings, so someone registered who never had a case is
 //! not found by it. Someone already anonymised is not listed again unless an anonymisation of
-//! theirs was interrupted, when the entry says so: run [`Acting::anonymise`] again to finish it.
+//! theirs was interrupted, when the entry says so: run `Acting::anonymise` (in `casework-service`) again to finish it.
 //!
 //! Anonymisation itself is [`crate::privacy::anonymise`]; the retention stream records it too
 //! ([`RetentionEvent::AnonymisationStarted`], [`RetentionEvent::RecordsAnonymised`]). The
@@ -29,6 +29,9 @@
 //!
 //! Permissions: `manage_retention` to place and lift holds and to read the schedule's
 //! answers; `erase` to anonymise. The administrator role has both; see [`crate::privacy::access`].
+//!
+//! Why one module of this size: the schedule, legal holds, the retention stream's events and the
+//! refusals are one policy whose cases are tested together in this file.
 
 use crate::case::{Case, CaseEvent};
 use crate::kernel::actor::{Actor, Role};

@@ -1,13 +1,13 @@
 //! Subject access: everything held about a young person, for them, minus third
 //! parties' details.
 //!
-//! [`Acting::subject_access_export`] (`subject_access_export`, R-27) gathers the young
+//! `Acting::subject_access_export` (in `casework-service`) (`subject_access_export`, R-27) gathers the young
 //! person's identity record; every case of theirs (its stages and dates, the concerns referred,
 //! screening, the consent ledger, every risk assessment and review, the outcome, the plan and
 //! its goals, sessions with their notes, contacts, multi-agency meetings, referrals out, owed
 //! actions, pauses and closure); their missing episodes, return interviews and missing flags;
 //! alumni membership; every workshop they took part in (found by their
-//! [`ListingKind::WorkshopParticipant`] listings: its date, venue and topics, and only their
+//! [`ListingKind::WorkshopParticipant`](crate::read::rows::ListingKind::WorkshopParticipant) listings: its date, venue and topics, and only their
 //! own part in it: that they attended, whether they were identified as vulnerable and why,
 //! their individual tutorials with their notes, and their own evaluation form); every share of
 //! their information and every recorded read of their records; and legal holds and erasures
@@ -31,6 +31,10 @@
 //! is the young person's own. The read is recorded in the access log first
 //! ([`crate::privacy::access_log::AccessSubject::YoungPerson`], with the stated purpose), and only then
 //! is confidential content read, through the crate's recorded path.
+//!
+//! Why one module of this size: the export's record types, their assembly and its plain-text
+//! rendering must agree field for field, and what is withheld as third-party data is decided in one
+//! place.
 
 use crate::case::consent::ConsentEntry;
 use crate::case::owed::OwedAction;

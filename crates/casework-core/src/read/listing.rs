@@ -31,6 +31,10 @@
 //!
 //! Expected ends are computed with the service profile's programmes: a programme's changed
 //! expected length reaches a case's listing with the next command that changes its listings.
+//!
+//! Why one module of this size: every listing's row type and the pure functions computing it from
+//! each aggregate sit together so a new list is one edit, and their order is defined once (ADR
+//! 0009).
 
 use crate::case::StageName;
 use crate::case::{Case, PartnerKind, PartnerReferral, PartnerReferralStatus};

@@ -10,6 +10,9 @@
 //! episodes and their return interviews (R-22, [`crate::young_person::missing`]) and membership of the
 //! alumni group (R-20, [`crate::young_person::alumni`]). [`YoungPerson`] folds the identity;
 //! [`YoungPersonActivity`] folds the rest, and decides [`YoungPersonCommand`]s.
+//!
+//! Why one module of this size: the identity record, its commands and events, and the activity fold
+//! share one stream, and each event type is decided and folded beside its command.
 
 pub mod alumni;
 pub mod missing;
