@@ -100,6 +100,7 @@ pub trait Aggregate: Sized + Clone + Send + Sync + 'static {
 
     /// The state from a snapshot of the current schema; `None` when it cannot be read (the
     /// stream is then replayed).
+    #[must_use]
     fn from_snapshot(_state: &str) -> Option<Self> {
         None
     }

@@ -34,6 +34,7 @@ pub enum Urgency {
 
 impl Urgency {
     /// The stable name: `non_urgent`, `immediate_risk`.
+    #[must_use]
     pub fn as_str(&self) -> &'static str {
         match self {
             Urgency::NonUrgent => "non_urgent",
@@ -113,6 +114,7 @@ pub enum IntelligenceEvent {
 
 impl IntelligenceEvent {
     /// The stable type name stored with the event.
+    #[must_use]
     pub fn event_type(&self) -> &'static str {
         match self {
             IntelligenceEvent::Recorded { .. } => "intelligence_recorded",
@@ -138,6 +140,7 @@ pub enum IntelligenceCommand {
 
 impl IntelligenceCommand {
     /// The command's stable name.
+    #[must_use]
     pub fn name(&self) -> &'static str {
         match self {
             IntelligenceCommand::PassToPolice { .. } => "pass_to_police",
@@ -154,6 +157,7 @@ impl IntelligenceCommand {
     }
 
     /// The flat JSON form: `{"command": "pass_to_police", …}`.
+    #[must_use]
     pub fn to_json(&self) -> String {
         crate::case::encode_command(self)
     }
@@ -257,6 +261,7 @@ impl Intelligence {
     }
 
     /// Folds one event; `None` when it cannot follow (the first event is always the record).
+    #[must_use]
     pub fn evolve(state: Option<Intelligence>, event: &IntelligenceEvent) -> Option<Intelligence> {
         match (state, event) {
             (
@@ -296,6 +301,7 @@ impl Intelligence {
 
     /// Whether the report still waits to reach the police: never passed, or, at immediate
     /// risk, not yet by an immediate call.
+    #[must_use]
     pub fn awaiting_police(&self) -> bool {
         match self.urgency {
             Urgency::NonUrgent => self.handovers.is_empty(),

@@ -24,6 +24,9 @@
 //! Rules are cited by their DOMAIN.md ids (R-1 … R-29) in docs, errors and tests.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// A pedantic subset that improves the API: a pure query or a builder step whose result is
+// dropped is a bug at the call site.
+#![deny(clippy::must_use_candidate, clippy::return_self_not_must_use)]
 
 pub mod aggregate;
 pub mod case;

@@ -40,6 +40,7 @@ pub enum VenueKind {
 
 impl VenueKind {
     /// The stable name: `school`, `youth_club`.
+    #[must_use]
     pub fn as_str(&self) -> &'static str {
         match self {
             VenueKind::School => "school",
@@ -238,6 +239,7 @@ pub enum WorkshopCommand {
 
 impl WorkshopCommand {
     /// The command's stable name.
+    #[must_use]
     pub fn name(&self) -> &'static str {
         match self {
             WorkshopCommand::RecordAttendance { .. } => "record_attendance",
@@ -257,6 +259,7 @@ impl WorkshopCommand {
     }
 
     /// The flat JSON form: `{"command": "record_attendance", …}`.
+    #[must_use]
     pub fn to_json(&self) -> String {
         crate::case::encode_command(self)
     }
@@ -321,11 +324,13 @@ pub struct QuestionSummary {
 
 impl QuestionSummary {
     /// The mean answer before the workshop.
+    #[must_use]
     pub fn mean_before(&self) -> f64 {
         f64::from(self.total_before) / f64::from(self.responses.max(1))
     }
 
     /// The mean answer after.
+    #[must_use]
     pub fn mean_after(&self) -> f64 {
         f64::from(self.total_after) / f64::from(self.responses.max(1))
     }
@@ -572,6 +577,7 @@ impl Workshop {
     }
 
     /// Folds one event; `None` when it cannot follow (the first event is always the plan).
+    #[must_use]
     pub fn evolve(state: Option<Workshop>, event: &WorkshopEvent) -> Option<Workshop> {
         match (state, event) {
             (
@@ -635,12 +641,14 @@ impl Workshop {
     }
 
     /// How many attended: registered and anonymous (R-29: workshop reach).
+    #[must_use]
     pub fn reach(&self) -> u32 {
         u32::try_from(self.attendees.len()).unwrap_or(u32::MAX) + self.anonymous_attendees
     }
 
     /// What the evaluation forms say was learnt: per question, how many answered, the totals
     /// before and after, and how many answered higher, the same or lower after the workshop.
+    #[must_use]
     pub fn evaluation_summary(&self) -> EvaluationSummary {
         let mut questions: Vec<QuestionSummary> = Vec::new();
         for answer in self.evaluations.iter().flat_map(|e| &e.answers) {
@@ -686,6 +694,7 @@ impl Workshop {
 
 impl WorkshopEvent {
     /// The stable type name stored with the event.
+    #[must_use]
     pub fn event_type(&self) -> &'static str {
         match self {
             WorkshopEvent::Planned { .. } => "workshop_planned",

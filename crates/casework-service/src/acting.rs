@@ -79,6 +79,7 @@ impl<S: Store> Casework<S> {
 
 impl<'a, S: Store> Acting<'a, S> {
     /// Who is acting.
+    #[must_use]
     pub fn actor(&self) -> &Actor {
         self.actor
     }

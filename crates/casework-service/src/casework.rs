@@ -72,6 +72,7 @@ impl<S: Store> Casework<S> {
     }
 
     /// The same service on another clock (tests, imports).
+    #[must_use]
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self

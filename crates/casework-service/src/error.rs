@@ -56,6 +56,7 @@ pub enum CommandError {
 
 impl CommandError {
     /// The domain refusal, if this is one.
+    #[must_use]
     pub fn rejection(&self) -> Option<&DomainError> {
         match self {
             CommandError::Rejected(e) => Some(e),

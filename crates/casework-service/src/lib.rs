@@ -12,6 +12,9 @@
 //! No driver and no runtime: any store implementing the traits will do, and any executor.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// A pedantic subset that improves the API: a pure query or a builder step whose result is
+// dropped is a bug at the call site.
+#![deny(clippy::must_use_candidate, clippy::return_self_not_must_use)]
 
 pub mod acting;
 pub mod acting_lists;

@@ -131,6 +131,7 @@ pub enum SessionStatus {
 
 impl SessionStatus {
     /// The stable name: `planned`, `held`, `cancelled`, `not_attended`.
+    #[must_use]
     pub fn as_str(&self) -> &'static str {
         match self {
             SessionStatus::Planned => "planned",
@@ -233,6 +234,7 @@ pub struct Cadence {
 
 impl Cadence {
     /// Sessions are normally weekly: the cadence of a case with no programme.
+    #[must_use]
     pub fn weekly() -> Cadence {
         Cadence {
             sessions_per_week: Some(Span { min: 1, max: 1 }),
@@ -241,6 +243,7 @@ impl Cadence {
     }
 
     /// The cadence a programme states.
+    #[must_use]
     pub fn of(programme: &Programme) -> Cadence {
         Cadence {
             sessions_per_week: programme.sessions_per_week,
@@ -424,6 +427,7 @@ pub enum PartnerReferralUpdate {
 
 impl PartnerReferralUpdate {
     /// The stable name: `accepted`, `declined`, `closed`.
+    #[must_use]
     pub fn as_str(&self) -> &'static str {
         match self {
             PartnerReferralUpdate::Accepted => "accepted",
@@ -462,6 +466,7 @@ pub enum PartnerReferralStatus {
 
 impl PartnerReferralStatus {
     /// The stable name: `sent`, `accepted`, `declined`, `closed`.
+    #[must_use]
     pub fn as_str(&self) -> &'static str {
         match self {
             PartnerReferralStatus::Sent => "sent",
@@ -472,6 +477,7 @@ impl PartnerReferralStatus {
     }
 
     /// Whether `update` can follow: sent → accepted, declined or closed; accepted → closed.
+    #[must_use]
     pub fn allows(&self, update: &PartnerReferralUpdate) -> bool {
         matches!(
             (self, update),
@@ -557,16 +563,19 @@ impl CaseActivity {
     }
 
     /// The goal with `id`.
+    #[must_use]
     pub fn goal(&self, id: GoalId) -> Option<&Goal> {
         self.goals.iter().find(|g| g.id == id)
     }
 
     /// The session with `id`.
+    #[must_use]
     pub fn session(&self, id: SessionId) -> Option<&Session> {
         self.sessions.iter().find(|s| s.id == id)
     }
 
     /// The referral out with `id`.
+    #[must_use]
     pub fn partner_referral(&self, id: PartnerReferralId) -> Option<&PartnerReferral> {
         self.partner_referrals.iter().find(|r| r.id == id)
     }

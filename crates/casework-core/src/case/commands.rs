@@ -300,6 +300,7 @@ const STATUTORY_KEYS: &[&str] = &[
 
 impl CaseCommand {
     /// The command's stable name, as used in errors and JSON.
+    #[must_use]
     pub fn name(&self) -> &'static str {
         match self {
             CaseCommand::RecordConsent { .. } => "record_consent",
@@ -344,6 +345,7 @@ impl CaseCommand {
     }
 
     /// The reason the command states, recorded as the "why" of its events.
+    #[must_use]
     pub fn stated_reason(&self) -> Option<String> {
         match self {
             CaseCommand::Decline { reason }
@@ -381,6 +383,7 @@ impl CaseCommand {
     }
 
     /// The flat JSON form front ends send: `{"command": "decline", "reason": "…"}`.
+    #[must_use]
     pub fn to_json(&self) -> String {
         encode_command(self)
     }

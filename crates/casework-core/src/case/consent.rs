@@ -123,12 +123,14 @@ impl ConsentLedger {
     }
 
     /// Every entry, oldest first.
+    #[must_use]
     pub fn entries(&self) -> &[ConsentEntry] {
         &self.entries
     }
 
     /// The standing of `scope` as decided by the young person herself or himself (R-1, R-10:
     /// a parent's agreement is recorded but does not stand in for the young person's).
+    #[must_use]
     pub fn young_person_status(&self, scope: &ConsentScope) -> ConsentStatus {
         self.entries
             .iter()
@@ -142,6 +144,7 @@ impl ConsentLedger {
     }
 
     /// Whether the young person currently permits `scope`.
+    #[must_use]
     pub fn permits(&self, scope: &ConsentScope) -> bool {
         self.young_person_status(scope) == ConsentStatus::Given
     }

@@ -345,6 +345,7 @@ pub enum CaseEvent {
 
 impl CaseEvent {
     /// The stable type name stored with the event.
+    #[must_use]
     pub fn event_type(&self) -> &'static str {
         match self {
             CaseEvent::ReferralReceived { .. } => "referral_received",
@@ -392,6 +393,7 @@ impl CaseEvent {
 impl CaseEvent {
     /// One line for a timeline. Never includes confidential content (concerns, plans): a
     /// timeline can be shown to anyone who may see that the case exists.
+    #[must_use]
     pub fn describe(&self) -> String {
         use crate::case::Outcome;
         match self {

@@ -218,17 +218,20 @@ impl CaseFile {
     }
 
     /// The level of the latest assessment.
+    #[must_use]
     pub fn current_risk(&self) -> Option<crate::policy::risk::RiskLevel> {
         self.assessments.last().map(|a| a.level)
     }
 
     /// Whether an owed action of `kind` was ever raised.
+    #[must_use]
     pub fn has_owed(&self, kind: OwedActionKind) -> bool {
         self.owed.iter().any(|a| a.kind == kind)
     }
 
     /// The professional who made the referral, when a professional did (R-13: the service
     /// keeps in regular contact with them).
+    #[must_use]
     pub fn referring_professional(&self) -> Option<ProfessionalId> {
         match &self.source {
             ReferralSource::Professional { professional } => Some(professional.id),
@@ -237,11 +240,13 @@ impl CaseFile {
     }
 
     /// Whether `id` is a professional recorded as involved.
+    #[must_use]
     pub fn is_involved(&self, id: ProfessionalId) -> bool {
         self.professionals.iter().any(|p| p.id == id)
     }
 
     /// Everyone whose agreement a 'risk significantly reduced' closure needs.
+    #[must_use]
     pub fn closure_parties(&self) -> Vec<Party> {
         std::iter::once(Party::YoungPerson)
             .chain(self.professionals.iter().map(|p| Party::Professional(p.id)))

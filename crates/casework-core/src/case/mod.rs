@@ -161,6 +161,7 @@ impl StageName {
     ];
 
     /// The stable name stored in query tables.
+    #[must_use]
     pub fn as_str(&self) -> &'static str {
         match self {
             StageName::Received => "received",
@@ -181,11 +182,13 @@ impl StageName {
     }
 
     /// Parses a stored name.
+    #[must_use]
     pub fn parse(s: &str) -> Option<StageName> {
         StageName::ALL.into_iter().find(|n| n.as_str() == s)
     }
 
     /// Whether the referral or case has ended (closed, or an outcome that ends it).
+    #[must_use]
     pub fn is_finished(&self) -> bool {
         matches!(
             self,
@@ -297,6 +300,7 @@ fn events_of<S>(step: Step<S>) -> Vec<CaseEvent> {
 
 impl Case {
     /// The case file.
+    #[must_use]
     pub fn file(&self) -> &CaseFile {
         each_stage!(self, s => s.file())
     }
@@ -306,6 +310,7 @@ impl Case {
     }
 
     /// The stage's name.
+    #[must_use]
     pub fn stage(&self) -> StageName {
         fn name<S: Stage>(_: &S) -> StageName {
             S::NAME
@@ -314,17 +319,20 @@ impl Case {
     }
 
     /// Whether consent, professionals and the young person's decision to stop still apply.
+    #[must_use]
     pub fn is_in_progress(&self) -> bool {
         !self.stage().is_finished()
     }
 
     /// The allocated worker, once there is one.
+    #[must_use]
     pub fn allocation(&self) -> Option<&Allocation> {
         stages::allocation_of(self)
     }
 
     /// Folds one stored event into the state. `None` when the event cannot follow (the first
     /// event of every case is `referral_received`); callers report that as a corrupt history.
+    #[must_use]
     pub fn evolve(state: Option<Case>, event: &CaseEvent) -> Option<Case> {
         match state {
             None => CaseFile::open(event).map(|file| Case::Received(Received::from_file(file))),

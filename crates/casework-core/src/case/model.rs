@@ -66,11 +66,13 @@ pub enum ReferralSource {
 
 impl ReferralSource {
     /// Whether the young person referred themselves.
+    #[must_use]
     pub fn is_self(&self) -> bool {
         matches!(self, ReferralSource::SelfReferral)
     }
 
     /// Stable name, for query tables and reports (R-29: referrals by source).
+    #[must_use]
     pub fn as_str(&self) -> &'static str {
         match self {
             ReferralSource::SelfReferral => "self",
@@ -162,6 +164,7 @@ pub enum ClosureReason {
 
 impl ClosureReason {
     /// Stable name, for query tables and reports (R-29: closure reasons).
+    #[must_use]
     pub fn as_str(&self) -> &'static str {
         match self {
             ClosureReason::RiskSignificantlyReduced => "risk_significantly_reduced",
@@ -283,6 +286,7 @@ pub enum GatedStep {
 
 impl GatedStep {
     /// The step's stable name.
+    #[must_use]
     pub fn name(&self) -> &'static str {
         match self {
             GatedStep::Close { .. } => "close",

@@ -25,6 +25,7 @@ pub enum OwedActionKind {
 
 impl OwedActionKind {
     /// Stable name, as stored in query tables.
+    #[must_use]
     pub fn as_str(&self) -> &'static str {
         match self {
             OwedActionKind::NotifySafeguardingUnit => "notify_safeguarding_unit",
@@ -79,6 +80,7 @@ pub enum OwedStatus {
 
 impl OwedStatus {
     /// Stable name of the status, as stored in query tables.
+    #[must_use]
     pub fn as_str(&self) -> &'static str {
         match self {
             OwedStatus::Owed => "owed",
@@ -89,6 +91,7 @@ impl OwedStatus {
     }
 
     /// Whether the obligation is met (sent, acknowledged or explained).
+    #[must_use]
     pub fn is_discharged(&self) -> bool {
         !matches!(self, OwedStatus::Owed)
     }

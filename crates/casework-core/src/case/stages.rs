@@ -1232,6 +1232,7 @@ impl Received {
     }
 
     /// Screens eligibility against the profile on the referral date.
+    #[must_use]
     pub fn screen(self, ctx: &CommandContext<'_>) -> Step<Screened> {
         let screening = ctx
             .profile
@@ -1348,6 +1349,7 @@ impl Assessed {
     }
 
     /// Declines with a reason; the referrer is owed the outcome.
+    #[must_use]
     pub fn decline(self, reason: Text, ctx: &CommandContext<'_>) -> Step<Declined> {
         let events = self.outcome_events(Outcome::Declined { reason }, ctx);
         advance(self.file, events, |file| Declined { file })
@@ -1370,6 +1372,7 @@ fn allocation(
 
 impl AwaitingAllocation {
     /// Allocates a worker.
+    #[must_use]
     pub fn allocate(
         self,
         worker: StaffId,
@@ -1386,6 +1389,7 @@ impl AwaitingAllocation {
 
 impl OnWaitingList {
     /// Whether the case is at the head of the waiting list in `ctx`.
+    #[must_use]
     pub fn is_at_head(&self, ctx: &CommandContext<'_>) -> bool {
         ctx.waiting_list_head
             .is_none_or(|head| head == self.file.id)
@@ -1428,6 +1432,7 @@ impl OnWaitingList {
 impl Allocated {
     /// Records the plan agreed with the young person: engaged. Engagement is voluntary:
     /// the plan has no field that could make it a statutory requirement.
+    #[must_use]
     pub fn agree_plan(self, plan: Confidential<Text>, ctx: &CommandContext<'_>) -> Step<Engaged> {
         let allocation = self.allocation;
         let events = vec![CaseEvent::PlanAgreed { plan, at: ctx.at }];
@@ -1438,6 +1443,7 @@ impl Allocated {
 impl Engaged {
     /// Work begins; the first review falls due on the profile's cadence. There is no
     /// time limit.
+    #[must_use]
     pub fn begin_work(self, ctx: &CommandContext<'_>) -> Step<Active> {
         let level = self.file.current_risk().unwrap_or(RiskLevel::Medium);
         let events = vec![CaseEvent::WorkBegun {
@@ -1451,6 +1457,7 @@ impl Engaged {
 
 impl Active {
     /// Pauses work (no contact, missing).
+    #[must_use]
     pub fn pause(self, reason: PauseReason, ctx: &CommandContext<'_>) -> Step<Paused> {
         let events = vec![CaseEvent::CasePaused {
             reason: reason.clone(),
@@ -1490,6 +1497,7 @@ impl Active {
 
     /// Proposes closure because risk is significantly reduced; the case is closing until the
     /// young person and every involved professional agree.
+    #[must_use]
     pub fn propose_closure(self, ctx: &CommandContext<'_>) -> Step<Closing> {
         let allocation = self.allocation;
         let events = vec![CaseEvent::ClosureProposed { at: ctx.at }];
@@ -1504,6 +1512,7 @@ impl Active {
 
 impl Paused {
     /// Resumes work.
+    #[must_use]
     pub fn resume(self, ctx: &CommandContext<'_>) -> Step<Active> {
         let allocation = self.allocation;
         advance(
@@ -1517,6 +1526,7 @@ impl Paused {
 impl Closing {
     /// Who must still agree: the young person and every professional recorded as
     /// involved, including any recorded after the proposal.
+    #[must_use]
     pub fn missing_agreements(&self) -> Vec<Party> {
         self.file
             .closure_parties()
@@ -1559,6 +1569,7 @@ impl Closing {
     }
 
     /// Withdraws the proposal (someone disagrees); work continues.
+    #[must_use]
     pub fn withdraw_proposal(self, reason: Text, ctx: &CommandContext<'_>) -> Step<Active> {
         let allocation = self.allocation;
         let events = vec![CaseEvent::ClosureProposalWithdrawn { reason, at: ctx.at }];
@@ -1566,6 +1577,7 @@ impl Closing {
     }
 
     /// Who has agreed so far.
+    #[must_use]
     pub fn agreed(&self) -> &[Party] {
         &self.agreed
     }
@@ -1573,11 +1585,13 @@ impl Closing {
 
 impl Closed {
     /// Why the case closed.
+    #[must_use]
     pub fn reason(&self) -> &ClosureReason {
         &self.reason
     }
 
     /// When it closed.
+    #[must_use]
     pub fn closed_at(&self) -> DateTime<Utc> {
         self.closed_at
     }
@@ -1585,6 +1599,7 @@ impl Closed {
 
 impl Paused {
     /// Why work paused.
+    #[must_use]
     pub fn reason(&self) -> &PauseReason {
         &self.reason
     }

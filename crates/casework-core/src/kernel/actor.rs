@@ -39,6 +39,7 @@ impl Role {
     ];
 
     /// The stable name used in storage and JSON.
+    #[must_use]
     pub fn as_str(&self) -> &'static str {
         match self {
             Role::Worker => "worker",
@@ -51,6 +52,7 @@ impl Role {
     }
 
     /// Parses the stable name back; `None` for an unknown role.
+    #[must_use]
     pub fn parse(s: &str) -> Option<Role> {
         match s {
             "worker" => Some(Role::Worker),

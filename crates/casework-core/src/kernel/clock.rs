@@ -30,6 +30,7 @@ pub struct ManualClock {
 
 impl ManualClock {
     /// A clock stopped at `start`.
+    #[must_use]
     pub fn starting_at(start: DateTime<Utc>) -> Self {
         Self {
             now: Mutex::new(start),

@@ -27,6 +27,7 @@ pub struct CommandContext<'a> {
 
 impl<'a> CommandContext<'a> {
     /// A context without a waiting-list reading.
+    #[must_use]
     pub fn new(actor: &'a Actor, at: DateTime<Utc>, profile: &'a ServiceProfile) -> Self {
         Self {
             actor,

@@ -150,6 +150,7 @@ pub enum DomainError {
 
 impl DomainError {
     /// The rule that refused, if the refusal is a rule's.
+    #[must_use]
     pub fn rule(&self) -> Option<Rule> {
         match self {
             DomainError::PermissionMissing => Some(Rule::R1),

@@ -152,6 +152,7 @@ pub enum StreamId {
 
 impl StreamId {
     /// The aggregate kind, as stored in the `stream_kind` column of SQL adapters.
+    #[must_use]
     pub fn kind(&self) -> &'static str {
         match self {
             StreamId::Case(_) => "case",
@@ -165,6 +166,7 @@ impl StreamId {
     }
 
     /// The aggregate's uuid, as stored by adapters.
+    #[must_use]
     pub fn uuid(&self) -> Uuid {
         match self {
             StreamId::Case(id) | StreamId::Disclosures(id) => id.as_uuid(),
@@ -176,6 +178,7 @@ impl StreamId {
     }
 
     /// Rebuilds a stream id from its stored kind and uuid; `None` for an unknown kind.
+    #[must_use]
     pub fn from_parts(kind: &str, id: Uuid) -> Option<Self> {
         match kind {
             "case" => Some(StreamId::Case(CaseId::from_uuid(id))),

@@ -28,6 +28,7 @@ impl InputError {
     }
 
     /// The same error with its field nested under `parent` (`parent.field`).
+    #[must_use]
     pub fn within(mut self, parent: &str) -> Self {
         self.field = format!("{parent}.{}", self.field);
         self
@@ -55,6 +56,7 @@ impl Text {
     }
 
     /// The text.
+    #[must_use]
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -127,11 +129,13 @@ impl Postcode {
     }
 
     /// The outward code (`LS6`, `WF10`): the postcode district.
+    #[must_use]
     pub fn district(&self) -> &str {
         &self.outward
     }
 
     /// The postcode area: the leading letters of the outward code (`LS`, `WF`).
+    #[must_use]
     pub fn area(&self) -> &str {
         let letters = self
             .outward

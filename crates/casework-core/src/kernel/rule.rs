@@ -83,6 +83,7 @@ impl Rule {
     };
 
     /// The rule's number.
+    #[must_use]
     pub fn number(&self) -> u8 {
         self.0
     }

@@ -39,6 +39,7 @@ pub struct ConfigError {
 
 impl ConfigError {
     /// An error about `file`, from an input error.
+    #[must_use]
     pub fn in_file(file: &str, e: InputError) -> Self {
         ConfigError {
             file: file.to_owned(),
@@ -59,6 +60,7 @@ pub enum Format {
 
 impl Format {
     /// The format a file name's extension names; TOML unless it ends in `.json`.
+    #[must_use]
     pub fn of(file: &str) -> Format {
         if file.to_ascii_lowercase().ends_with(".json") {
             Format::Json

@@ -45,6 +45,7 @@ pub struct PostcodeCoverage {
 
 impl PostcodeCoverage {
     /// Whether `postcode` is covered.
+    #[must_use]
     pub fn covers(&self, postcode: &Postcode) -> bool {
         self.areas
             .iter()
@@ -88,6 +89,7 @@ pub enum Ineligibility {
 
 impl Ineligibility {
     /// The kind of reason, for matching signposting rules.
+    #[must_use]
     pub fn kind(&self) -> IneligibilityKind {
         match self {
             Ineligibility::TooYoung { .. } => IneligibilityKind::TooYoung,
@@ -152,6 +154,7 @@ pub struct Screening {
 
 impl Screening {
     /// Whether the referral is eligible.
+    #[must_use]
     pub fn is_eligible(&self) -> bool {
         self.reasons.is_empty()
     }
@@ -213,6 +216,7 @@ impl Eligibility {
     }
 
     /// Screens a young person's details on the referral date.
+    #[must_use]
     pub fn screen(&self, subject: &YoungPersonDetails, referral_date: NaiveDate) -> Screening {
         let age = subject.age_on(referral_date);
         let mut reasons = Vec::new();

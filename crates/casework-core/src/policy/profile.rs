@@ -70,6 +70,7 @@ pub struct ReviewCadence {
 
 impl ReviewCadence {
     /// Days until the next review at `level`.
+    #[must_use]
     pub fn days_for(&self, level: RiskLevel) -> u32 {
         match level {
             RiskLevel::Low => self.low_days,
@@ -357,11 +358,13 @@ impl ServiceProfile {
     }
 
     /// The programme with `key`.
+    #[must_use]
     pub fn programme(&self, key: &str) -> Option<&Programme> {
         self.programmes.iter().find(|p| p.key == key)
     }
 
     /// The partner service for the first reason that has a signposting rule.
+    #[must_use]
     pub fn signpost_for(&self, reasons: &[IneligibilityKind]) -> Option<&PartnerService> {
         reasons.iter().find_map(|reason| {
             self.signposting
@@ -379,6 +382,7 @@ pub mod examples {
     /// A minimal scored tool for tests and examples: vulnerabilities score 1 (current or within
     /// 6 months), significant indicators 5 (1 when 6–12 months ago); 0–2 is Low, 3–5 Medium,
     /// 6 and over High; under 13 or a learning difficulty is never Low; a disclosure is High.
+    #[must_use]
     pub fn minimal_risk_tool() -> RiskTool {
         let ind = |key: &str, label: &str, group: &str, floor: Option<RiskLevel>| Indicator {
             key: key.into(),
@@ -489,6 +493,7 @@ pub mod examples {
 
     /// A girls-only city service: ages up to 18 (24 with a learning difficulty), every `LS`
     /// postcode plus `WF10` and `WF3`; boys are signposted to the partner boys' service.
+    #[must_use]
     pub fn city_girls_service() -> ServiceProfile {
         ServiceProfile {
             name: "Riverside Girls' Project (fictional)".into(),
@@ -537,6 +542,7 @@ pub mod examples {
     }
 
     /// A county service for all genders, working with the partner boys' service.
+    #[must_use]
     pub fn county_all_genders_service() -> ServiceProfile {
         let mut profile = city_girls_service();
         profile.name = "Moorland County Young People's Service (fictional)".into();

@@ -30,6 +30,7 @@ pub enum RiskLevel {
 
 impl RiskLevel {
     /// 1, 2, 3: the rank stored in query tables so the waiting list sorts High first.
+    #[must_use]
     pub fn rank(&self) -> i64 {
         match self {
             RiskLevel::Low => 1,
@@ -65,6 +66,7 @@ pub enum Window {
 
 impl Window {
     /// Places a date last seen in a window on `assessed_on`; `None` when more than 12 months ago.
+    #[must_use]
     pub fn of_last_seen(last_seen: NaiveDate, assessed_on: NaiveDate) -> Option<Window> {
         let six = assessed_on.checked_sub_months(Months::new(6))?;
         let twelve = assessed_on.checked_sub_months(Months::new(12))?;
@@ -217,6 +219,7 @@ pub struct WindowWeights {
 
 impl WindowWeights {
     /// Points in `window`.
+    #[must_use]
     pub fn points(&self, window: Window) -> u32 {
         match window {
             Window::Current => self.current,
@@ -383,6 +386,7 @@ pub struct RiskAssessment {
 
 impl RiskAssessment {
     /// Keys of the indicators that counted.
+    #[must_use]
     pub fn indicator_keys(&self) -> BTreeSet<&str> {
         self.answers.iter().map(|a| a.key.as_str()).collect()
     }
@@ -390,6 +394,7 @@ impl RiskAssessment {
 
 impl RiskTool {
     /// The band's level for `score`.
+    #[must_use]
     pub fn band(&self, score: u32) -> RiskLevel {
         self.levels
             .iter()
@@ -645,6 +650,7 @@ pub enum RiskTrend {
 }
 
 /// The trend between the last two assessments.
+#[must_use]
 pub fn trend(assessments: &[RiskAssessment]) -> RiskTrend {
     match assessments {
         [.., before, latest] if latest.level < before.level => RiskTrend::Reducing,

@@ -68,6 +68,7 @@ impl SessionTopic {
     ];
 
     /// The stable key: `grooming_process`; a service topic's own words.
+    #[must_use]
     pub fn key(&self) -> &str {
         match self {
             SessionTopic::GroomingProcess => "grooming_process",
@@ -103,6 +104,7 @@ impl SessionTopic {
     }
 
     /// Whether this is one of the vocabulary's topics.
+    #[must_use]
     pub fn is_vocabulary(&self) -> bool {
         !matches!(self, SessionTopic::Service(_))
     }

@@ -89,6 +89,7 @@ impl Permission {
     ];
 
     /// The stable name used in errors and logs.
+    #[must_use]
     pub fn as_str(&self) -> &'static str {
         match self {
             Permission::ReadCase => "read_case",
@@ -142,6 +143,7 @@ impl Relationship {
     ];
 
     /// The stable name used in errors and logs.
+    #[must_use]
     pub fn as_str(&self) -> &'static str {
         match self {
             Relationship::AllocatedWorker => "allocated_worker",
@@ -160,6 +162,7 @@ impl fmt::Display for Relationship {
 }
 
 /// The permission table; see the module docs for the same table in words.
+#[must_use]
 pub fn permits(role: Role, relationship: Relationship, permission: Permission) -> bool {
     use Permission as P;
     use Relationship as R;
@@ -222,6 +225,7 @@ pub struct AccessDenied {
 
 impl AccessDenied {
     /// The rule that refused: always R-27.
+    #[must_use]
     pub fn rule(&self) -> crate::kernel::rule::Rule {
         crate::kernel::rule::Rule::R27
     }
@@ -237,23 +241,27 @@ pub struct StaffDirectory {
 
 impl StaffDirectory {
     /// An empty directory: no teams, no external accounts.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Records that `manager` manages `workers`.
+    #[must_use]
     pub fn team(mut self, manager: StaffId, workers: impl IntoIterator<Item = StaffId>) -> Self {
         self.teams.entry(manager).or_default().extend(workers);
         self
     }
 
     /// Records that the external account `account` is the professional `professional`.
+    #[must_use]
     pub fn external_referrer(mut self, account: StaffId, professional: ProfessionalId) -> Self {
         self.referrers.insert(account, professional);
         self
     }
 
     /// Whether `manager` manages `worker`.
+    #[must_use]
     pub fn manages(&self, manager: StaffId, worker: StaffId) -> bool {
         self.teams
             .get(&manager)
@@ -262,6 +270,7 @@ impl StaffDirectory {
 
     /// How `actor` stands to `case`. Only an external referrer can be the referrer, and only
     /// staff can be the allocated worker or the team manager.
+    #[must_use]
     pub fn relationship(&self, actor: &Actor, case: &Case) -> Relationship {
         if actor.role == Role::ExternalReferrer {
             let referred = match (&case.file().source, self.referrers.get(&actor.id)) {

@@ -48,6 +48,7 @@ pub enum AccessSubject {
 
 impl AccessSubject {
     /// The listing keys a read of this subject is found under.
+    #[must_use]
     pub fn keys(&self) -> Vec<String> {
         match self {
             AccessSubject::Case { case, young_person } => {
@@ -93,6 +94,7 @@ pub enum AccessEvent {
 
 impl AccessEvent {
     /// A read by `actor`.
+    #[must_use]
     pub fn read(
         actor: &Actor,
         relationship: Relationship,
@@ -114,6 +116,7 @@ impl AccessEvent {
     }
 
     /// The read this event records.
+    #[must_use]
     pub fn record(&self) -> &AccessRecord {
         match self {
             AccessEvent::ConfidentialRecordRead { record } => record,
@@ -121,6 +124,7 @@ impl AccessEvent {
     }
 
     /// The listings of the access stream holding this one event.
+    #[must_use]
     pub fn listings(&self) -> Vec<Listing> {
         let record = self.record();
         let detail = serde_json::to_string(record).expect("access records serialize");

@@ -157,6 +157,7 @@ pub struct Anonymiser<'p> {
 
 impl<'p> Anonymiser<'p> {
     /// A walker for a service run with `profile` (its programmes' topics are kept).
+    #[must_use]
     pub fn new(profile: &'p ServiceProfile) -> Self {
         Anonymiser { profile }
     }
@@ -176,6 +177,7 @@ impl<'p> Anonymiser<'p> {
     }
 
     /// The anonymised form of a stated reason: [`ANONYMISED`] for any reason, none for none.
+    #[must_use]
     pub fn reason(&self, reason: Option<&str>) -> Option<String> {
         reason.map(|_| ANONYMISED.to_owned())
     }
@@ -285,6 +287,7 @@ pub struct Plan {
 
 impl Plan {
     /// What the plan reads and rewrites, as recorded in the erasure.
+    #[must_use]
     pub fn counts(&self) -> ErasureCounts {
         let changed: Vec<_> = self
             .streams
@@ -313,6 +316,7 @@ pub struct Anonymised {
 }
 
 /// The refusal for a rewritten event that would not decode: nothing is written.
+#[must_use]
 pub fn would_not_decode(stored: &[RecordedEvent], e: HistoryError) -> RetentionRefusal {
     let event_type = stored
         .iter()

@@ -60,6 +60,7 @@ pub enum Audience {
 
 impl Audience {
     /// The consent scope that permits sharing with this audience.
+    #[must_use]
     pub fn consent_scope(&self) -> ConsentScope {
         match self {
             Audience::Referrer => ConsentScope::SharingWithReferrer,
@@ -73,6 +74,7 @@ impl Audience {
     }
 
     /// The stable name of the audience's kind.
+    #[must_use]
     pub fn kind(&self) -> &'static str {
         match self {
             Audience::Referrer => "referrer",
@@ -129,6 +131,7 @@ impl ItemKind {
     ];
 
     /// Whether this kind is confidential content: shared only by override.
+    #[must_use]
     pub fn is_confidential(&self) -> bool {
         matches!(
             self,
@@ -145,6 +148,7 @@ pub struct Released(String);
 
 impl Released {
     /// The released text.
+    #[must_use]
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -206,6 +210,7 @@ pub enum SharedItem {
 
 impl SharedItem {
     /// Its kind.
+    #[must_use]
     pub fn kind(&self) -> ItemKind {
         match self {
             SharedItem::ServiceInvolvement { .. } => ItemKind::ServiceInvolvement,
@@ -252,6 +257,7 @@ pub struct DisclosureView {
 
 impl DisclosureView {
     /// Whether it holds nothing.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
@@ -260,6 +266,7 @@ impl DisclosureView {
 /// What consent lets `audience` see, by kind: that the service is involved, the outcome and
 /// attendance, with consent in the audience's scope; nothing without it. Never confidential
 /// content.
+#[must_use]
 pub fn consented_kinds(case: &Case, audience: &Audience) -> Vec<ItemKind> {
     if !case.file().consent.permits(&audience.consent_scope()) {
         return Vec::new();
@@ -272,6 +279,7 @@ pub fn consented_kinds(case: &Case, audience: &Audience) -> Vec<ItemKind> {
 }
 
 /// The view `audience` may have of `case` on consent alone.
+#[must_use]
 pub fn consented_view(case: &Case, audience: &Audience) -> DisclosureView {
     let items = consented_kinds(case, audience)
         .into_iter()
@@ -426,6 +434,7 @@ pub enum DisclosureError {
 
 impl DisclosureError {
     /// The rule that refused.
+    #[must_use]
     pub fn rule(&self) -> Rule {
         match self {
             DisclosureError::NoConsent { rule, .. } => *rule,
@@ -458,6 +467,7 @@ pub struct ShareRecord {
 
 impl ShareRecord {
     /// Whether it was shared under the safeguarding override.
+    #[must_use]
     pub fn is_override(&self) -> bool {
         matches!(self.basis, ShareBasis::SafeguardingOverride { .. })
     }
@@ -491,6 +501,7 @@ pub enum DisclosureEvent {
 
 impl DisclosureEvent {
     /// The share it records.
+    #[must_use]
     pub fn share(&self) -> &ShareRecord {
         match self {
             DisclosureEvent::InformationShared { share } => share,

@@ -37,6 +37,7 @@ pub struct RecordedRead {
 
 impl RecordedRead {
     /// What the recorded read was of.
+    #[must_use]
     pub fn subject(&self) -> &AccessSubject {
         &self.subject
     }
@@ -77,6 +78,7 @@ pub struct RecordedShare {
 
 impl RecordedShare {
     /// The share as recorded.
+    #[must_use]
     pub fn share(&self) -> &ShareRecord {
         &self.share
     }
@@ -129,6 +131,7 @@ pub async fn record_share<S: Store + ?Sized>(
 
 /// The view a recorded share released: every item it names, confidential ones included
 /// (an override, R-9). `None` when the receipt is for another case.
+#[must_use]
 pub fn released_view(case: &Case, receipt: &RecordedShare) -> Option<DisclosureView> {
     let share = &receipt.share;
     (share.case == case.file().id).then(|| DisclosureView {
@@ -162,22 +165,26 @@ pub struct OpenRecord {
 
 impl OpenRecord {
     /// Opens `case` on the receipt of a recorded read of it; `None` for another record's.
+    #[must_use]
     pub fn new(case: Case, read: &RecordedRead) -> Option<Self> {
         matches!(read.subject, AccessSubject::Case { case: id, .. } if id == case.file().id)
             .then_some(Self { case })
     }
 
     /// The case (its confidential fields still sealed).
+    #[must_use]
     pub fn case(&self) -> &Case {
         &self.case
     }
 
     /// The concerns written on the referral.
+    #[must_use]
     pub fn concerns(&self) -> &str {
         self.case.file().concerns.reveal_recorded().as_str()
     }
 
     /// The agreed plan, if one was agreed.
+    #[must_use]
     pub fn plan(&self) -> Option<&str> {
         self.case
             .file()
@@ -187,6 +194,7 @@ impl OpenRecord {
     }
 
     /// The action plan's goals, oldest first.
+    #[must_use]
     pub fn goals(&self) -> Vec<(GoalId, &str)> {
         let goals = &self.case.file().activity.goals;
         goals
@@ -196,6 +204,7 @@ impl OpenRecord {
     }
 
     /// The notes of sessions held, in the order planned.
+    #[must_use]
     pub fn session_notes(&self) -> Vec<(SessionId, &str)> {
         let sessions = &self.case.file().activity.sessions;
         sessions
@@ -216,17 +225,20 @@ pub struct OpenIntelligence {
 
 impl OpenIntelligence {
     /// Opens `report` on the receipt of a recorded read of it; `None` for another record's.
+    #[must_use]
     pub fn new(report: Intelligence, read: &RecordedRead) -> Option<Self> {
         matches!(read.subject, AccessSubject::Intelligence { intelligence } if intelligence == report.id)
             .then_some(Self { report })
     }
 
     /// The report (its content still sealed).
+    #[must_use]
     pub fn report(&self) -> &Intelligence {
         &self.report
     }
 
     /// What was reported.
+    #[must_use]
     pub fn content(&self) -> &str {
         self.report.report.reveal_recorded().as_str()
     }
@@ -241,17 +253,20 @@ pub struct OpenWorkshop {
 
 impl OpenWorkshop {
     /// Opens `workshop` on the receipt of a recorded read of it; `None` for another record's.
+    #[must_use]
     pub fn new(workshop: Workshop, read: &RecordedRead) -> Option<Self> {
         matches!(read.subject, AccessSubject::Workshop { workshop: id } if id == workshop.id)
             .then_some(Self { workshop })
     }
 
     /// The workshop (its confidential parts still sealed).
+    #[must_use]
     pub fn workshop(&self) -> &Workshop {
         &self.workshop
     }
 
     /// Each tutorial's note, with whom, in the order held.
+    #[must_use]
     pub fn tutorial_notes(&self) -> Vec<(YoungPersonId, &str)> {
         let tutorials = &self.workshop.tutorials;
         tutorials
@@ -261,6 +276,7 @@ impl OpenWorkshop {
     }
 
     /// What each form says was learnt, in the respondent's words, in the order recorded.
+    #[must_use]
     pub fn evaluation_words(&self) -> Vec<&str> {
         let forms = &self.workshop.evaluations;
         forms

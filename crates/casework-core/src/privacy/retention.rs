@@ -61,16 +61,19 @@ pub struct LegalHoldId(Uuid);
 
 impl LegalHoldId {
     /// A fresh random id.
+    #[must_use]
     pub fn new() -> Self {
         Self(Uuid::new_v4())
     }
 
     /// Wraps an id read back from storage or another system.
+    #[must_use]
     pub fn from_uuid(id: Uuid) -> Self {
         Self(id)
     }
 
     /// The underlying uuid.
+    #[must_use]
     pub fn as_uuid(&self) -> Uuid {
         self.0
     }
@@ -134,6 +137,7 @@ pub struct LegalHold {
 
 impl LegalHold {
     /// Its listing ([`ListingKind::LegalHold`]): keyed by the young person, at when placed.
+    #[must_use]
     pub fn listing(&self) -> Listing {
         Listing {
             kind: ListingKind::LegalHold,
@@ -273,6 +277,7 @@ pub struct RetentionRecord {
 
 impl RetentionRecord {
     /// An empty record: no holds, never anonymised.
+    #[must_use]
     pub fn new(young_person: YoungPersonId) -> Self {
         RetentionRecord {
             young_person,
@@ -349,16 +354,19 @@ impl RetentionRecord {
     }
 
     /// The hold with `id`, if it is in place.
+    #[must_use]
     pub fn hold(&self, id: LegalHoldId) -> Option<&LegalHold> {
         self.holds.iter().find(|h| h.id == id)
     }
 
     /// Whether any legal hold is in place.
+    #[must_use]
     pub fn is_held(&self) -> bool {
         !self.holds.is_empty()
     }
 
     /// Whether the records were anonymised and no anonymisation is pending.
+    #[must_use]
     pub fn is_anonymised(&self) -> bool {
         !self.erasures.is_empty() && self.pending.is_none()
     }
@@ -425,6 +433,7 @@ impl CaseRetentionFacts {
 
 /// Why `case` concerns sexual abuse or exploitation under `schedule`: the first assessment at
 /// or above the schedule's level (computed or applied), or recording one of its indicators.
+#[must_use]
 pub fn exploitation_evidence(case: &Case, schedule: &RetentionSchedule) -> Option<String> {
     let rule = schedule.exploitation.as_ref()?;
     case.file().assessments.iter().find_map(|a| {
@@ -494,6 +503,7 @@ pub enum RetentionBasis {
 
 impl RetentionBasis {
     /// The date this rule keeps the records until: they are due on it.
+    #[must_use]
     pub fn on(&self) -> NaiveDate {
         match self {
             RetentionBasis::UntilBirthday { on, .. }
@@ -569,6 +579,7 @@ pub enum RetentionDue {
 
 impl RetentionDue {
     /// The date due, unless a case is open.
+    #[must_use]
     pub fn due_on(&self) -> Option<NaiveDate> {
         match self {
             RetentionDue::CaseOpen { .. } => None,
@@ -578,6 +589,7 @@ impl RetentionDue {
 
     /// Whether the records are due on `date`: on or after the due date, never with a case
     /// open.
+    #[must_use]
     pub fn is_due(&self, date: NaiveDate) -> bool {
         self.due_on().is_some_and(|on| date >= on)
     }
@@ -585,6 +597,7 @@ impl RetentionDue {
 
 /// The same day and month `years` later; 1 March when that year has no 29 February (as ages
 /// count, R-2).
+#[must_use]
 pub fn anniversary(date: NaiveDate, years: u32) -> NaiveDate {
     let year = date
         .year()
@@ -597,6 +610,7 @@ pub fn anniversary(date: NaiveDate, years: u32) -> NaiveDate {
 /// When a young person's records fall due under `schedule`: never while a case is
 /// open; otherwise the latest of the birthday rule, the years after their last case ended,
 /// and the longer period when any of their cases concerns exploitation.
+#[must_use]
 pub fn retention_due(
     schedule: &RetentionSchedule,
     date_of_birth: NaiveDate,
@@ -719,6 +733,7 @@ pub enum RetentionRefusal {
 
 impl RetentionRefusal {
     /// The rule that refused: always R-23.
+    #[must_use]
     pub fn rule(&self) -> crate::kernel::rule::Rule {
         crate::kernel::rule::Rule::R23
     }
@@ -767,6 +782,7 @@ pub struct RetentionReviewEntry {
 
 impl RetentionReviewEntry {
     /// Whether a legal hold blocks erasure.
+    #[must_use]
     pub fn is_blocked(&self) -> bool {
         !self.holds.is_empty()
     }

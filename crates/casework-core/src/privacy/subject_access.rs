@@ -410,6 +410,7 @@ pub struct ErasureEntry {
 
 impl SubjectAccessExport {
     /// The export as JSON text.
+    #[must_use]
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("an export serializes to JSON")
     }
@@ -1161,6 +1162,7 @@ pub struct SubjectAccessInputs {
 ///
 /// # Panics
 /// When the receipt is for someone else's records: a bug in the caller, never input.
+#[must_use]
 pub fn assemble(receipt: &RecordedRead, inputs: SubjectAccessInputs) -> SubjectAccessExport {
     let young_person = inputs.person.id;
     assert!(

@@ -189,6 +189,7 @@ impl ListingRow for ReviewDueRow {
 
 impl ReviewDueRow {
     /// Whether the review is overdue at `as_of`: strictly after its due time.
+    #[must_use]
     pub fn is_overdue(&self, as_of: DateTime<Utc>) -> bool {
         self.due_at < as_of
     }
@@ -227,6 +228,7 @@ impl ListingRow for ExpectedEndRow {
 impl ExpectedEndRow {
     /// The case's length against its expected length as of `as_of`, as
     /// [`crate::read::report::length_status`] gives it for a case still at work.
+    #[must_use]
     pub fn length_status(&self, as_of: DateTime<Utc>) -> LengthStatus {
         let elapsed = (as_of - self.work_begun_at).max(Duration::zero());
         LengthStatus {
@@ -264,6 +266,7 @@ impl PartnerReferralState {
     ];
 
     /// The stable name: `sent`, `accepted`, `declined`, `closed`.
+    #[must_use]
     pub fn as_str(&self) -> &'static str {
         match self {
             PartnerReferralState::Sent => "sent",
@@ -274,6 +277,7 @@ impl PartnerReferralState {
     }
 
     /// The state of `status`.
+    #[must_use]
     pub fn of(status: &PartnerReferralStatus) -> Self {
         match status {
             PartnerReferralStatus::Sent => PartnerReferralState::Sent,
@@ -404,6 +408,7 @@ impl ListingRow for ReturnInterviewRow {
 impl ReturnInterviewRow {
     /// The same row marked overdue or not as of `as_of`: overdue strictly after the due time,
     /// so an interview due at exactly `as_of` is due, not overdue.
+    #[must_use]
     pub fn as_of(mut self, as_of: DateTime<Utc>) -> Self {
         self.overdue = as_of > self.due_at;
         self
@@ -518,6 +523,7 @@ impl ListingRow for WorkshopRow {
 
 impl WorkshopRow {
     /// The row of `workshop`.
+    #[must_use]
     pub fn of(workshop: &Workshop) -> Self {
         WorkshopRow {
             workshop_id: workshop.id,
@@ -535,6 +541,7 @@ impl WorkshopRow {
     }
 
     /// Everyone who attended, registered and anonymous.
+    #[must_use]
     pub fn reach(&self) -> u32 {
         self.registered_attendees
             .saturating_add(self.anonymous_attendees)
@@ -576,6 +583,7 @@ impl WorkshopParticipantRow {
     /// One row per registered young person with a part in `workshop`, in the order each first
     /// appears: attendees, then anyone identified as vulnerable, given a tutorial or answering
     /// an evaluation form.
+    #[must_use]
     pub fn of(workshop: &Workshop) -> Vec<Self> {
         let mut people: Vec<YoungPersonId> = Vec::new();
         let respondents = workshop
@@ -764,12 +772,14 @@ pub struct Listings(Vec<Row>);
 impl Listings {
     /// A case's listings: open case, review due, expected end, referrals out and, once
     /// finished, closed case (see the module docs for each).
+    #[must_use]
     pub fn of_case(case: &Case, profile: &ServiceProfile) -> Self {
         Listings(case_rows(case, profile))
     }
 
     /// A young person's listings: return interviews not yet settled, an unresolved missing
     /// flag, alumni membership.
+    #[must_use]
     pub fn of_young_person(person: &YoungPerson, activity: &YoungPersonActivity) -> Self {
         let mut rows = vec![Row::YoungPersonRecord(YoungPersonRecordRow {
             young_person_id: person.id,
@@ -793,11 +803,13 @@ impl Listings {
     }
 
     /// A report's listing while it awaits the police; none once it has reached them.
+    #[must_use]
     pub fn of_intelligence(report: &Intelligence) -> Self {
         Listings(intelligence_rows(report))
     }
 
     /// Whether there are none.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -811,6 +823,7 @@ impl Listings {
     /// these listings, encoded, when they differ from `before` (those of the state the command
     /// was decided on; [`Listings::default`] for a new stream), and `None` when they do not,
     /// which leaves the stored ones as they are. Most commands change none.
+    #[must_use]
     pub fn replacing(&self, before: &Listings) -> Option<Vec<Listing>> {
         (self != before).then(|| self.encode())
     }

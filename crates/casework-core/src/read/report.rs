@@ -93,6 +93,7 @@ pub struct CadenceReport {
 /// follow the cadence that applied at each moment (the programme's, or a worker's change,
 /// R-11; weekly sessions until either is recorded) over the working time only: nothing is
 /// expected before work began, while paused, or after closure.
+#[must_use]
 pub fn cadence_report(case: &Case, from: DateTime<Utc>, to: DateTime<Utc>) -> CadenceReport {
     let file = case.file();
     let activity = &file.activity;
@@ -237,6 +238,7 @@ pub struct LengthStatus {
 /// `case`'s length against its programme's expected length, as of `as_of`; `None` when the case
 /// is on no programme with an expected length, or work has not begun (R-14: shown, never
 /// enforced; a service with no time limit states none).
+#[must_use]
 pub fn length_status(
     case: &Case,
     profile: &ServiceProfile,
@@ -260,6 +262,7 @@ pub fn length_status(
 
 /// When `case`'s next review is due, if that is in `[from, to)`. A review due today
 /// is found by the window of today: midnight to the next midnight.
+#[must_use]
 pub fn review_due_within(
     case: &Case,
     from: DateTime<Utc>,
@@ -272,6 +275,7 @@ pub fn review_due_within(
 
 /// The direction of `case`'s risk across its assessments: reducing, stable or rising
 /// (lifecycle 3, R-12).
+#[must_use]
 pub fn risk_trend(case: &Case) -> RiskTrend {
     trend(&case.file().assessments)
 }

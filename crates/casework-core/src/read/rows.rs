@@ -170,6 +170,7 @@ impl ListingKind {
     ];
 
     /// The stable name stores keep.
+    #[must_use]
     pub fn as_str(&self) -> &'static str {
         match self {
             ListingKind::OpenCase => "open_case",
@@ -193,6 +194,7 @@ impl ListingKind {
     }
 
     /// Parses a stored name; `None` for a kind this library does not know.
+    #[must_use]
     pub fn parse(s: &str) -> Option<ListingKind> {
         ListingKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
@@ -239,6 +241,7 @@ pub struct ListingQuery {
 
 impl ListingQuery {
     /// Every listing of `kind`.
+    #[must_use]
     pub fn all(kind: ListingKind) -> Self {
         ListingQuery {
             kind,
@@ -249,24 +252,28 @@ impl ListingQuery {
     }
 
     /// Only those with this key.
+    #[must_use]
     pub fn key(mut self, key: impl Into<String>) -> Self {
         self.key = Some(key.into());
         self
     }
 
     /// Only those at or after `from`.
+    #[must_use]
     pub fn from(mut self, from: DateTime<Utc>) -> Self {
         self.from = Some(from);
         self
     }
 
     /// Only those before `to`.
+    #[must_use]
     pub fn before(mut self, to: DateTime<Utc>) -> Self {
         self.to = Some(to);
         self
     }
 
     /// Whether `listing` matches; the reference every store's query must agree with.
+    #[must_use]
     pub fn matches(&self, listing: &Listing) -> bool {
         if listing.kind != self.kind {
             return false;
@@ -290,6 +297,7 @@ impl ListingQuery {
 
 /// Listings: by time (those without one last), then by stream kind, stream uuid and key, so
 /// every store returns the same order.
+#[must_use]
 pub fn listing_order(a: &Listed, b: &Listed) -> Ordering {
     let time = |l: &Listed| (l.listing.at.is_none(), l.listing.at);
     time(a)
@@ -302,6 +310,7 @@ pub fn listing_order(a: &Listed, b: &Listed) -> Ordering {
 
 impl CaseSummary {
     /// The row for `case` at stream `version`.
+    #[must_use]
     pub fn of(case: &Case, version: u64) -> Self {
         let file = case.file();
         let closure_reason = match case {
@@ -344,6 +353,7 @@ impl CaseSummary {
     }
 
     /// The risk rank stored for ordering (0 when not yet assessed).
+    #[must_use]
     pub fn risk_rank(&self) -> i64 {
         self.risk_level.map_or(0, |l| l.rank())
     }
@@ -351,6 +361,7 @@ impl CaseSummary {
 
 impl YoungPersonSummary {
     /// The row for `person` at stream `version`.
+    #[must_use]
     pub fn of(person: &YoungPerson, version: u64) -> Self {
         YoungPersonSummary {
             young_person_id: person.id,
@@ -364,6 +375,7 @@ impl YoungPersonSummary {
 
 /// High risk first, then Medium, then Low; within a level, the earliest referral first;
 /// the case id breaks exact ties so every store gives the same order.
+#[must_use]
 pub fn waiting_list_order(a: &CaseSummary, b: &CaseSummary) -> Ordering {
     b.risk_rank()
         .cmp(&a.risk_rank())
@@ -372,11 +384,13 @@ pub fn waiting_list_order(a: &CaseSummary, b: &CaseSummary) -> Ordering {
 }
 
 /// Owed actions: soonest due first, then by id.
+#[must_use]
 pub fn owed_order(a: &OwedActionSummary, b: &OwedActionSummary) -> Ordering {
     a.due_at.cmp(&b.due_at).then(a.action_id.cmp(&b.action_id))
 }
 
 /// A young person's cases: oldest referral first, then by id.
+#[must_use]
 pub fn cases_of_order(a: &CaseSummary, b: &CaseSummary) -> Ordering {
     a.received_at
         .cmp(&b.received_at)
@@ -384,6 +398,7 @@ pub fn cases_of_order(a: &CaseSummary, b: &CaseSummary) -> Ordering {
 }
 
 /// Overdue reviews: longest overdue first, then by id.
+#[must_use]
 pub fn overdue_order(a: &CaseSummary, b: &CaseSummary) -> Ordering {
     a.next_review_due
         .cmp(&b.next_review_due)
@@ -391,6 +406,7 @@ pub fn overdue_order(a: &CaseSummary, b: &CaseSummary) -> Ordering {
 }
 
 /// Whether a case's next review falls due in `[from, to)`.
+#[must_use]
 pub fn is_review_due_within(summary: &CaseSummary, from: DateTime<Utc>, to: DateTime<Utc>) -> bool {
     summary
         .next_review_due
@@ -399,6 +415,7 @@ pub fn is_review_due_within(summary: &CaseSummary, from: DateTime<Utc>, to: Date
 
 /// Whether a case's review is overdue at `as_of`: its due time has passed. A review
 /// due at exactly `as_of` is due, not yet overdue.
+#[must_use]
 pub fn is_review_overdue(summary: &CaseSummary, as_of: DateTime<Utc>) -> bool {
     summary.next_review_due.is_some_and(|due| due < as_of)
 }

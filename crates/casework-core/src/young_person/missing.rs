@@ -28,6 +28,7 @@ pub const FLAG_WINDOW_DAYS: i64 = 30;
 pub const FLAG_EPISODES: usize = 3;
 
 /// When the return interview for a return at `returned_at` is due: 72 hours later.
+#[must_use]
 pub fn return_interview_due(returned_at: DateTime<Utc>) -> DateTime<Utc> {
     returned_at + Duration::hours(RETURN_INTERVIEW_HOURS)
 }
@@ -46,6 +47,7 @@ pub enum ReturnInterviewOutcome {
 
 impl ReturnInterviewOutcome {
     /// The stable name.
+    #[must_use]
     pub fn as_str(&self) -> &'static str {
         match self {
             ReturnInterviewOutcome::Offered => "offered",
@@ -69,6 +71,7 @@ pub struct ReturnInterview {
 
 impl ReturnInterview {
     /// Completed or declined: the duty of R-22 is met.
+    #[must_use]
     pub fn is_settled(&self) -> bool {
         self.completed_at.is_some() || self.declined_at.is_some()
     }
@@ -96,6 +99,7 @@ impl MissingEpisode {
 
     /// Whether `at` falls within the episode (from its start to its return, both included;
     /// to any time while it lasts).
+    #[must_use]
     pub fn covers(&self, at: DateTime<Utc>) -> bool {
         self.started_at <= at && self.returned_at.is_none_or(|r| at <= r)
     }
@@ -132,6 +136,7 @@ pub struct ReturnInterviewDue {
 
 /// Return interviews not yet completed or declined, as of `as_of`, soonest due first; a return
 /// interview due at exactly `as_of` is due, not overdue.
+#[must_use]
 pub fn return_interviews_due(
     episodes: &[MissingEpisode],
     as_of: DateTime<Utc>,
@@ -158,6 +163,7 @@ pub fn return_interviews_due(
 /// The episodes (existing ones plus one starting at `new_start`, `new`) that make a run of
 /// three or more starts within 30 consecutive calendar days including the new one, earliest
 /// run first; `None` if there is no such run (R-22, see the module docs for the boundary).
+#[must_use]
 pub fn run_with(
     episodes: &[MissingEpisode],
     new: MissingEpisodeId,

@@ -96,6 +96,7 @@ impl YoungPersonDetails {
     }
 
     /// Age in completed years on `date` (a 29 February birthday counts from 1 March).
+    #[must_use]
     pub fn age_on(&self, date: NaiveDate) -> u32 {
         date.years_since(self.date_of_birth).unwrap_or(0)
     }
@@ -192,6 +193,7 @@ pub enum YoungPersonEvent {
 impl YoungPersonEvent {
     /// Whether the event is about the young person's identity (registration, corrections)
     /// rather than their missing episodes or alumni membership.
+    #[must_use]
     pub fn is_identity(&self) -> bool {
         matches!(
             self,
@@ -233,6 +235,7 @@ impl YoungPerson {
     }
 
     /// Folds one event; `None` when the event cannot follow the state (a corrupt history).
+    #[must_use]
     pub fn evolve(state: Option<Self>, event: &YoungPersonEvent) -> Option<Self> {
         match (state, event) {
             (None, YoungPersonEvent::Registered { id, details, at }) => Some(YoungPerson {
@@ -295,6 +298,7 @@ pub enum YoungPersonCommand {
 
 impl YoungPersonCommand {
     /// The command's stable name.
+    #[must_use]
     pub fn name(&self) -> &'static str {
         match self {
             YoungPersonCommand::StartMissingEpisode { .. } => "start_missing_episode",
@@ -307,6 +311,7 @@ impl YoungPersonCommand {
     }
 
     /// The reason the command states, recorded as the "why" of its events.
+    #[must_use]
     pub fn stated_reason(&self) -> Option<String> {
         match self {
             YoungPersonCommand::ResolveMissingFlag { reason, .. } => Some(reason.to_string()),
@@ -326,6 +331,7 @@ impl YoungPersonCommand {
     }
 
     /// The flat JSON form: `{"command": "join_alumni"}`.
+    #[must_use]
     pub fn to_json(&self) -> String {
         crate::case::encode_command(self)
     }
@@ -417,11 +423,13 @@ impl YoungPersonActivity {
     }
 
     /// The episode with `id`.
+    #[must_use]
     pub fn episode(&self, id: MissingEpisodeId) -> Option<&MissingEpisode> {
         self.missing_episodes.iter().find(|e| e.id == id)
     }
 
     /// The episode still going on (not yet returned from), if any.
+    #[must_use]
     pub fn open_episode(&self) -> Option<&MissingEpisode> {
         self.missing_episodes
             .iter()
@@ -429,17 +437,20 @@ impl YoungPersonActivity {
     }
 
     /// Whether a flag for a strategy discussion is raised and not yet resolved.
+    #[must_use]
     pub fn is_flagged(&self) -> bool {
         self.open_flag().is_some()
     }
 
     /// The flag raised and not yet resolved, if any.
+    #[must_use]
     pub fn open_flag(&self) -> Option<&MissingFlag> {
         self.missing_flags.iter().find(|f| f.resolved.is_none())
     }
 
     /// Return interviews not yet completed or declined as of `as_of`, soonest due first, each
     /// marked overdue strictly after its due time.
+    #[must_use]
     pub fn return_interviews_due(&self, as_of: DateTime<Utc>) -> Vec<ReturnInterviewDue> {
         return_interviews_due(&self.missing_episodes, as_of)
     }
