@@ -13,7 +13,6 @@ use casework_core::intelligence::{
 };
 use casework_core::kernel::actor::Actor;
 use casework_core::kernel::clock::{Clock, SystemClock};
-use casework_core::kernel::confidential::for_storage;
 use casework_core::kernel::context::CommandContext;
 use casework_core::kernel::error::DomainError;
 use casework_core::kernel::event::{decode_stream, DomainEvent, EventMeta, Recorded};
@@ -444,10 +443,7 @@ impl<S: Store> Casework<S> {
             .append(AppendRequest {
                 stream,
                 expected_version,
-                events: events
-                    .iter()
-                    .map(|e| for_storage(|| e.encode(Self::meta(actor, at, reason.clone()))))
-                    .collect(),
+                events: Self::encode(events, actor, at, reason),
                 read_model: ReadModelUpdate::None,
                 snapshot: None,
                 listings,

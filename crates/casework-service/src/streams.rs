@@ -15,7 +15,8 @@ use casework_core::kernel::actor::Actor;
 use casework_core::kernel::confidential::for_storage;
 use casework_core::kernel::context::CommandContext;
 use casework_core::kernel::event::{
-    decode_stream, decode_stream_from, DomainEvent, HistoryError, HistoryProblem, Recorded,
+    decode_stream, decode_stream_from, DomainEvent, HistoryError, HistoryProblem, NewEvent,
+    Recorded,
 };
 use casework_core::privacy::access::AccessDenied;
 use casework_core::read::listing::Listings;
@@ -213,15 +214,25 @@ impl<S: Store> Casework<S> {
             .append(AppendRequest {
                 stream,
                 expected_version,
-                events: events
-                    .iter()
-                    .map(|e| for_storage(|| e.encode(Self::meta(actor, at, reason.clone()))))
-                    .collect(),
+                events: Self::encode(events, actor, at, reason),
                 read_model: state.row(new_version),
                 snapshot,
                 listings,
             })
             .await?)
+    }
+
+    /// Events encoded for storage, each with its envelope.
+    pub(crate) fn encode<E: DomainEvent>(
+        events: &[E],
+        actor: &Actor,
+        at: DateTime<Utc>,
+        reason: Option<String>,
+    ) -> Vec<NewEvent> {
+        events
+            .iter()
+            .map(|e| for_storage(|| e.encode(Self::meta(actor, at, reason.clone()))))
+            .collect()
     }
 
     /// A whole stream, decoded; [`LoadError::NotFound`] when it has no events.
