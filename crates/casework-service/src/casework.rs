@@ -15,9 +15,9 @@ use casework_core::kernel::actor::Actor;
 use casework_core::kernel::clock::{Clock, SystemClock};
 use casework_core::kernel::context::CommandContext;
 use casework_core::kernel::error::DomainError;
-use casework_core::kernel::event::{decode_stream, DomainEvent, EventMeta, Recorded};
+use casework_core::kernel::event::{decode_stream, DomainEvent, Recorded};
 use casework_core::kernel::ids::{
-    CaseId, EventId, IntelligenceId, MissingEpisodeId, StaffId, StreamId, WorkshopId, YoungPersonId,
+    CaseId, IntelligenceId, MissingEpisodeId, StaffId, StreamId, WorkshopId, YoungPersonId,
 };
 use casework_core::policy::profile::ServiceProfile;
 use casework_core::policy::risk::RiskTrend;
@@ -90,15 +90,6 @@ impl<S: Store> Casework<S> {
     /// One clock reading per command, at the microsecond precision every store keeps.
     pub(crate) fn now(&self) -> DateTime<Utc> {
         self.clock.now().trunc_subsecs(6)
-    }
-
-    pub(crate) fn meta(actor: &Actor, at: DateTime<Utc>, reason: Option<String>) -> EventMeta {
-        EventMeta {
-            event_id: EventId::new(),
-            recorded_at: at,
-            actor: actor.clone(),
-            reason,
-        }
     }
 
     /// Registers a young person.

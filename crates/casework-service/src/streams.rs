@@ -15,8 +15,8 @@ use casework_core::kernel::actor::Actor;
 use casework_core::kernel::confidential::for_storage;
 use casework_core::kernel::context::CommandContext;
 use casework_core::kernel::event::{
-    decode_stream, decode_stream_from, DomainEvent, HistoryError, HistoryProblem, NewEvent,
-    Recorded,
+    decode_stream, decode_stream_from, DomainEvent, EventMeta, HistoryError, HistoryProblem,
+    NewEvent, Recorded,
 };
 use casework_core::privacy::access::AccessDenied;
 use casework_core::read::listing::Listings;
@@ -231,7 +231,7 @@ impl<S: Store> Casework<S> {
     ) -> Vec<NewEvent> {
         events
             .iter()
-            .map(|e| for_storage(|| e.encode(Self::meta(actor, at, reason.clone()))))
+            .map(|e| for_storage(|| e.encode(EventMeta::new(actor, at, reason.clone()))))
             .collect()
     }
 

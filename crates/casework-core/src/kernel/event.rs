@@ -30,6 +30,20 @@ pub struct EventMeta {
     pub reason: Option<String>,
 }
 
+impl EventMeta {
+    /// A fresh envelope: a new event id, recorded by `actor` at `at`, with the reason the
+    /// command stated.
+    #[must_use]
+    pub fn new(actor: &Actor, at: DateTime<Utc>, reason: Option<String>) -> Self {
+        Self {
+            event_id: EventId::new(),
+            recorded_at: at,
+            actor: actor.clone(),
+            reason,
+        }
+    }
+}
+
 /// An event ready to append.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewEvent {

@@ -16,7 +16,7 @@ use crate::intelligence::Intelligence;
 use crate::kernel::actor::Actor;
 use crate::kernel::confidential::for_storage;
 use crate::kernel::event::{DomainEvent, EventMeta, Recorded};
-use crate::kernel::ids::{AccessId, EventId, GoalId, SessionId, StreamId, YoungPersonId};
+use crate::kernel::ids::{AccessId, GoalId, SessionId, StreamId, YoungPersonId};
 use crate::kernel::input::Text;
 use crate::privacy::access::Relationship;
 use crate::privacy::access_log::{AccessEvent, AccessSubject};
@@ -60,7 +60,9 @@ pub async fn record_read<S: Store + ?Sized>(
         .append(AppendRequest {
             stream: StreamId::Access(AccessId::new()),
             expected_version: 0,
-            events: vec![for_storage(|| event.encode(meta(actor, at, None)))],
+            events: vec![for_storage(|| {
+                event.encode(EventMeta::new(actor, at, None))
+            })],
             read_model: ReadModelUpdate::None,
             snapshot: None,
             listings,
@@ -120,7 +122,9 @@ pub async fn record_share<S: Store + ?Sized>(
         .append(AppendRequest {
             stream: StreamId::Disclosures(case.file().id),
             expected_version: prior.last().map_or(0, |s| s.version),
-            events: vec![for_storage(|| event.encode(meta(actor, at, reason)))],
+            events: vec![for_storage(|| {
+                event.encode(EventMeta::new(actor, at, reason))
+            })],
             read_model: ReadModelUpdate::None,
             snapshot: None,
             listings: Some(listings),
@@ -144,15 +148,6 @@ pub fn released_view(case: &Case, receipt: &RecordedShare) -> Option<DisclosureV
             .map(|k| released_item(case, *k))
             .collect(),
     })
-}
-
-fn meta(actor: &Actor, at: DateTime<Utc>, reason: Option<String>) -> EventMeta {
-    EventMeta {
-        event_id: EventId::new(),
-        recorded_at: at,
-        actor: actor.clone(),
-        reason,
-    }
 }
 
 /// A case opened by a permitted read that is in the access log: its confidential
