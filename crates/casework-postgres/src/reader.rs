@@ -1,0 +1,160 @@
+//! The reads: [`EventLoad`] (a stream's events and snapshot) and [`CaseQueries`] (the
+//! read-model queries), each one bound statement from [`crate::sql`] on a pooled connection.
+//!
+//! Apart from the writer because a read never writes: none of the append's atomicity or
+//! conflict rules apply here. Values are encoded and rows decoded by [`crate::codec`].
+
+use crate::codec::{
+    decode_body, decode_summary, event_from_row, get, listed_from_row, micros, micros_ceil, no_nul,
+    to_u32, to_u64,
+};
+use crate::{sql, PostgresStore};
+use async_trait::async_trait;
+use casework_core::kernel::event::RecordedEvent;
+use casework_core::kernel::ids::{CaseId, StreamId, YoungPersonId};
+use casework_core::read::rows::{CaseSummary, Listed, ListingQuery, OwedActionSummary};
+use casework_core::store::{CaseQueries, EventLoad, Snapshot, StoreError};
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use tokio_postgres::types::ToSql;
+
+impl PostgresStore {
+    async fn query_summaries(
+        &self,
+        statement: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<CaseSummary>, StoreError> {
+        let rows = self.query(statement, params).await?;
+        rows.iter().map(decode_summary).collect()
+    }
+
+    async fn query_bodies<T: DeserializeOwned>(
+        &self,
+        statement: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<T>, StoreError> {
+        let rows = self.query(statement, params).await?;
+        rows.iter().map(decode_body).collect()
+    }
+}
+
+#[async_trait]
+impl EventLoad for PostgresStore {
+    async fn load(&self, stream: StreamId) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.load_after(stream, 0).await
+    }
+
+    async fn load_after(
+        &self,
+        stream: StreamId,
+        version: u64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let after = i64::try_from(version).unwrap_or(i64::MAX);
+        let rows = self
+            .query(sql::LOAD_AFTER, &[&stream.kind(), &stream.uuid(), &after])
+            .await?;
+        rows.iter().map(|r| event_from_row(stream, r)).collect()
+    }
+
+    /// The snapshot and the events from its version on (all events without one) in ONE round
+    /// trip ([`sql::LOAD_LATEST`]): what a command reads to rebuild a case.
+    async fn load_latest(
+        &self,
+        stream: StreamId,
+    ) -> Result<(Option<Snapshot>, Vec<RecordedEvent>), StoreError> {
+        let rows = self
+            .query(sql::LOAD_LATEST, &[&stream.kind(), &stream.uuid()])
+            .await?;
+        let mut snapshot = None;
+        let mut events = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let position: Option<i64> = get(row, 0)?;
+            if position.is_none() {
+                snapshot = Some(Snapshot {
+                    stream,
+                    version: to_u64(get(row, 1)?)?,
+                    schema_version: to_u32(get(row, 3)?)?,
+                    state: get(row, 4)?,
+                });
+            } else {
+                events.push(event_from_row(stream, row)?);
+            }
+        }
+        events.sort_by_key(|e| e.version);
+        Ok((snapshot, events))
+    }
+
+    async fn load_snapshot(&self, stream: StreamId) -> Result<Option<Snapshot>, StoreError> {
+        let rows = self
+            .query(sql::LOAD_SNAPSHOT, &[&stream.kind(), &stream.uuid()])
+            .await?;
+        rows.first()
+            .map(|row| {
+                Ok(Snapshot {
+                    stream,
+                    version: to_u64(get(row, 0)?)?,
+                    schema_version: to_u32(get(row, 1)?)?,
+                    state: get(row, 2)?,
+                })
+            })
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl CaseQueries for PostgresStore {
+    async fn waiting_list(&self) -> Result<Vec<CaseSummary>, StoreError> {
+        self.query_summaries(sql::WAITING_LIST, &[]).await
+    }
+
+    async fn outstanding_actions(&self) -> Result<Vec<OwedActionSummary>, StoreError> {
+        self.query_bodies(sql::OUTSTANDING_ACTIONS, &[]).await
+    }
+
+    async fn cases_of(&self, young_person: YoungPersonId) -> Result<Vec<CaseSummary>, StoreError> {
+        self.query_summaries(sql::CASES_OF, &[&young_person.as_uuid()])
+            .await
+    }
+
+    async fn overdue_reviews(&self, as_of: DateTime<Utc>) -> Result<Vec<CaseSummary>, StoreError> {
+        self.query_summaries(sql::OVERDUE_REVIEWS, &[&micros(as_of)])
+            .await
+    }
+
+    /// One query, of four shapes (with or without a key, with or without a time window), so
+    /// each reads the index made for it ([`sql::LISTINGS`], [`sql::LISTINGS_IN_WINDOW`],
+    /// [`sql::LISTINGS_BY_KEY`], [`sql::LISTINGS_BY_KEY_IN_WINDOW`]).
+    async fn listings(&self, query: ListingQuery) -> Result<Vec<Listed>, StoreError> {
+        let kind = query.kind.as_str();
+        let key = query
+            .key
+            .as_deref()
+            .map(|k| no_nul("listing key", k))
+            .transpose()?;
+        let window = query.from.is_some() || query.to.is_some();
+        let from = query.from.map(micros_ceil);
+        let to = query.to.map(micros_ceil);
+        let rows = match (key, window) {
+            (None, false) => self.query(sql::LISTINGS, &[&kind]).await?,
+            (None, true) => {
+                self.query(sql::LISTINGS_IN_WINDOW, &[&kind, &from, &to])
+                    .await?
+            }
+            (Some(key), false) => self.query(sql::LISTINGS_BY_KEY, &[&kind, &key]).await?,
+            (Some(key), true) => {
+                self.query(sql::LISTINGS_BY_KEY_IN_WINDOW, &[&kind, &key, &from, &to])
+                    .await?
+            }
+        };
+        rows.iter()
+            .map(|row| listed_from_row(query.kind, row))
+            .collect()
+    }
+
+    async fn case_summary(&self, case: CaseId) -> Result<Option<CaseSummary>, StoreError> {
+        Ok(self
+            .query_summaries(sql::CASE_SUMMARY, &[&case.as_uuid()])
+            .await?
+            .pop())
+    }
+}

@@ -1,0 +1,244 @@
+//! The writes: [`EventAppend`], an append or a rewrite as ONE statement in autocommit, and
+//! the mapping of a lost race on the version key to [`Conflict`].
+//!
+//! Apart from the reader because this is where the store's atomicity and conflict rules
+//! live: which statement a command sends, in what parameter order, and what its answer means.
+
+use crate::codec::{
+    get, to_i64, to_u64, CaseRow, EventColumns, ListingColumns, PersonRow, RewriteColumns,
+    SnapshotColumns,
+};
+use crate::error::{fail, is_version_conflict};
+use crate::{sql, PostgresStore};
+use async_trait::async_trait;
+use casework_core::read::rows::ReadModelUpdate;
+use casework_core::store::{
+    AppendError, AppendRequest, Conflict, EventAppend, RewriteRequest, StoreError,
+};
+use tokio_postgres::types::ToSql;
+
+#[async_trait]
+impl EventAppend for PostgresStore {
+    /// ONE statement ([`sql::REWRITE_CASE`], [`sql::REWRITE_YOUNG_PERSON`] or
+    /// [`sql::REWRITE_STREAM`]) in autocommit, so one round trip and one transaction: it checks
+    /// that every version named exists and only then rewrites those events, deletes the
+    /// snapshot, replaces the listings and the row.
+    async fn rewrite(&self, request: RewriteRequest) -> Result<(), StoreError> {
+        let kind = request.stream.kind();
+        let id = request.stream.uuid();
+        // Everything is encoded and checked before anything is sent.
+        let events = RewriteColumns::of(&request.events)?;
+        let listings = ListingColumns::of(&request.listings)?;
+        let [kinds, keys, ats, details] = listings.params();
+        let head: [&(dyn ToSql + Sync); 9] = [
+            &kind,
+            &id,
+            &events.versions,
+            &events.payloads,
+            &events.reasons,
+            kinds,
+            keys,
+            ats,
+            details,
+        ];
+        let client = self.client().await?;
+        let result = match &request.read_model {
+            ReadModelUpdate::Case(summary) => {
+                let row = CaseRow::of(summary)?;
+                let tail: [&(dyn ToSql + Sync); 11] = [
+                    &row.young_person,
+                    &row.stage,
+                    &row.risk_rank,
+                    &row.received_at,
+                    &row.next_review_due,
+                    &row.body,
+                    &row.owed_json,
+                    &row.owed.ids,
+                    &row.owed.statuses,
+                    &row.owed.due_at,
+                    &row.owed.bodies,
+                ];
+                let params: Vec<&(dyn ToSql + Sync)> =
+                    head.iter().chain(tail.iter()).copied().collect();
+                run_rewrite(&client, sql::REWRITE_CASE, &params).await
+            }
+            ReadModelUpdate::YoungPerson(person) => {
+                let row = PersonRow::of(person)?;
+                let tail: [&(dyn ToSql + Sync); 4] = [
+                    &person.date_of_birth,
+                    &row.district,
+                    &row.registered_at,
+                    &row.body,
+                ];
+                let params: Vec<&(dyn ToSql + Sync)> =
+                    head.iter().chain(tail.iter()).copied().collect();
+                run_rewrite(&client, sql::REWRITE_YOUNG_PERSON, &params).await
+            }
+            ReadModelUpdate::None => run_rewrite(&client, sql::REWRITE_STREAM, &head).await,
+        };
+        match result {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                // Nothing was written; name a missing version.
+                drop(client);
+                let rows = self.query(sql::STREAM_VERSION, &[&kind, &id]).await?;
+                let current = match rows.first() {
+                    Some(row) => get::<i64>(row, 0)?,
+                    None => 0,
+                };
+                let missing = events
+                    .versions
+                    .iter()
+                    .find(|v| **v < 1 || **v > current)
+                    .copied()
+                    .unwrap_or_default();
+                Err(StoreError::Backend(format!(
+                    "{} has no version {missing} (it is at version {current}): nothing rewritten",
+                    request.stream
+                )))
+            }
+            Err(e) => Err(fail(client, &e)),
+        }
+    }
+
+    async fn append(&self, request: AppendRequest) -> Result<u64, AppendError> {
+        if request.events.is_empty() {
+            return Ok(request.expected_version);
+        }
+        let expected = to_i64(request.expected_version)?;
+        let new_version = request.expected_version + request.events.len() as u64;
+        let kind = request.stream.kind();
+        let id = request.stream.uuid();
+        let ev = EventColumns::of(&request)?;
+        let snap = SnapshotColumns::of(request.snapshot.as_ref())?;
+        let head: [&(dyn ToSql + Sync); 17] = [
+            &kind,
+            &id,
+            &expected,
+            &ev.types,
+            &ev.schema_versions,
+            &ev.payloads,
+            &ev.event_ids,
+            &ev.recorded_at,
+            &ev.actor_ids,
+            &ev.actor_names,
+            &ev.actor_roles,
+            &ev.reasons,
+            &snap.kind,
+            &snap.id,
+            &snap.version,
+            &snap.schema_version,
+            &snap.state,
+        ];
+        let new_version_i64 = to_i64(new_version)?;
+        // The listings, when the command replaces them: four more arrays on the same statement.
+        let listings = request
+            .listings
+            .as_deref()
+            .map(ListingColumns::of)
+            .transpose()?;
+        let listing_params = listings.as_ref().map(ListingColumns::params);
+        let listing_params = listing_params.iter().flatten();
+        let client = self.client().await?;
+        let result = match &request.read_model {
+            ReadModelUpdate::Case(summary) => {
+                let row = CaseRow::of(summary)?;
+                let tail: [&(dyn ToSql + Sync); 12] = [
+                    &row.young_person,
+                    &row.stage,
+                    &row.risk_rank,
+                    &row.received_at,
+                    &row.next_review_due,
+                    &new_version_i64,
+                    &row.body,
+                    &row.owed.ids,
+                    &row.owed.statuses,
+                    &row.owed.due_at,
+                    &row.owed.bodies,
+                    &row.owed_json,
+                ];
+                let params: Vec<&(dyn ToSql + Sync)> = head
+                    .iter()
+                    .chain(tail.iter())
+                    .chain(listing_params)
+                    .copied()
+                    .collect();
+                let statement = match listings {
+                    None => sql::APPEND_CASE,
+                    Some(_) => sql::APPEND_CASE_LISTINGS,
+                };
+                run_append(&client, statement, &params).await
+            }
+            ReadModelUpdate::YoungPerson(person) => {
+                let row = PersonRow::of(person)?;
+                let tail: [&(dyn ToSql + Sync); 5] = [
+                    &person.date_of_birth,
+                    &row.district,
+                    &row.registered_at,
+                    &new_version_i64,
+                    &row.body,
+                ];
+                let params: Vec<&(dyn ToSql + Sync)> = head
+                    .iter()
+                    .chain(tail.iter())
+                    .chain(listing_params)
+                    .copied()
+                    .collect();
+                let statement = match listings {
+                    None => sql::APPEND_YOUNG_PERSON,
+                    Some(_) => sql::APPEND_YOUNG_PERSON_LISTINGS,
+                };
+                run_append(&client, statement, &params).await
+            }
+            ReadModelUpdate::None => {
+                let params: Vec<&(dyn ToSql + Sync)> =
+                    head.iter().chain(listing_params).copied().collect();
+                let statement = match listings {
+                    None => sql::APPEND_STREAM,
+                    Some(_) => sql::APPEND_STREAM_LISTINGS,
+                };
+                run_append(&client, statement, &params).await
+            }
+        };
+        let conflict = |actual: u64| Conflict {
+            stream: request.stream,
+            expected: request.expected_version,
+            actual,
+        };
+        match result {
+            Ok(found) if found == expected => Ok(new_version),
+            Ok(found) => Err(conflict(to_u64(found)?).into()),
+            Err(e) if is_version_conflict(&e) => {
+                // Lost the race at the right version: read what the winner made it.
+                drop(client);
+                let rows = self.query(sql::STREAM_VERSION, &[&kind, &id]).await?;
+                let actual = match rows.first() {
+                    Some(row) => to_u64(get(row, 0)?)?,
+                    None => 0,
+                };
+                Err(conflict(actual.max(request.expected_version + 1)).into())
+            }
+            Err(e) => Err(fail(client, &e).into()),
+        }
+    }
+}
+
+async fn run_append(
+    client: &deadpool_postgres::Object,
+    statement: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<i64, tokio_postgres::Error> {
+    let stmt = client.prepare_cached(statement).await?;
+    let row = client.query_one(&stmt, params).await?;
+    row.try_get(0)
+}
+
+async fn run_rewrite(
+    client: &deadpool_postgres::Object,
+    statement: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<bool, tokio_postgres::Error> {
+    let stmt = client.prepare_cached(statement).await?;
+    let row = client.query_one(&stmt, params).await?;
+    row.try_get(0)
+}
