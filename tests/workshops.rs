@@ -20,7 +20,7 @@ use casework::workshop::{
     WorkshopCommand, WorkshopEvent,
 };
 use casework::young_person::YoungPersonDetails;
-use casework::{Casework, CommandError};
+use casework::{Casework, CommandError, LoadError};
 use casework_testkit::fixtures::{self, girl_in_leeds_area, self_referral, text};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use std::sync::Arc;
@@ -387,7 +387,9 @@ async fn a_self_referral_from_a_workshop_links_back_to_it() {
         .receive_referral_from_workshop(&worker, yp, unknown, self_referral(at(11, 9)))
         .await
     {
-        Err(CommandError::NotFound(stream)) => assert_eq!(stream, StreamId::Workshop(unknown)),
+        Err(CommandError::Load(LoadError::NotFound(stream))) => {
+            assert_eq!(stream, StreamId::Workshop(unknown))
+        }
         other => panic!("expected an unknown workshop not found, got {other:?}"),
     }
     let case = cw

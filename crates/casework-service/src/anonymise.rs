@@ -1,7 +1,7 @@
 //! Anonymisation carried out: every stream about a young person rewritten in place by the plan in `casework_core::privacy::anonymise`, recorded before and after.
 
 use crate::acting::Acting;
-use crate::casework::{Casework, CommandError};
+use crate::casework::{Casework, CommandError, LoadError};
 use crate::error::RetentionError;
 use casework_core::case::fold;
 use casework_core::case::CaseEvent;
@@ -97,7 +97,7 @@ impl<S: Store> Casework<S> {
                         })
                     })?);
                 }
-                let person = person.ok_or(CommandError::NotFound(stream))?;
+                let person = person.ok_or(LoadError::NotFound(stream))?;
                 let activity = YoungPersonActivity::fold(events.iter().map(|e| &e.event));
                 (
                     ReadModelUpdate::YoungPerson(YoungPersonSummary::of(&person, version)),
@@ -108,7 +108,7 @@ impl<S: Store> Casework<S> {
                 let history = decode_stream::<CaseEvent>(&copies).map_err(bad)?;
                 let case = fold(&history)
                     .map_err(bad)?
-                    .ok_or(CommandError::NotFound(stream))?;
+                    .ok_or(LoadError::NotFound(stream))?;
                 (
                     ReadModelUpdate::Case(CaseSummary::of(&case, version)),
                     Listings::of_case(&case, self.profile()).encode(),
@@ -184,7 +184,7 @@ impl<S: Store> Casework<S> {
                     },
                 })
             })?
-            .ok_or(CommandError::NotFound(stream))?;
+            .ok_or(LoadError::NotFound(stream))?;
         Ok(Some(StreamPlan {
             events: about.len() as u64,
             rewrite: RewriteRequest {
@@ -233,7 +233,9 @@ impl<S: Store> Casework<S> {
             }
         }
         if plan.streams.is_empty() {
-            return Err(CommandError::NotFound(StreamId::YoungPerson(young_person)).into());
+            return Err(
+                CommandError::from(LoadError::NotFound(StreamId::YoungPerson(young_person))).into(),
+            );
         }
         Ok(plan)
     }
@@ -305,7 +307,7 @@ impl<'a, S: Store> Acting<'a, S> {
                     &mut record,
                     RetentionEvent::AnonymisationStarted { started },
                     now,
-                    Some(reason.to_string()),
+                    &reason,
                 )
                 .await?;
         }
@@ -338,7 +340,7 @@ impl<'a, S: Store> Acting<'a, S> {
                     at: finished_at,
                 },
                 finished_at,
-                Some(reason.to_string()),
+                &reason,
             )
             .await?;
         let erasure = record

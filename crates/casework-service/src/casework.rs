@@ -15,7 +15,7 @@ use casework_core::kernel::actor::Actor;
 use casework_core::kernel::clock::{Clock, SystemClock};
 use casework_core::kernel::context::CommandContext;
 use casework_core::kernel::error::DomainError;
-use casework_core::kernel::event::{decode_stream, DomainEvent, Recorded};
+use casework_core::kernel::event::{decode_stream, Recorded};
 use casework_core::kernel::ids::{
     CaseId, IntelligenceId, MissingEpisodeId, StaffId, StreamId, WorkshopId, YoungPersonId,
 };
@@ -27,10 +27,8 @@ use casework_core::read::listing::{
     WorkshopParticipantRow, WorkshopReach, WorkshopRow,
 };
 use casework_core::read::report::{self, CadenceReport, LengthStatus};
-use casework_core::read::rows::{
-    CaseSummary, Listing, ListingKind, ListingQuery, OwedActionSummary, ReadModelUpdate,
-};
-use casework_core::store::{AppendRequest, Store, StoreError};
+use casework_core::read::rows::{CaseSummary, ListingKind, ListingQuery, OwedActionSummary};
+use casework_core::store::{Store, StoreError};
 use casework_core::workshop::{NewWorkshop, Workshop, WorkshopCommand, WorkshopEvent};
 use casework_core::young_person::missing::ReturnInterviewDue;
 use casework_core::young_person::{
@@ -190,7 +188,7 @@ impl<S: Store> Casework<S> {
 
     /// Receives a referral that `workshop` led to (often an attendee's self-referral), as
     /// [`Casework::receive_referral`], with the case linked back to the workshop by id. The
-    /// workshop is loaded from its own stream ([`CommandError::NotFound`] if there is none);
+    /// workshop is loaded from its own stream ([`LoadError::NotFound`] if there is none);
     /// the referral cannot arrive before the workshop's date.
     pub async fn receive_referral_from_workshop(
         &self,
@@ -414,32 +412,6 @@ impl<S: Store> Casework<S> {
         intelligence: IntelligenceId,
     ) -> Result<Vec<Recorded<IntelligenceEvent>>, LoadError> {
         self.load_stream(StreamId::Intelligence(intelligence)).await
-    }
-
-    /// Appends `events` to a stream that keeps no row of its own (workshops, intelligence,
-    /// disclosures, access reads, retention records), with its listings when they changed.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn append_rowless<E: DomainEvent>(
-        &self,
-        stream: StreamId,
-        expected_version: u64,
-        events: &[E],
-        actor: &Actor,
-        at: DateTime<Utc>,
-        reason: Option<String>,
-        listings: Option<Vec<Listing>>,
-    ) -> Result<u64, CommandError> {
-        Ok(self
-            .store
-            .append(AppendRequest {
-                stream,
-                expected_version,
-                events: Self::encode(events, actor, at, reason),
-                read_model: ReadModelUpdate::None,
-                snapshot: None,
-                listings,
-            })
-            .await?)
     }
 }
 

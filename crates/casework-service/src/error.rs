@@ -35,21 +35,22 @@ pub enum LoadError {
 }
 
 /// Why a command was not carried out. Nothing was written in any case.
+///
+/// A command reads before it decides, so a failed read is one of its failures, kept whole
+/// as the [`LoadError`] it was; [`CommandError::Store`] is the write failing.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum CommandError {
     /// The domain rules refused it; the error names the rule.
     #[error(transparent)]
     Rejected(#[from] DomainError),
-    /// Another writer changed the case first: reload and decide again.
+    /// Another writer changed the stream first: reload and decide again.
     #[error(transparent)]
     Conflict(#[from] Conflict),
-    /// No such case or young person.
-    #[error("{0} not found")]
-    NotFound(StreamId),
-    /// The stored history cannot be read.
+    /// Reading what the command acts on failed: no such stream, an unreadable history, or
+    /// the store.
     #[error(transparent)]
-    History(#[from] HistoryError),
-    /// The store failed.
+    Load(#[from] LoadError),
+    /// The store failed writing the command's events.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -63,15 +64,30 @@ impl CommandError {
             _ => None,
         }
     }
+
+    /// The stream that does not exist, if that is why.
+    #[must_use]
+    pub fn not_found(&self) -> Option<&StreamId> {
+        match self {
+            CommandError::Load(LoadError::NotFound(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The store's failure, reading or writing, if this is one: the error a caller may
+    /// retry after (see [`StoreError`]).
+    #[must_use]
+    pub fn store_failure(&self) -> Option<&StoreError> {
+        match self {
+            CommandError::Store(s) | CommandError::Load(LoadError::Store(s)) => Some(s),
+            _ => None,
+        }
+    }
 }
 
-impl From<LoadError> for CommandError {
-    fn from(e: LoadError) -> Self {
-        match e {
-            LoadError::NotFound(s) => CommandError::NotFound(s),
-            LoadError::History(h) => CommandError::History(h),
-            LoadError::Store(s) => CommandError::Store(s),
-        }
+impl From<HistoryError> for CommandError {
+    fn from(e: HistoryError) -> Self {
+        CommandError::Load(LoadError::History(e))
     }
 }
 
@@ -99,8 +115,7 @@ impl ErrorCode for CommandError {
         match self {
             CommandError::Rejected(e) => e.code(),
             CommandError::Conflict(c) => c.code(),
-            CommandError::NotFound(_) => "not_found",
-            CommandError::History(h) => h.code(),
+            CommandError::Load(l) => l.code(),
             CommandError::Store(s) => s.code(),
         }
     }

@@ -2,8 +2,9 @@
 
 use crate::acting::Acting;
 use crate::casework::{Casework, CommandError, LoadError};
+use crate::streams::Loaded;
 use casework_core::kernel::actor::Actor;
-use casework_core::kernel::event::{decode_stream, DomainEvent, HistoryError, HistoryProblem};
+use casework_core::kernel::event::decode_stream;
 use casework_core::kernel::ids::{StreamId, YoungPersonId};
 use casework_core::kernel::input::Text;
 use casework_core::privacy::access::{check, Permission, Relationship};
@@ -51,41 +52,30 @@ impl<S: Store> Casework<S> {
         ))
     }
 
-    /// Appends one event to a young person's retention stream at the record's version, with
-    /// the stream's listings after it.
+    /// Records one retention event decided by the operation, at the version `record` was
+    /// read at (a change since is a conflict), recorded no earlier than `at`, with the stated
+    /// reason; `record` becomes the record after it.
     pub(crate) async fn append_retention(
         &self,
         actor: &Actor,
         record: &mut RetentionRecord,
         event: RetentionEvent,
         at: DateTime<Utc>,
-        reason: Option<String>,
+        reason: &Text,
     ) -> Result<(), CommandError> {
-        let mut next = record.clone();
-        if !next.apply(&event) {
-            return Err(HistoryError {
-                stream: StreamId::Retention(record.young_person),
-                version: record.version + 1,
-                problem: HistoryProblem::CannotFollow {
-                    event_type: event.event_type().to_owned(),
-                },
-            }
-            .into());
-        }
-        let stream = StreamId::Retention(record.young_person);
-        let listings = Some(next.listings());
-        next.version = self
-            .append_rowless(
-                stream,
-                record.version,
-                &[event],
-                actor,
-                at,
-                reason,
-                listings,
-            )
+        let loaded = Loaded {
+            state: record.clone(),
+            version: record.version,
+            last_recorded: at,
+        };
+        let command = RetentionCommand {
+            event,
+            reason: reason.clone(),
+        };
+        let executed = self
+            .decide_and_append(actor, record.young_person, loaded, command)
             .await?;
-        *record = next;
+        *record = executed.state;
         Ok(())
     }
 }
@@ -118,7 +108,7 @@ impl<'a, S: Store> Acting<'a, S> {
                 &mut record,
                 RetentionEvent::LegalHoldPlaced { hold: hold.clone() },
                 at,
-                Some(reason.to_string()),
+                &reason,
             )
             .await?;
         Ok(hold)
@@ -151,7 +141,7 @@ impl<'a, S: Store> Acting<'a, S> {
                     at,
                 },
                 at,
-                Some(reason.to_string()),
+                &reason,
             )
             .await?;
         Ok(LiftedHold {

@@ -109,7 +109,7 @@ impl<S: Store> Casework<S> {
         self.decide_and_append(actor, id, loaded, command).await
     }
 
-    async fn decide_and_append<A: Aggregate>(
+    pub(crate) async fn decide_and_append<A: Aggregate>(
         &self,
         actor: &Actor,
         id: A::Id,

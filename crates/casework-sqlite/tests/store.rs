@@ -489,7 +489,7 @@ async fn an_unknown_event_type_is_a_typed_history_error() {
         other => panic!("expected a history error, got {other:?}"),
     }
     match casework.execute(&worker(), case, toggle(false)).await {
-        Err(CommandError::History(_)) => {}
+        Err(CommandError::Load(LoadError::History(_))) => {}
         other => panic!("expected a history error, got {other:?}"),
     }
 }

@@ -33,12 +33,18 @@
 //! Why one module of this size: the schedule, legal holds, the retention stream's events and the
 //! refusals are one policy (R-23) whose cases are tested together in this file.
 
+use crate::aggregate::Aggregate;
 use crate::case::{Case, CaseEvent};
 use crate::kernel::actor::{Actor, Role};
+use crate::kernel::context::CommandContext;
+use crate::kernel::error::DomainError;
 use crate::kernel::event::{DomainEvent, HistoryError, HistoryProblem, Recorded};
 use crate::kernel::ids::{CaseId, StaffId, StreamId, YoungPersonId};
 use crate::kernel::input::{InputError, Text};
 use crate::policy::profile::RetentionSchedule;
+use crate::policy::profile::ServiceProfile;
+use crate::privacy::access::Permission;
+use crate::read::listing::Listings;
 use crate::read::rows::{Listing, ListingKind};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -384,6 +390,89 @@ impl RetentionRecord {
             .map(LegalHold::listing)
             .chain(erasures)
             .collect()
+    }
+}
+
+/// A change to a young person's retention record, as the retention service decided it.
+///
+/// The decision itself (is the record due, is a hold in place, what does the anonymisation
+/// plan rewrite) reads the schedule, the young person's cases and their streams, which a pure
+/// decision on the record cannot; so the service decides the event, and the record's own
+/// rule ([`Aggregate::decide`]) is only that the event can follow: a hold lifted must be in
+/// place, an anonymisation finished must have started. Every retention change states why
+/// (R-23), recorded as the event's reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetentionCommand {
+    /// The event to record.
+    pub event: RetentionEvent,
+    /// Why, in the words of the person doing it.
+    pub reason: Text,
+}
+
+impl Aggregate for RetentionRecord {
+    type Id = YoungPersonId;
+    type Command = RetentionCommand;
+    type Event = RetentionEvent;
+
+    fn stream(id: YoungPersonId) -> StreamId {
+        StreamId::Retention(id)
+    }
+
+    fn evolve(state: Option<Self>, event: &RetentionEvent) -> Option<Self> {
+        let mut record = state?;
+        record.apply(event).then(|| {
+            record.version += 1;
+            record
+        })
+    }
+
+    fn decide(
+        &self,
+        command: RetentionCommand,
+        _ctx: &CommandContext<'_>,
+    ) -> Result<Vec<RetentionEvent>, DomainError> {
+        let event = command.event;
+        if self.clone().apply(&event) {
+            Ok(vec![event])
+        } else {
+            Err(InputError::new(
+                "event",
+                format!(
+                    "R-23: `{}` cannot follow {}'s retention record (no such hold in place, \
+                     or no anonymisation started)",
+                    event.event_type(),
+                    self.young_person
+                ),
+            )
+            .into())
+        }
+    }
+
+    fn listings(&self, _profile: &ServiceProfile) -> Listings {
+        Listings::encoded(RetentionRecord::listings(self))
+    }
+
+    fn command_name(command: &RetentionCommand) -> &'static str {
+        match command.event {
+            RetentionEvent::LegalHoldPlaced { .. } => "place_legal_hold",
+            RetentionEvent::LegalHoldLifted { .. } => "lift_legal_hold",
+            RetentionEvent::AnonymisationStarted { .. } => "start_anonymisation",
+            RetentionEvent::RecordsAnonymised { .. } => "finish_anonymisation",
+        }
+    }
+
+    fn command_permission(command: &RetentionCommand) -> Permission {
+        match command.event {
+            RetentionEvent::LegalHoldPlaced { .. } | RetentionEvent::LegalHoldLifted { .. } => {
+                Permission::ManageRetention
+            }
+            RetentionEvent::AnonymisationStarted { .. }
+            | RetentionEvent::RecordsAnonymised { .. } => Permission::Erase,
+        }
+    }
+
+    fn stated_reason(command: &RetentionCommand) -> Option<String> {
+        Some(command.reason.to_string())
     }
 }
 

@@ -743,6 +743,8 @@ enum Row {
     Workshop(Box<WorkshopRow>),
     WorkshopParticipant(WorkshopParticipantRow),
     AwaitingPolice(AwaitingPoliceRow),
+    /// A record stream's listing, encoded by the record itself (its detail is the record).
+    Encoded(Listing),
 }
 
 impl Row {
@@ -760,6 +762,7 @@ impl Row {
             Row::Workshop(r) => r.to_listing(),
             Row::WorkshopParticipant(r) => r.to_listing(),
             Row::AwaitingPolice(r) => r.to_listing(),
+            Row::Encoded(l) => l.clone(),
         }
     }
 }
@@ -806,6 +809,13 @@ impl Listings {
     #[must_use]
     pub fn of_intelligence(report: &Intelligence) -> Self {
         Listings(intelligence_rows(report))
+    }
+
+    /// Listings a record stream encodes itself (legal holds and erasures, R-23): each
+    /// listing's detail is the record it lists.
+    #[must_use]
+    pub fn encoded(listings: Vec<Listing>) -> Self {
+        Listings(listings.into_iter().map(Row::Encoded).collect())
     }
 
     /// Whether there are none.

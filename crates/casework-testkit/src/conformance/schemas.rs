@@ -47,7 +47,7 @@ pub async fn unknown_event_type_is_a_typed_error<S: Store + 'static>(store: S) {
         desk.cw
             .execute(&desk.worker, case, CaseCommand::Screen)
             .await,
-        Err(CommandError::History(want)),
+        Err(CommandError::Load(LoadError::History(want))),
         "a command on an unreadable history is refused with the history error"
     );
 }

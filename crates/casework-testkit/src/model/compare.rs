@@ -7,7 +7,7 @@ use casework_core::case::consent::ConsentScope;
 use casework_core::case::{Case, GatedStep, Outcome};
 use casework_core::kernel::error::DomainError;
 use casework_core::kernel::ids::CaseId;
-use casework_service::CommandError;
+use casework_service::{CommandError, LoadError};
 
 pub(super) fn describe_error(e: &CommandError) -> String {
     match e {
@@ -23,7 +23,7 @@ pub(super) fn refusal_matches(r: &Refusal, e: &CommandError, cases: &[CaseId]) -
     use DomainError as D;
     let case = |i: &usize| cases.get(*i).copied();
     let d = match (r, e) {
-        (Refusal::NotFound, CommandError::NotFound(_)) => return true,
+        (Refusal::NotFound, CommandError::Load(LoadError::NotFound(_))) => return true,
         (_, CommandError::Rejected(d)) => d,
         _ => return false,
     };
