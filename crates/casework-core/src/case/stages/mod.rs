@@ -27,9 +27,19 @@
 //!
 //! A closed case takes none of them.
 //!
-//! Why one module of this size: every stage struct and its transitions are generated from one stage
-//! list and share private helpers (approvals, owed actions); the sealed `Stage` trait keeps them in
-//! one module so no stage can be built outside it.
+//! The folder is split by phase, so that what can happen at each is one file: `intake.rs`, from
+//! referral to allocation (screening, assessment, outcomes, the waiting list, allocation);
+//! `work.rs`, with a worker (the plan, work, pauses, reviews, the proposal to close);
+//! `closure.rs`, closing and the closed case. This file keeps what they share: the stage list the
+//! `stage!` macro turns into structs, the sealed `Stage` trait, the group traits with the
+//! day-to-day steps of the table above and their impls, the fold, and the helpers more than one
+//! phase uses. The phases are child modules because children of a module may use its private
+//! helpers, the stages' private fields and the sealed trait: they can build stages, and still
+//! no code outside this module can.
+
+mod closure;
+mod intake;
+mod work;
 
 use super::activity::{
     Cadence, CadenceBasis, CancelledBy, Contact, ContactKind, ContactWith, Direction, GoalStatus,
@@ -40,31 +50,27 @@ use super::events::CaseEvent;
 use super::file::CaseFile;
 use super::model::{
     Allocation, ClosureReason, GatedStep, Outcome, Party, PauseReason, PendingApproval,
-    Professional, Review, ReviewDecision,
+    Professional,
 };
-use super::{Case, NewReferral, StageName};
-use crate::case::consent::{
-    ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,
-};
+use super::{Case, StageName};
+use crate::case::consent::{ConsentDecision, ConsentEntry, ConsentGiver, ConsentScope};
 use crate::case::owed::{OwedAction, OwedActionKind, OwedStatus};
 use crate::kernel::actor::Role;
 use crate::kernel::confidential::Confidential;
 use crate::kernel::context::CommandContext;
 use crate::kernel::error::DomainError;
 use crate::kernel::ids::{
-    ApprovalId, CaseId, ContactId, GoalId, MeetingId, OwedActionId, PartnerReferralId, SessionId,
-    StaffId,
+    ApprovalId, ContactId, GoalId, MeetingId, OwedActionId, PartnerReferralId, SessionId,
 };
 use crate::kernel::input::{InputError, Text};
-use crate::policy::profile::{OwedTo, PartnerService, ReviewCadence};
+use crate::policy::profile::OwedTo;
 use crate::policy::programme::{Programme, ProgrammeKind, Span};
 use crate::policy::risk::{
     AssessmentSubject, IndicatorAnswer, RiskAssessment, RiskLevel, RiskOverride,
 };
 use crate::policy::topic::{check_topics, SessionTopic};
-use crate::workshop::Workshop;
-use crate::young_person::YoungPerson;
-use chrono::{DateTime, Duration, SubsecRound, Utc};
+use chrono::{DateTime, Duration, Utc};
+use closure::close_now;
 use serde::{Deserialize, Serialize};
 
 /// A transition's result: the next stage and the events that record the change.
@@ -169,23 +175,6 @@ fn programme_of<'a>(file: &CaseFile, ctx: &CommandContext<'a>) -> Option<&'a Pro
         .programme
         .as_deref()
         .and_then(|key| ctx.profile.programme(key))
-}
-
-/// The review cadence that applies: the case's programme's, where it sets one, or the
-/// service's.
-fn review_cadence<'a>(file: &CaseFile, ctx: &CommandContext<'a>) -> &'a ReviewCadence {
-    programme_of(file, ctx)
-        .and_then(|p| p.reviews.as_ref())
-        .unwrap_or(&ctx.profile.reviews)
-}
-
-fn review_due(
-    file: &CaseFile,
-    level: RiskLevel,
-    from: DateTime<Utc>,
-    ctx: &CommandContext<'_>,
-) -> DateTime<Utc> {
-    from + Duration::days(i64::from(review_cadence(file, ctx).days_for(level)))
 }
 
 /// The programmes whose topics a session may use: the case's programme, or, with none, every
@@ -971,24 +960,6 @@ pub trait UnderWay: HasWorker {
     }
 }
 
-fn close_now<S: HasWorker>(
-    stage: S,
-    reason: ClosureReason,
-    ctx: &CommandContext<'_>,
-) -> Step<Closed> {
-    let allocation = stage.allocation().clone();
-    let events = vec![CaseEvent::CaseClosed {
-        reason: reason.clone(),
-        at: ctx.at,
-    }];
-    advance(stage.into_file(), events, |file| Closed {
-        file,
-        allocation,
-        reason,
-        closed_at: ctx.at,
-    })
-}
-
 macro_rules! stage {
     ($(#[$doc:meta])* $name:ident, $stage_name:ident { $($(#[$fdoc:meta])* $field:ident : $ty:ty),* $(,)? }) => {
         $(#[$doc])*
@@ -1137,473 +1108,6 @@ macro_rules! plans_sessions {
     )*};
 }
 plans_sessions!(Engaged, Active, Closing);
-
-impl Received {
-    /// Receives a referral about `young_person`: the case begins. A self-referral is consent
-    /// every referral owes a notification to the integrated safeguarding unit.
-    pub fn open(
-        case: CaseId,
-        young_person: &YoungPerson,
-        referral: NewReferral,
-        previous_case: Option<CaseId>,
-        ctx: &CommandContext<'_>,
-    ) -> Result<Step<Received>, DomainError> {
-        Self::open_with(case, young_person, referral, previous_case, None, ctx)
-    }
-
-    /// Receives a referral that a workshop led to (often a self-referral by an attendee): as
-    /// [`Received::open`], with the case linked back to the workshop. The referral cannot
-    /// arrive before the workshop's date.
-    pub fn open_from_workshop(
-        case: CaseId,
-        young_person: &YoungPerson,
-        referral: NewReferral,
-        previous_case: Option<CaseId>,
-        workshop: &Workshop,
-        ctx: &CommandContext<'_>,
-    ) -> Result<Step<Received>, DomainError> {
-        if referral.received_at.date_naive() < workshop.date {
-            return Err(InputError::new(
-                "received_at",
-                format!(
-                    "{} is before the workshop it came from ({})",
-                    referral.received_at, workshop.date
-                ),
-            )
-            .into());
-        }
-        Self::open_with(
-            case,
-            young_person,
-            referral,
-            previous_case,
-            Some(workshop.id),
-            ctx,
-        )
-    }
-
-    fn open_with(
-        case: CaseId,
-        young_person: &YoungPerson,
-        referral: NewReferral,
-        previous_case: Option<CaseId>,
-        from_workshop: Option<crate::kernel::ids::WorkshopId>,
-        ctx: &CommandContext<'_>,
-    ) -> Result<Step<Received>, DomainError> {
-        not_future("received_at", referral.received_at, ctx)?;
-        // Microseconds, as every store keeps them, so the waiting list orders alike everywhere.
-        let received_at = referral.received_at.trunc_subsecs(6);
-        let is_self = referral.source.is_self();
-        let opened = CaseEvent::ReferralReceived {
-            case,
-            young_person: young_person.id,
-            source: referral.source,
-            subject: young_person.details.clone(),
-            concerns: referral.concerns,
-            received_at,
-            previous_case,
-            service: ctx.profile.name.clone(),
-            from_workshop,
-        };
-        let file = CaseFile::open(&opened).expect("opening event opens a file");
-        let mut events = vec![opened];
-        if is_self {
-            events.push(CaseEvent::ConsentRecorded {
-                entry: ConsentEntry {
-                    scope: ConsentScope::Referral,
-                    decision: ConsentDecision::Given,
-                    by: ConsentGiver::YoungPerson,
-                    method: ConsentMethod::SelfReferral,
-                    purpose: Text::parse("purpose", "self-referral to the service")
-                        .expect("literal is not empty"),
-                    given_at: received_at,
-                },
-            });
-        }
-        events.push(owe(
-            OwedActionKind::NotifySafeguardingUnit,
-            &ctx.profile.owed_actions.safeguarding_unit,
-            received_at,
-        ));
-        // The opening event built the file; apply only what follows it.
-        let (stage, rest) = advance(file, events.split_off(1), |file| Received { file });
-        events.extend(rest);
-        Ok((stage, events))
-    }
-
-    /// Screens eligibility against the profile on the referral date.
-    #[must_use]
-    pub fn screen(self, ctx: &CommandContext<'_>) -> Step<Screened> {
-        let screening = ctx
-            .profile
-            .eligibility
-            .screen(&self.file.subject, self.file.received_at.date_naive());
-        advance(
-            self.file,
-            vec![CaseEvent::EligibilityScreened { screening }],
-            |file| Screened { file },
-        )
-    }
-}
-
-impl Screened {
-    /// Assesses risk with the profile's tool. A Medium or High level owes a referral
-    /// to the duty social work team.
-    pub fn assess(
-        self,
-        indicators: &[IndicatorAnswer],
-        worker_override: Option<RiskOverride>,
-        ctx: &CommandContext<'_>,
-    ) -> Result<Step<Assessed>, DomainError> {
-        let (assessment, gated) = assess(&self.file, indicators, worker_override, ctx)?;
-        let mut events = assessment_events(&self.file, &assessment, ctx);
-        events.insert(0, CaseEvent::RiskAssessed { assessment });
-        events.extend(gated.map(|step| approval_requested(step, ctx)));
-        Ok(advance(self.file, events, |file| Assessed { file }))
-    }
-}
-
-impl Assessed {
-    fn outcome_events(&self, outcome: Outcome, ctx: &CommandContext<'_>) -> Vec<CaseEvent> {
-        vec![
-            CaseEvent::OutcomeGiven {
-                outcome,
-                at: ctx.at,
-            },
-            owe(
-                OwedActionKind::CommunicateOutcome,
-                &ctx.profile.owed_actions.outcome_to_referrer,
-                ctx.at,
-            ),
-        ]
-    }
-
-    /// guard every acceptance.
-    fn check_acceptable(&self) -> Result<(), DomainError> {
-        if let Some(screening) = &self.file.screening {
-            if !screening.is_eligible() {
-                return Err(DomainError::Ineligible {
-                    reasons: screening.reasons.clone(),
-                });
-            }
-        }
-        if !self.file.consent.permits(&ConsentScope::Referral) {
-            return Err(DomainError::PermissionMissing);
-        }
-        Ok(())
-    }
-
-    /// Accepts for immediate support; the referrer is owed the outcome.
-    pub fn accept_for_support(
-        self,
-        ctx: &CommandContext<'_>,
-    ) -> Result<Step<AwaitingAllocation>, DomainError> {
-        self.check_acceptable()?;
-        let events = self.outcome_events(Outcome::ImmediateSupport, ctx);
-        Ok(advance(self.file, events, |file| AwaitingAllocation {
-            file,
-        }))
-    }
-
-    /// Accepts onto the waiting list; the referrer is owed the outcome.
-    pub fn add_to_waiting_list(
-        self,
-        ctx: &CommandContext<'_>,
-    ) -> Result<Step<OnWaitingList>, DomainError> {
-        self.check_acceptable()?;
-        let events = self.outcome_events(Outcome::WaitingList, ctx);
-        Ok(advance(self.file, events, |file| OnWaitingList { file }))
-    }
-
-    /// Signposts to other support. Without a stated reason, an ineligible referral is
-    /// signposted with its screening reasons; without a stated service, the profile's
-    /// signposting rule for those reasons names one. An eligible referral needs a reason.
-    pub fn signpost(
-        self,
-        reason: Option<Text>,
-        to: Option<PartnerService>,
-        ctx: &CommandContext<'_>,
-    ) -> Result<Step<Signposted>, DomainError> {
-        let reasons = self
-            .file
-            .screening
-            .as_ref()
-            .map(|s| s.reasons.clone())
-            .unwrap_or_default();
-        let reason = match reason {
-            Some(reason) => reason,
-            None if !reasons.is_empty() => {
-                let words = reasons
-                    .iter()
-                    .map(|r| r.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                Text::parse("reason", words)?
-            }
-            None => return Err(DomainError::ReasonRequired),
-        };
-        let kinds: Vec<_> = reasons.iter().map(|r| r.kind()).collect();
-        let to = to.or_else(|| ctx.profile.signpost_for(&kinds).cloned());
-        let events = self.outcome_events(Outcome::Signposted { reason, to }, ctx);
-        Ok(advance(self.file, events, |file| Signposted { file }))
-    }
-
-    /// Declines with a reason; the referrer is owed the outcome.
-    #[must_use]
-    pub fn decline(self, reason: Text, ctx: &CommandContext<'_>) -> Step<Declined> {
-        let events = self.outcome_events(Outcome::Declined { reason }, ctx);
-        advance(self.file, events, |file| Declined { file })
-    }
-}
-
-fn allocation(
-    worker: StaffId,
-    worker_name: Text,
-    out_of_order_reason: Option<Text>,
-    ctx: &CommandContext<'_>,
-) -> Allocation {
-    Allocation {
-        worker,
-        worker_name,
-        at: ctx.at,
-        out_of_order_reason,
-    }
-}
-
-impl AwaitingAllocation {
-    /// Allocates a worker.
-    #[must_use]
-    pub fn allocate(
-        self,
-        worker: StaffId,
-        worker_name: Text,
-        ctx: &CommandContext<'_>,
-    ) -> Step<Allocated> {
-        let allocation = allocation(worker, worker_name, None, ctx);
-        let events = vec![CaseEvent::CaseAllocated {
-            allocation: allocation.clone(),
-        }];
-        advance(self.file, events, |file| Allocated { file, allocation })
-    }
-}
-
-impl OnWaitingList {
-    /// Whether the case is at the head of the waiting list in `ctx`.
-    #[must_use]
-    pub fn is_at_head(&self, ctx: &CommandContext<'_>) -> bool {
-        ctx.waiting_list_head
-            .is_none_or(|head| head == self.file.id)
-    }
-
-    /// Allocates a worker from the waiting list. Allocation takes from the head; taking a
-    /// case that is not at the head needs a manager and a recorded reason.
-    pub fn allocate(
-        self,
-        worker: StaffId,
-        worker_name: Text,
-        out_of_order_reason: Option<Text>,
-        ctx: &CommandContext<'_>,
-    ) -> Result<Step<Allocated>, DomainError> {
-        let at_head = self.is_at_head(ctx);
-        let out_of_order_reason = if at_head {
-            None
-        } else {
-            match out_of_order_reason {
-                Some(reason) if ctx.actor.role == Role::Manager => Some(reason),
-                _ => {
-                    return Err(DomainError::OutOfWaitingListOrder {
-                        case: self.file.id,
-                        head: ctx.waiting_list_head.unwrap_or(self.file.id),
-                    })
-                }
-            }
-        };
-        let allocation = allocation(worker, worker_name, out_of_order_reason, ctx);
-        let events = vec![CaseEvent::CaseAllocated {
-            allocation: allocation.clone(),
-        }];
-        Ok(advance(self.file, events, |file| Allocated {
-            file,
-            allocation,
-        }))
-    }
-}
-
-impl Allocated {
-    /// Records the plan agreed with the young person: engaged. Engagement is voluntary:
-    /// the plan has no field that could make it a statutory requirement.
-    #[must_use]
-    pub fn agree_plan(self, plan: Confidential<Text>, ctx: &CommandContext<'_>) -> Step<Engaged> {
-        let allocation = self.allocation;
-        let events = vec![CaseEvent::PlanAgreed { plan, at: ctx.at }];
-        advance(self.file, events, |file| Engaged { file, allocation })
-    }
-}
-
-impl Engaged {
-    /// Work begins; the first review falls due on the profile's cadence. There is no
-    /// time limit.
-    #[must_use]
-    pub fn begin_work(self, ctx: &CommandContext<'_>) -> Step<Active> {
-        let level = self.file.current_risk().unwrap_or(RiskLevel::Medium);
-        let events = vec![CaseEvent::WorkBegun {
-            at: ctx.at,
-            first_review_due: review_due(&self.file, level, ctx.at, ctx),
-        }];
-        let allocation = self.allocation;
-        advance(self.file, events, |file| Active { file, allocation })
-    }
-}
-
-impl Active {
-    /// Pauses work (no contact, missing).
-    #[must_use]
-    pub fn pause(self, reason: PauseReason, ctx: &CommandContext<'_>) -> Step<Paused> {
-        let events = vec![CaseEvent::CasePaused {
-            reason: reason.clone(),
-            at: ctx.at,
-        }];
-        let allocation = self.allocation;
-        advance(self.file, events, |file| Paused {
-            file,
-            allocation,
-            reason,
-            paused_at: ctx.at,
-        })
-    }
-
-    /// Records a review with a fresh risk assessment; the next review falls due on the
-    /// cadence for the new level.
-    pub fn record_review(
-        self,
-        indicators: &[IndicatorAnswer],
-        worker_override: Option<RiskOverride>,
-        decision: ReviewDecision,
-        ctx: &CommandContext<'_>,
-    ) -> Result<Step<Active>, DomainError> {
-        let (assessment, gated) = assess(&self.file, indicators, worker_override, ctx)?;
-        let mut events = vec![CaseEvent::ReviewRecorded {
-            review: Review {
-                next_due: review_due(&self.file, assessment.level, ctx.at, ctx),
-                assessment: assessment.clone(),
-                decision,
-                at: ctx.at,
-            },
-        }];
-        events.extend(assessment_events(&self.file, &assessment, ctx));
-        events.extend(gated.map(|step| approval_requested(step, ctx)));
-        Ok(self.record(events))
-    }
-
-    /// Proposes closure because risk is significantly reduced; the case is closing until the
-    /// young person and every involved professional agree.
-    #[must_use]
-    pub fn propose_closure(self, ctx: &CommandContext<'_>) -> Step<Closing> {
-        let allocation = self.allocation;
-        let events = vec![CaseEvent::ClosureProposed { at: ctx.at }];
-        advance(self.file, events, |file| Closing {
-            file,
-            allocation,
-            agreed: Vec::new(),
-            proposed_at: ctx.at,
-        })
-    }
-}
-
-impl Paused {
-    /// Resumes work.
-    #[must_use]
-    pub fn resume(self, ctx: &CommandContext<'_>) -> Step<Active> {
-        let allocation = self.allocation;
-        advance(
-            self.file,
-            vec![CaseEvent::CaseResumed { at: ctx.at }],
-            |file| Active { file, allocation },
-        )
-    }
-}
-
-impl Closing {
-    /// Who must still agree: the young person and every professional recorded as
-    /// involved, including any recorded after the proposal.
-    #[must_use]
-    pub fn missing_agreements(&self) -> Vec<Party> {
-        self.file
-            .closure_parties()
-            .into_iter()
-            .filter(|p| !self.agreed.contains(p))
-            .collect()
-    }
-
-    /// Records a party's agreement.
-    pub fn record_agreement(
-        mut self,
-        party: Party,
-        ctx: &CommandContext<'_>,
-    ) -> Result<Step<Closing>, DomainError> {
-        if !self.file.closure_parties().contains(&party) {
-            return Err(DomainError::NotAParty { party });
-        }
-        if !self.agreed.contains(&party) {
-            self.agreed.push(party);
-        }
-        Ok(self.record(vec![CaseEvent::ClosureAgreed { party, at: ctx.at }]))
-    }
-
-    /// Closes for 'risk significantly reduced' once everyone has agreed.
-    pub fn complete(self, ctx: &CommandContext<'_>) -> Result<Step<Closed>, DomainError> {
-        let missing = self.missing_agreements();
-        if !missing.is_empty() {
-            return Err(DomainError::AgreementsMissing { missing });
-        }
-        if needs_approval(ctx.profile.approvals.closure, ctx) {
-            return Err(DomainError::ApprovalRequired {
-                step: "complete_closure",
-            });
-        }
-        Ok(close_now(
-            self,
-            ClosureReason::RiskSignificantlyReduced,
-            ctx,
-        ))
-    }
-
-    /// Withdraws the proposal (someone disagrees); work continues.
-    #[must_use]
-    pub fn withdraw_proposal(self, reason: Text, ctx: &CommandContext<'_>) -> Step<Active> {
-        let allocation = self.allocation;
-        let events = vec![CaseEvent::ClosureProposalWithdrawn { reason, at: ctx.at }];
-        advance(self.file, events, |file| Active { file, allocation })
-    }
-
-    /// Who has agreed so far.
-    #[must_use]
-    pub fn agreed(&self) -> &[Party] {
-        &self.agreed
-    }
-}
-
-impl Closed {
-    /// Why the case closed.
-    #[must_use]
-    pub fn reason(&self) -> &ClosureReason {
-        &self.reason
-    }
-
-    /// When it closed.
-    #[must_use]
-    pub fn closed_at(&self) -> DateTime<Utc> {
-        self.closed_at
-    }
-}
-
-impl Paused {
-    /// Why work paused.
-    #[must_use]
-    pub fn reason(&self) -> &PauseReason {
-        &self.reason
-    }
-}
 
 pub(crate) fn received_from_file(file: CaseFile) -> Received {
     Received { file }
