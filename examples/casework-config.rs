@@ -118,6 +118,7 @@ fn explain_profile(p: &ServiceProfile) -> String {
             a.out_of_order_allocation,
             "allocating out of waiting-list order",
         ),
+        (a.reallocation, "moving a case to another worker"),
     ]
     .into_iter()
     .filter_map(|(on, what)| on.then_some(what))

@@ -917,14 +917,15 @@ pub fn indicators_any_window() -> impl Strategy<Value = Vec<IndicatorAnswer>> {
     })
 }
 
-/// Which steps need a manager's approval: any combination of closure, risk override
-/// and out-of-order allocation.
+/// Which steps need a manager's approval: any combination of closure, risk override,
+/// out-of-order allocation and reallocation.
 pub fn approvals() -> impl Strategy<Value = Approvals> {
-    (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
-        |(closure, risk_override, out_of_order_allocation)| Approvals {
+    (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+        |(closure, risk_override, out_of_order_allocation, reallocation)| Approvals {
             closure,
             risk_override,
             out_of_order_allocation,
+            reallocation,
         },
     )
 }

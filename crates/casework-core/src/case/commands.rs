@@ -104,6 +104,16 @@ pub enum CaseCommand {
         #[serde(default)]
         out_of_order_reason: Option<Text>,
     },
+    /// Move an allocated case to another worker, with the reason; pending a manager's
+    /// approval where the profile asks for one.
+    Reallocate {
+        /// The worker it moves to.
+        worker: StaffId,
+        /// Their name.
+        worker_name: Text,
+        /// Why it moves.
+        reason: Text,
+    },
     /// Record the plan agreed with the young person.
     AgreePlan {
         /// The plan.
@@ -316,6 +326,7 @@ impl CaseCommand {
             CaseCommand::AcknowledgeAction { .. } => "acknowledge_action",
             CaseCommand::ExplainAction { .. } => "explain_action",
             CaseCommand::Allocate { .. } => "allocate",
+            CaseCommand::Reallocate { .. } => "reallocate",
             CaseCommand::AgreePlan { .. } => "agree_plan",
             CaseCommand::BeginWork => "begin_work",
             CaseCommand::Pause { .. } => "pause",
@@ -354,6 +365,7 @@ impl CaseCommand {
             | CaseCommand::Approve { reason, .. }
             | CaseCommand::RefuseApproval { reason, .. }
             | CaseCommand::DropGoal { reason, .. }
+            | CaseCommand::Reallocate { reason, .. }
             | CaseCommand::ChangeCadence { reason, .. } => Some(reason.to_string()),
             CaseCommand::CancelSession { reason, .. } => reason.as_ref().map(|r| r.to_string()),
             CaseCommand::Signpost { reason, .. } => reason.as_ref().map(|r| r.to_string()),

@@ -123,6 +123,16 @@ pub enum CaseEvent {
         /// The allocation.
         allocation: Allocation,
     },
+    /// The case moved to another worker, with the reason. The allocation that ended is
+    /// kept in the event and in the case file: the history keeps every worker.
+    CaseReallocated {
+        /// The allocation that ended.
+        from: Allocation,
+        /// The allocation that began.
+        to: Allocation,
+        /// Why it moved.
+        reason: Text,
+    },
     /// The plan was agreed with the young person: engaged.
     PlanAgreed {
         /// The plan.
@@ -360,6 +370,7 @@ impl CaseEvent {
             CaseEvent::OutcomeGiven { .. } => "outcome_given",
             CaseEvent::ReferralWithdrawn { .. } => "referral_withdrawn",
             CaseEvent::CaseAllocated { .. } => "case_allocated",
+            CaseEvent::CaseReallocated { .. } => "case_reallocated",
             CaseEvent::PlanAgreed { .. } => "plan_agreed",
             CaseEvent::WorkBegun { .. } => "work_begun",
             CaseEvent::CasePaused { .. } => "case_paused",
@@ -477,6 +488,10 @@ impl CaseEvent {
                 ),
                 None => format!("allocated to {}", allocation.worker_name),
             },
+            CaseEvent::CaseReallocated { from, to, reason } => format!(
+                "reallocated from {} to {}: {reason}",
+                from.worker_name, to.worker_name
+            ),
             CaseEvent::PlanAgreed { .. } => "plan agreed with the young person".into(),
             CaseEvent::WorkBegun {
                 first_review_due, ..

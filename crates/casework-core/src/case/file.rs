@@ -2,7 +2,9 @@
 
 use super::activity::CaseActivity;
 use super::events::CaseEvent;
-use super::model::{Outcome, Party, PendingApproval, Professional, ReferralSource, Review};
+use super::model::{
+    Outcome, Party, PendingApproval, Professional, Reallocation, ReferralSource, Review,
+};
 use crate::case::consent::ConsentLedger;
 use crate::case::owed::{OwedAction, OwedActionKind, OwedStatus};
 use crate::kernel::confidential::Confidential;
@@ -62,6 +64,11 @@ pub struct CaseFile {
     /// referrals out.
     #[serde(default)]
     pub activity: CaseActivity,
+    /// Every move to another worker, oldest first; the first allocation is the first
+    /// move's `from`, or the case's allocation when it never moved. Empty in a snapshot written
+    /// before reallocation existed, as it was then.
+    #[serde(default)]
+    pub reallocations: Vec<Reallocation>,
 }
 
 impl CaseFile {
@@ -106,6 +113,7 @@ impl CaseFile {
             pending: Vec::new(),
             from_workshop: *from_workshop,
             activity: CaseActivity::default(),
+            reallocations: Vec::new(),
         })
     }
 
@@ -162,6 +170,13 @@ impl CaseFile {
                 self.reviews.push(review.clone());
             }
             CaseEvent::CaseClosed { .. } => self.next_review_due = None,
+            CaseEvent::CaseReallocated { from, to, reason } => {
+                self.reallocations.push(Reallocation {
+                    from: from.clone(),
+                    to: to.clone(),
+                    reason: reason.clone(),
+                })
+            }
             CaseEvent::ApprovalRequested { approval } => self.pending.push(approval.clone()),
             CaseEvent::ApprovalGiven { approval, .. }
             | CaseEvent::ApprovalRefused { approval, .. } => {

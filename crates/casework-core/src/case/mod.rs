@@ -31,7 +31,7 @@ pub use events::CaseEvent;
 pub use file::CaseFile;
 pub use model::{
     Allocation, ClosureReason, GatedStep, Outcome, Party, PauseReason, PendingApproval,
-    Professional, ProfessionalKind, ReferralSource, Review, ReviewDecision,
+    Professional, ProfessionalKind, Reallocation, ReferralSource, Review, ReviewDecision,
 };
 pub use stages::{
     Active, Allocated, Assessed, AwaitingAllocation, BeforeAllocation, Closed, Closing, Declined,
@@ -330,6 +330,17 @@ impl Case {
         stages::allocation_of(self)
     }
 
+    /// The first worker allocated, once there is one: kept when the case moves to another
+    /// worker, for the wait from referral to allocation.
+    #[must_use]
+    pub fn first_allocation(&self) -> Option<&Allocation> {
+        self.file()
+            .reallocations
+            .first()
+            .map(|r| &r.from)
+            .or_else(|| self.allocation())
+    }
+
     /// Folds one stored event into the state. `None` when the event cannot follow (the first
     /// event of every case is `referral_received`); callers report that as a corrupt history.
     #[must_use]
@@ -424,6 +435,18 @@ impl Case {
                     },
                     ctx,
                 )))
+            }
+            (
+                case,
+                C::Reallocate {
+                    worker,
+                    worker_name,
+                    reason,
+                },
+            ) if case.allocation().is_some_and(|a| a.worker != worker)
+                && stages::needs_approval(approvals.reallocation, ctx) =>
+            {
+                has_worker!(case, s => Ok(events_of(s.request_approval(GatedStep::Reallocate { worker, worker_name, reason }, ctx))), _c => Err(refuse(None)))
             }
             (
                 case,
@@ -554,6 +577,16 @@ impl Case {
                 },
             ) => {
                 in_progress!(case, s => s.record_contact(kind, direction, with, at, ctx).map(events_of), _c => Err(refuse(None)))
+            }
+            (
+                case,
+                C::Reallocate {
+                    worker,
+                    worker_name,
+                    reason,
+                },
+            ) => {
+                has_worker!(case, s => s.reallocate(worker, worker_name, reason, ctx).map(events_of), _c => Err(refuse(None)))
             }
             (case, C::AssignProgramme { programme }) => {
                 has_worker!(case, s => s.assign_programme(programme, ctx).map(events_of), _c => Err(refuse(None)))
@@ -714,6 +747,18 @@ fn approve(
                 worker,
                 worker_name,
                 out_of_order_reason: Some(reason),
+            },
+            ctx,
+        )?,
+        GatedStep::Reallocate {
+            worker,
+            worker_name,
+            reason,
+        } => approved.decide(
+            CaseCommand::Reallocate {
+                worker,
+                worker_name,
+                reason,
             },
             ctx,
         )?,

@@ -119,6 +119,20 @@ pub struct Allocation {
     pub out_of_order_reason: Option<Text>,
 }
 
+/// A move of a case from one worker to another: the allocation that ended, the one that
+/// began, and why. The case file keeps every one, oldest first, so the first allocation and
+/// each handover stay known after the case has moved on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reallocation {
+    /// The worker who held the case until the move, and since when.
+    pub from: Allocation,
+    /// The worker who holds it from the move (`to.at` is when it moved).
+    pub to: Allocation,
+    /// Why it moved.
+    pub reason: Text,
+}
+
 /// Why work paused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case", deny_unknown_fields)]
@@ -282,6 +296,15 @@ pub enum GatedStep {
         /// Why out of order.
         reason: Text,
     },
+    /// Moving the case to another worker.
+    Reallocate {
+        /// The worker it moves to.
+        worker: StaffId,
+        /// Their name.
+        worker_name: Text,
+        /// Why it moves.
+        reason: Text,
+    },
 }
 
 impl GatedStep {
@@ -293,6 +316,7 @@ impl GatedStep {
             GatedStep::CompleteClosure => "complete_closure",
             GatedStep::RiskOverride { .. } => "risk_override",
             GatedStep::Allocate { .. } => "allocate_out_of_order",
+            GatedStep::Reallocate { .. } => "reallocate",
         }
     }
 }

@@ -5,7 +5,7 @@
 //! failures are a different type ([`crate::store::StoreError`]); the two never merge.
 
 use crate::case::{Party, StageName};
-use crate::kernel::ids::{ApprovalId, CaseId, IntelligenceId, OwedActionId};
+use crate::kernel::ids::{ApprovalId, CaseId, IntelligenceId, OwedActionId, StaffId};
 use crate::kernel::input::InputError;
 use crate::kernel::rule::Rule;
 use crate::policy::eligibility::Ineligibility;
@@ -115,6 +115,12 @@ pub enum DomainError {
         /// What changed.
         why: &'static str,
     },
+    /// a case moves to another worker; `worker` already holds it.
+    #[error("R-25: `worker`: {worker} already holds the case; a reallocation moves it to another worker")]
+    SameWorker {
+        /// The worker asked for, who holds the case.
+        worker: StaffId,
+    },
     /// intelligence reporting an immediate risk goes to the police by an immediate call.
     #[error("R-19: intelligence {intelligence} reports an immediate risk: pass it to the police by an immediate call first, not through the non-urgent channel")]
     ImmediateRiskNeedsCall {
@@ -169,6 +175,7 @@ impl DomainError {
             | DomainError::ManagerRequired { .. }
             | DomainError::UnknownApproval { .. }
             | DomainError::StaleApproval { .. } => Some(Rule::R24),
+            DomainError::SameWorker { .. } => Some(Rule::R25),
             DomainError::ImmediateRiskNeedsCall { .. } => Some(Rule::R19),
             DomainError::NotEligibleForAlumni { .. } => Some(Rule::R20),
             DomainError::SharingConsentMissing { .. } => Some(Rule::R8),
@@ -206,6 +213,7 @@ impl crate::kernel::code::ErrorCode for DomainError {
             DomainError::ManagerRequired { .. } => "manager_required",
             DomainError::UnknownApproval { .. } => "unknown_approval",
             DomainError::StaleApproval { .. } => "stale_approval",
+            DomainError::SameWorker { .. } => "same_worker",
             DomainError::ImmediateRiskNeedsCall { .. } => "immediate_risk_needs_call",
             DomainError::NotEligibleForAlumni { .. } => "not_eligible_for_alumni",
             DomainError::SharingConsentMissing { .. } => "sharing_consent_missing",

@@ -228,6 +228,7 @@ pub const CASE_EVENT_TYPES: &[&str] = &[
     "outcome_given",
     "referral_withdrawn",
     "case_allocated",
+    "case_reallocated",
     "plan_agreed",
     "work_begun",
     "case_paused",

@@ -94,6 +94,10 @@ pub struct Approvals {
     /// Allocating out of waiting-list order.
     #[serde(default)]
     pub out_of_order_allocation: bool,
+    /// Moving a case to another worker. Off when absent, so profiles written before
+    /// reallocation existed read as they did.
+    #[serde(default)]
+    pub reallocation: bool,
 }
 
 /// Everything a service configures.

@@ -928,6 +928,7 @@ fn case_record(
             .iter()
             .filter_map(|e| match &e.event {
                 CaseEvent::CaseAllocated { allocation } => Some(allocation.at),
+                CaseEvent::CaseReallocated { to, .. } => Some(to.at),
                 _ => None,
             })
             .collect(),

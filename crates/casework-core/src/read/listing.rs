@@ -16,7 +16,7 @@
 //!
 //! | kind | written by | one per | key | at | detail |
 //! |---|---|---|---|---|---|
-//! | `open_case` | case | case allocated and not closed (allocated, engaged, active, paused, closing) | the worker's id (R-25: caseloads) | when allocated | [`OpenCaseRow`] |
+//! | `open_case` | case | case allocated and not closed (allocated, engaged, active, paused, closing) | the current worker's id (R-25: caseloads; a reallocation moves it) | when allocated to that worker | [`OpenCaseRow`] |
 //! | `review_due` | case | case at work (active, paused, closing) with a review due | the case's id | when the next review is due (R-12) | [`ReviewDueRow`] |
 //! | `expected_end` | case | case at work on a programme with an expected length | the case's id | work begun + the most expected weeks (R-14) | [`ExpectedEndRow`] |
 //! | `partner_referral` | case | referral out | its status (`sent`, `accepted`, `declined`, `closed`) | when sent | [`PartnerReferralRow`] |
@@ -140,7 +140,7 @@ pub struct OpenCaseRow {
     pub worker: StaffId,
     /// Their name.
     pub worker_name: Text,
-    /// When allocated: `at`.
+    /// When allocated to this worker (at the reallocation, for a case that moved, R-25): `at`.
     pub allocated_at: DateTime<Utc>,
     /// The latest risk level.
     pub risk_level: Option<RiskLevel>,

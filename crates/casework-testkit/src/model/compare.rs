@@ -59,6 +59,7 @@ pub(super) fn refusal_matches(r: &Refusal, e: &CommandError, cases: &[CaseId]) -
             status == got
         }
         (Refusal::ManagerRequired(action), D::ManagerRequired { action: got }) => action == got,
+        (Refusal::SameWorker(worker), D::SameWorker { worker: got }) => worker == got,
         (
             Refusal::NotAtThisStage { stage, command, .. },
             D::NotAtThisStage {
@@ -77,6 +78,7 @@ fn gated_of(step: &GatedStep) -> ModelGated {
         GatedStep::Close { reason } => ModelGated::Close(reason.clone()),
         GatedStep::CompleteClosure => ModelGated::CompleteClosure,
         GatedStep::Allocate { worker, .. } => ModelGated::Allocate(*worker),
+        GatedStep::Reallocate { worker, .. } => ModelGated::Reallocate(*worker),
         GatedStep::RiskOverride {
             assessment,
             level_override,

@@ -222,6 +222,19 @@ fn allocate() -> BoxedStrategy<Cmd> {
         .boxed()
 }
 
+/// A move to any of the actors, the case's own worker included (refused, R-25).
+fn reallocate() -> BoxedStrategy<Cmd> {
+    (select(&By::ALL[..]), strategies::reason())
+        .prop_map(|(worker, reason)| {
+            Cmd::Do(CaseCommand::Reallocate {
+                worker: worker.staff_id(),
+                worker_name: fixed_text(worker.name()),
+                reason,
+            })
+        })
+        .boxed()
+}
+
 fn assessment_answers() -> BoxedStrategy<Vec<IndicatorAnswer>> {
     prop_oneof![
         12 => strategies::indicators_any_window(),
@@ -448,6 +461,12 @@ fn command_for(state: &ModelState, i: usize) -> BoxedStrategy<Cmd> {
         ));
     }
     let plain = |command: CaseCommand| Just(Cmd::Do(command)).boxed();
+    if c.has_worker() {
+        // Caseloads are rebalanced now and then, at any stage with a worker.
+        next.push((2, reallocate()));
+    } else if c.in_progress() {
+        next.push((1, reallocate()));
+    }
     match c.stage {
         S::Received => {
             next.push((18, plain(CaseCommand::Screen)));

@@ -38,7 +38,8 @@
 //!   the case's facts with the model's (stage, owed actions with status and due time, consent,
 //!   professionals, screening, assessments, pending approvals, allocation, agreements, closure
 //!   reason, next review, re-referral link), and checks the queries against the model: the
-//!   waiting list in R-7 order and the outstanding actions;
+//!   waiting list in R-7 order, the outstanding actions and every worker's caseload as
+//!   reallocations move cases between them;
 //! - after a refused step, checks that the case it named is unchanged: nothing was written.
 //!
 //! At the end of each sequence every case is checked again in full (a store that damaged a

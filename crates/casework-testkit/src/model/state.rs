@@ -61,6 +61,8 @@ pub enum ModelGated {
     Allocate(StaffId),
     /// Override assessment `n`'s level.
     RiskOverride(usize, RiskLevel),
+    /// Move the case to this worker.
+    Reallocate(StaffId),
 }
 
 /// An approval request and whether it is still open.
@@ -125,7 +127,8 @@ pub struct ModelCase {
     pub assessments: Vec<ModelAssessment>,
     /// Every approval requested, in order.
     pub approvals: Vec<ModelApproval>,
-    /// The allocated worker, and whether out of waiting-list order.
+    /// The allocated worker, and whether out of waiting-list order (a reallocation's never
+    /// is, R-25).
     pub allocation: Option<(StaffId, bool)>,
     /// Parties who agreed to the current closure proposal.
     pub agreed: Vec<Party>,
@@ -252,6 +255,8 @@ pub enum Refusal {
     UnknownApproval,
     ///
     StaleApproval,
+    /// this worker already holds the case.
+    SameWorker(StaffId),
     /// The stage has no such step; the rule that orders the lifecycle there, if one does.
     NotAtThisStage {
         /// The stage.
@@ -284,6 +289,7 @@ impl Refusal {
             Refusal::ManagerRequired(_) | Refusal::UnknownApproval | Refusal::StaleApproval => {
                 Some(24)
             }
+            Refusal::SameWorker(_) => Some(25),
             Refusal::NotAtThisStage { rule, .. } => *rule,
         }
     }

@@ -366,7 +366,8 @@ impl<S: Store> Sut<S> {
         self.seen[i] = Some(current);
     }
 
-    /// The queries against the model: the waiting list and the outstanding actions.
+    /// The queries against the model: the waiting list, the outstanding actions and
+    /// the caseloads.
     fn check_queries(&self, state: &ModelState) {
         // Only a step that wrote can change a query's answer; the case a refused step named is
         // checked to be unchanged.
@@ -411,6 +412,27 @@ impl<S: Store> Sut<S> {
         if got != want {
             self.fail(format!(
                 "R-5: outstanding actions {got:#?}\n differ from the model's {want:#?}"
+            ));
+        }
+        // every worker's caseload, as it stands after the step (a reallocation moves the
+        // case from one to the other in the same append).
+        let open = self.block("open_cases", self.service().open_cases(None));
+        let mut got: Vec<String> = open
+            .iter()
+            .map(|r| format!("{} {}", r.case_id, r.worker))
+            .collect();
+        let mut want: Vec<String> = (0..state.cases.len())
+            .filter(|&i| state.cases[i].has_worker())
+            .filter_map(|i| {
+                let (worker, _) = state.cases[i].allocation?;
+                Some(format!("{} {worker}", self.cases[i]))
+            })
+            .collect();
+        got.sort();
+        want.sort();
+        if got != want {
+            self.fail(format!(
+                "R-25: caseloads (case, worker) {got:#?}\n differ from the model's {want:#?}"
             ));
         }
     }
@@ -462,6 +484,7 @@ fn describe_approvals(approvals: &Approvals) -> String {
             approvals.out_of_order_allocation,
             "out-of-order allocations",
         ),
+        (approvals.reallocation, "reallocations"),
     ]
     .into_iter()
     .filter_map(|(on, name)| on.then_some(name))

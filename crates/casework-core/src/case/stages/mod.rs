@@ -60,7 +60,7 @@ use crate::kernel::confidential::Confidential;
 use crate::kernel::context::CommandContext;
 use crate::kernel::error::DomainError;
 use crate::kernel::ids::{
-    ApprovalId, ContactId, GoalId, MeetingId, OwedActionId, PartnerReferralId, SessionId,
+    ApprovalId, ContactId, GoalId, MeetingId, OwedActionId, PartnerReferralId, SessionId, StaffId,
 };
 use crate::kernel::input::{InputError, Text};
 use crate::policy::profile::OwedTo;
@@ -313,6 +313,12 @@ mod sealed {
             }
             (self, events)
         }
+    }
+
+    /// The private half of the stages with a worker: only a transition may change who holds
+    /// the case.
+    pub trait HeldBy: Sealed {
+        fn allocation_mut(&mut self) -> &mut Allocation;
     }
 }
 pub(crate) use sealed::Sealed;
@@ -600,10 +606,43 @@ pub trait BeforeAllocation: InProgress {
     }
 }
 
-/// Stages with an allocated worker, from which a case can close.
-pub trait HasWorker: InProgress {
+/// Stages with an allocated worker, from which a case can close and move to another worker.
+pub trait HasWorker: InProgress + sealed::HeldBy {
     /// The allocation.
     fn allocation(&self) -> &Allocation;
+
+    /// Moves the case to another worker, with the reason. The stage, the work and the
+    /// history stay as they are; from now the case is `worker`'s: their caseload lists it and
+    /// they are its allocated worker, and the previous worker is neither. The allocation
+    /// that ended is kept in the event and in the file's
+    /// [`reallocations`](CaseFile::reallocations).
+    ///
+    /// Refused, naming the field `worker`, when `worker` already holds the case; refused with
+    /// `ApprovalRequired` when the profile gates reallocation (`approvals.reallocation`, R-24)
+    /// and the actor is not a manager: the step is then requested and approved instead.
+    fn reallocate(
+        mut self,
+        worker: StaffId,
+        worker_name: Text,
+        reason: Text,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Step<Self>, DomainError> {
+        let from = self.allocation().clone();
+        if from.worker == worker {
+            return Err(DomainError::SameWorker { worker });
+        }
+        if needs_approval(ctx.profile.approvals.reallocation, ctx) {
+            return Err(DomainError::ApprovalRequired { step: "reallocate" });
+        }
+        let to = Allocation {
+            worker,
+            worker_name,
+            at: ctx.at,
+            out_of_order_reason: None,
+        };
+        *self.allocation_mut() = to.clone();
+        Ok(self.record(vec![CaseEvent::CaseReallocated { from, to, reason }]))
+    }
 
     /// Closes the case with a typed reason. 'Risk significantly reduced' is refused
     /// here: it goes through [`Active::propose_closure`] and everyone's agreement.
@@ -1071,6 +1110,9 @@ macro_rules! in_progress_allocated {
         impl HasWorker for $name {
             fn allocation(&self) -> &Allocation { &self.allocation }
         }
+        impl sealed::HeldBy for $name {
+            fn allocation_mut(&mut self) -> &mut Allocation { &mut self.allocation }
+        }
     )*};
 }
 in_progress_allocated!(Allocated, Engaged, Active, Paused, Closing);
@@ -1126,6 +1168,19 @@ pub(crate) fn allocation_of(case: &Case) -> Option<&Allocation> {
     }
 }
 
+/// The allocation of a stage with a worker still in progress, to move it.
+fn allocation_mut_of(case: &mut Case) -> Option<&mut Allocation> {
+    use sealed::HeldBy;
+    match case {
+        Case::Allocated(s) => Some(s.allocation_mut()),
+        Case::Engaged(s) => Some(s.allocation_mut()),
+        Case::Active(s) => Some(s.allocation_mut()),
+        Case::Paused(s) => Some(s.allocation_mut()),
+        Case::Closing(s) => Some(s.allocation_mut()),
+        _ => None,
+    }
+}
+
 /// Rebuilds the next stage from a stored event: the fold's half of each transition.
 /// `None` when the event cannot follow the stage (a corrupt or foreign history).
 pub(crate) fn evolve(case: Case, event: &CaseEvent) -> Option<Case> {
@@ -1168,6 +1223,17 @@ pub(crate) fn evolve(case: Case, event: &CaseEvent) -> Option<Case> {
             file: s.file,
             allocation: s.allocation,
         }),
+        (
+            mut case @ (Case::Allocated(_)
+            | Case::Engaged(_)
+            | Case::Active(_)
+            | Case::Paused(_)
+            | Case::Closing(_)),
+            E::CaseReallocated { to, .. },
+        ) => {
+            *allocation_mut_of(&mut case)? = to.clone();
+            case
+        }
         (Case::Active(s), E::CasePaused { reason, at }) => Case::Paused(Paused {
             file: s.file,
             allocation: s.allocation,

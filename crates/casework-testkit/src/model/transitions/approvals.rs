@@ -51,6 +51,16 @@ impl ModelState {
                     out_of_order_reason: Some(fixed_text("approved")),
                 },
             )?,
+            ModelGated::Reallocate(worker) => self.decide_plain(
+                index,
+                c,
+                By::Manager,
+                &CaseCommand::Reallocate {
+                    worker,
+                    worker_name: fixed_text("Reallocated worker"),
+                    reason: fixed_text("approved"),
+                },
+            )?,
             ModelGated::RiskOverride(assessment, level) => {
                 // The override applies to the assessment it was asked for, and only while that
                 // is the latest.

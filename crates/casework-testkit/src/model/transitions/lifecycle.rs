@@ -1,6 +1,6 @@
 //! The model's decision on the commands that move a case through its stages and name no owed
 //! action, approval or time: professionals, screening, assessment and outcome (intake),
-//! allocation, plan, work, pauses and reviews (work), and the proposal, agreements and closure
+//! allocation, reallocation, plan, work, pauses and reviews (work), and the proposal, agreements and closure
 //! (closure). It is one `match` over the command, as the rules read stage by stage, so it stays
 //! in one file.
 
@@ -146,6 +146,21 @@ impl ModelState {
                     }
                     _ => Err(not_here(None)),
                 }
+            }
+            C::Reallocate { worker, .. } => {
+                // a case with a worker moves to another, with a reason; the stage and
+                // the work stay as they are.
+                let Some((holder, _)) = c.allocation.filter(|_| c.has_worker()) else {
+                    return Err(not_here(None));
+                };
+                if holder == *worker {
+                    return Err(Refusal::SameWorker(*worker));
+                }
+                if gated(approvals.reallocation) {
+                    return Ok(Self::request(c, ModelGated::Reallocate(*worker)));
+                }
+                c.allocation = Some((*worker, false));
+                Ok(vec!["case_reallocated"])
             }
             C::AgreePlan { .. } => {
                 if stage != S::Allocated {
