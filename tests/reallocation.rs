@@ -570,3 +570,33 @@ async fn r25_without_the_setting_a_worker_hands_a_case_over_directly() {
     let types: Vec<_> = done.events.iter().map(CaseEvent::event_type).collect();
     assert_eq!(types, ["case_reallocated"]);
 }
+
+#[tokio::test]
+async fn r24_r25_the_typed_transition_moves_the_worker_as_the_fold_does() {
+    use casework::case::{Active, HasWorker, Stage};
+    use casework::kernel::context::CommandContext;
+    let desk = Desk::new(MemoryStore::new());
+    let case = at_work(&desk).await;
+    let Case::Active(active) = desk.cw.case(case).await.unwrap() else {
+        panic!("at work");
+    };
+    let (kim, _) = kim_in_the_team(&desk);
+    let move_to = |stage: Active, actor: &Actor, profile: &ServiceProfile| {
+        let ctx = CommandContext::new(actor, desk.now(), profile);
+        stage.reallocate(kim.id, text(&kim.name), text(REASON), &ctx)
+    };
+    // The stage it returns is the stage the event folds to: typed code and a replay agree
+    let (moved, events) = move_to(active.clone(), &desk.manager, &city_girls_service()).unwrap();
+    assert_eq!(moved.allocation().worker, kim.id);
+    assert_eq!(
+        Case::evolve(Some(Case::Active(active.clone())), &events[0]),
+        Some(moved.into_case())
+    );
+    // Where the profile gates it, the transition itself refuses a worker: no code path
+    // skips the approval
+    let err = move_to(active.clone(), &desk.worker, &reallocation_gated()).unwrap_err();
+    assert_eq!(err, DomainError::ApprovalRequired { step: "reallocate" });
+    assert_eq!(err.rule(), Some(Rule::R24));
+    // and a manager taking the step approves it by taking it
+    assert!(move_to(active, &desk.manager, &reallocation_gated()).is_ok());
+}

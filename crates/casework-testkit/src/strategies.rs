@@ -598,6 +598,16 @@ pub fn case_command_with(
                 .boxed(),
         ),
         (
+            1,
+            (staff_id(), text_from(WORKER_NAMES), text_from(REASONS))
+                .prop_map(|(worker, worker_name, reason)| CaseCommand::Reallocate {
+                    worker,
+                    worker_name,
+                    reason,
+                })
+                .boxed(),
+        ),
+        (
             3,
             text_from(PLANS)
                 .prop_map(|plan| CaseCommand::AgreePlan {
