@@ -436,7 +436,11 @@ async fn a_command_that_changes_no_listing_sends_none_and_one_that_does_sends_th
     // All of the stream's listings: the record of her and the interview due.
     assert_eq!(
         kinds(&interview),
-        vec![ListingKind::YoungPersonRecord, ListingKind::ReturnInterview]
+        vec![
+            ListingKind::YoungPersonRecord,
+            ListingKind::ReturnInterview,
+            ListingKind::IdentityBlock
+        ]
     );
     assert_eq!(
         interview[1].at,
@@ -456,8 +460,12 @@ async fn a_command_that_changes_no_listing_sends_none_and_one_that_does_sends_th
         .await
         .unwrap();
     let left = desk.store.last().listings.expect("the listings changed");
-    assert_eq!(kinds(&left), vec![ListingKind::YoungPersonRecord]);
-    assert_eq!(desk.stored(StreamId::YoungPerson(yp)).await.len(), 1);
+    // And her identity for the duplicate check.
+    assert_eq!(
+        kinds(&left),
+        vec![ListingKind::YoungPersonRecord, ListingKind::IdentityBlock]
+    );
+    assert_eq!(desk.stored(StreamId::YoungPerson(yp)).await.len(), 2);
 }
 
 #[tokio::test]

@@ -169,14 +169,15 @@ impl<'a, S: Store> Acting<'a, S> {
         Ok(self.casework.case_as_of(case, at).await?)
     }
 
-    /// A young person's cases (`read_case` on their records).
+    /// A young person's cases, with those of every record recorded as the same person
+    /// (`read_case` on their records; R-26, [`Casework::cases_of_person`]).
     pub async fn cases_of(
         &self,
         young_person: YoungPersonId,
     ) -> Result<Vec<CaseSummary>, AccessError> {
         self.check_young_person(young_person, Permission::ReadCase)
             .await?;
-        Ok(self.casework.cases_of(young_person).await?)
+        Ok(self.casework.cases_of_person(young_person).await?)
     }
 
     /// A young person's identity record (`read_case` on their records).

@@ -90,19 +90,14 @@ impl<S: Store> Casework<S> {
         self.clock.now().trunc_subsecs(6)
     }
 
-    /// Registers a young person.
+    /// Registers a young person, returning only the id: the check for possible duplicates
+    /// runs and flags what it finds all the same; [`Casework::register`] returns it.
     pub async fn register_young_person(
         &self,
         actor: &Actor,
         details: YoungPersonDetails,
     ) -> Result<YoungPersonId, CommandError> {
-        let at = self.now();
-        let id = YoungPersonId::new();
-        let event = YoungPerson::register(id, details, at).map_err(DomainError::from)?;
-        let record =
-            YoungPersonRecord::evolve(None, &event).expect("registration opens the record");
-        self.open_stream(actor, id, &record, &[event], at).await?;
-        Ok(id)
+        Ok(self.register(actor, details).await?.young_person)
     }
 
     /// A young person's record.
@@ -176,14 +171,19 @@ impl<S: Store> Casework<S> {
 
     /// Receives a referral about a registered young person and opens a case. A young person
     /// with an earlier, finished case is re-referred into a new case linked to the latest one
-    /// one with an open case is refused, naming it.
+    /// one with an open case is refused, naming it. Records linked as the same person
+    /// count as one. The young person is checked for possible duplicates, and new ones
+    /// flagged; [`Casework::refer`] returns them with the case.
     pub async fn receive_referral(
         &self,
         actor: &Actor,
         young_person: YoungPersonId,
         referral: NewReferral,
     ) -> Result<CaseId, CommandError> {
-        self.open_case(actor, young_person, referral, None).await
+        Ok(self
+            .open_case(actor, young_person, referral, None)
+            .await?
+            .case)
     }
 
     /// Receives a referral that `workshop` led to (often an attendee's self-referral), as
@@ -198,19 +198,22 @@ impl<S: Store> Casework<S> {
         referral: NewReferral,
     ) -> Result<CaseId, CommandError> {
         let workshop = self.workshop(workshop).await?;
-        self.open_case(actor, young_person, referral, Some(&workshop))
-            .await
+        Ok(self
+            .open_case(actor, young_person, referral, Some(&workshop))
+            .await?
+            .case)
     }
 
-    async fn open_case(
+    pub(crate) async fn open_case(
         &self,
         actor: &Actor,
         young_person: YoungPersonId,
         referral: NewReferral,
         workshop: Option<&Workshop>,
-    ) -> Result<CaseId, CommandError> {
+    ) -> Result<crate::duplicates::Referred, CommandError> {
         let person = self.young_person(young_person).await?;
-        let earlier = self.store.cases_of(young_person).await?;
+        // Records linked as the same person are one person's cases.
+        let earlier = self.cases_of_person(young_person).await?;
         if let Some(open) = earlier.iter().find(|c| !c.stage.is_finished()) {
             return Err(DomainError::OpenCaseExists { case: open.case_id }.into());
         }
@@ -223,8 +226,12 @@ impl<S: Store> Casework<S> {
             None => Received::open(id, &person, referral, previous, &ctx)?,
         };
         let case = casework_core::case::Stage::into_case(stage);
+        let possible_duplicates = self.check_duplicates(actor, young_person).await?;
         self.open_stream(actor, id, &case, &events, at).await?;
-        Ok(id)
+        Ok(crate::duplicates::Referred {
+            case: id,
+            possible_duplicates,
+        })
     }
 
     /// Decides and records a command on a case.

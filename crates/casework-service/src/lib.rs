@@ -20,6 +20,7 @@ pub mod acting;
 pub mod acting_lists;
 pub mod anonymise;
 pub mod casework;
+pub mod duplicates;
 pub mod error;
 pub mod queries;
 pub mod retention;
@@ -31,5 +32,6 @@ pub use casework::{
     Casework, CommandError, Executed, IntelligenceExecuted, LoadError, WorkshopExecuted,
     YoungPersonExecuted,
 };
+pub use duplicates::{Referred, Registered};
 pub use error::{AccessError, ActingError, Refusal, RetentionError, ShareError};
 pub use queries::{Query, QueryInfo, QUERIES};

@@ -182,4 +182,8 @@ queries! {
     OverdueReviews "overdue_reviews", ReadCase,
         fn overdue_reviews() -> Vec<CaseSummary>
         = |cw, _q| cw.overdue_reviews().await?;
+    /// Possible duplicates awaiting a worker's decision, oldest flag first.
+    PossibleDuplicatesAwaitingDecision "possible_duplicates_awaiting_decision", ReadCase,
+        fn possible_duplicates_awaiting_decision() -> Vec<casework_core::young_person::duplicates::PossibleDuplicateRow>
+        = |cw, _q| cw.possible_duplicates_awaiting_decision().await?;
 }

@@ -184,7 +184,7 @@ impl<S: Store> Casework<S> {
     /// of [`SNAPSHOT_EVERY`], and the listings when they changed from `before` (most commands
     /// change none).
     #[allow(clippy::too_many_arguments)]
-    async fn append_to<A: Aggregate>(
+    pub(crate) async fn append_to<A: Aggregate>(
         &self,
         id: A::Id,
         expected_version: u64,

@@ -161,7 +161,8 @@ mod schema;
 mod writer;
 
 /// Not part of the API: the store's append transaction run on a connection the caller owns,
-/// so the benchmark can time the same SQL without the writer thread.
+/// so the benchmark can time the same SQL without the writer thread; the listing statements,
+/// for the plan checks.
 #[doc(hidden)]
 pub mod bench_support {
     use casework_core::store::{AppendError, AppendRequest};
@@ -172,6 +173,12 @@ pub mod bench_support {
         request: AppendRequest,
     ) -> Result<u64, AppendError> {
         crate::writer::append_inline(conn, request)
+    }
+
+    /// The statement the store runs for `query` (values bound as named parameters), for
+    /// `EXPLAIN QUERY PLAN` checks.
+    pub fn listings_sql(query: &casework_core::read::rows::ListingQuery) -> String {
+        crate::reader::listings_sql(query)
     }
 }
 

@@ -83,3 +83,37 @@ pub fn professional_referral(professional: Professional, at: DateTime<Utc>) -> N
         received_at: at,
     }
 }
+
+/// `n` fictional young people as an import would write them: each registration's append with
+/// its row and listings, registered at [`start`] by an import clerk, born over eighteen years
+/// (2008 to 2025) in the 28 `LS` districts and named `Person<i> Example<i mod 97>`, with no
+/// duplicate check run. For tests that need a full register: the duplicate check's one read
+/// among 10,000.
+pub fn registrations(n: u32) -> impl Iterator<Item = casework_core::store::AppendRequest> {
+    use casework_core::aggregate::Aggregate;
+    use casework_core::kernel::event::{DomainEvent, EventMeta};
+    use casework_core::kernel::ids::{StreamId, YoungPersonId};
+    use casework_core::young_person::{YoungPerson, YoungPersonRecord};
+    let clerk = Actor::worker("Import Clerk");
+    let profile = casework_core::policy::profile::examples::city_girls_service();
+    let first = NaiveDate::from_ymd_opt(2008, 1, 1).expect("a real date");
+    (0..n).map(move |i| {
+        let id = YoungPersonId::new();
+        let details = YoungPersonDetails {
+            name: text(&format!("Person{i} Example{}", i % 97)),
+            date_of_birth: first + chrono::Duration::days(i64::from(i.wrapping_mul(7919) % 6570)),
+            postcode: Postcode::parse(&format!("LS{} 1AA", 1 + i % 28)).expect("a postcode"),
+            ..girl_in_leeds_area()
+        };
+        let event = YoungPerson::register(id, details, start()).expect("a valid registration");
+        let record = YoungPersonRecord::evolve(None, &event).expect("registration opens it");
+        casework_core::store::AppendRequest {
+            stream: StreamId::YoungPerson(id),
+            expected_version: 0,
+            events: vec![event.encode(EventMeta::new(&clerk, start(), None))],
+            read_model: record.row(1),
+            snapshot: None,
+            listings: Some(record.listings(&profile).encode()),
+        }
+    })
+}

@@ -268,6 +268,9 @@ pub const YOUNG_PERSON_EVENT_TYPES: &[&str] = &[
     "missing_flag_resolved",
     "alumni_joined",
     "alumni_left",
+    "possible_duplicates_flagged",
+    "same_person_recorded",
+    "not_same_person_recorded",
 ];
 
 /// Every workshop event type this library reads.
@@ -335,6 +338,9 @@ impl DomainEvent for YoungPersonEvent {
             YoungPersonEvent::MissingFlagResolved { .. } => "missing_flag_resolved",
             YoungPersonEvent::AlumniJoined { .. } => "alumni_joined",
             YoungPersonEvent::AlumniLeft { .. } => "alumni_left",
+            YoungPersonEvent::PossibleDuplicatesFlagged { .. } => "possible_duplicates_flagged",
+            YoungPersonEvent::SamePersonRecorded { .. } => "same_person_recorded",
+            YoungPersonEvent::NotSamePersonRecorded { .. } => "not_same_person_recorded",
         }
     }
 

@@ -18,6 +18,12 @@
 //! | auditor | any | read, the disclosure and access logs |
 //! | system | any | read and change (automation); never confidential content |
 //!
+//! Two operations span records. Registering a young person and receiving a referral are
+//! intake: `change_case` as on an unallocated case. Recording that two young people's records
+//! are, or are not, the same person (R-26, [`crate::young_person::duplicates`]) changes what
+//! both say, so it needs `change_case` on each record (their relationship decided by each
+//! one's latest case): any worker at intake, a record's allocated worker, or their manager.
+//!
 //! Relationships are worked out by a [`StaffDirectory`]: the charity's teams (which manager
 //! manages which workers) and which external accounts are which referring professionals. A
 //! refusal is an [`AccessDenied`] naming the permission, the role and the relationship.

@@ -12,7 +12,10 @@
 //! `staff-…`); ids inside a detail are plain UUIDs, as in every stored payload. Times are
 //! RFC 3339 UTC, and `at` is kept to the microsecond.
 //! No detail ever holds confidential content (concerns, plans, notes, reports, comments):
-//! only ids, names of staff and agencies, stages, levels, counts and times.
+//! only ids, names of staff and agencies, stages, levels, counts and times; the one personal
+//! detail is the duplicate check's: a young person's name folded for comparison, date
+//! of birth and postcode district, in `identity_block`, which an anonymised record does not
+//! write.
 //!
 //! | kind | written by | one per | key | at | detail |
 //! |---|---|---|---|---|---|
@@ -27,6 +30,9 @@
 //! | `young_person_record` | young person | young person, case or no case | the young person's id | when registered (R-23: the retention review finds everyone) | [`YoungPersonRecordRow`] |
 //! | `workshop` | workshop | workshop | its venue kind (`school`, `youth_club`) | its date, 00:00 UTC | [`WorkshopRow`]: reach and evaluation (R-29) |
 //! | `workshop_participant` | workshop | registered young person who attended, was identified as vulnerable, had a tutorial or returned an evaluation form | the young person's id | the workshop's date, 00:00 UTC | [`WorkshopParticipantRow`]: what part they had, as flags and counts (R-23: finds a young person's workshops) |
+//! | `identity_block` | young person | young person not anonymised, twice: under the date of birth and, when it is another real date, the day and month swapped | the date (`YYYY-MM-DD`) | when registered | [`IdentityRow`](crate::young_person::duplicates::IdentityRow): folded name, date of birth, district, pairs decided and flagged (R-26: the duplicate check's one read) |
+//! | `possible_duplicate` | young person | flag about a possible duplicate awaiting a worker's decision | the flagged young person's id | when flagged (R-26) | [`PossibleDuplicateRow`](crate::young_person::duplicates::PossibleDuplicateRow) |
+//! | `linked_record` | young person | pair recorded as the same person, twice: under each id | a young person's id | when recorded (R-26) | [`LinkedRecordRow`](crate::young_person::duplicates::LinkedRecordRow) |
 //! | `intelligence_awaiting_police` | intelligence | report not yet with the police | its urgency (`non_urgent`, `immediate_risk`) | when recorded (R-19) | [`AwaitingPoliceRow`] |
 //!
 //! Expected ends are computed with the service profile's programmes: a programme's changed
@@ -789,6 +795,13 @@ impl Listings {
             registered_at: person.registered_at,
         })];
         rows.extend(young_person_rows(person.id, activity));
+        rows.extend(
+            activity
+                .duplicates
+                .listings(person)
+                .into_iter()
+                .map(Row::Encoded),
+        );
         Listings(rows)
     }
 

@@ -145,11 +145,23 @@ pub enum ListingKind {
     /// A finished anonymisation of a young person's records. key: young person id; at:
     /// finished (R-23: erasure is itself recorded).
     Erasure,
+    /// A young person as the duplicate check reads them, listed twice: key: the date of birth
+    /// (`YYYY-MM-DD`) and, when it is another real date, the day and month swapped; at:
+    /// registered; detail: [`crate::young_person::duplicates::IdentityRow`] (R-26: one indexed
+    /// read finds everyone born that day, or on the swapped day). Not written for an
+    /// anonymised record.
+    IdentityBlock,
+    /// A possible duplicate awaiting a worker's decision. key: the flagged young person's id;
+    /// at: flagged; detail: [`crate::young_person::duplicates::PossibleDuplicateRow`].
+    PossibleDuplicate,
+    /// Two records recorded as the same person, listed twice: key: each young person's id;
+    /// at: recorded; detail: [`crate::young_person::duplicates::LinkedRecordRow`].
+    LinkedRecord,
 }
 
 impl ListingKind {
     /// Every kind.
-    pub const ALL: [ListingKind; 17] = [
+    pub const ALL: [ListingKind; 20] = [
         ListingKind::OpenCase,
         ListingKind::ReviewDue,
         ListingKind::ExpectedEnd,
@@ -167,6 +179,9 @@ impl ListingKind {
         ListingKind::LegalHold,
         ListingKind::Erasure,
         ListingKind::YoungPersonRecord,
+        ListingKind::IdentityBlock,
+        ListingKind::PossibleDuplicate,
+        ListingKind::LinkedRecord,
     ];
 
     /// The stable name stores keep.
@@ -190,6 +205,9 @@ impl ListingKind {
             ListingKind::LegalHold => "legal_hold",
             ListingKind::Erasure => "erasure",
             ListingKind::YoungPersonRecord => "young_person_record",
+            ListingKind::IdentityBlock => "identity_block",
+            ListingKind::PossibleDuplicate => "possible_duplicate",
+            ListingKind::LinkedRecord => "linked_record",
         }
     }
 

@@ -8,13 +8,16 @@
 //!
 //! What belongs to the young person rather than to one case is on the same stream: missing
 //! episodes and their return interviews (R-22, [`crate::young_person::missing`]) and membership of the
-//! alumni group (R-20, [`crate::young_person::alumni`]). [`YoungPerson`] folds the identity;
+//! alumni group (R-20, [`crate::young_person::alumni`]), and possible duplicates of them and
+//! the decisions about each (R-26, [`crate::young_person::duplicates`]). [`YoungPerson`] folds
+//! the identity;
 //! [`YoungPersonActivity`] folds the rest, and decides [`YoungPersonCommand`]s.
 //!
 //! Why one module of this size: the identity record, its commands and events, and the activity fold
 //! share one stream, and each event type is decided and folded beside its command.
 
 pub mod alumni;
+pub mod duplicates;
 pub mod missing;
 
 use crate::kernel::context::CommandContext;
@@ -188,6 +191,37 @@ pub enum YoungPersonEvent {
         /// When.
         at: DateTime<Utc>,
     },
+    /// Young people already known who may be this one were found at registration or referral,
+    /// for a worker to decide (R-26, [`duplicates`]).
+    #[serde(rename = "possible_duplicates_flagged")]
+    PossibleDuplicatesFlagged {
+        /// Each candidate with its score and reasons, best first.
+        candidates: Vec<duplicates::DuplicateCandidate>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A worker recorded that this record and `other` are the same person: the records are
+    /// linked, nothing is merged.
+    #[serde(rename = "same_person_recorded")]
+    SamePersonRecorded {
+        /// The other record.
+        other: YoungPersonId,
+        /// Why, in the worker's words.
+        reason: Text,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A worker recorded that this record and `other` are not the same person: the pair is not
+    /// flagged again.
+    #[serde(rename = "not_same_person_recorded")]
+    NotSamePersonRecorded {
+        /// The other record.
+        other: YoungPersonId,
+        /// Why, in the worker's words.
+        reason: Text,
+        /// When.
+        at: DateTime<Utc>,
+    },
 }
 
 impl YoungPersonEvent {
@@ -347,6 +381,9 @@ pub struct YoungPersonActivity {
     pub missing_flags: Vec<MissingFlag>,
     /// Alumni membership, while a member.
     pub alumni: Option<AlumniMembership>,
+    /// Possible duplicates awaiting a decision, and the decisions recorded.
+    #[serde(default)]
+    pub duplicates: duplicates::DuplicateRecord,
 }
 
 impl YoungPersonActivity {
@@ -415,6 +452,9 @@ impl YoungPersonActivity {
                 })
             }
             YoungPersonEvent::AlumniLeft { .. } => self.alumni = None,
+            YoungPersonEvent::PossibleDuplicatesFlagged { .. }
+            | YoungPersonEvent::SamePersonRecorded { .. }
+            | YoungPersonEvent::NotSamePersonRecorded { .. } => self.duplicates.apply(event),
         }
     }
 

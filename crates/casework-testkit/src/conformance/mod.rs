@@ -53,6 +53,8 @@
 //! - [`listing_queries_filter_and_order`]: kind, key and time window; `listing_order`.
 //! - [`conflicting_append_writes_no_listings`].
 //! - [`rewrite_replaces_payloads_rows_and_listings`]: anonymisation in place.
+//! - [`duplicate_check_reads_one_identity_block`]: possible duplicates at intake, one key of
+//!   the identity block.
 //!
 //! The checks live by group: `streams` (append and load), `concurrency` (conflicts and racing
 //! writers), `snapshots`, `queries` (the service's queries), `commands` (the row and the stored
@@ -68,6 +70,7 @@ pub use tokio;
 
 mod commands;
 mod concurrency;
+mod duplicates;
 mod listings;
 mod queries;
 mod rewrite;
@@ -81,6 +84,7 @@ pub use concurrency::{
     concurrent_commands_on_one_case, concurrent_writers_to_one_stream,
     conflicting_append_writes_no_listings, stale_expected_version_is_refused,
 };
+pub use duplicates::duplicate_check_reads_one_identity_block;
 pub use listings::{
     listing_queries_filter_and_order, listings_are_replaced_as_a_whole, listings_round_trip_exactly,
 };
@@ -159,6 +163,7 @@ macro_rules! __conformance_all {
         $crate::__conformance_one!(listing_queries_filter_and_order, $make, $skip);
         $crate::__conformance_one!(conflicting_append_writes_no_listings, $make, $skip);
         $crate::__conformance_one!(rewrite_replaces_payloads_rows_and_listings, $make, $skip);
+        $crate::__conformance_one!(duplicate_check_reads_one_identity_block, $make, $skip);
     };
 }
 

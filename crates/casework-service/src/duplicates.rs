@@ -1,0 +1,365 @@
+//! Possible duplicates at intake: the check on registration and referral, the worker's
+//! decision, and the links it makes.
+//!
+//! The rules are core's ([`casework_core::young_person::duplicates`]: what makes a candidate,
+//! the score and the reasons, who decides where); this module reads and writes them.
+//!
+//! ## A front end cannot miss them
+//!
+//! - [`Casework::register`] and [`Casework::refer`] (and [`Acting::register`],
+//!   [`Acting::refer`]) return the young person's or the case's id *inside* a
+//!   [`Registered`] or [`Referred`] that carries the [`PossibleDuplicates`] found; both are
+//!   `#[must_use]`, so ignoring the answer is a compiler warning, and getting the id means
+//!   holding the candidates.
+//! - Whatever the caller does with the answer, the check is recorded: new candidates are
+//!   flagged on the young person's stream (in the same append as a registration), and each
+//!   flag stays in the service-wide list [`Casework::possible_duplicates_awaiting_decision`]
+//!   until a worker records a decision. [`Casework::register_young_person`] and
+//!   [`Casework::receive_referral`], which return only the id, run and record the same check.
+//!
+//! ## One indexed read per check
+//!
+//! The check reads one listing key: the young person's date of birth in the
+//! [`ListingKind::IdentityBlock`] listings, under which everyone born that day is listed, and
+//! everyone born on the day with the day and month swapped. It is
+//! [`casework_core::store::CaseQueries::listings`] with a key, which every store answers from
+//! its `(kind, key)` index; no store method was added for it. The block holds a handful of
+//! people even among tens of thousands (`crates/casework-sqlite/tests/duplicate_plans.rs` and
+//! its Postgres twin check the plan with 10,000 registered).
+//!
+//! Two registrations of one person at the very same moment miss each other (neither is
+//! listed yet when the other reads); the next referral of either finds the other.
+//!
+//! ## Linked records
+//!
+//! [`Casework::cases_of_person`] follows "same person" links ([`Casework::linked_records`]),
+//! so either id leads to both records' cases; a referral of either record refuses while the
+//! other has an open case and links a re-referral to the latest case of both.
+//! [`Casework::cases_of`] stays one record's: retention, erasure and subject access act on the
+//! record named, never on a record linked to it.
+
+use crate::acting::Acting;
+use crate::casework::{Casework, CommandError, Executed, YoungPersonExecuted};
+use crate::error::AccessError;
+use casework_core::aggregate::Aggregate;
+use casework_core::case::NewReferral;
+use casework_core::kernel::actor::Actor;
+use casework_core::kernel::error::DomainError;
+use casework_core::kernel::ids::{CaseId, YoungPersonId};
+use casework_core::kernel::input::Text;
+use casework_core::privacy::access::{check, Permission, Relationship};
+use casework_core::read::listing::decode_all;
+use casework_core::read::rows::{cases_of_order, CaseSummary, ListingKind, ListingQuery};
+use casework_core::store::{Store, StoreError};
+use casework_core::young_person::duplicates::{
+    block_key, decide, decided_on, DuplicateCheck, IdentityRow, LinkedRecordRow,
+    PossibleDuplicateRow, PossibleDuplicates, Verdict,
+};
+use casework_core::young_person::{YoungPerson, YoungPersonDetails, YoungPersonRecord};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// A registration: the young person's id and the possible duplicates found.
+#[must_use = "a registration may have found possible duplicates of an existing young person (R-26)"]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registered {
+    /// The young person registered.
+    pub young_person: YoungPersonId,
+    /// Young people already known who may be them, best first; flagged for a worker.
+    pub possible_duplicates: PossibleDuplicates,
+}
+
+/// A referral received: the case opened and the possible duplicates of the young person
+/// found.
+#[must_use = "a referral may have found possible duplicates of the young person (R-26)"]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Referred {
+    /// The case opened.
+    pub case: CaseId,
+    /// Young people already known who may be the young person referred, best first, flagged
+    /// now or before and not yet decided.
+    pub possible_duplicates: PossibleDuplicates,
+}
+
+/// How many links [`Casework::linked_records`] follows at most: far more than one person ever
+/// has, so a damaged store cannot make it loop.
+const MOST_LINKED: usize = 64;
+
+impl<S: Store> Casework<S> {
+    /// The block the check reads: everyone listed under `date_of_birth` (one indexed read).
+    async fn identity_block(
+        &self,
+        date_of_birth: NaiveDate,
+    ) -> Result<Vec<IdentityRow>, StoreError> {
+        let query = ListingQuery::all(ListingKind::IdentityBlock).key(block_key(date_of_birth));
+        decode_all(&self.store().listings(query).await?)
+    }
+
+    /// Registers a young person and checks for possible duplicates of someone already known
+    /// one indexed read; candidates are flagged in the same append as the registration
+    /// and returned with the new id.
+    pub async fn register(
+        &self,
+        actor: &Actor,
+        details: YoungPersonDetails,
+    ) -> Result<Registered, CommandError> {
+        let at = self.now();
+        let id = YoungPersonId::new();
+        let event = YoungPerson::register(id, details, at).map_err(DomainError::from)?;
+        let mut record =
+            YoungPersonRecord::evolve(None, &event).expect("registration opens the record");
+        let block = self
+            .identity_block(record.person.details.date_of_birth)
+            .await?;
+        let check = DuplicateCheck::run(&record.person, &record.activity.duplicates, &block);
+        let mut events = vec![event];
+        if let Some(flag) = check.event(at) {
+            record = YoungPersonRecord::evolve(Some(record), &flag)
+                .expect("a flag follows the registration");
+            events.push(flag);
+        }
+        self.open_stream(actor, id, &record, &events, at).await?;
+        Ok(Registered {
+            young_person: id,
+            possible_duplicates: check.found,
+        })
+    }
+
+    /// Checks a registered young person for possible duplicates now: everyone already
+    /// known who may be them and is not decided either way, best first. Candidates not yet
+    /// flagged on either record are flagged on theirs. A referral runs it; run it after
+    /// correcting a date of birth or a name, too.
+    pub async fn check_duplicates(
+        &self,
+        actor: &Actor,
+        young_person: YoungPersonId,
+    ) -> Result<PossibleDuplicates, CommandError> {
+        let loaded = self.load::<YoungPersonRecord>(young_person).await?;
+        let state = &loaded.state;
+        let block = self
+            .identity_block(state.person.details.date_of_birth)
+            .await?;
+        let check = DuplicateCheck::run(&state.person, &state.activity.duplicates, &block);
+        let at = self.now().max(loaded.last_recorded);
+        if let Some(flag) = check.event(at) {
+            let before = state.listings(self.profile());
+            let next = YoungPersonRecord::evolve(Some(loaded.state), &flag)
+                .expect("a flag follows any state");
+            self.append_to(
+                young_person,
+                loaded.version,
+                &next,
+                &[flag],
+                Some(&before),
+                actor,
+                at,
+                None,
+            )
+            .await?;
+        }
+        Ok(check.found)
+    }
+
+    /// Receives a referral, as [`Casework::receive_referral`], and returns the case with the
+    /// possible duplicates of the young person found.
+    pub async fn refer(
+        &self,
+        actor: &Actor,
+        young_person: YoungPersonId,
+        referral: NewReferral,
+    ) -> Result<Referred, CommandError> {
+        self.open_case(actor, young_person, referral, None).await
+    }
+
+    /// Records a worker's decision about `young_person` and `other`:
+    /// [`Verdict::SamePerson`] links the records, so either id leads to both records' cases
+    /// ([`Casework::cases_of_person`]), and nothing is merged or deleted;
+    /// [`Verdict::NotTheSame`] keeps the pair from being flagged again. Recorded with `reason`
+    /// on the record holding the pair's flag ([`decided_on`]), whose state it returns.
+    /// Refused, naming `other`, for a record with itself or a pair already decided.
+    pub async fn record_duplicate_decision(
+        &self,
+        actor: &Actor,
+        young_person: YoungPersonId,
+        other: YoungPersonId,
+        verdict: Verdict,
+        reason: Text,
+    ) -> Result<YoungPersonExecuted, CommandError> {
+        let (a, b) = (young_person, other);
+        let first = self.load::<YoungPersonRecord>(a).await?;
+        let second = self.load::<YoungPersonRecord>(b).await?;
+        let home = decided_on(
+            (&first.state.person, &first.state.activity.duplicates),
+            (&second.state.person, &second.state.activity.duplicates),
+        );
+        let (mine, theirs) = if home == a {
+            (first, second)
+        } else {
+            (second, first)
+        };
+        let at = self.now().max(mine.last_recorded);
+        let event = decide(
+            (home, &mine.state.activity.duplicates),
+            (theirs.state.person.id, &theirs.state.activity.duplicates),
+            verdict,
+            reason.clone(),
+            at,
+        )
+        .map_err(DomainError::from)?;
+        let before = mine.state.listings(self.profile());
+        let next = YoungPersonRecord::evolve(Some(mine.state), &event)
+            .expect("a decision follows any state");
+        let events = vec![event];
+        let version = self
+            .append_to(
+                home,
+                mine.version,
+                &next,
+                &events,
+                Some(&before),
+                actor,
+                at,
+                Some(reason.to_string()),
+            )
+            .await?;
+        Ok(Executed {
+            state: next,
+            version,
+            events,
+        })
+    }
+
+    /// The records recorded as the same person as `young_person`, directly or through
+    /// another, in the order found: one indexed read of the [`ListingKind::LinkedRecord`]
+    /// listings per record (one in all for a record linked to none).
+    pub async fn linked_records(
+        &self,
+        young_person: YoungPersonId,
+    ) -> Result<Vec<YoungPersonId>, StoreError> {
+        let mut found = vec![young_person];
+        let mut next = 0;
+        while next < found.len() && found.len() <= MOST_LINKED {
+            let record = found[next];
+            let query = ListingQuery::all(ListingKind::LinkedRecord).key(record.to_string());
+            let rows: Vec<LinkedRecordRow> = decode_all(&self.store().listings(query).await?)?;
+            for row in rows {
+                let other = row.other_than(record);
+                if !found.contains(&other) {
+                    found.push(other);
+                }
+            }
+            next += 1;
+        }
+        found.remove(0);
+        Ok(found)
+    }
+
+    /// The cases of `young_person` and of every record recorded as the same person
+    /// ([`Casework::linked_records`]), oldest referral first: either id of a linked pair gives
+    /// the same list.
+    pub async fn cases_of_person(
+        &self,
+        young_person: YoungPersonId,
+    ) -> Result<Vec<CaseSummary>, StoreError> {
+        let mut cases = self.store().cases_of(young_person).await?;
+        let linked = self.linked_records(young_person).await?;
+        if linked.is_empty() {
+            return Ok(cases);
+        }
+        for record in linked {
+            cases.extend(self.store().cases_of(record).await?);
+        }
+        cases.sort_by(cases_of_order);
+        Ok(cases)
+    }
+
+    /// Every possible duplicate awaiting a worker's decision, oldest flag first: one
+    /// indexed read.
+    pub async fn possible_duplicates_awaiting_decision(
+        &self,
+    ) -> Result<Vec<PossibleDuplicateRow>, StoreError> {
+        decode_all(
+            &self
+                .store()
+                .listings(ListingQuery::all(ListingKind::PossibleDuplicate))
+                .await?,
+        )
+    }
+}
+
+impl<'a, S: Store> Acting<'a, S> {
+    /// Intake: `change_case` as on a new, unallocated case.
+    fn intake(&self) -> Result<(), AccessError> {
+        Ok(check(
+            self.actor,
+            Relationship::Unallocated,
+            Permission::ChangeCase,
+            None,
+        )?)
+    }
+
+    /// Registers a young person (`change_case`, intake), with the possible duplicates found
+    /// (R-26, [`Casework::register`]).
+    pub async fn register(&self, details: YoungPersonDetails) -> Result<Registered, AccessError> {
+        self.intake()?;
+        Ok(self.casework.register(self.actor, details).await?)
+    }
+
+    /// Receives a referral (`change_case` on a new, unallocated case), with the possible
+    /// duplicates of the young person found (R-26, [`Casework::refer`]).
+    pub async fn refer(
+        &self,
+        young_person: YoungPersonId,
+        referral: NewReferral,
+    ) -> Result<Referred, AccessError> {
+        self.intake()?;
+        Ok(self
+            .casework
+            .refer(self.actor, young_person, referral)
+            .await?)
+    }
+
+    /// Checks a young person for possible duplicates now, flagging new ones (`change_case` on
+    /// their records; R-26, [`Casework::check_duplicates`]).
+    pub async fn check_duplicates(
+        &self,
+        young_person: YoungPersonId,
+    ) -> Result<PossibleDuplicates, AccessError> {
+        self.check_young_person(young_person, Permission::ChangeCase)
+            .await?;
+        Ok(self
+            .casework
+            .check_duplicates(self.actor, young_person)
+            .await?)
+    }
+
+    /// Records a worker's decision about two records (R-26, [`Casework::record_duplicate_decision`]):
+    /// `change_case` on both, since the decision changes what both say.
+    pub async fn record_duplicate_decision(
+        &self,
+        young_person: YoungPersonId,
+        other: YoungPersonId,
+        verdict: Verdict,
+        reason: Text,
+    ) -> Result<YoungPersonExecuted, AccessError> {
+        self.check_young_person(young_person, Permission::ChangeCase)
+            .await?;
+        self.check_young_person(other, Permission::ChangeCase)
+            .await?;
+        Ok(self
+            .casework
+            .record_duplicate_decision(self.actor, young_person, other, verdict, reason)
+            .await?)
+    }
+
+    /// The records recorded as the same person as `young_person` (`read_case` on their
+    /// records; R-26, [`Casework::linked_records`]).
+    pub async fn linked_records(
+        &self,
+        young_person: YoungPersonId,
+    ) -> Result<Vec<YoungPersonId>, AccessError> {
+        self.check_young_person(young_person, Permission::ReadCase)
+            .await?;
+        Ok(self.casework.linked_records(young_person).await?)
+    }
+}
