@@ -37,6 +37,10 @@ pub use casework_sqlite as sqlite;
 #[cfg(feature = "postgres")]
 pub use casework_postgres as postgres;
 
+/// SVG charts of the figures funders ask for.
+#[cfg(feature = "charts")]
+pub use casework_service::charts;
+
 /// The README's code is compiled and run as a doc test, so it stays true.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

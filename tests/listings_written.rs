@@ -87,11 +87,17 @@ fn given_a_case_at_work_when_contact_is_recorded_then_no_listing_changes() {
         .given_referral(&girl_in_leeds_area(), self_referral(start()))
         .given(at_work_steps());
     let before = Listings::of_case(s.case(), &profile);
-    // An open case, listed by its worker, and its review due in 84 days (Low risk, R-12).
+    // An open case, listed by its worker, and its review due in 84 days (Low risk, R-12); its
+    // referral and first allocation, for the figures.
     let encoded = before.encode();
     assert_eq!(
         kinds(&encoded),
-        vec![ListingKind::OpenCase, ListingKind::ReviewDue]
+        vec![
+            ListingKind::OpenCase,
+            ListingKind::ReviewDue,
+            ListingKind::Referral,
+            ListingKind::FirstAllocation
+        ]
     );
     let stream = StreamId::Case(s.case_id());
     let open: OpenCaseRow = decode(&listed(stream, &encoded[0])).unwrap();
@@ -146,7 +152,15 @@ fn given_a_case_at_work_when_it_closes_then_it_is_listed_as_closed_and_nothing_e
             let written = Listings::of_case(after, &profile)
                 .replacing(&before)
                 .unwrap();
-            assert_eq!(kinds(&written), vec![ListingKind::ClosedCase]);
+            // Closed, and still counted among referrals and allocations.
+            assert_eq!(
+                kinds(&written),
+                vec![
+                    ListingKind::ClosedCase,
+                    ListingKind::Referral,
+                    ListingKind::FirstAllocation
+                ]
+            );
             assert_eq!(written[0].key, young_person.to_string());
             assert_eq!(written[0].at, Some(start() + Duration::days(3)));
             let row: ClosedCaseRow =
@@ -156,12 +170,15 @@ fn given_a_case_at_work_when_it_closes_then_it_is_listed_as_closed_and_nothing_e
 }
 
 #[test]
-fn given_a_referral_when_it_is_screened_then_it_has_no_listings() {
+fn given_a_referral_when_it_is_screened_then_it_is_listed_only_as_a_referral() {
     let profile = city_girls_service();
     Scenario::new(profile.clone())
         .given_referral(&girl_in_leeds_area(), self_referral(start()))
         .when(CaseCommand::Screen)
-        .then_case(|after| assert!(Listings::of_case(after, &profile).is_empty()));
+        .then_case(|after| {
+            let listed = Listings::of_case(after, &profile).encode();
+            assert_eq!(kinds(&listed), vec![ListingKind::Referral]);
+        });
 }
 
 #[test]
@@ -400,7 +417,8 @@ async fn a_command_that_changes_no_listing_sends_none_and_one_that_does_sends_th
         Listings::of_case(&reviewed.state, desk.cw.profile()).encode()
     );
     assert_eq!(desk.stored(StreamId::Case(case)).await, sent);
-    // A young person's episode: starting it lists nothing; the return lists the interview due.
+    // A young person's episode: starting it lists the episode; the return lists the
+    // interview due.
     let started = desk
         .cw
         .execute_for_young_person(
@@ -412,7 +430,9 @@ async fn a_command_that_changes_no_listing_sends_none_and_one_that_does_sends_th
         )
         .await
         .unwrap();
-    assert_eq!(desk.store.last().listings, None);
+    let listed = desk.store.last().listings.expect("the episode is listed");
+    assert!(kinds(&listed).contains(&ListingKind::MissingEpisode));
+    assert!(!kinds(&listed).contains(&ListingKind::ReturnInterview));
     let episode = match &started.events[0] {
         YoungPersonEvent::MissingEpisodeStarted { episode, .. } => *episode,
         other => panic!("{other:?}"),
@@ -439,6 +459,7 @@ async fn a_command_that_changes_no_listing_sends_none_and_one_that_does_sends_th
         vec![
             ListingKind::YoungPersonRecord,
             ListingKind::ReturnInterview,
+            ListingKind::MissingEpisode,
             ListingKind::IdentityBlock
         ]
     );
@@ -463,9 +484,13 @@ async fn a_command_that_changes_no_listing_sends_none_and_one_that_does_sends_th
     // And her identity for the duplicate check.
     assert_eq!(
         kinds(&left),
-        vec![ListingKind::YoungPersonRecord, ListingKind::IdentityBlock]
+        vec![
+            ListingKind::YoungPersonRecord,
+            ListingKind::MissingEpisode,
+            ListingKind::IdentityBlock
+        ]
     );
-    assert_eq!(desk.stored(StreamId::YoungPerson(yp)).await.len(), 2);
+    assert_eq!(desk.stored(StreamId::YoungPerson(yp)).await.len(), 3);
 }
 
 #[tokio::test]

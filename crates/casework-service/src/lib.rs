@@ -20,9 +20,12 @@ pub mod acting;
 pub mod acting_lists;
 pub mod anonymise;
 pub mod casework;
+#[cfg(feature = "charts")]
+pub mod charts;
 pub mod duplicates;
 pub mod error;
 pub mod queries;
+pub mod reports;
 pub mod retention;
 pub mod streams;
 pub mod subject_access;

@@ -26,6 +26,7 @@ use casework_core::read::listing::{
     AlumniRow, AwaitingPoliceRow, ClosedCaseRow, MissingFlagRow, OpenCaseRow, PartnerReferralRow,
     PartnerReferralState, ReturnInterviewRow, ReviewDueRow, WorkshopReach,
 };
+use casework_core::read::figures::{Figures, ReportRequest};
 use casework_core::read::report::{CadenceReport, LengthStatus};
 use casework_core::read::rows::{CaseSummary, OwedActionSummary};
 use casework_core::store::Store;
@@ -166,6 +167,11 @@ queries! {
     WorkshopReachIn "workshop_reach", ReadCase,
         fn workshop_reach(from: NaiveDate, to: NaiveDate) -> WorkshopReach
         = |cw, q| cw.workshop_reach(q.from, q.to).await?;
+    /// The figures funders and partnerships ask for over a period, for the service or one
+    /// programme (`read_reports`, R-29; see [`crate::reports`]).
+    ServiceReport "report", ReadReports,
+        fn report(request: ReportRequest) -> Figures
+        = |cw, q| cw.report(&q.request).await?;
     /// Intelligence not yet with the police, immediate risk first (`read_intelligence`, R-19).
     IntelligenceAwaitingPolice "intelligence_awaiting_police", ReadIntelligence,
         fn intelligence_awaiting_police() -> Vec<AwaitingPoliceRow>

@@ -12,10 +12,10 @@
 //! | worker | none | read the case's summary (stage, risk, dates) and service-wide lists |
 //! | worker | any | run workshops; record intelligence and pass it to police (R-19) |
 //! | manager | team manager, allocated worker, or an unallocated case | everything a worker may, and approve, read the disclosure and access logs |
-//! | manager | none | read, read the disclosure and access logs, run workshops, record and read intelligence |
-//! | administrator | any | read, retention (legal holds, review list), erasure, subject access export, the logs; never confidential content or changes |
+//! | manager | none | read, read the disclosure and access logs, run workshops, record and read intelligence, read reports (R-29) |
+//! | administrator | any | read, retention (legal holds, review list), erasure, subject access export, the logs, read reports; never confidential content or changes |
 //! | external referrer | referrer of this case | the referrer's disclosure view only |
-//! | auditor | any | read, the disclosure and access logs |
+//! | auditor | any | read, the disclosure and access logs, read reports (R-29) |
 //! | system | any | read and change (automation); never confidential content |
 //!
 //! Two operations span records. Registering a young person and receiving a referral are
@@ -73,11 +73,13 @@ pub enum Permission {
     RecordIntelligence,
     /// Read intelligence reports and the list awaiting police.
     ReadIntelligence,
+    /// Read the service's figures: counts across every case, never a record.
+    ReadReports,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 15] = [
         Permission::ReadCase,
         Permission::ReadConfidential,
         Permission::ChangeCase,
@@ -92,6 +94,7 @@ impl Permission {
         Permission::RunWorkshops,
         Permission::RecordIntelligence,
         Permission::ReadIntelligence,
+        Permission::ReadReports,
     ];
 
     /// The stable name used in errors and logs.
@@ -112,6 +115,7 @@ impl Permission {
             Permission::RunWorkshops => "run_workshops",
             Permission::RecordIntelligence => "record_intelligence",
             Permission::ReadIntelligence => "read_intelligence",
+            Permission::ReadReports => "read_reports",
         }
     }
 }
@@ -190,7 +194,8 @@ pub fn permits(role: Role, relationship: Relationship, permission: Permission) -
             | P::ReadAuditLogs
             | P::RunWorkshops
             | P::RecordIntelligence
-            | P::ReadIntelligence => true,
+            | P::ReadIntelligence
+            | P::ReadReports => true,
             P::ReadConfidential
             | P::ChangeCase
             | P::ShareWithConsent
@@ -200,10 +205,15 @@ pub fn permits(role: Role, relationship: Relationship, permission: Permission) -
         },
         Role::Administrator => matches!(
             permission,
-            P::ReadCase | P::ReadAuditLogs | P::ManageRetention | P::Erase | P::SubjectAccessExport
+            P::ReadCase
+                | P::ReadAuditLogs
+                | P::ManageRetention
+                | P::Erase
+                | P::SubjectAccessExport
+                | P::ReadReports
         ),
         Role::ExternalReferrer => permission == P::ReadReferrerView && relationship == R::Referrer,
-        Role::Auditor => matches!(permission, P::ReadCase | P::ReadAuditLogs),
+        Role::Auditor => matches!(permission, P::ReadCase | P::ReadAuditLogs | P::ReadReports),
         Role::System => matches!(permission, P::ReadCase | P::ChangeCase),
     }
 }

@@ -34,6 +34,10 @@
 //! | `possible_duplicate` | young person | flag about a possible duplicate awaiting a worker's decision | the flagged young person's id | when flagged (R-26) | [`PossibleDuplicateRow`](crate::young_person::duplicates::PossibleDuplicateRow) |
 //! | `linked_record` | young person | pair recorded as the same person, twice: under each id | a young person's id | when recorded (R-26) | [`LinkedRecordRow`](crate::young_person::duplicates::LinkedRecordRow) |
 //! | `intelligence_awaiting_police` | intelligence | report not yet with the police | its urgency (`non_urgent`, `immediate_risk`) | when recorded (R-19) | [`AwaitingPoliceRow`] |
+//! | `referral` | case | case, from the moment it is received | its programme's key (empty when on none) | when received (R-29) | [`ReferralRow`]: source, outcome, assessed risk, gender and age at referral |
+//! | `first_allocation` | case | case once allocated, kept after it closes | its programme's key (empty when on none) | when first allocated (R-29: waiting times) | [`FirstAllocationRow`] |
+//! | `awaiting_allocation` | case | referral accepted (immediate support or waiting list), not yet allocated | its programme's key (empty when on none) | when received (R-7, R-29) | [`AwaitingAllocationRow`] |
+//! | `missing_episode` | young person | missing episode, settled or not | the young person's id | when it started (R-22, R-29) | [`MissingEpisodeRow`] |
 //!
 //! Expected ends are computed with the service profile's programmes: a programme's changed
 //! expected length reaches a case's listing with the next command that changes its listings.
@@ -59,7 +63,7 @@ use crate::read::rows::{Listed, Listing, ListingKind};
 use crate::store::StoreError;
 use crate::workshop::{AgeGroup, EvaluationSummary, QuestionSummary, Respondent, Venue, Workshop};
 use crate::young_person::alumni::AlumniBasis;
-use crate::young_person::{YoungPerson, YoungPersonActivity};
+use crate::young_person::{Gender, YoungPerson, YoungPersonActivity};
 use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -365,6 +369,14 @@ pub struct ClosedCaseRow {
     pub risk_level: Option<RiskLevel>,
     /// When the referral was received.
     pub received_at: DateTime<Utc>,
+    /// The level of the case's first assessment, the referral's, as it applies after
+    /// any override: risk at opening. `None` when never assessed, and in a
+    /// listing written before this field existed.
+    #[serde(default)]
+    pub opening_risk: Option<RiskLevel>,
+    /// The programme the case was on, by key.
+    #[serde(default)]
+    pub programme: Option<String>,
 }
 
 impl ListingRow for ClosedCaseRow {
@@ -377,8 +389,200 @@ impl ListingRow for ClosedCaseRow {
     }
 }
 
+/// Where a referral ended up, for referrals by outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReferralOutcome {
+    /// No outcome yet: received, screened or assessed.
+    Pending,
+    /// Accepted for immediate support.
+    ImmediateSupport,
+    /// Accepted onto the waiting list.
+    WaitingList,
+    /// Signposted to other support.
+    Signposted,
+    /// Declined.
+    Declined,
+    /// Withdrawn before allocation, whatever its outcome was.
+    Withdrawn,
+}
+
+impl ReferralOutcome {
+    /// Every outcome, in the order reports show them.
+    pub const ALL: [ReferralOutcome; 6] = [
+        ReferralOutcome::ImmediateSupport,
+        ReferralOutcome::WaitingList,
+        ReferralOutcome::Signposted,
+        ReferralOutcome::Declined,
+        ReferralOutcome::Withdrawn,
+        ReferralOutcome::Pending,
+    ];
+
+    /// The stable name: `immediate_support`, `waiting_list`, `signposted`, `declined`,
+    /// `withdrawn`, `pending`.
+    #[must_use]
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ReferralOutcome::Pending => "pending",
+            ReferralOutcome::ImmediateSupport => "immediate_support",
+            ReferralOutcome::WaitingList => "waiting_list",
+            ReferralOutcome::Signposted => "signposted",
+            ReferralOutcome::Declined => "declined",
+            ReferralOutcome::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// Where `case` stands: withdrawn if it was, else its outcome, else pending.
+    #[must_use]
+    pub fn of(case: &Case) -> Self {
+        use crate::case::Outcome;
+        if case.stage() == StageName::Withdrawn {
+            return ReferralOutcome::Withdrawn;
+        }
+        match &case.file().outcome {
+            None => ReferralOutcome::Pending,
+            Some(Outcome::ImmediateSupport) => ReferralOutcome::ImmediateSupport,
+            Some(Outcome::WaitingList) => ReferralOutcome::WaitingList,
+            Some(Outcome::Signposted { .. }) => ReferralOutcome::Signposted,
+            Some(Outcome::Declined { .. }) => ReferralOutcome::Declined,
+        }
+    }
+}
+
+/// One referral, from the moment it is received, with what the referral figures count it by
+/// . No names, no concerns: the source's kind, the young person's gender and whole age in
+/// years on the referral date, never the date of birth.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferralRow {
+    /// The case.
+    pub case_id: CaseId,
+    /// The young person.
+    pub young_person_id: YoungPersonId,
+    /// When received: `at`.
+    pub received_at: DateTime<Utc>,
+    /// Who referred ([`crate::case::ReferralSource::as_str`]: `self`, `parent_or_carer`,
+    /// `professional`, `agency`).
+    pub source: String,
+    /// The young person's gender as screened.
+    pub gender: Gender,
+    /// Their age in whole years on the day the referral was received.
+    pub age: u32,
+    /// The programme, by key: the key (empty when none).
+    pub programme: Option<String>,
+    /// Its stage now.
+    pub stage: StageName,
+    /// Where it ended up.
+    pub outcome: ReferralOutcome,
+    /// The level of the referral's assessment, as it applies after any override.
+    pub assessed_risk: Option<RiskLevel>,
+    /// When first allocated to a worker.
+    pub allocated_at: Option<DateTime<Utc>>,
+    /// The earlier case this is a re-referral from, when linked.
+    pub previous_case: Option<CaseId>,
+}
+
+impl ListingRow for ReferralRow {
+    const KIND: ListingKind = ListingKind::Referral;
+    fn key(&self) -> String {
+        programme_key(self.programme.as_deref())
+    }
+    fn at(&self) -> Option<DateTime<Utc>> {
+        Some(self.received_at)
+    }
+}
+
+/// A case's first allocation to a worker, kept after it closes (R-29: waiting time from
+/// referral to allocation).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirstAllocationRow {
+    /// The case.
+    pub case_id: CaseId,
+    /// The young person.
+    pub young_person_id: YoungPersonId,
+    /// When the referral was received.
+    pub received_at: DateTime<Utc>,
+    /// When first allocated: `at`.
+    pub allocated_at: DateTime<Utc>,
+    /// The programme, by key: the key (empty when none).
+    pub programme: Option<String>,
+}
+
+impl ListingRow for FirstAllocationRow {
+    const KIND: ListingKind = ListingKind::FirstAllocation;
+    fn key(&self) -> String {
+        programme_key(self.programme.as_deref())
+    }
+    fn at(&self) -> Option<DateTime<Utc>> {
+        Some(self.allocated_at)
+    }
+}
+
+/// A referral accepted for immediate support or onto the waiting list, not yet allocated
+/// the longest still waiting).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwaitingAllocationRow {
+    /// The case.
+    pub case_id: CaseId,
+    /// The young person.
+    pub young_person_id: YoungPersonId,
+    /// When received: `at`.
+    pub received_at: DateTime<Utc>,
+    /// `awaiting_allocation` or `waiting_list`.
+    pub stage: StageName,
+    /// The latest risk level.
+    pub risk_level: Option<RiskLevel>,
+    /// The programme, by key: the key (empty when none).
+    pub programme: Option<String>,
+}
+
+impl ListingRow for AwaitingAllocationRow {
+    const KIND: ListingKind = ListingKind::AwaitingAllocation;
+    fn key(&self) -> String {
+        programme_key(self.programme.as_deref())
+    }
+    fn at(&self) -> Option<DateTime<Utc>> {
+        Some(self.received_at)
+    }
+}
+
+/// The key of a listing filtered by programme: the programme's key, empty when on none.
+#[must_use]
+pub fn programme_key(programme: Option<&str>) -> String {
+    programme.unwrap_or_default().to_owned()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Rows of a young person.
+
+/// A missing episode, settled or not (R-22, R-29: missing episodes and return interviews
+/// offered within 72 hours).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingEpisodeRow {
+    /// The young person: the key.
+    pub young_person_id: YoungPersonId,
+    /// The episode.
+    pub episode: MissingEpisodeId,
+    /// When the young person went missing: `at`.
+    pub started_at: DateTime<Utc>,
+    /// When they came back, once they have.
+    pub returned_at: Option<DateTime<Utc>>,
+    /// When the return interview was first offered.
+    pub offered_at: Option<DateTime<Utc>>,
+    /// When it was held.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// When the young person declined it.
+    pub declined_at: Option<DateTime<Utc>>,
+}
+
+impl ListingRow for MissingEpisodeRow {
+    const KIND: ListingKind = ListingKind::MissingEpisode;
+    fn key(&self) -> String {
+        self.young_person_id.to_string()
+    }
+    fn at(&self) -> Option<DateTime<Utc>> {
+        Some(self.started_at)
+    }
+}
 
 /// A return interview not yet completed or declined.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -749,6 +953,10 @@ enum Row {
     Workshop(Box<WorkshopRow>),
     WorkshopParticipant(WorkshopParticipantRow),
     AwaitingPolice(AwaitingPoliceRow),
+    Referral(ReferralRow),
+    FirstAllocation(FirstAllocationRow),
+    AwaitingAllocation(AwaitingAllocationRow),
+    MissingEpisode(MissingEpisodeRow),
     /// A record stream's listing, encoded by the record itself (its detail is the record).
     Encoded(Listing),
 }
@@ -768,6 +976,10 @@ impl Row {
             Row::Workshop(r) => r.to_listing(),
             Row::WorkshopParticipant(r) => r.to_listing(),
             Row::AwaitingPolice(r) => r.to_listing(),
+            Row::Referral(r) => r.to_listing(),
+            Row::FirstAllocation(r) => r.to_listing(),
+            Row::AwaitingAllocation(r) => r.to_listing(),
+            Row::MissingEpisode(r) => r.to_listing(),
             Row::Encoded(l) => l.clone(),
         }
     }
@@ -779,15 +991,16 @@ impl Row {
 pub struct Listings(Vec<Row>);
 
 impl Listings {
-    /// A case's listings: open case, review due, expected end, referrals out and, once
-    /// finished, closed case (see the module docs for each).
+    /// A case's listings: its referral, open case, review due, expected end, referrals out,
+    /// first allocation, awaiting allocation and, once finished, closed case (see the module
+    /// docs for each).
     #[must_use]
     pub fn of_case(case: &Case, profile: &ServiceProfile) -> Self {
         Listings(case_rows(case, profile))
     }
 
-    /// A young person's listings: return interviews not yet settled, an unresolved missing
-    /// flag, alumni membership.
+    /// A young person's listings: their record, return interviews not yet settled, an
+    /// unresolved missing flag, alumni membership and every missing episode.
     #[must_use]
     pub fn of_young_person(person: &YoungPerson, activity: &YoungPersonActivity) -> Self {
         let mut rows = vec![Row::YoungPersonRecord(YoungPersonRecordRow {
@@ -921,6 +1134,59 @@ fn case_rows(case: &Case, profile: &ServiceProfile) -> Vec<Row> {
             reason: reason.to_owned(),
             risk_level: file.current_risk(),
             received_at: file.received_at,
+            opening_risk: file.assessments.first().map(|a| a.level),
+            programme: activity.programme.clone(),
+        }));
+    }
+    rows.extend(referral_rows(case));
+    rows
+}
+
+/// A case's rows for the figures funders ask for: its referral, its first allocation,
+/// and, while accepted and not yet allocated, its wait.
+fn referral_rows(case: &Case) -> Vec<Row> {
+    let file = case.file();
+    let stage = case.stage();
+    let programme = file.activity.programme.clone();
+    // The first allocation's time, kept when the case moves to another worker: the wait
+    // from referral to allocation is the wait for the first worker.
+    let allocated_at = case.first_allocation().map(|a| a.at);
+    let age = file
+        .received_at
+        .date_naive()
+        .years_since(file.subject.date_of_birth)
+        .unwrap_or(0);
+    let mut rows = vec![Row::Referral(ReferralRow {
+        case_id: file.id,
+        young_person_id: file.young_person,
+        received_at: file.received_at,
+        source: file.source.as_str().to_owned(),
+        gender: file.subject.gender,
+        age,
+        programme: programme.clone(),
+        stage,
+        outcome: ReferralOutcome::of(case),
+        assessed_risk: file.assessments.first().map(|a| a.level),
+        allocated_at,
+        previous_case: file.previous_case,
+    })];
+    if let Some(allocated_at) = allocated_at {
+        rows.push(Row::FirstAllocation(FirstAllocationRow {
+            case_id: file.id,
+            young_person_id: file.young_person,
+            received_at: file.received_at,
+            allocated_at,
+            programme: programme.clone(),
+        }));
+    }
+    if matches!(stage, StageName::AwaitingAllocation | StageName::WaitingList) {
+        rows.push(Row::AwaitingAllocation(AwaitingAllocationRow {
+            case_id: file.id,
+            young_person_id: file.young_person,
+            received_at: file.received_at,
+            stage,
+            risk_level: file.current_risk(),
+            programme,
         }));
     }
     rows
@@ -965,6 +1231,17 @@ fn young_person_rows(young_person: YoungPersonId, activity: &YoungPersonActivity
             joined_at: member.joined_at,
         }));
     }
+    rows.extend(activity.missing_episodes.iter().map(|e| {
+        Row::MissingEpisode(MissingEpisodeRow {
+            young_person_id: young_person,
+            episode: e.id,
+            started_at: e.started_at,
+            returned_at: e.returned_at,
+            offered_at: e.interview.offered_at,
+            completed_at: e.interview.completed_at,
+            declined_at: e.interview.declined_at,
+        })
+    }));
     rows
 }
 

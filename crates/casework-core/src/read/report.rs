@@ -6,7 +6,9 @@
 //! - [`length_status`]: how long work has gone on against the programme's expected length,
 //!   shown and never enforced;
 //! - [`review_due_within`] and [`risk_trend`]: when the next review falls due and the
-//!   direction of risk across the case's assessments.
+//!   direction of risk across the case's assessments;
+//! - [`risk_trajectory`]: every assessment's level in order, the referral's and each review's
+//!   for a chart of one case's risk over time.
 //!
 //! Windows are half-open: `from` is in, `to` is not, so consecutive windows never count a
 //! session twice.
@@ -16,7 +18,7 @@ use crate::case::{Cadence, CaseActivity, ContactWith, SessionStatus};
 use crate::kernel::ids::CaseId;
 use crate::policy::profile::ServiceProfile;
 use crate::policy::programme::Span;
-use crate::policy::risk::{trend, RiskTrend};
+use crate::policy::risk::{trend, RiskLevel, RiskTrend};
 use crate::read::rows::CaseSummary;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -278,4 +280,48 @@ pub fn review_due_within(
 #[must_use]
 pub fn risk_trend(case: &Case) -> RiskTrend {
     trend(&case.file().assessments)
+}
+
+/// One assessment on a case's risk trajectory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RiskPoint {
+    /// When assessed.
+    pub at: DateTime<Utc>,
+    /// The level that applied (the override's, when a worker overrode the tool, R-21).
+    pub level: RiskLevel,
+    /// The level the tool computed.
+    pub computed: RiskLevel,
+    /// Whether it was recorded at a review; otherwise it is the referral's.
+    pub at_review: bool,
+}
+
+/// One case's risk across its assessments, oldest first, and its trend.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RiskTrajectory {
+    /// The case.
+    pub case: CaseId,
+    /// Every assessment, oldest first.
+    pub points: Vec<RiskPoint>,
+    /// Reducing, stable or rising, between the last two.
+    pub trend: RiskTrend,
+}
+
+/// `case`'s risk at the referral and at each review since.
+#[must_use]
+pub fn risk_trajectory(case: &Case) -> RiskTrajectory {
+    let file = case.file();
+    RiskTrajectory {
+        case: file.id,
+        points: file
+            .assessments
+            .iter()
+            .map(|a| RiskPoint {
+                at: a.at,
+                level: a.level,
+                computed: a.computed,
+                at_review: file.reviews.iter().any(|r| r.assessment.at == a.at),
+            })
+            .collect(),
+        trend: trend(&file.assessments),
+    }
 }

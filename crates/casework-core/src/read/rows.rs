@@ -135,7 +135,8 @@ pub enum ListingKind {
     /// A finished case, for the retention schedule: closed, or a referral declined,
     /// signposted or withdrawn. key: young person id (its display form, `yp-…`); at: when it
     /// closed or ended; detail: [`crate::read::listing::ClosedCaseRow`] (`case_id`,
-    /// `young_person_id`, `stage`, `closed_at`, `reason`, `risk_level`, `received_at`).
+    /// `young_person_id`, `stage`, `closed_at`, `reason`, `risk_level`, `received_at`,
+    /// `opening_risk`, `programme`).
     ClosedCase,
     /// A legal hold on a young person's records. key: young person id; at: placed.
     LegalHold,
@@ -145,6 +146,22 @@ pub enum ListingKind {
     /// A finished anonymisation of a young person's records. key: young person id; at:
     /// finished (R-23: erasure is itself recorded).
     Erasure,
+    /// A referral, one per case from the moment it is received. key: the case's programme
+    /// (empty when on none); at: received (R-29: referrals by source, outcome, risk, gender
+    /// and age band; re-referrals); detail: [`crate::read::listing::ReferralRow`].
+    Referral,
+    /// A case's first allocation to a worker, kept after it closes. key: the case's programme
+    /// (empty when on none); at: first allocated (R-29: waiting times); detail:
+    /// [`crate::read::listing::FirstAllocationRow`].
+    FirstAllocation,
+    /// A referral accepted (immediate support or waiting list) and not yet allocated. key: the
+    /// case's programme (empty when on none); at: received (R-7, R-29: the longest still
+    /// waiting); detail: [`crate::read::listing::AwaitingAllocationRow`].
+    AwaitingAllocation,
+    /// A missing episode, settled or not. key: young person id; at: when it started (R-22,
+    /// missing episodes and return interviews offered within 72 hours); detail:
+    /// [`crate::read::listing::MissingEpisodeRow`].
+    MissingEpisode,
     /// A young person as the duplicate check reads them, listed twice: key: the date of birth
     /// (`YYYY-MM-DD`) and, when it is another real date, the day and month swapped; at:
     /// registered; detail: [`crate::young_person::duplicates::IdentityRow`] (R-26: one indexed
@@ -161,7 +178,7 @@ pub enum ListingKind {
 
 impl ListingKind {
     /// Every kind.
-    pub const ALL: [ListingKind; 20] = [
+    pub const ALL: [ListingKind; 24] = [
         ListingKind::OpenCase,
         ListingKind::ReviewDue,
         ListingKind::ExpectedEnd,
@@ -179,6 +196,10 @@ impl ListingKind {
         ListingKind::LegalHold,
         ListingKind::Erasure,
         ListingKind::YoungPersonRecord,
+        ListingKind::Referral,
+        ListingKind::FirstAllocation,
+        ListingKind::AwaitingAllocation,
+        ListingKind::MissingEpisode,
         ListingKind::IdentityBlock,
         ListingKind::PossibleDuplicate,
         ListingKind::LinkedRecord,
@@ -205,6 +226,10 @@ impl ListingKind {
             ListingKind::LegalHold => "legal_hold",
             ListingKind::Erasure => "erasure",
             ListingKind::YoungPersonRecord => "young_person_record",
+            ListingKind::Referral => "referral",
+            ListingKind::FirstAllocation => "first_allocation",
+            ListingKind::AwaitingAllocation => "awaiting_allocation",
+            ListingKind::MissingEpisode => "missing_episode",
             ListingKind::IdentityBlock => "identity_block",
             ListingKind::PossibleDuplicate => "possible_duplicate",
             ListingKind::LinkedRecord => "linked_record",
