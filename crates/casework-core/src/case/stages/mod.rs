@@ -21,7 +21,7 @@
 //! | step | stages |
 //! |---|---|
 //! | meetings, contact episodes | every stage in progress ([`InProgress`]) |
-//! | programme, cadence, referrals out | allocated to closing ([`HasWorker`]) |
+//! | programme, cadence, referrals out; moving to another worker (R-25) | allocated to closing ([`HasWorker`]) |
 //! | goals; holding, cancelling or missing a planned session | engaged, active, paused, closing ([`UnderWay`]) |
 //! | planning a session (R-11) | engaged, active, closing (not while paused) |
 //!
