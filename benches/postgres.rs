@@ -1,8 +1,8 @@
 //! PostgreSQL benchmarks (`cargo bench --bench postgres --features postgres`), against the
 //! server `DATABASE_URL` points at; without it, says it skipped.
 //!
-//! Everything runs in one process on one fresh database (`casework_bench_<pid>`, dropped at
-//! the end), so every figure has a same-run baseline:
+//! Everything runs in one process on one fresh database (`casework_bench_<pid>_<random>`, a
+//! testkit `TestDatabase`, dropped at the end), so every figure has a same-run baseline:
 //! - **append**: the store's part of a one-event command (events + case row + owed rows in
 //!   one statement), and the same carrying three listings (replacing the case's listings in
 //!   the same statement), against raw single-row `INSERT`s of the same bytes into a table of
@@ -27,12 +27,13 @@ use casework::kernel::ids::{
 use casework::kernel::input::Text;
 use casework::policy::profile::examples::city_girls_service;
 use casework::policy::risk::RiskLevel;
-use casework::postgres::tokio_postgres::{self, NoTls};
+use casework::postgres::tokio_postgres;
 use casework::postgres::PostgresStore;
 use casework::read::rows::{CaseSummary, Listing, ListingKind, OwedActionSummary, ReadModelUpdate};
 use casework::store::{AppendRequest, CaseQueries, EventAppend, EventLoad};
 use casework::Casework;
 use casework_testkit::fixtures;
+use casework_testkit::postgres_db::{self, connect, TestDatabase};
 use chrono::{DateTime, Duration as Days, SubsecRound, Utc};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use std::future::Future;
@@ -63,64 +64,6 @@ fn summary_run() -> Duration {
 
 fn env_flag(name: &str) -> bool {
     std::env::var(name).as_deref() == Ok("1")
-}
-
-fn with_database(url: &str, database: &str) -> String {
-    if let Some(scheme_end) = url.find("://") {
-        let (base, query) = match url.find('?') {
-            Some(q) => (&url[..q], &url[q..]),
-            None => (url, ""),
-        };
-        let start = scheme_end + 3;
-        let base = match base[start..].find('/') {
-            Some(slash) => &base[..start + slash],
-            None => base,
-        };
-        format!("{base}/{database}{query}")
-    } else {
-        format!("{url} dbname={database}")
-    }
-}
-
-/// Drops databases named `<prefix><pid>…` that a crashed run of this benchmark left behind
-/// (Linux: the pid has no `/proc` entry).
-async fn sweep(admin: &tokio_postgres::Client, prefix: &str) {
-    if !cfg!(target_os = "linux") {
-        return;
-    }
-    let pattern = format!("{}%", prefix.replace('_', "\\_"));
-    let Ok(rows) = admin
-        .query(
-            "SELECT datname FROM pg_database WHERE datname LIKE $1",
-            &[&pattern],
-        )
-        .await
-    else {
-        return;
-    };
-    for row in rows {
-        let name: String = row.get(0);
-        let pid = name[prefix.len()..]
-            .split('_')
-            .next()
-            .and_then(|p| p.parse::<u32>().ok());
-        if let Some(pid) = pid {
-            if pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists()
-            {
-                let _ = admin
-                    .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .await;
-            }
-        }
-    }
-}
-
-async fn raw_client(url: &str) -> tokio_postgres::Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls).await.unwrap();
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    client
 }
 
 /// One command's worth of bytes, taken from a real `RecordProfessional` command.
@@ -197,9 +140,6 @@ impl Template {
 }
 
 struct Bench {
-    server: String,
-    name: String,
-    url: String,
     store: PostgresStore,
     template: Template,
     /// The append cases, their versions and their owed actions.
@@ -208,6 +148,8 @@ struct Bench {
     case_20: CaseId,
     case_2000: CaseId,
     casework: Casework<PostgresStore>,
+    /// The bench's database, dropped with it (last: fields drop in order, the pools first).
+    db: TestDatabase,
 }
 
 const RAW_INSERT: &str = "INSERT INTO raw_events (stream_kind, stream_id, version, event_type, \
@@ -254,21 +196,10 @@ async fn case_with(casework: &Casework<PostgresStore>, events: u64) -> CaseId {
 
 impl Bench {
     async fn create(server: &str) -> Bench {
-        let name = format!("casework_bench_{}", std::process::id());
-        let admin = raw_client(server).await;
-        sweep(&admin, "casework_bench_").await;
-        admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await
-            .unwrap();
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-        let url = with_database(server, &name);
-        let store = PostgresStore::connect(&url).await.unwrap();
+        let db = TestDatabase::create_on(server, "casework_bench_").await;
+        let store = PostgresStore::connect(db.url()).await.unwrap();
         store.migrate().await.unwrap();
-        raw_client(&url)
+        db.client()
             .await
             .batch_execute("CREATE TABLE raw_events (LIKE events INCLUDING ALL)")
             .await
@@ -310,9 +241,6 @@ impl Bench {
         }
         let case_2000 = case_with(&casework, 2000).await;
         Bench {
-            server: server.to_owned(),
-            name,
-            url,
             store,
             template,
             cases,
@@ -320,6 +248,7 @@ impl Bench {
             case_20,
             case_2000,
             casework,
+            db,
         }
     }
 
@@ -369,7 +298,7 @@ impl Bench {
     }
 
     async fn populate_queries(&self) {
-        let client = raw_client(&self.url).await;
+        let client = self.db.client().await;
         let now = Utc::now().trunc_subsecs(6);
         let template = &self.template.summary;
         let mut done = 0;
@@ -442,17 +371,6 @@ impl Bench {
             done += batch;
         }
         client.batch_execute("ANALYZE").await.unwrap();
-    }
-
-    async fn drop_database(&self) {
-        self.store.pool().close();
-        let admin = raw_client(&self.server).await;
-        let _ = admin
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .await;
     }
 }
 
@@ -542,13 +460,13 @@ fn ms(d: Duration) -> String {
 /// connection is driven by a task of the runtime that opened it.
 async fn summary(bench: Arc<Bench>, flavor: &str) {
     println!("\n== {flavor} runtime ==");
-    let store = PostgresStore::connect(&bench.url).await.unwrap();
+    let store = PostgresStore::connect(bench.db.url()).await.unwrap();
     let casework = Arc::new(Casework::new(store.clone(), city_girls_service()));
     for clients in [1usize, 8] {
         let raw_clients = {
             let mut v = Vec::new();
             for _ in 0..clients {
-                let c = raw_client(&bench.url).await;
+                let c = connect(bench.db.url()).await;
                 let stmt = c.prepare(RAW_INSERT).await.unwrap();
                 v.push(Arc::new((c, stmt)));
             }
@@ -626,10 +544,7 @@ async fn summary(bench: Arc<Bench>, flavor: &str) {
 }
 
 fn main() {
-    let Some(server) = std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-    else {
+    let Some(server) = postgres_db::server_url() else {
         println!("{SKIP}");
         return;
     };
@@ -647,7 +562,6 @@ fn main() {
     current.block_on(summary(bench.clone(), "current-thread"));
     multi.block_on(summary(bench.clone(), "multi-thread (2 workers)"));
     if env_flag("CASEWORK_BENCH_APPENDS_ONLY") {
-        current.block_on(bench.drop_database());
         return;
     }
 
@@ -714,14 +628,13 @@ fn main() {
         criterion_benches(&mut c, &current, &bench);
         c.final_summary();
     }
-    current.block_on(bench.drop_database());
 }
 
 fn criterion_benches(c: &mut Criterion, rt: &Runtime, bench: &Arc<Bench>) {
     let mut group = c.benchmark_group("postgres/append");
     group.throughput(Throughput::Elements(1));
     let raw = rt.block_on(async {
-        let client = raw_client(&bench.url).await;
+        let client = connect(bench.db.url()).await;
         let stmt = client.prepare(RAW_INSERT).await.unwrap();
         Arc::new((client, stmt))
     });

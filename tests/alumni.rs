@@ -4,88 +4,39 @@
 //! assessed" is the open case's assessment when a case is open (an open case not yet assessed
 //! has none); with none open and none closed, the latest assessed referral's.
 
+mod support;
+
 use casework::case::{CaseCommand, ClosureReason};
-use casework::kernel::actor::Actor;
-use casework::kernel::clock::ManualClock;
-use casework::kernel::confidential::Confidential;
 use casework::kernel::error::DomainError;
 use casework::kernel::ids::{CaseId, YoungPersonId};
 use casework::kernel::rule::Rule;
 use casework::memory::MemoryStore;
-use casework::policy::profile::examples::city_girls_service;
 use casework::young_person::alumni::{alumni_eligibility, AlumniBasis};
 use casework::young_person::YoungPersonCommand;
-use casework::{Casework, CommandError, YoungPersonExecuted};
-use casework_testkit::fixtures::{self, girl_in_leeds_area, self_referral, start, text};
+use casework::{CommandError, YoungPersonExecuted};
+use casework_testkit::fixtures::{self_referral, start, text};
 use chrono::Duration;
-use std::sync::Arc;
 
-struct Desk {
-    cw: Casework<MemoryStore>,
-    clock: Arc<ManualClock>,
-    worker: Actor,
-    yp: YoungPersonId,
-}
+/// The shared desk, with one girl registered.
+type Desk = support::OneGirl<MemoryStore>;
 
 impl Desk {
     async fn new() -> Self {
-        let clock = Arc::new(fixtures::clock());
-        let cw = Casework::new(MemoryStore::new(), city_girls_service()).with_clock(clock.clone());
-        let worker = fixtures::worker();
-        let yp = cw
-            .register_young_person(&worker, girl_in_leeds_area())
-            .await
-            .unwrap();
-        Desk {
-            cw,
-            clock,
-            worker,
-            yp,
-        }
+        Self::on(casework_testkit::desk::Desk::new(MemoryStore::new())).await
     }
 
     /// A case assessed with `indicators` and, if `to_work`, allocated with work begun.
     async fn case(&self, indicators: &[&str], to_work: bool) -> CaseId {
-        let case = self
-            .cw
-            .receive_referral(&self.worker, self.yp, self_referral(self.clock_now()))
-            .await
-            .unwrap();
-        let mut steps = vec![
-            CaseCommand::Screen,
-            CaseCommand::AssessRisk {
-                indicators: indicators.iter().map(|s| (*s).into()).collect(),
-                worker_override: None,
-            },
-        ];
         if to_work {
-            steps.extend([
-                CaseCommand::AcceptForSupport,
-                CaseCommand::Allocate {
-                    worker: self.worker.id,
-                    worker_name: text("Sam Worker"),
-                    out_of_order_reason: None,
-                },
-                CaseCommand::AgreePlan {
-                    plan: Confidential::new(text("Weekly sessions")),
-                },
-                CaseCommand::BeginWork,
-            ]);
+            self.at_work(self.yp, indicators).await
+        } else {
+            self.assessed(self.yp, indicators).await
         }
-        for command in steps {
-            self.cw.execute(&self.worker, case, command).await.unwrap();
-        }
-        case
-    }
-
-    fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
-        casework::kernel::clock::Clock::now(self.clock.as_ref())
     }
 
     async fn join(&self) -> Result<YoungPersonExecuted, CommandError> {
-        self.clock.advance(Duration::days(1));
-        self.cw
-            .execute_for_young_person(&self.worker, self.yp, YoungPersonCommand::JoinAlumni)
+        self.advance(Duration::days(1));
+        self.try_run_for(self.yp, YoungPersonCommand::JoinAlumni)
             .await
     }
 }
@@ -224,7 +175,7 @@ async fn r20_a_new_referral_not_yet_assessed_is_refused_though_an_earlier_case_c
         .unwrap();
     // Re-referred: a new concern whose risk is not known yet.
     desk.cw
-        .receive_referral(&desk.worker, desk.yp, self_referral(desk.clock_now()))
+        .receive_referral(&desk.worker, desk.yp, self_referral(desk.now()))
         .await
         .unwrap();
     refused_by_r20(desk.join().await, "not yet assessed");

@@ -11,26 +11,27 @@ use casework::kernel::rule::Rule;
 use casework::memory::MemoryStore;
 use casework::policy::profile::ServiceProfile;
 use casework::policy::risk::{IndicatorAnswer, RiskLevel, RiskOverride};
-use casework::{Casework, CommandError};
+use casework::CommandError;
+use casework_testkit::desk::allocate_to;
 use casework_testkit::fixtures::{self, text};
 use chrono::Duration;
-use std::sync::Arc;
+use std::ops::Deref;
 
-struct Desk {
-    cw: Casework<MemoryStore>,
-    clock: Arc<casework::kernel::clock::ManualClock>,
-    worker: Actor,
-    manager: Actor,
+/// The shared desk, each command five minutes after the last.
+struct Desk(casework_testkit::desk::Desk<MemoryStore>);
+
+impl Deref for Desk {
+    type Target = casework_testkit::desk::Desk<MemoryStore>;
+    fn deref(&self) -> &casework_testkit::desk::Desk<MemoryStore> {
+        &self.0
+    }
 }
 
 fn desk(profile: ServiceProfile) -> Desk {
-    let clock = Arc::new(fixtures::clock());
-    Desk {
-        cw: Casework::new(MemoryStore::new(), profile).with_clock(clock.clone()),
-        clock,
-        worker: fixtures::worker(),
-        manager: fixtures::manager(),
-    }
+    Desk(casework_testkit::desk::Desk::with_profile(
+        MemoryStore::new(),
+        profile,
+    ))
 }
 
 /// The county profile (matrix tool) with every approval on, for a girl in its area.
@@ -56,27 +57,15 @@ impl Desk {
         case: CaseId,
         command: CaseCommand,
     ) -> Result<Case, CommandError> {
-        self.clock.advance(Duration::minutes(5));
-        self.cw.execute(actor, case, command).await.map(|e| e.state)
+        self.advance(Duration::minutes(5));
+        self.try_run_as(actor, case, command).await.map(|e| e.state)
     }
 
     async fn referral(&self, indicators: &[&str]) -> CaseId {
-        let yp = self
-            .cw
-            .register_young_person(&self.worker, county_girl())
-            .await
-            .unwrap();
-        let case = self
-            .cw
-            .receive_referral(&self.worker, yp, fixtures::self_referral(self.clock.now()))
-            .await
-            .unwrap();
-        self.run(&self.worker, case, CaseCommand::Screen)
-            .await
-            .unwrap();
-        self.run(
-            &self.worker,
-            case,
+        let yp = self.register(county_girl()).await;
+        let case = self.refer(yp, fixtures::self_referral(self.now())).await;
+        for command in [
+            CaseCommand::Screen,
             CaseCommand::AssessRisk {
                 indicators: indicators
                     .iter()
@@ -84,9 +73,9 @@ impl Desk {
                     .collect(),
                 worker_override: None,
             },
-        )
-        .await
-        .unwrap();
+        ] {
+            self.run(&self.worker, case, command).await.unwrap();
+        }
         case
     }
 
@@ -94,11 +83,7 @@ impl Desk {
         let case = self.referral(&["older_boyfriend"]).await;
         for command in [
             CaseCommand::AcceptForSupport,
-            CaseCommand::Allocate {
-                worker: self.worker.id,
-                worker_name: text("Sam Worker"),
-                out_of_order_reason: None,
-            },
+            allocate_to(&self.worker),
             CaseCommand::AgreePlan {
                 plan: casework::kernel::confidential::Confidential::new(text("Weekly sessions")),
             },

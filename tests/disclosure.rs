@@ -46,7 +46,7 @@ fn override_to(audience: Audience, concern: &str) -> OverrideRequest {
 }
 
 async fn shares<S: Store>(desk: &Desk<S>, case: casework::kernel::ids::CaseId) -> usize {
-    desk.casework
+    desk.cw
         .disclosures_unchecked(case)
         .await
         .expect("loads")
@@ -60,7 +60,7 @@ on_every_store!(
         let (_, case) = desk.case(true).await;
         // When another worker, in no team with Sam, opens its confidential record
         let other = Actor::worker("Kim Otherworker");
-        let acting = desk.casework.acting_as(&other, &desk.directory);
+        let acting = desk.acting_as(&other);
         let denied = acting.open_record(case, "curious").await.unwrap_err();
         // Then R-27 refuses it, naming the permission and the relationship
         let denied = denied.denied().expect("an R-27 refusal").clone();
@@ -73,8 +73,7 @@ on_every_store!(
         assert!(!leaks(&format!("{read:?}")));
         // and nothing went into the access log
         let log = desk
-            .casework
-            .acting_as(&desk.manager, &desk.directory)
+            .acting_as(&desk.manager)
             .access_log(AccessSubject::Case {
                 case,
                 young_person: read.file().young_person,
@@ -91,7 +90,7 @@ on_every_store!(
         // Given Sam's case
         let (person, case) = desk.case(true).await;
         // When Sam opens the record, saying why
-        let acting = desk.casework.acting_as(&desk.holder, &desk.directory);
+        let acting = desk.acting_as(&desk.worker);
         let record = acting
             .open_record(case, "preparing for Thursday's session")
             .await
@@ -101,7 +100,7 @@ on_every_store!(
         assert_eq!(record.plan(), Some(SECRET_PLAN));
         assert_eq!(record.session_notes()[0].1, SECRET_NOTE);
         // and the read is in the access log, by case and by young person, with its purpose
-        let manager = desk.casework.acting_as(&desk.manager, &desk.directory);
+        let manager = desk.acting_as(&desk.manager);
         for subject in [
             AccessSubject::Case {
                 case,
@@ -113,7 +112,7 @@ on_every_store!(
         ] {
             let log = manager.access_log(subject).await.unwrap();
             assert_eq!(log.len(), 1);
-            assert_eq!(log[0].staff, desk.holder.id);
+            assert_eq!(log[0].staff, desk.worker.id);
             assert_eq!(log[0].relationship, Relationship::AllocatedWorker);
             assert_eq!(log[0].purpose.as_str(), "preparing for Thursday's session");
         }
@@ -125,12 +124,7 @@ on_every_store!(r27_a_history_read_never_hands_over_content, |desk| {
     let (_, case) = desk.case(true).await;
     // When Kim, with no relationship to it, reads its history (she may: read_case)
     let kim = Actor::worker("Kim Otherworker");
-    let history = desk
-        .casework
-        .acting_as(&kim, &desk.directory)
-        .history(case)
-        .await
-        .unwrap();
+    let history = desk.acting_as(&kim).history(case).await.unwrap();
     let held = history
         .iter()
         .find(|e| e.event.event_type() == "session_held")
@@ -146,7 +140,7 @@ on_every_store!(r27_a_history_read_never_hands_over_content, |desk| {
 
 on_every_store!(r27_a_read_must_say_why, |desk| {
     let (_, case) = desk.case(true).await;
-    let acting = desk.casework.acting_as(&desk.holder, &desk.directory);
+    let acting = desk.acting_as(&desk.worker);
     match acting.open_record(case, "   ").await {
         Err(AccessError::Refused(e)) => {
             assert!(e.to_string().contains("purpose"), "{e}")
@@ -159,7 +153,7 @@ on_every_store!(
     r27_the_team_manager_reads_another_teams_manager_does_not,
     |desk| {
         let (_, case) = desk.case(true).await;
-        let own = desk.casework.acting_as(&desk.manager, &desk.directory);
+        let own = desk.acting_as(&desk.manager);
         assert_eq!(
             own.relationship(case).await.unwrap(),
             Relationship::TeamManager
@@ -167,7 +161,7 @@ on_every_store!(
         assert!(own.open_record(case, "supervision").await.is_ok());
 
         let elsewhere = Actor::manager("Lee Othermanager");
-        let acting = desk.casework.acting_as(&elsewhere, &desk.directory);
+        let acting = desk.acting_as(&elsewhere);
         let denied = acting.open_record(case, "supervision").await.unwrap_err();
         assert_eq!(
             denied.denied().unwrap().permission,
@@ -183,8 +177,7 @@ on_every_store!(
         // An administrator may not change a case
         let admin = Actor::new("Ash Admin", Role::Administrator);
         let denied = desk
-            .casework
-            .acting_as(&admin, &desk.directory)
+            .acting_as(&admin)
             .execute(
                 case,
                 CaseCommand::Pause {
@@ -197,11 +190,11 @@ on_every_store!(
         // nor may an auditor or an external referrer
         for role in [Role::Auditor, Role::ExternalReferrer] {
             let actor = Actor::new("Someone", role);
-            let acting = desk.casework.acting_as(&actor, &desk.directory);
+            let acting = desk.acting_as(&actor);
             assert!(acting.execute(case, CaseCommand::Resume).await.is_err());
         }
         // The allocated worker may, and it is recorded as theirs
-        let acting = desk.casework.acting_as(&desk.holder, &desk.directory);
+        let acting = desk.acting_as(&desk.worker);
         let done = acting
             .execute(
                 case,
@@ -225,15 +218,15 @@ on_every_store!(
             .unwrap_err();
         assert_eq!(approve.denied().unwrap().permission, Permission::Approve);
         // and nothing was written by the refusals
-        let history = desk.casework.history(case).await.unwrap();
-        assert_eq!(history.last().unwrap().meta.actor.id, desk.holder.id);
+        let history = desk.cw.history(case).await.unwrap();
+        assert_eq!(history.last().unwrap().meta.actor.id, desk.worker.id);
     }
 );
 
 on_every_store!(r27_intake_is_every_workers_work_until_allocation, |desk| {
     let (_, case) = desk.case(false).await;
     let duty = Actor::worker("Dee Dutyworker");
-    let acting = desk.casework.acting_as(&duty, &desk.directory);
+    let acting = desk.acting_as(&duty);
     assert_eq!(
         acting.relationship(case).await.unwrap(),
         Relationship::Unallocated
@@ -245,9 +238,7 @@ on_every_store!(
     r8_the_referrer_sees_outcome_and_attendance_only_with_consent,
     |desk| {
         let (_, case) = desk.case(true).await;
-        let referrer = desk
-            .casework
-            .acting_as(&desk.referrer_account, &desk.directory);
+        let referrer = desk.acting_as(&desk.referrer_account);
         assert_eq!(
             referrer.relationship(case).await.unwrap(),
             Relationship::Referrer
@@ -286,8 +277,7 @@ on_every_store!(
         // Another professional's account sees nothing of this case
         let stranger = Actor::new("Other Professional", Role::ExternalReferrer);
         let denied = desk
-            .casework
-            .acting_as(&stranger, &desk.directory)
+            .acting_as(&stranger)
             .referrer_view(case)
             .await
             .unwrap_err();
@@ -301,7 +291,7 @@ on_every_store!(
     r8_sharing_with_a_partner_needs_consent_in_its_name,
     |desk| {
         let (_, case) = desk.case(true).await;
-        let acting = desk.casework.acting_as(&desk.holder, &desk.directory);
+        let acting = desk.acting_as(&desk.worker);
         // Without consent: refused, naming the rule and the scope; nothing recorded
         match acting.share(case, partner()).await {
             Err(ShareError::Refused(DisclosureError::NoConsent { rule, scope, .. })) => {
@@ -342,7 +332,7 @@ on_every_store!(
 
 on_every_store!(r10_parents_are_told_only_if_she_agrees, |desk| {
     let (_, case) = desk.case(true).await;
-    let acting = desk.casework.acting_as(&desk.holder, &desk.directory);
+    let acting = desk.acting_as(&desk.worker);
     match acting.share(case, Audience::ParentOrCarer).await {
         Err(ShareError::Refused(e @ DisclosureError::NoConsent { .. })) => {
             assert_eq!(e.rule(), casework::kernel::rule::Rule::R10)
@@ -364,7 +354,7 @@ on_every_store!(
     r8_consent_withdrawn_after_a_share_stops_the_next_one,
     |desk| {
         let (_, case) = desk.case(true).await;
-        let acting = desk.casework.acting_as(&desk.holder, &desk.directory);
+        let acting = desk.acting_as(&desk.worker);
         desk.given(
             case,
             desk.consent(ConsentScope::SharingWithReferrer, ConsentDecision::Given),
@@ -385,7 +375,7 @@ on_every_store!(
             acting.share(case, Audience::Referrer).await,
             Err(ShareError::Refused(_))
         ));
-        let recorded = desk.casework.disclosures_unchecked(case).await.unwrap();
+        let recorded = desk.cw.disclosures_unchecked(case).await.unwrap();
         assert_eq!(recorded.len(), 1);
         assert!(matches!(
             recorded[0].event.share().basis,
@@ -396,7 +386,7 @@ on_every_store!(
 
 on_every_store!(r9_an_override_without_a_reason_is_refused, |desk| {
     let (_, case) = desk.case(true).await;
-    let acting = desk.casework.acting_as(&desk.manager, &desk.directory);
+    let acting = desk.acting_as(&desk.manager);
     for (request, field) in [
         (override_to(police(), ""), "concern"),
         (
@@ -432,7 +422,7 @@ on_every_store!(r9_an_override_is_recorded_and_reported, |desk| {
     let (_, case) = desk.case(true).await;
     desk.clock.advance(Duration::hours(2));
     // When Sam's manager shares the session content with the police on an immediate concern
-    let acting = desk.casework.acting_as(&desk.manager, &desk.directory);
+    let acting = desk.acting_as(&desk.manager);
     let view = acting
         .share_under_override(
             case,
@@ -448,7 +438,7 @@ on_every_store!(r9_an_override_is_recorded_and_reported, |desk| {
         "only what was named is shared: {json}"
     );
     // and it is recorded: who decided, the legal basis, why, what, with whom and when
-    let recorded = desk.casework.disclosures_unchecked(case).await.unwrap();
+    let recorded = desk.cw.disclosures_unchecked(case).await.unwrap();
     let share = recorded[0].event.share();
     assert_eq!(share.shared_by, desk.manager.id);
     assert_eq!(share.audience, police());
@@ -473,12 +463,7 @@ on_every_store!(r9_an_override_is_recorded_and_reported, |desk| {
     assert_eq!(report[0].case, case);
     assert_eq!(acting.disclosure_log(day.0, day.1).await.unwrap().len(), 1);
     let auditor = Actor::new("Ida Auditor", Role::Auditor);
-    let trail = desk
-        .casework
-        .acting_as(&auditor, &desk.directory)
-        .audit_trail(case)
-        .await
-        .unwrap();
+    let trail = desk.acting_as(&auditor).audit_trail(case).await.unwrap();
     let overrides: Vec<_> = trail.iter().filter(|t| t.kind == "override").collect();
     assert_eq!(overrides.len(), 1);
     assert!(overrides[0].what.contains("Fictional Constabulary"));
@@ -503,7 +488,7 @@ on_every_store!(r9_only_those_close_to_the_case_may_override, |desk| {
         Actor::new("Ida Auditor", Role::Auditor),
         desk.referrer_account.clone(),
     ] {
-        let acting = desk.casework.acting_as(&actor, &desk.directory);
+        let acting = desk.acting_as(&actor);
         match acting
             .share_under_override(case, override_to(police(), "immediate risk"))
             .await
@@ -520,7 +505,7 @@ on_every_store!(r9_only_those_close_to_the_case_may_override, |desk| {
 on_every_store!(r27_logs_are_for_managers_and_auditors, |desk| {
     let (_, case) = desk.case(true).await;
     let window = (start(), start() + Duration::days(30));
-    let worker = desk.casework.acting_as(&desk.holder, &desk.directory);
+    let worker = desk.acting_as(&desk.worker);
     let denied = worker
         .override_report(window.0, window.1)
         .await
@@ -532,7 +517,7 @@ on_every_store!(r27_logs_are_for_managers_and_auditors, |desk| {
     // The allocated worker still sees the shares of their own case
     assert!(worker.disclosures(case).await.is_ok());
     let auditor = Actor::new("Ida Auditor", Role::Auditor);
-    let acting = desk.casework.acting_as(&auditor, &desk.directory);
+    let acting = desk.acting_as(&auditor);
     assert!(acting.override_report(window.0, window.1).await.is_ok());
     assert!(acting.open_record(case, "audit").await.is_err());
 });
@@ -542,17 +527,15 @@ on_every_store!(
     |desk| {
         let (_, _case) = desk.case(true).await;
         let window = (start(), start() + Duration::days(90));
-        let referrer = desk
-            .casework
-            .acting_as(&desk.referrer_account, &desk.directory);
+        let referrer = desk.acting_as(&desk.referrer_account);
         // An external referrer sees no service-wide list
         let denied = referrer.reviews_due(window.0, window.1).await.unwrap_err();
         assert_eq!(denied.denied().unwrap().permission, Permission::ReadCase);
         assert!(referrer.open_cases(None).await.is_err());
         // Staff do, whatever their relationship to the cases listed
         let kim = Actor::worker("Kim Otherworker");
-        let acting = desk.casework.acting_as(&kim, &desk.directory);
-        let caseload = acting.open_cases(Some(desk.holder.id)).await.unwrap();
+        let acting = desk.acting_as(&kim);
+        let caseload = acting.open_cases(Some(desk.worker.id)).await.unwrap();
         assert_eq!(caseload.len(), 1);
         // Intelligence: a worker may not read the list awaiting police; a manager may
         let denied = acting.intelligence_awaiting_police().await.unwrap_err();
@@ -560,13 +543,12 @@ on_every_store!(
             denied.denied().unwrap().permission,
             Permission::ReadIntelligence
         );
-        let manager = desk.casework.acting_as(&desk.manager, &desk.directory);
+        let manager = desk.acting_as(&desk.manager);
         assert!(manager.intelligence_awaiting_police().await.is_ok());
         // An auditor may not run workshops
         let auditor = Actor::new("Ida Auditor", Role::Auditor);
         let denied = desk
-            .casework
-            .acting_as(&auditor, &desk.directory)
+            .acting_as(&auditor)
             .workshop(casework::kernel::ids::WorkshopId::new())
             .await
             .unwrap_err();
@@ -603,7 +585,7 @@ async fn no_confidential_text_leaves_a_record_on_postgres_either() {
     else {
         return;
     };
-    let postgres = check_every_combination(database.store().await).await;
+    let postgres = check_every_combination(support::postgres::store(&database).await).await;
     let memory = check_every_combination(MemoryStore::new()).await;
     assert_eq!(
         postgres, memory,

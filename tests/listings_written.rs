@@ -9,11 +9,9 @@ mod support;
 use casework::case::{
     CaseCommand, ClosureReason, ContactKind, ContactWith, Direction, ReviewDecision, SessionPlace,
 };
-use casework::kernel::actor::Actor;
-use casework::kernel::clock::{Clock, ManualClock};
 use casework::kernel::confidential::Confidential;
 use casework::kernel::event::RecordedEvent;
-use casework::kernel::ids::{CaseId, StreamId, YoungPersonId};
+use casework::kernel::ids::{CaseId, StreamId};
 use casework::memory::MemoryStore;
 use casework::policy::profile::examples::city_girls_service;
 use casework::read::listing::{decode, ClosedCaseRow, Listings, OpenCaseRow, ReviewDueRow};
@@ -23,7 +21,8 @@ use casework::store::{
     StoreError,
 };
 use casework::young_person::{YoungPersonCommand, YoungPersonEvent};
-use casework::{Casework, CommandError};
+use casework::CommandError;
+use casework_testkit::desk::Desk;
 use casework_testkit::fixtures::{self, girl_in_leeds_area, self_referral, start, text};
 use casework_testkit::scenario::Scenario;
 use chrono::{DateTime, Duration, Utc};
@@ -324,72 +323,36 @@ impl EventAppend for Probe {
 
 forward_case_queries!(Probe, inner);
 
-struct Desk {
-    store: Arc<Probe>,
-    cw: Casework<Arc<Probe>>,
-    clock: Arc<ManualClock>,
-    worker: Actor,
-}
-
-impl Desk {
-    fn new() -> Self {
-        let store = Arc::new(Probe::default());
-        let clock = Arc::new(fixtures::clock());
-        Desk {
-            cw: Casework::new(store.clone(), city_girls_service()).with_clock(clock.clone()),
-            store,
-            clock,
-            worker: fixtures::worker(),
-        }
-    }
-
-    async fn at_work(&self) -> (YoungPersonId, CaseId) {
-        let yp = self
-            .cw
-            .register_young_person(&self.worker, girl_in_leeds_area())
+/// The listings the store holds for `stream`, of every kind.
+async fn stored(desk: &Desk<Arc<Probe>>, stream: StreamId) -> Vec<Listing> {
+    let mut out = Vec::new();
+    for kind in ListingKind::ALL {
+        for l in desk
+            .store()
+            .listings(ListingQuery::all(kind))
             .await
-            .unwrap();
-        let case = self
-            .cw
-            .receive_referral(&self.worker, yp, self_referral(start()))
-            .await
-            .unwrap();
-        for command in at_work_steps() {
-            self.cw.execute(&self.worker, case, command).await.unwrap();
-        }
-        (yp, case)
-    }
-
-    /// The listings the store holds for `stream`, of every kind.
-    async fn stored(&self, stream: StreamId) -> Vec<Listing> {
-        let mut out = Vec::new();
-        for kind in ListingKind::ALL {
-            for l in self
-                .cw
-                .store()
-                .listings(ListingQuery::all(kind))
-                .await
-                .unwrap()
-            {
-                if l.stream == stream {
-                    out.push(l.listing);
-                }
+            .unwrap()
+        {
+            if l.stream == stream {
+                out.push(l.listing);
             }
         }
-        out
     }
+    out
 }
 
 #[tokio::test]
 async fn a_command_that_changes_no_listing_sends_none_and_one_that_does_sends_them_all() {
-    let desk = Desk::new();
-    let (yp, case) = desk.at_work().await;
+    let desk = Desk::new(Arc::new(Probe::default()));
+    let (yp, case) = desk
+        .person_at_work(girl_in_leeds_area(), &["older_boyfriend"])
+        .await;
     // Registration and the referral's first steps list nothing; allocation lists the open case.
-    desk.clock.advance(Duration::hours(1));
+    desk.advance(Duration::hours(1));
     let steps = [
-        contact(desk.clock.now()),
+        contact(desk.now()),
         CaseCommand::PlanSession {
-            planned_for: desk.clock.now() + Duration::days(1),
+            planned_for: desk.now() + Duration::days(1),
             place: SessionPlace::ProjectBase,
             place_chosen_by_young_person: true,
             topics: vec![],
@@ -399,16 +362,16 @@ async fn a_command_that_changes_no_listing_sends_none_and_one_that_does_sends_th
         let name = command.name();
         desk.cw.execute(&desk.worker, case, command).await.unwrap();
         assert_eq!(
-            desk.store.last().listings,
+            desk.store().last().listings,
             None,
             "`{name}` changes no listing"
         );
     }
     // A review moves the review due: every listing of the case is sent, replacing the old.
-    desk.clock.advance(Duration::days(10));
+    desk.advance(Duration::days(10));
     let reviewed = desk.cw.execute(&desk.worker, case, review()).await.unwrap();
     let sent = desk
-        .store
+        .store()
         .last()
         .listings
         .expect("a review changes the listings");
@@ -416,7 +379,7 @@ async fn a_command_that_changes_no_listing_sends_none_and_one_that_does_sends_th
         sent,
         Listings::of_case(&reviewed.state, desk.cw.profile()).encode()
     );
-    assert_eq!(desk.stored(StreamId::Case(case)).await, sent);
+    assert_eq!(stored(&desk, StreamId::Case(case)).await, sent);
     // A young person's episode: starting it lists the episode; the return lists the
     // interview due.
     let started = desk
@@ -425,12 +388,12 @@ async fn a_command_that_changes_no_listing_sends_none_and_one_that_does_sends_th
             &desk.worker,
             yp,
             YoungPersonCommand::StartMissingEpisode {
-                started_at: desk.clock.now() - Duration::hours(5),
+                started_at: desk.now() - Duration::hours(5),
             },
         )
         .await
         .unwrap();
-    let listed = desk.store.last().listings.expect("the episode is listed");
+    let listed = desk.store().last().listings.expect("the episode is listed");
     assert!(kinds(&listed).contains(&ListingKind::MissingEpisode));
     assert!(!kinds(&listed).contains(&ListingKind::ReturnInterview));
     let episode = match &started.events[0] {
@@ -443,13 +406,13 @@ async fn a_command_that_changes_no_listing_sends_none_and_one_that_does_sends_th
             yp,
             YoungPersonCommand::EndMissingEpisode {
                 episode,
-                returned_at: desk.clock.now(),
+                returned_at: desk.now(),
             },
         )
         .await
         .unwrap();
     let interview = desk
-        .store
+        .store()
         .last()
         .listings
         .expect("a return interview is due");
@@ -463,10 +426,7 @@ async fn a_command_that_changes_no_listing_sends_none_and_one_that_does_sends_th
             ListingKind::IdentityBlock
         ]
     );
-    assert_eq!(
-        interview[1].at,
-        Some(desk.clock.now() + Duration::hours(72))
-    );
+    assert_eq!(interview[1].at, Some(desk.now() + Duration::hours(72)));
     // Completing it leaves only the record of her: the whole list is sent, not `None`.
     desk.cw
         .execute_for_young_person(
@@ -475,12 +435,12 @@ async fn a_command_that_changes_no_listing_sends_none_and_one_that_does_sends_th
             YoungPersonCommand::RecordReturnInterview {
                 episode,
                 outcome: casework::young_person::missing::ReturnInterviewOutcome::Completed,
-                at: desk.clock.now(),
+                at: desk.now(),
             },
         )
         .await
         .unwrap();
-    let left = desk.store.last().listings.expect("the listings changed");
+    let left = desk.store().last().listings.expect("the listings changed");
     // And her identity for the duplicate check.
     assert_eq!(
         kinds(&left),
@@ -490,17 +450,19 @@ async fn a_command_that_changes_no_listing_sends_none_and_one_that_does_sends_th
             ListingKind::IdentityBlock
         ]
     );
-    assert_eq!(desk.stored(StreamId::YoungPerson(yp)).await.len(), 3);
+    assert_eq!(stored(&desk, StreamId::YoungPerson(yp)).await.len(), 3);
 }
 
 #[tokio::test]
 async fn a_command_that_loses_a_race_writes_no_listings() {
-    let desk = Desk::new();
-    let (_, case) = desk.at_work().await;
+    let desk = Desk::new(Arc::new(Probe::default()));
+    let (_, case) = desk
+        .person_at_work(girl_in_leeds_area(), &["older_boyfriend"])
+        .await;
     let stream = StreamId::Case(case);
     let version = desk.cw.history(case).await.unwrap().len() as u64;
     // Someone closes the case ...
-    desk.clock.advance(Duration::days(1));
+    desk.advance(Duration::days(1));
     let closed = desk
         .cw
         .execute(
@@ -512,15 +474,15 @@ async fn a_command_that_loses_a_race_writes_no_listings() {
         )
         .await
         .unwrap();
-    let after_close = desk.stored(stream).await;
+    let after_close = stored(&desk, stream).await;
     assert_eq!(
         after_close,
         Listings::of_case(&closed.state, desk.cw.profile()).encode()
     );
     // ... while a worker who loaded it before that records a review.
-    *desk.store.stale.lock().unwrap() = Some((stream, version));
+    *desk.store().stale.lock().unwrap() = Some((stream, version));
     let lost = desk.cw.execute(&desk.worker, case, review()).await;
-    *desk.store.stale.lock().unwrap() = None;
+    *desk.store().stale.lock().unwrap() = None;
     match lost {
         Err(CommandError::Conflict(c)) => {
             assert_eq!((c.expected, c.actual), (version, version + 1))
@@ -528,13 +490,13 @@ async fn a_command_that_loses_a_race_writes_no_listings() {
         other => panic!("expected a conflict, got {other:?}"),
     }
     // The losing append carried listings (the review moved its due date) ...
-    let attempted = desk.store.last();
+    let attempted = desk.store().last();
     assert!(attempted
         .listings
         .as_ref()
         .is_some_and(|l| l.iter().any(|l| l.kind == ListingKind::ReviewDue)));
     // ... and none of them was written: the case is listed as closed, and due for no review.
-    assert_eq!(desk.stored(stream).await, after_close);
+    assert_eq!(stored(&desk, stream).await, after_close);
     assert!(desk
         .cw
         .reviews_due(start(), start() + Duration::days(400))

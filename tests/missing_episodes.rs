@@ -6,78 +6,40 @@
 //! after; three episodes whose start dates fall within 30 calendar days (the first's date is
 //! day 1) flag, so a third on day 30 flags and a third on day 31 does not.
 
-use casework::kernel::actor::Actor;
-use casework::kernel::clock::ManualClock;
+mod support;
+
 use casework::kernel::error::DomainError;
 use casework::kernel::event::DomainEvent;
-use casework::kernel::ids::{MissingEpisodeId, MissingFlagId, YoungPersonId};
+use casework::kernel::ids::{MissingEpisodeId, MissingFlagId};
 use casework::memory::MemoryStore;
-use casework::policy::profile::examples::city_girls_service;
 use casework::young_person::missing::{ReturnInterviewOutcome, RETURN_INTERVIEW_HOURS};
 use casework::young_person::{YoungPersonActivity, YoungPersonCommand, YoungPersonEvent};
-use casework::{Casework, CommandError, YoungPersonExecuted};
-use casework_testkit::fixtures::{self, girl_in_leeds_area, self_referral, text};
+use casework::{CommandError, YoungPersonExecuted};
+use casework_testkit::fixtures::{girl_in_leeds_area, self_referral, text};
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use std::sync::Arc;
 
 fn at(day: u32, hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, day, hour, 0, 0).unwrap()
 }
 
-struct Desk {
-    cw: Casework<MemoryStore>,
-    clock: Arc<ManualClock>,
-    worker: Actor,
-    yp: YoungPersonId,
-}
+/// The shared desk, from 08:00 on 1 March, with one girl registered.
+type Desk = support::OneGirl<MemoryStore>;
 
 impl Desk {
     async fn new() -> Self {
-        let clock = Arc::new(ManualClock::starting_at(at(1, 8)));
-        let cw = Casework::new(MemoryStore::new(), city_girls_service()).with_clock(clock.clone());
-        let worker = fixtures::worker();
-        let yp = cw
-            .register_young_person(&worker, girl_in_leeds_area())
-            .await
-            .unwrap();
-        Desk {
-            cw,
-            clock,
-            worker,
-            yp,
-        }
+        let desk = casework_testkit::desk::Desk::new(MemoryStore::new());
+        desk.set(at(1, 8));
+        Self::on(desk).await
     }
 
     async fn run(&self, command: YoungPersonCommand) -> Result<YoungPersonExecuted, CommandError> {
-        self.cw
-            .execute_for_young_person(&self.worker, self.yp, command)
-            .await
+        self.try_run_for(self.yp, command).await
     }
 
     /// An episode from `from` to `to`, with the clock moved to the return; the start's
     /// outcome (with any flag it raised).
     async fn episode(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> YoungPersonExecuted {
-        self.clock.set(from);
-        let started = self
-            .run(YoungPersonCommand::StartMissingEpisode { started_at: from })
-            .await
-            .unwrap();
-        let episode = started
-            .events
-            .iter()
-            .find_map(|e| match e {
-                YoungPersonEvent::MissingEpisodeStarted { episode, .. } => Some(*episode),
-                _ => None,
-            })
-            .unwrap();
-        self.clock.set(to);
-        self.run(YoungPersonCommand::EndMissingEpisode {
-            episode,
-            returned_at: to,
-        })
-        .await
-        .unwrap();
-        started
+        self.desk.episode(self.yp, from, to).await
     }
 
     async fn activity(&self) -> YoungPersonActivity {

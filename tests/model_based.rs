@@ -99,110 +99,46 @@ fn sqlite_store_follows_the_model() {
     }
 }
 
-/// Postgres: one test database for the whole run, created on the server `DATABASE_URL` names
-/// and dropped at the end; each sequence gets its own schema in it (the store creates its
-/// tables in the first schema of the connection's `search_path`), dropped once it passed.
+/// Postgres: one test database for the whole run ([`TestDatabase`], prefix `casework_model_`),
+/// created on the server `DATABASE_URL` names and dropped at the end, passed or failed; each
+/// sequence gets its own schema in it (the store creates its tables in the first schema of the
+/// connection's `search_path`), dropped once it passed.
+///
+/// [`TestDatabase`]: casework_testkit::postgres_db::TestDatabase
 #[cfg(feature = "postgres")]
 mod pg {
-    use casework::kernel::ids::CaseId;
-    use casework::postgres::tokio_postgres::{self, NoTls};
     use casework::postgres::PostgresStore;
     use casework_testkit::model::StoreFactory;
+    use casework_testkit::postgres_db::{connect, with_param, TestDatabase};
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Mutex;
-
-    /// The server's URL, from `DATABASE_URL`.
-    pub fn server_url() -> Option<String> {
-        std::env::var("DATABASE_URL")
-            .ok()
-            .filter(|u| !u.trim().is_empty())
-    }
-
-    /// `url` with its database replaced by `database` and `extra` query parameters added.
-    fn with_database(url: &str, database: &str, extra: &str) -> String {
-        let (base, query) = url.split_once('?').unwrap_or((url, ""));
-        let authority = base.find("://").map_or(0, |i| i + 3);
-        let base = match base[authority..].find('/') {
-            Some(slash) => &base[..authority + slash],
-            None => base,
-        };
-        let query: Vec<&str> = [query, extra]
-            .into_iter()
-            .filter(|q| !q.is_empty())
-            .collect();
-        if query.is_empty() {
-            format!("{base}/{database}")
-        } else {
-            format!("{base}/{database}?{}", query.join("&"))
-        }
-    }
-
-    async fn connect(url: &str) -> tokio_postgres::Client {
-        let (client, connection) = tokio_postgres::connect(url, NoTls)
-            .await
-            .unwrap_or_else(|e| panic!("cannot connect to the Postgres test server: {e}"));
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        client
-    }
-
-    fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime")
-            .block_on(f)
-    }
 
     /// The test database's URL while a run is under way.
     static DATABASE: Mutex<Option<String>> = Mutex::new(None);
     static SCHEMAS: AtomicU64 = AtomicU64::new(0);
 
-    /// A test database for one run; dropped (with every schema in it) when this is dropped,
-    /// passed or failed.
-    pub struct TestDatabase {
-        server: String,
-        name: String,
+    /// The run's database; the store factory finds it while this lives.
+    pub struct RunDatabase {
+        _database: TestDatabase,
     }
 
-    impl TestDatabase {
-        pub fn create(server: &str) -> TestDatabase {
-            let name = format!(
-                "casework_model_{}_{}",
-                std::process::id(),
-                &CaseId::new().to_string().replace('-', "")[..12]
-            );
-            block_on(async {
-                connect(server)
-                    .await
-                    .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-                    .await
-                    .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
-            });
-            *DATABASE.lock().unwrap_or_else(|e| e.into_inner()) =
-                Some(with_database(server, &name, ""));
-            TestDatabase {
-                server: server.to_owned(),
-                name,
+    impl RunDatabase {
+        pub fn create(server: &str) -> RunDatabase {
+            let database = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime")
+                .block_on(TestDatabase::create_on(server, "casework_model_"));
+            *DATABASE.lock().unwrap_or_else(|e| e.into_inner()) = Some(database.url().to_owned());
+            RunDatabase {
+                _database: database,
             }
         }
     }
 
-    impl Drop for TestDatabase {
+    impl Drop for RunDatabase {
         fn drop(&mut self) {
             *DATABASE.lock().unwrap_or_else(|e| e.into_inner()) = None;
-            let (server, name) = (self.server.clone(), self.name.clone());
-            // On a thread of its own: a drop during a panic may be inside a runtime.
-            let _ = std::thread::spawn(move || {
-                block_on(async {
-                    let _ = connect(&server)
-                        .await
-                        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .await;
-                })
-            })
-            .join();
         }
     }
 
@@ -225,15 +161,7 @@ mod pg {
                 .batch_execute(&format!("CREATE SCHEMA {schema}"))
                 .await
                 .unwrap_or_else(|e| panic!("CREATE SCHEMA {schema}: {e}"));
-            let url = {
-                let (base, query) = database.split_once('?').unwrap_or((&database, ""));
-                let option = format!("options=-c%20search_path%3D{schema}");
-                if query.is_empty() {
-                    format!("{base}?{option}")
-                } else {
-                    format!("{base}?{query}&{option}")
-                }
-            };
+            let url = with_param(&database, &format!("options=-c%20search_path%3D{schema}"));
             let store = PostgresStore::connect(&url)
                 .await
                 .unwrap_or_else(|e| panic!("connect to schema {schema}: {e}"));
@@ -266,18 +194,14 @@ mod pg {
 /// `CASEWORK_REQUIRE_POSTGRES=1` so that a missing server fails instead of skipping).
 #[test]
 fn postgres_store_follows_the_model() {
-    let required = std::env::var("CASEWORK_REQUIRE_POSTGRES").as_deref() == Ok("1");
     #[cfg(feature = "postgres")]
     {
-        let Some(server) = pg::server_url() else {
-            assert!(
-                !required,
-                "CASEWORK_REQUIRE_POSTGRES=1 but DATABASE_URL is not set: point it at a server"
-            );
-            casework_testkit::say_skipped("model-based Postgres run: DATABASE_URL not set");
+        let Some(server) =
+            casework_testkit::postgres_db::server_or_skip("model-based Postgres run")
+        else {
             return;
         };
-        let _database = pg::TestDatabase::create(&server);
+        let _database = pg::RunDatabase::create(&server);
         match run::<pg::Postgres>(&RunConfig::from_env().threads(4)) {
             Ok(r) => report(r),
             Err(failure) => panic!("{failure}"),
@@ -286,7 +210,7 @@ fn postgres_store_follows_the_model() {
     #[cfg(not(feature = "postgres"))]
     {
         assert!(
-            !required,
+            !casework_testkit::postgres_db::required(),
             "CASEWORK_REQUIRE_POSTGRES=1 but this build has no `postgres` feature"
         );
         casework_testkit::say_skipped(

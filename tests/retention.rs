@@ -7,24 +7,21 @@
 #[macro_use]
 mod support;
 
-use casework::case::consent::{
-    ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,
-};
+use casework::case::consent::{ConsentDecision, ConsentScope};
 use casework::case::{
     CaseCommand, ClosureReason, ContactKind, ContactWith, Direction, MeetingAction, MeetingKind,
     PartnerKind, Professional, ProfessionalKind, ReferralSource, ReviewDecision, SessionPlace,
     StageName,
 };
 use casework::kernel::actor::{Actor, Role};
-use casework::kernel::clock::{Clock, ManualClock};
 use casework::kernel::confidential::Confidential;
 use casework::kernel::event::RecordedEvent;
 use casework::kernel::ids::{CaseId, ProfessionalId, StreamId, WorkshopId, YoungPersonId};
-use casework::kernel::input::{Postcode, Text};
+use casework::kernel::input::Postcode;
 use casework::memory::MemoryStore;
 use casework::policy::profile::examples::city_girls_service;
 use casework::policy::topic::SessionTopic;
-use casework::privacy::access::{Permission, StaffDirectory};
+use casework::privacy::access::Permission;
 use casework::privacy::access_log::AccessSubject;
 use casework::privacy::anonymise::ANONYMISED;
 use casework::privacy::disclosure::{Audience, ItemKind, OverrideRequest};
@@ -39,12 +36,13 @@ use casework::workshop::{
 };
 use casework::young_person::missing::ReturnInterviewOutcome;
 use casework::young_person::{Gender, YoungPersonCommand, YoungPersonDetails};
+use casework::CommandError;
 use casework::RetentionError;
-use casework::{Casework, CommandError};
+use casework_testkit::desk::allocate_to;
+use casework_testkit::fixtures::text;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
 // ---------------------------------------------------------------------------------------------
 // Distinctive, fictional strings: each must be gone from every stored payload and reason after
@@ -102,14 +100,6 @@ const SECRETS: &[&str] = &[
     "2011-05-14",
 ];
 
-fn text(s: &str) -> Text {
-    Text::parse("text", s).expect("fixture text")
-}
-
-fn start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
-}
-
 fn on(y: i32, m: u32, d: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, 9, 0, 0).unwrap()
 }
@@ -149,77 +139,12 @@ fn professional() -> Professional {
 }
 
 /// A service on one store, with an administrator and the staff who work the cases.
-struct Desk<S> {
-    casework: Casework<S>,
-    clock: Arc<ManualClock>,
-    admin: Actor,
-    worker: Actor,
-    manager: Actor,
-    directory: StaffDirectory,
-}
+/// The shared desk, every step an hour after the last.
+type Desk<S> = support::HourlyDesk<S>;
 
 impl<S: Store> Desk<S> {
-    fn new(store: S) -> Self {
-        let clock = Arc::new(ManualClock::starting_at(start()));
-        let worker = Actor::worker("Sam Worker");
-        let manager = Actor::manager("Alex Manager");
-        let directory = StaffDirectory::new().team(manager.id, [worker.id]);
-        Desk {
-            casework: Casework::new(store, city_girls_service()).with_clock(clock.clone()),
-            clock,
-            admin: Actor::new("Ash Admin", Role::Administrator),
-            worker,
-            manager,
-            directory,
-        }
-    }
-
-    fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
-    }
-
-    fn tick(&self) {
-        self.clock.advance(Duration::hours(1));
-    }
-
-    async fn register(&self, details: YoungPersonDetails) -> YoungPersonId {
-        let id = self
-            .casework
-            .register_young_person(&self.worker, details)
-            .await
-            .expect("registers");
-        self.tick();
-        id
-    }
-
-    async fn run(&self, case: CaseId, command: CaseCommand) {
-        let name = command.name();
-        self.casework
-            .execute(&self.worker, case, command)
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        self.tick();
-    }
-
-    async fn for_person(&self, person: YoungPersonId, command: YoungPersonCommand) {
-        self.casework
-            .execute_for_young_person(&self.worker, person, command)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        self.tick();
-    }
-
     fn consent(&self, scope: ConsentScope) -> CaseCommand {
-        CaseCommand::RecordConsent {
-            entry: ConsentEntry {
-                scope,
-                decision: ConsentDecision::Given,
-                by: ConsentGiver::YoungPerson,
-                method: ConsentMethod::InPerson,
-                purpose: text("asked in person"),
-                given_at: self.now(),
-            },
-        }
+        self.0.consent(scope, ConsentDecision::Given)
     }
 
     /// A case worked from referral to work begun, assessed with `indicators`.
@@ -230,9 +155,7 @@ impl<S: Store> Desk<S> {
         indicators: &[&str],
     ) -> CaseId {
         let case = self
-            .casework
-            .receive_referral(
-                &self.worker,
+            .refer(
                 person,
                 casework::case::NewReferral {
                     source,
@@ -240,29 +163,11 @@ impl<S: Store> Desk<S> {
                     received_at: self.now(),
                 },
             )
-            .await
-            .expect("receives");
-        self.tick();
+            .await;
         self.run(case, self.consent(ConsentScope::Referral)).await;
-        self.run(case, CaseCommand::Screen).await;
-        self.run(
-            case,
-            CaseCommand::AssessRisk {
-                indicators: indicators.iter().map(|i| (*i).into()).collect(),
-                worker_override: None,
-            },
-        )
-        .await;
+        self.assess(case, indicators).await;
         self.run(case, CaseCommand::AcceptForSupport).await;
-        self.run(
-            case,
-            CaseCommand::Allocate {
-                worker: self.worker.id,
-                worker_name: text(&self.worker.name),
-                out_of_order_reason: None,
-            },
-        )
-        .await;
+        self.run(case, allocate_to(&self.worker)).await;
         self.run(
             case,
             CaseCommand::AgreePlan {
@@ -330,15 +235,7 @@ impl<S: Store> Desk<S> {
             },
         )
         .await;
-        let session = self
-            .casework
-            .case(case)
-            .await
-            .unwrap()
-            .file()
-            .activity
-            .sessions[0]
-            .id;
+        let session = self.cw.case(case).await.unwrap().file().activity.sessions[0].id;
         self.run(
             case,
             CaseCommand::HoldSession {
@@ -394,7 +291,7 @@ impl<S: Store> Desk<S> {
             },
         )
         .await;
-        let owed = self.casework.case(case).await.unwrap().file().owed[0].id;
+        let owed = self.cw.case(case).await.unwrap().file().owed[0].id;
         self.run(
             case,
             CaseCommand::MarkActionSent {
@@ -424,7 +321,7 @@ impl<S: Store> Desk<S> {
         )
         .await;
         // A share with consent and one under the override, and a read of the record.
-        let acting = self.casework.acting_as(&self.worker, &self.directory);
+        let acting = self.acting_as(&self.worker);
         acting
             .share(
                 case,
@@ -456,20 +353,20 @@ impl<S: Store> Desk<S> {
         // Missing three times in a month: a flag, resolved; a return interview.
         for day in 0..3 {
             let started_at = self.now() - Duration::hours(1);
-            self.for_person(
+            self.run_for(
                 person,
                 YoungPersonCommand::StartMissingEpisode { started_at },
             )
             .await;
             let episode = self
-                .casework
+                .cw
                 .young_person_activity(person)
                 .await
                 .unwrap()
                 .open_episode()
                 .unwrap()
                 .id;
-            self.for_person(
+            self.run_for(
                 person,
                 YoungPersonCommand::EndMissingEpisode {
                     episode,
@@ -478,7 +375,7 @@ impl<S: Store> Desk<S> {
             )
             .await;
             if day == 0 {
-                self.for_person(
+                self.run_for(
                     person,
                     YoungPersonCommand::RecordReturnInterview {
                         episode,
@@ -491,14 +388,14 @@ impl<S: Store> Desk<S> {
             self.clock.advance(Duration::days(2));
         }
         let flag = self
-            .casework
+            .cw
             .young_person_activity(person)
             .await
             .unwrap()
             .open_flag()
             .expect("three episodes in 30 days raise a flag")
             .id;
-        self.for_person(
+        self.run_for(
             person,
             YoungPersonCommand::ResolveMissingFlag {
                 flag,
@@ -515,9 +412,8 @@ impl<S: Store> Desk<S> {
             },
         )
         .await;
-        self.for_person(person, YoungPersonCommand::JoinAlumni)
-            .await;
-        self.for_person(
+        self.run_for(person, YoungPersonCommand::JoinAlumni).await;
+        self.run_for(
             person,
             YoungPersonCommand::LeaveAlumni {
                 reason: Some(text(ALUMNI_LEFT)),
@@ -532,7 +428,7 @@ impl<S: Store> Desk<S> {
     /// anonymous attendee return evaluation forms.
     async fn workshop(&self, her: YoungPersonId, other: YoungPersonId) -> WorkshopId {
         let id = self
-            .casework
+            .cw
             .plan_workshop(
                 &self.worker,
                 NewWorkshop {
@@ -593,7 +489,7 @@ impl<S: Store> Desk<S> {
         commands.push(form(Respondent::Anonymous, 1, 5, None));
         for command in commands {
             let name = command.name();
-            self.casework
+            self.cw
                 .execute_workshop(&self.worker, id, command)
                 .await
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -603,19 +499,19 @@ impl<S: Store> Desk<S> {
     }
 
     fn as_admin(&self) -> casework::Acting<'_, S> {
-        self.casework.acting_as(&self.admin, &self.directory)
+        self.acting_as(&self.admin)
     }
 
     /// Every stream about `person`: their record, their cases and shares, reads of their
     /// records.
     async fn streams_of(&self, person: YoungPersonId) -> Vec<StreamId> {
         let mut streams = vec![StreamId::YoungPerson(person)];
-        for c in self.casework.cases_of(person).await.unwrap() {
+        for c in self.cw.cases_of(person).await.unwrap() {
             streams.push(StreamId::Case(c.case_id));
             streams.push(StreamId::Disclosures(c.case_id));
         }
         let reads = self
-            .casework
+            .cw
             .store()
             .listings(ListingQuery::all(ListingKind::Access).key(person.to_string()))
             .await
@@ -631,7 +527,7 @@ impl<S: Store> Desk<S> {
     async fn stored(&self, streams: &[StreamId]) -> Vec<RecordedEvent> {
         let mut all = Vec::new();
         for s in streams {
-            all.extend(self.casework.store().load(*s).await.unwrap());
+            all.extend(self.cw.store().load(*s).await.unwrap());
         }
         all
     }
@@ -640,7 +536,7 @@ impl<S: Store> Desk<S> {
         let mut all = Vec::new();
         for kind in ListingKind::ALL {
             all.extend(
-                self.casework
+                self.cw
                     .store()
                     .listings(ListingQuery::all(kind))
                     .await
@@ -651,7 +547,7 @@ impl<S: Store> Desk<S> {
     }
 
     async fn retention_version(&self, person: YoungPersonId) -> usize {
-        self.casework
+        self.cw
             .store()
             .load(StreamId::Retention(person))
             .await
@@ -817,12 +713,7 @@ on_every_store!(r23_records_about_exploitation_are_kept_far_longer, |desk| {
     let exploited = desk.register(girl()).await;
     let case = desk.closed_case(exploited, &["disclosure"]).await;
     assert_eq!(
-        desk.casework
-            .case(case)
-            .await
-            .unwrap()
-            .file()
-            .current_risk(),
+        desk.cw.case(case).await.unwrap().file().current_risk(),
         Some(casework::policy::risk::RiskLevel::High)
     );
     let low = desk.register(girl()).await;
@@ -936,7 +827,7 @@ on_every_store!(
         assert!(message.contains("Civil claim 2036-CL-17"), "{message}");
         assert_eq!(desk.retention_version(person).await, 1);
         let payload = desk
-            .casework
+            .cw
             .store()
             .load(StreamId::YoungPerson(person))
             .await
@@ -1000,12 +891,12 @@ on_every_store!(
             "the story holds every distinctive string: {:?}",
             secrets_in(&before)
         );
-        let summary_before = desk.casework.cases_of(person).await.unwrap();
-        let history_before = desk.casework.history(case).await.unwrap();
+        let summary_before = desk.cw.cases_of(person).await.unwrap();
+        let history_before = desk.cw.history(case).await.unwrap();
         let mid = history_before[history_before.len() / 2].meta.recorded_at;
-        let as_of_before = desk.casework.case_as_of(case, mid).await.unwrap().unwrap();
-        let state_before = desk.casework.case(case).await.unwrap();
-        let activity_before = desk.casework.young_person_activity(person).await.unwrap();
+        let as_of_before = desk.cw.case_as_of(case, mid).await.unwrap().unwrap();
+        let state_before = desk.cw.case(case).await.unwrap();
+        let activity_before = desk.cw.young_person_activity(person).await.unwrap();
         // When an administrator anonymises her records once they are due (her 25th birthday)
         desk.clock.set(on(2036, 5, 14));
         let done = desk
@@ -1040,19 +931,19 @@ on_every_store!(
         assert_eq!(done.erasure.counts.streams, streams.len() as u64);
         assert_eq!(done.erasure.counts.events, before.len() as u64);
         // the read model: stage, risk, source, closure reason, owed actions
-        let summary_after: Vec<CaseSummary> = desk.casework.cases_of(person).await.unwrap();
+        let summary_after: Vec<CaseSummary> = desk.cw.cases_of(person).await.unwrap();
         assert_eq!(summary_after, summary_before);
         assert_eq!(summary_after[0].closure_reason.as_deref(), Some("other"));
         // history and case_as_of still fold
-        let history_after = desk.casework.history(case).await.unwrap();
+        let history_after = desk.cw.history(case).await.unwrap();
         assert_eq!(history_after.len(), history_before.len());
-        let as_of_after = desk.casework.case_as_of(case, mid).await.unwrap().unwrap();
+        let as_of_after = desk.cw.case_as_of(case, mid).await.unwrap().unwrap();
         assert_eq!(as_of_after.stage(), as_of_before.stage());
         assert_eq!(
             as_of_after.file().current_risk(),
             as_of_before.file().current_risk()
         );
-        let state = desk.casework.case(case).await.unwrap();
+        let state = desk.cw.case(case).await.unwrap();
         assert_eq!(state.stage(), StageName::Closed);
         let (file, file_before) = (state.file(), state_before.file());
         assert_eq!(file.assessments, file_before.assessments, "risk kept whole");
@@ -1074,13 +965,13 @@ on_every_store!(
             file_before.consent.entries().len()
         );
         // age to the month, postcode to the district
-        let identity = desk.casework.young_person(person).await.unwrap();
+        let identity = desk.cw.young_person(person).await.unwrap();
         assert_eq!(identity.details.date_of_birth, date(2011, 5, 1));
         assert_eq!(identity.details.postcode.to_string(), "LS6");
         assert_eq!(identity.details.name.as_str(), ANONYMISED);
         assert_eq!(identity.details.gender, Gender::Female);
         // missing episodes, flags and interviews, with their times
-        let activity = desk.casework.young_person_activity(person).await.unwrap();
+        let activity = desk.cw.young_person_activity(person).await.unwrap();
         assert_eq!(activity.missing_episodes, activity_before.missing_episodes);
         assert_eq!(activity.missing_flags.len(), 1);
         assert_eq!(
@@ -1122,8 +1013,7 @@ on_every_store!(
             .is_empty());
         // the access log of her records still lists every read, by date and role
         let log = desk
-            .casework
-            .acting_as(&desk.manager, &desk.directory)
+            .acting_as(&desk.manager)
             .access_log(AccessSubject::YoungPerson {
                 young_person: person,
             })
@@ -1162,7 +1052,7 @@ on_every_store!(
         let workshop = desk.workshop(person, other).await;
         desk.closed_case(person, &["older_boyfriend"]).await;
         let stream = StreamId::Workshop(workshop);
-        let before = desk.casework.store().load(stream).await.unwrap();
+        let before = desk.cw.store().load(stream).await.unwrap();
         for secret in [
             HER_WORKSHOP_CONCERN,
             HER_TUTORIAL,
@@ -1174,9 +1064,9 @@ on_every_store!(
                 "{secret}"
             );
         }
-        let state_before = desk.casework.workshop(workshop).await.unwrap();
+        let state_before = desk.cw.workshop(workshop).await.unwrap();
         let reach_before = desk
-            .casework
+            .cw
             .workshop_reach(date(2026, 3, 1), date(2026, 4, 1))
             .await
             .unwrap();
@@ -1193,7 +1083,7 @@ on_every_store!(
             .await
             .unwrap();
         // Then her concern, tutorial note and own words are gone from the workshop's stream
-        let after = desk.casework.store().load(stream).await.unwrap();
+        let after = desk.cw.store().load(stream).await.unwrap();
         for secret in [HER_WORKSHOP_CONCERN, HER_TUTORIAL, HER_LEARNT] {
             for e in &after {
                 assert!(
@@ -1229,7 +1119,7 @@ on_every_store!(
             assert!(after.iter().any(|e| e.payload.contains(secret)), "{secret}");
         }
         // and the workshop still folds, with its reach and evaluation results unchanged
-        let state = desk.casework.workshop(workshop).await.unwrap();
+        let state = desk.cw.workshop(workshop).await.unwrap();
         assert_eq!(state.attendees, state_before.attendees);
         assert_eq!(state.reach(), state_before.reach());
         assert_eq!(state.vulnerable, state_before.vulnerable);
@@ -1256,14 +1146,14 @@ on_every_store!(
                 .unwrap()
         );
         let reach_after = desk
-            .casework
+            .cw
             .workshop_reach(date(2026, 3, 1), date(2026, 4, 1))
             .await
             .unwrap();
         assert_eq!(reach_after, reach_before);
         // and both girls' workshop listings are still there
         for who in [person, other] {
-            let rows = desk.casework.workshops_of(who).await.unwrap();
+            let rows = desk.cw.workshops_of(who).await.unwrap();
             assert_eq!(rows.len(), 1);
             assert_eq!(rows[0].workshop_id, workshop);
             assert!(rows[0].identified_vulnerable && rows[0].evaluation);
@@ -1276,7 +1166,7 @@ on_every_store!(
         desk.clock.advance(Duration::days(1));
         let again = desk.as_admin().anonymise(person, "schedule").await.unwrap();
         assert!(again.already_anonymised);
-        assert_eq!(desk.casework.store().load(stream).await.unwrap(), after);
+        assert_eq!(desk.cw.store().load(stream).await.unwrap(), after);
     }
 );
 
@@ -1363,7 +1253,7 @@ async fn r23_an_anonymisation_that_fails_half_way_is_shown_and_a_rerun_finishes_
     let (person, _) = desk.whole_story().await;
     let streams = desk.streams_of(person).await;
     desk.clock.set(on(2036, 5, 14));
-    desk.casework.store().allowed.store(1, Ordering::SeqCst);
+    desk.cw.store().allowed.store(1, Ordering::SeqCst);
     // When an anonymisation is interrupted after its first stream
     let failed = desk
         .as_admin()
@@ -1392,10 +1282,7 @@ async fn r23_an_anonymisation_that_fails_half_way_is_shown_and_a_rerun_finishes_
         .unwrap();
     assert_eq!(review.len(), 1);
     assert!(review[0].anonymisation_incomplete);
-    desk.casework
-        .store()
-        .allowed
-        .store(usize::MAX, Ordering::SeqCst);
+    desk.cw.store().allowed.store(usize::MAX, Ordering::SeqCst);
     // A legal hold placed while it is incomplete stops the rerun, naming the hold
     let hold = desk
         .as_admin()
@@ -1475,7 +1362,7 @@ on_every_store!(r27_retention_operations_need_their_permissions, |desk| {
         Actor::new("Automation", Role::System),
     ];
     for actor in &others {
-        let acting = desk.casework.acting_as(actor, &desk.directory);
+        let acting = desk.acting_as(actor);
         let denied = |e: RetentionError, permission: Permission| {
             let d = e.denied().unwrap_or_else(|| panic!("{e:?}")).clone();
             assert_eq!(d.permission, permission, "{}", actor.role);
@@ -1596,7 +1483,7 @@ async fn r23_nothing_is_written_when_an_anonymised_event_would_not_decode() {
     let (person, case) = desk.whole_story().await;
     let streams = desk.streams_of(person).await;
     let shares = desk
-        .casework
+        .cw
         .store()
         .load(StreamId::Disclosures(case))
         .await
@@ -1605,7 +1492,7 @@ async fn r23_nothing_is_written_when_an_anonymised_event_would_not_decode() {
     bad.version += 1;
     bad.position += 1_000;
     bad.payload = r#"{"type":"information_shared","share":{"when":"yesterday"}}"#.into();
-    desk.casework.store().insert_raw(bad.clone());
+    desk.cw.store().insert_raw(bad.clone());
     let before = desk.stored(&streams).await;
     // When an administrator anonymises them
     desk.clock.set(on(2036, 5, 14));

@@ -4,8 +4,6 @@
 
 use casework::case::{CaseCommand, ReviewDecision};
 use casework::config::shipped;
-use casework::kernel::actor::Actor;
-use casework::kernel::clock::ManualClock;
 use casework::kernel::confidential::Confidential;
 use casework::kernel::ids::CaseId;
 use casework::kernel::input::Postcode;
@@ -16,11 +14,10 @@ use casework::read::listing::ReviewDueRow;
 use casework::read::report::{review_due_within, risk_trend};
 use casework::read::rows::{is_review_due_within, is_review_overdue, CaseSummary};
 use casework::young_person::YoungPersonDetails;
-use casework::Casework;
+use casework_testkit::desk::Desk;
 use casework_testkit::fixtures::{self, girl_in_leeds_area, self_referral, start, text};
 use casework_testkit::scenario::Scenario;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use std::sync::Arc;
 
 fn steps(indicators: &[&str]) -> Vec<CaseCommand> {
     vec![
@@ -153,53 +150,24 @@ fn r12_the_programme_sets_the_review_cadence() {
 // ---------------------------------------------------------------------------------------------
 // Through the facade: reviews due in a window, and each case's risk trend.
 
-struct Desk {
-    cw: Casework<MemoryStore>,
-    clock: Arc<ManualClock>,
-    worker: Actor,
-}
-
-impl Desk {
-    fn new() -> Self {
-        let clock = Arc::new(fixtures::clock());
-        Desk {
-            cw: Casework::new(MemoryStore::new(), city_girls_service()).with_clock(clock.clone()),
-            clock,
-            worker: fixtures::worker(),
-        }
-    }
-
-    /// A case whose work begins at `begin`.
-    async fn case_begun_at(&self, begin: DateTime<Utc>) -> CaseId {
-        self.clock.set(start());
-        let yp = self
-            .cw
-            .register_young_person(&self.worker, girl_in_leeds_area())
-            .await
-            .unwrap();
-        let case = self
-            .cw
-            .receive_referral(&self.worker, yp, self_referral(start()))
-            .await
-            .unwrap();
-        for command in steps(&["older_boyfriend"]) {
-            self.cw.execute(&self.worker, case, command).await.unwrap();
-        }
-        self.clock.set(begin);
-        self.cw
-            .execute(&self.worker, case, CaseCommand::BeginWork)
-            .await
-            .unwrap();
-        case
-    }
+/// A case on `desk` whose work begins at `begin`.
+async fn case_begun_at(desk: &Desk<MemoryStore>, begin: DateTime<Utc>) -> CaseId {
+    desk.set(start());
+    let yp = desk.register(girl_in_leeds_area()).await;
+    let case = desk
+        .engaged_with(yp, &["older_boyfriend"], &desk.worker)
+        .await;
+    desk.set(begin);
+    desk.run(case, CaseCommand::BeginWork).await;
+    case
 }
 
 #[tokio::test]
 async fn r12_reviews_due_in_a_window_soonest_first() {
-    let desk = Desk::new();
-    let a = desk.case_begun_at(start()).await;
-    let b = desk.case_begun_at(start() + Duration::days(1)).await;
-    let c = desk.case_begun_at(start() + Duration::days(10)).await;
+    let desk = Desk::new(MemoryStore::new());
+    let a = case_begun_at(&desk, start()).await;
+    let b = case_begun_at(&desk, start() + Duration::days(1)).await;
+    let c = case_begun_at(&desk, start() + Duration::days(10)).await;
     let day_84 = start() + Duration::days(84);
     let ids = |rows: Vec<ReviewDueRow>| rows.into_iter().map(|r| r.case_id).collect::<Vec<_>>();
     let overdue_ids =
@@ -242,8 +210,8 @@ async fn r12_reviews_due_in_a_window_soonest_first() {
 
 #[tokio::test]
 async fn each_case_has_a_risk_trend_across_its_assessments() {
-    let desk = Desk::new();
-    let case = desk.case_begun_at(start()).await;
+    let desk = Desk::new(MemoryStore::new());
+    let case = case_begun_at(&desk, start()).await;
     assert_eq!(desk.cw.risk_trend(case).await.unwrap(), RiskTrend::Stable);
     let mut expected = Vec::new();
     for (indicators, trend) in [

@@ -23,9 +23,8 @@ use casework::intelligence::{
     IntelligenceCommand, IntelligenceLink, NewIntelligence, PoliceChannel, Urgency,
 };
 use casework::kernel::actor::Actor;
-use casework::kernel::clock::{Clock, ManualClock};
 use casework::kernel::confidential::Confidential;
-use casework::kernel::ids::{CaseId, StaffId, YoungPersonId};
+use casework::kernel::ids::StaffId;
 use casework::kernel::input::Postcode;
 use casework::kernel::rule::Rule;
 use casework::memory::MemoryStore;
@@ -37,17 +36,17 @@ use casework::read::listing::{PartnerReferralState, ReturnInterviewRow};
 use casework::read::report::CadenceStatus;
 use casework::read::rows::{ListingKind, ListingQuery};
 use casework::sqlite::SqliteStore;
-use casework::store::{CaseQueries, Store};
+use casework::store::CaseQueries;
 use casework::workshop::{
     AgeGroup, EvaluationAnswer, NewWorkshop, Respondent, Venue, VenueKind, WorkshopCommand,
 };
 use casework::young_person::alumni::AlumniBasis;
 use casework::young_person::missing::ReturnInterviewOutcome;
-use casework::young_person::{YoungPersonCommand, YoungPersonDetails, YoungPersonEvent};
-use casework::{Casework, CommandError, Executed};
-use casework_testkit::fixtures::{self, girl_in_leeds_area, self_referral, start, text};
+use casework::young_person::{YoungPersonCommand, YoungPersonDetails};
+use casework::CommandError;
+use casework_testkit::desk::Desk;
+use casework_testkit::fixtures::{girl_in_leeds_area, start, text};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use std::sync::Arc;
 
 fn team() -> ServiceProfile {
     shipped::profile("young-peoples-team").unwrap()
@@ -71,141 +70,6 @@ fn day(d: u32, hour: u32) -> DateTime<Utc> {
 
 fn micro() -> Duration {
     Duration::microseconds(1)
-}
-
-/// A service over one store, on a manual clock starting at [`start`].
-struct Desk<S> {
-    cw: Casework<S>,
-    clock: Arc<ManualClock>,
-    worker: Actor,
-}
-
-impl<S: Store> Desk<S> {
-    fn new(store: S, profile: ServiceProfile) -> Self {
-        let clock = Arc::new(fixtures::clock());
-        Desk {
-            cw: Casework::new(store, profile).with_clock(clock.clone()),
-            clock,
-            worker: fixtures::worker(),
-        }
-    }
-
-    fn now(&self) -> DateTime<Utc> {
-        self.clock.as_ref().now()
-    }
-
-    async fn person(&self, details: YoungPersonDetails) -> YoungPersonId {
-        self.cw
-            .register_young_person(&self.worker, details)
-            .await
-            .unwrap()
-    }
-
-    async fn run(&self, case: CaseId, command: CaseCommand) -> Executed {
-        let name = command.name();
-        self.cw
-            .execute(&self.worker, case, command)
-            .await
-            .unwrap_or_else(|e| panic!("`{name}` was refused: {e}"))
-    }
-
-    async fn young(&self, yp: YoungPersonId, command: YoungPersonCommand) -> Vec<YoungPersonEvent> {
-        let name = command.name();
-        self.cw
-            .execute_for_young_person(&self.worker, yp, command)
-            .await
-            .unwrap_or_else(|e| panic!("`{name}` was refused: {e}"))
-            .events
-    }
-
-    /// A referral about `yp`, screened and assessed with `indicators`, now.
-    async fn assessed(&self, yp: YoungPersonId, indicators: &[&str]) -> CaseId {
-        let case = self
-            .cw
-            .receive_referral(&self.worker, yp, self_referral(self.now()))
-            .await
-            .unwrap();
-        self.run(case, CaseCommand::Screen).await;
-        self.run(
-            case,
-            CaseCommand::AssessRisk {
-                indicators: indicators.iter().map(|s| (*s).into()).collect(),
-                worker_override: None,
-            },
-        )
-        .await;
-        case
-    }
-
-    /// A case allocated to `worker`, its plan agreed, not yet begun.
-    async fn engaged_with(&self, yp: YoungPersonId, indicators: &[&str], worker: &Actor) -> CaseId {
-        let case = self.assessed(yp, indicators).await;
-        self.run(case, CaseCommand::AcceptForSupport).await;
-        self.run(
-            case,
-            CaseCommand::Allocate {
-                worker: worker.id,
-                worker_name: text(&worker.name),
-                out_of_order_reason: None,
-            },
-        )
-        .await;
-        self.run(
-            case,
-            CaseCommand::AgreePlan {
-                plan: Confidential::new(text("Weekly sessions")),
-            },
-        )
-        .await;
-        case
-    }
-
-    /// A new young person with `details` and a case at work since now.
-    async fn at_work(
-        &self,
-        details: YoungPersonDetails,
-        indicators: &[&str],
-    ) -> (YoungPersonId, CaseId) {
-        let yp = self.person(details).await;
-        let case = self
-            .engaged_with(yp, indicators, &self.worker.clone())
-            .await;
-        self.run(case, CaseCommand::BeginWork).await;
-        (yp, case)
-    }
-
-    /// A missing episode from `from` to `to`, recorded at each; the start's events.
-    async fn episode(
-        &self,
-        yp: YoungPersonId,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Vec<YoungPersonEvent> {
-        self.clock.set(from);
-        let started = self
-            .young(
-                yp,
-                YoungPersonCommand::StartMissingEpisode { started_at: from },
-            )
-            .await;
-        let episode = started
-            .iter()
-            .find_map(|e| match e {
-                YoungPersonEvent::MissingEpisodeStarted { episode, .. } => Some(*episode),
-                _ => None,
-            })
-            .unwrap();
-        self.clock.set(to);
-        self.young(
-            yp,
-            YoungPersonCommand::EndMissingEpisode {
-                episode,
-                returned_at: to,
-            },
-        )
-        .await;
-        started
-    }
 }
 
 fn review(indicators: &[&str]) -> CaseCommand {
@@ -240,7 +104,7 @@ on_every_store!(
     |desk| {
         // Given a case at Low risk, begun at 09:00 on 2 March: reviews every 84 days.
         let (_, case) = desk
-            .at_work(girl_in_leeds_area(), &["older_boyfriend"])
+            .person_at_work(girl_in_leeds_area(), &["older_boyfriend"])
             .await;
         let due = start() + Duration::days(84);
         let today = midnight(due);
@@ -308,7 +172,7 @@ on_every_store!(
     |desk| {
         // Given short-term casework (8-10 weeks) begun at 09:00 on 2 March.
         let (_, case) = desk
-            .at_work(young_woman_in_le(), &["older_boyfriend"])
+            .person_at_work(young_woman_in_le(), &["older_boyfriend"])
             .await;
         desk.run(
             case,
@@ -363,7 +227,7 @@ on_every_store!(
         );
         // A case on no programme with an expected length is never listed.
         let (_, unlimited) = desk
-            .at_work(young_woman_in_le(), &["older_boyfriend"])
+            .person_at_work(young_woman_in_le(), &["older_boyfriend"])
             .await;
         let far = end + Duration::weeks(100);
         let listed: Vec<_> = desk
@@ -388,11 +252,11 @@ on_every_store!(
     |desk| {
         // Given a weekly case with one session held in the week ...
         let (_, weekly) = desk
-            .at_work(girl_in_leeds_area(), &["older_boyfriend"])
+            .person_at_work(girl_in_leeds_area(), &["older_boyfriend"])
             .await;
         // ... a case changed to 2-3 sessions a week for risk, with none held ...
         let (_, intensive) = desk
-            .at_work(girl_in_leeds_area(), &["older_boyfriend"])
+            .person_at_work(girl_in_leeds_area(), &["older_boyfriend"])
             .await;
         desk.run(
             intensive,
@@ -407,12 +271,12 @@ on_every_store!(
         )
         .await;
         // ... a case allocated but not begun, and a case closed.
-        let not_begun_yp = desk.person(girl_in_leeds_area()).await;
+        let not_begun_yp = desk.register(girl_in_leeds_area()).await;
         let not_begun = desk
-            .engaged_with(not_begun_yp, &["older_boyfriend"], &desk.worker.clone())
+            .engaged_with(not_begun_yp, &["older_boyfriend"], &desk.worker)
             .await;
         let (_, closed) = desk
-            .at_work(girl_in_leeds_area(), &["older_boyfriend"])
+            .person_at_work(girl_in_leeds_area(), &["older_boyfriend"])
             .await;
         desk.run(
             closed,
@@ -488,9 +352,9 @@ on_every_store!(
     |desk| {
         let other = Actor::worker("Jo Worker");
         let (_, mine) = desk
-            .at_work(girl_in_leeds_area(), &["older_boyfriend"])
+            .person_at_work(girl_in_leeds_area(), &["older_boyfriend"])
             .await;
-        let yp = desk.person(girl_in_leeds_area()).await;
+        let yp = desk.register(girl_in_leeds_area()).await;
         let theirs = desk.engaged_with(yp, &["taken_to_parties"], &other).await;
         let ids = |rows: Vec<casework::read::listing::OpenCaseRow>| {
             rows.into_iter().map(|r| r.case_id).collect::<Vec<_>>()
@@ -536,7 +400,7 @@ on_every_store!(
     |desk| {
         const HOUSING: &str = "Fictional Housing Options";
         let (_, case) = desk
-            .at_work(girl_in_leeds_area(), &["older_boyfriend"])
+            .person_at_work(girl_in_leeds_area(), &["older_boyfriend"])
             .await;
         let refer = |agency: &str| CaseCommand::ReferToPartner {
             partner: PartnerKind::Housing,
@@ -616,7 +480,7 @@ on_every_store!(
     city_girls_service(),
     |desk| {
         let (amy, amys) = desk
-            .at_work(girl_in_leeds_area(), &["older_boyfriend"])
+            .person_at_work(girl_in_leeds_area(), &["older_boyfriend"])
             .await;
         desk.clock.set(start() + Duration::days(30));
         desk.run(
@@ -626,7 +490,7 @@ on_every_store!(
             },
         )
         .await;
-        let bea = desk.person(girl_in_leeds_area()).await;
+        let bea = desk.register(girl_in_leeds_area()).await;
         let beas = desk.assessed(bea, &["taken_to_parties"]).await;
         desk.clock.set(start() + Duration::days(31));
         desk.run(
@@ -637,7 +501,7 @@ on_every_store!(
         )
         .await;
         let (cara, _) = desk
-            .at_work(girl_in_leeds_area(), &["older_boyfriend"])
+            .person_at_work(girl_in_leeds_area(), &["older_boyfriend"])
             .await;
         let amy_rows = desk.cw.closed_cases(Some(amy)).await.unwrap();
         assert_eq!(amy_rows.len(), 1);
@@ -691,8 +555,8 @@ on_every_store!(
     r22_a_return_interview_exactly_72_hours_after_return_is_due_and_a_microsecond_later_overdue,
     city_girls_service(),
     |desk| {
-        let amy = desk.person(girl_in_leeds_area()).await;
-        let bea = desk.person(girl_in_leeds_area()).await;
+        let amy = desk.register(girl_in_leeds_area()).await;
+        let bea = desk.register(girl_in_leeds_area()).await;
         desk.episode(amy, day(3, 22), day(4, 10)).await;
         desk.episode(bea, day(4, 22), day(5, 10)).await;
         let amys_due = day(7, 10);
@@ -744,14 +608,14 @@ on_every_store!(
             outcome,
             at,
         };
-        desk.young(
+        desk.run_for(
             amy,
             offer(overdue[0].episode, ReturnInterviewOutcome::Offered, later),
         )
         .await;
         let rows: Vec<ReturnInterviewRow> = desk.cw.overdue_return_interviews(later).await.unwrap();
         assert_eq!(rows[0].offered_at, Some(later));
-        desk.young(
+        desk.run_for(
             amy,
             offer(overdue[0].episode, ReturnInterviewOutcome::Completed, later),
         )
@@ -761,7 +625,7 @@ on_every_store!(
             beas.iter().map(|r| r.young_person_id).collect::<Vec<_>>(),
             vec![bea]
         );
-        desk.young(
+        desk.run_for(
             bea,
             offer(beas[0].episode, ReturnInterviewOutcome::Declined, later),
         )
@@ -779,8 +643,8 @@ on_every_store!(
     r22_a_third_episode_on_day_30_flags_the_young_person_and_one_on_day_31_does_not,
     city_girls_service(),
     |desk| {
-        let amy = desk.person(girl_in_leeds_area()).await;
-        let bea = desk.person(girl_in_leeds_area()).await;
+        let amy = desk.register(girl_in_leeds_area()).await;
+        let bea = desk.register(girl_in_leeds_area()).await;
         for (yp, third) in [(amy, 30), (bea, 31)] {
             desk.episode(yp, day(1, 22), day(2, 8)).await;
             desk.episode(yp, day(15, 22), day(16, 8)).await;
@@ -793,7 +657,7 @@ on_every_store!(
             (amy, 3)
         );
         // Resolved after a strategy discussion: no longer flagged.
-        desk.young(
+        desk.run_for(
             amy,
             YoungPersonCommand::ResolveMissingFlag {
                 flag: flagged[0].flag,
@@ -813,10 +677,10 @@ on_every_store!(
     city_girls_service(),
     |desk| {
         let (amy, amys) = desk
-            .at_work(girl_in_leeds_area(), &["older_boyfriend"])
+            .person_at_work(girl_in_leeds_area(), &["older_boyfriend"])
             .await;
         let (bea, beas) = desk
-            .at_work(girl_in_leeds_area(), &["taken_to_parties"])
+            .person_at_work(girl_in_leeds_area(), &["taken_to_parties"])
             .await;
         desk.run(
             beas,
@@ -826,9 +690,9 @@ on_every_store!(
         )
         .await;
         desk.clock.advance(Duration::days(1));
-        desk.young(amy, YoungPersonCommand::JoinAlumni).await;
+        desk.run_for(amy, YoungPersonCommand::JoinAlumni).await;
         desk.clock.advance(Duration::days(1));
-        desk.young(bea, YoungPersonCommand::JoinAlumni).await;
+        desk.run_for(bea, YoungPersonCommand::JoinAlumni).await;
         let members = desk.cw.alumni_members().await.unwrap();
         assert_eq!(
             members
@@ -840,7 +704,7 @@ on_every_store!(
                 (bea, AlumniBasis::CaseClosed { case: beas }),
             ]
         );
-        desk.young(amy, YoungPersonCommand::LeaveAlumni { reason: None })
+        desk.run_for(amy, YoungPersonCommand::LeaveAlumni { reason: None })
             .await;
         let members = desk.cw.alumni_members().await.unwrap();
         assert_eq!(
@@ -861,7 +725,7 @@ on_every_store!(
     city_girls_service(),
     |desk| {
         let (yp, case) = desk
-            .at_work(girl_in_leeds_area(), &["older_boyfriend"])
+            .person_at_work(girl_in_leeds_area(), &["older_boyfriend"])
             .await;
         let record = |urgency| NewIntelligence {
             report: Confidential::new(text("A silver hatchback collects girls from the park")),

@@ -5,23 +5,20 @@
 #[macro_use]
 mod support;
 
-use casework::case::consent::{
-    ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,
-};
+use casework::case::consent::{ConsentDecision, ConsentScope};
 use casework::case::{
     CaseCommand, ContactKind, ContactWith, Direction, NewReferral, Professional, ProfessionalKind,
     ReferralSource, SessionPlace,
 };
 use casework::intelligence::{IntelligenceLink, NewIntelligence, Urgency};
-use casework::kernel::actor::{Actor, Role};
-use casework::kernel::clock::{Clock, ManualClock};
+use casework::kernel::actor::Role;
+use casework::kernel::clock::Clock;
 use casework::kernel::confidential::Confidential;
 use casework::kernel::ids::{CaseId, ProfessionalId, WorkshopId, YoungPersonId};
-use casework::kernel::input::{Postcode, Text};
+use casework::kernel::input::Postcode;
 use casework::memory::MemoryStore;
-use casework::policy::profile::examples::city_girls_service;
 use casework::policy::topic::SessionTopic;
-use casework::privacy::access::{Permission, Relationship, StaffDirectory};
+use casework::privacy::access::{Permission, Relationship};
 use casework::privacy::access_log::AccessSubject;
 use casework::privacy::disclosure::Audience;
 use casework::sqlite::SqliteStore;
@@ -31,9 +28,9 @@ use casework::workshop::{
 };
 use casework::young_person::{Gender, YoungPersonCommand, YoungPersonDetails};
 use casework::AccessError;
-use casework::Casework;
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use std::sync::Arc;
+use casework_testkit::desk::allocate_to;
+use casework_testkit::fixtures::text;
+use chrono::{Duration, NaiveDate};
 
 const NAME: &str = "Zephyrine Quillfeather";
 const PARENT: &str = "Marigold Thistlewood";
@@ -55,54 +52,16 @@ const QUESTION: &str = "I know how grooming can start";
 const SCHOOL: &str = "Fictional Academy";
 const PURPOSE: &str = "Subject access request received by letter (fictional)";
 
-fn text(s: &str) -> Text {
-    Text::parse("text", s).expect("fixture text")
-}
-
-fn start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
-}
-
-struct Desk<S> {
-    casework: Casework<S>,
-    clock: Arc<ManualClock>,
-    admin: Actor,
-    worker: Actor,
-    manager: Actor,
-    directory: StaffDirectory,
-}
+/// The shared desk, every step an hour after the last.
+type Desk<S> = support::HourlyDesk<S>;
 
 impl<S: Store> Desk<S> {
-    fn new(store: S) -> Self {
-        let clock = Arc::new(ManualClock::starting_at(start()));
-        let worker = Actor::worker(WORKER);
-        let manager = Actor::manager("Alex Manager");
-        let directory = StaffDirectory::new().team(manager.id, [worker.id]);
-        Desk {
-            casework: Casework::new(store, city_girls_service()).with_clock(clock.clone()),
-            clock,
-            admin: Actor::new("Ash Admin", Role::Administrator),
-            worker,
-            manager,
-            directory,
-        }
-    }
-
-    async fn run(&self, case: CaseId, command: CaseCommand) {
-        let name = command.name();
-        self.casework
-            .execute(&self.worker, case, command)
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        self.clock.advance(Duration::hours(1));
-    }
-
     /// A girl referred by her parent, with a social worker involved: a plan, a session with
     /// its note, a call with the social worker, a share with consent, a missing episode, and
     /// intelligence about a possible perpetrator linked to her.
     async fn story(&self) -> (YoungPersonId, CaseId) {
         let person = self
-            .casework
+            .cw
             .register_young_person(
                 &self.worker,
                 YoungPersonDetails {
@@ -117,9 +76,7 @@ impl<S: Store> Desk<S> {
             .await
             .unwrap();
         let case = self
-            .casework
-            .receive_referral(
-                &self.worker,
+            .refer(
                 person,
                 NewReferral {
                     source: ReferralSource::ParentOrCarer { name: text(PARENT) },
@@ -127,19 +84,8 @@ impl<S: Store> Desk<S> {
                     received_at: self.clock.now(),
                 },
             )
-            .await
-            .unwrap();
-        self.clock.advance(Duration::hours(1));
-        let consent = |scope| CaseCommand::RecordConsent {
-            entry: ConsentEntry {
-                scope,
-                decision: ConsentDecision::Given,
-                by: ConsentGiver::YoungPerson,
-                method: ConsentMethod::InPerson,
-                purpose: text("asked in person"),
-                given_at: self.clock.now(),
-            },
-        };
+            .await;
+        let consent = |scope| self.consent(scope, ConsentDecision::Given);
         let professional = Professional {
             id: ProfessionalId::new(),
             name: text(PROFESSIONAL),
@@ -156,11 +102,7 @@ impl<S: Store> Desk<S> {
                 worker_override: None,
             },
             CaseCommand::AcceptForSupport,
-            CaseCommand::Allocate {
-                worker: self.worker.id,
-                worker_name: text(WORKER),
-                out_of_order_reason: None,
-            },
+            allocate_to(&self.worker),
             CaseCommand::AgreePlan {
                 plan: Confidential::new(text(PLAN)),
             },
@@ -179,15 +121,7 @@ impl<S: Store> Desk<S> {
             },
         )
         .await;
-        let session = self
-            .casework
-            .case(case)
-            .await
-            .unwrap()
-            .file()
-            .activity
-            .sessions[0]
-            .id;
+        let session = self.cw.case(case).await.unwrap().file().activity.sessions[0].id;
         self.run(
             case,
             CaseCommand::HoldSession {
@@ -213,25 +147,25 @@ impl<S: Store> Desk<S> {
             },
         )
         .await;
-        self.casework
+        self.cw
             .acting_as(&self.worker, &self.directory)
             .share(case, Audience::Referrer)
             .await
             .expect("shares with consent");
         let started_at = self.clock.now() - Duration::hours(3);
-        self.casework
+        self.cw
             .start_missing_episode(&self.worker, person, started_at)
             .await
             .unwrap();
         let episode = self
-            .casework
+            .cw
             .young_person_activity(person)
             .await
             .unwrap()
             .open_episode()
             .unwrap()
             .id;
-        self.casework
+        self.cw
             .execute_for_young_person(
                 &self.worker,
                 person,
@@ -242,7 +176,7 @@ impl<S: Store> Desk<S> {
             )
             .await
             .unwrap();
-        self.casework
+        self.cw
             .record_intelligence(
                 &self.worker,
                 NewIntelligence {
@@ -265,7 +199,7 @@ impl<S: Store> Desk<S> {
 impl<S: Store> Desk<S> {
     /// Another registered girl.
     async fn other_girl(&self) -> YoungPersonId {
-        self.casework
+        self.cw
             .register_young_person(
                 &self.worker,
                 YoungPersonDetails {
@@ -286,7 +220,7 @@ impl<S: Store> Desk<S> {
     /// anonymous attendee return evaluation forms.
     async fn workshop(&self, her: YoungPersonId, other: YoungPersonId) -> WorkshopId {
         let id = self
-            .casework
+            .cw
             .plan_workshop(
                 &self.worker,
                 NewWorkshop {
@@ -339,7 +273,7 @@ impl<S: Store> Desk<S> {
         commands.push(form(Respondent::YoungPerson { id: her }, 2, 5, HER_LEARNT));
         for command in commands {
             let name = command.name();
-            self.casework
+            self.cw
                 .execute_workshop(&self.worker, id, command)
                 .await
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -358,8 +292,7 @@ on_every_store!(
         let workshop = desk.workshop(person, other).await;
         // When an administrator exports everything held about her
         let export = desk
-            .casework
-            .acting_as(&desk.admin, &desk.directory)
+            .acting_as(&desk.admin)
             .subject_access_export(person, PURPOSE)
             .await
             .unwrap();
@@ -425,8 +358,7 @@ on_every_store!(
         );
         // The other girl's export holds her own tutorial, and not this girl's
         let theirs = desk
-            .casework
-            .acting_as(&desk.admin, &desk.directory)
+            .acting_as(&desk.admin)
             .subject_access_export(other, PURPOSE)
             .await
             .unwrap()
@@ -444,8 +376,7 @@ on_every_store!(
         let (person, case) = desk.story().await;
         // When an administrator exports everything held about her
         let export = desk
-            .casework
-            .acting_as(&desk.admin, &desk.directory)
+            .acting_as(&desk.admin)
             .subject_access_export(person, PURPOSE)
             .await
             .unwrap();
@@ -504,12 +435,11 @@ on_every_store!(r27_the_exports_read_is_in_the_access_log, |desk| {
     // Given her records
     let (person, _) = desk.story().await;
     // When an administrator exports them
-    let admin = desk.casework.acting_as(&desk.admin, &desk.directory);
+    let admin = desk.acting_as(&desk.admin);
     let export = admin.subject_access_export(person, PURPOSE).await.unwrap();
     // Then the read is recorded in the access log, with who, in what role, and why
     let log = desk
-        .casework
-        .acting_as(&desk.manager, &desk.directory)
+        .acting_as(&desk.manager)
         .access_log(AccessSubject::YoungPerson {
             young_person: person,
         })
@@ -539,8 +469,7 @@ on_every_store!(
         let (person, _) = desk.story().await;
         // Her allocated worker may not export, and nothing is logged
         let denied = desk
-            .casework
-            .acting_as(&desk.worker, &desk.directory)
+            .acting_as(&desk.worker)
             .subject_access_export(person, PURPOSE)
             .await
             .unwrap_err();
@@ -550,8 +479,7 @@ on_every_store!(
         assert!(d.to_string().contains("subject_access_export"), "{d}");
         // An administrator must say why
         match desk
-            .casework
-            .acting_as(&desk.admin, &desk.directory)
+            .acting_as(&desk.admin)
             .subject_access_export(person, " ")
             .await
         {
@@ -561,8 +489,7 @@ on_every_store!(
             other => panic!("expected a refusal naming `purpose`, got {other:?}"),
         }
         let log = desk
-            .casework
-            .acting_as(&desk.manager, &desk.directory)
+            .acting_as(&desk.manager)
             .access_log(AccessSubject::YoungPerson {
                 young_person: person,
             })
@@ -574,7 +501,7 @@ on_every_store!(
 
 on_every_store!(r23_legal_holds_appear_in_the_export, |desk| {
     let (person, _) = desk.story().await;
-    let admin = desk.casework.acting_as(&desk.admin, &desk.directory);
+    let admin = desk.acting_as(&desk.admin);
     admin
         .place_legal_hold(person, "Criminal proceedings (fictional)")
         .await

@@ -4,6 +4,54 @@
 #[allow(dead_code)] // not every test file runs on Postgres
 pub mod postgres;
 
+/// The testkit's desk with one girl registered ([`girl_in_leeds_area`]) as `yp`, for test files
+/// about one young person; each adds its own steps in an `impl` of its own.
+///
+/// [`girl_in_leeds_area`]: casework_testkit::fixtures::girl_in_leeds_area
+#[allow(dead_code)] // only test files about one young person use it
+pub struct OneGirl<S> {
+    pub desk: casework_testkit::desk::Desk<S>,
+    pub yp: casework::kernel::ids::YoungPersonId,
+}
+
+impl<S> std::ops::Deref for OneGirl<S> {
+    type Target = casework_testkit::desk::Desk<S>;
+    fn deref(&self) -> &casework_testkit::desk::Desk<S> {
+        &self.desk
+    }
+}
+
+#[allow(dead_code)]
+impl<S: casework::store::Store> OneGirl<S> {
+    /// Registers the girl on `desk`, at its clock's time.
+    pub async fn on(desk: casework_testkit::desk::Desk<S>) -> Self {
+        let yp = desk
+            .register(casework_testkit::fixtures::girl_in_leeds_area())
+            .await;
+        OneGirl { desk, yp }
+    }
+}
+
+/// The testkit's desk (city girls' service) with every step an hour after the last, for test
+/// files that tell a long story; each adds its own steps in an `impl` of its own.
+#[allow(dead_code)] // only the story-telling test files use it
+pub struct HourlyDesk<S>(pub casework_testkit::desk::Desk<S>);
+
+impl<S> std::ops::Deref for HourlyDesk<S> {
+    type Target = casework_testkit::desk::Desk<S>;
+    fn deref(&self) -> &casework_testkit::desk::Desk<S> {
+        &self.0
+    }
+}
+
+#[allow(dead_code)]
+impl<S: casework::store::Store> HourlyDesk<S> {
+    /// On `store`, at [`casework_testkit::fixtures::start`].
+    pub fn new(store: S) -> Self {
+        HourlyDesk(casework_testkit::desk::Desk::new(store).ticking(chrono::Duration::hours(1)))
+    }
+}
+
 /// The future a hand-written store method returns (the shape `async_trait` gives the traits).
 #[allow(dead_code)] // only test files that wrap a store use it
 pub type Boxed<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
@@ -102,23 +150,23 @@ macro_rules! forward_case_queries {
 /// Runs `$body` (an async block using `$desk`) once per store, each test in a module named
 /// after the behaviour: `name::memory`, `name::sqlite` and, with the `postgres` feature,
 /// `name::postgres` on a fresh database (skipped, saying so, without `DATABASE_URL`). The
-/// caller's scope provides `Desk::new(store)` (or `Desk::new(store, profile)` when a profile is
-/// given before the body), `MemoryStore` and `SqliteStore`.
+/// caller's scope provides `Desk::new(store)` (or `Desk::with_profile(store, profile)` when a
+/// profile is given before the body), `MemoryStore` and `SqliteStore`.
 #[allow(unused_macros)] // not every test file runs on every store
 macro_rules! on_every_store {
     ($name:ident, |$desk:ident| $body:block) => {
-        on_every_store!(@each $name, [], |$desk| $body);
+        on_every_store!(@each $name, new, [], |$desk| $body);
     };
     ($name:ident, $profile:expr, |$desk:ident| $body:block) => {
-        on_every_store!(@each $name, [, $profile], |$desk| $body);
+        on_every_store!(@each $name, with_profile, [, $profile], |$desk| $body);
     };
-    (@each $name:ident, [$($profile:tt)*], |$desk:ident| $body:block) => {
+    (@each $name:ident, $new:ident, [$($profile:tt)*], |$desk:ident| $body:block) => {
         mod $name {
             use super::*;
 
             #[tokio::test]
             async fn memory() {
-                let $desk = Desk::new(MemoryStore::new() $($profile)*);
+                let $desk = Desk::$new(MemoryStore::new() $($profile)*);
                 $body
             }
 
@@ -126,7 +174,7 @@ macro_rules! on_every_store {
             async fn sqlite() {
                 let store = SqliteStore::temporary().expect("a temporary store");
                 store.migrate().await.expect("migrates");
-                let $desk = Desk::new(store $($profile)*);
+                let $desk = Desk::$new(store $($profile)*);
                 $body
             }
 
@@ -138,7 +186,8 @@ macro_rules! on_every_store {
                 else {
                     return;
                 };
-                let $desk = Desk::new(database.store().await $($profile)*);
+                let store = crate::support::postgres::store(&database).await;
+                let $desk = Desk::$new(store $($profile)*);
                 $body
             }
         }

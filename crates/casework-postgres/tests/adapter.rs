@@ -28,8 +28,9 @@ use casework_memory::MemoryStore;
 use casework_postgres::{PostgresStore, MIGRATIONS, SCHEMA_VERSION};
 use casework_service::Casework;
 use casework_testkit::fixtures;
+use casework_testkit::postgres_db::with_param;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use common::{TestDatabase, TestStore};
+use common::TestStore;
 use std::sync::Arc;
 
 fn event(actor: &Actor, at: DateTime<Utc>, event_type: &str, payload: &str) -> NewEvent {
@@ -89,8 +90,8 @@ async fn migrate_applies_each_migration_once_and_records_it() {
     if common::skip() {
         return;
     }
-    let db = TestDatabase::create().await;
-    let store = PostgresStore::connect(&db.url).await.unwrap();
+    let db = common::database().await;
+    let store = PostgresStore::connect(db.url()).await.unwrap();
     assert_eq!(store.schema_version().await.unwrap(), 0);
     assert_eq!(store.migrate().await.unwrap(), MIGRATIONS.len());
     assert_eq!(store.schema_version().await.unwrap(), SCHEMA_VERSION);
@@ -121,10 +122,10 @@ async fn concurrent_migrators_queue_on_the_advisory_lock() {
     if common::skip() {
         return;
     }
-    let db = TestDatabase::create().await;
+    let db = common::database().await;
     let mut tasks = Vec::new();
     for _ in 0..6 {
-        let url = db.url.clone();
+        let url = db.url().to_owned();
         tasks.push(tokio::spawn(async move {
             let store = PostgresStore::connect(&url).await.unwrap();
             let applied = store.migrate().await;
@@ -149,7 +150,7 @@ async fn a_version_1_database_upgrades_and_keeps_its_data() {
         return;
     }
     // A database as the previous release left it: migration 1 only, recorded as it recorded it.
-    let db = TestDatabase::create().await;
+    let db = common::database().await;
     let mut client = db.client().await;
     let tx = client.transaction().await.unwrap();
     tx.batch_execute(
@@ -167,7 +168,7 @@ async fn a_version_1_database_upgrades_and_keeps_its_data() {
     .unwrap();
     tx.commit().await.unwrap();
 
-    let store = PostgresStore::connect(&db.url).await.unwrap();
+    let store = PostgresStore::connect(db.url()).await.unwrap();
     assert_eq!(store.schema_version().await.unwrap(), 1);
     let case = CaseId::new();
     let stream = StreamId::Case(case);
@@ -236,19 +237,15 @@ async fn a_store_can_live_in_a_schema_of_its_own() {
     if common::skip() {
         return;
     }
-    let db = TestDatabase::create().await;
+    let db = common::database().await;
     db.client()
         .await
         .batch_execute("CREATE SCHEMA tenant_a; CREATE SCHEMA tenant_b")
         .await
         .unwrap();
-    let sep = if db.url.contains('?') { '&' } else { '?' };
-    let a = PostgresStore::connect(&format!("{}{sep}options=-csearch_path%3Dtenant_a", db.url))
-        .await
-        .unwrap();
-    let b = PostgresStore::connect(&format!("{}{sep}options=-csearch_path%3Dtenant_b", db.url))
-        .await
-        .unwrap();
+    let tenant = |schema: &str| with_param(db.url(), &format!("options=-csearch_path%3D{schema}"));
+    let a = PostgresStore::connect(&tenant("tenant_a")).await.unwrap();
+    let b = PostgresStore::connect(&tenant("tenant_b")).await.unwrap();
     a.migrate().await.unwrap();
     b.migrate().await.unwrap();
     let case = CaseId::new();

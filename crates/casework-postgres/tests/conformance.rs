@@ -6,5 +6,5 @@ mod common;
 casework_testkit::conformance_tests!(
     common::fresh_store(),
     skip_if: common::no_database(),
-    reason: common::SKIP_REASON
+    reason: casework_testkit::postgres_db::SKIP_REASON
 );

@@ -17,6 +17,7 @@ use casework_core::store::{
 use casework_postgres::{PostgresStore, SCHEMA_VERSION};
 use casework_service::{Casework, CommandError};
 use casework_testkit::fixtures;
+use casework_testkit::postgres_db;
 use common::{TestDatabase, TestStore};
 use std::time::{Duration, Instant};
 
@@ -53,7 +54,8 @@ async fn a_refused_connection_is_unavailable_at_once() {
     );
 
     // A server that answers, but without the database.
-    let url = common::with_database(&common::server_url().unwrap(), "casework_no_such_database");
+    let url =
+        postgres_db::with_database(&common::server_url().unwrap(), "casework_no_such_database");
     let result = PostgresStore::connect(&url).await;
     assert!(
         matches!(result, Err(StoreError::Unavailable(_))),
@@ -81,7 +83,7 @@ async fn a_database_at_a_newer_schema_is_refused_and_left_alone() {
     };
     assert_eq!(store.migrate().await, Err(too_new.clone()));
     assert_eq!(
-        PostgresStore::connect(&store.db.url).await.unwrap_err(),
+        PostgresStore::connect(store.db.url()).await.unwrap_err(),
         too_new
     );
     let versions: i64 = client
@@ -97,8 +99,8 @@ async fn an_unmigrated_database_is_a_typed_error_naming_migrate() {
     if common::skip() {
         return;
     }
-    let db = TestDatabase::create().await;
-    let store = PostgresStore::connect(&db.url).await.unwrap();
+    let db = common::database().await;
+    let store = PostgresStore::connect(db.url()).await.unwrap();
     match store.waiting_list().await {
         Err(StoreError::Corrupt(m)) => assert!(m.contains("migrate"), "{m}"),
         other => panic!("{other:?}"),
@@ -114,7 +116,7 @@ async fn backends(db: &TestDatabase, waiting_on_lock: bool) -> Vec<i32> {
         .query(
             "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = 'casework' \
              AND ($2 = false OR wait_event_type = 'Lock')",
-            &[&db.name, &waiting_on_lock],
+            &[&db.name(), &waiting_on_lock],
         )
         .await
         .unwrap();

@@ -11,25 +11,21 @@
 //!
 //! [`Desk`] builds those cases; the given/when/then tests use it too.
 
-use crate::fixtures::{girl_in_leeds_area, social_worker, start, text};
-use casework_core::case::consent::{
-    ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,
-};
+use crate::desk::{self, allocate_to};
+use crate::fixtures::{girl_in_leeds_area, social_worker, text};
+use casework_core::case::consent::{ConsentDecision, ConsentScope};
 use casework_core::case::{CaseCommand, NewReferral, Professional, ReferralSource, SessionPlace};
 use casework_core::kernel::actor::{Actor, Role};
 use casework_core::kernel::clock::Clock;
-use casework_core::kernel::clock::ManualClock;
 use casework_core::kernel::confidential::Confidential;
 use casework_core::kernel::ids::{CaseId, YoungPersonId};
-use casework_core::policy::profile::examples::city_girls_service;
 use casework_core::privacy::access::{permits, Permission, Relationship, StaffDirectory};
 use casework_core::privacy::disclosure::{Audience, ItemKind, OverrideRequest};
 use casework_core::read::rows::{ListingKind, ListingQuery};
 use casework_core::store::Store;
-use casework_service::Casework;
 use casework_service::{AccessError, ShareError};
 use chrono::Duration;
-use std::sync::Arc;
+use std::ops::Deref;
 
 /// The concerns written on every referral here.
 pub const SECRET_CONCERNS: &str = "Concern-7731: gifts from a man at the bus station";
@@ -85,82 +81,60 @@ pub fn audiences() -> Vec<Audience> {
     ]
 }
 
-/// A service with staff and cases, on one store.
+/// A service with staff and cases, on one store: a [`desk::Desk`] (which it dereferences to:
+/// cases are allocated to its worker) with an external referrer.
 pub struct Desk<S> {
-    /// The service.
-    pub casework: Casework<S>,
-    /// The clock it reads.
-    pub clock: Arc<ManualClock>,
-    /// The worker cases are allocated to.
-    pub holder: Actor,
-    /// The holder's manager.
-    pub manager: Actor,
+    desk: desk::Desk<S>,
     /// The professional who refers every case here.
     pub referrer: Professional,
-    /// The referrer's external account.
+    /// The referrer's external account, in the desk's directory.
     pub referrer_account: Actor,
-    /// Teams and external accounts.
-    pub directory: StaffDirectory,
+}
+
+impl<S> Deref for Desk<S> {
+    type Target = desk::Desk<S>;
+    fn deref(&self) -> &desk::Desk<S> {
+        &self.desk
+    }
 }
 
 impl<S: Store> Desk<S> {
     /// A city girls' service on `store`, with a worker, their manager and an external
     /// referrer account.
     pub fn new(store: S) -> Self {
-        let clock = Arc::new(ManualClock::starting_at(start()));
-        let holder = Actor::worker("Sam Worker");
-        let manager = Actor::manager("Alex Manager");
+        let mut desk = desk::Desk::new(store);
         let referrer = social_worker();
         let referrer_account = Actor::new("Pat Socialworker", Role::ExternalReferrer);
-        let directory = StaffDirectory::new()
-            .team(manager.id, [holder.id])
-            .external_referrer(referrer_account.id, referrer.id);
+        desk.directory =
+            std::mem::take(&mut desk.directory).external_referrer(referrer_account.id, referrer.id);
         Desk {
-            casework: Casework::new(store, city_girls_service()).with_clock(clock.clone()),
-            clock,
-            holder,
-            manager,
+            desk,
             referrer,
             referrer_account,
-            directory,
-        }
-    }
-
-    /// A consent entry by the young person.
-    pub fn consent(&self, scope: ConsentScope, decision: ConsentDecision) -> CaseCommand {
-        CaseCommand::RecordConsent {
-            entry: ConsentEntry {
-                scope,
-                decision,
-                by: ConsentGiver::YoungPerson,
-                method: ConsentMethod::InPerson,
-                purpose: text("asked in a session"),
-                given_at: self.clock.now(),
-            },
         }
     }
 
     /// Runs `command` on `case` as the system (setting up, unchecked).
     pub async fn given(&self, case: CaseId, command: CaseCommand) {
         let system = Actor::new("Setup", Role::System);
-        self.casework
+        self.cw
             .execute(&system, case, command)
             .await
             .unwrap_or_else(|e| panic!("setting up {case}: {e}"));
         self.clock.advance(Duration::minutes(5));
     }
 
-    /// A referral by [`Desk::referrer`], consented, screened and assessed; allocated to
-    /// [`Desk::holder`] with a plan and a held session when `allocated`.
+    /// A referral by [`Desk::referrer`], consented, screened and assessed; allocated to the
+    /// desk's worker with a plan and a held session when `allocated`.
     pub async fn case(&self, allocated: bool) -> (YoungPersonId, CaseId) {
         let system = Actor::new("Setup", Role::System);
         let person = self
-            .casework
+            .cw
             .register_young_person(&system, girl_in_leeds_area())
             .await
             .expect("registers");
         let case = self
-            .casework
+            .cw
             .receive_referral(
                 &system,
                 person,
@@ -190,15 +164,7 @@ impl<S: Store> Desk<S> {
         .await;
         self.given(case, CaseCommand::AcceptForSupport).await;
         if allocated {
-            self.given(
-                case,
-                CaseCommand::Allocate {
-                    worker: self.holder.id,
-                    worker_name: text(&self.holder.name),
-                    out_of_order_reason: None,
-                },
-            )
-            .await;
+            self.given(case, allocate_to(&self.worker)).await;
             self.given(
                 case,
                 CaseCommand::AgreePlan {
@@ -219,7 +185,7 @@ impl<S: Store> Desk<S> {
             )
             .await;
             let session = self
-                .casework
+                .cw
                 .case(case)
                 .await
                 .expect("loads")
@@ -260,14 +226,14 @@ impl<S: Store> Desk<S> {
     }
 
     /// An actor in `role` arranged to stand in `relationship` to cases allocated to the
-    /// holder (or to unallocated cases, for [`Relationship::Unallocated`]), with the
+    /// worker (or to unallocated cases, for [`Relationship::Unallocated`]), with the
     /// directory that makes it so.
     pub fn arrange(&self, role: Role, relationship: Relationship) -> (Actor, StaffDirectory) {
         let mut actor = Actor::new(format!("Someone ({role})"), role);
         let mut directory = StaffDirectory::new();
         match relationship {
-            Relationship::AllocatedWorker => actor.id = self.holder.id,
-            Relationship::TeamManager => directory = directory.team(actor.id, [self.holder.id]),
+            Relationship::AllocatedWorker => actor.id = self.worker.id,
+            Relationship::TeamManager => directory = directory.team(actor.id, [self.worker.id]),
             Relationship::Referrer => {
                 directory = directory.external_referrer(actor.id, self.referrer.id)
             }
@@ -293,8 +259,7 @@ pub struct Coverage {
 }
 
 async fn count<S: Store>(desk: &Desk<S>, kind: ListingKind, case: CaseId) -> usize {
-    desk.casework
-        .store()
+    desk.store()
         .listings(ListingQuery::all(kind).key(case.to_string()))
         .await
         .expect("lists")
@@ -325,7 +290,7 @@ pub async fn check_every_combination<S: Store>(store: S) -> Coverage {
                     for arranged in relationships.iter().copied() {
                         coverage.combinations += 1;
                         let (actor, directory) = desk.arrange(role, arranged);
-                        let acting = desk.casework.acting_as(&actor, &directory);
+                        let acting = desk.cw.acting_as(&actor, &directory);
                         let effective = acting.relationship(case).await.expect("loads");
                         pairs.insert((role, effective));
                         let at = format!(

@@ -17,10 +17,10 @@ use casework_core::case::{CaseCommand, Professional, ProfessionalKind};
 use casework_core::kernel::ids::{CaseId, ProfessionalId};
 use casework_core::kernel::input::Text;
 use casework_core::policy::profile::examples::city_girls_service;
-use casework_service::Casework;
-use casework_postgres::tokio_postgres::{self, NoTls};
 use casework_postgres::PostgresStore;
+use casework_service::Casework;
 use casework_testkit::fixtures;
+use casework_testkit::postgres_db::{self, connect, with_param, TestDatabase};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, CqrsFramework, DomainEvent};
@@ -136,64 +136,6 @@ CREATE TABLE snapshots (
 
 // ---- helpers ---------------------------------------------------------------------------------
 
-fn with_database(url: &str, database: &str) -> String {
-    if let Some(scheme_end) = url.find("://") {
-        let (base, query) = match url.find('?') {
-            Some(q) => (&url[..q], &url[q..]),
-            None => (url, ""),
-        };
-        let start = scheme_end + 3;
-        let base = match base[start..].find('/') {
-            Some(slash) => &base[..start + slash],
-            None => base,
-        };
-        format!("{base}/{database}{query}")
-    } else {
-        format!("{url} dbname={database}")
-    }
-}
-
-/// Drops databases named `<prefix><pid>…` that a crashed run of this benchmark left behind
-/// (Linux: the pid has no `/proc` entry).
-async fn sweep(admin: &tokio_postgres::Client, prefix: &str) {
-    if !cfg!(target_os = "linux") {
-        return;
-    }
-    let pattern = format!("{}%", prefix.replace('_', "\\_"));
-    let Ok(rows) = admin
-        .query(
-            "SELECT datname FROM pg_database WHERE datname LIKE $1",
-            &[&pattern],
-        )
-        .await
-    else {
-        return;
-    };
-    for row in rows {
-        let name: String = row.get(0);
-        let pid = name[prefix.len()..]
-            .split('_')
-            .next()
-            .and_then(|p| p.parse::<u32>().ok());
-        if let Some(pid) = pid {
-            if pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists()
-            {
-                let _ = admin
-                    .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .await;
-            }
-        }
-    }
-}
-
-async fn raw_client(url: &str) -> tokio_postgres::Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls).await.unwrap();
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    client
-}
-
 fn professional(n: usize) -> Professional {
     Professional {
         id: ProfessionalId::new(),
@@ -287,7 +229,7 @@ async fn sqlx_round_trips(url: String) -> (f64, f64) {
 }
 
 async fn raw_round_trips(url: String) -> (f64, f64) {
-    let client = raw_client(&url).await;
+    let client = connect(&url).await;
     let select_stmt = client.prepare("SELECT 1").await.unwrap();
     let insert_stmt = client.prepare(INSERT).await.unwrap();
     let client = Arc::new((client, select_stmt, insert_stmt));
@@ -455,48 +397,36 @@ async fn commands(our_url: String, their_url: String, clients: usize) -> [f64; 3
 }
 
 fn main() {
-    let Some(server) = std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-    else {
+    let Some(server) = postgres_db::server_url() else {
         println!("{SKIP}");
         return;
     };
-    let ours = format!("casework_versus_ours_{}", std::process::id());
-    let theirs = format!("casework_versus_theirs_{}", std::process::id());
     let setup = current();
-    setup.block_on(async {
-        let admin = raw_client(&server).await;
-        sweep(&admin, "casework_versus_ours_").await;
-        sweep(&admin, "casework_versus_theirs_").await;
-        for db in [&ours, &theirs] {
-            for sql in [
-                format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
-                format!("CREATE DATABASE {db}"),
-            ] {
-                admin.batch_execute(&sql).await.unwrap();
-            }
-        }
-        let our_url = with_database(&server, &ours);
-        PostgresStore::connect(&our_url)
+    // Dropped (by force) at the end of the run, passed or failed.
+    let (our_db, their_db) = setup.block_on(async {
+        let ours = TestDatabase::create_on(&server, "casework_versus_ours_").await;
+        let theirs = TestDatabase::create_on(&server, "casework_versus_theirs_").await;
+        PostgresStore::connect(ours.url())
             .await
             .unwrap()
             .migrate()
             .await
             .unwrap();
-        raw_client(&our_url)
+        ours.client()
             .await
             .batch_execute("CREATE TABLE probe (n bigint, body text)")
             .await
             .unwrap();
-        raw_client(&with_database(&server, &theirs))
+        theirs
+            .client()
             .await
             .batch_execute(CQRS_SCHEMA)
             .await
             .unwrap();
+        (ours, theirs)
     });
-    let our_url = with_database(&server, &ours);
-    let their_url = with_database(&server, &theirs);
+    let our_url = our_db.url().to_owned();
+    let their_url = their_db.url().to_owned();
 
     println!("== 1. round trips, one client, per second (ratio to sqlx's default pool) ==");
     let (sqlx_select, sqlx_insert) = multi().block_on(sqlx_round_trips(our_url.clone()));
@@ -533,10 +463,7 @@ fn main() {
     // Durable commits, as deployed; then with commits not waiting for the WAL flush, which
     // stands in for a disk whose fsync is as fast as the machines (~0.1 ms), where
     // round trips, not the flush, are the cost. Both libraries get the same setting.
-    let no_wait = |url: &str| {
-        let sep = if url.contains('?') { '&' } else { '?' };
-        format!("{url}{sep}options=-c%20synchronous_commit%3Doff")
-    };
+    let no_wait = |url: &str| with_param(url, "options=-c%20synchronous_commit%3Doff");
     for (regime, our_url, their_url) in [
         ("durable commits", our_url.clone(), their_url.clone()),
         (
@@ -558,13 +485,4 @@ fn main() {
             );
         }
     }
-
-    setup.block_on(async {
-        let admin = raw_client(&server).await;
-        for db in [&ours, &theirs] {
-            let _ = admin
-                .batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
-                .await;
-        }
-    });
 }

@@ -1,4 +1,5 @@
-//! Shared by the Postgres test files: the skip rule, and a fresh database per test.
+//! Shared by the Postgres test files: the skip rule, and a fresh database per test (the
+//! testkit's [`TestDatabase`], feature `testing`), with a migrated store on it.
 //!
 //! Each test gets its own database, `casework_test_<pid>_<random>`, created on the server that
 //! `DATABASE_URL` points at and dropped (`WITH (FORCE)`) when the test's store is dropped.
@@ -17,163 +18,26 @@ use casework_core::store::{
     StoreError,
 };
 use casework_postgres::PostgresStore;
+use casework_testkit::postgres_db;
+pub use casework_testkit::postgres_db::{server_url, TestDatabase};
 use chrono::{DateTime, Utc};
 use std::ops::Deref;
-use tokio_postgres::NoTls;
-
-/// Why the Postgres tests skip.
-pub const SKIP_REASON: &str = "DATABASE_URL not set (set it to e.g. \
-     postgres://postgres@127.0.0.1:5432/postgres to run the Postgres tests)";
-
-/// The server URL from `DATABASE_URL`, if set.
-pub fn server_url() -> Option<String> {
-    std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-}
 
 /// True when the tests cannot run: no `DATABASE_URL`. Panics instead when
 /// `CASEWORK_REQUIRE_POSTGRES=1` (CI), so a missing server is never a silent pass.
 pub fn no_database() -> bool {
-    if server_url().is_some() {
-        return false;
-    }
-    if std::env::var("CASEWORK_REQUIRE_POSTGRES").as_deref() == Ok("1") {
-        panic!("CASEWORK_REQUIRE_POSTGRES=1 but DATABASE_URL is not set: point it at a server");
-    }
-    true
+    postgres_db::no_server()
 }
 
 /// True (after saying so) when a test must skip: call as `if common::skip() { return; }`.
 pub fn skip() -> bool {
-    if no_database() {
-        casework_testkit::say_skipped(SKIP_REASON);
-        true
-    } else {
-        false
-    }
+    postgres_db::server_or_skip("Postgres test").is_none()
 }
 
-/// `url` with its database name replaced by `database` (URL or `key=value` form).
-pub fn with_database(url: &str, database: &str) -> String {
-    if let Some(scheme_end) = url.find("://") {
-        let (base, query) = match url.find('?') {
-            Some(q) => (&url[..q], &url[q..]),
-            None => (url, ""),
-        };
-        let authority_start = scheme_end + 3;
-        let base = match base[authority_start..].find('/') {
-            Some(slash) => &base[..authority_start + slash],
-            None => base,
-        };
-        format!("{base}/{database}{query}")
-    } else {
-        format!("{url} dbname={database}")
-    }
-}
-
-async fn admin_client(url: &str) -> tokio_postgres::Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls)
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to DATABASE_URL: {e}"));
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    client
-}
-
-static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
-
-/// Drops test databases whose creating process is gone (Linux: no `/proc/<pid>`).
-async fn sweep_abandoned(admin: &tokio_postgres::Client) {
-    if !cfg!(target_os = "linux") {
-        return;
-    }
-    let rows = admin
-        .query(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'casework\\_test\\_%'",
-            &[],
-        )
-        .await
-        .unwrap_or_default();
-    for row in rows {
-        let name: String = row.get(0);
-        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
-        if let Some(pid) = pid {
-            if pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists()
-            {
-                let _ = admin
-                    .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .await;
-            }
-        }
-    }
-}
-
-/// A fresh, empty database on the test server; dropped when this is dropped.
-pub struct TestDatabase {
-    /// Its name.
-    pub name: String,
-    /// A URL for it.
-    pub url: String,
-    server: String,
-}
-
-impl TestDatabase {
-    /// Creates one.
-    pub async fn create() -> TestDatabase {
-        let server = server_url().expect("DATABASE_URL is set");
-        let admin = admin_client(&server).await;
-        SWEPT.get_or_init(|| sweep_abandoned(&admin)).await;
-        let random = uuid::Uuid::new_v4().simple().to_string();
-        let name = format!("casework_test_{}_{}", std::process::id(), &random[..12]);
-        admin
-            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-            .await
-            .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
-        TestDatabase {
-            url: with_database(&server, &name),
-            name,
-            server,
-        }
-    }
-
-    /// An admin connection to this database (raw SQL in tests).
-    pub async fn client(&self) -> tokio_postgres::Client {
-        admin_client(&self.url).await
-    }
-
-    /// An admin connection to the server's own database (to terminate backends).
-    pub async fn server_client(&self) -> tokio_postgres::Client {
-        admin_client(&self.server).await
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        // Best effort, on a thread of its own: Drop may run inside a runtime.
-        let server = self.server.clone();
-        let name = self.name.clone();
-        let dropper = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async move {
-                if let Ok((client, connection)) = tokio_postgres::connect(&server, NoTls).await {
-                    tokio::spawn(async move {
-                        let _ = connection.await;
-                    });
-                    let _ = client
-                        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .await;
-                }
-            });
-        });
-        let _ = dropper.join();
-    }
+/// A fresh, empty database on the test server (after [`skip`]: `DATABASE_URL` is set).
+pub async fn database() -> TestDatabase {
+    let server = server_url().expect("DATABASE_URL is set");
+    TestDatabase::create_on(&server, postgres_db::TEST_PREFIX).await
 }
 
 /// A migrated store on its own fresh database; the database goes when this does.
@@ -193,10 +57,10 @@ impl Deref for TestStore {
 impl TestStore {
     /// A fresh, migrated store.
     pub async fn new() -> TestStore {
-        let db = TestDatabase::create().await;
-        let store = PostgresStore::connect(&db.url)
+        let db = database().await;
+        let store = PostgresStore::connect(db.url())
             .await
-            .unwrap_or_else(|e| panic!("connect to {}: {e}", db.name));
+            .unwrap_or_else(|e| panic!("connect to {}: {e}", db.name()));
         store.migrate().await.expect("migrate a fresh database");
         TestStore { store, db }
     }

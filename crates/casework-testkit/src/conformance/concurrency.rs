@@ -316,7 +316,7 @@ pub async fn concurrent_commands_on_one_case<S: Store + 'static>(store: S) {
     let person = desk.person("Dee Example").await;
     let case = desk.refer(person, desk.now()).await;
     let opened = last_version(&desk.load(case).await);
-    let cw = Arc::new(desk.cw);
+    let cw = Arc::new(desk.0.cw);
     let start = Arc::new(tokio::sync::Barrier::new(WORKERS));
 
     let mut tasks = Vec::new();

@@ -2,26 +2,23 @@
 //! probe events and read-model rows, and [`Desk`], a front desk over a store (the service on a
 //! manual clock, a worker and a manager) with the steps the service-level checks take.
 
-use crate::fixtures;
+use crate::{desk, fixtures};
 use casework_core::case::fold;
 use casework_core::case::owed::{OwedActionKind, OwedStatus};
 use casework_core::case::{Case, CaseCommand, StageName};
 use casework_core::kernel::actor::Actor;
-use casework_core::kernel::clock::ManualClock;
-use casework_core::kernel::confidential::Confidential;
 use casework_core::kernel::event::{EventMeta, NewEvent, RecordedEvent};
 use casework_core::kernel::ids::{CaseId, EventId, OwedActionId, StreamId, YoungPersonId};
-use casework_core::policy::profile::examples::city_girls_service;
 use casework_core::policy::risk::IndicatorAnswer;
 use casework_core::read::rows::{
     owed_order, CaseSummary, OwedActionSummary, ReadModelUpdate, YoungPersonSummary,
 };
 use casework_core::store::{AppendRequest, Snapshot, Store};
 use casework_core::young_person::YoungPersonDetails;
-use casework_service::{Casework, CommandError, Executed};
+use casework_service::{Casework, CommandError};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use std::fmt::Debug;
-use std::sync::Arc;
+use std::ops::Deref;
 
 /// Unwraps, or panics naming what failed and why.
 pub(super) fn ok<T, E: Debug>(result: Result<T, E>, what: &str) -> T {
@@ -106,75 +103,36 @@ pub(super) fn last_version(events: &[RecordedEvent]) -> u64 {
     events.last().map_or(0, |e| e.version)
 }
 
-/// A front desk over a store: the service on a manual clock, a worker and a manager.
-pub(super) struct Desk<S> {
-    pub(super) cw: Casework<S>,
-    pub(super) clock: Arc<ManualClock>,
-    pub(super) worker: Actor,
-    pub(super) manager: Actor,
+/// A front desk over a store: the shared [`desk::Desk`] (the service on a manual clock, a
+/// worker and a manager), which it dereferences to, with the conformance checks' own steps.
+pub(super) struct Desk<S>(pub(super) desk::Desk<S>);
+
+impl<S> Deref for Desk<S> {
+    type Target = desk::Desk<S>;
+    fn deref(&self) -> &desk::Desk<S> {
+        &self.0
+    }
 }
 
 impl<S: Store> Desk<S> {
     pub(super) fn new(store: S) -> Self {
-        let clock = Arc::new(fixtures::clock());
-        Desk {
-            cw: Casework::new(store, city_girls_service()).with_clock(clock.clone()),
-            clock,
-            worker: fixtures::worker(),
-            manager: fixtures::manager(),
-        }
-    }
-
-    pub(super) fn store(&self) -> &S {
-        self.cw.store()
-    }
-
-    pub(super) fn now(&self) -> DateTime<Utc> {
-        use casework_core::kernel::clock::Clock;
-        self.clock.now()
-    }
-
-    pub(super) fn set(&self, at: DateTime<Utc>) {
-        self.clock.set(at);
+        Desk(desk::Desk::new(store))
     }
 
     /// Registers an eligible girl (14, LS6) under `name`.
     pub(super) async fn person(&self, name: &str) -> YoungPersonId {
-        let details = YoungPersonDetails {
+        self.register(YoungPersonDetails {
             name: fixtures::text(name),
             ..fixtures::girl_in_leeds_area()
-        };
-        ok(
-            self.cw.register_young_person(&self.worker, details).await,
-            "register a young person",
-        )
+        })
+        .await
     }
 
     /// A self-referral about `person` received at `received_at` (not after the clock).
     pub(super) async fn refer(&self, person: YoungPersonId, received_at: DateTime<Utc>) -> CaseId {
-        ok(
-            self.cw
-                .receive_referral(&self.worker, person, fixtures::self_referral(received_at))
-                .await,
-            "receive a self-referral",
-        )
-    }
-
-    pub(super) async fn run_as(
-        &self,
-        actor: &Actor,
-        case: CaseId,
-        command: CaseCommand,
-    ) -> Executed {
-        let name = command.name();
-        ok(
-            self.cw.execute(actor, case, command).await,
-            &format!("execute `{name}` on {case}"),
-        )
-    }
-
-    pub(super) async fn run(&self, case: CaseId, command: CaseCommand) -> Executed {
-        self.run_as(&self.worker.clone(), case, command).await
+        self.0
+            .refer(person, fixtures::self_referral(received_at))
+            .await
     }
 
     pub(super) async fn refused(
@@ -184,7 +142,7 @@ impl<S: Store> Desk<S> {
         command: CaseCommand,
     ) -> CommandError {
         let name = command.name();
-        match self.cw.execute(actor, case, command).await {
+        match self.try_run_as(actor, case, command).await {
             Ok(done) => panic!(
                 "`{name}` on {case} should have been refused, but it moved the case to {}",
                 done.state.stage()
@@ -202,15 +160,7 @@ impl<S: Store> Desk<S> {
     ) -> CaseId {
         let person = self.person(name).await;
         let case = self.refer(person, received_at).await;
-        self.run(case, CaseCommand::Screen).await;
-        self.run(
-            case,
-            CaseCommand::AssessRisk {
-                indicators: keys(indicators),
-                worker_override: None,
-            },
-        )
-        .await;
+        self.assess(case, indicators).await;
         case
     }
 
@@ -226,11 +176,7 @@ impl<S: Store> Desk<S> {
     }
 
     pub(super) fn allocate_to_worker(&self) -> CaseCommand {
-        CaseCommand::Allocate {
-            worker: self.worker.id,
-            worker_name: fixtures::text(&self.worker.name),
-            out_of_order_reason: None,
-        }
+        desk::allocate_to(&self.worker)
     }
 
     /// A case accepted for immediate support, allocated and engaged, at the clock; work begins
@@ -241,16 +187,8 @@ impl<S: Store> Desk<S> {
         indicators: &[&str],
         begin_at: DateTime<Utc>,
     ) -> CaseId {
-        let case = self.assessed(name, self.now(), indicators).await;
-        self.run(case, CaseCommand::AcceptForSupport).await;
-        self.run(case, self.allocate_to_worker()).await;
-        self.run(
-            case,
-            CaseCommand::AgreePlan {
-                plan: Confidential::new(fixtures::text("Weekly one-to-one sessions")),
-            },
-        )
-        .await;
+        let person = self.person(name).await;
+        let case = self.engaged_with(person, indicators, &self.worker).await;
         self.set(begin_at);
         self.run(case, CaseCommand::BeginWork).await;
         case
