@@ -591,7 +591,10 @@ async fn r29_the_published_month_hides_every_count_under_five() {
     // Five girls and one boy: with the total shown the boy's `<5` is 6 − 5, and with the 5
     // withheld too it is still 1 (the only value that leaves 5 or more), so the total goes, in
     // every referral table, as they share it.
-    assert_eq!(published.referrals.by_gender.get("male"), Some(Shown::Under(5)));
+    assert_eq!(
+        published.referrals.by_gender.get("male"),
+        Some(Shown::Under(5))
+    );
     assert_eq!(published.referrals.total, Shown::Withheld);
     assert_eq!(published.referrals.by_source.total, Shown::Withheld);
     let by_source = &published.referrals.by_source;
@@ -910,5 +913,279 @@ proptest! {
         }
         let checked = nothing_recoverable(&Published::of_table(&published), &cells, 5);
         prop_assert!(checked.is_ok(), "{:?}: {:?} published as {:?}", checked, cells, published.cells);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listings against events: the figures read from listings equal the same figures worked out by
+// folding every case's events, over generated histories.
+
+/// One generated referral: who, from whom, how risky, what becomes of it, and when.
+#[derive(Clone, Debug)]
+struct Plan {
+    source: usize,
+    boy: bool,
+    age: i32,
+    level: usize,
+    path: usize,
+    received_day: i64,
+    delay_hours: i64,
+}
+
+fn plan() -> impl Strategy<Value = Plan> {
+    (
+        0usize..4,
+        prop::bool::weighted(0.15),
+        13i32..19,
+        0usize..3,
+        0usize..7,
+        0i64..60,
+        1i64..400,
+    )
+        .prop_map(
+            |(source, boy, age, level, path, received_day, delay_hours)| Plan {
+                source,
+                boy,
+                age,
+                level,
+                path,
+                received_day,
+                delay_hours,
+            },
+        )
+}
+
+async fn live<S: Store>(month: &Month<S>, n: usize, p: &Plan) -> CaseId {
+    let received =
+        at(2, 1, 9) + chrono::Duration::days(p.received_day) + chrono::Duration::minutes(n as i64);
+    month.clock.set(received);
+    let gender = if p.boy { Gender::Male } else { Gender::Female };
+    let person = month
+        .person(
+            &format!("Generated Person {n}"),
+            (2026 - p.age, 1, 1),
+            gender,
+        )
+        .await;
+    let source = match p.source {
+        0 => ReferralSource::SelfReferral,
+        1 => ReferralSource::ParentOrCarer {
+            name: text("A parent"),
+        },
+        2 => ReferralSource::Agency {
+            agency: text("An agency"),
+        },
+        _ => ReferralSource::Professional {
+            professional: social_worker(),
+        },
+    };
+    let is_self = p.source == 0;
+    let case = month.refer(person, source, received).await;
+    if p.path == 0 {
+        return case;
+    }
+    let later = |hours: i64| received + chrono::Duration::hours(hours);
+    let mut triage = Vec::new();
+    if !is_self {
+        triage.push(Month::<S>::consent(later(1)));
+    }
+    triage.extend(Month::<S>::assessed(["low", "medium", "high"][p.level]));
+    let eligible = !p.boy;
+    match (eligible, p.path) {
+        (false, _) => triage.push(CaseCommand::Signpost {
+            reason: None,
+            to: None,
+        }),
+        (true, 1) => triage.push(CaseCommand::Decline {
+            reason: text("Supported elsewhere"),
+        }),
+        (true, 2) => triage.push(CaseCommand::Withdraw {
+            reason: text("Changed her mind"),
+        }),
+        (true, 4) => triage.push(CaseCommand::AddToWaitingList),
+        _ => triage.push(CaseCommand::AcceptForSupport),
+    }
+    month.run(case, later(1), triage).await;
+    if !eligible || p.path < 3 || p.path == 4 {
+        return case;
+    }
+    let allocated = later(2 + p.delay_hours);
+    month
+        .run(
+            case,
+            allocated,
+            vec![Month::<S>::allocate(&month.staff.sam)],
+        )
+        .await;
+    if p.path == 3 {
+        return case;
+    }
+    let mut work = Month::<S>::begin();
+    if p.path == 6 {
+        work.push(CaseCommand::RecordReview {
+            indicators: indicators("low"),
+            worker_override: None,
+            decision: ReviewDecision::Continue,
+        });
+    }
+    month
+        .run(case, allocated + chrono::Duration::hours(1), work)
+        .await;
+    let reason = [ClosureReason::NoEngagement, ClosureReason::AgedOut][p.path % 2].clone();
+    let closed = allocated + chrono::Duration::hours(p.delay_hours);
+    month
+        .run(case, closed, vec![CaseCommand::Close { reason }])
+        .await;
+    case
+}
+
+/// What the events of one case say, folded by hand.
+#[derive(Default)]
+struct Folded {
+    source: &'static str,
+    gender: Option<Gender>,
+    age: u32,
+    received: Option<DateTime<Utc>>,
+    first_risk: Option<casework::policy::risk::RiskLevel>,
+    last_risk: Option<casework::policy::risk::RiskLevel>,
+    outcome: &'static str,
+    allocated: Option<DateTime<Utc>>,
+    closed: Option<(DateTime<Utc>, &'static str)>,
+}
+
+fn fold(events: &[casework::kernel::event::Recorded<casework::case::CaseEvent>]) -> Folded {
+    use casework::case::{CaseEvent as E, Outcome};
+    let mut f = Folded {
+        outcome: "pending",
+        ..Folded::default()
+    };
+    for e in events {
+        match &e.event {
+            E::ReferralReceived {
+                source,
+                subject,
+                received_at,
+                ..
+            } => {
+                f.source = source.as_str();
+                f.gender = Some(subject.gender);
+                f.age = received_at
+                    .date_naive()
+                    .years_since(subject.date_of_birth)
+                    .unwrap();
+                f.received = Some(*received_at);
+            }
+            E::RiskAssessed { assessment } => {
+                f.first_risk = f.first_risk.or(Some(assessment.level));
+                f.last_risk = Some(assessment.level);
+            }
+            E::ReviewRecorded { review } => f.last_risk = Some(review.assessment.level),
+            E::OutcomeGiven { outcome, .. } => {
+                f.outcome = match outcome {
+                    Outcome::ImmediateSupport => "immediate_support",
+                    Outcome::WaitingList => "waiting_list",
+                    Outcome::Signposted { .. } => "signposted",
+                    Outcome::Declined { .. } => "declined",
+                }
+            }
+            E::ReferralWithdrawn { .. } => f.outcome = "withdrawn",
+            E::CaseAllocated { allocation } => f.allocated = f.allocated.or(Some(allocation.at)),
+            E::CaseClosed { reason, at } => f.closed = Some((*at, reason.as_str())),
+            _ => {}
+        }
+    }
+    f
+}
+
+fn risk_key(level: Option<casework::policy::risk::RiskLevel>) -> &'static str {
+    use casework::policy::risk::RiskLevel;
+    match level {
+        Some(RiskLevel::High) => "high",
+        Some(RiskLevel::Medium) => "medium",
+        Some(RiskLevel::Low) => "low",
+        None => "not_assessed",
+    }
+}
+
+fn tally<'a>(keys: impl IntoIterator<Item = &'a str>) -> std::collections::BTreeMap<&'a str, u32> {
+    let mut out = std::collections::BTreeMap::new();
+    for k in keys {
+        *out.entry(k).or_insert(0) += 1;
+    }
+    out
+}
+
+fn nonzero(b: &Breakdown) -> std::collections::BTreeMap<&str, u32> {
+    b.categories
+        .iter()
+        .filter(|c| c.count > 0)
+        .map(|c| (c.key.as_str(), c.count))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: ProptestConfig::default().cases.min(32), ..ProptestConfig::default() })]
+
+    #[test]
+    fn r29_figures_from_listings_equal_the_figures_folded_from_every_event(
+        plans in prop::collection::vec(plan(), 1..10),
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let clock = Arc::new(ManualClock::starting_at(at(1, 1, 9)));
+            let month = Month {
+                cw: Casework::new(MemoryStore::new(), shipped::profile("city-girls").unwrap())
+                    .with_clock(clock.clone()),
+                clock,
+                staff: staff(),
+            };
+            let mut cases = Vec::new();
+            for (n, p) in plans.iter().enumerate() {
+                cases.push(live(&month, n, p).await);
+            }
+            let report = month.cw.report_as_of(&march(), as_of()).await.unwrap();
+            let mut folded = Vec::new();
+            for case in cases {
+                folded.push(fold(&month.cw.history(case).await.unwrap()));
+            }
+            let (start, end) = (march().start(), march().end());
+            let during = |t: DateTime<Utc>| start <= t && t < end;
+            let received: Vec<&Folded> =
+                folded.iter().filter(|f| f.received.is_some_and(during)).collect();
+            let r = &report.referrals;
+            assert_eq!(r.total as usize, received.len());
+            assert_eq!(nonzero(&r.by_source), tally(received.iter().map(|f| f.source)));
+            assert_eq!(nonzero(&r.by_outcome), tally(received.iter().map(|f| f.outcome)));
+            assert_eq!(nonzero(&r.by_risk()), tally(received.iter().map(|f| risk_key(f.first_risk))));
+            let gender = |f: &&Folded| if f.gender == Some(Gender::Male) { "male" } else { "female" };
+            assert_eq!(nonzero(&r.by_gender), tally(received.iter().map(gender)));
+            let bands = march().age_bands.headings();
+            let band_keys: Vec<&str> = received
+                .iter()
+                .map(|f| bands[march().age_bands.band(f.age)].key.as_str())
+                .collect();
+            assert_eq!(nonzero(&r.by_age_band), tally(band_keys));
+
+            let mut waits: Vec<i64> = folded
+                .iter()
+                .filter_map(|f| f.allocated.filter(|a| during(*a)).map(|a| (a - f.received.unwrap()).num_days()))
+                .collect();
+            waits.sort_unstable();
+            let rank = |p: usize| (!waits.is_empty()).then(|| waits[(p * waits.len()).div_ceil(100) - 1] as u32);
+            assert_eq!(report.waiting.distribution.total as usize, waits.len());
+            assert_eq!((report.waiting.median_days, report.waiting.p90_days), (rank(50), rank(90)));
+
+            let closed: Vec<&Folded> =
+                folded.iter().filter(|f| f.closed.is_some_and(|(t, _)| during(t))).collect();
+            let c = &report.closures;
+            assert_eq!(nonzero(&c.by_reason), tally(closed.iter().map(|f| f.closed.unwrap().1)));
+            for f in &closed {
+                let cell = c.risk_at_opening_and_closure.get(risk_key(f.first_risk), risk_key(f.last_risk));
+                assert!(cell.unwrap_or(0) >= 1, "a closure missing from risk at opening and closure");
+            }
+            assert_eq!(c.risk_at_opening_and_closure.total as usize, closed.len());
+            let open = folded.iter().filter(|f| f.allocated.is_some() && f.closed.is_none()).count();
+            assert_eq!(report.caseloads.total as usize, open);
+        });
     }
 }

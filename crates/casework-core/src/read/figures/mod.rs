@@ -12,6 +12,10 @@
 //! its length, its risk across reviews); these read the listings of every case and never load
 //! one. They share nothing but the vocabulary.
 //!
+//! Why one module of this size: every figure's type, its definition and the one function that
+//! computes it from the listings sit together, so a reader checks a definition against its
+//! code in one place; suppression ([`suppress`]) and CSV are apart, as they serve every figure.
+//!
 //! # The figures and what they count
 //!
 //! | figure | counts | by |
