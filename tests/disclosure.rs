@@ -243,9 +243,16 @@ on_every_store!(
             referrer.relationship(case).await.unwrap(),
             Relationship::Referrer
         );
-        // Given no consent to share with the referrer: an empty view, nothing recorded
-        assert!(referrer.referrer_view(case).await.unwrap().is_empty());
-        assert_eq!(shares(&desk, case).await, 0);
+        // Given no consent to share with the referrer: the outcome only
+        let outcome_only = referrer.referrer_view(case).await.unwrap();
+        assert_eq!(outcome_only.basis, ShareBasis::ReferrerOutcome);
+        assert_eq!(
+            outcome_only.items,
+            vec![SharedItem::Outcome {
+                outcome: "immediate_support".into()
+            }]
+        );
+        assert_eq!(shares(&desk, case).await, 1);
         // When the young person agrees
         desk.given(
             case,
@@ -273,7 +280,7 @@ on_every_store!(
         let json = serde_json::to_string(&view).unwrap();
         assert!(!leaks(&json), "{json}");
         // and the share is recorded
-        assert_eq!(shares(&desk, case).await, 1);
+        assert_eq!(shares(&desk, case).await, 2);
         // Another professional's account sees nothing of this case
         let stranger = Actor::new("Other Professional", Role::ExternalReferrer);
         let denied = desk
@@ -284,6 +291,43 @@ on_every_store!(
         assert!(
             matches!(denied, ShareError::Denied(d) if d.permission == Permission::ReadReferrerView)
         );
+    }
+);
+
+on_every_store!(
+    r4_the_referrer_always_learns_the_outcome_and_only_that_without_consent,
+    |desk| {
+        let (_, case) = desk.case(true).await;
+        let worker = desk.acting_as(&desk.worker);
+        // Given no consent to share with anyone: the worker telling the referrer the outcome
+        // is a share of the outcome alone, on R-4, recorded
+        let told = worker.share(case, Audience::Referrer).await.unwrap();
+        assert_eq!(told.basis, ShareBasis::ReferrerOutcome);
+        let kinds: Vec<_> = told.items.iter().map(SharedItem::kind).collect();
+        assert_eq!(kinds, vec![ItemKind::Outcome]);
+        assert_eq!(shares(&desk, case).await, 1);
+        // while the parents without consent get a refusal naming R-10, not an empty view,
+        // and nothing is recorded
+        let refused = worker
+            .share(case, Audience::ParentOrCarer)
+            .await
+            .unwrap_err();
+        match refused {
+            ShareError::Refused(e @ DisclosureError::NoConsent { .. }) => {
+                assert_eq!(e.rule(), casework::kernel::rule::Rule::R10)
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(shares(&desk, case).await, 1);
+        // and the referrer's own view is the outcome too, never the concerns
+        let own = desk
+            .acting_as(&desk.referrer_account)
+            .referrer_view(case)
+            .await
+            .unwrap();
+        assert_eq!(own.items, told.items);
+        let json = serde_json::to_string(&own).unwrap();
+        assert!(!leaks(&json), "{json}");
     }
 );
 
@@ -370,17 +414,18 @@ on_every_store!(
             ),
         )
         .await;
-        // Then the next share is refused, and the earlier one stays on the record
-        assert!(matches!(
-            acting.share(case, Audience::Referrer).await,
-            Err(ShareError::Refused(_))
-        ));
+        // Then the next share is the outcome alone (R-4: the referrer is always told it),
+        // and the earlier one stays on the record as it was
+        let next = acting.share(case, Audience::Referrer).await.unwrap();
+        assert_eq!(next.basis, ShareBasis::ReferrerOutcome);
         let recorded = desk.cw.disclosures_unchecked(case).await.unwrap();
-        assert_eq!(recorded.len(), 1);
+        assert_eq!(recorded.len(), 2);
         assert!(matches!(
             recorded[0].event.share().basis,
             ShareBasis::Consent { .. }
         ));
+        assert_eq!(recorded[0].event.share().items.len(), 3);
+        assert_eq!(recorded[1].event.share().items, vec![ItemKind::Outcome]);
     }
 );
 

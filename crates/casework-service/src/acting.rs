@@ -25,11 +25,10 @@ use casework_core::kernel::error::DomainError;
 use casework_core::kernel::event::{decode_stream, Recorded};
 use casework_core::kernel::ids::{CaseId, IntelligenceId, StreamId, WorkshopId, YoungPersonId};
 use casework_core::kernel::input::Text;
-use casework_core::kernel::rule::Rule;
 use casework_core::privacy::access::{check, Permission, Relationship, StaffDirectory};
 use casework_core::privacy::access_log::{AccessRecord, AccessSubject};
 use casework_core::privacy::disclosure::{
-    consented_view, Audience, DisclosureError, DisclosureEvent, DisclosureView, ItemKind,
+    no_consent, permitted_view, Audience, DisclosureEvent, DisclosureView, ItemKind,
     OverrideRequest, ShareBasis, ShareRecord,
 };
 use casework_core::privacy::gate::{
@@ -38,7 +37,7 @@ use casework_core::privacy::gate::{
 use casework_core::read::listing::decode_detail;
 use casework_core::read::rows::{CaseSummary, ListingKind, ListingQuery};
 use casework_core::store::{Store, StoreError};
-use casework_core::young_person::{YoungPerson, YoungPersonCommand};
+use casework_core::young_person::{YoungPerson, YoungPersonCommand, YoungPersonEvent};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 
@@ -190,6 +189,28 @@ impl<'a, S: Store> Acting<'a, S> {
         Ok(self.casework.young_person(young_person).await?)
     }
 
+    /// A young person's full history, corrections included (`read_case` on their records;
+    ///
+    pub async fn young_person_history(
+        &self,
+        young_person: YoungPersonId,
+    ) -> Result<Vec<Recorded<YoungPersonEvent>>, AccessError> {
+        self.check_young_person(young_person, Permission::ReadCase)
+            .await?;
+        Ok(self.casework.young_person_history(young_person).await?)
+    }
+
+    /// A young person's details as recorded at `at` (`read_case` on their records; R-18).
+    pub async fn young_person_as_of(
+        &self,
+        young_person: YoungPersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Option<YoungPerson>, AccessError> {
+        self.check_young_person(young_person, Permission::ReadCase)
+            .await?;
+        Ok(self.casework.young_person_as_of(young_person, at).await?)
+    }
+
     /// A case opened to read its confidential content (`read_confidential`), after recording
     /// the read, its purpose and the person's relationship in the access log. The
     /// purpose must be stated. The content is read through the [`OpenRecord`], for this case
@@ -323,7 +344,8 @@ impl<'a, S: Store> Acting<'a, S> {
     }
 
     /// Decides and records a command on a young person's record (`change_case` on their
-    /// records, see [`Acting::relationship_to_young_person`]).
+    /// records, see [`Acting::relationship_to_young_person`]): missing episodes,
+    /// alumni, and corrections of their details with a reason.
     pub async fn execute_for_young_person(
         &self,
         young_person: YoungPersonId,
@@ -337,44 +359,41 @@ impl<'a, S: Store> Acting<'a, S> {
             .await?)
     }
 
-    /// Shares with `audience` what the young person's consent allows, and
-    /// records the share. Refused, with nothing recorded, when consent allows nothing.
+    /// Shares with `audience` what may be shared without an override, and records the share:
+    /// with consent, the service's involvement, the outcome and attendance; the
+    /// referrer, without consent, the outcome. Refused with
+    /// [`casework_core::privacy::disclosure::DisclosureError::NoConsent`], with nothing recorded, when nothing may be shared: a
+    /// share never answers with an empty view.
     pub async fn share(
         &self,
         case: CaseId,
         audience: Audience,
     ) -> Result<DisclosureView, ShareError> {
-        let (state, _) = self
-            .checked_case(case, Permission::ShareWithConsent)
-            .await?;
-        let view = consented_view(&state, &audience);
-        if view.is_empty() {
-            let scope = audience.consent_scope();
-            return Err(ShareError::Refused(DisclosureError::NoConsent {
-                rule: if audience == Audience::ParentOrCarer {
-                    Rule::R10
-                } else {
-                    Rule::R8
-                },
-                audience: audience.to_string(),
-                scope: scope.to_string(),
-            }));
-        }
-        self.record_view(&state, &view).await?;
-        Ok(view)
+        self.share_permitted(case, audience, Permission::ShareWithConsent)
+            .await
     }
 
-    /// The referrer's own view of a case they referred (`read_referrer_view`, R-8): what the
-    /// young person's consent to sharing with the referrer allows, recorded as a share when
-    /// it holds anything.
+    /// The referrer's own view of a case they referred (`read_referrer_view`): the outcome
+    /// always, attendance and the service's involvement with the young person's consent
+    /// to sharing with the referrer; recorded as a share, as [`Acting::share`] is.
     pub async fn referrer_view(&self, case: CaseId) -> Result<DisclosureView, ShareError> {
-        let (state, _) = self
-            .checked_case(case, Permission::ReadReferrerView)
-            .await?;
-        let view = consented_view(&state, &Audience::Referrer);
-        if !view.is_empty() {
-            self.record_view(&state, &view).await?;
+        self.share_permitted(case, Audience::Referrer, Permission::ReadReferrerView)
+            .await
+    }
+
+    /// The one path of both: permission, what may be shared, refusal or record, view.
+    async fn share_permitted(
+        &self,
+        case: CaseId,
+        audience: Audience,
+        permission: Permission,
+    ) -> Result<DisclosureView, ShareError> {
+        let (state, _) = self.checked_case(case, permission).await?;
+        let view = permitted_view(&state, &audience);
+        if view.is_empty() {
+            return Err(ShareError::Refused(no_consent(&audience)));
         }
+        self.record_view(&state, &view).await?;
         Ok(view)
     }
 

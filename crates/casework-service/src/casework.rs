@@ -113,6 +113,34 @@ impl<S: Store> Casework<S> {
         Ok(self.load::<YoungPersonRecord>(id).await?.state.activity)
     }
 
+    /// A young person's full history, decoded: registration, every correction of their
+    /// details with who made it, when and why, and their missing episodes and alumni
+    /// membership.
+    pub async fn young_person_history(
+        &self,
+        id: YoungPersonId,
+    ) -> Result<Vec<Recorded<YoungPersonEvent>>, LoadError> {
+        self.load_stream(StreamId::YoungPerson(id)).await
+    }
+
+    /// A young person's details as they were recorded at `at`: before a correction, the
+    /// details it corrected (R-18: "what was known on date X"). `None` if they were not
+    /// registered yet.
+    pub async fn young_person_as_of(
+        &self,
+        id: YoungPersonId,
+        at: DateTime<Utc>,
+    ) -> Result<Option<YoungPerson>, LoadError> {
+        let mut person = None;
+        for e in self.young_person_history(id).await? {
+            if e.meta.recorded_at > at {
+                break;
+            }
+            person = YoungPerson::evolve(person, &e.event);
+        }
+        Ok(person)
+    }
+
     /// The identity, the activity and the stream's version.
     pub(crate) async fn load_young_person(
         &self,
@@ -124,7 +152,8 @@ impl<S: Store> Casework<S> {
 
     /// Decides and records a command about a young person rather than one of their cases:
     /// missing episodes and return interviews, joining or leaving the alumni group
-    /// (R-20, checked against the young person's cases).
+    /// (R-20, checked against the young person's cases), correcting their details with a
+    /// reason.
     pub async fn execute_for_young_person(
         &self,
         actor: &Actor,

@@ -20,7 +20,7 @@ use casework_core::kernel::clock::Clock;
 use casework_core::kernel::confidential::Confidential;
 use casework_core::kernel::ids::{CaseId, YoungPersonId};
 use casework_core::privacy::access::{permits, Permission, Relationship, StaffDirectory};
-use casework_core::privacy::disclosure::{Audience, ItemKind, OverrideRequest};
+use casework_core::privacy::disclosure::{Audience, ItemKind, OverrideRequest, ShareBasis};
 use casework_core::read::rows::{ListingKind, ListingQuery};
 use casework_core::store::Store;
 use casework_service::{AccessError, ShareError};
@@ -418,7 +418,19 @@ async fn check_one<S: Store>(
                 may(Permission::ShareWithConsent),
                 "{at}: shared without permission"
             );
-            assert_eq!(state, ConsentState::Given, "{at}: shared without consent");
+            if state != ConsentState::Given {
+                // without consent, only the referrer, and only the outcome.
+                assert_eq!(
+                    *audience,
+                    Audience::Referrer,
+                    "{at}: shared without consent"
+                );
+                assert_eq!(view.basis, ShareBasis::ReferrerOutcome, "{at}");
+                assert!(
+                    view.items.iter().all(|i| i.kind() == ItemKind::Outcome),
+                    "{at}: more than the outcome without consent"
+                );
+            }
             let json = serde_json::to_string(&view).expect("views serialize");
             assert!(!leaks(&json), "{at}: a consented view leaks: {json}");
             assert!(view.items.iter().all(|i| !i.kind().is_confidential()));
@@ -437,6 +449,11 @@ async fn check_one<S: Store>(
         }
         Err(ShareError::Refused(_)) => {
             assert_ne!(state, ConsentState::Given, "{at}: refused despite consent");
+            assert_ne!(
+                *audience,
+                Audience::Referrer,
+                "{at}: the referrer was refused the outcome (R-4)"
+            );
             assert_eq!(
                 count(desk, ListingKind::Disclosure, case).await,
                 shares_before
@@ -456,11 +473,14 @@ async fn check_one<S: Store>(
             );
             let json = serde_json::to_string(&view).expect("views serialize");
             assert!(!leaks(&json), "{at}: the referrer's view leaks: {json}");
-            if !view.is_empty() {
-                assert!(
-                    *audience != Audience::Referrer || state == ConsentState::Given,
-                    "{at}: referrer saw something without consent"
-                );
+            let consented = *audience == Audience::Referrer && state == ConsentState::Given;
+            if consented {
+                assert!(matches!(view.basis, ShareBasis::Consent { .. }), "{at}");
+            } else {
+                // the outcome, and nothing more, without consent.
+                assert_eq!(view.basis, ShareBasis::ReferrerOutcome, "{at}");
+                let kinds: Vec<_> = view.items.iter().map(|i| i.kind()).collect();
+                assert_eq!(kinds, vec![ItemKind::Outcome], "{at}: referrer saw more");
             }
         }
         Err(_) => {

@@ -1,15 +1,18 @@
-//! Disclosure: what may be shared with whom.
+//! Disclosure: what may be shared with whom.
 //!
-//! A **view** is what one audience outside the case may see of it. [`consented_view`] builds
-//! it from the case's consent ledger alone: with the matching consent, that the service is
-//! working with the young person (for parents or carers, R-10, only with her or his
-//! agreement), the outcome and attendance; without it, nothing; and never session content, concerns or the plan. The only way
-//! to put confidential content into a view is a **safeguarding override** (R-9): sharing
-//! without consent on an immediate concern, which needs the `share_under_override`
-//! permission, a legal basis and the concern in words, and is recorded before the view is
-//! returned (`Acting::share_under_override` in `casework-service`). Content in a view is
-//! [`Released`], which has no public constructor: code outside this crate cannot turn a
-//! [`crate::kernel::confidential::Confidential`] into part of a view.
+//! A **view** is what one audience outside the case may see of it. [`permitted_view`] builds
+//! it from the case's consent ledger: with the matching consent, that the service is working
+//! with the young person (for parents or carers, R-10, only with her or his agreement), the
+//! outcome and attendance; without it, the referrer still learns the referral's outcome (R-4,
+//! [`ShareBasis::ReferrerOutcome`]) and anyone else nothing; never session content, concerns
+//! or the plan. Nothing to share is a refusal ([`DisclosureError::NoConsent`]), never an
+//! empty view, in every share call. The only way to put confidential content into a view is
+//! a **safeguarding override** (R-9): sharing without consent on an immediate concern, which
+//! needs the `share_under_override` permission, a legal basis and the concern in words, and
+//! is recorded before the view is returned (`Acting::share_under_override` in
+//! `casework-service`). Content in a view is [`Released`], which has no public constructor:
+//! code outside this crate cannot turn a [`crate::kernel::confidential::Confidential`] into
+//! part of a view.
 //!
 //! Every share, with consent or by override, is a [`ShareRecord`] on the case's disclosures
 //! stream ([`crate::kernel::ids::StreamId::Disclosures`]), listed for the disclosure log
@@ -233,6 +236,9 @@ pub enum ShareBasis {
         /// The scope.
         scope: ConsentScope,
     },
+    /// the referrer of a referral is always told its outcome, consent or not; only the
+    /// outcome, nothing more.
+    ReferrerOutcome,
     /// An immediate safeguarding concern, without consent.
     SafeguardingOverride {
         /// The legal basis relied on.
@@ -263,35 +269,56 @@ impl DisclosureView {
     }
 }
 
-/// What consent lets `audience` see, by kind: that the service is involved, the outcome and
-/// attendance, with consent in the audience's scope; nothing without it. Never confidential
-/// content.
+/// What `audience` may see of `case` without an override, by kind, and why: with consent in
+/// the audience's scope, that the service is involved, the outcome and attendance (R-8,
+/// R-10); without it, the referrer still the outcome, anyone else nothing. Never
+/// confidential content.
 #[must_use]
-pub fn consented_kinds(case: &Case, audience: &Audience) -> Vec<ItemKind> {
-    if !case.file().consent.permits(&audience.consent_scope()) {
-        return Vec::new();
+pub fn permitted_kinds(case: &Case, audience: &Audience) -> (ShareBasis, Vec<ItemKind>) {
+    let scope = audience.consent_scope();
+    if case.file().consent.permits(&scope) {
+        let kinds = vec![
+            ItemKind::ServiceInvolvement,
+            ItemKind::Outcome,
+            ItemKind::Attendance,
+        ];
+        return (ShareBasis::Consent { scope }, kinds);
     }
-    vec![
-        ItemKind::ServiceInvolvement,
-        ItemKind::Outcome,
-        ItemKind::Attendance,
-    ]
+    if *audience == Audience::Referrer {
+        return (ShareBasis::ReferrerOutcome, vec![ItemKind::Outcome]);
+    }
+    (ShareBasis::Consent { scope }, Vec::new())
 }
 
-/// The view `audience` may have of `case` on consent alone.
+/// The view `audience` may have of `case` without an override ([`permitted_kinds`]); empty
+/// when nothing may be shared, which every share call answers with
+/// [`DisclosureError::NoConsent`] rather than an empty view.
 #[must_use]
-pub fn consented_view(case: &Case, audience: &Audience) -> DisclosureView {
-    let items = consented_kinds(case, audience)
+pub fn permitted_view(case: &Case, audience: &Audience) -> DisclosureView {
+    let (basis, kinds) = permitted_kinds(case, audience);
+    let items = kinds
         .into_iter()
         .filter_map(|kind| open_item(case, kind))
         .collect();
     DisclosureView {
         case: case.file().id,
         audience: audience.clone(),
-        basis: ShareBasis::Consent {
-            scope: audience.consent_scope(),
-        },
+        basis,
         items,
+    }
+}
+
+/// The refusal of a share that nothing permits: R-10 for parents or carers, R-8 otherwise.
+#[must_use]
+pub fn no_consent(audience: &Audience) -> DisclosureError {
+    DisclosureError::NoConsent {
+        rule: if *audience == Audience::ParentOrCarer {
+            Rule::R10
+        } else {
+            Rule::R8
+        },
+        audience: audience.to_string(),
+        scope: audience.consent_scope().to_string(),
     }
 }
 

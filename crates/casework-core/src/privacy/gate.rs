@@ -113,7 +113,7 @@ pub async fn record_share<S: Store + ?Sized>(
     let listings = disclosure::listings(prior.iter().map(|s| s.event.share()).chain([&share]));
     let reason = match &share.basis {
         ShareBasis::SafeguardingOverride { concern, .. } => Some(concern.as_str().to_owned()),
-        ShareBasis::Consent { .. } => None,
+        ShareBasis::Consent { .. } | ShareBasis::ReferrerOutcome => None,
     };
     let event = DisclosureEvent::InformationShared {
         share: share.clone(),

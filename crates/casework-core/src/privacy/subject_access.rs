@@ -1239,6 +1239,11 @@ pub fn assemble(receipt: &RecordedRead, inputs: SubjectAccessInputs) -> SubjectA
                     format!("your consent to {scope}"),
                     None,
                 ),
+                ShareBasis::ReferrerOutcome => (
+                    "referrer_outcome".to_owned(),
+                    "the referrer is always told the referral's outcome".to_owned(),
+                    None,
+                ),
                 ShareBasis::SafeguardingOverride {
                     legal_basis,
                     concern,

@@ -328,6 +328,15 @@ pub enum YoungPersonCommand {
         #[serde(default)]
         reason: Option<Text>,
     },
+    /// Correct the young person's details (a misspelt name, a wrong date of birth, a new
+    /// postcode): a new, attributed entry with its reason; the details as they were stay in
+    /// the history.
+    CorrectDetails {
+        /// The details as they should be, whole.
+        details: YoungPersonDetails,
+        /// Why, in the words of the person correcting them.
+        reason: Text,
+    },
 }
 
 impl YoungPersonCommand {
@@ -341,6 +350,7 @@ impl YoungPersonCommand {
             YoungPersonCommand::ResolveMissingFlag { .. } => "resolve_missing_flag",
             YoungPersonCommand::JoinAlumni => "join_alumni",
             YoungPersonCommand::LeaveAlumni { .. } => "leave_alumni",
+            YoungPersonCommand::CorrectDetails { .. } => "correct_details",
         }
     }
 
@@ -348,7 +358,8 @@ impl YoungPersonCommand {
     #[must_use]
     pub fn stated_reason(&self) -> Option<String> {
         match self {
-            YoungPersonCommand::ResolveMissingFlag { reason, .. } => Some(reason.to_string()),
+            YoungPersonCommand::ResolveMissingFlag { reason, .. }
+            | YoungPersonCommand::CorrectDetails { reason, .. } => Some(reason.to_string()),
             YoungPersonCommand::LeaveAlumni { reason } => reason.as_ref().map(|r| r.to_string()),
             _ => None,
         }
@@ -691,6 +702,16 @@ impl YoungPersonActivity {
                     .into());
                 }
                 Ok(vec![YoungPersonEvent::AlumniLeft { reason, at: ctx.at }])
+            }
+            YoungPersonCommand::CorrectDetails { details, .. } => {
+                if details == person.details {
+                    return Err(InputError::new(
+                        "details",
+                        "are the same as recorded: nothing to correct",
+                    )
+                    .into());
+                }
+                Ok(vec![person.correct(details, ctx.at)?])
             }
         }
     }
