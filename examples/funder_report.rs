@@ -29,7 +29,7 @@ use casework::charts;
 use casework::kernel::actor::Actor;
 use casework::kernel::clock::ManualClock;
 use casework::kernel::confidential::Confidential;
-use casework::kernel::ids::{CaseId, ProfessionalId, YoungPersonId};
+use casework::kernel::ids::{CaseId, MissingEpisodeId, ProfessionalId, YoungPersonId};
 use casework::kernel::input::{Postcode, Text};
 use casework::read::figures::{Breakdown, CrossTable, Figures, ReportRequest, Shown, Suppression};
 use casework::sqlite::SqliteStore;
@@ -125,6 +125,10 @@ enum Step {
     Review(CaseId, usize),
     Close(CaseId),
     Missing(YoungPersonId),
+    /// Back from a missing episode; a return interview is then due within 72 hours.
+    Returned(YoungPersonId, MissingEpisodeId),
+    /// The return interview is offered, within the 72 hours or not.
+    Offered(YoungPersonId, MissingEpisodeId),
     Workshop(usize),
 }
 
@@ -227,23 +231,29 @@ impl Year {
                 let worker = self.workers[0].clone();
                 let episode = self.cw.start_missing_episode(&worker, person, now).await?;
                 let back = now + Duration::hours(self.dice.between(6, 60));
-                self.clock.set(back);
-                let young_person =
-                    |command| self.cw.execute_for_young_person(&worker, person, command);
-                young_person(YoungPersonCommand::EndMissingEpisode {
+                self.at(back, Step::Returned(person, episode));
+            }
+            Step::Returned(person, episode) => {
+                let end = YoungPersonCommand::EndMissingEpisode {
                     episode,
-                    returned_at: back,
-                })
-                .await?;
-                // Most are offered a return interview within the 72 hours; some are not.
-                let offered = back + Duration::hours(self.dice.between(4, 100));
-                self.clock.set(offered);
-                young_person(YoungPersonCommand::RecordReturnInterview {
+                    returned_at: now,
+                };
+                self.cw
+                    .execute_for_young_person(&self.workers[0], person, end)
+                    .await?;
+                // Most are offered a return interview within the 72 hours; some are not.
+                let offered = now + Duration::hours(self.dice.between(4, 100));
+                self.at(offered, Step::Offered(person, episode));
+            }
+            Step::Offered(person, episode) => {
+                let offer = YoungPersonCommand::RecordReturnInterview {
                     episode,
                     outcome: ReturnInterviewOutcome::Offered,
-                    at: offered,
-                })
-                .await?;
+                    at: now,
+                };
+                self.cw
+                    .execute_for_young_person(&self.workers[0], person, offer)
+                    .await?;
             }
             Step::Workshop(n) => self.workshop(n, now).await?,
         }
