@@ -30,7 +30,8 @@ use casework::young_person::duplicates::{
     DuplicateReason, IdentityRow, PossibleDuplicates, Verdict, SIMILAR_NAME,
 };
 use casework::young_person::{YoungPersonDetails, YoungPersonEvent, YoungPersonRecord};
-use casework::{Acting, ActingError, Casework, CommandError, Executed};
+use casework::{ActingError, CommandError};
+use casework_testkit::desk::allocate_to;
 use casework_testkit::fixtures::{self, girl_in_leeds_area, self_referral, text};
 use chrono::{Duration, NaiveDate};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -48,62 +49,21 @@ fn girl(name: &str, (y, m, d): (i32, u32, u32), postcode: &str) -> YoungPersonDe
 
 const BORN: (i32, u32, u32) = (2011, 5, 14);
 
-/// The intake desk: the city girls' service on a manual clock, a worker and a directory.
-struct Desk<S> {
-    cw: Casework<S>,
-    clock: Arc<casework::kernel::clock::ManualClock>,
-    worker: Actor,
-    directory: casework::privacy::access::StaffDirectory,
+/// The intake desk: the shared desk, with an empty directory.
+struct Desk<S>(casework_testkit::desk::Desk<S>);
+
+impl<S> std::ops::Deref for Desk<S> {
+    type Target = casework_testkit::desk::Desk<S>;
+    fn deref(&self) -> &casework_testkit::desk::Desk<S> {
+        &self.0
+    }
 }
 
 impl<S: Store> Desk<S> {
     fn new(store: S) -> Self {
-        let clock = Arc::new(fixtures::clock());
-        Desk {
-            cw: Casework::new(
-                store,
-                casework::policy::profile::examples::city_girls_service(),
-            )
-            .with_clock(clock.clone()),
-            clock,
-            worker: fixtures::worker(),
-            directory: Default::default(),
-        }
-    }
-
-    fn store(&self) -> &S {
-        self.cw.store()
-    }
-
-    fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        casework::kernel::clock::Clock::now(&*self.clock)
-    }
-
-    fn advance(&self, by: Duration) {
-        self.clock.advance(by);
-    }
-
-    fn acting_as<'a>(&'a self, actor: &'a Actor) -> Acting<'a, S> {
-        self.cw.acting_as(actor, &self.directory)
-    }
-
-    /// Registers `details` as the worker, through the id-only call.
-    async fn register(&self, details: YoungPersonDetails) -> YoungPersonId {
-        self.cw
-            .register_young_person(&self.worker, details)
-            .await
-            .unwrap()
-    }
-
-    async fn refer(&self, person: YoungPersonId, referral: casework::case::NewReferral) -> CaseId {
-        self.cw
-            .receive_referral(&self.worker, person, referral)
-            .await
-            .unwrap()
-    }
-
-    async fn run(&self, case: CaseId, command: CaseCommand) -> Executed {
-        self.cw.execute(&self.worker, case, command).await.unwrap()
+        let mut desk = casework_testkit::desk::Desk::new(store);
+        desk.directory = Default::default();
+        Desk(desk)
     }
 
     /// A young person's stream, decoded.
@@ -131,22 +91,9 @@ impl<S: Store> Desk<S> {
     /// Refers `person`, screens, assesses and accepts her, and allocates her case to the
     /// worker.
     async fn allocated(&self, person: YoungPersonId) -> CaseId {
-        let case = self.refer(person, self_referral(self.now())).await;
-        for command in [
-            CaseCommand::Screen,
-            CaseCommand::AssessRisk {
-                indicators: vec![],
-                worker_override: None,
-            },
-            CaseCommand::AcceptForSupport,
-            CaseCommand::Allocate {
-                worker: self.worker.id,
-                worker_name: text("Sam Worker"),
-                out_of_order_reason: None,
-            },
-        ] {
-            self.run(case, command).await;
-        }
+        let case = self.assessed(person, &[]).await;
+        self.run(case, CaseCommand::AcceptForSupport).await;
+        self.run(case, allocate_to(&self.worker)).await;
         case
     }
 }
