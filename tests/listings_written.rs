@@ -416,7 +416,8 @@ async fn a_command_that_changes_no_listing_sends_none_and_one_that_does_sends_th
         .last()
         .listings
         .expect("a return interview is due");
-    // All of the stream's listings: the record of her and the interview due.
+    // All of the stream's listings: the record of her, the interview due, the episode
+    // and her identity for the duplicate check.
     assert_eq!(
         kinds(&interview),
         vec![
@@ -441,7 +442,6 @@ async fn a_command_that_changes_no_listing_sends_none_and_one_that_does_sends_th
         .await
         .unwrap();
     let left = desk.store().last().listings.expect("the listings changed");
-    // And her identity for the duplicate check.
     assert_eq!(
         kinds(&left),
         vec![
