@@ -22,11 +22,11 @@ use crate::casework::{Casework, LoadError};
 use crate::error::AccessError;
 use casework_core::kernel::ids::{StaffId, YoungPersonId};
 use casework_core::privacy::access::{check, Permission, Relationship};
+use casework_core::read::figures::{Figures, ReportRequest};
 use casework_core::read::listing::{
     AlumniRow, AwaitingPoliceRow, ClosedCaseRow, MissingFlagRow, OpenCaseRow, PartnerReferralRow,
     PartnerReferralState, ReturnInterviewRow, ReviewDueRow, WorkshopReach,
 };
-use casework_core::read::figures::{Figures, ReportRequest};
 use casework_core::read::report::{CadenceReport, LengthStatus};
 use casework_core::read::rows::{CaseSummary, OwedActionSummary};
 use casework_core::store::Store;

@@ -1179,7 +1179,10 @@ fn referral_rows(case: &Case) -> Vec<Row> {
             programme: programme.clone(),
         }));
     }
-    if matches!(stage, StageName::AwaitingAllocation | StageName::WaitingList) {
+    if matches!(
+        stage,
+        StageName::AwaitingAllocation | StageName::WaitingList
+    ) {
         rows.push(Row::AwaitingAllocation(AwaitingAllocationRow {
             case_id: file.id,
             young_person_id: file.young_person,
