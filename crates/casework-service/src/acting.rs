@@ -327,12 +327,25 @@ impl<'a, S: Store> Acting<'a, S> {
         case: CaseId,
         command: CaseCommand,
     ) -> Result<Executed, AccessError> {
+        self.execute_if(case, command, None).await
+    }
+
+    /// As [`Acting::execute`], only if the case's stream is still at `expected_version`
+    /// (when given): otherwise a [`casework_core::store::Conflict`] naming the version found,
+    /// after the permission check and before anything is decided or written. A front end that showed the case at
+    /// that version (an HTTP `If-Match`) never overwrites a change it has not seen.
+    pub async fn execute_if(
+        &self,
+        case: CaseId,
+        command: CaseCommand,
+        expected_version: Option<u64>,
+    ) -> Result<Executed, AccessError> {
         let permission = Case::command_permission(&command);
         // Checked on the very state the command is decided on: one load, and a reallocation
         // after it makes the append conflict, so nothing is written on a stale check.
         let (actor, directory) = (self.actor, self.directory);
         self.casework
-            .execute_checked(actor, case, command, |state| {
+            .execute_checked(actor, case, command, expected_version, |state| {
                 check(
                     actor,
                     directory.relationship(actor, state),

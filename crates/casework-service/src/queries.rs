@@ -83,7 +83,8 @@ macro_rules! queries {
     )*) => {
         $(
             $(#[$doc])*
-            #[derive(Clone, Debug, PartialEq, Eq)]
+            #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+            #[serde(deny_unknown_fields)]
             pub struct $ty {
                 $(
                     #[allow(missing_docs)]

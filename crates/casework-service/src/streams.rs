@@ -20,7 +20,7 @@ use casework_core::kernel::event::{
 };
 use casework_core::privacy::access::AccessDenied;
 use casework_core::read::listing::Listings;
-use casework_core::store::{AppendRequest, Snapshot, Store};
+use casework_core::store::{AppendRequest, Conflict, Snapshot, Store};
 use chrono::{DateTime, Utc};
 
 /// Events between snapshots: a snapshot is written whenever a command crosses a multiple of
@@ -85,16 +85,27 @@ impl<S: Store> Casework<S> {
 
     /// Load, check, decide, append: `check` runs on the very state the command is decided on,
     /// so a permission check and the decision read the same version, and a change
-    /// between the two is a conflict at append.
+    /// between the two is a conflict at append. With `expected`, a stream found at another
+    /// version is a [`Conflict`] after the check and before anything is decided (a front
+    /// end's `If-Match`; someone refused learns nothing of the version).
     pub(crate) async fn execute_checked<A: Aggregate>(
         &self,
         actor: &Actor,
         id: A::Id,
         command: A::Command,
+        expected: Option<u64>,
         check: impl FnOnce(&A) -> Result<(), AccessDenied> + Send,
     ) -> Result<Executed<A>, AccessError> {
         let loaded = self.load::<A>(id).await?;
         check(&loaded.state)?;
+        if let Some(expected) = expected.filter(|e| *e != loaded.version) {
+            return Err(CommandError::Conflict(Conflict {
+                stream: A::stream(id),
+                expected,
+                actual: loaded.version,
+            })
+            .into());
+        }
         Ok(self.decide_and_append(actor, id, loaded, command).await?)
     }
 

@@ -1,0 +1,56 @@
+//! # casework-http
+//!
+//! Casework over HTTP/JSON for front ends written in any language: an [`axum::Router`] an
+//! embedder mounts in its own server, over the checked handle
+//! ([`casework_service::Acting`]), so every call is checked against the permission table
+//! (R-27) exactly as a Rust front end's would be.
+//!
+//! - **Identity is never taken from the client.** An [`Authenticator`] turns the request's
+//!   headers into an [`Actor`]; the body is never read for it, and staff relationships come
+//!   from the [`StaffDirectory`] the embedder configures. [`ApiTokens`] is one
+//!   authenticator: opaque bearer tokens for service accounts, kept only as SHA-256 hashes.
+//! - **Reads generated from the queries.** Every service-wide query in
+//!   [`casework_service::QUERIES`] is `GET /queries/{name}` (parameters in the query string)
+//!   and `POST /queries/{name}` (parameters as a JSON object); see [`routes`].
+//! - **Optimistic concurrency.** `GET /cases/{id}` answers with the case's stream version as
+//!   its `ETag`; `POST /cases/{id}/commands` takes `If-Match` and answers `412` with the
+//!   current version when the case has moved on, before anything is decided.
+//! - **Errors a program can switch on**, as `application/problem+json` (RFC 9457): see
+//!   [`problem`].
+//!
+//! ```no_run
+//! use casework_core::kernel::actor::Actor;
+//! use casework_core::policy::profile::examples::city_girls_service;
+//! use casework_core::privacy::access::StaffDirectory;
+//! use casework_http::ApiTokens;
+//! use casework_service::Casework;
+//! use casework_sqlite::SqliteStore;
+//! use std::sync::Arc;
+//!
+//! # async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = SqliteStore::open("casework.db")?;
+//! store.migrate().await?;
+//! let casework = Arc::new(Casework::new(store, city_girls_service()));
+//! // The token itself is shown to the service account's owner once; only its hash is kept.
+//! let tokens = ApiTokens::new().with_hash(
+//!     &ApiTokens::hash("fictional-intake-token"),
+//!     Actor::worker("Intake Robot"),
+//! );
+//! let app = casework_http::router(casework, tokens, StaffDirectory::new());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod auth;
+pub mod problem;
+pub mod routes;
+
+pub use auth::{ApiTokens, Authenticator, Unauthenticated};
+pub use problem::{HttpError, Problem};
+pub use routes::{router, ROUTED_QUERIES};
+
+pub use casework_core::kernel::actor::Actor;
+pub use casework_core::privacy::access::StaffDirectory;

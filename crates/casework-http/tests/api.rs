@@ -1,0 +1,627 @@
+//! The API over real HTTP: a server on `127.0.0.1:0` over a SQLite file, driven by a small
+//! HTTP/1.1 client. Fictional people only.
+
+use casework_core::kernel::actor::{Actor, Role};
+use casework_core::policy::profile::examples::city_girls_service;
+use casework_core::privacy::access::StaffDirectory;
+use casework_http::{ApiTokens, ROUTED_QUERIES};
+use casework_service::Casework;
+use casework_sqlite::SqliteStore;
+use casework_testkit::fixtures;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const WORKER: &str = "fictional-worker-token";
+const MANAGER: &str = "fictional-manager-token";
+const AUDITOR: &str = "fictional-auditor-token";
+
+struct Server {
+    addr: SocketAddr,
+    worker: Actor,
+    manager: Actor,
+}
+
+async fn server() -> Server {
+    let store = SqliteStore::temporary().unwrap();
+    store.migrate().await.unwrap();
+    let casework = Arc::new(
+        Casework::new(store, city_girls_service()).with_clock(Arc::new(fixtures::clock())),
+    );
+    let worker = fixtures::worker();
+    let manager = fixtures::manager();
+    let auditor = Actor::new("Ari Auditor", Role::Auditor);
+    let directory = StaffDirectory::new().team(manager.id, [worker.id]);
+    let tokens = ApiTokens::new()
+        .with_hash(&ApiTokens::hash(WORKER), worker.clone())
+        .with_hash(&ApiTokens::hash(MANAGER), manager.clone())
+        .with_hash(&ApiTokens::hash(AUDITOR), auditor);
+    let app = casework_http::router(casework, tokens, directory);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Server {
+        addr,
+        worker,
+        manager,
+    }
+}
+
+struct Reply {
+    status: u16,
+    headers: HashMap<String, String>,
+    body: Value,
+    text: String,
+}
+
+impl Server {
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        extra: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Reply {
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+            self.addr
+        );
+        if let Some(token) = token {
+            request.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        }
+        for (name, value) in extra {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        let body = body.unwrap_or("");
+        if !body.is_empty() || method == "POST" {
+            request.push_str("Content-Type: application/json\r\n");
+            request.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        request.push_str("\r\n");
+        request.push_str(body);
+        let mut stream = TcpStream::connect(self.addr).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.unwrap();
+        let raw = String::from_utf8(raw).unwrap();
+        let (head, rest) = raw.split_once("\r\n\r\n").unwrap();
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let headers: HashMap<String, String> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        let text = if headers
+            .get("transfer-encoding")
+            .is_some_and(|t| t.contains("chunked"))
+        {
+            dechunk(rest)
+        } else {
+            rest.to_owned()
+        };
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    async fn get(&self, path: &str, token: &str) -> Reply {
+        self.send("GET", path, Some(token), &[], None).await
+    }
+
+    async fn post(&self, path: &str, token: &str, body: &Value) -> Reply {
+        self.send("POST", path, Some(token), &[], Some(&body.to_string()))
+            .await
+    }
+
+    /// A young person registered and referred by the worker: the case's id and version.
+    async fn referred(&self) -> (String, u64) {
+        let registered = self
+            .post(
+                "/young-people",
+                WORKER,
+                &serde_json::to_value(fixtures::girl_in_leeds_area()).unwrap(),
+            )
+            .await;
+        assert_eq!(registered.status, 201, "{}", registered.text);
+        let person = registered.body["young_person"].as_str().unwrap().to_owned();
+        let referred = self
+            .post(
+                &format!("/young-people/yp-{person}/referrals"),
+                WORKER,
+                &json!({
+                    "source": {"source": "self_referral"},
+                    "concerns": "Worried about an older boyfriend",
+                    "received_at": fixtures::start(),
+                }),
+            )
+            .await;
+        assert_eq!(referred.status, 201, "{}", referred.text);
+        let case = referred.body["case"].as_str().unwrap().to_owned();
+        assert_eq!(referred.headers["location"], format!("/cases/{case}"));
+        let version = self.version(&case).await;
+        (case, version)
+    }
+
+    /// The case's version, from its `ETag`.
+    async fn version(&self, case: &str) -> u64 {
+        let read = self.get(&format!("/cases/{case}"), WORKER).await;
+        assert_eq!(read.status, 200, "{}", read.text);
+        read.headers["etag"].trim_matches('"').parse().unwrap()
+    }
+
+    async fn command(&self, case: &str, token: &str, command: Value) -> Reply {
+        self.post(&format!("/cases/{case}/commands"), token, &command)
+            .await
+    }
+}
+
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&after[..n]);
+        rest = &after[n + 2..];
+    }
+    out
+}
+
+fn assert_problem(reply: &Reply, status: u16, code: &str) {
+    assert_eq!(reply.status, status, "{}", reply.text);
+    assert_eq!(
+        reply.headers.get("content-type").map(String::as_str),
+        Some("application/problem+json"),
+        "{}",
+        reply.text
+    );
+    assert_eq!(reply.body["code"], code, "{}", reply.text);
+    assert_eq!(reply.body["type"], format!("urn:casework:error:{code}"));
+    assert_eq!(reply.body["status"], status);
+    assert!(reply.body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+}
+
+/// Every route the router serves, with a harmless path for each.
+fn every_route(case: &str) -> Vec<(&'static str, String)> {
+    let mut routes: Vec<(&'static str, String)> = ROUTED_QUERIES
+        .iter()
+        .flat_map(|q| {
+            [
+                ("GET", format!("/queries/{q}")),
+                ("POST", format!("/queries/{q}")),
+            ]
+        })
+        .collect();
+    routes.push(("POST", "/young-people".to_owned()));
+    routes.push(("POST", format!("/young-people/{case}/referrals")));
+    routes.push(("GET", format!("/cases/{case}")));
+    routes.push(("POST", format!("/cases/{case}/commands")));
+    routes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_referral_goes_from_intake_to_allocation_through_the_api() {
+    let s = server().await;
+    let (case, at_referral) = s.referred().await;
+
+    let read = s.get(&format!("/cases/case-{case}"), WORKER).await;
+    assert_eq!(read.status, 200, "{}", read.text);
+    assert_eq!(read.body["stage"], "received");
+    assert_eq!(read.headers["etag"], format!("\"{at_referral}\""));
+    assert!(
+        !read.text.contains("older boyfriend"),
+        "the summary holds no confidential text: {}",
+        read.text
+    );
+
+    let waiting = s.get("/queries/waiting_list", WORKER).await;
+    assert_eq!(waiting.status, 200, "{}", waiting.text);
+
+    let mut version = at_referral;
+    for command in [
+        json!({"command": "screen"}),
+        json!({"command": "assess_risk", "indicators": ["older_boyfriend"]}),
+        json!({"command": "accept_for_support"}),
+        json!({"command": "allocate", "worker": s.worker.id, "worker_name": s.worker.name}),
+    ] {
+        let done = s.command(&case, WORKER, command.clone()).await;
+        assert_eq!(done.status, 200, "{command}: {}", done.text);
+        let now = done.body["version"].as_u64().unwrap();
+        assert!(now > version);
+        version = now;
+        assert_eq!(done.headers["etag"], format!("\"{version}\""));
+    }
+    let read = s.get(&format!("/cases/{case}"), MANAGER).await;
+    assert_eq!(read.body["stage"], "allocated", "{}", read.text);
+    assert_eq!(read.body["worker"], json!(s.worker.id));
+    assert_eq!(read.headers["etag"], format!("\"{version}\""));
+
+    // The worker's open cases, as a query with a parameter in the query string.
+    let open = s
+        .get(
+            &format!("/queries/open_cases?worker={}", s.worker.id.as_uuid()),
+            MANAGER,
+        )
+        .await;
+    assert_eq!(open.status, 200, "{}", open.text);
+    assert_eq!(open.body.as_array().map(Vec::len), Some(1), "{}", open.text);
+    // And with its parameters as a JSON body.
+    let open = s
+        .post("/queries/open_cases", MANAGER, &json!({"worker": null}))
+        .await;
+    assert_eq!(open.body.as_array().map(Vec::len), Some(1), "{}", open.text);
+    let _ = s.manager;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_refuses_an_unauthenticated_call_and_a_forged_token() {
+    let s = server().await;
+    let (case, at_referral) = s.referred().await;
+    for (method, path) in every_route(&case) {
+        for token in [
+            None,
+            Some("forged-token"),
+            Some(&ApiTokens::hash(WORKER)[..]),
+        ] {
+            let reply = s.send(method, &path, token, &[], Some("{}")).await;
+            assert_problem(&reply, 401, "unauthenticated");
+            assert_eq!(
+                reply.headers["www-authenticate"], "Bearer",
+                "{method} {path}"
+            );
+        }
+        // A header claiming an identity is not a credential.
+        let reply = s
+            .send(
+                method,
+                &path,
+                None,
+                &[
+                    ("X-Casework-Role", "manager"),
+                    ("X-Casework-Staff", "staff-1"),
+                ],
+                Some("{}"),
+            )
+            .await;
+        assert_problem(&reply, 401, "unauthenticated");
+    }
+    // Nothing was written by any of them.
+    assert_eq!(s.version(&case).await, at_referral);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claiming_another_role_or_id_gets_nothing_more() {
+    let s = server().await;
+    let (case, at_referral) = s.referred().await;
+    let claims = [
+        ("X-Casework-Role", "manager"),
+        ("X-Role", "manager"),
+        ("X-User-Id", "00000000-0000-0000-0000-000000000001"),
+    ];
+    // The auditor may read but not change a case, whatever the request says about itself.
+    let reply = s
+        .send(
+            "POST",
+            &format!("/cases/{case}/commands"),
+            Some(AUDITOR),
+            &claims,
+            Some(r#"{"command": "screen"}"#),
+        )
+        .await;
+    assert_problem(&reply, 403, "access_denied");
+    assert_eq!(reply.body["permission"], "change_case");
+    // A body naming an actor is not read for identity: it is refused as input.
+    let reply = s
+        .send(
+            "POST",
+            &format!("/cases/{case}/commands"),
+            Some(AUDITOR),
+            &claims,
+            Some(r#"{"command": "screen", "actor": {"role": "manager"}}"#),
+        )
+        .await;
+    assert!(matches!(reply.status, 400 | 403), "{}", reply.text);
+    // The worker cannot read intelligence by saying they are a manager.
+    let reply = s
+        .send(
+            "GET",
+            "/queries/intelligence_awaiting_police",
+            Some(WORKER),
+            &claims,
+            None,
+        )
+        .await;
+    assert_problem(&reply, 403, "access_denied");
+    assert_eq!(reply.body["permission"], "read_intelligence");
+    assert_eq!(s.version(&case).await, at_referral, "nothing was written");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_if_match_is_refused_with_the_current_version_and_nothing_is_overwritten() {
+    let s = server().await;
+    let (case, at_referral) = s.referred().await;
+    let path = format!("/cases/{case}/commands");
+    // Two workers read the case at the same version; the first to act wins.
+    let seen = format!("\"{at_referral}\"");
+    let first = s
+        .send(
+            "POST",
+            &path,
+            Some(WORKER),
+            &[("If-Match", &seen)],
+            Some(r#"{"command": "screen"}"#),
+        )
+        .await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let now = first.body["version"].as_u64().unwrap();
+    let second = s
+        .send(
+            "POST",
+            &path,
+            Some(MANAGER),
+            &[("If-Match", &seen)],
+            Some(r#"{"command": "assess_risk", "indicators": ["older_boyfriend"]}"#),
+        )
+        .await;
+    assert_problem(&second, 412, "conflict");
+    assert_eq!(second.body["current_version"], now);
+    assert_eq!(second.headers["etag"], format!("\"{now}\""));
+    let read = s.get(&format!("/cases/{case}"), WORKER).await;
+    assert_eq!(read.headers["etag"], format!("\"{now}\""));
+    assert_eq!(
+        read.body["risk_level"],
+        Value::Null,
+        "the stale command was not applied"
+    );
+    // With the version it now holds, it goes through.
+    let retry = s
+        .send(
+            "POST",
+            &path,
+            Some(MANAGER),
+            &[("If-Match", &format!("\"{now}\""))],
+            Some(r#"{"command": "assess_risk", "indicators": ["older_boyfriend"]}"#),
+        )
+        .await;
+    assert_eq!(retry.status, 200, "{}", retry.text);
+    let malformed = s
+        .send(
+            "POST",
+            &path,
+            Some(WORKER),
+            &[("If-Match", "\"two\"")],
+            Some(r#"{"command": "screen"}"#),
+        )
+        .await;
+    assert_problem(&malformed, 400, "bad_input");
+    assert_eq!(malformed.body["field"], "If-Match");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_kind_of_error_is_a_problem_document() {
+    let s = server().await;
+    let (case, _) = s.referred().await;
+    let path = format!("/cases/{case}/commands");
+
+    // 400: malformed JSON, naming the body and never echoing it.
+    let secret = "Planted-Secret-Text-".repeat(40);
+    let reply = s
+        .send(
+            "POST",
+            &path,
+            Some(WORKER),
+            &[],
+            Some(&format!("{{\"command\": \"{secret}")),
+        )
+        .await;
+    assert_problem(&reply, 400, "bad_input");
+    assert!(!reply.text.contains(&secret), "{}", reply.text);
+    // 400: a field the rules refuse as input, naming it.
+    let reply = s
+        .command(
+            &case,
+            WORKER,
+            json!({"command": "assess_risk", "indicators": 7}),
+        )
+        .await;
+    assert_problem(&reply, 400, "bad_input");
+    assert_eq!(reply.body["field"], "indicators", "{}", reply.text);
+    // 400: a malformed id.
+    let reply = s.get("/cases/case-not-a-uuid", WORKER).await;
+    assert_problem(&reply, 400, "bad_input");
+    assert_eq!(reply.body["field"], "id");
+    // 400: a query's parameter missing.
+    let reply = s.get("/queries/reviews_due", WORKER).await;
+    assert_problem(&reply, 400, "bad_input");
+    // 401.
+    let reply = s
+        .send("GET", &format!("/cases/{case}"), None, &[], None)
+        .await;
+    assert_problem(&reply, 401, "unauthenticated");
+    // 403, naming the permission and the rule.
+    let reply = s.get("/queries/report", WORKER).await;
+    assert_problem(&reply, 403, "access_denied");
+    assert_eq!(reply.body["permission"], "read_reports");
+    assert_eq!(reply.body["rule"], "R-27");
+    // 404: no such case, no such query, no such route.
+    let reply = s
+        .get(&format!("/cases/{}", uuid::Uuid::new_v4()), WORKER)
+        .await;
+    assert_problem(&reply, 404, "not_found");
+    let reply = s.get("/queries/no_such_query", WORKER).await;
+    assert_problem(&reply, 404, "not_found");
+    let reply = s.get("/no/such/route", WORKER).await;
+    assert_problem(&reply, 404, "not_found");
+    // 409: a domain refusal, with its code; work cannot begin on a case just received.
+    let reply = s
+        .command(&case, WORKER, json!({"command": "begin_work"}))
+        .await;
+    assert_problem(&reply, 409, "not_at_this_stage");
+    // 409 with the rule and the field: R-6 refuses a statutory claim.
+    let reply = s
+        .command(
+            &case,
+            WORKER,
+            json!({"command": "screen", "statutory_requirement": true}),
+        )
+        .await;
+    assert_problem(&reply, 409, "statutory_requirement");
+    assert_eq!(reply.body["rule"], "R-6");
+    assert_eq!(reply.body["field"], "statutory_requirement");
+    // 409 with the rule: R-7, allocating a case behind the head of the waiting list.
+    let (later, _) = s.referred().await;
+    for command in [
+        json!({"command": "screen"}),
+        json!({"command": "assess_risk", "indicators": ["older_boyfriend"]}),
+        json!({"command": "add_to_waiting_list"}),
+    ] {
+        for c in [&case, &later] {
+            let done = s.command(c, WORKER, command.clone()).await;
+            assert_eq!(done.status, 200, "{command}: {}", done.text);
+        }
+    }
+    // Both wait; allocating the one behind the head is out of order.
+    let waiting = s.get("/queries/waiting_list", WORKER).await;
+    let behind = waiting.body.as_array().unwrap().last().unwrap()["case_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(behind == later || behind == case, "{}", waiting.text);
+    let reply = s
+        .command(
+            &behind,
+            WORKER,
+            json!({"command": "allocate", "worker": s.worker.id, "worker_name": s.worker.name}),
+        )
+        .await;
+    assert_problem(&reply, 409, "out_of_waiting_list_order");
+    assert_eq!(reply.body["rule"], "R-7");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unavailable_store_is_a_503_with_retry_after() {
+    // A database that was never migrated: the store reports itself unavailable.
+    let dir = std::env::temp_dir().join(format!(
+        "casework-http-unmigrated-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = SqliteStore::open(dir.join("casework.db")).unwrap();
+    let casework = Arc::new(Casework::new(store, city_girls_service()));
+    let tokens = ApiTokens::new().with_hash(&ApiTokens::hash(WORKER), fixtures::worker());
+    let app = casework_http::router(casework, tokens, StaffDirectory::new());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let s = Server {
+        addr,
+        worker: fixtures::worker(),
+        manager: fixtures::manager(),
+    };
+    let reply = s.get("/queries/waiting_list", WORKER).await;
+    assert_problem(&reply, 503, "store_unavailable");
+    assert_eq!(reply.headers["retry-after"], "1");
+    assert!(
+        !reply.text.contains("no such table"),
+        "the backend's own message stays in the server: {}",
+        reply.text
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Each query's parameters, as a front end sends them. A query added to the service without
+/// an example here fails the test below.
+fn example_parameters(name: &str) -> Value {
+    let from = fixtures::start() - chrono::Duration::days(30);
+    let to = fixtures::start() + chrono::Duration::days(30);
+    let (day_from, day_to) = (from.date_naive(), to.date_naive());
+    match name {
+        "reviews_due" | "cadence_across_open_cases" => json!({"from": from, "to": to}),
+        "cases_past_expected_length"
+        | "all_return_interviews_due"
+        | "overdue_return_interviews" => {
+            json!({"as_of": to})
+        }
+        "open_cases" => json!({"worker": null}),
+        "partner_referrals" => json!({"status": null}),
+        "closed_cases" => json!({"young_person": null}),
+        "workshop_reach" => json!({"from": day_from, "to": day_to}),
+        "report" => json!({
+            "request": casework_core::read::figures::ReportRequest::new(day_from, day_to)
+        }),
+        "flagged_young_people"
+        | "alumni_members"
+        | "intelligence_awaiting_police"
+        | "waiting_list"
+        | "outstanding_actions"
+        | "overdue_reviews"
+        | "possible_duplicates_awaiting_decision" => json!({}),
+        other => panic!("no example parameters for the query `{other}`: add them here"),
+    }
+}
+
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_query_answers_from_the_query_string_and_from_a_json_body_alike() {
+    let s = server().await;
+    s.referred().await;
+    for name in ROUTED_QUERIES {
+        let params = example_parameters(name);
+        let body = s.post(&format!("/queries/{name}"), MANAGER, &params).await;
+        assert_eq!(body.status, 200, "{name}: {}", body.text);
+        assert_eq!(body.headers["content-type"], "application/json");
+        let query: Vec<String> = params
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                format!("{k}={}", url_encode(&v))
+            })
+            .collect();
+        let string = s
+            .get(&format!("/queries/{name}?{}", query.join("&")), MANAGER)
+            .await;
+        assert_eq!(string.status, 200, "{name}: {}", string.text);
+        assert_eq!(string.body, body.body, "{name}");
+    }
+    // A parameter the query does not take is refused, naming it.
+    let reply = s
+        .post(
+            "/queries/waiting_list",
+            MANAGER,
+            &json!({"role": "manager"}),
+        )
+        .await;
+    assert_problem(&reply, 400, "bad_input");
+}
