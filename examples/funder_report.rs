@@ -40,8 +40,8 @@ use casework::young_person::missing::ReturnInterviewOutcome;
 use casework::young_person::{Gender, YoungPersonCommand, YoungPersonDetails};
 use casework::Casework;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -497,22 +497,6 @@ impl Year {
     }
 }
 
-/// A progress bar on one line of the terminal (only when stderr is one).
-fn progress(done: usize, all: usize) {
-    use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() && done < all {
-        return;
-    }
-    let width = 40;
-    let filled = done * width / all.max(1);
-    eprint!(
-        "\r  generating the year [{}{}] {done}/{all} steps",
-        "#".repeat(filled),
-        " ".repeat(width - filled)
-    );
-    let _ = std::io::stderr().flush();
-}
-
 fn print_breakdown(title: &str, raw: &Breakdown, published: &Breakdown<Shown>) {
     println!("  {title}");
     for (r, p) in raw.categories.iter().zip(&published.categories) {
@@ -607,8 +591,14 @@ async fn run() -> Result<(), Error> {
     year.at(first_monday, Step::TakeFromWaitingList);
 
     let year_end = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
-    let started = std::time::Instant::now();
-    let mut done = 0;
+    // On stderr, drawn only when it is a terminal (indicatif hides it otherwise). Steps plan
+    // further steps, so the length grows as the year runs.
+    let bar = ProgressBar::new(year.plan.len() as u64).with_style(
+        ProgressStyle::with_template(
+            "  generating the year [{bar:40}] {pos}/{len} steps ({elapsed})",
+        )?
+        .progress_chars("#> "),
+    );
     while let Some(((when, _), step)) = year.plan.pop_first() {
         if when >= year_end {
             break;
@@ -616,13 +606,11 @@ async fn run() -> Result<(), Error> {
         year.clock.set(when.max(year.clock_now()));
         let now = year.clock_now();
         year.step(now, step).await?;
-        done += 1;
-        if done % 25 == 0 {
-            progress(done, done + year.plan.len());
-        }
+        bar.inc(1);
+        bar.set_length(bar.position() + year.plan.len() as u64);
     }
-    progress(done, done);
-    eprintln!(" ({:.1} s)", started.elapsed().as_secs_f64());
+    bar.set_length(bar.position());
+    bar.finish();
 
     // The report runs on the first working day of the new year, for the last quarter.
     let as_of = Utc.with_ymd_and_hms(2027, 1, 4, 9, 0, 0).unwrap();
