@@ -63,7 +63,7 @@ use crate::young_person::missing::return_interview_due;
 use crate::young_person::Gender;
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// What a report covers: the whole service, or one programme's cases (by its key).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -952,17 +952,21 @@ fn referral_figures(
         risk_headings(("not_assessed", "Not assessed")),
         month_cells,
     );
+    // Closures by young person, so each referral looks only at its own young person's
+    // (linear in the rows, not referrals × closures).
+    let mut closures: HashMap<YoungPersonId, Vec<&ClosedCaseRow>> = HashMap::new();
+    for c in closed.iter().filter(|c| c.stage == StageName::Closed) {
+        closures.entry(c.young_person_id).or_default().push(c);
+    }
     let re_referred = |r: &&&ReferralRow| {
         let since = r
             .received_at
             .checked_sub_months(Months::new(RE_REFERRAL_MONTHS))
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
-        closed.iter().any(|c| {
-            c.young_person_id == r.young_person_id
-                && c.case_id != r.case_id
-                && c.stage == StageName::Closed
-                && since <= c.closed_at
-                && c.closed_at < r.received_at
+        closures.get(&r.young_person_id).is_some_and(|cs| {
+            cs.iter().any(|c| {
+                c.case_id != r.case_id && since <= c.closed_at && c.closed_at < r.received_at
+            })
         })
     };
     let bands = request.age_bands.headings();
