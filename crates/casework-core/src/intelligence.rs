@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 /// How urgent a report is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
     /// No immediate risk: the non-urgent channel.
@@ -45,6 +46,7 @@ impl Urgency {
 
 /// How a report reached the police.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PoliceChannel {
     /// The police's non-urgent channel (a secure email address, a form).
@@ -55,6 +57,7 @@ pub enum PoliceChannel {
 
 /// What a report is linked to: ids only, never content.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "link", content = "id", rename_all = "snake_case")]
 pub enum IntelligenceLink {
     /// A case.
@@ -65,6 +68,7 @@ pub enum IntelligenceLink {
 
 /// A report as a worker gives it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewIntelligence {
     /// What is known about the possible perpetrators (confidential).
@@ -80,6 +84,7 @@ pub struct NewIntelligence {
 
 /// A handover to the police.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PoliceHandover {
     /// How.
@@ -92,6 +97,7 @@ pub struct PoliceHandover {
 
 /// What happened to a report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum IntelligenceEvent {
     /// A report was recorded.
@@ -125,6 +131,7 @@ impl IntelligenceEvent {
 
 /// A command to a report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum IntelligenceCommand {
     /// Record that the report was passed to the police.
@@ -174,6 +181,7 @@ impl NewIntelligence {
 
 /// A report of intelligence: the fold of its events.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Intelligence {
     /// Its id.
     pub id: IntelligenceId,

@@ -35,6 +35,8 @@ pub mod kernel;
 pub mod policy;
 pub mod privacy;
 pub mod read;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod store;
 pub mod workshop;
 pub mod young_person;

@@ -30,6 +30,7 @@ use std::fmt;
 
 /// Where a workshop is run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VenueKind {
     /// A school.
@@ -51,6 +52,7 @@ impl VenueKind {
 
 /// The school or youth club.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Venue {
     /// School or youth club.
@@ -61,6 +63,7 @@ pub struct Venue {
 
 /// The ages a workshop is for, in completed years, inclusive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AgeGroup {
     /// Youngest.
@@ -77,6 +80,7 @@ impl fmt::Display for AgeGroup {
 
 /// A workshop as planned.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewWorkshop {
     /// Where.
@@ -94,6 +98,7 @@ pub struct NewWorkshop {
 
 /// Who filled in an evaluation form.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "respondent", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Respondent {
     /// A registered young person who attended.
@@ -108,6 +113,7 @@ pub enum Respondent {
 /// One question of an evaluation form, answered before and after the workshop on a scale of
 /// 1 (not at all) to 5 (very much).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EvaluationAnswer {
     /// The question (`"I know how grooming starts"`).
@@ -120,6 +126,7 @@ pub struct EvaluationAnswer {
 
 /// An evaluation form.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Evaluation {
     /// Who filled it in.
@@ -134,6 +141,7 @@ pub struct Evaluation {
 
 /// An individual tutorial with an attendee identified as vulnerable.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Tutorial {
     /// With whom.
@@ -148,6 +156,7 @@ pub struct Tutorial {
 
 /// What happened at or after a workshop.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum WorkshopEvent {
     /// A workshop was planned.
@@ -196,6 +205,7 @@ pub enum WorkshopEvent {
 
 /// A command to a workshop.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum WorkshopCommand {
     /// Record who attended: registered young people, and a count of everyone else.
@@ -276,6 +286,7 @@ impl NewWorkshop {
 
 /// A workshop: the fold of its events.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Workshop {
     /// Its id.
     pub id: WorkshopId,
@@ -305,6 +316,7 @@ pub struct Workshop {
 
 /// One question's answers across a workshop's forms.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct QuestionSummary {
     /// The question.
     pub question: Text,
@@ -338,6 +350,7 @@ impl QuestionSummary {
 
 /// What a workshop's evaluation forms say was learnt (R-29: workshop reach and evaluation).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EvaluationSummary {
     /// Attendees, registered and anonymous.
     pub attendees: u32,

@@ -62,6 +62,7 @@ use serde::{Deserialize, Serialize};
 /// A registration: the young person's id and the possible duplicates found.
 #[must_use = "a registration may have found possible duplicates of an existing young person (R-26)"]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Registered {
     /// The young person registered.
     pub young_person: YoungPersonId,
@@ -73,6 +74,7 @@ pub struct Registered {
 /// found.
 #[must_use = "a referral may have found possible duplicates of the young person (R-26)"]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Referred {
     /// The case opened.
     pub case: CaseId,

@@ -84,6 +84,7 @@ macro_rules! queries {
         $(
             $(#[$doc])*
             #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+            #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
             #[serde(deny_unknown_fields)]
             pub struct $ty {
                 $(

@@ -22,6 +22,7 @@ use std::fmt;
 
 /// Where a goal stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "status", rename_all = "snake_case", deny_unknown_fields)]
 pub enum GoalStatus {
     /// Being worked on.
@@ -42,6 +43,7 @@ pub enum GoalStatus {
 
 /// A goal of the action plan, agreed with the young person and named professionals.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Goal {
     /// Its id.
@@ -59,6 +61,7 @@ pub struct Goal {
 /// Where a session takes place: the place the young person feels most comfortable, or where
 /// the worker can reach them. No address is held.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "place", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SessionPlace {
     /// At home (or the placement).
@@ -82,6 +85,7 @@ pub enum SessionPlace {
 
 /// Who cancelled a session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CancelledBy {
     /// The young person.
@@ -98,6 +102,7 @@ pub enum CancelledBy {
 
 /// Where a session stands: planned → held / cancelled / not attended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "status", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SessionStatus {
     /// Planned, not yet held.
@@ -144,6 +149,7 @@ impl SessionStatus {
 
 /// A one-to-one session.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Session {
     /// Its id.
@@ -164,6 +170,7 @@ pub struct Session {
 
 /// How a contact episode happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ContactKind {
     /// A phone call.
@@ -178,6 +185,7 @@ pub enum ContactKind {
 
 /// Who started a contact.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// They contacted the service.
@@ -188,6 +196,7 @@ pub enum Direction {
 
 /// Whom a contact was with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "with", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ContactWith {
     /// The young person.
@@ -208,6 +217,7 @@ pub enum ContactWith {
 
 /// A contact episode: a call, text, visit or drop-in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
     /// Its id.
@@ -224,6 +234,7 @@ pub struct Contact {
 
 /// The expected rhythm of work: sessions a week and, for intensive work, contacts a day.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Cadence {
     /// Expected one-to-one sessions a week.
@@ -274,6 +285,7 @@ impl fmt::Display for Cadence {
 
 /// Why a worker changed a case's cadence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CadenceBasis {
     /// To suit the young person's learning style.
@@ -288,6 +300,7 @@ pub enum CadenceBasis {
 
 /// Where a cadence came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "source", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CadenceSource {
     /// The programme the case was assigned to.
@@ -306,6 +319,7 @@ pub enum CadenceSource {
 
 /// One period of a case's cadence, from `from` until the next one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CadencePeriod {
     /// When it began to apply.
@@ -318,6 +332,7 @@ pub struct CadencePeriod {
 
 /// A kind of multi-agency meeting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MeetingKind {
     /// A child in need meeting.
@@ -343,6 +358,7 @@ impl fmt::Display for MeetingKind {
 
 /// An action arising from a meeting.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MeetingAction {
     /// What is to be done.
@@ -357,6 +373,7 @@ pub struct MeetingAction {
 
 /// A multi-agency meeting about the young person.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Meeting {
     /// Its id.
@@ -373,6 +390,7 @@ pub struct Meeting {
 
 /// A kind of partner agency a case is referred out to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PartnerKind {
     /// Housing.
@@ -407,6 +425,7 @@ impl fmt::Display for PartnerKind {
 
 /// An answer to, or the end of, a referral out.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "status", rename_all = "snake_case", deny_unknown_fields)]
 pub enum PartnerReferralUpdate {
     /// The partner accepted it.
@@ -439,6 +458,7 @@ impl PartnerReferralUpdate {
 
 /// Where a referral out stands: sent → accepted / declined / closed; accepted → closed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "status", rename_all = "snake_case", deny_unknown_fields)]
 pub enum PartnerReferralStatus {
     /// Sent, not yet answered.
@@ -492,6 +512,7 @@ impl PartnerReferralStatus {
 
 /// A referral out to a partner agency.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PartnerReferral {
     /// Its id.
@@ -508,6 +529,7 @@ pub struct PartnerReferral {
 
 /// A stretch of time; `to` is `None` while it lasts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Period {
     /// From.
@@ -519,6 +541,7 @@ pub struct Period {
 /// The work recorded on a case, folded from its activity events (and the times work began,
 /// paused, resumed and ended, which the cadence queries need).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CaseActivity {
     /// The action plan's goals, oldest first.

@@ -26,6 +26,7 @@ use serde_json::{Map, Value};
 
 /// A command to an existing case.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum CaseCommand {
     /// Record consent given, refused or withdrawn.

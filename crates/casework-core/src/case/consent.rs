@@ -11,6 +11,7 @@ use std::fmt;
 
 /// What a consent is for.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "scope", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ConsentScope {
     /// Being referred to the service.
@@ -42,6 +43,7 @@ impl fmt::Display for ConsentScope {
 
 /// Given, refused, or withdrawn after being given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentDecision {
     /// Given.
@@ -54,6 +56,7 @@ pub enum ConsentDecision {
 
 /// Who gave (or refused) the consent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentGiver {
     /// The young person.
@@ -64,6 +67,7 @@ pub enum ConsentGiver {
 
 /// How the consent was obtained.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentMethod {
     /// The young person referred themselves.
@@ -80,6 +84,7 @@ pub enum ConsentMethod {
 
 /// One ledger entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ConsentEntry {
     /// The scope.
@@ -111,6 +116,7 @@ pub enum ConsentStatus {
 
 /// Every consent entry of a case, oldest first.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct ConsentLedger {
     entries: Vec<ConsentEntry>,

@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 /// One fact in a case's history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CaseEvent {
     /// A referral arrived: the case begins.

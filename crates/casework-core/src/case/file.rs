@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 /// What is known about a case whatever its stage: the referral, consent, owed actions, the
 /// professionals involved, every assessment and review. Only events change it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CaseFile {
     /// The case.
     pub id: CaseId,

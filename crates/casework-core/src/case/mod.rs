@@ -51,6 +51,7 @@ use std::fmt;
 
 /// A new referral, as a front end or an import gives it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewReferral {
     /// Who referred.
@@ -109,6 +110,7 @@ fn source_field_error(source: &serde_json::Value) -> Option<crate::kernel::input
 
 /// The name of a stage, for read models, queries and errors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StageName {
     /// Received.
@@ -205,6 +207,7 @@ impl fmt::Display for StageName {
 
 /// A case at its current stage: the stored, serde-tagged form of the typed stages.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "stage", rename_all = "snake_case")]
 #[allow(missing_docs)] // each variant is documented on its stage type
 pub enum Case {

@@ -11,6 +11,7 @@ use std::fmt;
 
 /// The kind of professional who referred or is involved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProfessionalKind {
     /// Social worker.
@@ -29,6 +30,7 @@ pub enum ProfessionalKind {
 
 /// A professional outside the charity, recorded as involved in a case.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Professional {
     /// Their id.
@@ -43,6 +45,7 @@ pub struct Professional {
 
 /// Who made the referral. Anyone can refer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "source", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ReferralSource {
     /// The young person referred themselves: that is consent.
@@ -85,6 +88,7 @@ impl ReferralSource {
 
 /// The outcome of a referral.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Outcome {
     /// Accepted for immediate support.
@@ -107,6 +111,7 @@ pub enum Outcome {
 
 /// The worker holding a case (R-25 keeps every allocation in the history).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Allocation {
     /// The worker.
@@ -123,6 +128,7 @@ pub struct Allocation {
 /// began, and why. The case file keeps every one, oldest first, so the first allocation and
 /// each handover stay known after the case has moved on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Reallocation {
     /// The worker who held the case until the move, and since when.
@@ -135,6 +141,7 @@ pub struct Reallocation {
 
 /// Why work paused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "reason", rename_all = "snake_case", deny_unknown_fields)]
 pub enum PauseReason {
     /// No contact from the young person.
@@ -150,6 +157,7 @@ pub enum PauseReason {
 
 /// Why a case closed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "reason", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClosureReason {
     /// Risk significantly reduced: needs everyone's agreement.
@@ -205,6 +213,7 @@ impl fmt::Display for ClosureReason {
 
 /// Someone whose agreement a 'risk significantly reduced' closure needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "party", content = "id", rename_all = "snake_case")]
 pub enum Party {
     /// The young person.
@@ -224,6 +233,7 @@ impl fmt::Display for Party {
 
 /// What a review decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewDecision {
     /// Carry on.
@@ -236,6 +246,7 @@ pub enum ReviewDecision {
 
 /// A review: always with a fresh risk assessment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Review {
     /// The new assessment.
@@ -270,6 +281,7 @@ impl fmt::Display for ReviewDecision {
 
 /// A step that waits for a manager's approval.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "step", rename_all = "snake_case", deny_unknown_fields)]
 pub enum GatedStep {
     /// Closing the case with a reason other than 'risk significantly reduced'.
@@ -323,6 +335,7 @@ impl GatedStep {
 
 /// A request for a manager's approval, pending until approved or refused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PendingApproval {
     /// Its id.

@@ -13,6 +13,7 @@ use std::fmt;
 
 /// What is owed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OwedActionKind {
     /// Notify the integrated safeguarding unit of the referral.
@@ -49,6 +50,7 @@ impl fmt::Display for OwedActionKind {
 
 /// Where an owed action stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "status", rename_all = "snake_case", deny_unknown_fields)]
 pub enum OwedStatus {
     /// Still owed.
@@ -99,6 +101,7 @@ impl OwedStatus {
 
 /// One owed action.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OwedAction {
     /// Its id.

@@ -11,6 +11,7 @@ use std::fmt;
 /// The role a person acts in. What each role may do, with the person's relationship to
 /// the record, is the table in [`crate::privacy::access`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// A project worker who holds cases.
@@ -74,6 +75,7 @@ impl fmt::Display for Role {
 
 /// A member of staff acting through the library.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Actor {
     /// Who.

@@ -22,6 +22,7 @@ use std::fmt;
 /// anywhere else serializing it is an error, so a front end that turns a case into JSON for a
 /// screen or an API gets an error, not the content. It always deserializes.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Confidential<T>(T);
 

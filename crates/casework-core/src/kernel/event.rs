@@ -19,6 +19,7 @@ use thiserror::Error;
 
 /// Who recorded an event, when and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EventMeta {
     /// The event's id.
     pub event_id: EventId,

@@ -186,6 +186,46 @@ impl fmt::Display for Postcode {
     }
 }
 
+/// A string with something other than white space in it, and no NUL ([`Text::parse`]).
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Text {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Text".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "Text that is not empty or only white space, without NUL.",
+            "pattern": "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+        })
+    }
+}
+
+/// Read: any case and spacing ([`Postcode::parse`]); written: normalised, `LS6 2AB`, `WF10`.
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Postcode {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Postcode".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        if generator.contract().is_deserialize() {
+            schemars::json_schema!({
+                "type": "string",
+                "description": "A UK postcode, full or the outward code alone, in any case and spacing.",
+                "pattern": "^\\s*[A-Za-z]\\s*([A-Za-z]\\s*)?[0-9]\\s*([A-Za-z0-9]\\s*)?([0-9]\\s*[A-Za-z]\\s*[A-Za-z]\\s*)?$"
+            })
+        } else {
+            schemars::json_schema!({
+                "type": "string",
+                "description": "A UK postcode, full (`LS6 2AB`) or the outward code alone (`WF10`), in capitals with one space before the inward code.",
+                "pattern": "^[A-Z]{1,2}[0-9][A-Z0-9]?( [0-9][A-Z]{2})?$"
+            })
+        }
+    }
+}
+
 /// Decodes a JSON document into `T`, naming the field path of the first problem
 /// (`young_person.date_of_birth: premature end of input`), never panicking.
 pub fn decode_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, InputError> {

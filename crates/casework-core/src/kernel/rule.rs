@@ -8,6 +8,7 @@ use std::fmt;
 
 /// A rule of DOMAIN.md, R-1 … R-29.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Rule(u8);
 

@@ -109,6 +109,7 @@ pub fn parse_programme(src: &str, file: &str) -> Result<Programme, ConfigError> 
 /// A service profile document: a [`ServiceProfile`] that names its risk tool and programmes
 /// by path instead of holding them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProfileDocument {
     /// The service's name.

@@ -13,6 +13,7 @@ use std::fmt;
 
 /// Who a service is for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Eligibility {
     /// Youngest age served, in completed years, inclusive.
@@ -33,6 +34,7 @@ pub struct Eligibility {
 /// Postcodes a service covers: whole areas (`LS`: every LS district) and single districts
 /// (`WF10`, `WF3`). `WF1` is neither `WF10` nor in a covered area.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PostcodeCoverage {
     /// Whole postcode areas, by their letters (`LS`).
@@ -59,6 +61,7 @@ impl PostcodeCoverage {
 
 /// Why a referral is outside a service's remit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "reason", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Ineligibility {
     /// Younger than the service's minimum age.
@@ -130,6 +133,7 @@ impl fmt::Display for Ineligibility {
 
 /// The kinds of [`Ineligibility`], as named in signposting rules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IneligibilityKind {
     /// Too young.
@@ -144,6 +148,7 @@ pub enum IneligibilityKind {
 
 /// The result of screening one referral.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Screening {
     /// Age in completed years on the referral date.

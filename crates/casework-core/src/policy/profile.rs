@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 /// A service the profile signposts to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PartnerService {
     /// Its name.
@@ -26,6 +27,7 @@ pub struct PartnerService {
 
 /// Where to signpost a referral that is ineligible for one reason (R-3).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SignpostRule {
     /// The reason this rule answers.
@@ -36,6 +38,7 @@ pub struct SignpostRule {
 
 /// Who an owed action goes to and how many hours the service has.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OwedTo {
     /// Recipient, as shown on the action.
@@ -46,6 +49,7 @@ pub struct OwedTo {
 
 /// The owed actions of R-4 and R-5.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OwedActionRules {
     /// Raised on every referral.
@@ -58,6 +62,7 @@ pub struct OwedActionRules {
 
 /// Days between reviews, by the current risk level (R-12).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReviewCadence {
     /// At Low risk.
@@ -83,6 +88,7 @@ impl ReviewCadence {
 /// Steps that need a manager's approval before they are done (R-24). Until approved the step
 /// is pending; a manager taking the step directly approves it by doing so.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Approvals {
     /// Closing a case.
@@ -102,6 +108,7 @@ pub struct Approvals {
 
 /// Everything a service configures.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ServiceProfile {
     /// The service's name.
@@ -163,6 +170,7 @@ pub struct ServiceProfile {
 /// indicators = ["disclosure"]
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RetentionSchedule {
     /// Keep at least until this birthday (`25`); `None` for no age rule. A 29 February
@@ -181,6 +189,7 @@ pub struct RetentionSchedule {
 /// The longer retention of records about sexual abuse or exploitation (R-23); see
 /// [`RetentionSchedule`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExploitationRetention {
     /// Keep at least this many years after the young person's last case ended.

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 /// An inclusive range of whole numbers (`5..=6` sessions a week).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Span {
     /// Least.
@@ -35,6 +36,7 @@ impl Span {
 
 /// The shape of a programme's work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProgrammeKind {
     /// One-to-one casework.
@@ -47,6 +49,7 @@ pub enum ProgrammeKind {
 
 /// A programme a service offers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Programme {
     /// Stable key (`short_term`).

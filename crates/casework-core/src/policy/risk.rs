@@ -18,6 +18,7 @@ use std::fmt;
 
 /// Low, Medium or High risk of sexual exploitation. Ordered: `Low < Medium < High`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RiskLevel {
     /// Low.
@@ -52,6 +53,7 @@ impl fmt::Display for RiskLevel {
 
 /// When an indicator was last present.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Window {
     /// Present now.
@@ -97,6 +99,7 @@ impl fmt::Display for Window {
 /// `{"key": "missing_from_home", "window": "six_to_12_months"}`,
 /// `{"key": "missing_from_home", "last_seen": "2026-01-20"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(try_from = "AnswerRepr", into = "AnswerRepr")]
 pub struct IndicatorAnswer {
     /// The indicator's key.
@@ -107,6 +110,7 @@ pub struct IndicatorAnswer {
 
 /// When an answered indicator was present: a window, or the date last seen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum When {
     /// In a window.
@@ -154,6 +158,7 @@ impl From<String> for IndicatorAnswer {
 }
 
 #[derive(Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 enum AnswerRepr {
     Key(String),
@@ -207,6 +212,7 @@ impl From<IndicatorAnswer> for AnswerRepr {
 
 /// Points for an indicator of a group, by window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WindowWeights {
     /// When current.
@@ -232,6 +238,7 @@ impl WindowWeights {
 /// A level an assessment can never fall below when any indicator of a group is present in one
 /// of `windows` (a matrix tool: any significant indicator is High).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GroupFloor {
     /// The floor.
@@ -242,6 +249,7 @@ pub struct GroupFloor {
 
 /// A group of indicators scored alike.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IndicatorGroup {
     /// Stable key (`significant`).
@@ -257,6 +265,7 @@ pub struct IndicatorGroup {
 
 /// One indicator a tool asks about.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Indicator {
     /// Stable key used in answers (`missing_from_home`).
@@ -273,6 +282,7 @@ pub struct Indicator {
 
 /// Scores from `from` up to and including `to` (or without limit) are `level`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LevelBand {
     /// The level.
@@ -286,6 +296,7 @@ pub struct LevelBand {
 
 /// A child under `age` (completed years) is never rated below `level`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AgeFloor {
     /// The age: the floor applies below it.
@@ -296,6 +307,7 @@ pub struct AgeFloor {
 
 /// Floors that depend on who the young person is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SubjectFloors {
     /// Young children.
@@ -308,6 +320,7 @@ pub struct SubjectFloors {
 
 /// A risk indicator tool.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RiskTool {
     /// The tool's name.
@@ -327,6 +340,7 @@ pub struct RiskTool {
 
 /// A worker's override of the computed level, with the reason it must carry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RiskOverride {
     /// The level the worker judges right.
@@ -346,6 +360,7 @@ pub struct AssessmentSubject {
 
 /// How one answer scored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScoredAnswer {
     /// The indicator.
@@ -360,6 +375,7 @@ pub struct ScoredAnswer {
 
 /// One completed assessment. Every assessment is kept, so the trend is always known.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RiskAssessment {
     /// The tool's name.
@@ -639,6 +655,7 @@ impl RiskTool {
 
 /// The direction of risk across assessments (lifecycle 3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RiskTrend {
     /// The latest level is below the one before.

@@ -17,6 +17,7 @@ use std::fmt;
 
 /// A topic covered in a session or a workshop.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(try_from = "String", into = "String")]
 pub enum SessionTopic {
     /// Understanding the grooming process.

@@ -43,6 +43,7 @@ use thiserror::Error;
 
 /// Something a person may be permitted to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Permission {
     /// Read a case's structure: stage, risk, dates, owed actions (not confidential content).
@@ -128,6 +129,7 @@ impl fmt::Display for Permission {
 
 /// How the acting person stands to the record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Relationship {
     /// The case's allocated worker.
@@ -220,6 +222,7 @@ pub fn permits(role: Role, relationship: Relationship, permission: Permission) -
 
 /// A refusal under R-27.
 #[derive(Clone, Debug, PartialEq, Eq, Error, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[error(
     "R-27: {name} ({role}, relationship: {relationship}) does not have permission `{permission}`{on}",
     on = self.record.as_deref().map(|r| format!(" on {r}")).unwrap_or_default()
@@ -250,6 +253,7 @@ impl AccessDenied {
 /// The charity's staff structure: which manager manages which workers, and which external
 /// accounts belong to which referring professionals. Workers in no team have no team manager.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StaffDirectory {
     teams: BTreeMap<StaffId, BTreeSet<StaffId>>,
     referrers: BTreeMap<StaffId, ProfessionalId>,

@@ -20,6 +20,7 @@ pub const ACCESS_EVENT_TYPES: &[&str] = &["confidential_record_read"];
 
 /// What was read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "subject", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AccessSubject {
     /// One case's confidential record.
@@ -63,6 +64,7 @@ impl AccessSubject {
 
 /// One recorded read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AccessRecord {
     /// What was read.
@@ -83,6 +85,7 @@ pub struct AccessRecord {
 
 /// The access log's events.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AccessEvent {
     /// A confidential record was read.

@@ -38,6 +38,7 @@ pub const DISCLOSURE_EVENT_TYPES: &[&str] = &["information_shared"];
 
 /// Who information is shared with.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "audience", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Audience {
     /// The person or agency who referred.
@@ -103,6 +104,7 @@ impl fmt::Display for Audience {
 
 /// A kind of information that can be shared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ItemKind {
     /// That the service is working with the young person.
@@ -146,6 +148,7 @@ impl ItemKind {
 /// Confidential text released by a recorded safeguarding override. No public constructor:
 /// only this crate's override path makes one, after recording the share.
 #[derive(Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Released(String);
 
@@ -166,6 +169,7 @@ impl fmt::Debug for Released {
 
 /// One item of a view.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "item", rename_all = "snake_case")]
 pub enum SharedItem {
     /// The service is working with the young person.
@@ -229,6 +233,7 @@ impl SharedItem {
 
 /// Why something was shared.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "basis", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ShareBasis {
     /// The young person's consent in this scope.
@@ -250,6 +255,7 @@ pub enum ShareBasis {
 
 /// What one audience may see of a case, now.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DisclosureView {
     /// The case.
     pub case: CaseId,
@@ -399,6 +405,7 @@ pub(crate) fn released_item(case: &Case, kind: ItemKind) -> SharedItem {
 
 /// A request to share without consent on an immediate safeguarding concern.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OverrideRequest {
     /// With whom.
@@ -438,6 +445,7 @@ impl OverrideRequest {
 
 /// Why a share was refused. Nothing was shared or recorded.
 #[derive(Clone, Debug, PartialEq, Eq, Error, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum DisclosureError {
     /// the young person has not consented to sharing with this audience.
     #[error("{rule}: nothing may be shared with {audience} without the young person's consent in scope `{scope}`; only an immediate safeguarding concern can override that (R-9)")]
@@ -472,6 +480,7 @@ impl DisclosureError {
 
 /// One share, as recorded.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ShareRecord {
     /// The case.
@@ -517,6 +526,7 @@ impl ShareRecord {
 
 /// The disclosures stream's events.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum DisclosureEvent {
     /// Information was shared.

@@ -62,6 +62,7 @@ pub const RETENTION_EVENT_TYPES: &[&str] = &[
 
 /// A legal hold's id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct LegalHoldId(Uuid);
 
@@ -99,6 +100,7 @@ impl fmt::Display for LegalHoldId {
 
 /// Who did something on a retention record, as the record keeps it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecordedBy {
     /// Who.
@@ -127,6 +129,7 @@ impl fmt::Display for RecordedBy {
 
 /// A legal hold in place: nothing about the young person may be erased while it is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LegalHold {
     /// Its id.
@@ -156,6 +159,7 @@ impl LegalHold {
 
 /// A legal hold that was lifted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LiftedHold {
     /// The hold as it was placed.
@@ -170,6 +174,7 @@ pub struct LiftedHold {
 
 /// The start of an anonymisation: who, when, why, and the schedule's answer it relied on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ErasureStarted {
     /// Why, in the words of the person erasing.
@@ -186,6 +191,7 @@ pub struct ErasureStarted {
 
 /// What an anonymisation covered, recorded when it finished.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ErasureCounts {
     /// Streams about the young person (their record, cases, shares, access-log records).
@@ -200,6 +206,7 @@ pub struct ErasureCounts {
 
 /// One finished anonymisation of a young person's records.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Erasure {
     /// How it started: who, when, why.
     pub started: ErasureStarted,
@@ -213,6 +220,7 @@ pub struct Erasure {
 
 /// What happens on a young person's retention record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RetentionEvent {
     /// A legal hold was placed.
@@ -266,6 +274,7 @@ impl DomainEvent for RetentionEvent {
 
 /// A young person's retention record: the fold of their retention stream.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RetentionRecord {
     /// Whose.
     pub young_person: YoungPersonId,
@@ -478,6 +487,7 @@ impl Aggregate for RetentionRecord {
 
 /// What the schedule needs to know about one case.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CaseRetentionFacts {
     /// The case.
     pub case: CaseId,
@@ -549,6 +559,7 @@ pub fn exploitation_evidence(case: &Case, schedule: &RetentionSchedule) -> Optio
 /// One rule of the schedule that applies to a young person, with the date it keeps the
 /// records until.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum RetentionBasis {
     /// Kept until a birthday.
@@ -648,6 +659,7 @@ fn ordinal(n: u32) -> String {
 
 /// When a young person's records fall due under the schedule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "due", rename_all = "snake_case")]
 pub enum RetentionDue {
     /// A case is open: never due while it is.
@@ -759,6 +771,7 @@ pub fn retention_due(
 
 /// Why a retention operation was refused. Nothing was written.
 #[derive(Clone, Debug, PartialEq, Eq, Error, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum RetentionRefusal {
     /// A legal hold is in place.
     #[error("R-23: the records of {young_person} are under a legal hold ({hold}, placed {placed_at}): {reason}; nothing may be erased until it is lifted")]
@@ -839,6 +852,7 @@ impl From<InputError> for RetentionRefusal {
 
 /// A young person's standing under the schedule on a date.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RetentionStatus {
     /// Whose records.
     pub young_person: YoungPersonId,
@@ -854,6 +868,7 @@ pub struct RetentionStatus {
 
 /// One entry of the review list: records due under the schedule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RetentionReviewEntry {
     /// Whose records.
     pub young_person: YoungPersonId,

@@ -64,6 +64,7 @@ use std::fmt::Write as _;
 
 /// Everything held about a young person, for them; see the module docs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SubjectAccessExport {
     /// Whose.
     pub young_person: YoungPersonId,
@@ -99,6 +100,7 @@ pub struct SubjectAccessExport {
 
 /// The identity record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Identity {
     /// The name they use.
     pub name: String,
@@ -120,6 +122,7 @@ pub struct Identity {
 
 /// One case (an episode of work).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CaseRecord {
     /// The case.
     pub case_id: CaseId,
@@ -173,6 +176,7 @@ pub struct CaseRecord {
 
 /// An eligibility screening.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScreeningRecord {
     /// Age on the referral date.
     pub age_on_referral: u32,
@@ -184,6 +188,7 @@ pub struct ScreeningRecord {
 
 /// A goal of the action plan.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GoalRecord {
     /// What the young person wants to achieve.
     pub description: String,
@@ -201,6 +206,7 @@ pub struct GoalRecord {
 
 /// A session.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SessionRecord {
     /// When planned for.
     pub planned_for: DateTime<Utc>,
@@ -224,6 +230,7 @@ pub struct SessionRecord {
 
 /// A contact episode.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ContactRecord {
     /// When.
     pub at: DateTime<Utc>,
@@ -237,6 +244,7 @@ pub struct ContactRecord {
 
 /// A multi-agency meeting.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MeetingRecord {
     /// What kind.
     pub kind: String,
@@ -250,6 +258,7 @@ pub struct MeetingRecord {
 
 /// How a case closed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ClosureRecord {
     /// Why.
     pub reason: ClosureReason,
@@ -259,6 +268,7 @@ pub struct ClosureRecord {
 
 /// A missing flag.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MissingFlagRecord {
     /// When raised.
     pub raised_at: DateTime<Utc>,
@@ -272,6 +282,7 @@ pub struct MissingFlagRecord {
 
 /// A period of alumni membership.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AlumniPeriod {
     /// On what basis they joined.
     pub basis: AlumniBasis,
@@ -285,6 +296,7 @@ pub struct AlumniPeriod {
 
 /// A workshop they took part in: the service's own activity, and only their own part in it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct WorkshopRecord {
     /// The workshop.
     pub workshop_id: WorkshopId,
@@ -310,6 +322,7 @@ pub struct WorkshopRecord {
 
 /// Being identified as vulnerable at a workshop.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VulnerableRecord {
     /// When.
     pub at: DateTime<Utc>,
@@ -319,6 +332,7 @@ pub struct VulnerableRecord {
 
 /// An individual tutorial after a workshop.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TutorialRecord {
     /// When held.
     pub held_at: DateTime<Utc>,
@@ -330,6 +344,7 @@ pub struct TutorialRecord {
 
 /// Their own evaluation form.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EvaluationRecord {
     /// When recorded.
     pub at: DateTime<Utc>,
@@ -341,6 +356,7 @@ pub struct EvaluationRecord {
 
 /// One answer on their evaluation form.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EvaluationAnswerRecord {
     /// The question.
     pub question: String,
@@ -352,6 +368,7 @@ pub struct EvaluationAnswerRecord {
 
 /// A share of their information.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ShareEntry {
     /// The case.
     pub case_id: CaseId,
@@ -373,6 +390,7 @@ pub struct ShareEntry {
 
 /// A recorded read of their records.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReadEntry {
     /// When.
     pub at: DateTime<Utc>,
@@ -386,6 +404,7 @@ pub struct ReadEntry {
 
 /// A legal hold on their records.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HoldEntry {
     /// Why.
     pub reason: String,
@@ -399,6 +418,7 @@ pub struct HoldEntry {
 
 /// An anonymisation of their records.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ErasureEntry {
     /// When it began.
     pub started_at: DateTime<Utc>,

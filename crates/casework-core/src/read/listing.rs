@@ -139,6 +139,7 @@ fn count(n: usize) -> u32 {
 /// A case at work: allocated to a worker and not closed (allocated, engaged, active, paused or
 /// closing). Listed by worker, so each worker's caseload is one query.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OpenCaseRow {
     /// The case.
     pub case_id: CaseId,
@@ -172,6 +173,7 @@ impl ListingRow for OpenCaseRow {
 
 /// A case's next review, while work is under way (active, paused or closing).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReviewDueRow {
     /// The case: the key.
     pub case_id: CaseId,
@@ -207,6 +209,7 @@ impl ReviewDueRow {
 
 /// When a case at work reaches its programme's expected length (R-14: shown, never enforced).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ExpectedEndRow {
     /// The case: the key.
     pub case_id: CaseId,
@@ -254,6 +257,7 @@ impl ExpectedEndRow {
 
 /// Where a referral out stands, without its details: the key of its listing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PartnerReferralState {
     /// Sent, not yet answered.
@@ -300,6 +304,7 @@ impl PartnerReferralState {
 
 /// A referral out to a partner agency (reasons given by partners are left on the case).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PartnerReferralRow {
     /// The case.
     pub case_id: CaseId,
@@ -353,6 +358,7 @@ impl PartnerReferralRow {
 /// A finished case, for the retention schedule and closure figures: closed, or a
 /// referral declined, signposted or withdrawn.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ClosedCaseRow {
     /// The case.
     pub case_id: CaseId,
@@ -391,6 +397,7 @@ impl ListingRow for ClosedCaseRow {
 
 /// Where a referral ended up, for referrals by outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReferralOutcome {
     /// No outcome yet: received, screened or assessed.
@@ -453,6 +460,7 @@ impl ReferralOutcome {
 /// . No names, no concerns: the source's kind, the young person's gender and whole age in
 /// years on the referral date, never the date of birth.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReferralRow {
     /// The case.
     pub case_id: CaseId,
@@ -494,6 +502,7 @@ impl ListingRow for ReferralRow {
 /// A case's first allocation to a worker, kept after it closes (R-29: waiting time from
 /// referral to allocation).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FirstAllocationRow {
     /// The case.
     pub case_id: CaseId,
@@ -520,6 +529,7 @@ impl ListingRow for FirstAllocationRow {
 /// A referral accepted for immediate support or onto the waiting list, not yet allocated
 /// the longest still waiting).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AwaitingAllocationRow {
     /// The case.
     pub case_id: CaseId,
@@ -557,6 +567,7 @@ pub fn programme_key(programme: Option<&str>) -> String {
 /// A missing episode, settled or not (R-22, R-29: missing episodes and return interviews
 /// offered within 72 hours).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MissingEpisodeRow {
     /// The young person: the key.
     pub young_person_id: YoungPersonId,
@@ -586,6 +597,7 @@ impl ListingRow for MissingEpisodeRow {
 
 /// A return interview not yet completed or declined.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReturnInterviewRow {
     /// The young person: the key.
     pub young_person_id: YoungPersonId,
@@ -628,6 +640,7 @@ impl ReturnInterviewRow {
 /// A young person flagged for a strategy discussion by three missing episodes within 30 days,
 /// while the flag is not resolved.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MissingFlagRow {
     /// The young person: the key.
     pub young_person_id: YoungPersonId,
@@ -651,6 +664,7 @@ impl ListingRow for MissingFlagRow {
 
 /// A member of the alumni group.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AlumniRow {
     /// The young person: the key.
     pub young_person_id: YoungPersonId,
@@ -673,6 +687,7 @@ impl ListingRow for AlumniRow {
 /// A young person known to the service, with or without a case (R-23: every record falls
 /// under the retention schedule, so the review must find everyone).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct YoungPersonRecordRow {
     /// The young person: the key.
     pub young_person_id: YoungPersonId,
@@ -696,6 +711,7 @@ impl ListingRow for YoungPersonRecordRow {
 /// A workshop's reach and evaluation results. Attendees are counted, never named; the
 /// forms' own words are left on the workshop.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct WorkshopRow {
     /// The workshop.
     pub workshop_id: WorkshopId,
@@ -762,6 +778,7 @@ impl WorkshopRow {
 /// their workshops. Flags and counts only: the concerns, tutorial notes and forms stay
 /// on the workshop's stream.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct WorkshopParticipantRow {
     /// The workshop.
     pub workshop_id: WorkshopId,
@@ -842,6 +859,7 @@ impl WorkshopParticipantRow {
 /// Workshop reach and evaluation results over a period: every workshop dated in it, and
 /// the totals.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct WorkshopReach {
     /// The first date in the period.
     pub from: NaiveDate,
@@ -909,6 +927,7 @@ impl WorkshopReach {
 /// risk, not yet by an immediate call. Ids and times only: the report's content stays on its
 /// own stream.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AwaitingPoliceRow {
     /// The report.
     pub intelligence_id: IntelligenceId,

@@ -28,6 +28,7 @@ const DAY_SECONDS: i128 = 24 * 3600;
 
 /// Delivery against expectation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CadenceStatus {
     /// Fewer than the least expected.
@@ -40,6 +41,7 @@ pub enum CadenceStatus {
 
 /// Expected against delivered, for sessions or for contacts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Expectation {
     /// The range expected over the working time in the window (least rounded down, most
     /// rounded up), or `None` where the cadence sets no expectation.
@@ -71,6 +73,7 @@ impl Expectation {
 
 /// One case's expected against delivered work in a window.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CadenceReport {
     /// The case.
     pub case: CaseId,
@@ -221,6 +224,7 @@ fn cadence_intervals(activity: &CaseActivity) -> Vec<CadenceInterval> {
 
 /// How long work has gone on against the programme's expected length.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LengthStatus {
     /// The case.
     pub case: CaseId,
@@ -284,6 +288,7 @@ pub fn risk_trend(case: &Case) -> RiskTrend {
 
 /// One assessment on a case's risk trajectory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RiskPoint {
     /// When assessed.
     pub at: DateTime<Utc>,
@@ -297,6 +302,7 @@ pub struct RiskPoint {
 
 /// One case's risk across its assessments, oldest first, and its trend.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RiskTrajectory {
     /// The case.
     pub case: CaseId,

@@ -16,6 +16,7 @@ use std::cmp::Ordering;
 
 /// One row per case.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CaseSummary {
     /// The case.
     pub case_id: CaseId,
@@ -45,6 +46,7 @@ pub struct CaseSummary {
 
 /// One row per owed action.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OwedActionSummary {
     /// The action.
     pub action_id: OwedActionId,
@@ -62,6 +64,7 @@ pub struct OwedActionSummary {
 
 /// One row per young person.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct YoungPersonSummary {
     /// Their id.
     pub young_person_id: YoungPersonId,
@@ -90,6 +93,7 @@ pub enum ReadModelUpdate {
 /// What a [`Listing`] lists. Each kind documents what its `key`, `at` and `detail` hold; the
 /// stores treat all three as opaque, so a new kind needs no schema change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ListingKind {
     /// A case allocated and not closed (allocated, engaged, active, paused, closing). key: the
@@ -249,6 +253,7 @@ impl ListingKind {
 /// ([`crate::store::AppendRequest::listings`]), so they always describe the stream's state
 /// after its last command. Queries select by kind, optionally by key and a time window.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Listing {
     /// What it lists.
     pub kind: ListingKind,
@@ -262,6 +267,7 @@ pub struct Listing {
 
 /// A listing as a query returns it: with the stream that wrote it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Listed {
     /// The stream that wrote it.
     pub stream: StreamId,

@@ -25,6 +25,7 @@ use std::fmt;
 
 /// Why a young person may join the alumni group.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "basis", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AlumniBasis {
     /// A former service user: this case closed (at any risk level), and none is open.
@@ -51,6 +52,7 @@ impl fmt::Display for AlumniBasis {
 
 /// A young person's membership of the alumni group.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AlumniMembership {
     /// Why they could join.

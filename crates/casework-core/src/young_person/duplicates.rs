@@ -149,6 +149,7 @@ pub fn fold_name(name: &str) -> String {
 
 /// How alike two names are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NameMatch {
     /// 0 to 100: 100 for names that fold alike.
     pub similarity: u8,
@@ -231,6 +232,7 @@ pub fn block_key(date: NaiveDate) -> String {
 
 /// How near two postcode districts are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Nearness {
     /// The same district.
@@ -269,6 +271,7 @@ fn split_district(district: &str) -> Option<(&str, u32)> {
 /// Why a young person already known may be the person checked. Stored in events: the names
 /// and fields are stable.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "reason", rename_all = "snake_case", deny_unknown_fields)]
 pub enum DuplicateReason {
     /// The names fold to the same name.
@@ -298,6 +301,7 @@ pub enum DuplicateReason {
 
 /// A young person already known who may be the person checked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DuplicateCandidate {
     /// The young person already known.
@@ -377,6 +381,7 @@ pub fn candidate_order(a: &DuplicateCandidate, b: &DuplicateCandidate) -> Orderi
 /// What a check found about one young person: every young person already known who may be
 /// them and is not yet decided either way, best first. Empty when there are none.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PossibleDuplicates {
     /// The young person checked.
     pub young_person: YoungPersonId,
@@ -451,6 +456,7 @@ impl DuplicateCheck {
 
 /// A worker's decision about a pair of records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// They are the same person: the records are linked.
@@ -472,6 +478,7 @@ impl Verdict {
 
 /// A flag not yet decided.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OpenFlag {
     /// The candidate as found.
     pub candidate: DuplicateCandidate,
@@ -481,6 +488,7 @@ pub struct OpenFlag {
 
 /// A decision recorded on this record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Decision {
     /// The other record.
     pub other: YoungPersonId,
@@ -495,6 +503,7 @@ pub struct Decision {
 /// What a young person's record says about possible duplicates: the flags awaiting a decision
 /// and the decisions recorded on it. The fold of its events.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DuplicateRecord {
     /// Flags not yet decided, in the order raised.
     pub open: Vec<OpenFlag>,
@@ -670,6 +679,7 @@ pub fn decide(
 /// and, when it is another real date, under the day and month swapped. The name is folded
 /// ([`fold_name`]), never the name as written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct IdentityRow {
     /// The young person.
     pub young_person_id: YoungPersonId,
@@ -699,6 +709,7 @@ impl ListingRow for IdentityRow {
 
 /// A possible duplicate awaiting a worker's decision.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PossibleDuplicateRow {
     /// The record flagged: the key.
     pub young_person_id: YoungPersonId,
@@ -720,6 +731,7 @@ impl ListingRow for PossibleDuplicateRow {
 
 /// Two records recorded as the same person, listed under each id.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LinkedRecordRow {
     /// The record the decision is recorded on: a key.
     pub young_person_id: YoungPersonId,

@@ -35,6 +35,7 @@ pub fn return_interview_due(returned_at: DateTime<Utc>) -> DateTime<Utc> {
 
 /// What happened about a return interview.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReturnInterviewOutcome {
     /// It was offered.
@@ -59,6 +60,7 @@ impl ReturnInterviewOutcome {
 
 /// The return interview of one episode.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReturnInterview {
     /// When it was first offered.
@@ -79,6 +81,7 @@ impl ReturnInterview {
 
 /// One missing episode.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MissingEpisode {
     /// Its id.
@@ -107,6 +110,7 @@ impl MissingEpisode {
 
 /// A flag raised by repeated missing episodes, for a strategy discussion.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MissingFlag {
     /// Its id.
@@ -121,6 +125,7 @@ pub struct MissingFlag {
 
 /// A return interview not yet completed or declined.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReturnInterviewDue {
     /// The episode.
     pub episode: MissingEpisodeId,

@@ -35,6 +35,7 @@ use serde::{Deserialize, Serialize};
 
 /// Gender as the young person describes it. Service profiles list the genders they serve.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Gender {
     /// A girl or young woman.
@@ -49,6 +50,7 @@ pub enum Gender {
 
 /// How the young person prefers to be contacted. Contact details themselves are not held here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ContactMethod {
     /// Phone call.
@@ -63,6 +65,7 @@ pub enum ContactMethod {
 
 /// Who a young person is, as given at registration or corrected later.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct YoungPersonDetails {
     /// The name the young person uses.
@@ -107,6 +110,7 @@ impl YoungPersonDetails {
 
 /// What happened to a young person's identity record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum YoungPersonEvent {
     /// First known to the service.
@@ -238,6 +242,7 @@ impl YoungPersonEvent {
 
 /// A young person's identity record: the fold of their events.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct YoungPerson {
     /// Their id.
     pub id: YoungPersonId,
@@ -290,6 +295,7 @@ impl YoungPerson {
 
 /// A command about a young person rather than one of their cases.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum YoungPersonCommand {
     /// The young person went missing.
@@ -385,6 +391,7 @@ impl YoungPersonCommand {
 /// What a young person's stream says besides their identity: missing episodes, missing flags
 /// and alumni membership. The fold of their events.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct YoungPersonActivity {
     /// Missing episodes, in the order recorded.
     pub missing_episodes: Vec<MissingEpisode>,

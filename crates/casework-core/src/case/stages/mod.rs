@@ -1003,6 +1003,7 @@ macro_rules! stage {
     ($(#[$doc:meta])* $name:ident, $stage_name:ident { $($(#[$fdoc:meta])* $field:ident : $ty:ty),* $(,)? }) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub struct $name {
             file: CaseFile,
             $($(#[$fdoc])* $field: $ty,)*

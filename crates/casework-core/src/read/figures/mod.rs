@@ -67,6 +67,7 @@ use std::collections::{BTreeSet, HashMap};
 
 /// What a report covers: the whole service, or one programme's cases (by its key).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "scope", content = "programme", rename_all = "snake_case")]
 pub enum Scope {
     /// Every case.
@@ -99,6 +100,7 @@ impl Scope {
 /// Age bands for referrals by age: each band starts at one of `starts` (whole years, strictly
 /// increasing); a first band holds every age below the first start.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AgeBands {
     starts: Vec<u32>,
 }
@@ -162,6 +164,7 @@ impl AgeBands {
 
 /// What a report is asked for: a period `[from, to)` in whole UTC days, a scope and age bands.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReportRequest {
     /// The first day in the period.
     pub from: NaiveDate,
@@ -256,6 +259,7 @@ pub struct ReportInputs {
 
 /// A row or column of a table: a stable key and a label for people.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Heading {
     /// The stable key (`professional`, `high`, `2026-04`).
     pub key: String,
@@ -274,6 +278,8 @@ impl Heading {
 
 /// One category of a [`Breakdown`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "Category_of_{C}"))]
 pub struct Category<C = u32> {
     /// The stable key.
     pub key: String,
@@ -285,6 +291,8 @@ pub struct Category<C = u32> {
 
 /// Counts by one category, every category listed (zeros too), with the total.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "Breakdown_of_{C}"))]
 pub struct Breakdown<C = u32> {
     /// The categories, in a fixed order.
     pub categories: Vec<Category<C>>,
@@ -336,6 +344,8 @@ impl<C: Copy> Breakdown<C> {
 
 /// Counts by two categories, with row, column and grand totals.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "CrossTable_of_{C}"))]
 pub struct CrossTable<C = u32> {
     /// The rows.
     pub rows: Vec<Heading>,
@@ -405,6 +415,8 @@ impl<C: Copy> CrossTable<C> {
 
 /// Referrals received in the period (see the module docs).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "ReferralFigures_of_{C}"))]
 pub struct ReferralFigures<C = u32> {
     /// How many.
     pub total: C,
@@ -433,6 +445,8 @@ impl<C: Copy> ReferralFigures<C> {
 
 /// Waiting time from referral to first allocation (see the module docs).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "WaitingFigures_of_{C}"))]
 pub struct WaitingFigures<C = u32> {
     /// Cases first allocated in the period, by their wait in weeks: `under_1_week`, `1_2_weeks`,
     /// `2_4_weeks`, `4_8_weeks`, `8_12_weeks`, `12_weeks_or_more` (its total is how many).
@@ -449,6 +463,8 @@ pub struct WaitingFigures<C = u32> {
 
 /// Cases closed in the period (see the module docs).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "ClosureFigures_of_{C}"))]
 pub struct ClosureFigures<C = u32> {
     /// By reason: `risk_significantly_reduced`, `young_person_declined`,
     /// `young_person_withdrew`, `moved_out_of_area`, `aged_out`, `transferred`, `no_engagement`,
@@ -461,6 +477,8 @@ pub struct ClosureFigures<C = u32> {
 
 /// Missing episodes that started in the period, and their return interviews.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "MissingFigures_of_{C}"))]
 pub struct MissingFigures<C = u32> {
     /// By where the return interview stands: `offered_within_72_hours`,
     /// `not_offered_within_72_hours`, `within_72_hours`, `not_returned` (its total is how many
@@ -475,6 +493,8 @@ pub struct MissingFigures<C = u32> {
 
 /// Workshops dated in the period: reach and evaluation results.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "WorkshopFigures_of_{C}"))]
 pub struct WorkshopFigures<C = u32> {
     /// How many workshops (a count of events, never hidden).
     pub workshops: u32,
@@ -492,6 +512,8 @@ pub struct WorkshopFigures<C = u32> {
 
 /// One evaluation question across the period's workshops.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "QuestionFigures_of_{C}"))]
 pub struct QuestionFigures<C = u32> {
     /// The question.
     pub question: Text,
@@ -502,6 +524,8 @@ pub struct QuestionFigures<C = u32> {
 
 /// Every figure of a report (see the module docs); `Figures<Shown>` is the published form.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "Figures_of_{C}"))]
 pub struct Figures<C = u32> {
     /// The first day in the period.
     pub from: NaiveDate,

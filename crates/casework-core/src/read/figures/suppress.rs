@@ -120,9 +120,28 @@ impl<'de> Deserialize<'de> for Shown {
     }
 }
 
+/// As serialized: a shown count is a number, a hidden one `"<n"` or `"*"`.
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Shown {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Shown".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A count as a published report shows it: the count, `\"<n\"` for a count under the threshold `n`, or `\"*\"` for one withheld.",
+            "oneOf": [
+                { "type": "integer", "minimum": 0, "maximum": u32::MAX },
+                { "type": "string", "pattern": "^(<\\+?[0-9]+|\\*)$" }
+            ]
+        })
+    }
+}
+
 /// How figures leaving the service are protected: counts under the threshold are hidden, and
 /// more are withheld so none of them can be recovered by subtraction (see the module docs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Suppression {
     threshold: u32,
 }
