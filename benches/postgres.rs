@@ -96,6 +96,7 @@ impl Template {
             read_model: ReadModelUpdate::Case(summary),
             snapshot: None,
             listings: None,
+            idempotency: None,
         }
     }
 

@@ -374,6 +374,7 @@ impl Plan {
             read_model,
             snapshot: None,
             listings: Some(listings),
+            idempotency: None,
         }
     }
 }

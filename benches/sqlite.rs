@@ -305,6 +305,7 @@ impl Appender {
             snapshot: None,
             listings: (!self.listings.is_empty())
                 .then(|| self.listings[self.version as usize % self.listings.len()].clone()),
+            idempotency: None,
         };
         self.version = self.store.append(request).await.unwrap();
     }
@@ -351,6 +352,7 @@ impl Inline {
             }),
             snapshot: None,
             listings: None,
+            idempotency: None,
         };
         self.version = append_inline(&self.conn, request).unwrap();
     }
@@ -628,6 +630,7 @@ fn seed(rt: &Runtime, store: &SqliteStore, n: usize) -> DateTime<Utc> {
                         )),
                         snapshot: None,
                         listings: None,
+                        idempotency: None,
                     };
                     store.append(request).await.unwrap();
                 }

@@ -64,6 +64,7 @@ async fn r18_two_concurrent_appends_on_the_memory_store_exactly_one_wins() {
                     read_model: ReadModelUpdate::Case(CaseSummary::of(&state, version + 1)),
                     snapshot: None,
                     listings: None,
+                    idempotency: None,
                 };
                 tokio::spawn(async move {
                     barrier.wait().await;

@@ -6,10 +6,16 @@
 //! object-safe and `Send + Sync`, so a front end can hold an `Arc<dyn Store>`.
 //!
 //! Errors are kept apart by operation: an append either conflicts ([`AppendError::Conflict`],
-//! someone else wrote first, reload and decide again) or fails in the backend
-//! ([`StoreError`]). Domain errors are not storage errors and never pass through here.
+//! someone else wrote first, reload and decide again), finds its idempotency key taken
+//! ([`AppendError::KeyTaken`]), or fails in the backend ([`StoreError`]). Domain errors are
+//! not storage errors and never pass through here.
+//!
+//! An append may carry an idempotency key ([`AppendRequest::idempotency`]), which the store
+//! records in the same transaction as the events and answers from
+//! [`EventLoad::idempotent_append`]; see [`crate::kernel::idempotency`].
 
 use crate::kernel::event::{NewEvent, RecordedEvent};
+use crate::kernel::idempotency::{Idempotency, IdempotentAppend};
 use crate::kernel::ids::{CaseId, StreamId, YoungPersonId};
 use crate::read::rows::{
     CaseSummary, Listed, Listing, ListingQuery, OwedActionSummary, ReadModelUpdate,
@@ -67,6 +73,11 @@ pub enum AppendError {
     /// Optimistic concurrency: another writer won.
     #[error(transparent)]
     Conflict(#[from] Conflict),
+    /// The request's idempotency key is already recorded (for this request or another): a
+    /// racing call with the same key appended first. Nothing of this request was written;
+    /// look the key up ([`EventLoad::idempotent_append`]) and replay or refuse.
+    #[error("idempotency key `{0}` is already recorded: look it up instead of appending")]
+    KeyTaken(String),
     /// The backend failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -103,6 +114,11 @@ pub struct AppendRequest {
     /// The stream's listings after these events, replacing all its previous ones; `None`
     /// leaves them as they are (most commands change none).
     pub listings: Option<Vec<Listing>>,
+    /// The command's idempotency key, recorded with the events in the same transaction
+    /// (unique: a key already recorded fails the append with [`AppendError::KeyTaken`] and
+    /// writes nothing). The record names the stream, the versions written, the fingerprint
+    /// and the first event's `recorded_at`. Ignored, like the rest, by an empty append.
+    pub idempotency: Option<Idempotency>,
 }
 
 /// One stored event's new payload and reason, for [`EventAppend::rewrite`].
@@ -160,20 +176,35 @@ pub trait EventLoad: Send + Sync {
         let from = snapshot.as_ref().map_or(0, |s| s.version.saturating_sub(1));
         Ok((snapshot, self.load_after(stream, from).await?))
     }
+
+    /// The append recorded under the idempotency key `key` (scoped, as stored), if any. Keys
+    /// are kept as long as the events, through restarts and anonymisation rewrites.
+    ///
+    /// Every store of the library implements it; the default, for stores written before keys
+    /// existed, refuses with [`StoreError::Backend`], so a keyed command on such a store fails
+    /// rather than runs twice.
+    async fn idempotent_append(&self, key: &str) -> Result<Option<IdempotentAppend>, StoreError> {
+        Err(StoreError::Backend(format!(
+            "this store does not keep idempotency keys (looking up `{key}`)"
+        )))
+    }
 }
 
 /// Appends to a stream.
 #[async_trait]
 pub trait EventAppend: Send + Sync {
     /// Appends `request.events` if the stream is at `request.expected_version`, writing the
-    /// read-model rows in the same transaction; returns the new version. Of two racing appends
-    /// at the same version exactly one succeeds; the other gets [`AppendError::Conflict`]. An
+    /// read-model rows and the idempotency key, if any, in the same transaction; returns the
+    /// new version. Of two racing appends at the same version exactly one succeeds; the other
+    /// gets [`AppendError::Conflict`]. Of two carrying the same key exactly one succeeds; the
+    /// other gets [`AppendError::KeyTaken`] (or a conflict, when both race on one stream). An
     /// empty append writes nothing and returns `expected_version` unchecked.
     async fn append(&self, request: AppendRequest) -> Result<u64, AppendError>;
 
     /// Rewrites the payload and reason of existing events of one stream, replaces its
     /// read-model row and listings and deletes its snapshot, all in one transaction; the
-    /// stream's versions, types, times and actors are untouched. A version that does not
+    /// stream's versions, types, times and actors, and the idempotency keys recorded for it,
+    /// are untouched. A version that does not
     /// exist fails the whole request ([`StoreError::Backend`]) and writes nothing.
     async fn rewrite(&self, request: RewriteRequest) -> Result<(), StoreError>;
 }
@@ -220,6 +251,9 @@ impl<T: EventLoad + ?Sized> EventLoad for std::sync::Arc<T> {
         stream: StreamId,
     ) -> Result<(Option<Snapshot>, Vec<RecordedEvent>), StoreError> {
         (**self).load_latest(stream).await
+    }
+    async fn idempotent_append(&self, key: &str) -> Result<Option<IdempotentAppend>, StoreError> {
+        (**self).idempotent_append(key).await
     }
 }
 
@@ -278,6 +312,7 @@ impl crate::kernel::code::ErrorCode for AppendError {
     fn code(&self) -> &'static str {
         match self {
             AppendError::Conflict(c) => crate::kernel::code::ErrorCode::code(c),
+            AppendError::KeyTaken(_) => "idempotency_key_reused",
             AppendError::Store(s) => crate::kernel::code::ErrorCode::code(s),
         }
     }

@@ -9,7 +9,12 @@
 //!
 //! [`ApiTokens`] serves service accounts (an import, a scheduled job, a front end's own
 //! backend): opaque tokens, kept only as their SHA-256 hashes, each mapped to one configured
-//! actor. OIDC / JWT sign-in for staff is a second authenticator still to come (issue 14).
+//! actor. [`crate::jwt::JwtAuthenticator`] serves staff: bearer JWTs from the charity's
+//! identity provider (OIDC), each person mapped to a configured actor.
+//!
+//! Authenticators compose: `(A, B)` tries `A`, then `B` (API tokens first, then JWTs, say),
+//! and a credential neither knows is [`Unauthenticated`]; `Option<A>` is `A` when configured
+//! and refuses everything when `None`.
 
 use axum::http::header::AUTHORIZATION;
 use axum::http::HeaderMap;
@@ -114,17 +119,53 @@ fn decode_hex(hex: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// The token of an `Authorization: Bearer <token>` header, trimmed; `None` without one.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 impl Authenticator for ApiTokens {
     fn authenticate(&self, headers: &HeaderMap) -> Result<Actor, Unauthenticated> {
-        let value = headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or(Unauthenticated)?;
-        let (scheme, token) = value.split_once(' ').ok_or(Unauthenticated)?;
-        if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-            return Err(Unauthenticated);
-        }
-        let digest: [u8; 32] = Sha256::digest(token.trim().as_bytes()).into();
+        let token = bearer(headers).ok_or(Unauthenticated)?;
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         self.by_hash.get(&digest).cloned().ok_or(Unauthenticated)
+    }
+}
+
+/// Either credential: the first authenticator's actor if it knows the request, else the
+/// second's; a request neither knows is [`Unauthenticated`]. Neither sees a role or an id
+/// the other did not configure.
+///
+/// ```
+/// use casework_http::{ApiTokens, Authenticator};
+/// use casework_core::kernel::actor::Actor;
+/// use axum::http::HeaderMap;
+///
+/// let jobs = ApiTokens::new().with_hash(&ApiTokens::hash("fictional-a"), Actor::worker("Job A"));
+/// let more = ApiTokens::new().with_hash(&ApiTokens::hash("fictional-b"), Actor::worker("Job B"));
+/// let both = (jobs, more);
+/// let mut headers = HeaderMap::new();
+/// headers.insert("authorization", "Bearer fictional-b".parse().unwrap());
+/// assert_eq!(both.authenticate(&headers).unwrap().name, "Job B");
+/// headers.insert("authorization", "Bearer fictional-c".parse().unwrap());
+/// assert!(both.authenticate(&headers).is_err());
+/// ```
+impl<A: Authenticator, B: Authenticator> Authenticator for (A, B) {
+    fn authenticate(&self, headers: &HeaderMap) -> Result<Actor, Unauthenticated> {
+        self.0
+            .authenticate(headers)
+            .or_else(|Unauthenticated| self.1.authenticate(headers))
+    }
+}
+
+/// An authenticator that may not be configured: `None` knows no one.
+impl<A: Authenticator> Authenticator for Option<A> {
+    fn authenticate(&self, headers: &HeaderMap) -> Result<Actor, Unauthenticated> {
+        self.as_ref()
+            .ok_or(Unauthenticated)
+            .and_then(|a| a.authenticate(headers))
     }
 }

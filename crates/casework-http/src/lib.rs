@@ -9,6 +9,9 @@
 //!   headers into an [`Actor`]; the body is never read for it, and staff relationships come
 //!   from the [`StaffDirectory`] the embedder configures. [`ApiTokens`] is one
 //!   authenticator: opaque bearer tokens for service accounts, kept only as SHA-256 hashes.
+//!   [`JwtAuthenticator`] is the other: bearer JWTs from the charity's identity provider
+//!   (OIDC: Microsoft 365, Google Workspace), verified against configured keys, each person
+//!   mapped to a configured actor; `(ApiTokens, JwtAuthenticator)` accepts both ([`jwt`]).
 //! - **Reads generated from the queries.** Every service-wide query in
 //!   [`casework_service::QUERIES`] is `GET /queries/{name}` (parameters in the query string)
 //!   and `POST /queries/{name}` (parameters as a JSON object); see [`routes`].
@@ -45,12 +48,17 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod jwt;
+pub mod openapi;
 pub mod problem;
 pub mod routes;
 
 pub use auth::{ApiTokens, Authenticator, Unauthenticated};
+pub use jwt::{IdentityClaim, JwtAuthenticator, JwtSettings};
 pub use problem::{HttpError, Problem};
-pub use routes::{router, ROUTED_QUERIES};
+pub use routes::{
+    openapi_document, operations, router, router_with, Operation, Options, ROUTED_QUERIES,
+};
 
 pub use casework_core::kernel::actor::Actor;
 pub use casework_core::privacy::access::StaffDirectory;

@@ -19,8 +19,10 @@
 //! | 401 | no credential, or one not known | `unauthenticated` |
 //! | 403 | R-27: the role and relationship do not permit it; names the permission | `access_denied` |
 //! | 404 | no such case, young person or query | `not_found` |
+//! | 405 | a route that exists, with another method | `method_not_allowed` |
 //! | 409 | a domain rule refused (the rule's code), or another writer won the race | e.g. `case_closed`, `conflict` |
 //! | 412 | `If-Match` names a version the case is no longer at | `conflict` |
+//! | 422 | an `Idempotency-Key` reused with a different request | `idempotency_key_reused` |
 //! | 500 | an unreadable history, or a response that could not be written | `history_unreadable`, `response_failed` |
 //! | 503 | the store is unavailable, busy or full (with `Retry-After`) | `store_*` |
 
@@ -28,8 +30,11 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use casework_core::kernel::code::ErrorCode;
 use casework_core::kernel::error::DomainError;
+use casework_core::kernel::rule::Rule;
+use casework_core::privacy::disclosure::DisclosureError;
+use casework_core::privacy::retention::RetentionRefusal;
 use casework_core::store::StoreError;
-use casework_service::{AccessError, ActingError, CommandError, LoadError};
+use casework_service::{ActingError, CommandError, LoadError};
 use serde::Serialize;
 
 /// The most of an error's sentence a problem carries.
@@ -49,6 +54,8 @@ pub enum HttpError {
     },
     /// No such route or query.
     NotFound,
+    /// The route exists, not with this method.
+    MethodNotAllowed,
     /// A response could not be serialized.
     ResponseFailed,
 }
@@ -59,13 +66,14 @@ impl ErrorCode for HttpError {
             HttpError::Unauthenticated => "unauthenticated",
             HttpError::BadInput { .. } => "bad_input",
             HttpError::NotFound => "not_found",
+            HttpError::MethodNotAllowed => "method_not_allowed",
             HttpError::ResponseFailed => "response_failed",
         }
     }
 }
 
 /// An RFC 9457 problem document; see the module docs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Problem {
     /// `urn:casework:error:<code>`.
     #[serde(rename = "type")]
@@ -136,6 +144,12 @@ impl Problem {
                 e.code(),
                 "Not found",
                 "no such resource",
+            ),
+            HttpError::MethodNotAllowed => Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                e.code(),
+                "Method not allowed",
+                "the route exists, not with this method; see /openapi.json",
             ),
             HttpError::ResponseFailed => Problem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -235,17 +249,27 @@ impl Problem {
             }
             CommandError::Load(l) => Problem::load(l),
             CommandError::Store(s) => Problem::store(s),
+            CommandError::IdempotencyKeyReused(_) => {
+                let mut p = Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    e.code(),
+                    "Idempotency key reused",
+                    "this Idempotency-Key was used for a different request; nothing was written",
+                );
+                p.field = Some("Idempotency-Key".to_owned());
+                p
+            }
         }
     }
 
     /// The problem for a checked operation's failure.
     #[must_use]
-    pub fn acting(e: &AccessError, if_match: bool) -> Self {
+    pub fn acting<R: Refusal>(e: &ActingError<R>, if_match: bool) -> Self {
         match e {
             ActingError::Denied(d) => {
                 let mut p = Problem::new(
                     StatusCode::FORBIDDEN,
-                    e.code(),
+                    d.code(),
                     "Forbidden",
                     &format!(
                         "the {} role, as {}, does not have the `{}` permission here (R-27)",
@@ -258,9 +282,48 @@ impl Problem {
                 p.rule = Some("R-27".to_owned());
                 p
             }
-            ActingError::Refused(d) => Problem::domain(d),
+            ActingError::Refused(r) => r.problem(),
             ActingError::Failed(f) => Problem::command(f, if_match),
         }
+    }
+
+    /// `409`: a rule refused; the rule named.
+    fn refused(code: &'static str, rule: Rule, detail: &str) -> Self {
+        let mut p = Problem::new(StatusCode::CONFLICT, code, "Refused by a rule", detail);
+        p.rule = Some(rule.to_string());
+        p
+    }
+}
+
+/// An operation's own refusal (the `R` of [`ActingError`]), as a problem.
+pub trait Refusal {
+    /// Its problem document.
+    fn problem(&self) -> Problem;
+}
+
+impl Refusal for DomainError {
+    fn problem(&self) -> Problem {
+        Problem::domain(self)
+    }
+}
+
+impl Refusal for DisclosureError {
+    /// An incomplete override is bad input naming its field (`400`); a share the consent
+    /// does not cover is a refusal (`409`).
+    fn problem(&self) -> Problem {
+        let mut p = Problem::refused(self.code(), self.rule(), &self.to_string());
+        if let DisclosureError::OverrideIncomplete { field, .. } = self {
+            p.status = StatusCode::BAD_REQUEST.as_u16();
+            p.title = "Bad input";
+            p.field = Some(short(field));
+        }
+        p
+    }
+}
+
+impl Refusal for RetentionRefusal {
+    fn problem(&self) -> Problem {
+        Problem::refused(self.code(), self.rule(), &self.to_string())
     }
 }
 

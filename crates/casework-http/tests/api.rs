@@ -2,8 +2,10 @@
 //! HTTP/1.1 client. Fictional people only.
 
 use casework_core::kernel::actor::{Actor, Role};
+use casework_core::kernel::clock::{Clock, ManualClock};
 use casework_core::policy::profile::examples::city_girls_service;
 use casework_core::privacy::access::StaffDirectory;
+use casework_http::routes::Verb;
 use casework_http::{ApiTokens, ROUTED_QUERIES};
 use casework_service::Casework;
 use casework_sqlite::SqliteStore;
@@ -21,6 +23,7 @@ const AUDITOR: &str = "fictional-auditor-token";
 
 struct Server {
     addr: SocketAddr,
+    clock: Arc<ManualClock>,
     worker: Actor,
     manager: Actor,
     /// Every response body, for scanning.
@@ -34,9 +37,8 @@ const CONCERNS: &str = "Planted-Concern: worried about an older boyfriend";
 async fn server() -> Server {
     let store = SqliteStore::temporary().unwrap();
     store.migrate().await.unwrap();
-    let casework = Arc::new(
-        Casework::new(store, city_girls_service()).with_clock(Arc::new(fixtures::clock())),
-    );
+    let clock = Arc::new(fixtures::clock());
+    let casework = Arc::new(Casework::new(store, city_girls_service()).with_clock(clock.clone()));
     let worker = fixtures::worker();
     let manager = fixtures::manager();
     let auditor = Actor::new("Ari Auditor", Role::Auditor);
@@ -51,6 +53,7 @@ async fn server() -> Server {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     Server {
         addr,
+        clock,
         worker,
         manager,
         seen: std::sync::Mutex::default(),
@@ -138,6 +141,12 @@ impl Server {
 
     /// A young person registered and referred by the worker: the case's id and version.
     async fn referred(&self) -> (String, u64) {
+        let (_, case, version) = self.referred_person().await;
+        (case, version)
+    }
+
+    /// As [`Server::referred`], with the young person's id first.
+    async fn referred_person(&self) -> (String, String, u64) {
         let registered = self
             .post(
                 "/young-people",
@@ -162,7 +171,7 @@ impl Server {
         let case = referred.body["case"].as_str().unwrap().to_owned();
         assert_eq!(referred.headers["location"], format!("/cases/{case}"));
         let version = self.version(&case).await;
-        (case, version)
+        (person, case, version)
     }
 
     /// The case's version, from its `ETag`.
@@ -205,22 +214,33 @@ fn assert_problem(reply: &Reply, status: u16, code: &str) {
     assert!(reply.body["detail"].as_str().is_some_and(|d| !d.is_empty()));
 }
 
-/// Every route the router serves, with a harmless path for each.
-fn every_route(case: &str) -> Vec<(&'static str, String)> {
-    let mut routes: Vec<(&'static str, String)> = ROUTED_QUERIES
-        .iter()
-        .flat_map(|q| {
-            [
-                ("GET", format!("/queries/{q}")),
-                ("POST", format!("/queries/{q}")),
-            ]
+/// Every route the router serves (its operations, as the OpenAPI document lists them), with
+/// the path's parameters filled in: `case` for a case's, `person` for a young person's, a
+/// fresh id for the others.
+fn every_route(case: &str, person: &str) -> Vec<(&'static str, String)> {
+    casework_http::operations::<SqliteStore>()
+        .into_iter()
+        .map(|op| {
+            let id = if op.path.starts_with("/cases") {
+                case.to_owned()
+            } else if op.path.starts_with("/young-people") {
+                person.to_owned()
+            } else {
+                uuid::Uuid::new_v4().to_string()
+            };
+            let path = op
+                .path
+                .replace("{id}", &id)
+                .replace("{other}", &uuid::Uuid::new_v4().to_string())
+                .replace("{hold}", &uuid::Uuid::new_v4().to_string());
+            let method = match op.verb {
+                Verb::Get => "GET",
+                Verb::Post => "POST",
+                Verb::Delete => "DELETE",
+            };
+            (method, path)
         })
-        .collect();
-    routes.push(("POST", "/young-people".to_owned()));
-    routes.push(("POST", format!("/young-people/{case}/referrals")));
-    routes.push(("GET", format!("/cases/{case}")));
-    routes.push(("POST", format!("/cases/{case}/commands")));
-    routes
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -281,8 +301,10 @@ async fn a_referral_goes_from_intake_to_allocation_through_the_api() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_refuses_an_unauthenticated_call_and_a_forged_token() {
     let s = server().await;
-    let (case, at_referral) = s.referred().await;
-    for (method, path) in every_route(&case) {
+    let (person, case, at_referral) = s.referred_person().await;
+    let routes = every_route(&case, &person);
+    assert!(routes.len() > 60, "{} routes", routes.len());
+    for (method, path) in routes {
         for token in [
             None,
             Some("forged-token"),
@@ -541,6 +563,7 @@ async fn an_unavailable_store_is_a_503_with_retry_after() {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let s = Server {
         addr,
+        clock: Arc::new(fixtures::clock()),
         worker: fixtures::worker(),
         manager: fixtures::manager(),
         seen: std::sync::Mutex::default(),
@@ -634,4 +657,423 @@ async fn every_query_answers_from_the_query_string_and_from_a_json_body_alike() 
         )
         .await;
     assert_problem(&reply, 400, "bad_input");
+}
+
+/// The plan and session note agreed and held on the case below: confidential.
+const PLAN: &str = "Planted-Plan: a safe route home from college";
+const NOTE: &str = "Planted-Note: she named the flat above the chip shop";
+
+/// Takes the referred case through allocation to a held session with a note, by flat JSON
+/// commands only; answers the session's id.
+async fn held_session(s: &Server, case: &str) -> String {
+    use casework_core::case::{CaseCommand, SessionPlace};
+    use casework_core::kernel::confidential::Confidential;
+    let mut commands = vec![
+        json!({"command": "screen"}),
+        json!({"command": "assess_risk", "indicators": ["older_boyfriend"]}),
+        json!({"command": "accept_for_support"}),
+        json!({"command": "allocate", "worker": s.worker.id, "worker_name": s.worker.name}),
+    ];
+    let plan = CaseCommand::AgreePlan {
+        plan: Confidential::new(fixtures::text(PLAN)),
+    };
+    commands.push(serde_json::from_str(&plan.to_json()).unwrap());
+    commands.push(json!({"command": "begin_work"}));
+    let planned_for = s.clock.now() + chrono::Duration::days(1);
+    let plan_session = CaseCommand::PlanSession {
+        planned_for,
+        place: SessionPlace::YouthClub,
+        place_chosen_by_young_person: true,
+        topics: vec![],
+    };
+    commands.push(serde_json::from_str(&plan_session.to_json()).unwrap());
+    let mut session = None;
+    let mut answers = Vec::new();
+    for command in commands {
+        let done = s.command(case, WORKER, command.clone()).await;
+        assert_eq!(done.status, 200, "{command}: {}", done.text);
+        answers.push(done.text.clone());
+        let planned = &done.body["events"][0];
+        if planned["type"] == "session_planned" {
+            session = planned["session"].as_str().map(str::to_owned);
+        }
+    }
+    // A command that creates something answers with its id, in the event it recorded.
+    let session =
+        session.unwrap_or_else(|| panic!("no planned session's id in the answers: {answers:?}"));
+    s.clock.advance(chrono::Duration::days(1));
+    let hold = CaseCommand::HoldSession {
+        session: casework_core::kernel::ids::SessionId::from_uuid(session.parse().unwrap()),
+        held_at: planned_for,
+        duration_minutes: 50,
+        place: None,
+        topics: vec![],
+        resources: vec![],
+        note: Confidential::new(fixtures::text(NOTE)),
+    };
+    let done = s
+        .command(case, WORKER, serde_json::from_str(&hold.to_json()).unwrap())
+        .await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    session
+}
+
+fn assert_nothing_confidential(texts: &[String]) {
+    for text in texts {
+        for planted in [CONCERNS, PLAN, NOTE] {
+            assert!(
+                !text.contains(planted),
+                "confidential text in a response: {text}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_opens_only_through_a_logged_read_and_histories_keep_its_content_sealed() {
+    let s = server().await;
+    let (person, case, _) = s.referred_person().await;
+    let session = held_session(&s, &case).await;
+
+    // the history shows every event, with who, when and why; the ones holding
+    // confidential content are sealed, the others carry their payload.
+    let history = s.get(&format!("/cases/{case}/history"), WORKER).await;
+    assert_eq!(history.status, 200, "{}", history.text);
+    let entries = history.body.as_array().unwrap();
+    let of = |kind: &str| {
+        entries
+            .iter()
+            .find(|e| e["event_type"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} in {}", history.text))
+    };
+    // The referral, holding the concerns, is the first event.
+    assert_eq!(entries[0]["sealed"], true, "{}", history.text);
+    assert_eq!(of("plan_agreed")["sealed"], true);
+    assert_eq!(of("session_held")["sealed"], true);
+    assert!(of("plan_agreed")["payload"].is_null());
+    assert_eq!(of("eligibility_screened")["sealed"], false);
+    assert_eq!(of("session_planned")["payload"]["session"], session);
+    assert_eq!(
+        of("eligibility_screened")["recorded_by"]["name"],
+        s.worker.name
+    );
+    let version = entries.last().unwrap()["version"].as_u64().unwrap();
+    assert_eq!(history.headers["etag"], format!("\"{version}\""));
+
+    // The case as it stood before the session was held: at work, at an earlier version.
+    let before = s.clock.now() - chrono::Duration::hours(1);
+    let as_of = s
+        .get(
+            &format!(
+                "/cases/{case}/as-of?at={}",
+                url_encode(&before.to_rfc3339())
+            ),
+            WORKER,
+        )
+        .await;
+    assert_eq!(as_of.status, 200, "{}", as_of.text);
+    assert!(
+        as_of.body["version"].as_u64().unwrap() < version,
+        "{}",
+        as_of.text
+    );
+    let trail = s.get(&format!("/cases/{case}/audit-trail"), MANAGER).await;
+    assert_eq!(trail.status, 200, "{}", trail.text);
+    let reads = |trail: &Reply| {
+        trail
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "read")
+            .count()
+    };
+    let reads_before = reads(&trail);
+    assert_nothing_confidential(&s.seen.lock().unwrap());
+
+    // The open-record read: the content, for a stated purpose, logged.
+    let open = s
+        .post(
+            &format!("/cases/{case}/open"),
+            WORKER,
+            &json!({"purpose": "preparing supervision"}),
+        )
+        .await;
+    assert_eq!(open.status, 200, "{}", open.text);
+    assert_eq!(open.body["concerns"], CONCERNS);
+    assert_eq!(open.body["plan"], PLAN);
+    assert_eq!(open.body["session_notes"][0]["note"], NOTE);
+    assert_eq!(open.body["session_notes"][0]["session"], session);
+    let trail = s.get(&format!("/cases/{case}/audit-trail"), MANAGER).await;
+    assert_eq!(reads(&trail), reads_before + 1, "{}", trail.text);
+    assert!(
+        trail.text.contains("preparing supervision"),
+        "{}",
+        trail.text
+    );
+    let subject = serde_json::to_string(&casework_core::privacy::access_log::AccessSubject::Case {
+        case: casework_core::kernel::ids::CaseId::from_uuid(case.parse().unwrap()),
+        young_person: casework_core::kernel::ids::YoungPersonId::from_uuid(person.parse().unwrap()),
+    })
+    .unwrap();
+    let log = s
+        .get(
+            &format!("/access-log?subject={}", url_encode(&subject)),
+            MANAGER,
+        )
+        .await;
+    assert_eq!(log.status, 200, "{}", log.text);
+    assert!(log.text.contains("preparing supervision"), "{}", log.text);
+
+    // Without a purpose there is no read.
+    let refused = s
+        .post(&format!("/cases/{case}/open"), WORKER, &json!({}))
+        .await;
+    assert_problem(&refused, 400, "bad_input");
+    assert_eq!(refused.body["field"], "purpose", "{}", refused.text);
+
+    // Only the open read's answer held the content.
+    let seen = s.seen.lock().unwrap().clone();
+    let holding: Vec<_> = seen.iter().filter(|t| t.contains(NOTE)).collect();
+    assert_eq!(holding.len(), 1, "{holding:?}");
+    assert!(holding[0].contains("\"session_notes\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_young_persons_record_and_its_reads_are_served() {
+    let s = server().await;
+    let (person, case, _) = s.referred_person().await;
+    let record = s.get(&format!("/young-people/yp-{person}"), WORKER).await;
+    assert_eq!(record.status, 200, "{}", record.text);
+    assert_eq!(record.body["young_person_id"], person);
+    assert!(record.headers.contains_key("etag"));
+    let history = s
+        .get(&format!("/young-people/{person}/history"), WORKER)
+        .await;
+    assert_eq!(history.status, 200, "{}", history.text);
+    assert_eq!(history.body[0]["version"], 1, "{}", history.text);
+    let cases = s
+        .get(&format!("/young-people/{person}/cases"), WORKER)
+        .await;
+    assert_eq!(cases.status, 200, "{}", cases.text);
+    assert_eq!(cases.body[0]["case_id"], case, "{}", cases.text);
+    let early = (fixtures::start() - chrono::Duration::days(1)).to_rfc3339();
+    let as_of = s
+        .get(
+            &format!("/young-people/{person}/as-of?at={}", url_encode(&early)),
+            WORKER,
+        )
+        .await;
+    assert_eq!(as_of.status, 200, "{}", as_of.text);
+    assert!(as_of.body.is_null(), "not registered yet: {}", as_of.text);
+    for read in [
+        "activity",
+        "return-interviews-due",
+        "duplicates",
+        "linked-records",
+    ] {
+        let reply = s
+            .get(&format!("/young-people/{person}/{read}"), WORKER)
+            .await;
+        assert_eq!(reply.status, 200, "{read}: {}", reply.text);
+    }
+    // A misspelt parameter is named, not ignored.
+    let reply = s
+        .get(&format!("/young-people/{person}/cases?wroker=1"), WORKER)
+        .await;
+    assert_problem(&reply, 400, "bad_input");
+    assert_eq!(reply.body["field"], "wroker", "{}", reply.text);
+    assert_nothing_confidential(&s.seen.lock().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_lists_every_route_the_router_serves() {
+    let s = server().await;
+    let (person, case, _) = s.referred_person().await;
+    // Served without a credential: it describes the API, not any record.
+    let doc = s.send("GET", "/openapi.json", None, &[], None).await;
+    assert_eq!(doc.status, 200, "{}", doc.text);
+    assert_eq!(doc.body["openapi"], "3.1.0");
+    let operations = casework_http::operations::<SqliteStore>();
+    for op in &operations {
+        let entry = &doc.body["paths"][&*op.path][op.verb.as_str()];
+        assert_eq!(
+            entry["operationId"],
+            *op.name,
+            "{} {}",
+            op.verb.as_str(),
+            op.path
+        );
+        let success = &entry["responses"][op.success.to_string()];
+        assert!(
+            success["content"]["application/json"]["schema"].is_object(),
+            "{}: no response schema",
+            op.name
+        );
+        for status in ["400", "401", "403", "503"] {
+            assert!(
+                entry["responses"][status].is_object(),
+                "{} {status}",
+                op.name
+            );
+        }
+    }
+    let listed: usize = doc.body["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|item| item.as_object().unwrap().len())
+        .sum();
+    assert_eq!(
+        listed,
+        operations.len(),
+        "the document lists exactly the operations"
+    );
+    // Every reference resolves.
+    fn references<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(o) => {
+                if let Some(Value::String(r)) = o.get("$ref") {
+                    out.push(r);
+                }
+                o.values().for_each(|v| references(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| references(v, out)),
+            _ => {}
+        }
+    }
+    let mut refs = Vec::new();
+    references(&doc.body, &mut refs);
+    assert!(!refs.is_empty());
+    for r in refs {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("{r}"));
+        assert!(
+            doc.body["components"]["schemas"][name].is_object()
+                || doc.body["components"]["schemas"][name].is_boolean(),
+            "{r} does not resolve"
+        );
+    }
+    // And every route listed is served: none falls through to the router's own 404.
+    for (method, path) in every_route(&case, &person) {
+        let reply = s.send(method, &path, Some(AUDITOR), &[], Some("{}")).await;
+        assert!(
+            !(reply.status == 404 && reply.body["detail"] == "no such resource"),
+            "{method} {path} is not served"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_are_never_cached_and_limits_are_problems_naming_the_field() {
+    let s = server().await;
+    let (person, case, at_referral) = s.referred_person().await;
+    // Nothing about a child is cached, sniffed, framed or sent on as a referrer.
+    for reply in [
+        s.get(&format!("/cases/{case}"), WORKER).await,
+        s.get("/cases/not-an-id", WORKER).await,
+        s.send("GET", "/queries/waiting_list", None, &[], None)
+            .await,
+    ] {
+        assert_eq!(reply.headers["cache-control"], "no-store", "{}", reply.text);
+        assert_eq!(reply.headers["x-content-type-options"], "nosniff");
+        assert_eq!(reply.headers["x-frame-options"], "DENY");
+        assert_eq!(reply.headers["referrer-policy"], "no-referrer");
+        assert!(reply.headers["content-security-policy"].contains("default-src 'none'"));
+    }
+    // A known path with another method.
+    let reply = s
+        .send("DELETE", &format!("/cases/{case}"), Some(WORKER), &[], None)
+        .await;
+    assert_problem(&reply, 405, "method_not_allowed");
+    // A text value over the limit is refused by its path, and nothing is written.
+    let long = "x".repeat(20_001);
+    let reply = s
+        .command(&case, WORKER, json!({"command": "decline", "reason": long}))
+        .await;
+    assert_problem(&reply, 400, "bad_input");
+    assert_eq!(reply.body["field"], "reason", "{}", reply.text);
+    assert!(
+        !reply.text.contains("xxxxxxxxxx"),
+        "the input is not echoed"
+    );
+    assert_eq!(s.version(&case).await, at_referral);
+    let reply = s
+        .post(
+            &format!("/young-people/{person}/subject-access-export"),
+            WORKER,
+            &json!({"purpose": long}),
+        )
+        .await;
+    assert_problem(&reply, 400, "bad_input");
+    assert_eq!(reply.body["field"], "purpose");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_front_end_on_a_configured_origin_may_call_and_no_other() {
+    let store = SqliteStore::temporary().unwrap();
+    store.migrate().await.unwrap();
+    let casework = Arc::new(Casework::new(store, city_girls_service()));
+    let tokens = ApiTokens::new().with_hash(&ApiTokens::hash(WORKER), fixtures::worker());
+    let options = casework_http::Options::default().allow_origin("https://front.example.invalid");
+    let app = casework_http::router_with(casework, tokens, StaffDirectory::new(), &options);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let s = Server {
+        addr,
+        clock: Arc::new(fixtures::clock()),
+        worker: fixtures::worker(),
+        manager: fixtures::manager(),
+        seen: std::sync::Mutex::default(),
+    };
+    let preflight = |origin: &'static str| {
+        [
+            ("Origin", origin),
+            ("Access-Control-Request-Method", "POST"),
+            (
+                "Access-Control-Request-Headers",
+                "authorization,if-match,content-type",
+            ),
+        ]
+    };
+    let allowed = s
+        .send(
+            "OPTIONS",
+            "/cases/x/commands",
+            None,
+            &preflight("https://front.example.invalid"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        allowed.headers["access-control-allow-origin"],
+        "https://front.example.invalid"
+    );
+    assert!(allowed.headers["access-control-allow-headers"].contains("if-match"));
+    assert!(!allowed
+        .headers
+        .contains_key("access-control-allow-credentials"));
+    let refused = s
+        .send(
+            "OPTIONS",
+            "/cases/x/commands",
+            None,
+            &preflight("https://elsewhere.example.invalid"),
+            None,
+        )
+        .await;
+    assert!(!refused.headers.contains_key("access-control-allow-origin"));
+    let read = s
+        .send(
+            "GET",
+            "/queries/waiting_list",
+            Some(WORKER),
+            &[("Origin", "https://front.example.invalid")],
+            None,
+        )
+        .await;
+    assert_eq!(read.status, 200, "{}", read.text);
+    assert!(read.headers["access-control-expose-headers"].contains("etag"));
 }

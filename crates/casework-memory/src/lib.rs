@@ -4,7 +4,9 @@
 //! query in one process, behind one lock. For tests, prototypes, and embedding where
 //! durability is someone else's job. The expected-version check happens under the same lock
 //! as the append, so of two racing appends at one version exactly one wins, and a command's
-//! events and read-model rows appear together or not at all.
+//! events and read-model rows appear together or not at all. Idempotency keys
+//! ([`casework_core::kernel::idempotency`]) are kept in a map under the same lock, checked and
+//! written with the events: a key already there fails the append before anything changes.
 //!
 //! ```
 //! use casework_memory::MemoryStore;
@@ -20,6 +22,7 @@
 use async_trait::async_trait;
 use casework_core::case::StageName;
 use casework_core::kernel::event::RecordedEvent;
+use casework_core::kernel::idempotency::IdempotentAppend;
 use casework_core::kernel::ids::{CaseId, StreamId, YoungPersonId};
 use casework_core::read::rows::{
     cases_of_order, is_review_overdue, listing_order, overdue_order, owed_order,
@@ -42,6 +45,7 @@ struct Inner {
     snapshots: HashMap<StreamId, Snapshot>,
     young_people: HashMap<YoungPersonId, YoungPersonSummary>,
     listings: HashMap<StreamId, Vec<Listing>>,
+    keys: HashMap<String, IdempotentAppend>,
 }
 
 impl Inner {
@@ -126,6 +130,10 @@ impl EventLoad for MemoryStore {
     async fn load_snapshot(&self, stream: StreamId) -> Result<Option<Snapshot>, StoreError> {
         Ok(self.lock().snapshots.get(&stream).cloned())
     }
+
+    async fn idempotent_append(&self, key: &str) -> Result<Option<IdempotentAppend>, StoreError> {
+        Ok(self.lock().keys.get(key).cloned())
+    }
 }
 
 #[async_trait]
@@ -147,6 +155,12 @@ impl EventAppend for MemoryStore {
             }
             .into());
         }
+        if let Some(idempotency) = &request.idempotency {
+            if inner.keys.contains_key(&idempotency.key) {
+                return Err(AppendError::KeyTaken(idempotency.key.clone()));
+            }
+        }
+        let recorded_at = request.events[0].meta.recorded_at;
         let mut version = actual;
         let mut position = inner.position;
         let recorded: Vec<_> = request
@@ -178,6 +192,19 @@ impl EventAppend for MemoryStore {
         inner.write_read_model(request.read_model);
         if let Some(listings) = request.listings {
             inner.write_listings(request.stream, listings);
+        }
+        if let Some(idempotency) = request.idempotency {
+            inner.keys.insert(
+                idempotency.key.clone(),
+                IdempotentAppend {
+                    key: idempotency.key,
+                    stream: request.stream,
+                    first_version: actual + 1,
+                    last_version: version,
+                    fingerprint: idempotency.fingerprint,
+                    recorded_at,
+                },
+            );
         }
         Ok(version)
     }

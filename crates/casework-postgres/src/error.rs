@@ -15,6 +15,17 @@ pub(crate) fn is_version_conflict(e: &tokio_postgres::Error) -> bool {
     })
 }
 
+/// The primary key of the idempotency keys (see migration 0003).
+pub(crate) const IDEMPOTENCY_KEY: &str = "idempotency_keys_pkey";
+
+/// Whether `e` is the unique violation of [`IDEMPOTENCY_KEY`]: the key is already recorded.
+pub(crate) fn is_key_taken(e: &tokio_postgres::Error) -> bool {
+    e.as_db_error().is_some_and(|db| {
+        db.code() == &tokio_postgres::error::SqlState::UNIQUE_VIOLATION
+            && db.constraint() == Some(IDEMPOTENCY_KEY)
+    })
+}
+
 /// Maps a driver error to the core's [`StoreError`].
 pub(crate) fn store_error(e: &tokio_postgres::Error) -> StoreError {
     if let Some(db) = e.as_db_error() {

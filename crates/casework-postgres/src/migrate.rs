@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "listings",
         sql: include_str!("../migrations/0002_listings.sql"),
     },
+    Migration {
+        version: 3,
+        name: "idempotency_keys",
+        sql: include_str!("../migrations/0003_idempotency_keys.sql"),
+    },
 ];
 
 /// The newest schema version this library reads and writes.

@@ -8,9 +8,11 @@ use crate::codec::{
     decode_body, decode_summary, event_from_row, get, listed_from_row, micros, micros_ceil, no_nul,
     to_u32, to_u64,
 };
+use crate::error::corrupt;
 use crate::{sql, PostgresStore};
 use async_trait::async_trait;
 use casework_core::kernel::event::RecordedEvent;
+use casework_core::kernel::idempotency::IdempotentAppend;
 use casework_core::kernel::ids::{CaseId, StreamId, YoungPersonId};
 use casework_core::read::rows::{CaseSummary, Listed, ListingQuery, OwedActionSummary};
 use casework_core::store::{CaseQueries, EventLoad, Snapshot, StoreError};
@@ -82,6 +84,29 @@ impl EventLoad for PostgresStore {
         }
         events.sort_by_key(|e| e.version);
         Ok((snapshot, events))
+    }
+
+    async fn idempotent_append(&self, key: &str) -> Result<Option<IdempotentAppend>, StoreError> {
+        let key = no_nul("idempotency key", key)?;
+        let rows = self.query(sql::IDEMPOTENT_APPEND, &[&key]).await?;
+        rows.first()
+            .map(|row| {
+                let kind: String = get(row, 0)?;
+                let id: uuid::Uuid = get(row, 1)?;
+                Ok(IdempotentAppend {
+                    key: key.to_owned(),
+                    stream: StreamId::from_parts(&kind, id).ok_or_else(|| {
+                        corrupt(format!(
+                            "idempotency key `{key}`: unknown stream kind `{kind}`"
+                        ))
+                    })?,
+                    first_version: to_u64(get(row, 2)?)?,
+                    last_version: to_u64(get(row, 3)?)?,
+                    fingerprint: get(row, 4)?,
+                    recorded_at: get(row, 5)?,
+                })
+            })
+            .transpose()
     }
 
     async fn load_snapshot(&self, stream: StreamId) -> Result<Option<Snapshot>, StoreError> {

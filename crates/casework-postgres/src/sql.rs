@@ -175,6 +175,28 @@ macro_rules! person_row {
     };
 }
 
+/// Records the command's idempotency key (the two parameters: key, fingerprint), gated on
+/// `ok` like every other write: the versions written (`$3 + 1` to `$3` plus the number of
+/// events) and the first event's `recorded_at`. The primary key makes an append whose key is
+/// already recorded (or being recorded by a racing append) fail whole with
+/// `unique_violation` on `idempotency_keys_pkey`.
+macro_rules! record_key {
+    ($key:literal, $fingerprint:literal) => {
+        concat!(
+            ", keyed AS (\
+                 INSERT INTO idempotency_keys (key, stream_kind, stream_id, first_version, \
+                     last_version, fingerprint, recorded_at) \
+                 SELECT ",
+            $key,
+            "::text, $1::text, $2::uuid, $3::bigint + 1, \
+                     $3::bigint + cardinality($4::text[]), ",
+            $fingerprint,
+            "::text, ($8::timestamptz[])[1] \
+                 WHERE (SELECT ok FROM ok))"
+        )
+    };
+}
+
 /// What every append statement returns: the stream's version before it.
 macro_rules! append_result {
     () => {
@@ -400,3 +422,54 @@ pub const REWRITE_YOUNG_PERSON: &str = concat!(
              body = EXCLUDED.body)",
     rewrite_result!()
 );
+
+/// [`APPEND_CASE`] that also records the command's idempotency key: `$30` key, `$31`
+/// fingerprint (see `record_key!`).
+pub const APPEND_CASE_KEYED: &str = concat!(
+    append_head!(),
+    case_rows!(),
+    record_key!("$30", "$31"),
+    append_result!()
+);
+
+/// [`APPEND_CASE_LISTINGS`] that also records the key: `$34` key, `$35` fingerprint.
+pub const APPEND_CASE_LISTINGS_KEYED: &str = concat!(
+    append_head!(),
+    case_rows!(),
+    replace_listings!("$30", "$31", "$32", "$33"),
+    record_key!("$34", "$35"),
+    append_result!()
+);
+
+/// [`APPEND_YOUNG_PERSON`] that also records the key: `$23` key, `$24` fingerprint.
+pub const APPEND_YOUNG_PERSON_KEYED: &str = concat!(
+    append_head!(),
+    person_row!(),
+    record_key!("$23", "$24"),
+    append_result!()
+);
+
+/// [`APPEND_YOUNG_PERSON_LISTINGS`] that also records the key: `$27` key, `$28` fingerprint.
+pub const APPEND_YOUNG_PERSON_LISTINGS_KEYED: &str = concat!(
+    append_head!(),
+    person_row!(),
+    replace_listings!("$23", "$24", "$25", "$26"),
+    record_key!("$27", "$28"),
+    append_result!()
+);
+
+/// [`APPEND_STREAM`] that also records the key: `$18` key, `$19` fingerprint.
+pub const APPEND_STREAM_KEYED: &str =
+    concat!(append_head!(), record_key!("$18", "$19"), append_result!());
+
+/// [`APPEND_STREAM_LISTINGS`] that also records the key: `$22` key, `$23` fingerprint.
+pub const APPEND_STREAM_LISTINGS_KEYED: &str = concat!(
+    append_head!(),
+    replace_listings!("$18", "$19", "$20", "$21"),
+    record_key!("$22", "$23"),
+    append_result!()
+);
+
+/// The append recorded under an idempotency key (`$1`). Index: `idempotency_keys_pkey`.
+pub const IDEMPOTENT_APPEND: &str = "SELECT stream_kind, stream_id, first_version, \
+     last_version, fingerprint, recorded_at FROM idempotency_keys WHERE key = $1";

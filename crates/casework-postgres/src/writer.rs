@@ -1,14 +1,16 @@
 //! The writes: [`EventAppend`], an append or a rewrite as ONE statement in autocommit, and
-//! the mapping of a lost race on the version key to [`Conflict`].
+//! the mapping of a lost race on the version key to [`Conflict`] and on the idempotency key
+//! to [`AppendError::KeyTaken`].
 //!
 //! Apart from the reader because this is where the store's atomicity and conflict rules
 //! live: which statement a command sends, in what parameter order, and what its answer means.
 
+use crate::codec::no_nul;
 use crate::codec::{
     get, to_i64, to_u64, CaseRow, EventColumns, ListingColumns, PersonRow, RewriteColumns,
     SnapshotColumns,
 };
-use crate::error::{fail, is_version_conflict};
+use crate::error::{fail, is_key_taken, is_version_conflict};
 use crate::{sql, PostgresStore};
 use async_trait::async_trait;
 use casework_core::read::rows::ReadModelUpdate;
@@ -139,6 +141,23 @@ impl EventAppend for PostgresStore {
             .transpose()?;
         let listing_params = listings.as_ref().map(ListingColumns::params);
         let listing_params = listing_params.iter().flatten();
+        // The idempotency key, when the command carries one: two more parameters at the end.
+        let key = request
+            .idempotency
+            .as_ref()
+            .map(|k| -> Result<[&str; 2], StoreError> {
+                Ok([
+                    no_nul("idempotency key", &k.key)?,
+                    no_nul("idempotency fingerprint", &k.fingerprint)?,
+                ])
+            })
+            .transpose()?;
+        let key_params: Vec<&(dyn ToSql + Sync)> = key
+            .iter()
+            .flatten()
+            .map(|v| v as &(dyn ToSql + Sync))
+            .collect();
+        let keyed = key.is_some();
         let client = self.client().await?;
         let result = match &request.read_model {
             ReadModelUpdate::Case(summary) => {
@@ -161,11 +180,14 @@ impl EventAppend for PostgresStore {
                     .iter()
                     .chain(tail.iter())
                     .chain(listing_params)
+                    .chain(key_params.iter())
                     .copied()
                     .collect();
-                let statement = match listings {
-                    None => sql::APPEND_CASE,
-                    Some(_) => sql::APPEND_CASE_LISTINGS,
+                let statement = match (&listings, keyed) {
+                    (None, false) => sql::APPEND_CASE,
+                    (Some(_), false) => sql::APPEND_CASE_LISTINGS,
+                    (None, true) => sql::APPEND_CASE_KEYED,
+                    (Some(_), true) => sql::APPEND_CASE_LISTINGS_KEYED,
                 };
                 run_append(&client, statement, &params).await
             }
@@ -182,20 +204,29 @@ impl EventAppend for PostgresStore {
                     .iter()
                     .chain(tail.iter())
                     .chain(listing_params)
+                    .chain(key_params.iter())
                     .copied()
                     .collect();
-                let statement = match listings {
-                    None => sql::APPEND_YOUNG_PERSON,
-                    Some(_) => sql::APPEND_YOUNG_PERSON_LISTINGS,
+                let statement = match (&listings, keyed) {
+                    (None, false) => sql::APPEND_YOUNG_PERSON,
+                    (Some(_), false) => sql::APPEND_YOUNG_PERSON_LISTINGS,
+                    (None, true) => sql::APPEND_YOUNG_PERSON_KEYED,
+                    (Some(_), true) => sql::APPEND_YOUNG_PERSON_LISTINGS_KEYED,
                 };
                 run_append(&client, statement, &params).await
             }
             ReadModelUpdate::None => {
-                let params: Vec<&(dyn ToSql + Sync)> =
-                    head.iter().chain(listing_params).copied().collect();
-                let statement = match listings {
-                    None => sql::APPEND_STREAM,
-                    Some(_) => sql::APPEND_STREAM_LISTINGS,
+                let params: Vec<&(dyn ToSql + Sync)> = head
+                    .iter()
+                    .chain(listing_params)
+                    .chain(key_params.iter())
+                    .copied()
+                    .collect();
+                let statement = match (&listings, keyed) {
+                    (None, false) => sql::APPEND_STREAM,
+                    (Some(_), false) => sql::APPEND_STREAM_LISTINGS,
+                    (None, true) => sql::APPEND_STREAM_KEYED,
+                    (Some(_), true) => sql::APPEND_STREAM_LISTINGS_KEYED,
                 };
                 run_append(&client, statement, &params).await
             }
@@ -208,6 +239,13 @@ impl EventAppend for PostgresStore {
         match result {
             Ok(found) if found == expected => Ok(new_version),
             Ok(found) => Err(conflict(to_u64(found)?).into()),
+            Err(e) if is_key_taken(&e) => Err(AppendError::KeyTaken(
+                request
+                    .idempotency
+                    .as_ref()
+                    .map(|k| k.key.clone())
+                    .unwrap_or_default(),
+            )),
             Err(e) if is_version_conflict(&e) => {
                 // Lost the race at the right version: read what the winner made it.
                 drop(client);

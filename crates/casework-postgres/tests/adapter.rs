@@ -82,6 +82,7 @@ fn case_append(case: CaseId, expected: u64, n: usize) -> AppendRequest {
         read_model: ReadModelUpdate::Case(summary(case, expected + n as u64)),
         snapshot: None,
         listings: None,
+        idempotency: None,
     }
 }
 
@@ -647,6 +648,7 @@ async fn query_orderings_equal_the_reference_store() {
             read_model: ReadModelUpdate::Case(row.clone()),
             snapshot: None,
             listings: None,
+            idempotency: None,
         };
         memory.append(request.clone()).await.unwrap();
         pg.append(request).await.unwrap();
@@ -669,6 +671,7 @@ async fn query_orderings_equal_the_reference_store() {
             read_model: ReadModelUpdate::Case(row.clone()),
             snapshot: None,
             listings: None,
+            idempotency: None,
         };
         memory.append(request.clone()).await.unwrap();
         pg.append(request).await.unwrap();

@@ -313,6 +313,7 @@ async fn a_command_killed_in_flight_fails_cleanly_and_its_retry_is_not_doubled()
         read_model: ReadModelUpdate::Case(row),
         snapshot: None,
         listings: None,
+        idempotency: None,
     };
     let result = {
         let pg = store.store();

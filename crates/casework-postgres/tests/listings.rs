@@ -113,6 +113,7 @@ fn append(
         read_model: row_for(stream, expected + n as u64),
         snapshot: None,
         listings,
+        idempotency: None,
     }
 }
 

@@ -17,8 +17,9 @@ options:
   --profile FILE          service profile (.toml/.json); default: the shipped city-girls profile
   --database FILE|URL     SQLite file (default casework.db) or postgres://user@host/db
   --listen ADDR           address to listen on (default 127.0.0.1:8080; port 0 picks one)
-  --staff FILE            staff, teams and API token hashes (see examples/config/staff.toml);
-                          without it no account exists and every API call is 401
+  --staff FILE            staff, teams, API token hashes and optional [oidc] sign-in (see
+                          examples/config/staff.toml); without it no account exists and
+                          every API call is 401. SIGHUP re-reads the [oidc] JWKS file
   --body-limit BYTES      largest request body (default 1048576); larger is 413
   --request-timeout SECS  longest a request may take (default 30); longer is 503
   -h, --help, -V, --version

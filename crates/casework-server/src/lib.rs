@@ -18,7 +18,10 @@
 //!   profile (compiled in) is used.
 //! - **Identity**: `--staff FILE` ([`staff`]) names each account's actor, its token *hashes*
 //!   and the teams; `hash-token` makes a hash. Without `--staff` there are no accounts and
-//!   every API call is `401`.
+//!   every API call is `401`. With an `[oidc]` section the server also accepts bearer JWTs
+//!   from the charity's identity provider (Microsoft 365, Google Workspace), each account's
+//!   `subject` naming its person; the role is still the staff file's. The JWKS file is
+//!   re-read on **SIGHUP** (never fetched by the server).
 //! - **Endpoints** added to the router: `GET /healthz` (the process is up: `200`) and
 //!   `GET /readyz` (the store answers a cheap read: `200`, otherwise the store's `503`
 //!   problem with `Retry-After`). Both need no credential and say nothing about the data.
@@ -53,7 +56,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use cli::{Command, Database, Options};
-pub use staff::{Staff, StaffFile};
+pub use staff::{Oidc, Staff, StaffFile};
 
 /// The limits the server puts around the router.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,13 +151,45 @@ pub fn app<S: Store + 'static>(casework: Arc<Casework<S>>, staff: Staff, limits:
         .route("/readyz", get(move || readyz(Arc::clone(&ready))))
         .merge(casework_http::router(
             casework,
-            staff.tokens,
+            // Service accounts' API tokens first, then staff JWTs when `[oidc]` is configured.
+            (staff.tokens, staff.oidc.map(|oidc| oidc.authenticator)),
             staff.directory,
         ))
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             self::limits(timeout, request, next)
         }))
+}
+
+/// Re-reads the `[oidc]` JWKS file on every SIGHUP, for as long as the runtime runs. The
+/// handler is installed before this returns, so a SIGHUP after it never ends the process. A
+/// file that does not load is reported and the keys in use stay.
+///
+/// # Errors
+/// The signal handler cannot be installed.
+#[cfg(unix)]
+pub fn reload_keys_on_sighup(oidc: Oidc) -> Result<(), Box<dyn std::error::Error>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hangups = signal(SignalKind::hangup())
+        .map_err(|e| format!("cannot install the SIGHUP handler: {e}"))?;
+    tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            match oidc.reload() {
+                Ok(kids) => eprintln!("SIGHUP: OIDC keys reloaded: {}", kids.join(", ")),
+                Err(e) => eprintln!("SIGHUP: OIDC keys not reloaded, the old ones stay: {e}"),
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Without SIGHUP, the keys read at start-up stay (restart to reload).
+///
+/// # Errors
+/// Never.
+#[cfg(not(unix))]
+pub fn reload_keys_on_sighup(_oidc: Oidc) -> Result<(), Box<dyn std::error::Error>> {
+    Ok(())
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
@@ -195,6 +230,9 @@ pub async fn serve<S: Store + 'static>(
     let listener = tokio::net::TcpListener::bind(&options.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", options.listen))?;
+    if let Some(oidc) = staff.oidc.clone() {
+        reload_keys_on_sighup(oidc)?;
+    }
     let app = app(casework, staff, options.limits);
     println!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app)
@@ -232,6 +270,16 @@ pub async fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         ),
         staff.accounts_with_tokens
     );
+    if let Some(oidc) = &staff.oidc {
+        let jwt = &oidc.authenticator;
+        eprintln!(
+            "OIDC: accounts with a subject ({}): {}; keys from {} (reloaded on SIGHUP): {}",
+            jwt.identity_claim(),
+            jwt.subjects(),
+            oidc.jwks.display(),
+            jwt.key_ids().join(", ")
+        );
+    }
     match &options.database {
         Database::Sqlite(path) => {
             let store = casework_sqlite::SqliteStore::open(path)

@@ -345,7 +345,7 @@ impl<'a, S: Store> Acting<'a, S> {
         // after it makes the append conflict, so nothing is written on a stale check.
         let (actor, directory) = (self.actor, self.directory);
         self.casework
-            .execute_checked(actor, case, command, expected_version, |state| {
+            .execute_checked(actor, case, command, expected_version, None, |state| {
                 check(
                     actor,
                     directory.relationship(actor, state),

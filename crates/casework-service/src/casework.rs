@@ -16,6 +16,7 @@ use casework_core::kernel::clock::{Clock, SystemClock};
 use casework_core::kernel::context::CommandContext;
 use casework_core::kernel::error::DomainError;
 use casework_core::kernel::event::{decode_stream, Recorded};
+use casework_core::kernel::idempotency::Idempotency;
 use casework_core::kernel::ids::{
     CaseId, IntelligenceId, MissingEpisodeId, StaffId, StreamId, WorkshopId, YoungPersonId,
 };
@@ -210,7 +211,7 @@ impl<S: Store> Casework<S> {
         referral: NewReferral,
     ) -> Result<CaseId, CommandError> {
         Ok(self
-            .open_case(actor, young_person, referral, None)
+            .open_case(actor, young_person, referral, None, None)
             .await?
             .case)
     }
@@ -228,7 +229,7 @@ impl<S: Store> Casework<S> {
     ) -> Result<CaseId, CommandError> {
         let workshop = self.workshop(workshop).await?;
         Ok(self
-            .open_case(actor, young_person, referral, Some(&workshop))
+            .open_case(actor, young_person, referral, Some(&workshop), None)
             .await?
             .case)
     }
@@ -239,7 +240,14 @@ impl<S: Store> Casework<S> {
         young_person: YoungPersonId,
         referral: NewReferral,
         workshop: Option<&Workshop>,
+        idempotency: Option<Idempotency>,
     ) -> Result<crate::duplicates::Referred, CommandError> {
+        // A retry is answered before the open-case check, which the first call's case would
+        // now fail.
+        if let Some(first) = self.recorded_key(idempotency.as_ref()).await? {
+            let key = idempotency.as_ref().expect("a key was looked up");
+            return self.replayed_referral(key, &first).await;
+        }
         let person = self.young_person(young_person).await?;
         // Records linked as the same person are one person's cases.
         let earlier = self.cases_of_person(young_person).await?;
@@ -256,11 +264,20 @@ impl<S: Store> Casework<S> {
         };
         let case = casework_core::case::Stage::into_case(stage);
         let possible_duplicates = self.check_duplicates(actor, young_person).await?;
-        self.open_stream(actor, id, &case, &events, at).await?;
-        Ok(crate::duplicates::Referred {
-            case: id,
-            possible_duplicates,
-        })
+        let opened = self
+            .open_stream(actor, id, &case, &events, at, idempotency.clone())
+            .await
+            .map(|_| crate::duplicates::Referred {
+                case: id,
+                possible_duplicates,
+                replayed: false,
+            });
+        if let (Some(key), Some(first)) =
+            (&idempotency, self.raced_key(&opened, &idempotency).await?)
+        {
+            return self.replayed_referral(key, &first).await;
+        }
+        opened
     }
 
     /// Decides and records a command on a case.
@@ -366,7 +383,8 @@ impl<S: Store> Casework<S> {
         let id = WorkshopId::new();
         let event = Workshop::plan(id, details, &ctx)?;
         let state = Workshop::evolve(None, &event).expect("planning opens the workshop");
-        self.open_stream(actor, id, &state, &[event], at).await?;
+        self.open_stream(actor, id, &state, &[event], at, None)
+            .await?;
         Ok(id)
     }
 
@@ -419,7 +437,8 @@ impl<S: Store> Casework<S> {
         let id = IntelligenceId::new();
         let event = Intelligence::record(id, details, &ctx)?;
         let state = Intelligence::evolve(None, &event).expect("the first event opens the report");
-        self.open_stream(actor, id, &state, &[event], at).await?;
+        self.open_stream(actor, id, &state, &[event], at, None)
+            .await?;
         Ok(id)
     }
 

@@ -45,7 +45,8 @@ use casework_core::aggregate::Aggregate;
 use casework_core::case::NewReferral;
 use casework_core::kernel::actor::Actor;
 use casework_core::kernel::error::DomainError;
-use casework_core::kernel::ids::{CaseId, YoungPersonId};
+use casework_core::kernel::idempotency::{Idempotency, IdempotentAppend, IdempotentRequest};
+use casework_core::kernel::ids::{CaseId, StreamId, YoungPersonId};
 use casework_core::kernel::input::Text;
 use casework_core::privacy::access::{check, Permission, Relationship};
 use casework_core::read::listing::decode_all;
@@ -68,6 +69,10 @@ pub struct Registered {
     pub young_person: YoungPersonId,
     /// Young people already known who may be them, best first; flagged for a worker.
     pub possible_duplicates: PossibleDuplicates,
+    /// Whether this is the registration an earlier call with the same idempotency key made,
+    /// replayed (the possible duplicates as they stand now); not serialized.
+    #[serde(skip)]
+    pub replayed: bool,
 }
 
 /// A referral received: the case opened and the possible duplicates of the young person
@@ -81,6 +86,10 @@ pub struct Referred {
     /// Young people already known who may be the young person referred, best first, flagged
     /// now or before and not yet decided.
     pub possible_duplicates: PossibleDuplicates,
+    /// Whether this is the case an earlier call with the same idempotency key opened,
+    /// replayed (the possible duplicates as they stand now); not serialized.
+    #[serde(skip)]
+    pub replayed: bool,
 }
 
 /// How many links [`Casework::linked_records`] follows at most: far more than one person ever
@@ -105,6 +114,22 @@ impl<S: Store> Casework<S> {
         actor: &Actor,
         details: YoungPersonDetails,
     ) -> Result<Registered, CommandError> {
+        self.register_keyed(actor, details, None).await
+    }
+
+    /// [`Casework::register`] with an idempotency key (scoped to `actor`): a retry returns
+    /// the young person the first call registered and registers no one
+    /// ([`casework_core::kernel::idempotency`]).
+    pub async fn register_keyed(
+        &self,
+        actor: &Actor,
+        details: YoungPersonDetails,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Registered, CommandError> {
+        if let Some(first) = self.recorded_key(idempotency.as_ref()).await? {
+            let key = idempotency.as_ref().expect("a key was looked up");
+            return self.replayed_registration(key, &first).await;
+        }
         let at = self.now();
         let id = YoungPersonId::new();
         let event = YoungPerson::register(id, details, at).map_err(DomainError::from)?;
@@ -120,11 +145,70 @@ impl<S: Store> Casework<S> {
                 .expect("a flag follows the registration");
             events.push(flag);
         }
-        self.open_stream(actor, id, &record, &events, at).await?;
-        Ok(Registered {
-            young_person: id,
-            possible_duplicates: check.found,
-        })
+        let opened = self
+            .open_stream(actor, id, &record, &events, at, idempotency.clone())
+            .await
+            .map(|_| Registered {
+                young_person: id,
+                possible_duplicates: check.found,
+                replayed: false,
+            });
+        if let (Some(key), Some(first)) =
+            (&idempotency, self.raced_key(&opened, &idempotency).await?)
+        {
+            return self.replayed_registration(key, &first).await;
+        }
+        opened
+    }
+
+    /// The registration the call that recorded `first` made, if this is a retry of it.
+    async fn replayed_registration(
+        &self,
+        key: &Idempotency,
+        first: &IdempotentAppend,
+    ) -> Result<Registered, CommandError> {
+        match first.stream {
+            StreamId::YoungPerson(young_person) if first.is_retry_of(&key.fingerprint, None) => {
+                Ok(Registered {
+                    young_person,
+                    possible_duplicates: self.found_duplicates(young_person).await?,
+                    replayed: true,
+                })
+            }
+            _ => Err(key.reused().into()),
+        }
+    }
+
+    /// The case the referral that recorded `first` opened, if this is a retry of it.
+    pub(crate) async fn replayed_referral(
+        &self,
+        key: &Idempotency,
+        first: &IdempotentAppend,
+    ) -> Result<Referred, CommandError> {
+        match first.stream {
+            StreamId::Case(case) if first.is_retry_of(&key.fingerprint, None) => {
+                let young_person = self.case(case).await?.file().young_person;
+                Ok(Referred {
+                    case,
+                    possible_duplicates: self.found_duplicates(young_person).await?,
+                    replayed: true,
+                })
+            }
+            _ => Err(key.reused().into()),
+        }
+    }
+
+    /// The possible duplicates of a registered young person as they stand, flagging none: what
+    /// a replayed registration or referral answers with.
+    async fn found_duplicates(
+        &self,
+        young_person: YoungPersonId,
+    ) -> Result<PossibleDuplicates, CommandError> {
+        let state = self.load::<YoungPersonRecord>(young_person).await?.state;
+        let block = self
+            .identity_block(state.person.details.date_of_birth)
+            .await?;
+        Ok(DuplicateCheck::run(&state.person, &state.activity.duplicates, &block).found)
     }
 
     /// Checks a registered young person for possible duplicates now: everyone already
@@ -156,6 +240,7 @@ impl<S: Store> Casework<S> {
                 actor,
                 at,
                 None,
+                None,
             )
             .await?;
         }
@@ -170,7 +255,20 @@ impl<S: Store> Casework<S> {
         young_person: YoungPersonId,
         referral: NewReferral,
     ) -> Result<Referred, CommandError> {
-        self.open_case(actor, young_person, referral, None).await
+        self.refer_keyed(actor, young_person, referral, None).await
+    }
+
+    /// [`Casework::refer`] with an idempotency key (scoped to `actor`): a retry returns the
+    /// case the first call opened and opens none ([`casework_core::kernel::idempotency`]).
+    pub async fn refer_keyed(
+        &self,
+        actor: &Actor,
+        young_person: YoungPersonId,
+        referral: NewReferral,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Referred, CommandError> {
+        self.open_case(actor, young_person, referral, None, idempotency)
+            .await
     }
 
     /// Records a worker's decision about `young_person` and `other`:
@@ -222,12 +320,14 @@ impl<S: Store> Casework<S> {
                 actor,
                 at,
                 Some(reason.to_string()),
+                None,
             )
             .await?;
         Ok(Executed {
             state: next,
             version,
             events,
+            replayed: false,
         })
     }
 
@@ -303,8 +403,23 @@ impl<'a, S: Store> Acting<'a, S> {
     /// Registers a young person (`change_case`, intake), with the possible duplicates found
     /// (R-26, [`Casework::register`]).
     pub async fn register(&self, details: YoungPersonDetails) -> Result<Registered, AccessError> {
+        self.register_with(details, None).await
+    }
+
+    /// [`Acting::register`] with an idempotency key: a retry after a timeout returns the
+    /// young person the first call registered and registers no one; the key is this person's
+    /// own, checked after the permission ([`casework_core::kernel::idempotency`]).
+    pub async fn register_with(
+        &self,
+        details: YoungPersonDetails,
+        idempotency: Option<IdempotentRequest>,
+    ) -> Result<Registered, AccessError> {
         self.intake()?;
-        Ok(self.casework.register(self.actor, details).await?)
+        let key = idempotency.map(|k| k.scoped_to(self.actor.id));
+        Ok(self
+            .casework
+            .register_keyed(self.actor, details, key)
+            .await?)
     }
 
     /// Receives a referral (`change_case` on a new, unallocated case), with the possible
@@ -314,10 +429,23 @@ impl<'a, S: Store> Acting<'a, S> {
         young_person: YoungPersonId,
         referral: NewReferral,
     ) -> Result<Referred, AccessError> {
+        self.refer_with(young_person, referral, None).await
+    }
+
+    /// [`Acting::refer`] with an idempotency key: a retry after a timeout returns the case
+    /// the first call opened and opens no second one; the key is this person's own, checked
+    /// after the permission ([`casework_core::kernel::idempotency`]).
+    pub async fn refer_with(
+        &self,
+        young_person: YoungPersonId,
+        referral: NewReferral,
+        idempotency: Option<IdempotentRequest>,
+    ) -> Result<Referred, AccessError> {
         self.intake()?;
+        let key = idempotency.map(|k| k.scoped_to(self.actor.id));
         Ok(self
             .casework
-            .refer(self.actor, young_person, referral)
+            .refer_keyed(self.actor, young_person, referral, key)
             .await?)
     }
 

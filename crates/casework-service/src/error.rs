@@ -13,6 +13,7 @@
 use casework_core::kernel::code::ErrorCode;
 use casework_core::kernel::error::DomainError;
 use casework_core::kernel::event::HistoryError;
+use casework_core::kernel::idempotency::KeyReused;
 use casework_core::kernel::ids::StreamId;
 use casework_core::privacy::access::AccessDenied;
 use casework_core::privacy::disclosure::DisclosureError;
@@ -53,6 +54,12 @@ pub enum CommandError {
     /// The store failed writing the command's events.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The command's idempotency key was already used for a different request (another
+    /// fingerprint, or another record): nothing was decided or written. A retry of the same
+    /// request is not an error: it returns the first result
+    /// ([`casework_core::kernel::idempotency`]).
+    #[error(transparent)]
+    IdempotencyKeyReused(#[from] KeyReused),
 }
 
 impl CommandError {
@@ -95,6 +102,14 @@ impl From<AppendError> for CommandError {
     fn from(e: AppendError) -> Self {
         match e {
             AppendError::Conflict(c) => CommandError::Conflict(c),
+            // The service looks a taken key up and replays a retry before it gets here; what
+            // is left is a key reused. The key as stored is scoped: `{account}:{client key}`.
+            AppendError::KeyTaken(key) => CommandError::IdempotencyKeyReused(KeyReused {
+                key: key
+                    .split_once(':')
+                    .map_or(key.as_str(), |(_, k)| k)
+                    .to_owned(),
+            }),
             AppendError::Store(s) => CommandError::Store(s),
         }
     }
@@ -117,6 +132,7 @@ impl ErrorCode for CommandError {
             CommandError::Conflict(c) => c.code(),
             CommandError::Load(l) => l.code(),
             CommandError::Store(s) => s.code(),
+            CommandError::IdempotencyKeyReused(k) => k.code(),
         }
     }
 }

@@ -73,7 +73,7 @@ impl<S: Store> Casework<S> {
             reason: reason.clone(),
         };
         let executed = self
-            .decide_and_append(actor, record.young_person, loaded, command)
+            .decide_and_append(actor, record.young_person, loaded, command, None)
             .await?;
         *record = executed.state;
         Ok(())

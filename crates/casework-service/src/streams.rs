@@ -6,6 +6,25 @@
 //! appends them with the aggregate's row, any snapshot and the listings that changed, in one
 //! transaction at the version it loaded. A concurrent writer makes the append conflict;
 //! nothing is retried silently.
+//!
+//! ## Idempotency keys
+//!
+//! A command may carry an [`Idempotency`] key (see [`casework_core::kernel::idempotency`]).
+//! The order is fixed, and each step can only narrow what the caller learns:
+//!
+//! 1. load the aggregate and check the caller's permission on it: someone refused
+//!    learns nothing, not even whether the key exists;
+//! 2. look the key up: a retry of the same request (same fingerprint, same stream) gets the
+//!    first call's [`Executed`] back, rebuilt from the stored stream up to the version that
+//!    call reached, with [`Executed::replayed`] set, and nothing is decided or appended; a
+//!    key used for another request is [`CommandError::IdempotencyKeyReused`];
+//! 3. only then the expected version (`If-Match`, which a retry would fail, since the first
+//!    call moved the stream on), the decision and the append, which records the key in the
+//!    same transaction as the events;
+//! 4. an append that loses a race on the key ([`AppendError::KeyTaken`], nothing written)
+//!    looks it up again and answers as in step 2.
+//!
+//! [`AppendError::KeyTaken`]: casework_core::store::AppendError::KeyTaken
 
 use crate::casework::{Casework, CommandError, LoadError};
 use crate::error::AccessError;
@@ -18,9 +37,10 @@ use casework_core::kernel::event::{
     decode_stream, decode_stream_from, DomainEvent, EventMeta, HistoryError, HistoryProblem,
     NewEvent, Recorded,
 };
+use casework_core::kernel::idempotency::{Idempotency, IdempotentAppend};
 use casework_core::privacy::access::AccessDenied;
 use casework_core::read::listing::Listings;
-use casework_core::store::{AppendRequest, Conflict, Snapshot, Store};
+use casework_core::store::{AppendRequest, Conflict, Snapshot, Store, StoreError};
 use chrono::{DateTime, Utc};
 
 /// Events between snapshots: a snapshot is written whenever a command crosses a multiple of
@@ -37,6 +57,10 @@ pub struct Executed<A: Aggregate = Case> {
     pub version: u64,
     /// The events appended.
     pub events: Vec<A::Event>,
+    /// Whether this is the first result of an earlier call with the same idempotency key,
+    /// replayed: then `state` is the aggregate as that call left it, `version` the version it
+    /// reached and `events` the events it appended, and nothing was decided or appended now.
+    pub replayed: bool,
 }
 
 /// An aggregate as loaded: its state, its stream's version and when its last event was
@@ -87,26 +111,99 @@ impl<S: Store> Casework<S> {
     /// so a permission check and the decision read the same version, and a change
     /// between the two is a conflict at append. With `expected`, a stream found at another
     /// version is a [`Conflict`] after the check and before anything is decided (a front
-    /// end's `If-Match`; someone refused learns nothing of the version).
+    /// end's `If-Match`; someone refused learns nothing of the version). With `idempotency`,
+    /// a retry is answered after the check and before the version is compared (see the
+    /// module docs).
     pub(crate) async fn execute_checked<A: Aggregate>(
         &self,
         actor: &Actor,
         id: A::Id,
         command: A::Command,
         expected: Option<u64>,
+        idempotency: Option<Idempotency>,
         check: impl FnOnce(&A) -> Result<(), AccessDenied> + Send,
     ) -> Result<Executed<A>, AccessError> {
         let loaded = self.load::<A>(id).await?;
         check(&loaded.state)?;
+        let stream = A::stream(id);
+        if let Some(key) = &idempotency {
+            if let Some(first) = self.store().idempotent_append(&key.key).await? {
+                return Ok(self.replay::<A>(id, key, &first).await?);
+            }
+        }
         if let Some(expected) = expected.filter(|e| *e != loaded.version) {
             return Err(CommandError::Conflict(Conflict {
-                stream: A::stream(id),
+                stream,
                 expected,
                 actual: loaded.version,
             })
             .into());
         }
-        Ok(self.decide_and_append(actor, id, loaded, command).await?)
+        let outcome = self
+            .decide_and_append(actor, id, loaded, command, idempotency.clone())
+            .await;
+        if let (Some(key), Some(first)) =
+            (&idempotency, self.raced_key(&outcome, &idempotency).await?)
+        {
+            return Ok(self.replay::<A>(id, key, &first).await?);
+        }
+        Ok(outcome?)
+    }
+
+    /// The key an append lost a race on: an append refused because its idempotency key was
+    /// already recorded wrote nothing, so the key is looked up again and the caller answers
+    /// as for a retry (or refuses a key reused). `None` for any other outcome.
+    pub(crate) async fn raced_key<T: Send + Sync>(
+        &self,
+        outcome: &Result<T, CommandError>,
+        idempotency: &Option<Idempotency>,
+    ) -> Result<Option<IdempotentAppend>, CommandError> {
+        match (outcome, idempotency) {
+            (Err(CommandError::IdempotencyKeyReused(_)), Some(key)) => {
+                Ok(self.store().idempotent_append(&key.key).await?)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The first result of the call that recorded `first`, if this request is a retry of it
+    /// (same fingerprint, same stream): the aggregate folded up to the version that call
+    /// reached and the events it appended, from the store (so it works after a restart, and
+    /// after an anonymisation rewrite gives the rewritten events). Otherwise the key was
+    /// reused for another request.
+    pub(crate) async fn replay<A: Aggregate>(
+        &self,
+        id: A::Id,
+        key: &Idempotency,
+        first: &IdempotentAppend,
+    ) -> Result<Executed<A>, CommandError> {
+        let stream = A::stream(id);
+        if !first.is_retry_of(&key.fingerprint, Some(stream)) {
+            return Err(key.reused().into());
+        }
+        let history = self.load_stream::<A::Event>(stream).await?;
+        let reached = history.partition_point(|e| e.version <= first.last_version);
+        if history.get(reached - 1).map(|e| e.version) != Some(first.last_version) {
+            return Err(StoreError::Corrupt(format!(
+                "idempotency key `{}` names {stream} versions {}..={}, which it does not have",
+                key.client_key(),
+                first.first_version,
+                first.last_version
+            ))
+            .into());
+        }
+        let Loaded { state, version, .. } = fold_loaded::<A>(&history[..reached], stream)?;
+        let events = history[..reached]
+            .iter()
+            .filter(|e| first.versions().contains(&e.version))
+            .map(|e| e.event.clone())
+            .collect();
+        Ok(Executed {
+            state,
+            version,
+            events,
+            replayed: true,
+        })
     }
 
     /// Decides and records `command` on the aggregate `id`, unchecked (trusted code).
@@ -117,7 +214,8 @@ impl<S: Store> Casework<S> {
         command: A::Command,
     ) -> Result<Executed<A>, CommandError> {
         let loaded = self.load::<A>(id).await?;
-        self.decide_and_append(actor, id, loaded, command).await
+        self.decide_and_append(actor, id, loaded, command, None)
+            .await
     }
 
     pub(crate) async fn decide_and_append<A: Aggregate>(
@@ -126,6 +224,7 @@ impl<S: Store> Casework<S> {
         id: A::Id,
         loaded: Loaded<A>,
         command: A::Command,
+        idempotency: Option<Idempotency>,
     ) -> Result<Executed<A>, CommandError> {
         let Loaded {
             state,
@@ -169,16 +268,19 @@ impl<S: Store> Casework<S> {
                 actor,
                 at,
                 reason,
+                idempotency,
             )
             .await?;
         Ok(Executed {
             state: next,
             version,
             events,
+            replayed: false,
         })
     }
 
-    /// Opens the aggregate `id`'s stream with the events that made `state`.
+    /// Opens the aggregate `id`'s stream with the events that made `state`, recording
+    /// `idempotency` with them.
     pub(crate) async fn open_stream<A: Aggregate>(
         &self,
         actor: &Actor,
@@ -186,14 +288,27 @@ impl<S: Store> Casework<S> {
         state: &A,
         events: &[A::Event],
         at: DateTime<Utc>,
+        idempotency: Option<Idempotency>,
     ) -> Result<u64, CommandError> {
-        self.append_to(id, 0, state, events, None, actor, at, None)
+        self.append_to(id, 0, state, events, None, actor, at, None, idempotency)
             .await
     }
 
+    /// The append recorded under `idempotency`'s key, when a command carries one: for a
+    /// command that opens a stream, which has nothing to load before it looks.
+    pub(crate) async fn recorded_key(
+        &self,
+        idempotency: Option<&Idempotency>,
+    ) -> Result<Option<IdempotentAppend>, CommandError> {
+        match idempotency {
+            Some(key) => Ok(self.store().idempotent_append(&key.key).await?),
+            None => Ok(None),
+        }
+    }
+
     /// Appends `events` with the state's row, a snapshot when the append crosses a multiple
-    /// of [`SNAPSHOT_EVERY`], and the listings when they changed from `before` (most commands
-    /// change none).
+    /// of [`SNAPSHOT_EVERY`], the listings when they changed from `before` (most commands
+    /// change none) and the idempotency key, if any.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn append_to<A: Aggregate>(
         &self,
@@ -205,6 +320,7 @@ impl<S: Store> Casework<S> {
         actor: &Actor,
         at: DateTime<Utc>,
         reason: Option<String>,
+        idempotency: Option<Idempotency>,
     ) -> Result<u64, CommandError> {
         let stream = A::stream(id);
         let new_version = expected_version + events.len() as u64;
@@ -229,6 +345,7 @@ impl<S: Store> Casework<S> {
                 read_model: state.row(new_version),
                 snapshot,
                 listings,
+                idempotency,
             })
             .await?)
     }

@@ -188,6 +188,7 @@ pub use rusqlite;
 
 use async_trait::async_trait;
 use casework_core::kernel::event::RecordedEvent;
+use casework_core::kernel::idempotency::IdempotentAppend;
 use casework_core::kernel::ids::{CaseId, StreamId, YoungPersonId};
 use casework_core::read::rows::{CaseSummary, Listed, ListingQuery, OwedActionSummary};
 use casework_core::store::{
@@ -460,6 +461,12 @@ impl EventLoad for SqliteStore {
 
     async fn load_snapshot(&self, stream: StreamId) -> Result<Option<Snapshot>, StoreError> {
         self.on_reader(move |conn| reader::snapshot(conn, stream))
+            .await
+    }
+
+    async fn idempotent_append(&self, key: &str) -> Result<Option<IdempotentAppend>, StoreError> {
+        let key = key.to_owned();
+        self.on_reader(move |conn| reader::idempotent_append(conn, &key))
             .await
     }
 

@@ -7,6 +7,7 @@ use crate::codec;
 use crate::error::map;
 use casework_core::kernel::actor::{Actor, Role};
 use casework_core::kernel::event::{EventMeta, RecordedEvent};
+use casework_core::kernel::idempotency::IdempotentAppend;
 use casework_core::kernel::ids::{EventId, StaffId, StreamId};
 use casework_core::read::rows::{Listed, Listing, ListingQuery};
 use casework_core::store::{Snapshot, StoreError};
@@ -180,6 +181,54 @@ pub(crate) fn load(
         .collect::<rusqlite::Result<_>>()
         .map_err(reading)?;
     rows.into_iter().map(|r| decode_event(stream, r)).collect()
+}
+
+/// The append recorded under an idempotency key.
+pub(crate) fn idempotent_append(
+    conn: &Connection,
+    key: &str,
+) -> Result<Option<IdempotentAppend>, StoreError> {
+    let reading = |e| map("looking up an idempotency key", e);
+    type KeyRow = (String, String, i64, i64, String, i64, i64);
+    let row: Option<KeyRow> = conn
+        .prepare_cached(
+            "SELECT stream_kind, stream_id, first_version, last_version, fingerprint,
+                 recorded_at, recorded_at_ns
+             FROM idempotency_keys WHERE key = ?1",
+        )
+        .map_err(reading)?
+        .query_row([key], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })
+        .optional()
+        .map_err(reading)?;
+    row.map(|(kind, id, first, last, fingerprint, at_us, at_ns)| {
+        let bad = |f: &str| {
+            corrupt(
+                &format!("idempotency key `{key}`"),
+                format!("stored {f} does not decode"),
+            )
+        };
+        Ok(IdempotentAppend {
+            key: key.to_owned(),
+            stream: codec::parse_id(&id)
+                .and_then(|id| StreamId::from_parts(&kind, id))
+                .ok_or_else(|| bad("stream"))?,
+            first_version: u64::try_from(first).map_err(|_| bad("first_version"))?,
+            last_version: u64::try_from(last).map_err(|_| bad("last_version"))?,
+            fingerprint,
+            recorded_at: codec::from_instant(at_us, at_ns).ok_or_else(|| bad("recorded_at"))?,
+        })
+    })
+    .transpose()
 }
 
 /// The stream's snapshot.

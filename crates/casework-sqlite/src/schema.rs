@@ -28,6 +28,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0002_listings",
         sql: include_str!("../migrations/0002_listings.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_idempotency_keys",
+        sql: include_str!("../migrations/0003_idempotency_keys.sql"),
+    },
 ];
 
 /// The newest schema version this library knows.
@@ -323,6 +328,7 @@ mod tests {
                 read_model: ReadModelUpdate::Case(summary.clone()),
                 snapshot: Some(snapshot.clone()),
                 listings: None,
+                idempotency: None,
             },
             AppendRequest {
                 stream: StreamId::YoungPerson(person),
@@ -337,6 +343,7 @@ mod tests {
                 }),
                 snapshot: None,
                 listings: None,
+                idempotency: None,
             },
             AppendRequest {
                 stream: StreamId::Disclosures(case),
@@ -345,6 +352,7 @@ mod tests {
                 read_model: ReadModelUpdate::None,
                 snapshot: None,
                 listings: None,
+                idempotency: None,
             },
         ];
         for request in appends {
@@ -361,8 +369,8 @@ mod tests {
             other => panic!("a version-1 file has no listings yet: {other:?}"),
         }
 
-        assert_eq!(store.migrate().await.unwrap(), vec![2]);
-        assert_eq!(store.schema_version().await.unwrap(), 2);
+        assert_eq!(store.migrate().await.unwrap(), vec![2, 3]);
+        assert_eq!(store.schema_version().await.unwrap(), 3);
         assert_eq!(dump(&path), before, "every version-1 row is as it was");
         assert_eq!(store.load(StreamId::Case(case)).await.unwrap(), events);
         assert_eq!(
@@ -397,6 +405,7 @@ mod tests {
                 read_model: ReadModelUpdate::None,
                 snapshot: None,
                 listings: Some(vec![shared.clone()]),
+                idempotency: None,
             })
             .await
             .unwrap();
@@ -419,7 +428,11 @@ mod tests {
             .unwrap();
         assert_eq!(
             names,
-            vec![(1, "0001_initial".into()), (2, "0002_listings".into())]
+            vec![
+                (1, "0001_initial".into()),
+                (2, "0002_listings".into()),
+                (3, "0003_idempotency_keys".into())
+            ]
         );
     }
 }

@@ -48,6 +48,14 @@ pub(crate) struct Encoded {
     read_model: EncodedReadModel,
     snapshot: Option<EncodedSnapshot>,
     listings: Option<Vec<EncodedListing>>,
+    idempotency: Option<EncodedKey>,
+}
+
+/// An idempotency key's row, but for the versions the append finds.
+struct EncodedKey {
+    key: String,
+    fingerprint: String,
+    recorded_at: (i64, i64),
 }
 
 struct EncodedEvent {
@@ -138,6 +146,10 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
 impl Encoded {
     /// Encodes a non-empty request.
     pub(crate) fn new(request: AppendRequest) -> Result<Self, StoreError> {
+        let recorded_at = request
+            .events
+            .first()
+            .map(|e| codec::instant(e.meta.recorded_at));
         let AppendRequest {
             stream,
             expected_version,
@@ -145,6 +157,7 @@ impl Encoded {
             read_model,
             snapshot,
             listings,
+            idempotency,
         } = request;
         let events = events
             .into_iter()
@@ -177,6 +190,11 @@ impl Encoded {
             read_model,
             snapshot,
             listings: listings.map(encode_listings),
+            idempotency: idempotency.map(|i| EncodedKey {
+                key: i.key,
+                fingerprint: i.fingerprint,
+                recorded_at: recorded_at.unwrap_or_default(),
+            }),
         })
     }
 }
@@ -338,7 +356,7 @@ fn commit_batch(conn: &Connection, batch: Vec<(Box<Encoded>, Reply)>) {
                     let undone = if conn.is_autocommit() {
                         Some(match &refused {
                             AppendError::Store(e) => e.clone(),
-                            AppendError::Conflict(_) => {
+                            AppendError::Conflict(_) | AppendError::KeyTaken(_) => {
                                 StoreError::Backend("the transaction was rolled back".into())
                             }
                         })
@@ -418,8 +436,8 @@ fn current_version(conn: &Connection, request: &Encoded) -> rusqlite::Result<u64
     Ok(u64::try_from(version).unwrap_or(0))
 }
 
-/// One command inside the open transaction: the version check, the events, the read-model
-/// rows, the snapshot and the listings.
+/// One command inside the open transaction: the version check, the events, the idempotency
+/// key, the read-model rows, the snapshot and the listings.
 fn append(conn: &Connection, request: &Encoded) -> Result<u64, AppendError> {
     let stream = request.stream;
     let fail = |e: rusqlite::Error| AppendError::from(map(&format!("appending to {stream}"), e));
@@ -465,6 +483,35 @@ fn append(conn: &Connection, request: &Encoded) -> Result<u64, AppendError> {
             // for a writer outside this store, which the check above cannot see coming).
             return Err(if is_unique_violation(&e) {
                 conflict(current_version(conn, request).map_err(fail)?)
+            } else {
+                fail(e)
+            });
+        }
+    }
+    if let Some(k) = &request.idempotency {
+        let inserted = conn
+            .prepare_cached(
+                "INSERT INTO idempotency_keys (key, stream_kind, stream_id, first_version,
+                     last_version, fingerprint, recorded_at, recorded_at_ns)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    k.key,
+                    request.kind,
+                    request.id,
+                    codec::version(request.expected + 1),
+                    codec::version(version),
+                    k.fingerprint,
+                    k.recorded_at.0,
+                    k.recorded_at.1,
+                ])
+            });
+        if let Err(e) = inserted {
+            // The key's primary key: an earlier append, or one earlier in this group commit,
+            // recorded it. This command's savepoint is rolled back with its events.
+            return Err(if is_unique_violation(&e) {
+                AppendError::KeyTaken(k.key.clone())
             } else {
                 fail(e)
             });

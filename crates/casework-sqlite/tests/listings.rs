@@ -104,6 +104,7 @@ async fn listing_queries_answer_exactly_as_the_memory_store_does() {
             read_model: ReadModelUpdate::None,
             snapshot: None,
             listings,
+            idempotency: None,
         };
         let on_memory = memory.append(request.clone()).await;
         assert_eq!(sqlite.append(request).await, on_memory, "round {round}");

@@ -346,6 +346,7 @@ async fn young_person_rows_are_written_with_their_events() {
         }),
         snapshot: None,
         listings: None,
+        idempotency: None,
     };
     assert_eq!(store.append(request).await, Ok(1));
     assert_eq!(
@@ -458,6 +459,7 @@ async fn a_long_case_loads_from_its_snapshot_and_falls_back_to_replay() {
             }),
             snapshot: Some(garbage),
             listings: None,
+            idempotency: None,
         })
         .await
         .unwrap();
@@ -499,7 +501,7 @@ async fn migrate_is_idempotent_and_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(db_path(&dir)).unwrap();
     assert_eq!(store.schema_version().await.unwrap(), 0);
-    assert_eq!(store.migrate().await.unwrap(), vec![1, 2]);
+    assert_eq!(store.migrate().await.unwrap(), vec![1, 2, 3]);
     assert_eq!(store.migrate().await.unwrap(), Vec::<i64>::new());
     assert_eq!(
         store.schema_version().await.unwrap(),

@@ -114,6 +114,7 @@ pub fn registrations(n: u32) -> impl Iterator<Item = casework_core::store::Appen
             read_model: record.row(1),
             snapshot: None,
             listings: Some(record.listings(&profile).encode()),
+            idempotency: None,
         }
     })
 }

@@ -1,8 +1,8 @@
 //! The kernel: what every other layer is written in.
 //!
 //! Typed ids, the injected clock, checked input, rule ids, the acting person and the context a
-//! decision reads, confidential content, domain errors and the event envelope. Nothing here
-//! knows about cases, policies or storage.
+//! decision reads, confidential content, domain errors, the event envelope and idempotency
+//! keys. Nothing here knows about cases, policies or storage.
 
 pub mod actor;
 pub mod clock;
@@ -11,6 +11,7 @@ pub mod confidential;
 pub mod context;
 pub mod error;
 pub mod event;
+pub mod idempotency;
 pub mod ids;
 pub mod input;
 pub mod rule;

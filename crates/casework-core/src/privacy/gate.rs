@@ -66,6 +66,7 @@ pub async fn record_read<S: Store + ?Sized>(
             read_model: ReadModelUpdate::None,
             snapshot: None,
             listings,
+            idempotency: None,
         })
         .await?;
     Ok(RecordedRead { subject })
@@ -128,6 +129,7 @@ pub async fn record_share<S: Store + ?Sized>(
             read_model: ReadModelUpdate::None,
             snapshot: None,
             listings: Some(listings),
+            idempotency: None,
         })
         .await?;
     Ok(RecordedShare { share })

@@ -103,6 +103,12 @@ impl EventLoad for TestStore {
     ) -> Result<(Option<Snapshot>, Vec<RecordedEvent>), StoreError> {
         self.store.load_latest(stream).await
     }
+    async fn idempotent_append(
+        &self,
+        key: &str,
+    ) -> Result<Option<casework_core::kernel::idempotency::IdempotentAppend>, StoreError> {
+        self.store.idempotent_append(key).await
+    }
 }
 
 #[async_trait]

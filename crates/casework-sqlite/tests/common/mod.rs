@@ -101,6 +101,7 @@ pub fn case_append(case: CaseId, expected: u64, n: usize) -> AppendRequest {
         read_model: ReadModelUpdate::Case(summary(case, YoungPersonId::new(), expected + n as u64)),
         snapshot: None,
         listings: None,
+        idempotency: None,
     }
 }
 

@@ -93,6 +93,7 @@ pub async fn case_summary_follows_every_command<S: Store + 'static>(store: S) {
         }),
         snapshot: None,
         listings: None,
+        idempotency: None,
     };
     assert!(
         matches!(

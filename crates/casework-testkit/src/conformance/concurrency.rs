@@ -60,6 +60,7 @@ pub async fn stale_expected_version_is_refused<S: Store + 'static>(store: S) {
             state: "{}".into(),
         }),
         listings: None,
+        idempotency: None,
     };
 
     for expected in [0, actual - 1, actual + 1, actual + 5] {
@@ -211,6 +212,7 @@ pub async fn concurrent_writers_to_one_stream<S: Store + 'static>(store: S) {
                         )),
                         snapshot: None,
                         listings: None,
+                        idempotency: None,
                     };
                     match store.append(request).await {
                         Ok(new_version) => {
@@ -230,6 +232,9 @@ pub async fn concurrent_writers_to_one_stream<S: Store + 'static>(store: S) {
                                 "a lost race reports a later version, got {c:?}"
                             );
                             conflicts += 1;
+                        }
+                        Err(AppendError::KeyTaken(key)) => {
+                            panic!("no key was sent, yet {key} is taken")
                         }
                         Err(AppendError::Store(e)) => {
                             panic!("writer {w}: the store failed under contention: {e}")
@@ -411,6 +416,7 @@ pub async fn conflicting_append_writes_no_listings<S: Store + 'static>(store: S)
         read_model: ReadModelUpdate::None,
         snapshot: None,
         listings: Some(listings),
+        idempotency: None,
     };
     let replacement = vec![listing(kind, "school", None, r#"{"intruder":true}"#)];
     for (expected, listings) in [
@@ -498,6 +504,9 @@ pub async fn conflicting_append_writes_no_listings<S: Store + 'static>(store: S)
                             break;
                         }
                         Err(AppendError::Conflict(_)) => tokio::task::yield_now().await,
+                        Err(AppendError::KeyTaken(key)) => {
+                            panic!("writer {w}: no key sent, {key} taken")
+                        }
                         Err(AppendError::Store(e)) => panic!("writer {w}: {e}"),
                     }
                 }

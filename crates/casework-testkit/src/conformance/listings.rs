@@ -70,6 +70,7 @@ pub(super) async fn append_listings<S: Store>(
                 read_model: own_row(stream, person, version + 1),
                 snapshot: None,
                 listings,
+                idempotency: None,
             })
             .await,
         &format!("append to {stream} with listings"),

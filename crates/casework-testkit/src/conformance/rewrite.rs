@@ -69,6 +69,7 @@ pub async fn rewrite_replaces_payloads_rows_and_listings<S: Store + 'static>(sto
             read_model,
             snapshot,
             listings,
+            idempotency: None,
         };
         let store = &store;
         async move { ok(store.append(request).await, "append") }

@@ -39,6 +39,7 @@ pub async fn load_after_and_snapshots<S: Store + 'static>(store: S) {
         read_model: ReadModelUpdate::Case(raw_case_row(case, person, from + n)),
         snapshot: snap,
         listings: None,
+        idempotency: None,
     };
 
     ok(

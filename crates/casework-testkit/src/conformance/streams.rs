@@ -147,6 +147,7 @@ pub async fn append_and_load_round_trip<S: Store + 'static>(store: S) {
                     read_model,
                     snapshot: None,
                     listings: None,
+                    idempotency: None,
                 })
                 .await,
             "append at the stream's version",
@@ -229,6 +230,7 @@ pub async fn empty_append_is_a_no_op<S: Store + 'static>(store: S) {
             state: "{}".into(),
         }),
         listings: None,
+        idempotency: None,
     };
     for expected in [actual, 0, actual + 7] {
         assert_eq!(

@@ -228,6 +228,7 @@ impl<S: Store> Desk<S> {
                     read_model: ReadModelUpdate::Case(row),
                     snapshot,
                     listings: None,
+                    idempotency: None,
                 })
                 .await,
             "raw append at the stream's current version",
