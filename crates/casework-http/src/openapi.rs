@@ -127,6 +127,13 @@ fn operation(op: &Operation, request: Value, response: Value, problem: &Value) -
             "schema": { "type": "string" },
         }));
     }
+    if op.success == 201 && matches!(&*op.name, "register_young_person" | "refer_young_person") {
+        parameters.push(json!({
+            "name": "Idempotency-Key", "in": "header", "required": false,
+            "description": "Your key for this request (1 to 255 printable characters): a retry with the same key and body answers the first result and records nothing; with another body, 422.",
+            "schema": { "type": "string", "minLength": 1, "maxLength": 255 },
+        }));
+    }
     object.insert("parameters".into(), Value::Array(parameters));
     let mut responses = Map::new();
     responses.insert(

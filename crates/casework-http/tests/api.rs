@@ -1077,3 +1077,95 @@ async fn a_front_end_on_a_configured_origin_may_call_and_no_other() {
     assert_eq!(read.status, 200, "{}", read.text);
     assert!(read.headers["access-control-expose-headers"].contains("etag"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_referral_with_its_idempotency_key_opens_one_case() {
+    let s = server().await;
+    let registered = s
+        .send(
+            "POST",
+            "/young-people",
+            Some(WORKER),
+            &[("Idempotency-Key", "register-7f3a")],
+            Some(&serde_json::to_string(&fixtures::girl_in_leeds_area()).unwrap()),
+        )
+        .await;
+    assert_eq!(registered.status, 201, "{}", registered.text);
+    let person = registered.body["young_person"].as_str().unwrap().to_owned();
+    // The retry after a timeout: the same young person, no second registration.
+    let again = s
+        .send(
+            "POST",
+            "/young-people",
+            Some(WORKER),
+            &[("Idempotency-Key", "register-7f3a")],
+            Some(&serde_json::to_string(&fixtures::girl_in_leeds_area()).unwrap()),
+        )
+        .await;
+    assert_eq!(again.status, 201, "{}", again.text);
+    assert_eq!(again.body["young_person"], person);
+
+    let referral = json!({
+        "source": {"source": "self_referral"},
+        "concerns": CONCERNS,
+        "received_at": fixtures::start(),
+    })
+    .to_string();
+    let path = format!("/young-people/{person}/referrals");
+    let key = [("Idempotency-Key", "referral-2b9c")];
+    let first = s
+        .send("POST", &path, Some(WORKER), &key, Some(&referral))
+        .await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    let retry = s
+        .send("POST", &path, Some(WORKER), &key, Some(&referral))
+        .await;
+    assert_eq!(retry.status, 201, "{}", retry.text);
+    assert_eq!(retry.body["case"], first.body["case"]);
+    let cases = s
+        .get(&format!("/young-people/{person}/cases"), WORKER)
+        .await;
+    assert_eq!(
+        cases.body.as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        cases.text
+    );
+
+    // The same key for a different request is refused, and nothing is written.
+    let other = json!({
+        "source": {"source": "self_referral"},
+        "concerns": "Another concern",
+        "received_at": fixtures::start(),
+    })
+    .to_string();
+    let reused = s
+        .send("POST", &path, Some(WORKER), &key, Some(&other))
+        .await;
+    assert_problem(&reused, 422, "idempotency_key_reused");
+    assert_eq!(reused.body["field"], "Idempotency-Key");
+    let cases = s
+        .get(&format!("/young-people/{person}/cases"), WORKER)
+        .await;
+    assert_eq!(
+        cases.body.as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        cases.text
+    );
+
+    // A malformed key is named.
+    let long = "k".repeat(300);
+    let bad = s
+        .send(
+            "POST",
+            &path,
+            Some(WORKER),
+            &[("Idempotency-Key", &long)],
+            Some(&referral),
+        )
+        .await;
+    assert_problem(&bad, 400, "bad_input");
+    assert_eq!(bad.body["field"], "Idempotency-Key", "{}", bad.text);
+    assert_nothing_confidential(&s.seen.lock().unwrap());
+}

@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, MethodRouter};
 use casework_core::kernel::actor::Actor;
 use casework_core::kernel::error::DomainError;
+use casework_core::kernel::idempotency::{IdempotentRequest, KEY_FIELD};
 use casework_core::kernel::input::decode_value;
 use casework_core::privacy::access::StaffDirectory;
 use casework_core::schema::{JsonSchema, Schema, SchemaGenerator};
@@ -195,6 +196,9 @@ pub(crate) struct Call<S> {
     pub(crate) actor: Actor,
     path: Vec<(String, String)>,
     pub(crate) headers: HeaderMap,
+    /// SHA-256 of the operation, its path parameters and its body: what a retry under the
+    /// same `Idempotency-Key` must match.
+    fingerprint: String,
 }
 
 impl<S: Store> Call<S> {
@@ -203,6 +207,20 @@ impl<S: Store> Call<S> {
         self.app
             .casework
             .acting_as(&self.actor, &self.app.directory)
+    }
+
+    /// The request's `Idempotency-Key`, if it sent one, with its fingerprint: a `400` naming
+    /// the header when the key is malformed.
+    pub(crate) fn idempotency(&self) -> Result<Option<IdempotentRequest>, Fail> {
+        let Some(value) = self.headers.get(KEY_FIELD) else {
+            return Ok(None);
+        };
+        let key = value
+            .to_str()
+            .map_err(|_| bad(KEY_FIELD, "must be printable ASCII"))?;
+        IdempotentRequest::new(key, self.fingerprint.clone())
+            .map(Some)
+            .map_err(|e| Problem::domain(&DomainError::Input(e)).into())
     }
 
     /// The path parameter `name`, as an id displayed (`case-<uuid>`) or a bare uuid.
@@ -403,6 +421,23 @@ fn dotted(inner: &str) -> String {
     }
 }
 
+/// What identifies one request for idempotency: the operation, its path parameters and its
+/// body, hashed.
+fn fingerprint(operation: &str, path: &[(String, String)], body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(operation.as_bytes());
+    for (name, value) in path {
+        hash.update([0]);
+        hash.update(name.as_bytes());
+        hash.update([0]);
+        hash.update(value.as_bytes());
+    }
+    hash.update([0]);
+    hash.update(body);
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A JSON value as `T`, a `400` naming the field otherwise.
 pub(crate) fn decode<T: DeserializeOwned>(value: Value) -> Result<T, Fail> {
     decode_value(value).map_err(|mut e| {
@@ -480,7 +515,7 @@ where
                 operation = &*name,
                 role = actor.role.as_str(),
             );
-            let answer = serve(app, actor, path, headers, query, body, input, handle)
+            let answer = serve(&name, app, actor, path, headers, query, body, input, handle)
                 .instrument(span.clone())
                 .await;
             let status = match &answer {
@@ -507,6 +542,7 @@ where
 /// The steps after authentication: see the module docs.
 #[allow(clippy::too_many_arguments)]
 async fn serve<S, I, O, F, Fut>(
+    name: &str,
     app: App<S>,
     actor: Actor,
     path: Result<Path<Vec<(String, String)>>, PathRejection>,
@@ -540,11 +576,13 @@ where
         ));
     }
     let input: I = decode(value)?;
+    let fingerprint = fingerprint(name, &path, &body);
     let call = Call {
         app,
         actor,
         path,
         headers,
+        fingerprint,
     };
     Ok(handle(call, input).await?.into_response())
 }

@@ -55,9 +55,10 @@ pub(crate) fn endpoints<S: Store + 'static>() -> Vec<Endpoint<S>> {
                 "Registers a young person from their details; answers with possible duplicates (R-26).",
             ),
             |call: Call<S>, details: YoungPersonDetails| async move {
+                let key = call.idempotency()?;
                 let registered = call
                     .acting()
-                    .register(details)
+                    .register_with(details, key)
                     .await
                     .map_err(|e| problem(&e))?;
                 let location = format!("/young-people/{}", registered.young_person.as_uuid());
@@ -155,9 +156,10 @@ pub(crate) fn endpoints<S: Store + 'static>() -> Vec<Endpoint<S>> {
                 let id: YoungPersonId = call.id("id")?;
                 let referral = NewReferral::from_json(&referral.to_string())
                     .map_err(|e| Problem::domain(&e))?;
+                let key = call.idempotency()?;
                 let referred = call
                     .acting()
-                    .refer(id, referral)
+                    .refer_with(id, referral, key)
                     .await
                     .map_err(|e| problem(&e))?;
                 let location = format!("/cases/{}", referred.case.as_uuid());
