@@ -127,7 +127,10 @@ fn operation(op: &Operation, request: Value, response: Value, problem: &Value) -
             "schema": { "type": "string" },
         }));
     }
-    if op.success == 201 && matches!(&*op.name, "register_young_person" | "refer_young_person") {
+    if matches!(
+        &*op.name,
+        "register_young_person" | "refer_young_person" | "case_command"
+    ) {
         parameters.push(json!({
             "name": "Idempotency-Key", "in": "header", "required": false,
             "description": "Your key for this request (1 to 255 printable characters): a retry with the same key and body answers the first result and records nothing; with another body, 422.",

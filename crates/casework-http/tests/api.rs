@@ -1154,6 +1154,32 @@ async fn a_retried_referral_with_its_idempotency_key_opens_one_case() {
         cases.text
     );
 
+    // A case command retried under its key: the first answer again, nothing appended.
+    let case = first.body["case"].as_str().unwrap().to_owned();
+    let before = s.version(&case).await;
+    let commands = format!("/cases/{case}/commands");
+    let key = [("Idempotency-Key", "screen-5d1e")];
+    let screen = json!({"command": "screen"}).to_string();
+    let done = s
+        .send("POST", &commands, Some(WORKER), &key, Some(&screen))
+        .await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    let retried = s
+        .send("POST", &commands, Some(WORKER), &key, Some(&screen))
+        .await;
+    assert_eq!(retried.status, 200, "{}", retried.text);
+    assert_eq!(retried.body["version"], done.body["version"]);
+    assert_eq!(retried.body["events"], done.body["events"]);
+    let after = s.version(&case).await;
+    assert!(after > before);
+    assert_eq!(done.body["version"], after);
+    let decline = json!({"command": "decline", "reason": "Not for this service"}).to_string();
+    let reused = s
+        .send("POST", &commands, Some(WORKER), &key, Some(&decline))
+        .await;
+    assert_problem(&reused, 422, "idempotency_key_reused");
+    assert_eq!(s.version(&case).await, after, "nothing was written");
+
     // A malformed key is named.
     let long = "k".repeat(300);
     let bad = s

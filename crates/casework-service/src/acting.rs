@@ -23,6 +23,7 @@ use casework_core::case::{Case, CaseCommand, CaseEvent, NewReferral};
 use casework_core::kernel::actor::{Actor, Role};
 use casework_core::kernel::error::DomainError;
 use casework_core::kernel::event::{decode_stream, Recorded};
+use casework_core::kernel::idempotency::IdempotentRequest;
 use casework_core::kernel::ids::{CaseId, IntelligenceId, StreamId, WorkshopId, YoungPersonId};
 use casework_core::kernel::input::Text;
 use casework_core::privacy::access::{check, Permission, Relationship, StaffDirectory};
@@ -340,12 +341,30 @@ impl<'a, S: Store> Acting<'a, S> {
         command: CaseCommand,
         expected_version: Option<u64>,
     ) -> Result<Executed, AccessError> {
+        self.execute_with(case, command, expected_version, None)
+            .await
+    }
+
+    /// As [`Acting::execute_if`], with an idempotency key: a retry after a timeout, with the
+    /// same key and request, returns the first call's result (`replayed`) and appends
+    /// nothing; the same key with another request is
+    /// [`CommandError::IdempotencyKeyReused`](crate::CommandError::IdempotencyKeyReused).
+    /// The key is this person's own, checked after the permission
+    /// ([`casework_core::kernel::idempotency`]).
+    pub async fn execute_with(
+        &self,
+        case: CaseId,
+        command: CaseCommand,
+        expected_version: Option<u64>,
+        idempotency: Option<IdempotentRequest>,
+    ) -> Result<Executed, AccessError> {
+        let key = idempotency.map(|k| k.scoped_to(self.actor.id));
         let permission = Case::command_permission(&command);
         // Checked on the very state the command is decided on: one load, and a reallocation
         // after it makes the append conflict, so nothing is written on a stale check.
         let (actor, directory) = (self.actor, self.directory);
         self.casework
-            .execute_checked(actor, case, command, expected_version, None, |state| {
+            .execute_checked(actor, case, command, expected_version, key, |state| {
                 check(
                     actor,
                     directory.relationship(actor, state),

@@ -72,9 +72,10 @@ pub(crate) fn endpoints<S: Store + 'static>() -> Vec<Endpoint<S>> {
                 let expected = if_match(&call.headers)?;
                 let command = CaseCommand::from_json(&command.to_string())
                     .map_err(|e| Problem::domain(&e))?;
+                let key = call.idempotency()?;
                 let executed = call
                     .acting()
-                    .execute_if(case, command, expected)
+                    .execute_with(case, command, expected, key)
                     .await
                     .map_err(|e| Problem::acting(&e, expected.is_some()))?;
                 let mut outcome =
