@@ -644,6 +644,8 @@ fn shown_counts_are_numbers_or_markers() {
         json!("<5"),
         json!("<10"),
         json!("*"),
+        json!("[c]"),
+        json!("[C]"),
         json!("<"),
         json!("5"),
         json!("**"),
@@ -651,7 +653,7 @@ fn shown_counts_are_numbers_or_markers() {
         json!(null),
         json!(true),
     ]);
-    for shown in [Shown::Count(12), Shown::Under(5), Shown::Withheld] {
+    for shown in [Shown::Count(12), Shown::Under(5), Shown::Withheld, Shown::Unpublished] {
         let written = validator(&root_schema::<Shown>(Contract::Serialize).to_value());
         assert_valid(
             &written,

@@ -15,15 +15,21 @@
 //!    grand totals, and the ranges the markers give). While one is, one more count is withheld:
 //!    the smallest shown count of 5 or more in a line through it (its row or column) first, then
 //!    in a line through another hidden cell, then the smallest such row or column total (of a
-//!    line through it first), and only then the grand total or anything else. Each step hides
-//!    one more count, so it ends: when no hidden count is recoverable, or, failing that, when
-//!    every count but zeros is hidden (the property tests in `tests/reports.rs` check, with a
-//!    brute-force search of their own, that random tables never end recoverable). The choice
-//!    is greedy: safe, not the fewest counts hidden.
-//! 3. *Shared totals.* Tables that split the same people in different ways (referrals by
+//!    line through it first), and only then the grand total or anything else. The choice is
+//!    greedy: safe, not the fewest counts hidden.
+//! 3. *Last resort.* Small counts hemmed in by other small counts can stay recoverable with
+//!    every count of 5 or more withheld, because the markers themselves say something: in
+//!    `[[3, 2], [1, 1], [0, 1]]`, the `<5` column totals and the `*` first row pin the 3. Then
+//!    hidden counts are *not published* at all ([`Shown::Unpublished`], shown as `[c]`: any
+//!    count, zero included), totals of the lines through the exposed count first, then other
+//!    totals, then cells. Each step hides one more count or says less of one, so it ends, and
+//!    with everything unpublished nothing can be recovered (the property tests in
+//!    `tests/reports.rs` check, with a brute-force search of their own, that random tables
+//!    never end recoverable).
+//! 4. *Shared totals.* Tables that split the same people in different ways (referrals by
 //!    source, by outcome, by gender, …) share one grand total. When one table had to withhold
-//!    it, every table of the group is protected again with it withheld, so no table gives away
-//!    what another hides.
+//!    it (or leave it unpublished), every table of the group is protected again with it hidden
+//!    the same way, so no table gives away what another hides.
 //!
 //! The audit is exact. The published values are linear constraints of a transportation
 //! problem (cells `x[i][j] ≥ 0`, `Σ_j x[i][j] = row i`, `Σ_i x[i][j] = column j`, both summing
@@ -54,7 +60,13 @@ pub enum Shown {
     /// A count of at least the threshold, withheld so that a hidden small count cannot be
     /// worked out from the totals: shown as `*`.
     Withheld,
+    /// Any count, zero included, not published because even its marker would let a hidden
+    /// count be worked out (see the module docs): shown as `[c]`.
+    Unpublished,
 }
+
+/// How [`Shown::Unpublished`] is written.
+const UNPUBLISHED: &str = "[c]";
 
 impl Shown {
     /// The count, when it is shown.
@@ -62,11 +74,11 @@ impl Shown {
     pub fn count(&self) -> Option<u32> {
         match self {
             Shown::Count(n) => Some(*n),
-            Shown::Under(_) | Shown::Withheld => None,
+            Shown::Under(_) | Shown::Withheld | Shown::Unpublished => None,
         }
     }
 
-    /// Whether it is hidden (`<5` or `*`).
+    /// Whether it is hidden (`<5`, `*` or `[c]`).
     #[must_use]
     pub fn is_hidden(&self) -> bool {
         !matches!(self, Shown::Count(_))
@@ -79,11 +91,13 @@ impl fmt::Display for Shown {
             Shown::Count(n) => write!(f, "{n}"),
             Shown::Under(t) => write!(f, "<{t}"),
             Shown::Withheld => f.write_str("*"),
+            Shown::Unpublished => f.write_str(UNPUBLISHED),
         }
     }
 }
 
-/// A shown count is a JSON number; a hidden one the string it is shown as (`"<5"`, `"*"`).
+/// A shown count is a JSON number; a hidden one the string it is shown as (`"<5"`, `"*"`,
+/// `"[c]"`).
 impl Serialize for Shown {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -99,7 +113,7 @@ impl<'de> Deserialize<'de> for Shown {
         impl Visitor<'_> for ShownVisitor {
             type Value = Shown;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a count, \"<n\" or \"*\"")
+                f.write_str("a count, \"<n\", \"*\" or \"[c]\"")
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Shown, E> {
                 u32::try_from(v)
@@ -107,20 +121,22 @@ impl<'de> Deserialize<'de> for Shown {
                     .map_err(|_| E::custom("a count too large"))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Shown, E> {
-                if v == "*" {
-                    return Ok(Shown::Withheld);
+                match v {
+                    "*" => return Ok(Shown::Withheld),
+                    UNPUBLISHED => return Ok(Shown::Unpublished),
+                    _ => {}
                 }
                 v.strip_prefix('<')
                     .and_then(|t| t.parse().ok())
                     .map(Shown::Under)
-                    .ok_or_else(|| E::custom(format!("`{v}` is not \"<n\" or \"*\"")))
+                    .ok_or_else(|| E::custom(format!("`{v}` is not \"<n\", \"*\" or \"[c]\"")))
             }
         }
         deserializer.deserialize_any(ShownVisitor)
     }
 }
 
-/// As serialized: a shown count is a number, a hidden one `"<n"` or `"*"`.
+/// As serialized: a shown count is a number, a hidden one `"<n"`, `"*"` or `"[c]"`.
 #[cfg(feature = "schema")]
 impl schemars::JsonSchema for Shown {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -129,10 +145,10 @@ impl schemars::JsonSchema for Shown {
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
-            "description": "A count as a published report shows it: the count, `\"<n\"` for a count under the threshold `n`, or `\"*\"` for one withheld.",
+            "description": "A count as a published report shows it: the count, `\"<n\"` for a count under the threshold `n`,, `\"*\"` for one withheld, or `\"[c]\"` for any count not published.",
             "oneOf": [
                 { "type": "integer", "minimum": 0, "maximum": u32::MAX },
-                { "type": "string", "pattern": "^(<\\+?[0-9]+|\\*)$" }
+                { "type": "string", "pattern": "^(<\\+?[0-9]+|\\*|\\[c\\])$" }
             ]
         })
     }
@@ -190,14 +206,14 @@ impl Suppression {
     /// A breakdown as published.
     #[must_use]
     pub fn breakdown(&self, breakdown: &Breakdown) -> Breakdown<Shown> {
-        let marks = protect(&Grid::of_breakdown(breakdown), self.threshold, false);
+        let marks = protect(&Grid::of_breakdown(breakdown), self.threshold, Mark::Exact);
         breakdown_shown(breakdown, &marks, self.threshold)
     }
 
     /// A table as published.
     #[must_use]
     pub fn cross_table(&self, table: &CrossTable) -> CrossTable<Shown> {
-        let marks = protect(&Grid::of_table(table), self.threshold, false);
+        let marks = protect(&Grid::of_table(table), self.threshold, Mark::Exact);
         table_shown(table, &marks, self.threshold)
     }
 
@@ -218,14 +234,21 @@ impl Suppression {
             grids.windows(2).all(|w| w[0].grand == w[1].grand),
             "a group shares its grand total"
         );
-        let mut force = false;
+        // Protect again while one table hides the shared total more than another; the mark
+        // only grows, so this ends.
+        let mut grand = Mark::Exact;
         let marks = loop {
             let marks: Vec<Marks> = grids
                 .iter()
-                .map(|g| protect(g, self.threshold, force))
+                .map(|g| protect(g, self.threshold, grand))
                 .collect();
-            if !force && marks.iter().any(|m| m.grand == Mark::Withheld) {
-                force = true;
+            let strongest = marks
+                .iter()
+                .map(|m| m.grand)
+                .max_by_key(|m| m.strength())
+                .unwrap_or(Mark::Exact);
+            if marks.iter().any(|m| m.grand != strongest) {
+                grand = strongest;
                 continue;
             }
             break marks;
@@ -311,6 +334,7 @@ enum Mark {
     Exact,
     Under,
     Withheld,
+    Unpublished,
 }
 
 impl Mark {
@@ -319,6 +343,18 @@ impl Mark {
             Mark::Exact => Shown::Count(n),
             Mark::Under => Shown::Under(t),
             Mark::Withheld => Shown::Withheld,
+            Mark::Unpublished => Shown::Unpublished,
+        }
+    }
+
+    /// How much it hides: a shared total is hidden in every table as much as in the one that
+    /// hides it most.
+    fn strength(self) -> u8 {
+        match self {
+            Mark::Exact => 0,
+            Mark::Under => 1,
+            Mark::Withheld => 2,
+            Mark::Unpublished => 3,
         }
     }
 }
@@ -429,9 +465,10 @@ impl Marks {
 /// Larger than any count: the top of a withheld count's range.
 const UNBOUNDED: i64 = 1 << 40;
 
-/// Primary suppression, then secondary until every hidden count is unrecoverable; with
-/// `withhold_grand`, the grand total is withheld from the start (a group's shared total).
-fn protect(grid: &Grid, t: u32, withhold_grand: bool) -> Marks {
+/// Primary suppression, then secondary, then the last resort, until every hidden count is
+/// unrecoverable; the grand total is hidden from the start at least as much as `grand` (a
+/// group's shared total).
+fn protect(grid: &Grid, t: u32, grand: Mark) -> Marks {
     let primary = |n: u32| {
         if (1..t).contains(&n) {
             Mark::Under
@@ -449,8 +486,9 @@ fn protect(grid: &Grid, t: u32, withhold_grand: bool) -> Marks {
         cols: grid.cols.iter().map(|n| primary(*n)).collect(),
         grand: primary(grid.grand),
     };
-    if withhold_grand && marks.grand == Mark::Exact && grid.grand >= t {
-        marks.grand = Mark::Withheld;
+    let can_withhold = grand != Mark::Withheld || grid.grand >= t;
+    if grand.strength() > marks.grand.strength() && can_withhold {
+        marks.grand = grand;
     }
     let entries = grid.entries();
     while let Some(exposed) = entries
@@ -458,12 +496,37 @@ fn protect(grid: &Grid, t: u32, withhold_grand: bool) -> Marks {
         .copied()
         .find(|e| marks.get(*e) != Mark::Exact && recoverable(grid, &marks, t, *e))
     {
-        let Some(next) = next_to_withhold(grid, &marks, t, exposed, &entries) else {
-            break; // everything that could be withheld is
-        };
-        marks.set(next, Mark::Withheld);
+        if let Some(next) = next_to_withhold(grid, &marks, t, exposed, &entries) {
+            marks.set(next, Mark::Withheld);
+        } else if let Some(next) = next_to_unpublish(&marks, exposed, &entries) {
+            marks.set(next, Mark::Unpublished);
+        } else {
+            break; // nothing is published: unreachable, as then nothing is recoverable
+        }
     }
     marks
+}
+
+/// The last resort (see the module docs): the count to leave unpublished next to protect
+/// `exposed`, once every count of at least the threshold is withheld. Totals of the lines
+/// through it first, then other totals, then cells in its lines, then anything; hidden counts
+/// before shown zeros, which say more when they go.
+fn next_to_unpublish(marks: &Marks, exposed: Entry, entries: &[Entry]) -> Option<Entry> {
+    let through = |e: Entry| match (exposed, e) {
+        (Entry::Cell(i, _), Entry::Row(r)) | (Entry::Row(r), Entry::Cell(i, _)) => r == i,
+        (Entry::Cell(_, j), Entry::Col(c)) | (Entry::Col(c), Entry::Cell(_, j)) => c == j,
+        (Entry::Cell(i, j), Entry::Cell(r, c)) => (r == i) != (c == j),
+        (Entry::Grand, _) | (_, Entry::Grand) => true,
+        _ => false,
+    };
+    let is_cell = |e: Entry| matches!(e, Entry::Cell(..));
+    entries
+        .iter()
+        .copied()
+        .filter(|e| *e != exposed && marks.get(*e) != Mark::Unpublished)
+        .min_by_key(|e| (marks.get(*e) == Mark::Exact, is_cell(*e), !through(*e)))
+        // Nothing else is left: the exposed count itself goes.
+        .or_else(|| (marks.get(exposed) != Mark::Unpublished).then_some(exposed))
 }
 
 /// The shown count of at least `t` to withhold next to protect `exposed`.
@@ -561,6 +624,7 @@ fn range(mark: Mark, value: i64, t: u32) -> (i64, i64) {
         Mark::Exact => (value, value),
         Mark::Under => (1, i64::from(t) - 1),
         Mark::Withheld => (i64::from(t), UNBOUNDED),
+        Mark::Unpublished => (0, UNBOUNDED),
     }
 }
 
@@ -736,6 +800,46 @@ mod tests {
         }
         assert_eq!(p.cells[0][0], Shown::Under(5));
         assert_eq!(p.total, Shown::Count(32));
+    }
+
+    #[test]
+    fn markers_that_would_pin_a_count_leave_a_total_unpublished() {
+        // Withholding the 5 and the 9 is not enough: the `<5` column totals and the `*` first
+        // row (5 or more) leave the 3 only one value, so the first row's total goes unpublished.
+        let heading = |k: &str| Heading {
+            key: k.into(),
+            label: k.into(),
+        };
+        let table = CrossTable::new(
+            vec![heading("a"), heading("b"), heading("c")],
+            vec![heading("x"), heading("y")],
+            vec![vec![3, 2], vec![1, 1], vec![0, 1]],
+        );
+        let p = Suppression::default().cross_table(&table);
+        assert_eq!(p.row_totals[0], Shown::Unpublished, "{p:?}");
+        assert_eq!(p.column_totals, [Shown::Under(5), Shown::Under(5)]);
+        assert_eq!(p.total, Shown::Withheld);
+        assert_eq!(p.cells[2][0], Shown::Count(0));
+        assert_eq!(p.cells[0][0], Shown::Under(5));
+    }
+
+    #[test]
+    fn a_group_hides_its_shared_total_as_much_as_its_most_hidden_table() {
+        let heading = |k: &str| Heading {
+            key: k.into(),
+            label: k.into(),
+        };
+        let table = CrossTable::new(
+            vec![heading("a"), heading("b")],
+            vec![heading("x"), heading("y")],
+            vec![vec![2, 2], vec![1, 1]],
+        );
+        let alone = Suppression::default().cross_table(&table);
+        let b = breakdown(&[3, 3]);
+        assert_eq!(Suppression::default().breakdown(&b).total, Shown::Count(6));
+        let (bs, ts) = Suppression::default().group(&[&b], &[&table]);
+        assert_eq!(ts[0].total, alone.total);
+        assert_eq!(bs[0].total, alone.total, "{bs:?} {ts:?}");
     }
 
     #[test]
