@@ -40,6 +40,9 @@
 //! entry form an interval of integers, and a neighbour is feasible exactly when any other value
 //! is.
 //!
+//! Why one module of this size: the published markers, the method and the exact audit it is
+//! checked against change together; a marker's meaning is the range the audit gives it.
+//!
 //! What it does not protect against: a reader who combines this report with another one
 //! computed over an overlapping period or population (differencing two quarters, say). Publish
 //! periods that do not overlap, or check the combination yourself.
