@@ -414,6 +414,54 @@ impl<C: Copy> CrossTable<C> {
 }
 
 /// Referrals received in the period (see the module docs).
+///
+/// A referral counts in the period it was received, `[from, to)`: one received at 00:00 UTC
+/// on `to` is the next period's. A young person whose case closed in the 12 calendar months
+/// before the referral (exactly 12 months before included) is re-referred.
+///
+/// ```
+/// use casework_core::kernel::ids::YoungPersonId;
+/// use casework_core::policy::risk::RiskLevel;
+/// use casework_core::read::figures::{Figures, ReportInputs, ReportRequest};
+/// # use casework_core::case::StageName;
+/// # use casework_core::kernel::ids::CaseId;
+/// # use casework_core::read::listing::{ClosedCaseRow, ReferralOutcome, ReferralRow};
+/// # use casework_core::young_person::Gender;
+/// # use chrono::{Duration, NaiveDate, TimeZone, Utc};
+/// # let at = |y, m, d, h| Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap();
+/// # let referral = |young_person_id, received_at, assessed_risk| ReferralRow {
+/// #     case_id: CaseId::new(), young_person_id, received_at, source: "self".into(),
+/// #     gender: Gender::NotStated, age: 15, programme: None, stage: StageName::Assessed,
+/// #     outcome: ReferralOutcome::Pending, assessed_risk, allocated_at: None, previous_case: None,
+/// # };
+/// # let closed = |young_person_id, closed_at| ClosedCaseRow {
+/// #     case_id: CaseId::new(), young_person_id, stage: StageName::Closed, closed_at,
+/// #     reason: "risk_significantly_reduced".into(), risk_level: Some(RiskLevel::Low),
+/// #     received_at: closed_at - Duration::days(120), opening_risk: Some(RiskLevel::High),
+/// #     programme: None,
+/// # };
+/// # let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+/// let april = ReportRequest::new(day(4, 1), day(5, 1));
+/// let (ash, bo) = (YoungPersonId::new(), YoungPersonId::new());
+/// let inputs = ReportInputs {
+///     referrals: vec![
+///         referral(ash, at(2026, 4, 7, 9), Some(RiskLevel::High)),
+///         referral(bo, at(2026, 4, 20, 9), None),
+///         // 1 May, 00:00 UTC: May's referral, not April's.
+///         referral(bo, at(2026, 5, 1, 0), None),
+///     ],
+///     // Ash's earlier case closed exactly 12 months before: April's is a re-referral.
+///     closed: vec![closed(ash, at(2025, 4, 7, 9))],
+///     ..ReportInputs::default()
+/// };
+/// let referrals = Figures::compute(&april, inputs, at(2026, 5, 2, 9)).referrals;
+/// assert_eq!(referrals.total, 2);
+/// assert_eq!(referrals.by_risk().get("high"), Some(1));
+/// assert_eq!(referrals.by_risk().get("not_assessed"), Some(1));
+/// assert_eq!(referrals.by_month_and_risk.get("2026-04", "high"), Some(1));
+/// assert_eq!(referrals.re_referrals.get("within_12_months"), Some(1));
+/// assert_eq!(referrals.re_referrals.get("other"), Some(1));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(rename = "ReferralFigures_of_{C}"))]
@@ -444,6 +492,46 @@ impl<C: Copy> ReferralFigures<C> {
 }
 
 /// Waiting time from referral to first allocation (see the module docs).
+///
+/// A case counts in the period it was first allocated, whenever it was received. A wait is in
+/// whole 24-hour periods, rounded down: 6 days 23 hours is 6 days, under a week. The median
+/// and 90th percentile are nearest rank, so the median of two waits is the shorter one.
+///
+/// ```
+/// use casework_core::read::figures::{Figures, ReportInputs, ReportRequest};
+/// # use casework_core::case::StageName;
+/// # use casework_core::kernel::ids::{CaseId, YoungPersonId};
+/// # use casework_core::read::listing::{AwaitingAllocationRow, FirstAllocationRow};
+/// # use chrono::{NaiveDate, TimeZone, Utc};
+/// # let at = |m, d, h| Utc.with_ymd_and_hms(2026, m, d, h, 0, 0).unwrap();
+/// # let allocated = |received_at, allocated_at| FirstAllocationRow {
+/// #     case_id: CaseId::new(), young_person_id: YoungPersonId::new(), received_at,
+/// #     allocated_at, programme: None,
+/// # };
+/// # let awaiting = |received_at| AwaitingAllocationRow {
+/// #     case_id: CaseId::new(), young_person_id: YoungPersonId::new(), received_at,
+/// #     stage: StageName::WaitingList, risk_level: None, programme: None,
+/// # };
+/// # let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+/// let april = ReportRequest::new(day(4, 1), day(5, 1));
+/// let inputs = ReportInputs {
+///     allocations: vec![
+///         // 6 days 23 hours: 6 days.
+///         allocated(at(4, 1, 9), at(4, 8, 8)),
+///         // Received in March, allocated in April: 14 days.
+///         allocated(at(3, 20, 9), at(4, 3, 9)),
+///     ],
+///     // Still waiting when the report runs, 2 May 09:00: 12 days so far.
+///     awaiting: vec![awaiting(at(4, 20, 9))],
+///     ..ReportInputs::default()
+/// };
+/// let waiting = Figures::compute(&april, inputs, at(5, 2, 9)).waiting;
+/// assert_eq!(waiting.distribution.get("under_1_week"), Some(1));
+/// assert_eq!(waiting.distribution.get("2_4_weeks"), Some(1));
+/// assert_eq!((waiting.median_days, waiting.p90_days), (Some(6), Some(14)));
+/// assert_eq!(waiting.still_waiting, 1);
+/// assert_eq!(waiting.longest_still_waiting_days, Some(12));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(rename = "WaitingFigures_of_{C}"))]
@@ -462,6 +550,42 @@ pub struct WaitingFigures<C = u32> {
 }
 
 /// Cases closed in the period (see the module docs).
+///
+/// Only a case closed after work counts: a referral declined, signposted or withdrawn is not
+/// a closure. A case closed at 00:00 UTC on `to` is the next period's.
+///
+/// ```
+/// use casework_core::case::StageName;
+/// use casework_core::policy::risk::RiskLevel::{High, Low, Medium};
+/// use casework_core::read::figures::{Figures, ReportInputs, ReportRequest};
+/// # use casework_core::kernel::ids::{CaseId, YoungPersonId};
+/// # use casework_core::read::listing::ClosedCaseRow;
+/// # use chrono::{Duration, NaiveDate, TimeZone, Utc};
+/// # let at = |m, d, h, min, s| Utc.with_ymd_and_hms(2026, m, d, h, min, s).unwrap();
+/// # let closed = |closed_at, stage, reason: &str, opening_risk, risk_level| ClosedCaseRow {
+/// #     case_id: CaseId::new(), young_person_id: YoungPersonId::new(), stage, closed_at,
+/// #     reason: reason.into(), risk_level, received_at: closed_at - Duration::days(120),
+/// #     opening_risk, programme: None,
+/// # };
+/// # let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+/// let april = ReportRequest::new(day(4, 1), day(5, 1));
+/// let inputs = ReportInputs {
+///     closed: vec![
+///         // The last second of April: April's.
+///         closed(at(4, 30, 23, 59, 59), StageName::Closed, "transferred", Some(High), Some(Low)),
+///         // 1 May, 00:00 UTC: May's.
+///         closed(at(5, 1, 0, 0, 0), StageName::Closed, "aged_out", Some(Medium), Some(Medium)),
+///         // A referral signposted: it ended, but no case closed.
+///         closed(at(4, 10, 9, 0, 0), StageName::Signposted, "signposted", None, None),
+///     ],
+///     ..ReportInputs::default()
+/// };
+/// let closures = Figures::compute(&april, inputs, at(5, 2, 9, 0, 0)).closures;
+/// assert_eq!(closures.by_reason.total, 1);
+/// assert_eq!(closures.by_reason.get("transferred"), Some(1));
+/// // Opened at high risk (rows), closed at low (columns).
+/// assert_eq!(closures.risk_at_opening_and_closure.get("high", "low"), Some(1));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(rename = "ClosureFigures_of_{C}"))]
@@ -476,6 +600,47 @@ pub struct ClosureFigures<C = u32> {
 }
 
 /// Missing episodes that started in the period, and their return interviews (R-22).
+///
+/// An offer (or a held interview, or a refusal) recorded at exactly 72 hours after the return
+/// is within them; a moment later is not. An episode whose 72 hours have not yet passed when
+/// the report runs, with no offer yet, is still within them.
+///
+/// ```
+/// use casework_core::kernel::ids::YoungPersonId;
+/// use casework_core::read::figures::{Figures, ReportInputs, ReportRequest};
+/// use chrono::Duration;
+/// # use casework_core::kernel::ids::MissingEpisodeId;
+/// # use casework_core::read::listing::MissingEpisodeRow;
+/// # use chrono::{NaiveDate, TimeZone, Utc};
+/// # let at = |m, d| Utc.with_ymd_and_hms(2026, m, d, 9, 0, 0).unwrap();
+/// # let episode = |young_person_id, returned_at, offered_at| MissingEpisodeRow {
+/// #     young_person_id, episode: MissingEpisodeId::new(),
+/// #     started_at: returned_at - Duration::hours(18), returned_at: Some(returned_at),
+/// #     offered_at, completed_at: None, declined_at: None,
+/// # };
+/// # let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+/// let april = ReportRequest::new(day(4, 1), day(5, 1));
+/// let (ash, bo) = (YoungPersonId::new(), YoungPersonId::new());
+/// let (back, later) = (at(4, 2), at(4, 10));
+/// let inputs = ReportInputs {
+///     missing: vec![
+///         // Offered at exactly 72 hours after the return: within them.
+///         episode(ash, back, Some(back + Duration::hours(72))),
+///         // A minute after the 72 hours: not within them.
+///         episode(ash, later, Some(later + Duration::hours(72) + Duration::minutes(1))),
+///         // Back 48 hours before the report runs, not offered yet: still within them.
+///         episode(bo, at(4, 29), None),
+///     ],
+///     ..ReportInputs::default()
+/// };
+/// let missing = Figures::compute(&april, inputs, at(5, 1)).missing;
+/// assert_eq!(missing.episodes.get("offered_within_72_hours"), Some(1));
+/// assert_eq!(missing.episodes.get("not_offered_within_72_hours"), Some(1));
+/// assert_eq!(missing.episodes.get("within_72_hours"), Some(1));
+/// assert_eq!(missing.young_people, 2);
+/// // Of the two episodes whose 72 hours are over, one was offered within them.
+/// assert_eq!(missing.offered_within_72_hours_percent, Some(50));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(rename = "MissingFigures_of_{C}"))]
@@ -492,6 +657,63 @@ pub struct MissingFigures<C = u32> {
 }
 
 /// Workshops dated in the period: reach and evaluation results.
+///
+/// A workshop counts in the period its date is in, `[from, to)`; the same question asked at
+/// several workshops is one [`QuestionFigures`], its answers added up.
+///
+/// ```
+/// use casework_core::read::figures::{Figures, ReportInputs, ReportRequest};
+/// # use casework_core::kernel::ids::WorkshopId;
+/// # use casework_core::kernel::input::Text;
+/// # use casework_core::read::listing::WorkshopRow;
+/// # use casework_core::workshop::{AgeGroup, EvaluationSummary, QuestionSummary, Venue, VenueKind};
+/// # use chrono::{NaiveDate, TimeZone, Utc};
+/// # let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+/// # let workshop = |date, registered_attendees, anonymous_attendees, improved, unchanged| {
+/// #     let answered = improved + unchanged;
+/// #     WorkshopRow {
+/// #         workshop_id: WorkshopId::new(),
+/// #         venue: Venue {
+/// #             kind: VenueKind::School,
+/// #             name: Text::parse("name", "Fictional Academy").unwrap(),
+/// #         },
+/// #         date, age_group: AgeGroup { min: 13, max: 15 }, topics: vec![], programme: None,
+/// #         registered_attendees, anonymous_attendees, identified_vulnerable: 1, tutorials: 1,
+/// #         evaluation: EvaluationSummary {
+/// #             attendees: registered_attendees + anonymous_attendees,
+/// #             forms: answered,
+/// #             with_comments: 1,
+/// #             questions: vec![QuestionSummary {
+/// #                 question: Text::parse("question", "I know who to tell").unwrap(),
+/// #                 responses: answered, total_before: 2 * answered, total_after: 4 * answered,
+/// #                 improved, unchanged, lower: 0,
+/// #             }],
+/// #         },
+/// #     }
+/// # };
+/// let april = ReportRequest::new(day(4, 1), day(5, 1));
+/// let inputs = ReportInputs {
+///     workshops: vec![
+///         // Date, registered and anonymous attendees, answers improved and unchanged.
+///         workshop(day(4, 10), 1, 20, 8, 2),
+///         workshop(day(4, 30), 2, 10, 5, 1),
+///         // Dated 1 May: May's.
+///         workshop(day(5, 1), 4, 25, 9, 0),
+///     ],
+///     ..ReportInputs::default()
+/// };
+/// let as_of = Utc.with_ymd_and_hms(2026, 5, 2, 9, 0, 0).unwrap();
+/// let workshops = Figures::compute(&april, inputs, as_of).workshops;
+/// assert_eq!(workshops.workshops, 2);
+/// assert_eq!(workshops.attendees.get("registered"), Some(3));
+/// assert_eq!(workshops.attendees.total, 33, "the reach");
+/// assert_eq!((workshops.identified_vulnerable, workshops.tutorials), (2, 2));
+/// assert_eq!(workshops.forms.get("with_comments"), Some(2));
+/// assert_eq!(workshops.forms.get("without_comments"), Some(14));
+/// assert_eq!(workshops.questions.len(), 1);
+/// assert_eq!(workshops.questions[0].answers.get("improved"), Some(13));
+/// assert_eq!(workshops.questions[0].answers.total, 16, "how many answered");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(rename = "WorkshopFigures_of_{C}"))]
@@ -545,6 +767,45 @@ pub struct Figures<C = u32> {
     pub waiting: WaitingFigures<C>,
     /// Open cases at `as_of`, worker (label: their name) × current risk (`high`, `medium`,
     /// `low`, `not_assessed`); row totals are each worker's caseload (R-25).
+    ///
+    /// Rows are keyed by the worker's id and ordered by name. Caseloads are read from the
+    /// `open_case` listings at the time the report runs, whatever the period.
+    ///
+    /// ```
+    /// use casework_core::kernel::ids::StaffId;
+    /// use casework_core::policy::risk::RiskLevel;
+    /// use casework_core::read::figures::{Figures, ReportInputs, ReportRequest};
+    /// # use casework_core::case::StageName;
+    /// # use casework_core::kernel::ids::{CaseId, YoungPersonId};
+    /// # use casework_core::kernel::input::Text;
+    /// # use casework_core::read::listing::OpenCaseRow;
+    /// # use chrono::{NaiveDate, TimeZone, Utc};
+    /// # let as_of = Utc.with_ymd_and_hms(2026, 5, 2, 9, 0, 0).unwrap();
+    /// # let open = |worker, name: &str, risk_level| OpenCaseRow {
+    /// #     case_id: CaseId::new(), young_person_id: YoungPersonId::new(),
+    /// #     stage: StageName::Active, worker,
+    /// #     worker_name: Text::parse("worker_name", name).unwrap(),
+    /// #     allocated_at: Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap(), risk_level,
+    /// #     programme: None, work_begun_at: None,
+    /// # };
+    /// # let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+    /// let april = ReportRequest::new(day(4, 1), day(5, 1));
+    /// let (sam, jo) = (StaffId::new(), StaffId::new());
+    /// let inputs = ReportInputs {
+    ///     open_cases: vec![
+    ///         open(sam, "Sam Sample", Some(RiskLevel::High)),
+    ///         open(sam, "Sam Sample", None),
+    ///         open(jo, "Jo Placeholder", Some(RiskLevel::Low)),
+    ///     ],
+    ///     ..ReportInputs::default()
+    /// };
+    /// let caseloads = Figures::compute(&april, inputs, as_of).caseloads;
+    /// let names: Vec<&str> = caseloads.rows.iter().map(|w| w.label.as_str()).collect();
+    /// assert_eq!(names, ["Jo Placeholder", "Sam Sample"]);
+    /// assert_eq!(caseloads.row_totals, [1, 2]);
+    /// assert_eq!(caseloads.get(&sam.to_string(), "high"), Some(1));
+    /// assert_eq!(caseloads.get(&sam.to_string(), "not_assessed"), Some(1));
+    /// ```
     pub caseloads: CrossTable<C>,
     /// Cases closed.
     pub closures: ClosureFigures<C>,
@@ -838,6 +1099,45 @@ impl Figures {
     /// more withheld so that none can be recovered from the totals (see [`suppress`]).
     /// Medians and percentiles of fewer people than the threshold are withheld; a percentage
     /// is withheld when either count it comes from is hidden.
+    ///
+    /// A count from 1 to 4 (under the default threshold of 5) is published as `<5`
+    /// ([`Shown::Under`]); zero is shown. In JSON a shown count is a number and a hidden one
+    /// the string it is shown as.
+    ///
+    /// ```
+    /// use casework_core::read::figures::{Figures, ReportInputs, ReportRequest};
+    /// use casework_core::read::figures::{Shown, Suppression};
+    /// # use casework_core::case::StageName;
+    /// # use casework_core::kernel::ids::{CaseId, YoungPersonId};
+    /// # use casework_core::read::listing::{ReferralOutcome, ReferralRow};
+    /// # use casework_core::young_person::Gender;
+    /// # use chrono::{NaiveDate, TimeZone, Utc};
+    /// # let at = |m, d| Utc.with_ymd_and_hms(2026, m, d, 9, 0, 0).unwrap();
+    /// # let referral = |received_at| ReferralRow {
+    /// #     case_id: CaseId::new(), young_person_id: YoungPersonId::new(), received_at,
+    /// #     source: "self".into(), gender: Gender::NotStated, age: 15, programme: None,
+    /// #     stage: StageName::Received, outcome: ReferralOutcome::Pending, assessed_risk: None,
+    /// #     allocated_at: None, previous_case: None,
+    /// # };
+    /// # let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+    /// let april = ReportRequest::new(day(4, 1), day(5, 1));
+    /// let inputs = ReportInputs {
+    ///     // Three self-referrals in April.
+    ///     referrals: vec![referral(at(4, 7)), referral(at(4, 14)), referral(at(4, 30))],
+    ///     ..ReportInputs::default()
+    /// };
+    /// let figures = Figures::compute(&april, inputs, at(5, 2));
+    /// assert_eq!(figures.referrals.by_source.get("self"), Some(3));
+    ///
+    /// let published = figures.publish(&Suppression::default());
+    /// assert_eq!(published.suppression, Some(5));
+    /// let by_source = &published.referrals.by_source;
+    /// assert_eq!(by_source.get("self"), Some(Shown::Under(5)));
+    /// assert_eq!(by_source.get("professional"), Some(Shown::Count(0)));
+    /// assert_eq!(Shown::Under(5).to_string(), "<5");
+    /// let json = serde_json::to_string(&[Shown::Count(12), Shown::Under(5), Shown::Withheld]);
+    /// assert_eq!(json.unwrap(), r#"[12,"<5","*"]"#);
+    /// ```
     #[must_use]
     pub fn publish(&self, suppression: &Suppression) -> Figures<Shown> {
         let t = suppression.threshold();
