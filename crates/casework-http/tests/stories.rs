@@ -1,0 +1,334 @@
+//! The quickstart's three stories (`examples/quickstart.rs`) through the API alone, over real
+//! HTTP against a server on `127.0.0.1:0`, on SQLite and on Postgres (`DATABASE_URL`; skipped,
+//! saying so, without it). Fictional people only.
+//!
+//! 1. a self-referral (two indicators: High on the city tool), from referral to a closure everyone agreed (R-4, R-5,
+//!    R-16);
+//! 2. a boy referred to the girls-only service, signposted to the partner boys' service (R-2,
+//!    R-3);
+//! 3. a professional's referral without the young person's permission, refused, with
+//!    what the service still owes the referrer.
+
+use casework_core::kernel::clock::{Clock, ManualClock};
+use casework_core::policy::profile::examples::city_girls_service;
+use casework_core::privacy::access::StaffDirectory;
+use casework_core::store::Store;
+use casework_http::ApiTokens;
+use casework_postgres::PostgresStore;
+use casework_service::Casework;
+use casework_sqlite::SqliteStore;
+use casework_testkit::fixtures;
+use casework_testkit::postgres_db::TestDatabase;
+use chrono::Duration;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::TokioExecutor;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+const WORKER: &str = "fictional-story-worker-token";
+const MANAGER: &str = "fictional-story-manager-token";
+
+/// A server over `store`, with a worker and their manager, on a clock the stories move.
+struct Api {
+    addr: SocketAddr,
+    client: Client<HttpConnector, Full<Bytes>>,
+    clock: Arc<ManualClock>,
+    worker: casework_core::kernel::actor::Actor,
+}
+
+/// An answer: status and JSON body.
+struct Answer {
+    status: u16,
+    body: Value,
+}
+
+impl Api {
+    async fn serve<S: Store + 'static>(store: S) -> Api {
+        let clock = Arc::new(fixtures::clock());
+        let casework =
+            Arc::new(Casework::new(store, city_girls_service()).with_clock(clock.clone()));
+        let worker = fixtures::worker();
+        let manager = fixtures::manager();
+        let directory = StaffDirectory::new().team(manager.id, [worker.id]);
+        let tokens = ApiTokens::new()
+            .with_hash(&ApiTokens::hash(WORKER), worker.clone())
+            .with_hash(&ApiTokens::hash(MANAGER), manager);
+        let app = casework_http::router(casework, tokens, directory);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Api {
+            addr,
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            clock,
+            worker,
+        }
+    }
+
+    async fn call(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> Answer {
+        let request = hyper::Request::builder()
+            .method(method)
+            .uri(format!("http://{}{path}", self.addr))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(
+                body.map(|b| b.to_string()).unwrap_or_default(),
+            )))
+            .unwrap();
+        let response = self.client.request(request).await.unwrap();
+        let status = response.status().as_u16();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Answer { status, body }
+    }
+
+    async fn get(&self, path: &str, token: &str) -> Value {
+        let answer = self.call("GET", path, token, None).await;
+        assert_eq!(answer.status, 200, "GET {path}: {}", answer.body);
+        answer.body
+    }
+
+    async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.call("POST", path, token, Some(body)).await
+    }
+
+    /// Registers a young person and refers them: the case's id.
+    async fn refer(&self, person: Value, source: Value, concerns: &str) -> String {
+        let registered = self.post("/young-people", WORKER, person).await;
+        assert_eq!(registered.status, 201, "{}", registered.body);
+        let id = registered.body["young_person"].as_str().unwrap().to_owned();
+        let referred = self
+            .post(
+                &format!("/young-people/{id}/referrals"),
+                WORKER,
+                json!({
+                    "source": source,
+                    "concerns": concerns,
+                    "received_at": self.clock.now(),
+                }),
+            )
+            .await;
+        assert_eq!(referred.status, 201, "{}", referred.body);
+        referred.body["case"].as_str().unwrap().to_owned()
+    }
+
+    /// A command on `case` that must succeed, the clock a day on after it.
+    async fn run(&self, case: &str, token: &str, command: Value) -> Value {
+        let done = self.command(case, token, command.clone()).await;
+        assert_eq!(done.status, 200, "{command}: {}", done.body);
+        self.clock.advance(Duration::days(1));
+        done.body
+    }
+
+    async fn command(&self, case: &str, token: &str, command: Value) -> Answer {
+        self.post(&format!("/cases/{case}/commands"), token, command)
+            .await
+    }
+
+    /// The case's outstanding owed actions, from the service-wide list.
+    async fn owed(&self, case: &str) -> Vec<Value> {
+        let all = self.get("/queries/outstanding_actions", WORKER).await;
+        items(&all)
+            .iter()
+            .filter(|a| a["case_id"].as_str().is_some_and(|c| case.ends_with(c)))
+            .cloned()
+            .collect()
+    }
+}
+
+/// A list's items, whether it is answered whole or as a page.
+fn items(list: &Value) -> Vec<Value> {
+    list.as_array()
+        .or_else(|| list["items"].as_array())
+        .cloned()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+}
+
+fn person(name: &str, born: &str, gender: &str, postcode: &str) -> Value {
+    json!({
+        "name": name,
+        "date_of_birth": born,
+        "gender": gender,
+        "postcode": postcode,
+        "learning_difficulty": false,
+        "contact_preferences": [],
+    })
+}
+
+/// A refusal: `409` with the rule and a sentence, naming no confidential content.
+fn assert_refused(answer: &Answer, rule: &str) {
+    assert_eq!(answer.status, 409, "{}", answer.body);
+    assert_eq!(answer.body["rule"], rule, "{}", answer.body);
+    assert!(answer.body["detail"]
+        .as_str()
+        .is_some_and(|d| !d.is_empty()));
+}
+
+async fn self_referral_to_an_agreed_closure(api: &Api) {
+    let case = api
+        .refer(
+            person("Amy Example", "2011-05-14", "female", "LS6 2AB"),
+            json!({"source": "self_referral"}),
+            "Older man giving lifts and gifts",
+        )
+        .await;
+    let teacher = json!({
+        "id": uuid::Uuid::new_v4(),
+        "name": "Jo Teacher",
+        "kind": "teacher",
+        "agency": "Fictional High School",
+    });
+    for command in [
+        json!({"command": "screen"}),
+        json!({"command": "assess_risk", "indicators": ["taken_to_parties", "older_boyfriend"]}),
+        json!({"command": "accept_for_support"}),
+        json!({"command": "record_professional", "professional": teacher}),
+        json!({"command": "allocate", "worker": api.worker.id, "worker_name": api.worker.name}),
+        json!({"command": "agree_plan", "plan": "Weekly sessions on healthy relationships"}),
+        json!({"command": "begin_work"}),
+    ] {
+        api.run(&case, WORKER, command).await;
+    }
+    let read = api.get(&format!("/cases/{case}"), WORKER).await;
+    assert_eq!(read["stage"], "active", "{read}");
+    assert_eq!(read["risk_level"], "high", "{read}");
+
+    // What the service owes at acceptance, discharged through the API.
+    let owed = api.owed(&case).await;
+    assert!(!owed.is_empty(), "acceptance owes the referrer the outcome");
+    for action in owed {
+        api.run(
+            &case,
+            WORKER,
+            json!({
+                "command": "mark_action_sent",
+                "action": action["action_id"],
+                "reference": "REF-fictional",
+                "sent_at": api.clock.now(),
+            }),
+        )
+        .await;
+    }
+    assert!(api.owed(&case).await.is_empty());
+
+    api.clock.advance(Duration::weeks(6));
+    for command in [
+        json!({"command": "record_review", "indicators": [], "decision": "propose_closure"}),
+        json!({"command": "propose_closure"}),
+        json!({"command": "record_agreement", "party": {"party": "young_person"}}),
+    ] {
+        api.run(&case, WORKER, command).await;
+    }
+    // The teacher involved has not agreed yet: the closure waits.
+    let early = api
+        .command(&case, MANAGER, json!({"command": "complete_closure"}))
+        .await;
+    assert_refused(&early, "R-16");
+    api.run(
+        &case,
+        WORKER,
+        json!({"command": "record_agreement", "party": {"party": "professional", "id": teacher["id"]}}),
+    )
+    .await;
+    api.run(&case, MANAGER, json!({"command": "complete_closure"}))
+        .await;
+    let read = api.get(&format!("/cases/{case}"), WORKER).await;
+    assert_eq!(read["stage"], "closed", "{read}");
+    let history = api.get(&format!("/cases/{case}/history"), WORKER).await;
+    let types: Vec<String> = items(&history)
+        .iter()
+        .filter_map(|e| e["event_type"].as_str())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        types.first().map(String::as_str),
+        Some("referral_received"),
+        "{history}"
+    );
+    assert_eq!(
+        types.last().map(String::as_str),
+        Some("case_closed"),
+        "{history}"
+    );
+}
+
+async fn a_boy_is_signposted(api: &Api) {
+    let case = api
+        .refer(
+            person("Ben Example", "2012-01-03", "male", "LS11 5XY"),
+            json!({"source": "self_referral"}),
+            "Approached online by an adult",
+        )
+        .await;
+    api.run(&case, WORKER, json!({"command": "screen"})).await;
+    api.run(
+        &case,
+        WORKER,
+        json!({"command": "assess_risk", "indicators": []}),
+    )
+    .await;
+    let accept = api
+        .command(&case, WORKER, json!({"command": "accept_for_support"}))
+        .await;
+    assert_refused(&accept, "R-2");
+    api.run(&case, WORKER, json!({"command": "signpost"})).await;
+    let read = api.get(&format!("/cases/{case}"), WORKER).await;
+    assert_eq!(read["stage"], "signposted", "{read}");
+}
+
+async fn no_permission_no_acceptance(api: &Api) {
+    let social_worker = json!({
+        "id": uuid::Uuid::new_v4(),
+        "name": "Pat Socialworker",
+        "kind": "social_worker",
+        "agency": "Fictional Children's Services",
+    });
+    let case = api
+        .refer(
+            person("Cara Example", "2010-09-30", "female", "WF10 1AA"),
+            json!({"source": "professional", "professional": social_worker}),
+            "Missing overnight twice this month",
+        )
+        .await;
+    api.run(&case, WORKER, json!({"command": "screen"})).await;
+    api.run(
+        &case,
+        WORKER,
+        json!({"command": "assess_risk", "indicators": ["older_boyfriend"]}),
+    )
+    .await;
+    let accept = api
+        .command(&case, WORKER, json!({"command": "accept_for_support"}))
+        .await;
+    assert_refused(&accept, "R-1");
+    let read = api.get(&format!("/cases/{case}"), WORKER).await;
+    assert_ne!(read["stage"], "accepted", "{read}");
+    // The referrer is still owed the outcome.
+    assert!(!api.owed(&case).await.is_empty());
+}
+
+async fn the_three_stories(api: Api) {
+    self_referral_to_an_agreed_closure(&api).await;
+    a_boy_is_signposted(&api).await;
+    no_permission_no_acceptance(&api).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_quickstart_stories_through_the_api_on_sqlite() {
+    let store = SqliteStore::temporary().unwrap();
+    store.migrate().await.unwrap();
+    the_three_stories(Api::serve(store).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_quickstart_stories_through_the_api_on_postgres() {
+    let Some(db) = TestDatabase::create("the quickstart stories through the API").await else {
+        return;
+    };
+    let store = PostgresStore::connect(db.url()).await.unwrap();
+    store.migrate().await.unwrap();
+    the_three_stories(Api::serve(store).await).await;
+}
