@@ -114,9 +114,14 @@ fn operation(op: &Operation, request: Value, response: Value, problem: &Value) -
         Input::Path => {}
         Input::Query => parameters.extend(query_parameters(&request)),
         Input::Body => {
+            let mut media = json!({ "schema": request });
+            let examples = crate::examples::request_examples(&op.name);
+            if !examples.is_empty() {
+                media["examples"] = crate::examples::examples_object(examples);
+            }
             object.insert(
                 "requestBody".into(),
-                json!({ "required": false, "content": { "application/json": { "schema": request } } }),
+                json!({ "required": false, "content": { "application/json": media } }),
             );
         }
     }
@@ -127,10 +132,7 @@ fn operation(op: &Operation, request: Value, response: Value, problem: &Value) -
             "schema": { "type": "string" },
         }));
     }
-    if matches!(
-        &*op.name,
-        "register_young_person" | "refer_young_person" | "case_command"
-    ) {
+    if op.idempotent {
         parameters.push(json!({
             "name": "Idempotency-Key", "in": "header", "required": false,
             "description": "Your key for this request (1 to 255 printable characters): a retry with the same key and body answers the first result and records nothing; with another body, 422.",

@@ -383,11 +383,29 @@ impl<'a, S: Store> Acting<'a, S> {
         young_person: YoungPersonId,
         command: YoungPersonCommand,
     ) -> Result<YoungPersonExecuted, AccessError> {
+        self.execute_for_young_person_with(young_person, command, None, None)
+            .await
+    }
+
+    /// As [`Acting::execute_for_young_person`], only if the record's stream is still at
+    /// `expected_version` (when given), and with an idempotency key, as
+    /// [`Acting::execute_with`] takes them: the permission is checked first, then a retry
+    /// with the same key and request returns the first call's result (`replayed`) and
+    /// appends nothing; the same key with another request is
+    /// [`CommandError::IdempotencyKeyReused`](crate::CommandError::IdempotencyKeyReused).
+    pub async fn execute_for_young_person_with(
+        &self,
+        young_person: YoungPersonId,
+        command: YoungPersonCommand,
+        expected_version: Option<u64>,
+        idempotency: Option<IdempotentRequest>,
+    ) -> Result<YoungPersonExecuted, AccessError> {
         self.check_young_person(young_person, Permission::ChangeCase)
             .await?;
+        let key = idempotency.map(|k| k.scoped_to(self.actor.id));
         Ok(self
             .casework
-            .execute_for_young_person(self.actor, young_person, command)
+            .execute_keyed(self.actor, young_person, command, expected_version, key)
             .await?)
     }
 

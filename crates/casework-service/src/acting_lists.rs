@@ -13,6 +13,7 @@ use crate::casework::{IntelligenceExecuted, WorkshopExecuted};
 use crate::error::AccessError;
 use casework_core::aggregate::Aggregate;
 use casework_core::intelligence::{Intelligence, IntelligenceCommand, NewIntelligence};
+use casework_core::kernel::idempotency::{Idempotency, IdempotentRequest};
 use casework_core::kernel::ids::{CaseId, IntelligenceId, WorkshopId, YoungPersonId};
 use casework_core::policy::risk::RiskTrend;
 use casework_core::privacy::access::{check, Permission, Relationship};
@@ -27,6 +28,11 @@ use chrono::{DateTime, Utc};
 type Checked<T> = Result<T, AccessError>;
 
 impl<'a, S: Store> Acting<'a, S> {
+    /// A client's idempotency key as this person's own.
+    fn scoped(&self, idempotency: Option<IdempotentRequest>) -> Option<Idempotency> {
+        idempotency.map(|k| k.scoped_to(self.actor.id))
+    }
+
     /// Checks a permission that does not depend on a record.
     fn staff(&self, permission: Permission) -> Result<(), AccessError> {
         Ok(check(self.actor, Relationship::None, permission, None)?)
@@ -84,8 +90,23 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// Plans a workshop (`run_workshops`).
     pub async fn plan_workshop(&self, details: NewWorkshop) -> Checked<WorkshopId> {
+        Ok(self.plan_workshop_with(details, None).await?.state.id)
+    }
+
+    /// [`Acting::plan_workshop`] with an idempotency key, answering the workshop as planned:
+    /// a retry after a timeout returns the workshop the first call planned (`replayed`) and
+    /// plans no second one; the key is this person's own, checked after the permission
+    /// ([`casework_core::kernel::idempotency`]).
+    pub async fn plan_workshop_with(
+        &self,
+        details: NewWorkshop,
+        idempotency: Option<IdempotentRequest>,
+    ) -> Checked<WorkshopExecuted> {
         self.staff(Permission::RunWorkshops)?;
-        Ok(self.casework.plan_workshop(self.actor, details).await?)
+        Ok(self
+            .casework
+            .plan_workshop_keyed(self.actor, details, self.scoped(idempotency))
+            .await?)
     }
 
     /// Decides and records a workshop command (`run_workshops`).
@@ -94,10 +115,24 @@ impl<'a, S: Store> Acting<'a, S> {
         workshop: WorkshopId,
         command: WorkshopCommand,
     ) -> Checked<WorkshopExecuted> {
+        self.execute_workshop_with(workshop, command, None, None)
+            .await
+    }
+
+    /// As [`Acting::execute_workshop`], with an expected version and an idempotency key as
+    /// [`Acting::execute_with`] takes them (permission first, then the key).
+    pub async fn execute_workshop_with(
+        &self,
+        workshop: WorkshopId,
+        command: WorkshopCommand,
+        expected_version: Option<u64>,
+        idempotency: Option<IdempotentRequest>,
+    ) -> Checked<WorkshopExecuted> {
         self.staff(Workshop::command_permission(&command))?;
+        let key = self.scoped(idempotency);
         Ok(self
             .casework
-            .execute_workshop(self.actor, workshop, command)
+            .execute_keyed(self.actor, workshop, command, expected_version, key)
             .await?)
     }
 
@@ -109,10 +144,22 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// Records intelligence about a possible perpetrator (`record_intelligence`, R-19).
     pub async fn record_intelligence(&self, details: NewIntelligence) -> Checked<IntelligenceId> {
+        Ok(self.record_intelligence_with(details, None).await?.state.id)
+    }
+
+    /// [`Acting::record_intelligence`] with an idempotency key, answering the report as
+    /// recorded: a retry after a timeout returns the report the first call recorded
+    /// (`replayed`) and records no second one; the key is this person's own, checked after
+    /// the permission ([`casework_core::kernel::idempotency`]).
+    pub async fn record_intelligence_with(
+        &self,
+        details: NewIntelligence,
+        idempotency: Option<IdempotentRequest>,
+    ) -> Checked<IntelligenceExecuted> {
         self.staff(Permission::RecordIntelligence)?;
         Ok(self
             .casework
-            .record_intelligence(self.actor, details)
+            .record_intelligence_keyed(self.actor, details, self.scoped(idempotency))
             .await?)
     }
 
@@ -123,10 +170,24 @@ impl<'a, S: Store> Acting<'a, S> {
         intelligence: IntelligenceId,
         command: IntelligenceCommand,
     ) -> Checked<IntelligenceExecuted> {
+        self.execute_intelligence_with(intelligence, command, None, None)
+            .await
+    }
+
+    /// As [`Acting::execute_intelligence`], with an expected version and an idempotency key
+    /// as [`Acting::execute_with`] takes them (permission first, then the key).
+    pub async fn execute_intelligence_with(
+        &self,
+        intelligence: IntelligenceId,
+        command: IntelligenceCommand,
+        expected_version: Option<u64>,
+        idempotency: Option<IdempotentRequest>,
+    ) -> Checked<IntelligenceExecuted> {
         self.staff(Intelligence::command_permission(&command))?;
+        let key = self.scoped(idempotency);
         Ok(self
             .casework
-            .execute_intelligence(self.actor, intelligence, command)
+            .execute_keyed(self.actor, intelligence, command, expected_version, key)
             .await?)
     }
 

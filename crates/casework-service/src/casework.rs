@@ -378,14 +378,32 @@ impl<S: Store> Casework<S> {
         actor: &Actor,
         details: NewWorkshop,
     ) -> Result<WorkshopId, CommandError> {
-        let at = self.now();
-        let ctx = CommandContext::new(actor, at, &self.profile);
-        let id = WorkshopId::new();
-        let event = Workshop::plan(id, details, &ctx)?;
-        let state = Workshop::evolve(None, &event).expect("planning opens the workshop");
-        self.open_stream(actor, id, &state, &[event], at, None)
-            .await?;
-        Ok(id)
+        Ok(self
+            .plan_workshop_keyed(actor, details, None)
+            .await?
+            .state
+            .id)
+    }
+
+    /// [`Casework::plan_workshop`] with an idempotency key (scoped to `actor`), answering the
+    /// workshop as planned: a retry returns the workshop the first call planned
+    /// ([`Executed::replayed`]) and plans none; the key used for another request is
+    /// [`CommandError::IdempotencyKeyReused`] ([`casework_core::kernel::idempotency`]).
+    pub async fn plan_workshop_keyed(
+        &self,
+        actor: &Actor,
+        details: NewWorkshop,
+        idempotency: Option<Idempotency>,
+    ) -> Result<WorkshopExecuted, CommandError> {
+        let workshop_of = |stream| match stream {
+            StreamId::Workshop(id) => Some(id),
+            _ => None,
+        };
+        self.open_keyed::<Workshop>(actor, idempotency, workshop_of, |ctx| {
+            let id = WorkshopId::new();
+            Ok((id, Workshop::plan(id, details, ctx)?))
+        })
+        .await
     }
 
     /// Decides and records a command to a workshop: attendance, vulnerable attendees,
@@ -432,14 +450,32 @@ impl<S: Store> Casework<S> {
         actor: &Actor,
         details: NewIntelligence,
     ) -> Result<IntelligenceId, CommandError> {
-        let at = self.now();
-        let ctx = CommandContext::new(actor, at, &self.profile);
-        let id = IntelligenceId::new();
-        let event = Intelligence::record(id, details, &ctx)?;
-        let state = Intelligence::evolve(None, &event).expect("the first event opens the report");
-        self.open_stream(actor, id, &state, &[event], at, None)
-            .await?;
-        Ok(id)
+        Ok(self
+            .record_intelligence_keyed(actor, details, None)
+            .await?
+            .state
+            .id)
+    }
+
+    /// [`Casework::record_intelligence`] with an idempotency key (scoped to `actor`),
+    /// answering the report as recorded: a retry returns the report the first call recorded
+    /// ([`Executed::replayed`]) and records none; the key used for another request is
+    /// [`CommandError::IdempotencyKeyReused`] ([`casework_core::kernel::idempotency`]).
+    pub async fn record_intelligence_keyed(
+        &self,
+        actor: &Actor,
+        details: NewIntelligence,
+        idempotency: Option<Idempotency>,
+    ) -> Result<IntelligenceExecuted, CommandError> {
+        let intelligence_of = |stream| match stream {
+            StreamId::Intelligence(id) => Some(id),
+            _ => None,
+        };
+        self.open_keyed::<Intelligence>(actor, idempotency, intelligence_of, |ctx| {
+            let id = IntelligenceId::new();
+            Ok((id, Intelligence::record(id, details, ctx)?))
+        })
+        .await
     }
 
     /// Decides and records a command to an intelligence report: passing it to the police

@@ -24,6 +24,12 @@
 //! 4. an append that loses a race on the key ([`AppendError::KeyTaken`], nothing written)
 //!    looks it up again and answers as in step 2.
 //!
+//! Every aggregate's commands take this one path ([`Casework::execute_keyed`], and the
+//! checked handle's `execute_*_with`, which check the permission first). A command that
+//! opens a new stream (a workshop planned, intelligence recorded) has nothing to load: it
+//! looks the key up first, and a retry answers the stream the first call opened, folded up
+//! to the version that call reached.
+//!
 //! [`AppendError::KeyTaken`]: casework_core::store::AppendError::KeyTaken
 
 use crate::casework::{Casework, CommandError, LoadError};
@@ -33,11 +39,13 @@ use casework_core::case::Case;
 use casework_core::kernel::actor::Actor;
 use casework_core::kernel::confidential::for_storage;
 use casework_core::kernel::context::CommandContext;
+use casework_core::kernel::error::DomainError;
 use casework_core::kernel::event::{
     decode_stream, decode_stream_from, DomainEvent, EventMeta, HistoryError, HistoryProblem,
     NewEvent, Recorded,
 };
 use casework_core::kernel::idempotency::{Idempotency, IdempotentAppend};
+use casework_core::kernel::ids::StreamId;
 use casework_core::privacy::access::AccessDenied;
 use casework_core::read::listing::Listings;
 use casework_core::store::{AppendRequest, Conflict, Snapshot, Store, StoreError};
@@ -125,10 +133,44 @@ impl<S: Store> Casework<S> {
     ) -> Result<Executed<A>, AccessError> {
         let loaded = self.load::<A>(id).await?;
         check(&loaded.state)?;
+        Ok(self
+            .execute_loaded(actor, id, loaded, command, expected, idempotency)
+            .await?)
+    }
+
+    /// Decides and records `command` on the aggregate `id`, unchecked (trusted code), with
+    /// an expected version (a stream found at another one is a [`Conflict`], before
+    /// anything is decided) and an idempotency key (see the module docs): a retry of the same request (same key, fingerprint and stream) returns the
+    /// first call's result ([`Executed::replayed`]) and appends nothing; the key used for
+    /// another request is [`CommandError::IdempotencyKeyReused`]. The key is scoped by the
+    /// caller ([`IdempotentRequest::scoped_to`](casework_core::kernel::idempotency::IdempotentRequest::scoped_to)).
+    pub async fn execute_keyed<A: Aggregate>(
+        &self,
+        actor: &Actor,
+        id: A::Id,
+        command: A::Command,
+        expected: Option<u64>,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Executed<A>, CommandError> {
+        let loaded = self.load::<A>(id).await?;
+        self.execute_loaded(actor, id, loaded, command, expected, idempotency)
+            .await
+    }
+
+    /// Steps 2 to 4 of the module docs, on the aggregate as loaded (and checked).
+    async fn execute_loaded<A: Aggregate>(
+        &self,
+        actor: &Actor,
+        id: A::Id,
+        loaded: Loaded<A>,
+        command: A::Command,
+        expected: Option<u64>,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Executed<A>, CommandError> {
         let stream = A::stream(id);
         if let Some(key) = &idempotency {
             if let Some(first) = self.store().idempotent_append(&key.key).await? {
-                return Ok(self.replay::<A>(id, key, &first).await?);
+                return self.replay::<A>(id, key, &first).await;
             }
         }
         if let Some(expected) = expected.filter(|e| *e != loaded.version) {
@@ -136,8 +178,7 @@ impl<S: Store> Casework<S> {
                 stream,
                 expected,
                 actual: loaded.version,
-            })
-            .into());
+            }));
         }
         let outcome = self
             .decide_and_append(actor, id, loaded, command, idempotency.clone())
@@ -145,9 +186,54 @@ impl<S: Store> Casework<S> {
         if let (Some(key), Some(first)) =
             (&idempotency, self.raced_key(&outcome, &idempotency).await?)
         {
-            return Ok(self.replay::<A>(id, key, &first).await?);
+            return self.replay::<A>(id, key, &first).await;
         }
-        Ok(outcome?)
+        outcome
+    }
+
+    /// Opens a new stream with the one event `open` decides (given the command's context),
+    /// recording `idempotency` with it: a workshop planned, intelligence recorded. The key is
+    /// looked up first (there is nothing to load): a retry of the same request answers the
+    /// stream the first call opened, as that call left it ([`Casework::replay`]), and opens
+    /// nothing; a key recorded for another request, or on a stream `id_of` does not name as
+    /// this aggregate's, is [`CommandError::IdempotencyKeyReused`].
+    pub(crate) async fn open_keyed<A: Aggregate>(
+        &self,
+        actor: &Actor,
+        idempotency: Option<Idempotency>,
+        id_of: fn(StreamId) -> Option<A::Id>,
+        open: impl FnOnce(&CommandContext<'_>) -> Result<(A::Id, A::Event), DomainError>,
+    ) -> Result<Executed<A>, CommandError> {
+        let replay_of = |first: IdempotentAppend| {
+            let key = idempotency.as_ref().expect("a key was looked up");
+            async move {
+                match id_of(first.stream) {
+                    Some(id) => self.replay::<A>(id, key, &first).await,
+                    None => Err(key.reused().into()),
+                }
+            }
+        };
+        if let Some(first) = self.recorded_key(idempotency.as_ref()).await? {
+            return replay_of(first).await;
+        }
+        let at = self.now();
+        let ctx = CommandContext::new(actor, at, self.profile());
+        let (id, event) = open(&ctx)?;
+        let state = A::evolve(None, &event).expect("the first event opens the stream");
+        let events = vec![event];
+        let opened = self
+            .open_stream(actor, id, &state, &events, at, idempotency.clone())
+            .await
+            .map(|version| Executed {
+                state,
+                version,
+                events,
+                replayed: false,
+            });
+        if let Some(first) = self.raced_key(&opened, &idempotency).await? {
+            return replay_of(first).await;
+        }
+        opened
     }
 
     /// The key an append lost a race on: an append refused because its idempotency key was

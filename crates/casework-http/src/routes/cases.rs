@@ -66,7 +66,8 @@ pub(crate) fn endpoints<S: Store + 'static>() -> Vec<Endpoint<S>> {
                 "/cases/{id}/commands",
                 "case_command",
                 "Decides and records a case command (flat JSON); If-Match makes it conditional.",
-            ),
+            )
+            .idempotent(),
             |call: Call<S>, command: Value| async move {
                 let case: CaseId = call.id("id")?;
                 let expected = if_match(&call.headers)?;

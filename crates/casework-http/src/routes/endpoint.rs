@@ -140,6 +140,10 @@ pub struct Operation {
     pub input: Input,
     /// The status of a success.
     pub success: u16,
+    /// Whether it honours an `Idempotency-Key` header (set where the route is declared): the
+    /// handler may read the key ([`Call::idempotency`]) only then, and the OpenAPI document
+    /// lists the header on exactly these operations.
+    pub idempotent: bool,
 }
 
 impl Operation {
@@ -152,6 +156,7 @@ impl Operation {
             summary: Cow::Borrowed(summary),
             input: Input::Query,
             success: 200,
+            idempotent: false,
         }
     }
 
@@ -164,6 +169,7 @@ impl Operation {
             summary: Cow::Borrowed(summary),
             input: Input::Body,
             success: 200,
+            idempotent: false,
         }
     }
 
@@ -172,6 +178,15 @@ impl Operation {
         let mut op = Operation::write(path, name, summary);
         op.success = 201;
         op
+    }
+
+    /// Marks the operation as honouring `Idempotency-Key`: its handler reads the key with
+    /// [`Call::idempotency`] and passes it to the checked handle, and the OpenAPI document
+    /// lists the header (its `idempotent` field).
+    #[must_use]
+    pub(crate) fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
     }
 
     /// The path parameters' names, in order.
@@ -199,6 +214,8 @@ pub(crate) struct Call<S> {
     /// SHA-256 of the operation, its path parameters and its body: what a retry under the
     /// same `Idempotency-Key` must match.
     fingerprint: String,
+    /// Whether the operation honours `Idempotency-Key` (marked with [`Operation::idempotent()`]).
+    idempotent: bool,
 }
 
 impl<S: Store> Call<S> {
@@ -210,8 +227,17 @@ impl<S: Store> Call<S> {
     }
 
     /// The request's `Idempotency-Key`, if it sent one, with its fingerprint: a `400` naming
-    /// the header when the key is malformed.
+    /// the header when the key is malformed. Only for an operation marked
+    /// [`Operation::idempotent()`], so the OpenAPI document says where the header is honoured;
+    /// elsewhere it answers `None`.
     pub(crate) fn idempotency(&self) -> Result<Option<IdempotentRequest>, Fail> {
+        debug_assert!(
+            self.idempotent,
+            "an operation that reads Idempotency-Key is marked `.idempotent()`"
+        );
+        if !self.idempotent {
+            return Ok(None);
+        }
         let Some(value) = self.headers.get(KEY_FIELD) else {
             return Ok(None);
         };
@@ -499,7 +525,7 @@ where
     F: Fn(Call<S>, I) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<Reply<O>, Fail>> + Send + 'static,
 {
-    let (input, verb) = (op.input, op.verb);
+    let (input, verb, idempotent) = (op.input, op.verb, op.idempotent);
     let name: Arc<str> = Arc::from(&*op.name);
     let handler = move |State(app): State<App<S>>,
                         path: Result<Path<Vec<(String, String)>>, PathRejection>,
@@ -515,7 +541,8 @@ where
                 operation = &*name,
                 role = actor.role.as_str(),
             );
-            let answer = serve(&name, app, actor, path, headers, query, body, input, handle)
+            let how = How { input, idempotent };
+            let answer = serve(&name, app, actor, path, headers, query, body, how, handle)
                 .instrument(span.clone())
                 .await;
             let status = match &answer {
@@ -539,6 +566,13 @@ where
     }
 }
 
+/// How an operation reads its call.
+#[derive(Clone, Copy)]
+struct How {
+    input: Input,
+    idempotent: bool,
+}
+
 /// The steps after authentication: see the module docs.
 #[allow(clippy::too_many_arguments)]
 async fn serve<S, I, O, F, Fut>(
@@ -549,7 +583,7 @@ async fn serve<S, I, O, F, Fut>(
     headers: HeaderMap,
     query: Option<String>,
     body: Bytes,
-    input: Input,
+    how: How,
     handle: F,
 ) -> Result<Response, Fail>
 where
@@ -564,7 +598,7 @@ where
         Err(PathRejection::MissingPathParams(_)) => Vec::new(),
         Err(_) => return Err(bad("path", "a path parameter is not valid")),
     };
-    let value = match input {
+    let value = match how.input {
         Input::Path => Value::Object(Map::new()),
         Input::Query => query_object(query.as_deref())?,
         Input::Body => body_object(&body)?,
@@ -583,6 +617,7 @@ where
         path,
         headers,
         fingerprint,
+        idempotent: how.idempotent,
     };
     Ok(handle(call, input).await?.into_response())
 }

@@ -2,7 +2,7 @@
 //! tutorials, evaluations), recording intelligence and its police handovers, and the
 //! logged reads that open their confidential parts.
 
-use super::endpoint::{endpoint, Call, Endpoint, Fail, Nothing, Operation, Reply};
+use super::endpoint::{endpoint, if_match, Call, Endpoint, Fail, Nothing, Operation, Reply};
 use super::views::{
     CommandOutcome, IntelligenceView, OpenIntelligenceView, OpenWorkshopView, WorkshopView,
 };
@@ -35,15 +35,19 @@ pub(crate) fn endpoints<S: Store + 'static>() -> Vec<Endpoint<S>> {
                 "/workshops",
                 "plan_workshop",
                 "Plans a workshop (venue, date, age group, topics).",
-            ),
+            )
+            .idempotent(),
             |call: Call<S>, details: Value| async move {
                 let details = NewWorkshop::from_json(&details.to_string())
                     .map_err(|e| Problem::domain(&e))?;
+                let key = call.idempotency()?;
                 let id = call
                     .acting()
-                    .plan_workshop(details)
+                    .plan_workshop_with(details, key)
                     .await
-                    .map_err(|e| problem(&e))?;
+                    .map_err(|e| problem(&e))?
+                    .state
+                    .id;
                 let location = format!("/workshops/{}", id.as_uuid());
                 Ok(Reply::created(Created { id }, location))
             },
@@ -68,17 +72,20 @@ pub(crate) fn endpoints<S: Store + 'static>() -> Vec<Endpoint<S>> {
             Operation::write(
                 "/workshops/{id}/commands",
                 "workshop_command",
-                "Decides and records a workshop command (flat JSON).",
-            ),
+                "Decides and records a workshop command (flat JSON); If-Match makes it conditional.",
+            )
+            .idempotent(),
             |call: Call<S>, command: Value| async move {
                 let id: WorkshopId = call.id("id")?;
+                let expected = if_match(&call.headers)?;
                 let command = WorkshopCommand::from_json(&command.to_string())
                     .map_err(|e| Problem::domain(&e))?;
+                let key = call.idempotency()?;
                 let executed = call
                     .acting()
-                    .execute_workshop(id, command)
+                    .execute_workshop_with(id, command, expected, key)
                     .await
-                    .map_err(|e| problem(&e))?;
+                    .map_err(|e| Problem::acting(&e, expected.is_some()))?;
                 let outcome = CommandOutcome::of(id.to_string(), executed.version, &executed.events);
                 Ok(Reply::ok(outcome).at_version(executed.version))
             },
@@ -104,15 +111,19 @@ pub(crate) fn endpoints<S: Store + 'static>() -> Vec<Endpoint<S>> {
                 "/intelligence",
                 "record_intelligence",
                 "Records intelligence about exploitation (R-19).",
-            ),
+            )
+            .idempotent(),
             |call: Call<S>, details: Value| async move {
                 let details = NewIntelligence::from_json(&details.to_string())
                     .map_err(|e| Problem::domain(&e))?;
+                let key = call.idempotency()?;
                 let id = call
                     .acting()
-                    .record_intelligence(details)
+                    .record_intelligence_with(details, key)
                     .await
-                    .map_err(|e| problem(&e))?;
+                    .map_err(|e| problem(&e))?
+                    .state
+                    .id;
                 let location = format!("/intelligence/{}", id.as_uuid());
                 Ok(Reply::created(Created { id }, location))
             },
@@ -137,17 +148,20 @@ pub(crate) fn endpoints<S: Store + 'static>() -> Vec<Endpoint<S>> {
             Operation::write(
                 "/intelligence/{id}/commands",
                 "intelligence_command",
-                "Decides and records an intelligence command, such as a police handover (R-19).",
-            ),
+                "Decides and records an intelligence command, such as a police handover (R-19); If-Match makes it conditional.",
+            )
+            .idempotent(),
             |call: Call<S>, command: Value| async move {
                 let id: IntelligenceId = call.id("id")?;
+                let expected = if_match(&call.headers)?;
                 let command = IntelligenceCommand::from_json(&command.to_string())
                     .map_err(|e| Problem::domain(&e))?;
+                let key = call.idempotency()?;
                 let executed = call
                     .acting()
-                    .execute_intelligence(id, command)
+                    .execute_intelligence_with(id, command, expected, key)
                     .await
-                    .map_err(|e| problem(&e))?;
+                    .map_err(|e| Problem::acting(&e, expected.is_some()))?;
                 let outcome = CommandOutcome::of(id.to_string(), executed.version, &executed.events);
                 Ok(Reply::ok(outcome).at_version(executed.version))
             },

@@ -2,7 +2,7 @@
 //! (missing episodes R-22, alumni R-20, corrections R-17), referrals, possible duplicates,
 //! subject access and the retention operations on their records.
 
-use super::endpoint::{endpoint, Call, Endpoint, Fail, Nothing, Operation, Reply};
+use super::endpoint::{endpoint, if_match, Call, Endpoint, Fail, Nothing, Operation, Reply};
 use super::views::{CommandOutcome, HistoryEntry};
 use super::{AsOfDate, Purpose, Reason};
 use crate::problem::Problem;
@@ -53,7 +53,8 @@ pub(crate) fn endpoints<S: Store + 'static>() -> Vec<Endpoint<S>> {
                 "/young-people",
                 "register_young_person",
                 "Registers a young person from their details; answers with possible duplicates (R-26).",
-            ),
+            )
+            .idempotent(),
             |call: Call<S>, details: YoungPersonDetails| async move {
                 let key = call.idempotency()?;
                 let registered = call
@@ -130,17 +131,20 @@ pub(crate) fn endpoints<S: Store + 'static>() -> Vec<Endpoint<S>> {
             Operation::write(
                 "/young-people/{id}/commands",
                 "young_person_command",
-                "Decides and records a command on the young person's record (flat JSON).",
-            ),
+                "Decides and records a command on the young person's record (flat JSON); If-Match makes it conditional.",
+            )
+            .idempotent(),
             |call: Call<S>, command: Value| async move {
                 let id: YoungPersonId = call.id("id")?;
+                let expected = if_match(&call.headers)?;
                 let command = YoungPersonCommand::from_json(&command.to_string())
                     .map_err(|e| Problem::domain(&e))?;
+                let key = call.idempotency()?;
                 let executed = call
                     .acting()
-                    .execute_for_young_person(id, command)
+                    .execute_for_young_person_with(id, command, expected, key)
                     .await
-                    .map_err(|e| problem(&e))?;
+                    .map_err(|e| Problem::acting(&e, expected.is_some()))?;
                 let outcome = CommandOutcome::of(id.to_string(), executed.version, &executed.events);
                 Ok(Reply::ok(outcome).at_version(executed.version))
             },
@@ -151,7 +155,8 @@ pub(crate) fn endpoints<S: Store + 'static>() -> Vec<Endpoint<S>> {
                 "/young-people/{id}/referrals",
                 "refer_young_person",
                 "Receives a referral for the young person, opening a case (R-1, R-2, R-3, R-6).",
-            ),
+            )
+            .idempotent(),
             |call: Call<S>, referral: Value| async move {
                 let id: YoungPersonId = call.id("id")?;
                 let referral = NewReferral::from_json(&referral.to_string())
