@@ -48,6 +48,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+mod examples;
 pub mod jwt;
 pub mod openapi;
 pub mod problem;

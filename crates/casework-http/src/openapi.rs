@@ -114,9 +114,14 @@ fn operation(op: &Operation, request: Value, response: Value, problem: &Value) -
         Input::Path => {}
         Input::Query => parameters.extend(query_parameters(&request)),
         Input::Body => {
+            let mut media = json!({ "schema": request });
+            let examples = crate::examples::request_examples(&op.name);
+            if !examples.is_empty() {
+                media["examples"] = crate::examples::examples_object(examples);
+            }
             object.insert(
                 "requestBody".into(),
-                json!({ "required": false, "content": { "application/json": { "schema": request } } }),
+                json!({ "required": false, "content": { "application/json": media } }),
             );
         }
     }

@@ -8,6 +8,9 @@
 //!    R-3);
 //! 3. a professional's referral without the young person's permission, refused, with
 //!    what the service still owes the referrer.
+//!
+//! And the request examples the OpenAPI document gives a front-end developer: each one, sent
+//! to its route, is never refused as bad input.
 
 use casework_core::kernel::clock::{Clock, ManualClock};
 use casework_core::policy::profile::examples::city_girls_service;
@@ -331,4 +334,63 @@ async fn the_quickstart_stories_through_the_api_on_postgres() {
     let store = PostgresStore::connect(db.url()).await.unwrap();
     store.migrate().await.unwrap();
     the_three_stories(Api::serve(store).await).await;
+}
+
+/// Sends every request example of the OpenAPI document to its route, path ids filled with a
+/// real case and young person (a fresh id elsewhere).
+async fn every_example_is_accepted_as_input(api: &Api) {
+    let case = api
+        .refer(
+            person("Dee Example", "2011-02-03", "female", "LS6 1AA"),
+            json!({"source": "self_referral"}),
+            "Seen with older men at the station",
+        )
+        .await;
+    let read = api.get(&format!("/cases/{case}"), WORKER).await;
+    let young_person = read["young_person_id"].as_str().unwrap().to_owned();
+    // The examples happen on a fixed day in the past of any running service.
+    api.clock.advance(Duration::days(30));
+    let document = api.get("/openapi.json", WORKER).await;
+    let mut sent = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (verb, operation) in item.as_object().unwrap() {
+            let media = &operation["requestBody"]["content"]["application/json"];
+            let Some(examples) = media["examples"].as_object() else {
+                continue;
+            };
+            let id = if path.starts_with("/cases") {
+                case.clone()
+            } else if path.starts_with("/young-people") {
+                young_person.clone()
+            } else {
+                uuid::Uuid::new_v4().to_string()
+            };
+            let path = path.replace("{id}", &id);
+            for (name, example) in examples {
+                let answer = api
+                    .call(
+                        &verb.to_uppercase(),
+                        &path,
+                        MANAGER,
+                        Some(example["value"].clone()),
+                    )
+                    .await;
+                assert!(
+                    ![400, 413, 422].contains(&answer.status) && answer.status < 500,
+                    "{verb} {path} example {name}: {} {}",
+                    answer.status,
+                    answer.body
+                );
+                sent += 1;
+            }
+        }
+    }
+    assert!(sent >= 20, "only {sent} examples in the document");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_request_example_in_the_openapi_document_is_accepted_by_its_route() {
+    let store = SqliteStore::temporary().unwrap();
+    store.migrate().await.unwrap();
+    every_example_is_accepted_as_input(&Api::serve(store).await).await;
 }
