@@ -222,7 +222,11 @@ pub trait CaseQueries: Send + Sync {
     async fn overdue_reviews(&self, as_of: DateTime<Utc>) -> Result<Vec<CaseSummary>, StoreError>;
     /// One case's row.
     async fn case_summary(&self, case: CaseId) -> Result<Option<CaseSummary>, StoreError>;
-    /// The listings that match `query`, in [`crate::read::rows::listing_order`].
+    /// The listings that match `query`, in [`crate::read::rows::listing_order`]: exactly
+    /// [`ListingQuery::select`] over every stored listing. With [`ListingQuery::after`] and
+    /// [`ListingQuery::limit`] (a page), a store reads only the listings after the position,
+    /// and at most the limit, from the same index as the whole list (keyset paging: a listing
+    /// written or removed between two pages moves no other across the boundary).
     async fn listings(&self, query: ListingQuery) -> Result<Vec<Listed>, StoreError>;
 }
 

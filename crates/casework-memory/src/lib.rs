@@ -25,9 +25,8 @@ use casework_core::kernel::event::RecordedEvent;
 use casework_core::kernel::idempotency::IdempotentAppend;
 use casework_core::kernel::ids::{CaseId, StreamId, YoungPersonId};
 use casework_core::read::rows::{
-    cases_of_order, is_review_overdue, listing_order, overdue_order, owed_order,
-    waiting_list_order, CaseSummary, Listed, Listing, ListingQuery, OwedActionSummary,
-    ReadModelUpdate, YoungPersonSummary,
+    cases_of_order, is_review_overdue, overdue_order, owed_order, waiting_list_order, CaseSummary,
+    Listed, Listing, ListingQuery, OwedActionSummary, ReadModelUpdate, YoungPersonSummary,
 };
 use casework_core::store::{
     AppendError, AppendRequest, CaseQueries, Conflict, EventAppend, EventLoad, RewriteRequest,
@@ -294,6 +293,8 @@ impl CaseQueries for MemoryStore {
     }
 
     async fn listings(&self, query: ListingQuery) -> Result<Vec<Listed>, StoreError> {
+        // The reference answer: every listing that matches, in listing order, after the
+        // page's position and no more than its limit.
         let inner = self.lock();
         let rows = inner.listings.iter().flat_map(|(stream, listings)| {
             listings
@@ -304,6 +305,6 @@ impl CaseQueries for MemoryStore {
                     listing: l.clone(),
                 })
         });
-        Ok(sorted(rows, listing_order))
+        Ok(query.select(rows))
     }
 }

@@ -21,6 +21,86 @@ use serde::de::DeserializeOwned;
 use tokio_postgres::types::ToSql;
 
 impl PostgresStore {
+    /// A page of listings ([`ListingQuery::after`], [`ListingQuery::limit`]): the statement
+    /// of [`sql::listing_page`] for the query's shape, a range of the same index as the whole
+    /// list. After a timed listing, the timed ones after it are read first and the untimed
+    /// ones (which come last) only when the page has room and no time bound leaves them out:
+    /// an `OR at IS NULL` in one statement would read the index from the kind's start.
+    async fn listing_page(
+        &self,
+        query: &ListingQuery,
+        key: Option<&str>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> Result<Vec<Listed>, StoreError> {
+        let after = match &query.after {
+            Some(p) => Some((
+                p.at,
+                p.stream.kind(),
+                p.stream.uuid(),
+                no_nul("listing key", &p.key)?,
+                no_nul("listing detail", &p.detail)?,
+            )),
+            None => None,
+        };
+        let window = from.is_some() || to.is_some();
+        let limit = query.limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+        let read = |shape: sql::PageShape, limit: Option<i64>| {
+            async move {
+                let statement = sql::listing_page(shape);
+                let kind = query.kind.as_str();
+                let mut params: Vec<&(dyn ToSql + Sync)> = vec![&kind];
+                if let Some(key) = &key {
+                    params.push(key);
+                }
+                if shape.window {
+                    params.extend([&from as &(dyn ToSql + Sync), &to]);
+                }
+                let at;
+                if let Some((position_at, stream_kind, stream_id, key, detail)) = &after {
+                    if shape.after == sql::After::Timed {
+                        at = position_at.map(micros);
+                        params.push(&at);
+                    }
+                    if shape.after != sql::After::None {
+                        params.extend([stream_kind as &(dyn ToSql + Sync), stream_id, key, detail]);
+                    }
+                }
+                if let Some(limit) = &limit {
+                    params.push(limit);
+                }
+                let rows = self.query(&statement, &params).await?;
+                rows.iter()
+                    .map(|row| listed_from_row(query.kind, row))
+                    .collect::<Result<Vec<_>, StoreError>>()
+            }
+        };
+        let position = match &after {
+            None => sql::After::None,
+            Some((Some(_), ..)) => sql::After::Timed,
+            Some((None, ..)) => sql::After::Untimed,
+        };
+        let shape = sql::PageShape {
+            key: key.is_some(),
+            window,
+            after: position,
+            untimed_only: false,
+            limit: limit.is_some(),
+        };
+        let mut listed = read(shape, limit).await?;
+        let room = limit.map(|n| n.saturating_sub(i64::try_from(listed.len()).unwrap_or(i64::MAX)));
+        if position == sql::After::Timed && !window && room != Some(0) {
+            let tail = sql::PageShape {
+                after: sql::After::None,
+                untimed_only: true,
+                limit: room.is_some(),
+                ..shape
+            };
+            listed.extend(read(tail, room).await?);
+        }
+        Ok(listed)
+    }
+
     async fn query_summaries(
         &self,
         statement: &str,
@@ -159,6 +239,9 @@ impl CaseQueries for PostgresStore {
         let window = query.from.is_some() || query.to.is_some();
         let from = query.from.map(micros_ceil);
         let to = query.to.map(micros_ceil);
+        if query.after.is_some() || query.limit.is_some() {
+            return self.listing_page(&query, key, from, to).await;
+        }
         let rows = match (key, window) {
             (None, false) => self.query(sql::LISTINGS, &[&kind]).await?,
             (None, true) => {

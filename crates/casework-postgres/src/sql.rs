@@ -322,6 +322,82 @@ pub const LISTINGS_BY_KEY_IN_WINDOW: &str = concat!(
     listing_order!()
 );
 
+/// Where a page of listings starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum After {
+    /// At the start of the list.
+    None,
+    /// After a listing with a time: the timed listings after it.
+    Timed,
+    /// After a listing without one: the untimed listings after it (they come last).
+    Untimed,
+}
+
+/// The shape of a page's statement ([`listing_page`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageShape {
+    /// One key only.
+    pub key: bool,
+    /// A time window (`from`, `to`; a NULL bound is open, as [`LISTINGS_IN_WINDOW`]).
+    pub window: bool,
+    /// Where the page starts.
+    pub after: After,
+    /// Only the listings without a time (the second part of a page after a timed one).
+    pub untimed_only: bool,
+    /// With a `LIMIT`.
+    pub limit: bool,
+}
+
+/// A page of a kind's listings, in listing order: the parameters, numbered in this order,
+/// are the kind, the key (when [`PageShape::key`]), `from` and `to` (when
+/// [`PageShape::window`]), the position (its time when [`After::Timed`], then its stream kind,
+/// stream id, key and detail) and the limit. The position is a row comparison over the
+/// index's columns (then detail), read as a range of `listings_by_kind` or `listings_by_key`.
+#[must_use]
+pub fn listing_page(shape: PageShape) -> String {
+    let mut n = 1;
+    let mut next = || {
+        n += 1;
+        format!("${n}")
+    };
+    let mut sql = String::from(listing_select!());
+    if shape.key {
+        sql.push_str(&format!(" AND key = {}::text", next()));
+    }
+    if shape.window {
+        let (from, to) = (next(), next());
+        sql.push_str(&format!(
+            " AND at >= COALESCE({from}::timestamptz, '-infinity') \
+             AND at < COALESCE({to}::timestamptz, 'infinity')"
+        ));
+    }
+    if shape.untimed_only {
+        sql.push_str(" AND at IS NULL");
+    }
+    match shape.after {
+        After::None => {}
+        After::Timed => {
+            let (at, kind, id, key, detail) = (next(), next(), next(), next(), next());
+            sql.push_str(&format!(
+                " AND (at, stream_kind, stream_id, key, detail) > \
+                 ({at}::timestamptz, {kind}::text, {id}::uuid, {key}::text, {detail}::text)"
+            ));
+        }
+        After::Untimed => {
+            let (kind, id, key, detail) = (next(), next(), next(), next());
+            sql.push_str(&format!(
+                " AND at IS NULL AND (stream_kind, stream_id, key, detail) > \
+                 ({kind}::text, {id}::uuid, {key}::text, {detail}::text)"
+            ));
+        }
+    }
+    sql.push_str(listing_order!());
+    if shape.limit {
+        sql.push_str(&format!(" LIMIT {}::bigint", next()));
+    }
+    sql
+}
+
 /// The stream's current version (`$1` kind, `$2` id), for the rows a rewrite writes: the
 /// next append's rows, at a higher version, replace them.
 macro_rules! current_version {

@@ -311,10 +311,44 @@ pub(crate) const CASE: &str = "SELECT body FROM case_summaries WHERE case_id = ?
 /// stream kind, stream id[, key]) yields the rows in order; SQLite reads a `NULLS LAST`
 /// column of an ascending index in two passes (timed rows, then untimed), so only exact ties
 /// are sorted, by detail.
+///
+/// A page after a timed listing is read in the same two parts, each a range of the index:
+/// the timed listings after the position, then, when the limit is not yet reached and no
+/// time bound leaves them out, the untimed ones (they come last). An `OR at IS NULL` in one
+/// statement would make SQLite read the index from the start of the kind instead.
 pub(crate) fn listings(conn: &Connection, query: &ListingQuery) -> Result<Vec<Listed>, StoreError> {
+    let mut listed = read_listings(conn, query, Part::Whole)?;
+    let timed_after = query.after.as_ref().is_some_and(|p| p.at.is_some());
+    let unbounded = query.from.is_none() && query.to.is_none();
+    let room = query.limit.map(|n| n.saturating_sub(listed.len()));
+    if timed_after && unbounded && room != Some(0) {
+        let tail = ListingQuery {
+            after: None,
+            limit: room,
+            ..query.clone()
+        };
+        listed.extend(read_listings(conn, &tail, Part::Untimed)?);
+    }
+    Ok(listed)
+}
+
+/// Which listings of a query one statement reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Part {
+    /// All it selects (after a timed position: the timed ones only).
+    Whole,
+    /// Only those without a time.
+    Untimed,
+}
+
+fn read_listings(
+    conn: &Connection,
+    query: &ListingQuery,
+    part: Part,
+) -> Result<Vec<Listed>, StoreError> {
     let what = format!("{} listings", query.kind.as_str());
     let reading = |e| map(&format!("querying {what}"), e);
-    let sql = listings_sql(query);
+    let sql = listings_part_sql(query, part);
     let kind = query.kind.as_str();
     let from = query.from.map(codec::instant);
     let to = query.to.map(codec::instant);
@@ -327,6 +361,29 @@ pub(crate) fn listings(conn: &Connection, query: &ListingQuery) -> Result<Vec<Li
     }
     if let Some((micros, nanos)) = &to {
         params.extend([(":to", micros as _), (":to_ns", nanos as _)]);
+    }
+    let after = query.after.as_ref().map(|p| {
+        (
+            p.at.map(codec::instant),
+            p.stream.kind(),
+            codec::id(p.stream.uuid()),
+        )
+    });
+    if let (Some(position), Some((at, stream_kind, stream_id))) = (&query.after, &after) {
+        if let Some((micros, nanos)) = at {
+            params.extend([(":after", micros as _), (":after_ns", nanos as _)]);
+        }
+        params.extend([
+            (":after_kind", stream_kind as _),
+            (":after_id", stream_id as _),
+            (":after_key", &position.key as _),
+            (":after_detail", &position.detail as _),
+        ]);
+    }
+    // SQLite binds integers as i64: a limit past that is no limit.
+    let limit = query.limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+    if let Some(limit) = &limit {
+        params.push((":limit", limit));
     }
     let rows: Vec<ListingRow> = conn
         .prepare_cached(&sql)
@@ -342,20 +399,53 @@ pub(crate) fn listings(conn: &Connection, query: &ListingQuery) -> Result<Vec<Li
 
 /// The statement for `query`'s shape: column names and placeholders only, every value is a
 /// bound parameter. A bound leaves out the listings without a time (NULL compares false).
+/// After a timed position it reads the timed listings after it only: see [`listings`].
 pub(crate) fn listings_sql(query: &ListingQuery) -> String {
+    listings_part_sql(query, Part::Whole)
+}
+
+/// The statement for one part of `query` (see [`listings`]).
+pub(crate) fn listings_part_sql(query: &ListingQuery, part: Part) -> String {
     let mut sql = String::from(
         "SELECT stream_kind, stream_id, key, at, at_ns, detail FROM listings WHERE kind = :kind",
     );
     if query.key.is_some() {
         sql.push_str(" AND key = :key");
     }
+    let timed_after = query.after.as_ref().is_some_and(|p| p.at.is_some());
     if query.from.is_some() {
-        sql.push_str(" AND at >= :from AND (at > :from OR at_ns >= :from_ns)");
+        if timed_after {
+            // The position seeks the index; the bound is only checked (`+at` keeps SQLite
+            // from seeking to the bound instead and reading up to the position).
+            sql.push_str(" AND +at >= :from AND (at > :from OR at_ns >= :from_ns)");
+        } else {
+            sql.push_str(" AND at >= :from AND (at > :from OR at_ns >= :from_ns)");
+        }
     }
     if query.to.is_some() {
         sql.push_str(" AND at <= :to AND (at < :to OR at_ns < :to_ns)");
     }
+    if part == Part::Untimed {
+        sql.push_str(" AND at IS NULL");
+    }
+    match query.after.as_ref().map(|p| p.at.is_some()) {
+        // After a timed listing: the timed ones after it, a range of the index (a NULL `at`
+        // compares false: the untimed ones are the second part).
+        Some(true) => sql.push_str(
+            " AND (at, at_ns, stream_kind, stream_id, key, detail) \
+             > (:after, :after_ns, :after_kind, :after_id, :after_key, :after_detail)",
+        ),
+        // After an untimed listing: only untimed ones after it.
+        Some(false) => sql.push_str(
+            " AND at IS NULL AND (stream_kind, stream_id, key, detail) \
+             > (:after_kind, :after_id, :after_key, :after_detail)",
+        ),
+        None => {}
+    }
     sql.push_str(" ORDER BY at NULLS LAST, at_ns, stream_kind, stream_id, key, detail");
+    if query.limit.is_some() {
+        sql.push_str(" LIMIT :limit");
+    }
     sql
 }
 
@@ -418,39 +508,75 @@ mod tests {
         let conn = schema::connect(&path, &config, schema::Role::Writer).unwrap();
         schema::migrate(&conn).unwrap();
         let at = Utc.timestamp_opt(1_772_442_000, 0).unwrap();
+        let stream =
+            casework_core::kernel::ids::StreamId::Case(casework_core::kernel::ids::CaseId::new());
+        let position = |at| casework_core::read::rows::ListingPosition {
+            at,
+            stream,
+            key: "k".into(),
+            detail: "{}".into(),
+        };
+        // A page too: after a timed or an untimed listing, with a limit.
+        let pages = [
+            (None, None),
+            (Some(position(Some(at))), Some(3)),
+            (Some(position(None)), Some(3)),
+        ];
         for key in [None, Some("k")] {
             for from in [None, Some(at)] {
                 for to in [None, Some(at)] {
-                    let query = ListingQuery {
-                        kind: ListingKind::Access,
-                        key: key.map(str::to_owned),
-                        from,
-                        to,
-                    };
-                    let sql = listings_sql(&query);
-                    let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-                    let mut rows = statement.raw_query();
-                    let mut plan = Vec::new();
-                    while let Some(row) = rows.next().unwrap() {
-                        plan.push(row.get::<_, String>(3).unwrap());
+                    for (after, limit) in pages.clone() {
+                        // A windowed list holds no untimed listing to page after.
+                        let untimed = after.as_ref().is_some_and(|p| p.at.is_none());
+                        if untimed && (from.is_some() || to.is_some()) {
+                            continue;
+                        }
+                        let query = ListingQuery {
+                            kind: ListingKind::Access,
+                            key: key.map(str::to_owned),
+                            from,
+                            to,
+                            after,
+                            limit,
+                        };
+                        for part in [Part::Whole, Part::Untimed] {
+                            // The untimed part is read only when no bound leaves it out.
+                            if part == Part::Untimed && (from.is_some() || to.is_some()) {
+                                continue;
+                            }
+                            let sql = listings_part_sql(&query, part);
+                            let mut statement =
+                                conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+                            let mut rows = statement.raw_query();
+                            let mut plan = Vec::new();
+                            while let Some(row) = rows.next().unwrap() {
+                                plan.push(row.get::<_, String>(3).unwrap());
+                            }
+                            let index = if key.is_some() {
+                                "USING INDEX listings_by_kind_key_and_time"
+                            } else {
+                                "USING INDEX listings_by_kind_and_time"
+                            };
+                            assert!(
+                                plan[0].starts_with("SEARCH") && plan[0].contains(index),
+                                "{sql}: {plan:?}"
+                            );
+                            // Only exact ties are sorted (by detail), never the whole result.
+                            assert!(
+                                plan[1..]
+                                    .iter()
+                                    .all(|step| step.contains("LAST TERM OF ORDER BY")
+                                        || step.contains("RIGHT PART OF ORDER BY")),
+                                "{sql}: {plan:?}"
+                            );
+                            // A page after a timed listing seeks to it: a range, not a scan.
+                            if part == Part::Whole
+                                && query.after.as_ref().is_some_and(|p| p.at.is_some())
+                            {
+                                assert!(plan[0].contains("(at,at_ns,"), "{sql}: {plan:?}");
+                            }
+                        }
                     }
-                    let index = if key.is_some() {
-                        "USING INDEX listings_by_kind_key_and_time"
-                    } else {
-                        "USING INDEX listings_by_kind_and_time"
-                    };
-                    assert!(
-                        plan[0].starts_with("SEARCH") && plan[0].contains(index),
-                        "{sql}: {plan:?}"
-                    );
-                    // Only exact ties are sorted (by detail), never the whole result.
-                    assert!(
-                        plan[1..]
-                            .iter()
-                            .all(|step| step.contains("LAST TERM OF ORDER BY")
-                                || step.contains("RIGHT PART OF ORDER BY")),
-                        "{sql}: {plan:?}"
-                    );
                 }
             }
         }

@@ -135,6 +135,8 @@ async fn listing_queries_answer_exactly_as_the_memory_store_does() {
                         key: key.map(str::to_owned),
                         from,
                         to,
+                        after: None,
+                        limit: None,
                     });
                 }
             }

@@ -286,6 +286,65 @@ pub struct ListingQuery {
     pub from: Option<DateTime<Utc>>,
     /// Only listings with `at < to`, when given (listings without a time are then left out).
     pub to: Option<DateTime<Utc>>,
+    /// Only listings strictly after this position in [`listing_order`], when given: the
+    /// keyset of a page (the position of the last listing of the page before).
+    pub after: Option<ListingPosition>,
+    /// At most this many listings (the first in [`listing_order`]), when given. A store reads
+    /// only these from its index: a page asks for one more than it shows, to know whether
+    /// another follows.
+    pub limit: Option<usize>,
+}
+
+/// Where a listing stands in [`listing_order`]: every field the order compares, so a page
+/// can start strictly after it whatever was written or removed in between (keyset, not
+/// offset). The position of a listing no longer stored is still a position: the next page
+/// starts after where it stood.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListingPosition {
+    /// The listing's time.
+    pub at: Option<DateTime<Utc>>,
+    /// The stream that wrote it.
+    pub stream: StreamId,
+    /// Its key.
+    pub key: String,
+    /// Its detail (the last tie-break: one stream may write two listings of a kind with the
+    /// same key and time).
+    pub detail: String,
+}
+
+impl Listed {
+    /// Where it stands in [`listing_order`].
+    #[must_use]
+    pub fn position(&self) -> ListingPosition {
+        ListingPosition {
+            at: self.listing.at,
+            stream: self.stream,
+            key: self.listing.key.clone(),
+            detail: self.listing.detail.clone(),
+        }
+    }
+}
+
+impl ListingPosition {
+    /// How `listed` compares with this position in [`listing_order`]: `Greater` when it
+    /// comes after it.
+    #[must_use]
+    pub fn order_of(&self, listed: &Listed) -> Ordering {
+        order(
+            (
+                listed.listing.at,
+                &listed.stream,
+                listed.listing.key.as_str(),
+                listed.listing.detail.as_str(),
+            ),
+            (
+                self.at,
+                &self.stream,
+                self.key.as_str(),
+                self.detail.as_str(),
+            ),
+        )
+    }
 }
 
 impl ListingQuery {
@@ -297,6 +356,8 @@ impl ListingQuery {
             key: None,
             from: None,
             to: None,
+            after: None,
+            limit: None,
         }
     }
 
@@ -319,6 +380,45 @@ impl ListingQuery {
     pub fn before(mut self, to: DateTime<Utc>) -> Self {
         self.to = Some(to);
         self
+    }
+
+    /// Only those strictly after `position` in [`listing_order`].
+    #[must_use]
+    pub fn after(mut self, position: ListingPosition) -> Self {
+        self.after = Some(position);
+        self
+    }
+
+    /// At most `limit` of them, the first in [`listing_order`].
+    #[must_use]
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Whether `listed` is selected: it [`matches`](Self::matches) and comes after
+    /// [`after`](Self::after). The limit is not a property of one listing: see
+    /// [`ListingQuery::select`].
+    #[must_use]
+    pub fn admits(&self, listed: &Listed) -> bool {
+        self.matches(&listed.listing)
+            && self
+                .after
+                .as_ref()
+                .is_none_or(|after| after.order_of(listed) == Ordering::Greater)
+    }
+
+    /// The answer to this query over `rows`, whatever their order: those
+    /// [`admitted`](Self::admits), in [`listing_order`], at most [`limit`](Self::limit) of
+    /// them. The reference every store's query must agree with.
+    #[must_use]
+    pub fn select(&self, rows: impl IntoIterator<Item = Listed>) -> Vec<Listed> {
+        let mut selected: Vec<Listed> = rows.into_iter().filter(|l| self.admits(l)).collect();
+        selected.sort_by(listing_order);
+        if let Some(limit) = self.limit {
+            selected.truncate(limit);
+        }
+        selected
     }
 
     /// Whether `listing` matches; the reference every store's query must agree with.
@@ -348,13 +448,33 @@ impl ListingQuery {
 /// every store returns the same order.
 #[must_use]
 pub fn listing_order(a: &Listed, b: &Listed) -> Ordering {
-    let time = |l: &Listed| (l.listing.at.is_none(), l.listing.at);
-    time(a)
-        .cmp(&time(b))
-        .then(a.stream.kind().cmp(b.stream.kind()))
-        .then(a.stream.uuid().cmp(&b.stream.uuid()))
-        .then(a.listing.key.cmp(&b.listing.key))
-        .then(a.listing.detail.cmp(&b.listing.detail))
+    order(
+        (
+            a.listing.at,
+            &a.stream,
+            a.listing.key.as_str(),
+            a.listing.detail.as_str(),
+        ),
+        (
+            b.listing.at,
+            &b.stream,
+            b.listing.key.as_str(),
+            b.listing.detail.as_str(),
+        ),
+    )
+}
+
+/// [`listing_order`] over the fields it compares: time, stream, key, detail.
+type Ordered<'a> = (Option<DateTime<Utc>>, &'a StreamId, &'a str, &'a str);
+
+fn order(a: Ordered<'_>, b: Ordered<'_>) -> Ordering {
+    let time = |at: Option<DateTime<Utc>>| (at.is_none(), at);
+    time(a.0)
+        .cmp(&time(b.0))
+        .then(a.1.kind().cmp(b.1.kind()))
+        .then(a.1.uuid().cmp(&b.1.uuid()))
+        .then(a.2.cmp(b.2))
+        .then(a.3.cmp(b.3))
 }
 
 impl CaseSummary {

@@ -51,6 +51,8 @@
 //! - [`listings_round_trip_exactly`]: listings of every stream kind, rows or none.
 //! - [`listings_are_replaced_as_a_whole`]: `Some` replaces, `Some(vec![])` removes, `None` keeps.
 //! - [`listing_queries_filter_and_order`]: kind, key and time window; `listing_order`.
+//! - [`listing_pages_walk_the_order_once`]: pages (`after`, `limit`) are keyset ranges of
+//!   `listing_order`; a walk sees every listing once, whatever is written between pages.
 //! - [`conflicting_append_writes_no_listings`].
 //! - [`rewrite_replaces_payloads_rows_and_listings`]: anonymisation in place.
 //! - [`duplicate_check_reads_one_identity_block`]: possible duplicates at intake, one key of
@@ -72,6 +74,7 @@ mod commands;
 mod concurrency;
 mod duplicates;
 mod listings;
+mod pages;
 mod queries;
 mod rewrite;
 mod schemas;
@@ -88,6 +91,7 @@ pub use duplicates::duplicate_check_reads_one_identity_block;
 pub use listings::{
     listing_queries_filter_and_order, listings_are_replaced_as_a_whole, listings_round_trip_exactly,
 };
+pub use pages::listing_pages_walk_the_order_once;
 pub use queries::{
     case_as_of_reconstructs_the_past, cases_of_oldest_first_with_links,
     outstanding_actions_soonest_first, overdue_reviews_after_due_time, waiting_list_in_r7_order,
@@ -161,6 +165,7 @@ macro_rules! __conformance_all {
         $crate::__conformance_one!(listings_round_trip_exactly, $make, $skip);
         $crate::__conformance_one!(listings_are_replaced_as_a_whole, $make, $skip);
         $crate::__conformance_one!(listing_queries_filter_and_order, $make, $skip);
+        $crate::__conformance_one!(listing_pages_walk_the_order_once, $make, $skip);
         $crate::__conformance_one!(conflicting_append_writes_no_listings, $make, $skip);
         $crate::__conformance_one!(rewrite_replaces_payloads_rows_and_listings, $make, $skip);
         $crate::__conformance_one!(duplicate_check_reads_one_identity_block, $make, $skip);
