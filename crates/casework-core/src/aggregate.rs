@@ -60,6 +60,11 @@ pub trait Aggregate: Sized + Clone + Send + Sync + 'static {
     fn evolve(state: Option<Self>, event: &Self::Event) -> Option<Self>;
 
     /// The events `command` records, or the rule that refuses it.
+    ///
+    /// # Errors
+    ///
+    /// The [`DomainError`] of the rule that refuses `command` on this state; which ones an
+    /// aggregate returns is documented on its own `decide` (a case's, [`crate::case::Case`]).
     fn decide(
         &self,
         command: Self::Command,

@@ -391,6 +391,14 @@ impl CaseCommand {
     /// `{"decline": {"reason": "…"}}`). Refuses, naming the field: malformed JSON, unknown
     /// fields or values, invalid values (empty text, a bad postcode) and, under R-6, any claim
     /// that engagement is a statutory-plan requirement.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::StatutoryRequirement`] (`statutory_requirement`, R-6) when any key, at
+    /// any depth, claims a statutory-plan requirement ([`reject_statutory_claims`]);
+    /// otherwise [`DomainError::Input`] (`bad_input`) naming the field when the JSON is
+    /// malformed, the command is missing or unknown, a field is missing, unknown or of the
+    /// wrong type, or a value is invalid.
     pub fn from_json(json: &str) -> Result<CaseCommand, DomainError> {
         decode_command(json)
     }
@@ -491,6 +499,13 @@ pub(crate) fn encode_command<T: Serialize>(command: &T) -> String {
 
 /// Refuses a JSON document with any key that claims a statutory-plan requirement,
 /// wherever it is nested.
+///
+/// # Errors
+///
+/// [`DomainError::StatutoryRequirement`] (`statutory_requirement`, R-6), naming the path of
+/// the first such key (`young_person.s17`, `items[0].statutory_plan`), when an object key at
+/// any depth is, ignoring ASCII case, `statutory_plan`, `statutory_requirement`,
+/// `required_by_plan`, `section_17`, `section_47`, `s17` or `s47`.
 pub fn reject_statutory_claims(value: &Value) -> Result<(), DomainError> {
     fn walk(value: &serde_json::Value, path: &str) -> Option<String> {
         match value {

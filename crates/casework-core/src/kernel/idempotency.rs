@@ -68,6 +68,12 @@ pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
     /// Checks `value`; a bad key is an [`InputError`] naming [`KEY_FIELD`].
+    ///
+    /// # Errors
+    ///
+    /// [`InputError`] (`bad_input`) on [`KEY_FIELD`] when `value` is empty, longer than
+    /// [`MAX_KEY_LEN`] bytes, has a byte outside printable ASCII (`0x20..=0x7e`), or starts or
+    /// ends with a space.
     pub fn parse(value: &str) -> Result<Self, InputError> {
         let bad = |problem: &str| InputError::new(KEY_FIELD, problem);
         if value.is_empty() {
@@ -109,6 +115,12 @@ pub struct IdempotentRequest {
 impl IdempotentRequest {
     /// Checks the key ([`IdempotencyKey::parse`]) and the fingerprint (not empty, at most
     /// [`MAX_FINGERPRINT_LEN`] bytes, no NUL, which PostgreSQL text cannot hold).
+    ///
+    /// # Errors
+    ///
+    /// [`InputError`] (`bad_input`): on [`KEY_FIELD`] when the key is refused
+    /// ([`IdempotencyKey::parse`]); on `fingerprint` when the fingerprint is empty, longer
+    /// than [`MAX_FINGERPRINT_LEN`] bytes or contains a NUL.
     pub fn new(key: &str, fingerprint: impl Into<String>) -> Result<Self, InputError> {
         let key = IdempotencyKey::parse(key)?;
         let fingerprint = fingerprint.into();

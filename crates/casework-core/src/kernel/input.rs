@@ -42,6 +42,11 @@ pub struct Text(String);
 
 impl Text {
     /// Checks that `value` has something other than white space in it.
+    ///
+    /// # Errors
+    ///
+    /// [`InputError`] (`bad_input`) on `field` when `value` is empty or only white space, or
+    /// contains a NUL character.
     pub fn parse(field: &str, value: impl Into<String>) -> Result<Self, InputError> {
         let value = value.into();
         let trimmed = value.trim();
@@ -95,6 +100,12 @@ impl Postcode {
     /// Parses and normalises a postcode. Accepts any case and spacing: `ls6 2ab`, `LS62AB`,
     /// `WF10`. The outward code is an area of one or two letters, a district digit, and an
     /// optional digit or letter; the inward code is a digit and two letters.
+    ///
+    /// # Errors
+    ///
+    /// [`InputError`] (`bad_input`) on `postcode` when `value` is empty or only white space,
+    /// has a character other than a letter, digit or white space, or is not shaped like a
+    /// full postcode or an outward code.
     pub fn parse(value: &str) -> Result<Self, InputError> {
         let compact: String = value
             .chars()
@@ -228,12 +239,23 @@ impl schemars::JsonSchema for Postcode {
 
 /// Decodes a JSON document into `T`, naming the field path of the first problem
 /// (`young_person.date_of_birth: premature end of input`), never panicking.
+///
+/// # Errors
+///
+/// [`InputError`] (`bad_input`) when `json` is not well-formed JSON or does not deserialize
+/// into `T` (a missing field, a wrong type, a value its own checks refuse); the
+/// field is the path of the first problem, empty at the top level.
 pub fn decode_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, InputError> {
     let de = &mut serde_json::Deserializer::from_str(json);
     serde_path_to_error::deserialize(de).map_err(path_error)
 }
 
 /// Decodes an already parsed JSON value into `T`, naming the field path of the first problem.
+///
+/// # Errors
+///
+/// [`InputError`] (`bad_input`) when `value` does not deserialize into `T`; the field is the
+/// path of the first problem, empty at the top level.
 pub fn decode_value<T: serde::de::DeserializeOwned>(
     value: serde_json::Value,
 ) -> Result<T, InputError> {

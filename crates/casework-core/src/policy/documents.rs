@@ -71,6 +71,13 @@ impl Format {
 }
 
 /// Decodes `src` (named `file`) into `T`, naming the field of the first problem.
+///
+/// # Errors
+///
+/// [`ConfigError`] naming `file`: with an empty field when `src` is not well-formed JSON (a `file`
+/// ending in `.json`) or TOML (any other); otherwise with the field of the first problem when the
+/// document does not decode into `T` (an unknown key, a missing field, a wrong type, a value its
+/// own checks refuse).
 pub fn decode<T: DeserializeOwned>(src: &str, file: &str) -> Result<T, ConfigError> {
     let fail = |field: String, problem: String| ConfigError {
         file: file.to_owned(),
@@ -91,6 +98,11 @@ pub fn decode<T: DeserializeOwned>(src: &str, file: &str) -> Result<T, ConfigErr
 }
 
 /// Parses and validates a risk indicator tool.
+///
+/// # Errors
+///
+/// [`ConfigError`] naming `file`: as [`decode`] when the document is malformed or does not decode
+/// into a [`RiskTool`]; with the field [`RiskTool::validate`] names when the tool is not valid.
 pub fn parse_risk_tool(src: &str, file: &str) -> Result<RiskTool, ConfigError> {
     let tool: RiskTool = decode(src, file)?;
     tool.validate().map_err(|e| ConfigError::in_file(file, e))?;
@@ -98,6 +110,12 @@ pub fn parse_risk_tool(src: &str, file: &str) -> Result<RiskTool, ConfigError> {
 }
 
 /// Parses and validates a programme.
+///
+/// # Errors
+///
+/// [`ConfigError`] naming `file`: as [`decode`] when the document is malformed or does not decode
+/// into a [`Programme`]; with the field [`Programme::validate`] names when the programme is not
+/// valid.
 pub fn parse_programme(src: &str, file: &str) -> Result<Programme, ConfigError> {
     let programme: Programme = decode(src, file)?;
     programme
@@ -137,12 +155,23 @@ pub struct ProfileDocument {
 }
 
 /// Parses a profile document (its tool and programmes are resolved by [`ProfileDocument::assemble`]).
+///
+/// # Errors
+///
+/// [`ConfigError`] naming `file`, as [`decode`]: when the document is malformed or does not decode
+/// into a [`ProfileDocument`]. Nothing beyond the decoding is checked here;
+/// [`ProfileDocument::assemble`] validates.
 pub fn parse_profile(src: &str, file: &str) -> Result<ProfileDocument, ConfigError> {
     decode(src, file)
 }
 
 impl ProfileDocument {
     /// The profile with its risk tool and programmes, validated as a whole.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] naming `file`, with the field [`ServiceProfile::validate`] names, when the
+    /// assembled profile is not valid (including its risk tool and programmes).
     pub fn assemble(
         self,
         file: &str,

@@ -168,6 +168,13 @@ impl Screening {
 impl Eligibility {
     /// Checks what serde cannot: the age range the right way round, the extension above the
     /// maximum, at least one gender, and postcode areas and districts that are well formed.
+    ///
+    /// # Errors
+    ///
+    /// [`InputError`] (`bad_input`) naming the first problem: `min_age` above `max_age`;
+    /// `max_age_with_learning_difficulty` below `max_age`; `genders` empty; `postcodes` with
+    /// neither an area nor a district; `postcodes.areas[i]` not one or two letters;
+    /// `postcodes.districts[i]` not a postcode district (an outward code such as `WF10`).
     pub fn validate(&self) -> Result<(), InputError> {
         if self.min_age > self.max_age {
             return Err(InputError::new(

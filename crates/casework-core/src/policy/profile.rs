@@ -239,6 +239,13 @@ impl Default for RetentionSchedule {
 impl RetentionSchedule {
     /// Checks what serde cannot: ages and periods that a calendar can hold, an exploitation
     /// rule that can match something, and indicators the risk tool knows.
+    ///
+    /// # Errors
+    ///
+    /// [`InputError`] (`bad_input`) naming the first problem: `until_age` not 1 to 120;
+    /// `years_after_last_case` or `exploitation.years_after_last_case` more than 200;
+    /// `exploitation` with neither a `risk_level` nor an indicator; `exploitation.indicators[i]`
+    /// not an indicator of `tool`.
     pub fn validate(&self, tool: &RiskTool) -> Result<(), InputError> {
         if let Some(age) = self.until_age {
             if !(1..=120).contains(&age) {
@@ -287,6 +294,11 @@ impl RetentionSchedule {
 
 impl ReviewCadence {
     /// Every cadence is at least a day.
+    ///
+    /// # Errors
+    ///
+    /// [`InputError`] (`bad_input`) on `low_days`, `medium_days` or `high_days`, the first
+    /// that is 0.
     pub fn validate(&self) -> Result<(), InputError> {
         for (field, days) in [
             ("low_days", self.low_days),
@@ -305,6 +317,17 @@ impl ServiceProfile {
     /// Checks what serde cannot: a name, a sensible eligibility, one signposting rule per reason,
     /// positive due times and cadences, a valid risk tool, a retention schedule that fits it,
     /// and programmes with unique keys.
+    ///
+    /// # Errors
+    ///
+    /// [`InputError`] (`bad_input`) naming the first problem, by its path in the profile:
+    /// `name` empty; under `eligibility` what [`Eligibility::validate`] refuses;
+    /// `signposting[i].when` a second rule for the same reason, or `signposting[i].to.name`
+    /// empty; `owed_actions.{rule}.recipient` empty or `owed_actions.{rule}.due_within_hours`
+    /// 0; under `reviews`, `risk_tool` or `retention` what [`ReviewCadence::validate`],
+    /// [`RiskTool::validate`] or [`RetentionSchedule::validate`] refuses; under
+    /// `programmes[i]` what [`Programme::validate`] refuses, or `programmes[i].key` used
+    /// twice.
     pub fn validate(&self) -> Result<(), InputError> {
         if self.name.trim().is_empty() {
             return Err(InputError::new("name", "must not be empty"));

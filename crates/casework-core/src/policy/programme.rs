@@ -83,6 +83,14 @@ pub struct Programme {
 
 impl Programme {
     /// Checks what serde cannot: non-empty names, ranges the right way round, positive cadences.
+    ///
+    /// # Errors
+    ///
+    /// [`InputError`] (`bad_input`) naming the first problem: `key` or `name` empty; under
+    /// `eligibility` what [`Eligibility::validate`] refuses; `sessions_per_week.min`,
+    /// `contacts_per_day.min` or `expected_weeks.min` more than its `max`; under `reviews` what
+    /// [`ReviewCadence::validate`] refuses; `sessions_per_week` absent from a programme that is not
+    /// a workshop programme.
     pub fn validate(&self) -> Result<(), InputError> {
         if self.key.trim().is_empty() {
             return Err(InputError::new("key", "must not be empty"));

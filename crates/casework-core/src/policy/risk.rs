@@ -422,6 +422,12 @@ impl RiskTool {
     /// Assesses the present indicators for `subject` on the date of `at`. An indicator the tool
     /// does not know, a repeated one, or a date last seen after the assessment is refused with
     /// its position, so a typo never silently lowers a score.
+    ///
+    /// # Errors
+    ///
+    /// [`InputError`] (`bad_input`) naming the first bad answer: on `indicators[i]` when its key is
+    /// not an indicator of this tool or is answered twice; on `indicators[i].last_seen` when the
+    /// date last seen is after the date of `at`.
     pub fn assess(
         &self,
         answers: &[IndicatorAnswer],
@@ -542,6 +548,15 @@ impl RiskTool {
 
     /// Checks what serde cannot: names present, keys unique, every indicator in a known group,
     /// and bands that start at 0, ascend in level, and leave no gap or overlap.
+    ///
+    /// # Errors
+    ///
+    /// [`InputError`] (`bad_input`) naming the first problem: `name` or `version` empty;
+    /// `groups[i].key` or `indicators[i].key` used twice; `indicators[i].group` not a group of the
+    /// tool; `indicators` empty; `levels` empty; `levels[0].from` not 0; `levels[i].to` open-ended
+    /// on a band other than the last, set on the last, or below the band's start; `levels[i].from`
+    /// overlapping or leaving a gap after the band before; `levels[i].level` not above the level
+    /// before.
     pub fn validate(&self) -> Result<(), InputError> {
         if self.name.trim().is_empty() {
             return Err(InputError::new("name", "must not be empty"));

@@ -92,6 +92,10 @@ impl SessionTopic {
     /// Reads a topic: a vocabulary key or its words in any case and punctuation
     /// (`"Education, training and careers"`), or else a service-defined topic. Refuses empty
     /// text.
+    ///
+    /// # Errors
+    ///
+    /// [`InputError`] (`bad_input`) on `field` when `value` is empty or only white space.
     pub fn parse(field: &str, value: &str) -> Result<SessionTopic, InputError> {
         let trimmed = value.trim();
         if trimmed.is_empty() {
@@ -112,6 +116,12 @@ impl SessionTopic {
 
     /// Checks a service-defined topic against the topics offered: the programme's, or, with no
     /// programme, any of the service's programmes'. Vocabulary topics are always accepted.
+    ///
+    /// # Errors
+    ///
+    /// [`InputError`] (`bad_input`) on `field` when this is a service-defined topic that no
+    /// programme in `offered` lists (compared as keys: case and punctuation ignored),
+    /// including when `offered` is empty.
     pub fn check_offered<'a>(
         &self,
         field: &str,
@@ -159,6 +169,11 @@ fn normalise(words: &str) -> String {
 
 /// Checks every topic of `topics` against what is offered, naming `field[i]` of the first
 /// that is not.
+///
+/// # Errors
+///
+/// [`InputError`] (`bad_input`) on `field[i]` for the first topic `i` that
+/// [`SessionTopic::check_offered`] refuses.
 pub fn check_topics<'a>(
     field: &str,
     topics: &[SessionTopic],

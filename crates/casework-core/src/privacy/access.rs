@@ -316,6 +316,12 @@ impl StaffDirectory {
 }
 
 /// Checks `permission` for `actor` standing in `relationship` to `record`.
+///
+/// # Errors
+///
+/// [`AccessDenied`] (`access_denied`, R-27), naming the actor, role, relationship, permission and
+/// `record`, when the permission table ([`permits`]) does not give `permission` to the actor's role
+/// in `relationship`.
 pub fn check(
     actor: &Actor,
     relationship: Relationship,

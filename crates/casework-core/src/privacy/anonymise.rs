@@ -163,6 +163,11 @@ impl<'p> Anonymiser<'p> {
     }
 
     /// The anonymised form of a stored payload of `event_type` at `schema_version`. Idempotent.
+    ///
+    /// # Errors
+    ///
+    /// The JSON parser's message when `payload` is not valid JSON (serializing the walked value
+    /// back does not fail).
     pub fn payload(
         &self,
         event_type: &str,

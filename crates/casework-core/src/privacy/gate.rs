@@ -45,6 +45,13 @@ impl RecordedRead {
 
 /// Records a read of `subject` in the access log (one event on a stream of its own, so a
 /// read never conflicts with work on the record) and returns the receipt that opens it.
+///
+/// # Errors
+///
+/// [`AppendError::Store`] (`store_unavailable`, `store_busy`, `store_full`, …) when the store fails
+/// to append the read's record; nothing is recorded and no receipt is given, so the content stays
+/// sealed. The record goes on a new stream with no idempotency key, so [`AppendError::Conflict`]
+/// and [`AppendError::KeyTaken`] do not arise in practice.
 #[allow(clippy::too_many_arguments)]
 pub async fn record_read<S: Store + ?Sized>(
     store: &S,
@@ -90,6 +97,15 @@ impl RecordedShare {
 /// Records a share of `items` of `case` with `audience` on `basis` on the case's disclosures
 /// stream, after the shares already there (`prior`, in order), with the stream's listings.
 /// An override's concern is the event's stated reason.
+///
+/// # Errors
+///
+/// Nothing is recorded and no receipt is given when the append is refused:
+///
+/// - [`AppendError::Conflict`] (`conflict`) when the disclosures stream has moved on since `prior`
+///   was read (another share was recorded meanwhile): reload and decide again.
+/// - [`AppendError::Store`] (`store_unavailable`, `store_busy`, `store_full`, …) when the store
+///   fails.
 #[allow(clippy::too_many_arguments)]
 pub async fn record_share<S: Store + ?Sized>(
     store: &S,

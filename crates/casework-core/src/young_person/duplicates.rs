@@ -639,6 +639,11 @@ pub fn decided_on(
 /// Decides a worker's verdict about `me` and `other`, to be recorded on `me`'s record (see
 /// [`decided_on`]). Refused, naming the field `other`, for a record with itself, and for a
 /// pair already decided on either record (R-26: once, either way).
+///
+/// # Errors
+///
+/// [`InputError`] (`bad_input`) on `other` when `other` is `me`, or when a decision about
+/// the pair is already recorded on either record, either way.
 pub fn decide(
     me: (YoungPersonId, &DuplicateRecord),
     other: (YoungPersonId, &DuplicateRecord),

@@ -40,6 +40,11 @@ impl Closing {
     }
 
     /// Records a party's agreement.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::NotAParty`] (`not_a_party`, R-16) when `party` is neither the young person
+    /// nor a professional recorded as involved in the case.
     pub fn record_agreement(
         mut self,
         party: Party,
@@ -55,6 +60,13 @@ impl Closing {
     }
 
     /// Closes for 'risk significantly reduced' once everyone has agreed.
+    ///
+    /// # Errors
+    ///
+    /// - [`DomainError::AgreementsMissing`] (`agreements_missing`, R-16), listing who, when anyone
+    ///   has not agreed yet ([`Closing::missing_agreements`]).
+    /// - [`DomainError::ApprovalRequired`] (`approval_required`, R-24, step `complete_closure`)
+    ///   when the profile gates closure and the actor is not a manager.
     pub fn complete(self, ctx: &CommandContext<'_>) -> Result<Step<Closed>, DomainError> {
         let missing = self.missing_agreements();
         if !missing.is_empty() {

@@ -27,6 +27,11 @@ use chrono::SubsecRound;
 impl Received {
     /// Receives a referral about `young_person`: the case begins. A self-referral is consent
     /// every referral owes a notification to the integrated safeguarding unit.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::Input`] (`bad_input`) on `received_at` when the referral's `received_at` is
+    /// later than the command's time.
     pub fn open(
         case: CaseId,
         young_person: &YoungPerson,
@@ -40,6 +45,11 @@ impl Received {
     /// Receives a referral that a workshop led to (often a self-referral by an attendee): as
     /// [`Received::open`], with the case linked back to the workshop. The referral cannot
     /// arrive before the workshop's date.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::Input`] (`bad_input`) on `received_at` when the referral's date is before the
+    /// workshop's date, or its time is later than the command's time.
     pub fn open_from_workshop(
         case: CaseId,
         young_person: &YoungPerson,
@@ -135,6 +145,13 @@ impl Received {
 impl Screened {
     /// Assesses risk with the profile's tool. A Medium or High level owes a referral
     /// to the duty social work team.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::Input`] (`bad_input`) when the profile's tool refuses an answer
+    /// ([`RiskTool::assess`](crate::policy::risk::RiskTool::assess)): on `indicators[i]` when the
+    /// tool has no such indicator or it is answered twice; on `indicators[i].last_seen` when the
+    /// date is after today.
     pub fn assess(
         self,
         indicators: &[IndicatorAnswer],
@@ -180,6 +197,13 @@ impl Assessed {
     }
 
     /// Accepts for immediate support; the referrer is owed the outcome.
+    ///
+    /// # Errors
+    ///
+    /// - [`DomainError::Ineligible`] (`ineligible`, R-2), with the screening's reasons, when the
+    ///   screening found the referral outside the remit.
+    /// - [`DomainError::PermissionMissing`] (`permission_missing`, R-1) when the young person's
+    ///   consent in scope `referral` is not currently given.
     pub fn accept_for_support(
         self,
         ctx: &CommandContext<'_>,
@@ -192,6 +216,13 @@ impl Assessed {
     }
 
     /// Accepts onto the waiting list; the referrer is owed the outcome.
+    ///
+    /// # Errors
+    ///
+    /// As [`Assessed::accept_for_support`]: [`DomainError::Ineligible`] (`ineligible`, R-2) when
+    /// the screening found the referral outside the remit; [`DomainError::PermissionMissing`]
+    /// (`permission_missing`, R-1) when the young person's consent in scope `referral` is not
+    /// currently given.
     pub fn add_to_waiting_list(
         self,
         ctx: &CommandContext<'_>,
@@ -204,6 +235,11 @@ impl Assessed {
     /// Signposts to other support. Without a stated reason, an ineligible referral is
     /// signposted with its screening reasons; without a stated service, the profile's
     /// signposting rule for those reasons names one. An eligible referral needs a reason.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::ReasonRequired`] (`reason_required`, R-3) when no `reason` is given and the
+    /// screening gave no reasons (the referral was eligible).
     pub fn signpost(
         self,
         reason: Option<Text>,
@@ -283,6 +319,12 @@ impl OnWaitingList {
 
     /// Allocates a worker from the waiting list. Allocation takes from the head; taking a
     /// case that is not at the head needs a manager and a recorded reason.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::OutOfWaitingListOrder`] (`out_of_waiting_list_order`, R-7), naming the
+    /// head, when the case is not at the head of the waiting list and either no
+    /// `out_of_order_reason` is given or the actor is not a manager.
     pub fn allocate(
         self,
         worker: StaffId,

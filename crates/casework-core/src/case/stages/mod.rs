@@ -334,6 +334,15 @@ pub trait Stage: sealed::Sealed + Sized {
 
     /// Records that an owed action was sent, with its reference. Allowed at every stage,
     /// closed included: meeting an obligation to a partner is a new entry, not an edit.
+    ///
+    /// # Errors
+    ///
+    /// - [`DomainError::Input`] (`bad_input`) on `sent_at` when it is later than the command's time
+    ///   (`ctx.at`).
+    /// - [`DomainError::UnknownOwedAction`] (`unknown_owed_action`, R-5) when the case has no owed
+    ///   action `action`.
+    /// - [`DomainError::AlreadyDischarged`] (`already_discharged`, R-5) when it is already sent,
+    ///   acknowledged or explained.
     fn mark_action_sent(
         self,
         action: OwedActionId,
@@ -358,6 +367,16 @@ pub trait Stage: sealed::Sealed + Sized {
     }
 
     /// Records that the recipient acknowledged a sent action.
+    ///
+    /// # Errors
+    ///
+    /// - [`DomainError::Input`] (`bad_input`) on `acknowledged_at` when it is later than the
+    ///   command's time, or earlier than the action was sent.
+    /// - [`DomainError::UnknownOwedAction`] (`unknown_owed_action`, R-5) when the case has no owed
+    ///   action `action`.
+    /// - [`DomainError::NotSent`] (`not_sent`, R-5) when the action is still owed.
+    /// - [`DomainError::AlreadyDischarged`] (`already_discharged`, R-5) when it is already
+    ///   acknowledged or explained.
     fn acknowledge_action(
         self,
         action: OwedActionId,
@@ -391,6 +410,13 @@ pub trait Stage: sealed::Sealed + Sized {
     }
 
     /// Records why an owed action will not be sent (R-5: explained, never deleted).
+    ///
+    /// # Errors
+    ///
+    /// - [`DomainError::UnknownOwedAction`] (`unknown_owed_action`, R-5) when the case has no owed
+    ///   action `action`.
+    /// - [`DomainError::AlreadyDischarged`] (`already_discharged`, R-5) when it is already sent,
+    ///   acknowledged or explained.
     fn explain_action(
         self,
         action: OwedActionId,
@@ -495,6 +521,13 @@ pub trait InProgress: Stage {
     }
 
     /// Refuses a pending step, with the manager's reason.
+    ///
+    /// # Errors
+    ///
+    /// - [`DomainError::ManagerRequired`] (`manager_required`, R-24) when the actor is not a
+    ///   manager.
+    /// - [`DomainError::UnknownApproval`] (`unknown_approval`, R-24) when the case has no pending
+    ///   approval `approval`.
     fn refuse_approval(
         self,
         approval: ApprovalId,
@@ -520,6 +553,11 @@ pub trait InProgress: Stage {
     /// Records consent given, refused or withdrawn. When the young person refuses or withdraws
     /// consent to the referral or to engagement, the referral or case ends with that reason
     /// the service is voluntary).
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::Input`] (`bad_input`) on `entry.given_at` when it is later than the command's
+    /// time.
     fn record_consent(
         self,
         entry: ConsentEntry,
@@ -543,6 +581,10 @@ pub trait InProgress: Stage {
     }
 
     /// Records a multi-agency meeting and whether the service attended.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::Input`] (`bad_input`) on `held_at` when it is later than the command's time.
     fn record_meeting(
         self,
         kind: MeetingKind,
@@ -565,6 +607,12 @@ pub trait InProgress: Stage {
     /// Records a contact episode: a call, text, visit or drop-in, with the young person
     /// or anyone else; with a professional, they must be recorded as involved, as the referring
     /// professional always is.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::Input`] (`bad_input`): on `at` when it is later than the command's time or
+    /// earlier than the referral was received; on `with.id` when the contact is with a professional
+    /// not recorded as involved in the case.
     fn record_contact(
         self,
         kind: ContactKind,
@@ -620,6 +668,12 @@ pub trait HasWorker: InProgress + sealed::HeldBy {
     /// Refused, naming the field `worker`, when `worker` already holds the case; refused with
     /// `ApprovalRequired` when the profile gates reallocation (`approvals.reallocation`, R-24)
     /// and the actor is not a manager: the step is then requested and approved instead.
+    ///
+    /// # Errors
+    ///
+    /// - [`DomainError::SameWorker`] (`same_worker`, R-25) when `worker` already holds the case.
+    /// - [`DomainError::ApprovalRequired`] (`approval_required`, R-24, step `reallocate`) when the
+    ///   profile gates reallocation and the actor is not a manager.
     fn reallocate(
         mut self,
         worker: StaffId,
@@ -646,6 +700,11 @@ pub trait HasWorker: InProgress + sealed::HeldBy {
 
     /// Closes the case with a typed reason. 'Risk significantly reduced' is refused
     /// here: it goes through [`Active::propose_closure`] and everyone's agreement.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::ClosureNeedsProposal`] (`closure_needs_proposal`, R-16) when `reason` is
+    /// [`ClosureReason::RiskSignificantlyReduced`].
     fn close(
         self,
         reason: ClosureReason,
@@ -661,6 +720,13 @@ pub trait HasWorker: InProgress + sealed::HeldBy {
     /// now, and, with work under way, the next review falls due on its review cadence.
     /// A programme narrower than the service (intensive work for 16-21) screens the young person
     /// on today's date; a workshop programme is not casework.
+    ///
+    /// # Errors
+    ///
+    /// - [`DomainError::Input`] (`bad_input`) on `programme` when it is not one of the profile's
+    ///   programmes, is a workshop programme, or is the programme the case is already on.
+    /// - [`DomainError::Ineligible`] (`ineligible`, R-2), with every reason, when the programme has
+    ///   its own eligibility and the young person fails it on today's date.
     fn assign_programme(
         self,
         programme: String,
@@ -728,6 +794,12 @@ pub trait HasWorker: InProgress + sealed::HeldBy {
 
     /// Changes the case's cadence for learning style, risk or another reason, which is
     /// recorded. Expected sessions and contacts follow the new cadence from now.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::Input`] (`bad_input`): on `cadence.sessions_per_week.min` or
+    /// `cadence.contacts_per_day.min` when a span's `min` is more than its `max`; on `cadence` when
+    /// it gives neither sessions a week nor contacts a day, or is the cadence already in place.
     fn change_cadence(
         self,
         cadence: Cadence,
@@ -766,6 +838,14 @@ pub trait HasWorker: InProgress + sealed::HeldBy {
     /// or his current consent to sharing with that agency: consent scope
     /// `sharing_with_agency` naming the agency exactly as the referral does, given by the young
     /// person and not since withdrawn. Without it the referral is refused, naming the scope.
+    ///
+    /// # Errors
+    ///
+    /// - [`DomainError::Input`] (`bad_input`) on `sent_at` when it is later than the command's time
+    ///   or earlier than the referral was received.
+    /// - [`DomainError::SharingConsentMissing`] (`sharing_consent_missing`, R-8), naming the scope
+    ///   `sharing_with_agency` for `agency`, when the young person's consent in that scope is not
+    ///   currently given.
     fn refer_to_partner(
         self,
         partner: PartnerKind,
@@ -793,6 +873,13 @@ pub trait HasWorker: InProgress + sealed::HeldBy {
 
     /// Records a partner's answer to a referral out, or its end: sent → accepted, declined or
     /// closed; accepted → closed.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::Input`] (`bad_input`): on `referral` when the case has no such referral out;
+    /// on `update` when the referral's status does not allow it (only sent → accepted, declined or
+    /// closed, and accepted → closed); on `at` when it is later than the command's time or earlier
+    /// than the referral was sent.
     fn update_partner_referral(
         self,
         referral: PartnerReferralId,
@@ -843,6 +930,12 @@ pub trait HasWorker: InProgress + sealed::HeldBy {
 pub trait UnderWay: HasWorker {
     /// Adds a goal to the action plan. A goal is agreed with the young person (the work is
     /// voluntary, R-6) and any professionals named, who must be recorded as involved.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::Input`] (`bad_input`): on `agreed_with` when it does not include the young
+    /// person; on `agreed_with[i]` when that party is a professional not recorded as involved
+    /// in the case.
     fn add_goal(
         self,
         description: Confidential<Text>,
@@ -880,6 +973,12 @@ pub trait UnderWay: HasWorker {
     }
 
     /// Records an open goal achieved, on a date not before it was set nor in the future.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::Input`] (`bad_input`): on `goal` when the case has no such goal or it is
+    /// already achieved or dropped; on `achieved_at` when it is later than the command's time or
+    /// earlier than the goal was set.
     fn achieve_goal(
         self,
         goal: GoalId,
@@ -899,6 +998,11 @@ pub trait UnderWay: HasWorker {
     }
 
     /// Drops an open goal, with the reason.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::Input`] (`bad_input`) on `goal` when the case has no such goal or it is
+    /// already achieved or dropped.
     fn drop_goal(
         self,
         goal: GoalId,
@@ -915,6 +1019,14 @@ pub trait UnderWay: HasWorker {
 
     /// Records a planned session as held: not before it was planned, not in the future, for
     /// 1 to 720 minutes, on topics from the vocabulary or the programme.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::Input`] (`bad_input`): on `session` when the case has no such session or it
+    /// is not planned (already held, cancelled or missed); on `held_at` when it is later than the
+    /// command's time or earlier than the session was planned; on `duration_minutes` when it is not
+    /// 1 to 720; on `topics[i]` when a topic given is a service-defined one that the offered
+    /// programmes do not list ([`check_topics`]).
     fn hold_session(
         self,
         session: SessionId,
@@ -962,6 +1074,11 @@ pub trait UnderWay: HasWorker {
     }
 
     /// Records a planned session as cancelled, and by whom.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::Input`] (`bad_input`) on `session` when the case has no such session or it is
+    /// not planned (already held, cancelled or missed).
     fn cancel_session(
         self,
         session: SessionId,
@@ -979,6 +1096,12 @@ pub trait UnderWay: HasWorker {
     }
 
     /// Records that the young person did not attend a planned session, once its time has come.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::Input`] (`bad_input`) on `session` when the case has no such session, it is
+    /// not planned (already held, cancelled or missed), or it is planned for later than the
+    /// command's time.
     fn record_non_attendance(
         self,
         session: SessionId,
@@ -1129,6 +1252,13 @@ macro_rules! plans_sessions {
             /// Plans a one-to-one session at a place the young person chose, on topics
             /// from the vocabulary or the case's programme. A paused case plans none until it
             /// resumes.
+            ///
+            /// # Errors
+            ///
+            /// [`DomainError::Input`] (`bad_input`): on `planned_for` when it is earlier than the
+            /// referral was received; on `topics[i]` when a topic is a service-defined one that the
+            /// offered programmes (the case's, or with none every programme of the service) do not
+            /// list ([`check_topics`]).
             pub fn plan_session(
                 self,
                 planned_for: DateTime<Utc>,

@@ -79,6 +79,13 @@ impl Active {
 
     /// Records a review with a fresh risk assessment; the next review falls due on the
     /// cadence for the new level.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::Input`] (`bad_input`) when the profile's tool refuses an answer
+    /// ([`RiskTool::assess`](crate::policy::risk::RiskTool::assess)): on `indicators[i]` when the
+    /// tool has no such indicator or it is answered twice; on `indicators[i].last_seen` when the
+    /// date is after the date of the command.
     pub fn record_review(
         self,
         indicators: &[IndicatorAnswer],

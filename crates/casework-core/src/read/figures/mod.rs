@@ -116,6 +116,11 @@ impl Default for AgeBands {
 
 impl AgeBands {
     /// Bands starting at `starts`, which must be strictly increasing and not start at 0.
+    ///
+    /// # Errors
+    ///
+    /// [`InputError`] (`bad_input`) on `age_bands` when the first start is 0 or the starts are not
+    /// strictly increasing.
     pub fn new(starts: Vec<u32>) -> Result<Self, InputError> {
         if starts.first() == Some(&0) || starts.windows(2).any(|w| w[0] >= w[1]) {
             return Err(InputError::new(

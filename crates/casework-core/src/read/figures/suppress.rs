@@ -179,6 +179,10 @@ impl Suppression {
 
     /// Hides counts from 1 to `threshold − 1`. The threshold is at least 3: with 2, a hidden
     /// count could only be 1, so hiding it would hide nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`InputError`] (`bad_input`) on `threshold` when it is less than 3.
     pub fn new(threshold: u32) -> Result<Self, InputError> {
         if threshold < 3 {
             return Err(InputError::new(
