@@ -159,6 +159,14 @@ impl IntelligenceCommand {
     /// "passed_at": "…"}` or serde's own, exactly as [`crate::case::CaseCommand::from_json`]
     /// does. Refuses, naming the field: malformed JSON, unknown commands, fields or values,
     /// and invalid values (an empty reference).
+    ///
+    /// # Errors
+    ///
+    /// - [`DomainError::StatutoryRequirement`] (`statutory_requirement`, R-6) when any key, at any
+    ///   depth, claims a statutory-plan requirement ([`crate::case::reject_statutory_claims`]).
+    /// - [`DomainError::Input`] (`bad_input`) naming the field when the JSON is malformed, the
+    ///   command is missing or unknown, a field is missing, unknown or of the wrong type, or a
+    ///   value is invalid.
     pub fn from_json(json: &str) -> Result<IntelligenceCommand, DomainError> {
         crate::case::decode_command(json)
     }
@@ -173,6 +181,13 @@ impl IntelligenceCommand {
 impl NewIntelligence {
     /// Decodes a report to record from JSON (`{"report": "…", "urgency": "non_urgent",
     /// "links": […], "learnt_at": "…"}`), naming the field of any problem.
+    ///
+    /// # Errors
+    ///
+    /// - [`DomainError::StatutoryRequirement`] (`statutory_requirement`, R-6) when any key, at any
+    ///   depth, claims a statutory-plan requirement ([`crate::case::reject_statutory_claims`]).
+    /// - [`DomainError::Input`] (`bad_input`) naming the field when the JSON is malformed, a field
+    ///   is missing or of the wrong type, or a value is invalid.
     pub fn from_json(json: &str) -> Result<NewIntelligence, DomainError> {
         let value = crate::case::parse_refusing_statutory_claims(json)?;
         Ok(crate::kernel::input::decode_value(value)?)
@@ -201,6 +216,11 @@ pub struct Intelligence {
 
 impl Intelligence {
     /// Decides recording a report: learnt not in the future.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::Input`] (`bad_input`) on `learnt_at` when it is later than the command's
+    /// time.
     pub fn record(
         id: IntelligenceId,
         details: NewIntelligence,
@@ -221,6 +241,14 @@ impl Intelligence {
     }
 
     /// Decides a command. A report of immediate risk goes first by an immediate call.
+    ///
+    /// # Errors
+    ///
+    /// - [`DomainError::ImmediateRiskNeedsCall`] (`immediate_risk_needs_call`, R-19) when the
+    ///   report is of immediate risk, the channel is [`PoliceChannel::NonUrgent`] and it has
+    ///   not yet been passed by an immediate call.
+    /// - [`DomainError::Input`] (`bad_input`) on `passed_at` when it is later than the command's
+    ///   time or earlier than the service learnt it.
     pub fn decide(
         &self,
         command: IntelligenceCommand,
@@ -297,6 +325,12 @@ impl Intelligence {
     }
 
     /// Folds a whole history; `Err(i)` names the first event that cannot follow.
+    ///
+    /// # Errors
+    ///
+    /// `Err(i)`, the index of the first event that cannot follow the ones before it
+    /// ([`Intelligence::evolve`] returns `None`): a first event other than the record, or a second
+    /// record.
     pub fn fold<'a>(
         events: impl IntoIterator<Item = &'a IntelligenceEvent>,
     ) -> Result<Option<Intelligence>, usize> {

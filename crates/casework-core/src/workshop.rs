@@ -264,6 +264,14 @@ impl WorkshopCommand {
     /// own, exactly as [`crate::case::CaseCommand::from_json`] does. Refuses, naming the
     /// field: malformed JSON, unknown commands, fields or values, invalid values, and any
     /// claim that engagement is a statutory-plan requirement.
+    ///
+    /// # Errors
+    ///
+    /// - [`DomainError::StatutoryRequirement`] (`statutory_requirement`, R-6) when any key, at any
+    ///   depth, claims a statutory-plan requirement ([`crate::case::reject_statutory_claims`]).
+    /// - [`DomainError::Input`] (`bad_input`) naming the field when the JSON is malformed, the
+    ///   command is missing or unknown, a field is missing, unknown or of the wrong type, or a
+    ///   value is invalid.
     pub fn from_json(json: &str) -> Result<WorkshopCommand, DomainError> {
         crate::case::decode_command(json)
     }
@@ -278,6 +286,13 @@ impl WorkshopCommand {
 impl NewWorkshop {
     /// Decodes a workshop to plan from JSON (`{"venue": {…}, "date": "2026-03-10", …}`),
     /// naming the field of any problem.
+    ///
+    /// # Errors
+    ///
+    /// - [`DomainError::StatutoryRequirement`] (`statutory_requirement`, R-6) when any key, at any
+    ///   depth, claims a statutory-plan requirement ([`crate::case::reject_statutory_claims`]).
+    /// - [`DomainError::Input`] (`bad_input`) naming the field when the JSON is malformed, a field
+    ///   is missing or of the wrong type, or a value is invalid.
     pub fn from_json(json: &str) -> Result<NewWorkshop, DomainError> {
         let value = crate::case::parse_refusing_statutory_claims(json)?;
         Ok(crate::kernel::input::decode_value(value)?)
@@ -366,6 +381,14 @@ impl Workshop {
     /// Decides planning a workshop: the age group the right way round, at least one topic,
     /// topics from the vocabulary or the workshop programme's, and a programme that is a
     /// workshop programme of the service.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::Input`] (`bad_input`): on `age_group.min` when it is more than
+    /// `age_group.max`; on `topics` when there are none; on `programme` when it is not one of the
+    /// service's programmes or not a workshop programme; on `topics[i]` when a service-defined
+    /// topic is not one the workshop programme (or, with none named, any of the service's workshop
+    /// programmes) lists ([`check_topics`]).
     pub fn plan(
         id: WorkshopId,
         details: NewWorkshop,
@@ -417,6 +440,24 @@ impl Workshop {
     }
 
     /// Decides a command.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::Input`] (`bad_input`), naming the field:
+    ///
+    /// - `record_attendance`: on `workshop` when the command's date is before the workshop's date;
+    ///   on `young_people` when no attendee is given, registered or anonymous; on `young_people[i]`
+    ///   when that young person is already recorded as attending, or listed twice.
+    /// - `identify_vulnerable`: on `young_person` when they are not recorded as attending, or are
+    ///   already identified as vulnerable.
+    /// - `hold_tutorial`: on `young_person` when they are not recorded as attending or not
+    ///   identified as vulnerable; on `held_at` when its date is before the workshop's or it is
+    ///   later than the command's time; on `duration_minutes` when it is not 1 to 240.
+    /// - `record_evaluation`: on `workshop` when the command's date is before the workshop's date;
+    ///   on `respondent.id` when the young person is not recorded as attending or has already
+    ///   returned a form; on `respondent` when an anonymous form would outnumber the anonymous
+    ///   attendees; on `answers` when there are none; on `answers[i].before` or `answers[i].after`
+    ///   when a value is not 1 to 5.
     pub fn decide(
         &self,
         command: WorkshopCommand,
@@ -643,6 +684,11 @@ impl Workshop {
     }
 
     /// Folds a whole history; `Err(i)` names the first event that cannot follow.
+    ///
+    /// # Errors
+    ///
+    /// `Err(i)`, the index of the first event that cannot follow the ones before it
+    /// ([`Workshop::evolve`] returns `None`): a first event other than the plan, or a second plan.
     pub fn fold<'a>(
         events: impl IntoIterator<Item = &'a WorkshopEvent>,
     ) -> Result<Option<Workshop>, usize> {

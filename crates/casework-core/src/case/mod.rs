@@ -65,6 +65,14 @@ pub struct NewReferral {
 impl NewReferral {
     /// Decodes a referral from JSON, refusing statutory-plan claims and naming the field
     /// of any other problem.
+    ///
+    /// # Errors
+    ///
+    /// - [`DomainError::StatutoryRequirement`] (`statutory_requirement`, R-6) when any key, at any
+    ///   depth, claims a statutory-plan requirement ([`reject_statutory_claims`]).
+    /// - [`DomainError::Input`] (`bad_input`) naming the field when the JSON is malformed, a field
+    ///   is missing, unknown or of the wrong type, or a value is invalid; a problem inside the
+    ///   referral's source names the field within it (`source.professional.name`).
     pub fn from_json(json: &str) -> Result<NewReferral, DomainError> {
         let value = commands::parse_refusing_statutory_claims(json)?;
         crate::kernel::input::decode_value(value.clone()).map_err(|e| {
@@ -359,6 +367,12 @@ impl Case {
     }
 
     /// Folds a whole history; `Err(i)` names the first event that cannot follow.
+    ///
+    /// # Errors
+    ///
+    /// `Err(i)`, the index of the first event that cannot follow the ones before it
+    /// ([`Case::evolve`] returns `None`): a first event other than `referral_received`, or an event
+    /// the stage reached has no transition for.
     pub fn fold<'a>(
         events: impl IntoIterator<Item = &'a CaseEvent>,
     ) -> Result<Option<Case>, usize> {
@@ -375,6 +389,30 @@ impl Case {
 
     /// Decides a runtime command against the current stage: the same transition methods the
     /// typed API offers, with a typed error naming the rule when the stage has no such step.
+    ///
+    /// # Errors
+    ///
+    /// Refusals of the router itself:
+    ///
+    /// - [`DomainError::CaseClosed`] (`case_closed`, R-17) when the case is closed and the command
+    ///   is anything but discharging an owed action (`mark_action_sent`, `acknowledge_action`,
+    ///   `explain_action`).
+    /// - [`DomainError::NotAtThisStage`] (`not_at_this_stage`) when the current stage has no such
+    ///   step: with R-4 for an outcome (`accept_for_support`, `add_to_waiting_list`, `signpost`,
+    ///   `decline`) before risk is assessed; with R-2 for `assess_risk` before screening; with R-16
+    ///   for `record_agreement` or `complete_closure` while closure is not proposed; with no rule
+    ///   otherwise.
+    /// - For `approve`: [`DomainError::ManagerRequired`] (`manager_required`) when the actor
+    ///   is not a manager; [`DomainError::UnknownApproval`] (`unknown_approval`) when the case has
+    ///   no such pending approval; [`DomainError::StaleApproval`] (`stale_approval`) for a risk
+    ///   override when a newer assessment has been recorded since it was asked for;
+    ///   [`DomainError::NotAtThisStage`] with R-24 when the approval cannot be applied to the
+    ///   stage; and then any refusal of the approved step itself.
+    ///
+    /// Otherwise, whatever the transition the command routes to refuses; each documents its own
+    /// errors (the steps of [`Stage`], [`InProgress`], [`HasWorker`] and [`UnderWay`], and each
+    /// stage's own transitions). A step the profile gates behind a manager's approval is not
+    /// refused when a non-manager takes it: it is recorded as a request instead.
     pub fn decide(
         &self,
         command: CaseCommand,
@@ -782,6 +820,12 @@ impl Received {
 }
 
 /// Folds a decoded history, naming the event that cannot follow.
+///
+/// # Errors
+///
+/// [`HistoryError`](crate::kernel::event::HistoryError) (`history_unreadable`) with
+/// [`HistoryProblem::CannotFollow`](crate::kernel::event::HistoryProblem::CannotFollow), at the
+/// stream and version of the first event that cannot follow the ones before it ([`Case::fold`]).
 pub fn fold(
     history: &[crate::kernel::event::Recorded<CaseEvent>],
 ) -> Result<Option<Case>, crate::kernel::event::HistoryError> {

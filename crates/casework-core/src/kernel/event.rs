@@ -154,6 +154,11 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Sized {
     fn current_schema(event_type: &str) -> Option<u32>;
 
     /// Rewrites a payload of `event_type` from schema version `from` to `from + 1`.
+    ///
+    /// # Errors
+    ///
+    /// A message saying why, when the payload does not have the shape version `from` had;
+    /// [`Self::decode`] reports it as [`HistoryProblem::BadPayload`]. The default never fails.
     fn upcast(event_type: &str, from: u32, payload: Value) -> Result<Value, String> {
         let _ = (event_type, from);
         Ok(payload)
@@ -176,6 +181,14 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Sized {
     }
 
     /// Decodes a stored event, upcasting an old payload first.
+    ///
+    /// # Errors
+    ///
+    /// [`HistoryError`] (`history_unreadable`) at the event's stream and version, with
+    /// [`HistoryProblem::UnknownEventType`] when this library has no such event type;
+    /// [`HistoryProblem::NewerSchema`] when the schema version is newer than this library
+    /// reads; [`HistoryProblem::BadPayload`] when the schema version is 0, the payload is not
+    /// JSON, an upcast refuses it, or it does not decode into the event.
     fn decode(stored: &RecordedEvent) -> Result<Self, HistoryError> {
         let fail = |problem| HistoryError {
             stream: stored.stream,
@@ -374,6 +387,12 @@ impl DomainEvent for IntelligenceEvent {
 }
 
 /// Decodes a whole stream, checking that versions run 1, 2, 3… without gaps.
+///
+/// # Errors
+///
+/// As [`decode_stream_from`] from version 1: the first [`HistoryError`]
+/// (`history_unreadable`), a [`HistoryProblem::VersionGap`] or an event
+/// [`DomainEvent::decode`] refuses.
 pub fn decode_stream<E: DomainEvent>(
     stored: &[RecordedEvent],
 ) -> Result<Vec<Recorded<E>>, HistoryError> {
@@ -381,6 +400,12 @@ pub fn decode_stream<E: DomainEvent>(
 }
 
 /// Decodes part of a stream that should start at version `first`, checking for gaps.
+///
+/// # Errors
+///
+/// The first [`HistoryError`] (`history_unreadable`) in stream order:
+/// [`HistoryProblem::VersionGap`] when the `i`-th stored event's version is not `first + i`;
+/// otherwise whatever [`DomainEvent::decode`] refuses for that event.
 pub fn decode_stream_from<E: DomainEvent>(
     stored: &[RecordedEvent],
     first: u64,

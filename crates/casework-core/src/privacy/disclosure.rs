@@ -423,6 +423,12 @@ pub struct OverrideRequest {
 
 impl OverrideRequest {
     /// Checks the request, naming the field at fault.
+    ///
+    /// # Errors
+    ///
+    /// [`DisclosureError::OverrideIncomplete`] (`override_incomplete`, R-9), naming the field:
+    /// `legal_basis` or `concern` when empty or only white space (or containing a NUL); `items`
+    /// when no kind of information is named.
     pub fn validate(&self) -> Result<ShareBasis, DisclosureError> {
         let missing = |e: InputError| DisclosureError::OverrideIncomplete {
             field: e.field,

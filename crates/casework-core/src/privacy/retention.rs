@@ -306,6 +306,12 @@ impl RetentionRecord {
 
     /// Folds a decoded stream; an event that cannot follow (lifting a hold never placed) is a
     /// [`HistoryError`].
+    ///
+    /// # Errors
+    ///
+    /// [`HistoryError`] (`history_unreadable`) with [`HistoryProblem::CannotFollow`], at the stream
+    /// and version of the first event that cannot follow: lifting a hold that is not in place, or
+    /// finishing an anonymisation that was not started.
     pub fn fold(
         young_person: YoungPersonId,
         events: &[Recorded<RetentionEvent>],
@@ -503,6 +509,12 @@ impl CaseRetentionFacts {
     /// The facts of a case from its decoded history: when it first became finished (the
     /// recorded time of the event that finished it) and the evidence of exploitation in its
     /// assessments under `schedule`. `None` for an empty history.
+    ///
+    /// # Errors
+    ///
+    /// [`HistoryError`] (`history_unreadable`) with [`HistoryProblem::CannotFollow`], at the stream
+    /// and version of the first event that cannot follow the ones before it ([`Case::evolve`]
+    /// returns `None`).
     pub fn of(
         history: &[Recorded<CaseEvent>],
         schedule: &RetentionSchedule,

@@ -63,6 +63,16 @@ pub struct AlumniMembership {
 
 /// Whether a young person with these cases may join the alumni group, and on what basis; the
 /// refusal says why not (R-20, read as the module docs say).
+///
+/// # Errors
+///
+/// The reason in words, when: an open case is not at Low risk or not yet assessed; the young
+/// person has never had a case; or no case was closed and the latest assessed case is not at
+/// Low risk, or none was assessed. [`YoungPersonActivity::decide`] refuses `join_alumni` with
+/// it as [`DomainError::NotEligibleForAlumni`] (`not_eligible_for_alumni`, R-20).
+///
+/// [`YoungPersonActivity::decide`]: super::YoungPersonActivity::decide
+/// [`DomainError::NotEligibleForAlumni`]: crate::kernel::error::DomainError::NotEligibleForAlumni
 pub fn alumni_eligibility(cases: &[CaseSummary]) -> Result<AlumniBasis, String> {
     if let Some(open) = cases.iter().find(|c| !c.stage.is_finished()) {
         return match open.risk_level {

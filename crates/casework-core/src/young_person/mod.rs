@@ -85,6 +85,11 @@ pub struct YoungPersonDetails {
 
 impl YoungPersonDetails {
     /// Checks what types cannot: a date of birth in the past, and not absurdly far back.
+    ///
+    /// # Errors
+    ///
+    /// [`InputError`] (`bad_input`) on `date_of_birth` when it is after `today` or more than 120
+    /// years before it.
     pub fn validate(&self, today: NaiveDate) -> Result<(), InputError> {
         if self.date_of_birth > today {
             return Err(InputError::new(
@@ -254,6 +259,11 @@ pub struct YoungPerson {
 
 impl YoungPerson {
     /// Decides a registration.
+    ///
+    /// # Errors
+    ///
+    /// [`InputError`] (`bad_input`) on `date_of_birth` when [`YoungPersonDetails::validate`]
+    /// refuses it on the date of `at`: after that date, or more than 120 years before it.
     pub fn register(
         id: YoungPersonId,
         details: YoungPersonDetails,
@@ -264,6 +274,11 @@ impl YoungPerson {
     }
 
     /// Decides a correction of details.
+    ///
+    /// # Errors
+    ///
+    /// [`InputError`] (`bad_input`) on `date_of_birth` when [`YoungPersonDetails::validate`]
+    /// refuses it on the date of `at`: after that date, or more than 120 years before it.
     pub fn correct(
         &self,
         details: YoungPersonDetails,
@@ -377,6 +392,14 @@ impl YoungPersonCommand {
     /// [`crate::case::CaseCommand::from_json`] does. Refuses, naming the field: malformed JSON,
     /// unknown commands, fields or values, invalid values, and any claim that engagement is a
     /// statutory-plan requirement.
+    ///
+    /// # Errors
+    ///
+    /// - [`DomainError::StatutoryRequirement`] (`statutory_requirement`, R-6) when any key, at any
+    ///   depth, claims a statutory-plan requirement ([`crate::case::reject_statutory_claims`]).
+    /// - [`DomainError::Input`] (`bad_input`) naming the field when the JSON is malformed, the
+    ///   command is missing or unknown, a field is missing, unknown or of the wrong type, or a
+    ///   value is invalid.
     pub fn from_json(json: &str) -> Result<YoungPersonCommand, DomainError> {
         crate::case::decode_command(json)
     }
@@ -516,6 +539,27 @@ impl YoungPersonActivity {
     /// Decides a command about `person`. Joining the alumni group reads the young person's
     /// cases (`cases`, as [`crate::store::CaseQueries::cases_of`] gives them, R-20); the other
     /// commands read only this record.
+    ///
+    /// # Errors
+    ///
+    /// [`DomainError::NotEligibleForAlumni`] (`not_eligible_for_alumni`, R-20), with the reason
+    /// [`alumni_eligibility`] gives, when `join_alumni` is refused on `cases`. Otherwise
+    /// [`DomainError::Input`] (`bad_input`), naming the field:
+    ///
+    /// - `start_missing_episode`: on `started_at` when it is later than the command's time, before
+    ///   the young person's date of birth, while an episode is still open, or within a recorded
+    ///   episode.
+    /// - `end_missing_episode`: on `episode` when there is no such episode or it has already ended;
+    ///   on `returned_at` when it is before the episode started, later than the command's time, or
+    ///   at or after the start of a later episode.
+    /// - `record_return_interview`: on `episode` when there is no such episode, it has no return
+    ///   recorded, or its interview was already completed or declined; on `at` when it is before
+    ///   the return or later than the command's time.
+    /// - `resolve_missing_flag`: on `flag` when there is no such flag or it is already resolved.
+    /// - `join_alumni`: on `young_person` when already a member. `leave_alumni`: on `young_person`
+    ///   when not a member.
+    /// - `correct_details`: on `details` when they are the same as recorded; on `date_of_birth` as
+    ///   [`YoungPerson::correct`] refuses it.
     pub fn decide(
         &self,
         person: &YoungPerson,
