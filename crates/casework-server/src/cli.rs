@@ -22,6 +22,11 @@ options:
                           every API call is 401. SIGHUP re-reads the [oidc] JWKS file
   --body-limit BYTES      largest request body (default 1048576); larger is 413
   --request-timeout SECS  longest a request may take (default 30); longer is 503
+  --text-limit CHARS      most characters one text value of a request may hold (default
+                          20000); longer is 400 naming the field
+  --cors-origin ORIGIN    a browser front end's origin, scheme://host[:port], that may call
+                          the API (CORS); repeat for several. Default: none, no cross-origin
+                          calls
   -h, --help, -V, --version
 
 hash-token: reads a token on standard input and prints its SHA-256 hash for the staff file;
@@ -73,6 +78,8 @@ pub struct Options {
     pub staff: Option<PathBuf>,
     /// `--body-limit`, `--request-timeout`.
     pub limits: Limits,
+    /// `--text-limit` and every `--cors-origin`, for the router.
+    pub http: casework_http::Options,
 }
 
 impl Default for Options {
@@ -83,6 +90,7 @@ impl Default for Options {
             listen: "127.0.0.1:8080".to_owned(),
             staff: None,
             limits: Limits::default(),
+            http: casework_http::Options::default(),
         }
     }
 }
@@ -159,10 +167,94 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
                 }
                 options.limits.request_timeout = Duration::from_secs(secs);
             }
+            "--text-limit" => {
+                let chars: usize = value("--text-limit")?
+                    .parse()
+                    .map_err(|_| "--text-limit: a whole number of characters".to_owned())?;
+                if chars == 0 {
+                    return Err("--text-limit: at least 1 character".to_owned());
+                }
+                options.http.text_limit = chars;
+            }
+            "--cors-origin" => {
+                let origin = parse_origin(&value("--cors-origin")?)
+                    .map_err(|problem| format!("--cors-origin: {problem}"))?;
+                if !options.http.cors_origins.contains(&origin) {
+                    options.http.cors_origins.push(origin);
+                }
+            }
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
     Ok(Command::Serve(options))
+}
+
+/// A `--cors-origin` value as a browser sends its `Origin`: `scheme://host[:port]`, with no
+/// path, query, user or trailing slash, lowercased, and without the scheme's default port
+/// (`https://app.example:443` is sent as `https://app.example`, so it is kept so), which is
+/// the only form a browser's `Origin` header can match.
+///
+/// # Errors
+/// Anything else, in a sentence naming the value.
+pub fn parse_origin(value: &str) -> Result<String, String> {
+    let bad = |why: &str| {
+        Err(format!(
+            "`{value}` is not an origin ({why}); write scheme://host[:port], such as https://casework.example.org"
+        ))
+    };
+    let Some((scheme, rest)) = value.split_once("://") else {
+        return bad("no scheme://");
+    };
+    let scheme = scheme.to_ascii_lowercase();
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !scheme_ok {
+        return bad("the scheme is not letters, digits, `+`, `-` or `.`");
+    }
+    if rest.contains(['/', '?', '#']) {
+        return bad("an origin has no path, query or fragment, not even a trailing `/`");
+    }
+    if rest.contains('@') {
+        return bad("an origin has no user or password");
+    }
+    let (host, port) = match rest.rsplit_once(':') {
+        // An IPv6 literal without a port, `[::1]`, has colons of its own.
+        Some((host, port)) if !port.contains(']') => (host, Some(port)),
+        _ => (rest, None),
+    };
+    let host = host.to_ascii_lowercase();
+    let host_ok = if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        !inner.is_empty()
+            && inner
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+    } else {
+        !host.is_empty()
+            && host.split('.').all(|label| {
+                !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
+    };
+    if !host_ok {
+        return bad("the host is not a name, an IPv4 address or a bracketed IPv6 address");
+    }
+    let port = match port {
+        None => None,
+        Some(p) => match p.parse::<u16>() {
+            Ok(n) if n > 0 && p.chars().all(|c| c.is_ascii_digit()) => Some(n),
+            _ => return bad("the port is not a number from 1 to 65535"),
+        },
+    };
+    let default = match scheme.as_str() {
+        "http" => Some(80),
+        "https" => Some(443),
+        _ => None,
+    };
+    Ok(match port.filter(|p| Some(*p) != default) {
+        Some(port) => format!("{scheme}://{host}:{port}"),
+        None => format!("{scheme}://{host}"),
+    })
 }
 
 /// `hash-token`: the output for a token read from `input` (its first line), or for a fresh
@@ -227,6 +319,75 @@ mod tests {
         assert!(parse_str("--listen").is_err());
         assert!(parse_str("--frobnicate").is_err());
         assert!(parse_str("--request-timeout 0").is_err());
+    }
+
+    #[test]
+    fn text_limit_and_cors_origins_reach_the_router_options() {
+        let Ok(Command::Serve(o)) = parse_str(
+            "--text-limit 500 --cors-origin https://front.example.invalid --cors-origin=http://localhost:5173 --cors-origin https://front.example.invalid",
+        ) else {
+            panic!("serve");
+        };
+        assert_eq!(o.http.text_limit, 500);
+        assert_eq!(
+            o.http.cors_origins,
+            ["https://front.example.invalid", "http://localhost:5173"]
+        );
+        assert_eq!(
+            Options::default().http,
+            casework_http::Options::default(),
+            "no origin and the router's text limit unless asked"
+        );
+        for bad in ["--text-limit 0", "--text-limit lots", "--text-limit"] {
+            let e = parse_str(bad).unwrap_err();
+            assert!(e.starts_with("--text-limit"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn an_origin_is_scheme_host_and_port_only() {
+        for (given, kept) in [
+            (
+                "https://front.example.invalid",
+                "https://front.example.invalid",
+            ),
+            (
+                "HTTPS://Front.Example.Invalid",
+                "https://front.example.invalid",
+            ),
+            (
+                "https://front.example.invalid:443",
+                "https://front.example.invalid",
+            ),
+            ("http://localhost:80", "http://localhost"),
+            ("http://localhost:5173", "http://localhost:5173"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("http://[::1]:3000", "http://[::1]:3000"),
+            ("http://[::1]", "http://[::1]"),
+        ] {
+            assert_eq!(parse_origin(given).as_deref(), Ok(kept), "{given}");
+        }
+        for bad in [
+            "front.example.invalid",
+            "https://front.example.invalid/",
+            "https://front.example.invalid/app",
+            "https://front.example.invalid?x=1",
+            "https://user@front.example.invalid",
+            "https://",
+            "https://front..invalid",
+            "https://front.example.invalid:0",
+            "https://front.example.invalid:99999",
+            "https://front.example.invalid:",
+            "https://front example.invalid",
+            "*",
+            "null",
+            "1http://front.example.invalid",
+        ] {
+            let e = parse_origin(bad).expect_err(bad);
+            assert!(e.contains(bad), "{e}");
+            let e = parse(["--cors-origin".to_owned(), bad.to_owned()]).expect_err(bad);
+            assert!(e.starts_with("--cors-origin: "), "{e}");
+        }
     }
 
     #[test]

@@ -29,8 +29,19 @@
 //!   `payload_too_large`; a request not answered within `--request-timeout` seconds
 //!   (default 30) is `503` `request_timeout` with `Retry-After`. Both are
 //!   `application/problem+json`. A command cut off by the timeout may still have been
-//!   appended (the store finishes what it started); reload before retrying (idempotency
-//!   keys are still to come, issue 14).
+//!   appended (the store finishes what it started): retry it with the same
+//!   `Idempotency-Key` (honoured by every `…/commands` route, registration, referral,
+//!   planning a workshop and recording intelligence; the OpenAPI document lists it on each)
+//!   to get the first result rather than a second append, or reload before retrying. One
+//!   text value (a note, a reason) over `--text-limit` characters (default 20,000) is `400`
+//!   naming the field.
+//! - **Browsers**: `--cors-origin https://casework.example.org` (repeatable) lets a front end
+//!   served from that origin call the API: preflights from it are answered, with
+//!   `Authorization`, `Content-Type`, `If-Match` and `Idempotency-Key` allowed and `ETag`,
+//!   `Location` and `Retry-After` exposed; no other origin is (no credentials mode: tokens
+//!   travel in a header). Without it, no cross-origin calls. An origin is
+//!   `scheme://host[:port]` exactly as a browser sends it (no path, not even a trailing `/`);
+//!   anything else is refused at start-up naming `--cors-origin`.
 //! - **Shutdown**: on SIGINT or SIGTERM the server stops accepting connections, finishes the
 //!   requests in flight (each bounded by the timeout), closes the store and exits `0`.
 //!
@@ -133,9 +144,14 @@ async fn readyz<S: Store>(casework: Arc<Casework<S>>) -> Response {
     }
 }
 
-/// The whole application: [`casework_http::router`] with `/healthz`, `/readyz` and the
-/// [`Limits`].
-pub fn app<S: Store + 'static>(casework: Arc<Casework<S>>, staff: Staff, limits: Limits) -> Router {
+/// The whole application: [`casework_http::router_with`] and its `http` options (text
+/// limit, CORS origins) with `/healthz`, `/readyz` and the [`Limits`].
+pub fn app<S: Store + 'static>(
+    casework: Arc<Casework<S>>,
+    staff: Staff,
+    limits: Limits,
+    http: &casework_http::Options,
+) -> Router {
     let ready = Arc::clone(&casework);
     let timeout = limits.request_timeout;
     Router::new()
@@ -149,11 +165,12 @@ pub fn app<S: Store + 'static>(casework: Arc<Casework<S>>, staff: Staff, limits:
             }),
         )
         .route("/readyz", get(move || readyz(Arc::clone(&ready))))
-        .merge(casework_http::router(
+        .merge(casework_http::router_with(
             casework,
             // Service accounts' API tokens first, then staff JWTs when `[oidc]` is configured.
             (staff.tokens, staff.oidc.map(|oidc| oidc.authenticator)),
             staff.directory,
+            http,
         ))
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .layer(middleware::from_fn(move |request: Request, next: Next| {
@@ -233,7 +250,7 @@ pub async fn serve<S: Store + 'static>(
     if let Some(oidc) = staff.oidc.clone() {
         reload_keys_on_sighup(oidc)?;
     }
-    let app = app(casework, staff, options.limits);
+    let app = app(casework, staff, options.limits, &options.http);
     println!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
@@ -269,6 +286,15 @@ pub async fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
             |p| p.display().to_string()
         ),
         staff.accounts_with_tokens
+    );
+    eprintln!(
+        "text limit: {} characters; CORS origins: {}",
+        options.http.text_limit,
+        if options.http.cors_origins.is_empty() {
+            "none (no cross-origin calls)".to_owned()
+        } else {
+            options.http.cors_origins.join(", ")
+        }
     );
     if let Some(oidc) = &staff.oidc {
         let jwt = &oidc.authenticator;

@@ -66,12 +66,27 @@ impl Server {
     }
 
     fn send(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> Reply {
+        self.send_with(method, path, token, &[], body)
+    }
+
+    /// As [`Server::send`], with `extra` headers.
+    fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        extra: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Reply {
         let mut request = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
             self.addr
         );
         if let Some(token) = token {
             request.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        }
+        for (name, value) in extra {
+            request.push_str(&format!("{name}: {value}\r\n"));
         }
         if let Some(body) = body {
             request.push_str(&format!(
@@ -366,4 +381,125 @@ fn hash_token_makes_the_hashes_the_shipped_staff_file_holds() {
         !shipped.contains(&format!("\"{WORKER}\"]")),
         "never a token as a value"
     );
+}
+
+/// A browser's preflight of a keyed command from `origin`.
+fn preflight(origin: &str) -> [(&str, &str); 3] {
+    [
+        ("Origin", origin),
+        ("Access-Control-Request-Method", "POST"),
+        (
+            "Access-Control-Request-Headers",
+            "authorization,content-type,if-match,idempotency-key",
+        ),
+    ]
+}
+
+#[test]
+fn a_server_started_with_cors_origin_answers_its_preflight_and_no_other_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("casework.db");
+    let server = Server::start(
+        database.to_str().unwrap(),
+        &[
+            "--cors-origin",
+            "https://front.example.invalid",
+            "--cors-origin=http://localhost:5173",
+            "--text-limit",
+            "40",
+        ],
+    );
+    for origin in ["https://front.example.invalid", "http://localhost:5173"] {
+        let allowed = server.send_with("OPTIONS", "/young-people", None, &preflight(origin), None);
+        assert!(allowed.status < 300, "{allowed:?}");
+        assert_eq!(
+            allowed
+                .headers
+                .get("access-control-allow-origin")
+                .map(String::as_str),
+            Some(origin),
+            "{allowed:?}"
+        );
+        let headers = &allowed.headers["access-control-allow-headers"];
+        assert!(headers.contains("idempotency-key"), "{headers}");
+    }
+    for origin in [
+        "https://elsewhere.example.invalid",
+        "https://front.example.invalid:8443",
+        "http://front.example.invalid",
+    ] {
+        let refused = server.send_with("OPTIONS", "/young-people", None, &preflight(origin), None);
+        assert!(
+            !refused.headers.contains_key("access-control-allow-origin"),
+            "{origin}: {refused:?}"
+        );
+    }
+    // A call from the origin is answered with the origin allowed and the ETag exposed.
+    let read = server.send_with(
+        "GET",
+        "/queries/waiting_list",
+        Some(WORKER),
+        &[("Origin", "https://front.example.invalid")],
+        None,
+    );
+    assert_eq!(read.status, 200, "{}", read.text);
+    assert_eq!(
+        read.headers["access-control-allow-origin"],
+        "https://front.example.invalid"
+    );
+    assert!(read.headers["access-control-expose-headers"].contains("etag"));
+
+    // `--text-limit 40`: a 41-character name is refused, naming the field.
+    let mut details = serde_json::to_value(fixtures::girl_in_leeds_area()).unwrap();
+    details["name"] = json!("N".repeat(41));
+    let long = server.post("/young-people", WORKER, &details);
+    assert_problem(&long, 400, "bad_input");
+    assert_eq!(long.body["field"], "name", "{}", long.text);
+    details["name"] = json!("N".repeat(40));
+    assert_eq!(server.post("/young-people", WORKER, &details).status, 201);
+    assert!(server.terminate().success());
+
+    // Without the flag no origin is allowed.
+    let plain = Server::start(database.to_str().unwrap(), &[]);
+    let refused = plain.send_with(
+        "OPTIONS",
+        "/young-people",
+        None,
+        &preflight("https://front.example.invalid"),
+        None,
+    );
+    assert!(
+        !refused.headers.contains_key("access-control-allow-origin"),
+        "{refused:?}"
+    );
+    assert!(plain.terminate().success());
+}
+
+#[test]
+fn a_cors_origin_that_is_not_scheme_host_port_stops_start_up_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad in [
+        "https://front.example.invalid/",
+        "front.example.invalid",
+        "https://front.example.invalid/app",
+    ] {
+        let out = Command::new(BIN)
+            .args(["--cors-origin", bad])
+            .arg("--database")
+            .arg(dir.path().join("casework.db"))
+            .args(["--listen", "127.0.0.1:0"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("--cors-origin"), "{stderr}");
+        assert!(stderr.contains(bad), "{stderr}");
+        assert!(out.stdout.is_empty(), "never listened: {bad}");
+    }
+    let out = Command::new(BIN)
+        .args(["--text-limit", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--text-limit"));
 }

@@ -348,7 +348,7 @@ impl<'a, S: Store> Acting<'a, S> {
     /// As [`Acting::execute_if`], with an idempotency key: a retry after a timeout, with the
     /// same key and request, returns the first call's result (`replayed`) and appends
     /// nothing; the same key with another request is
-    /// [`CommandError::IdempotencyKeyReused`](crate::CommandError::IdempotencyKeyReused).
+    /// [`CommandError::IdempotencyKeyReused`].
     /// The key is this person's own, checked after the permission
     /// ([`casework_core::kernel::idempotency`]).
     pub async fn execute_with(
@@ -392,7 +392,7 @@ impl<'a, S: Store> Acting<'a, S> {
     /// [`Acting::execute_with`] takes them: the permission is checked first, then a retry
     /// with the same key and request returns the first call's result (`replayed`) and
     /// appends nothing; the same key with another request is
-    /// [`CommandError::IdempotencyKeyReused`](crate::CommandError::IdempotencyKeyReused).
+    /// [`CommandError::IdempotencyKeyReused`].
     pub async fn execute_for_young_person_with(
         &self,
         young_person: YoungPersonId,

@@ -368,8 +368,9 @@ impl<S: Store> Casework<S> {
 }
 
 /// Workshops and intelligence: aggregates of their own, each on its own stream, with no row in
-/// the case tables ([`ReadModelUpdate::None`]); their listings say what the service-wide
-/// queries need.
+/// the case tables
+/// ([`ReadModelUpdate::None`](casework_core::read::rows::ReadModelUpdate::None)); their
+/// listings say what the service-wide queries need.
 impl<S: Store> Casework<S> {
     /// Plans a workshop at a school or youth club on its own stream (see
     /// [`casework_core::workshop`]); returns its id.

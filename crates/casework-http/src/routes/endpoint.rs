@@ -1,5 +1,5 @@
 //! One endpoint: an [`Operation`] (method, path, name, where its input comes from) and the
-//! handler that serves it, made together by [`endpoint`] so the router and the published
+//! handler that serves it, made together by `endpoint()` so the router and the published
 //! description of the API come from the same values.
 //!
 //! Every endpoint runs the same steps in the same order: authenticate (`401` before anything
@@ -141,7 +141,7 @@ pub struct Operation {
     /// The status of a success.
     pub success: u16,
     /// Whether it honours an `Idempotency-Key` header (set where the route is declared): the
-    /// handler may read the key ([`Call::idempotency`]) only then, and the OpenAPI document
+    /// handler may read the key (`Call::idempotency`) only then, and the OpenAPI document
     /// lists the header on exactly these operations.
     pub idempotent: bool,
 }
