@@ -1,5 +1,7 @@
 //! Every JSON example in docs/EVENTS.md decodes as the event its heading names, at the schema
-//! version the heading states, so the documentation of the stored format cannot drift.
+//! version the heading states, so the documentation of the stored format cannot drift; every
+//! old-form (`legacy-json`) example decodes as the same event as the example of its type, and
+//! is written back in the new form.
 
 use casework::case::CaseEvent;
 use casework::intelligence::IntelligenceEvent;
@@ -37,6 +39,77 @@ fn examples() -> Vec<(String, u32, String)> {
         }
     }
     out
+}
+
+/// The `legacy-json` examples: payloads in the form written before the `kind` tags.
+fn legacy_examples() -> Vec<String> {
+    let mut out = Vec::new();
+    let mut lines = DOC.lines();
+    while let Some(line) = lines.next() {
+        if line.starts_with("```legacy-json") {
+            let json: Vec<&str> = lines
+                .by_ref()
+                .take_while(|l| !l.starts_with("```"))
+                .collect();
+            out.push(json.join("\n"));
+        }
+    }
+    out
+}
+
+/// When `E` knows `ty`: whether the old-form `legacy` decodes as the same event as one of the
+/// documented `examples`, and is written back as that example (not in its own form).
+fn legacy_reads_as<E: DomainEvent + PartialEq + std::fmt::Debug>(
+    ty: &str,
+    legacy: &str,
+    examples: &[(String, u32, String)],
+) -> Option<()> {
+    E::current_schema(ty)?;
+    let old: E = serde_json::from_str(legacy).unwrap_or_else(|e| panic!("legacy {ty}: {e}"));
+    let documented: Vec<E> = examples
+        .iter()
+        .filter(|(t, _, _)| t == ty)
+        .map(|(_, _, json)| serde_json::from_str(json).expect("documented example decodes"))
+        .collect();
+    assert!(
+        documented.contains(&old),
+        "legacy {ty} is not the same event as its documented example: {old:?}"
+    );
+    let written = casework::kernel::confidential::for_storage(|| serde_json::to_value(&old))
+        .expect("events serialize");
+    let legacy: serde_json::Value = serde_json::from_str(legacy).unwrap();
+    assert_ne!(
+        written, legacy,
+        "legacy {ty} is written back in its old form"
+    );
+    assert!(
+        written.to_string().contains("\"kind\""),
+        "legacy {ty} is written without a `kind` tag: {written}"
+    );
+    Some(())
+}
+
+#[test]
+fn every_legacy_example_reads_as_its_documented_event() {
+    let examples = examples();
+    let legacy = legacy_examples();
+    assert!(
+        legacy.len() >= 3,
+        "found only {} legacy examples",
+        legacy.len()
+    );
+    for json in legacy {
+        let value: serde_json::Value = serde_json::from_str(&json).expect("legacy example is JSON");
+        let ty = value["type"].as_str().expect("legacy example has a type");
+        legacy_reads_as::<CaseEvent>(ty, &json, &examples)
+            .or_else(|| legacy_reads_as::<YoungPersonEvent>(ty, &json, &examples))
+            .or_else(|| legacy_reads_as::<WorkshopEvent>(ty, &json, &examples))
+            .or_else(|| legacy_reads_as::<IntelligenceEvent>(ty, &json, &examples))
+            .or_else(|| legacy_reads_as::<AccessEvent>(ty, &json, &examples))
+            .or_else(|| legacy_reads_as::<DisclosureEvent>(ty, &json, &examples))
+            .or_else(|| legacy_reads_as::<RetentionEvent>(ty, &json, &examples))
+            .unwrap_or_else(|| panic!("legacy {ty} is not an event type"));
+    }
 }
 
 /// Decodes `json` as `E` if `E` knows `ty`, checking the documented schema version; the

@@ -119,6 +119,15 @@ pub enum IntelligenceEvent {
 }
 
 impl IntelligenceEvent {
+    /// The id, as displayed, of the report a `Recorded` event brings into being.
+    #[must_use]
+    pub fn created(&self) -> Option<String> {
+        match self {
+            IntelligenceEvent::Recorded { intelligence, .. } => Some(intelligence.to_string()),
+            IntelligenceEvent::PassedToPolice { .. } => None,
+        }
+    }
+
     /// The stable type name stored with the event.
     #[must_use]
     pub fn event_type(&self) -> &'static str {

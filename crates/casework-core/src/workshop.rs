@@ -22,6 +22,7 @@ use crate::kernel::context::CommandContext;
 use crate::kernel::error::DomainError;
 use crate::kernel::ids::{WorkshopId, YoungPersonId};
 use crate::kernel::input::{InputError, Text};
+use crate::kernel::tag::kind_tagged;
 use crate::policy::programme::{Programme, ProgrammeKind};
 use crate::policy::topic::{check_topics, SessionTopic};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -97,9 +98,16 @@ pub struct NewWorkshop {
 }
 
 /// Who filled in an evaluation form.
+///
+/// Tagged `kind`; the tag `respondent` it had before issue 14 is still read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "respondent", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
+#[serde(
+    remote = "Self",
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum Respondent {
     /// A registered young person who attended.
     YoungPerson {
@@ -109,6 +117,8 @@ pub enum Respondent {
     /// One of the anonymous attendees.
     Anonymous,
 }
+
+kind_tagged!(Respondent, "respondent");
 
 /// One question of an evaluation form, answered before and after the workshop on a scale of
 /// 1 (not at all) to 5 (very much).
@@ -752,6 +762,19 @@ impl Workshop {
 }
 
 impl WorkshopEvent {
+    /// The id, as displayed, of what this event brought into being: the workshop it plans;
+    /// `None` for any other event.
+    #[must_use]
+    pub fn created(&self) -> Option<String> {
+        match self {
+            WorkshopEvent::Planned { workshop, .. } => Some(workshop.to_string()),
+            WorkshopEvent::AttendanceRecorded { .. }
+            | WorkshopEvent::AttendeeIdentifiedVulnerable { .. }
+            | WorkshopEvent::TutorialHeld { .. }
+            | WorkshopEvent::EvaluationRecorded { .. } => None,
+        }
+    }
+
     /// The stable type name stored with the event.
     #[must_use]
     pub fn event_type(&self) -> &'static str {

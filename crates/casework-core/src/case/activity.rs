@@ -14,6 +14,7 @@ use super::model::Party;
 use crate::kernel::confidential::Confidential;
 use crate::kernel::ids::{ContactId, GoalId, MeetingId, PartnerReferralId, SessionId};
 use crate::kernel::input::Text;
+use crate::kernel::tag::kind_tagged;
 use crate::policy::programme::{Programme, Span};
 use crate::policy::topic::SessionTopic;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -21,9 +22,16 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Where a goal stands.
+///
+/// Tagged `kind`; the tag `status` it had before issue 14 is still read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "status", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
+#[serde(
+    remote = "Self",
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum GoalStatus {
     /// Being worked on.
     Open,
@@ -40,6 +48,8 @@ pub enum GoalStatus {
         at: DateTime<Utc>,
     },
 }
+
+kind_tagged!(GoalStatus, "status");
 
 /// A goal of the action plan, agreed with the young person and named professionals.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,9 +70,16 @@ pub struct Goal {
 
 /// Where a session takes place: the place the young person feels most comfortable, or where
 /// the worker can reach them. No address is held.
+///
+/// Tagged `kind`; the tag `place` it had before issue 14 is still read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "place", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
+#[serde(
+    remote = "Self",
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum SessionPlace {
     /// At home (or the placement).
     Home,
@@ -83,6 +100,8 @@ pub enum SessionPlace {
     },
 }
 
+kind_tagged!(SessionPlace, "place");
+
 /// Who cancelled a session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -101,9 +120,16 @@ pub enum CancelledBy {
 }
 
 /// Where a session stands: planned → held / cancelled / not attended.
+///
+/// Tagged `kind`; the tag `status` it had before issue 14 is still read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "status", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
+#[serde(
+    remote = "Self",
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum SessionStatus {
     /// Planned, not yet held.
     Planned,
@@ -133,6 +159,8 @@ pub enum SessionStatus {
         at: DateTime<Utc>,
     },
 }
+
+kind_tagged!(SessionStatus, "status");
 
 impl SessionStatus {
     /// The stable name: `planned`, `held`, `cancelled`, `not_attended`.
@@ -195,9 +223,16 @@ pub enum Direction {
 }
 
 /// Whom a contact was with.
+///
+/// Tagged `kind`; the tag `with` it had before issue 14 is still read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "with", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
+#[serde(
+    remote = "Self",
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum ContactWith {
     /// The young person.
     YoungPerson,
@@ -214,6 +249,8 @@ pub enum ContactWith {
         who: Text,
     },
 }
+
+kind_tagged!(ContactWith, "with");
 
 /// A contact episode: a call, text, visit or drop-in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -299,9 +336,16 @@ pub enum CadenceBasis {
 }
 
 /// Where a cadence came from.
+///
+/// Tagged `kind`; the tag `source` it had before issue 14 is still read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "source", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
+#[serde(
+    remote = "Self",
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum CadenceSource {
     /// The programme the case was assigned to.
     Programme {
@@ -316,6 +360,8 @@ pub enum CadenceSource {
         reason: Text,
     },
 }
+
+kind_tagged!(CadenceSource, "source");
 
 /// One period of a case's cadence, from `from` until the next one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -457,9 +503,16 @@ impl PartnerReferralUpdate {
 }
 
 /// Where a referral out stands: sent → accepted / declined / closed; accepted → closed.
+///
+/// Tagged `kind`; the tag `status` it had before issue 14 is still read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "status", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
+#[serde(
+    remote = "Self",
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum PartnerReferralStatus {
     /// Sent, not yet answered.
     Sent,
@@ -483,6 +536,8 @@ pub enum PartnerReferralStatus {
         at: DateTime<Utc>,
     },
 }
+
+kind_tagged!(PartnerReferralStatus, "status");
 
 impl PartnerReferralStatus {
     /// The stable name: `sent`, `accepted`, `declined`, `closed`.

@@ -5,14 +5,22 @@
 //! answers "what had she agreed to on date X".
 
 use crate::kernel::input::Text;
+use crate::kernel::tag::kind_tagged;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// What a consent is for.
+///
+/// Tagged `kind`; the tag `scope` it had before issue 14 is still read.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "scope", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
+#[serde(
+    remote = "Self",
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum ConsentScope {
     /// Being referred to the service.
     Referral,
@@ -28,6 +36,8 @@ pub enum ConsentScope {
         agency: Text,
     },
 }
+
+kind_tagged!(ConsentScope, "scope");
 
 impl fmt::Display for ConsentScope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -403,6 +403,55 @@ impl CaseEvent {
 }
 
 impl CaseEvent {
+    /// The id, as displayed, of what this event brought into being: the case of a referral,
+    /// an owed action, a pending approval, a goal, a session, a contact, a meeting, a referral
+    /// out. `None` for an event that changes what exists (a professional's id is the
+    /// command's own, so recording one creates nothing).
+    #[must_use]
+    pub fn created(&self) -> Option<String> {
+        match self {
+            CaseEvent::ReferralReceived { case, .. } => Some(case.to_string()),
+            CaseEvent::OwedActionRaised { action } => Some(action.id.to_string()),
+            CaseEvent::ApprovalRequested { approval } => Some(approval.id.to_string()),
+            CaseEvent::GoalAdded { goal, .. } => Some(goal.to_string()),
+            CaseEvent::SessionPlanned { session, .. } => Some(session.to_string()),
+            CaseEvent::ContactRecorded { contact } => Some(contact.id.to_string()),
+            CaseEvent::MeetingRecorded { meeting } => Some(meeting.id.to_string()),
+            CaseEvent::PartnerReferralSent { referral } => Some(referral.id.to_string()),
+            CaseEvent::ConsentRecorded { .. }
+            | CaseEvent::ProfessionalInvolved { .. }
+            | CaseEvent::EligibilityScreened { .. }
+            | CaseEvent::RiskAssessed { .. }
+            | CaseEvent::OwedActionSent { .. }
+            | CaseEvent::OwedActionAcknowledged { .. }
+            | CaseEvent::OwedActionExplained { .. }
+            | CaseEvent::OutcomeGiven { .. }
+            | CaseEvent::ReferralWithdrawn { .. }
+            | CaseEvent::CaseAllocated { .. }
+            | CaseEvent::CaseReallocated { .. }
+            | CaseEvent::PlanAgreed { .. }
+            | CaseEvent::WorkBegun { .. }
+            | CaseEvent::CasePaused { .. }
+            | CaseEvent::CaseResumed { .. }
+            | CaseEvent::ReviewRecorded { .. }
+            | CaseEvent::ClosureProposed { .. }
+            | CaseEvent::ClosureAgreed { .. }
+            | CaseEvent::ClosureProposalWithdrawn { .. }
+            | CaseEvent::ApprovalGiven { .. }
+            | CaseEvent::ApprovalRefused { .. }
+            | CaseEvent::RiskLevelOverridden { .. }
+            | CaseEvent::CaseClosed { .. }
+            | CaseEvent::GoalAchieved { .. }
+            | CaseEvent::GoalDropped { .. }
+            | CaseEvent::SessionHeld { .. }
+            | CaseEvent::SessionCancelled { .. }
+            | CaseEvent::SessionNotAttended { .. }
+            | CaseEvent::ProgrammeAssigned { .. }
+            | CaseEvent::CadenceChanged { .. }
+            | CaseEvent::PartnerReferralUpdated { .. } => None,
+        }
+    }
+
     /// One line for a timeline. Never includes confidential content (concerns, plans): a
     /// timeline can be shown to anyone who may see that the case exists.
     #[must_use]

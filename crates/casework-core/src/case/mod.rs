@@ -102,7 +102,11 @@ fn source_field_error(source: &serde_json::Value) -> Option<crate::kernel::input
             e.problem,
         )
     };
-    match source.get("source")?.as_str()? {
+    // Tagged `kind`, or `source` as before issue 14 (both are read).
+    let tag = source
+        .get(crate::kernel::tag::TAG)
+        .or_else(|| source.get("source"));
+    match tag?.as_str()? {
         "professional" => decode_value::<Professional>(field("professional"))
             .err()
             .map(|e| named("professional", e)),

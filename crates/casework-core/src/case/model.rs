@@ -2,6 +2,7 @@
 
 use crate::kernel::ids::{ApprovalId, ProfessionalId, StaffId};
 use crate::kernel::input::Text;
+use crate::kernel::tag::kind_tagged;
 use crate::policy::profile::PartnerService;
 use crate::policy::risk::RiskAssessment;
 use crate::policy::risk::RiskOverride;
@@ -43,10 +44,16 @@ pub struct Professional {
     pub agency: Text,
 }
 
-/// Who made the referral. Anyone can refer.
+/// Who made the referral. Anyone can refer. Written `{"kind": "agency", "agency": "…"}`;
+/// the tag `source` of before issue 14 is still read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "source", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
+#[serde(
+    remote = "Self",
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum ReferralSource {
     /// The young person referred themselves: that is consent.
     SelfReferral,
@@ -66,6 +73,8 @@ pub enum ReferralSource {
         agency: Text,
     },
 }
+
+kind_tagged!(ReferralSource, "source");
 
 impl ReferralSource {
     /// Whether the young person referred themselves.
@@ -87,9 +96,16 @@ impl ReferralSource {
 }
 
 /// The outcome of a referral.
+///
+/// Tagged `kind`; the tag `outcome` it had before issue 14 is still read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
+#[serde(
+    remote = "Self",
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum Outcome {
     /// Accepted for immediate support.
     ImmediateSupport,
@@ -108,6 +124,8 @@ pub enum Outcome {
         reason: Text,
     },
 }
+
+kind_tagged!(Outcome, "outcome");
 
 /// The worker holding a case (R-25 keeps every allocation in the history).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,9 +158,16 @@ pub struct Reallocation {
 }
 
 /// Why work paused.
+///
+/// Tagged `kind`; the tag `reason` it had before issue 14 is still read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "reason", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
+#[serde(
+    remote = "Self",
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum PauseReason {
     /// No contact from the young person.
     NoContact,
@@ -155,10 +180,19 @@ pub enum PauseReason {
     },
 }
 
+kind_tagged!(PauseReason, "reason");
+
 /// Why a case closed.
+///
+/// Tagged `kind`; the tag `reason` it had before issue 14 is still read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "reason", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
+#[serde(
+    remote = "Self",
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum ClosureReason {
     /// Risk significantly reduced: needs everyone's agreement.
     RiskSignificantlyReduced,
@@ -183,6 +217,8 @@ pub enum ClosureReason {
         text: Text,
     },
 }
+
+kind_tagged!(ClosureReason, "reason");
 
 impl ClosureReason {
     /// Stable name, for query tables and reports (R-29: closure reasons).
@@ -212,15 +248,24 @@ impl fmt::Display for ClosureReason {
 }
 
 /// Someone whose agreement a 'risk significantly reduced' closure needs.
+///
+/// Tagged `kind`; the tag `party` it had before issue 14 is still read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "party", content = "id", rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
+#[serde(
+    remote = "Self",
+    tag = "kind",
+    content = "id",
+    rename_all = "snake_case"
+)]
 pub enum Party {
     /// The young person.
     YoungPerson,
     /// A professional recorded as involved.
     Professional(ProfessionalId),
 }
+
+kind_tagged!(Party, "party");
 
 impl fmt::Display for Party {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -280,9 +325,16 @@ impl fmt::Display for ReviewDecision {
 }
 
 /// A step that waits for a manager's approval.
+///
+/// Tagged `kind`; the tag `step` it had before issue 14 is still read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "step", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
+#[serde(
+    remote = "Self",
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum GatedStep {
     /// Closing the case with a reason other than 'risk significantly reduced'.
     Close {
@@ -318,6 +370,8 @@ pub enum GatedStep {
         reason: Text,
     },
 }
+
+kind_tagged!(GatedStep, "step");
 
 impl GatedStep {
     /// The step's stable name.

@@ -7,6 +7,7 @@
 
 use crate::kernel::ids::OwedActionId;
 use crate::kernel::input::Text;
+use crate::kernel::tag::kind_tagged;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -49,9 +50,16 @@ impl fmt::Display for OwedActionKind {
 }
 
 /// Where an owed action stands.
+///
+/// Tagged `kind`; the tag `status` it had before issue 14 is still read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "status", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
+#[serde(
+    remote = "Self",
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum OwedStatus {
     /// Still owed.
     Owed,
@@ -79,6 +87,8 @@ pub enum OwedStatus {
         at: DateTime<Utc>,
     },
 }
+
+kind_tagged!(OwedStatus, "status");
 
 impl OwedStatus {
     /// Stable name of the status, as stored in query tables.

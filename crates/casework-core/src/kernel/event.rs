@@ -153,6 +153,13 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Sized {
     /// The current schema version of `event_type`, or `None` for an unknown type.
     fn current_schema(event_type: &str) -> Option<u32>;
 
+    /// The id, as displayed (`session-<uuid>`), of what this event brought into being (a
+    /// case, a session, a goal, a pending approval, a workshop…), or `None`. Front ends read a
+    /// command's new ids from it (the HTTP `CommandOutcome.created`).
+    fn created(&self) -> Option<String> {
+        None
+    }
+
     /// Rewrites a payload of `event_type` from schema version `from` to `from + 1`.
     ///
     /// # Errors
@@ -305,6 +312,10 @@ impl DomainEvent for CaseEvent {
         CaseEvent::event_type(self)
     }
 
+    fn created(&self) -> Option<String> {
+        CaseEvent::created(self)
+    }
+
     /// Every case event is at schema 1, except `case_closed` at 2 (see [`Self::upcast`]).
     fn current_schema(event_type: &str) -> Option<u32> {
         match event_type {
@@ -358,6 +369,10 @@ impl DomainEvent for YoungPersonEvent {
         }
     }
 
+    fn created(&self) -> Option<String> {
+        YoungPersonEvent::created(self)
+    }
+
     /// Every young person event is at schema 1.
     fn current_schema(event_type: &str) -> Option<u32> {
         YOUNG_PERSON_EVENT_TYPES.contains(&event_type).then_some(1)
@@ -369,6 +384,10 @@ impl DomainEvent for WorkshopEvent {
         WorkshopEvent::event_type(self)
     }
 
+    fn created(&self) -> Option<String> {
+        WorkshopEvent::created(self)
+    }
+
     /// Every workshop event is at schema 1.
     fn current_schema(event_type: &str) -> Option<u32> {
         WORKSHOP_EVENT_TYPES.contains(&event_type).then_some(1)
@@ -378,6 +397,10 @@ impl DomainEvent for WorkshopEvent {
 impl DomainEvent for IntelligenceEvent {
     fn event_type(&self) -> &'static str {
         IntelligenceEvent::event_type(self)
+    }
+
+    fn created(&self) -> Option<String> {
+        IntelligenceEvent::created(self)
     }
 
     /// Every intelligence event is at schema 1.

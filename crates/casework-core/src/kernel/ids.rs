@@ -3,19 +3,63 @@
 //! Every entity has its own uuid newtype so a case id can never be passed where a young
 //! person's id is expected. Public signatures never take a bare [`Uuid`].
 
+use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use uuid::Uuid;
 
+/// Why a string or a value is not an id of the type wanted.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{problem}")]
+pub struct IdError {
+    problem: String,
+}
+
+/// Parses `s` as the id whose display prefix is `prefix`: the bare uuid (as stored) or the
+/// displayed `prefix-<uuid>`. Another type's displayed id is refused, naming the prefix wanted.
+fn parse_id(s: &str, prefix: &str) -> Result<Uuid, IdError> {
+    if let Ok(id) = Uuid::parse_str(s) {
+        return Ok(id);
+    }
+    if let Some(id) = s
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .and_then(|rest| Uuid::parse_str(rest).ok())
+    {
+        return Ok(id);
+    }
+    // `case-<uuid>` where a `session-<uuid>` is wanted: name both.
+    let other = s
+        .len()
+        .checked_sub(37)
+        .filter(|&at| s.is_char_boundary(at) && s[at..].starts_with('-'))
+        .filter(|&at| at > 0 && Uuid::parse_str(&s[at + 1..]).is_ok())
+        .map(|at| &s[..at]);
+    let problem = match other {
+        Some(other) => format!(
+            "`{s}` is a `{other}` id, not a `{prefix}` id: expected `{prefix}-<uuid>` or a bare uuid"
+        ),
+        None => format!("`{s}` is not an id: expected `{prefix}-<uuid>` or a bare uuid"),
+    };
+    Err(IdError { problem })
+}
+
 macro_rules! typed_id {
-    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+    ($(#[doc = $doc:literal])* $name:ident, $prefix:literal) => {
+        $(#[doc = $doc])*
+        ///
+        #[doc = concat!(
+            "Written as the bare uuid; displayed `", $prefix, "-<uuid>`; read (and parsed) from ",
+            "either, refusing another type's displayed id."
+        )]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
         #[serde(transparent)]
         pub struct $name(Uuid);
 
         impl $name {
+            /// The prefix of the displayed form.
+            pub const PREFIX: &'static str = $prefix;
+
             /// A fresh random id.
             pub fn new() -> Self {
                 Self(Uuid::new_v4())
@@ -39,6 +83,71 @@ macro_rules! typed_id {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 write!(f, concat!($prefix, "-{}"), self.0)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = IdError;
+
+            /// The bare uuid or the displayed `prefix-<uuid>`.
+            fn from_str(s: &str) -> Result<Self, IdError> {
+                parse_id(s, $prefix).map(Self)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                if !deserializer.is_human_readable() {
+                    return Uuid::deserialize(deserializer).map(Self);
+                }
+                struct IdVisitor;
+                impl<'de> Visitor<'de> for IdVisitor {
+                    type Value = $name;
+
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str(concat!("a `", $prefix, "-<uuid>` id or a bare uuid"))
+                    }
+
+                    fn visit_str<E: de::Error>(self, v: &str) -> Result<$name, E> {
+                        parse_id(v, $prefix).map($name).map_err(E::custom)
+                    }
+                }
+                deserializer.deserialize_str(IdVisitor)
+            }
+        }
+
+        #[cfg(feature = "schema")]
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn schema_id() -> std::borrow::Cow<'static, str> {
+                concat!(module_path!(), "::", stringify!($name)).into()
+            }
+
+            /// Written as the bare uuid; read as that or the displayed form.
+            fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                let description = concat!($($doc, "\n",)*).trim();
+                if generator.contract().is_deserialize() {
+                    schemars::json_schema!({
+                        "description": description,
+                        "type": "string",
+                        "anyOf": [
+                            { "format": "uuid" },
+                            { "pattern": concat!(
+                                "^", $prefix, "-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-",
+                                "[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+                            ) }
+                        ]
+                    })
+                } else {
+                    schemars::json_schema!({
+                        "description": description,
+                        "type": "string",
+                        "format": "uuid"
+                    })
+                }
             }
         }
     };

@@ -15,3 +15,4 @@ pub mod idempotency;
 pub mod ids;
 pub mod input;
 pub mod rule;
+pub(crate) mod tag;

@@ -10,6 +10,7 @@ use crate::kernel::actor::{Actor, Role};
 use crate::kernel::event::DomainEvent;
 use crate::kernel::ids::{CaseId, IntelligenceId, StaffId, WorkshopId, YoungPersonId};
 use crate::kernel::input::Text;
+use crate::kernel::tag::kind_tagged;
 use crate::privacy::access::Relationship;
 use crate::read::rows::{Listing, ListingKind};
 use chrono::{DateTime, Utc};
@@ -19,9 +20,16 @@ use serde::{Deserialize, Serialize};
 pub const ACCESS_EVENT_TYPES: &[&str] = &["confidential_record_read"];
 
 /// What was read.
+///
+/// Tagged `kind`; the tag `subject` it had before issue 14 is still read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "subject", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
+#[serde(
+    remote = "Self",
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum AccessSubject {
     /// One case's confidential record.
     Case {
@@ -46,6 +54,8 @@ pub enum AccessSubject {
         workshop: WorkshopId,
     },
 }
+
+kind_tagged!(AccessSubject, "subject");
 
 impl AccessSubject {
     /// The listing keys a read of this subject is found under.

@@ -26,6 +26,7 @@ use crate::kernel::event::DomainEvent;
 use crate::kernel::ids::{CaseId, StaffId, YoungPersonId};
 use crate::kernel::input::{InputError, Text};
 use crate::kernel::rule::Rule;
+use crate::kernel::tag::kind_tagged;
 use crate::policy::risk::RiskLevel;
 use crate::read::rows::{Listing, ListingKind};
 use chrono::{DateTime, Utc};
@@ -37,9 +38,16 @@ use thiserror::Error;
 pub const DISCLOSURE_EVENT_TYPES: &[&str] = &["information_shared"];
 
 /// Who information is shared with.
+///
+/// Tagged `kind`; the tag `audience` it had before issue 14 is still read.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "audience", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
+#[serde(
+    remote = "Self",
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum Audience {
     /// The person or agency who referred.
     Referrer,
@@ -61,6 +69,8 @@ pub enum Audience {
         agency: Text,
     },
 }
+
+kind_tagged!(Audience, "audience");
 
 impl Audience {
     /// The consent scope that permits sharing with this audience.
@@ -232,9 +242,16 @@ impl SharedItem {
 }
 
 /// Why something was shared.
+///
+/// Tagged `kind`; the tag `basis` it had before issue 14 is still read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "basis", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
+#[serde(
+    remote = "Self",
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum ShareBasis {
     /// The young person's consent in this scope.
     Consent {
@@ -252,6 +269,8 @@ pub enum ShareBasis {
         concern: Text,
     },
 }
+
+kind_tagged!(ShareBasis, "basis");
 
 /// What one audience may see of a case, now.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -41,6 +41,7 @@ use crate::kernel::error::DomainError;
 use crate::kernel::event::{DomainEvent, HistoryError, HistoryProblem, Recorded};
 use crate::kernel::ids::{CaseId, StaffId, StreamId, YoungPersonId};
 use crate::kernel::input::{InputError, Text};
+use crate::kernel::tag::kind_tagged;
 use crate::policy::profile::RetentionSchedule;
 use crate::policy::profile::ServiceProfile;
 use crate::privacy::access::Permission;
@@ -670,9 +671,11 @@ fn ordinal(n: u32) -> String {
 }
 
 /// When a young person's records fall due under the schedule.
+///
+/// Tagged `kind`; the tag `due` it had before issue 14 is still read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "due", rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
+#[serde(remote = "Self", tag = "kind", rename_all = "snake_case")]
 pub enum RetentionDue {
     /// A case is open: never due while it is.
     CaseOpen {
@@ -689,6 +692,8 @@ pub enum RetentionDue {
         applicable: Vec<RetentionBasis>,
     },
 }
+
+kind_tagged!(RetentionDue, "due");
 
 impl RetentionDue {
     /// The date due, unless a case is open.

@@ -17,6 +17,7 @@
 
 use crate::case::StageName;
 use crate::kernel::ids::CaseId;
+use crate::kernel::tag::kind_tagged;
 use crate::policy::risk::RiskLevel;
 use crate::read::rows::CaseSummary;
 use chrono::{DateTime, Utc};
@@ -24,9 +25,16 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Why a young person may join the alumni group.
+///
+/// Tagged `kind`; the tag `basis` it had before issue 14 is still read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "basis", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
+#[serde(
+    remote = "Self",
+    tag = "kind",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum AlumniBasis {
     /// A former service user: this case closed (at any risk level), and none is open.
     CaseClosed {
@@ -40,6 +48,8 @@ pub enum AlumniBasis {
         case: CaseId,
     },
 }
+
+kind_tagged!(AlumniBasis, "basis");
 
 impl fmt::Display for AlumniBasis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -234,6 +234,26 @@ pub enum YoungPersonEvent {
 }
 
 impl YoungPersonEvent {
+    /// The id, as displayed, of what this event brought into being: the young person, a
+    /// missing episode, a missing flag; `None` for any other event.
+    #[must_use]
+    pub fn created(&self) -> Option<String> {
+        match self {
+            YoungPersonEvent::Registered { id, .. } => Some(id.to_string()),
+            YoungPersonEvent::MissingEpisodeStarted { episode, .. } => Some(episode.to_string()),
+            YoungPersonEvent::MissingPatternFlagged { flag, .. } => Some(flag.to_string()),
+            YoungPersonEvent::DetailsCorrected { .. }
+            | YoungPersonEvent::MissingEpisodeEnded { .. }
+            | YoungPersonEvent::ReturnInterviewRecorded { .. }
+            | YoungPersonEvent::MissingFlagResolved { .. }
+            | YoungPersonEvent::AlumniJoined { .. }
+            | YoungPersonEvent::AlumniLeft { .. }
+            | YoungPersonEvent::PossibleDuplicatesFlagged { .. }
+            | YoungPersonEvent::SamePersonRecorded { .. }
+            | YoungPersonEvent::NotSamePersonRecorded { .. } => None,
+        }
+    }
+
     /// Whether the event is about the young person's identity (registration, corrections)
     /// rather than their missing episodes or alumni membership.
     #[must_use]

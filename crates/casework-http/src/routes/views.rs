@@ -275,8 +275,8 @@ impl OpenIntelligenceView {
     }
 }
 
-/// What a command did: the stream, its new version (also the `ETag`), and the events it
-/// recorded, by type.
+/// What a command did: the stream, its new version (also the `ETag`), the events it
+/// recorded, by type, and the ids of what it created.
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct CommandOutcome {
     /// The stream's id, as displayed.
@@ -290,6 +290,10 @@ pub struct CommandOutcome {
     /// confidential content (a created session's, goal's or approval's id is in its event);
     /// one that does is `{"type": …, "sealed": true}`.
     pub events: Vec<Value>,
+    /// The ids, as displayed (`session-<uuid>`, `goal-<uuid>`, `approval-<uuid>`…), of what
+    /// the command created, in the order of its events; empty when it created nothing. Read
+    /// from the events (`DomainEvent::created`), so a sealed event's new id is here too.
+    pub created: Vec<String>,
 }
 
 impl CommandOutcome {
@@ -307,6 +311,7 @@ impl CommandOutcome {
                     )
                 })
                 .collect(),
+            created: events.iter().filter_map(DomainEvent::created).collect(),
         }
     }
 }
