@@ -85,6 +85,12 @@ impl<'a, S: Store> Acting<'a, S> {
     }
 
     /// The person's relationship to `case` as it stands.
+    ///
+    /// # Errors
+    ///
+    /// `LoadError::NotFound` (`not_found`) when there is no such case; `LoadError::History`
+    /// (`history_unreadable`, R-18) when its stored history cannot be read; `LoadError::Store`
+    /// (`store_*`) when the store fails.
     pub async fn relationship(&self, case: CaseId) -> Result<Relationship, LoadError> {
         Ok(self
             .directory
@@ -104,6 +110,12 @@ impl<'a, S: Store> Acting<'a, S> {
     }
 
     /// The person's relationship to a young person's records, decided by their latest case.
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when reading the young person's cases fails. A young person with no
+    /// cases (or none registered) is not an error: the relationship is then `Unallocated` (or
+    /// `None` for an external referrer).
     pub async fn relationship_to_young_person(
         &self,
         young_person: YoungPersonId,
@@ -147,12 +159,28 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// A case's structure: stage, risk, dates, owed actions (`read_case`). Its confidential
     /// content stays sealed: see [`Acting::open_record`].
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Failed` with `CommandError::Load` when the case cannot be loaded, before the
+    ///   check: `not_found` when there is no such case, `history_unreadable`, `store_*`.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the case do not permit `read_case`; nothing of the case is returned.
     pub async fn case(&self, case: CaseId) -> Result<Case, AccessError> {
         Ok(self.checked_case(case, Permission::ReadCase).await?.0)
     }
 
     /// A case's history (`read_case`, R-18): every change, attributed. Confidential fields
     /// inside the events stay sealed, as in [`Acting::case`].
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Failed` with `CommandError::Load` when the case cannot be loaded, before the
+    ///   check: `not_found` when there is no such case, `history_unreadable`, `store_*`.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the case do not permit `read_case`; nothing of the case is returned.
+    /// - `ActingError::Failed` with `CommandError::Load` (`not_found`, `history_unreadable`,
+    ///   `store_*`) when reading the history after the check fails.
     pub async fn history(&self, case: CaseId) -> Result<Vec<Recorded<CaseEvent>>, AccessError> {
         self.checked_case(case, Permission::ReadCase).await?;
         Ok(self.casework.history(case).await?)
@@ -160,6 +188,16 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// A case as it stood at `at` (`read_case`, R-18); the relationship is the one that holds
     /// now.
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Failed` with `CommandError::Load` when the case cannot be loaded, before the
+    ///   check: `not_found` when there is no such case, `history_unreadable`, `store_*`.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the case do not permit `read_case`; nothing of the case is returned.
+    /// - `ActingError::Failed` with `CommandError::Load` (`not_found`, `store_*`, or
+    ///   `history_unreadable` when an event cannot follow the ones before it) when reading the
+    ///   history after the check fails.
     pub async fn case_as_of(
         &self,
         case: CaseId,
@@ -171,6 +209,17 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// A young person's cases, with those of every record recorded as the same person
     /// (`read_case` on their records; R-26, [`Casework::cases_of_person`]).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when reading the young
+    ///   person's cases, which decide the relationship, fails.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the young person's records (by their latest case, see
+    ///   `Acting::relationship_to_young_person`) do not permit `read_case`.
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`, `store_corrupt` for a link
+    ///   listing that does not decode) when reading their cases or their linked records fails
+    ///   ([`Casework::cases_of_person`]).
     pub async fn cases_of(
         &self,
         young_person: YoungPersonId,
@@ -181,6 +230,16 @@ impl<'a, S: Store> Acting<'a, S> {
     }
 
     /// A young person's identity record (`read_case` on their records).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when reading the young
+    ///   person's cases, which decide the relationship, fails.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the young person's records (by their latest case, see
+    ///   `Acting::relationship_to_young_person`) do not permit `read_case`.
+    /// - `ActingError::Failed` with `CommandError::Load` after the check: `not_found` when there is
+    ///   no such young person, `history_unreadable`, `store_*`.
     pub async fn young_person(
         &self,
         young_person: YoungPersonId,
@@ -192,6 +251,16 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// A young person's full history, corrections included (`read_case` on their records;
     ///
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when reading the young
+    ///   person's cases, which decide the relationship, fails.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the young person's records (by their latest case, see
+    ///   `Acting::relationship_to_young_person`) do not permit `read_case`.
+    /// - `ActingError::Failed` with `CommandError::Load` after the check: `not_found` when there is
+    ///   no such young person, `history_unreadable`, `store_*`.
     pub async fn young_person_history(
         &self,
         young_person: YoungPersonId,
@@ -202,6 +271,16 @@ impl<'a, S: Store> Acting<'a, S> {
     }
 
     /// A young person's details as recorded at `at` (`read_case` on their records; R-18).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when reading the young
+    ///   person's cases, which decide the relationship, fails.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the young person's records (by their latest case, see
+    ///   `Acting::relationship_to_young_person`) do not permit `read_case`.
+    /// - `ActingError::Failed` with `CommandError::Load` after the check: `not_found` when there is
+    ///   no such young person, `history_unreadable`, `store_*`.
     pub async fn young_person_as_of(
         &self,
         young_person: YoungPersonId,
@@ -216,6 +295,17 @@ impl<'a, S: Store> Acting<'a, S> {
     /// the read, its purpose and the person's relationship in the access log. The
     /// purpose must be stated. The content is read through the [`OpenRecord`], for this case
     /// only.
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Refused` with `DomainError::Input` (`bad_input`) on `purpose` when it is
+    ///   empty or only white space (or contains a NUL), before anything else.
+    /// - `ActingError::Failed` with `CommandError::Load` when the case cannot be loaded, before the
+    ///   check: `not_found` when there is no such case, `history_unreadable`, `store_*`.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the case do not permit `read_confidential`; nothing of the case is returned.
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when recording the read in
+    ///   the access log fails; nothing is handed over.
     pub async fn open_record(
         &self,
         case: CaseId,
@@ -235,6 +325,17 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// An intelligence report opened to read its content (`read_intelligence`, R-19), after
     /// recording the read and its purpose in the access log.
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Refused` with `DomainError::Input` (`bad_input`) on `purpose` when it is
+    ///   empty or only white space (or contains a NUL), before anything else.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit
+    ///   `read_intelligence`; nothing is read or recorded.
+    /// - `ActingError::Failed` with `CommandError::Load` after the check: `not_found` when there is
+    ///   no such report, `history_unreadable`, `store_*`.
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when recording the read in
+    ///   the access log fails; nothing is handed over.
     pub async fn open_intelligence(
         &self,
         intelligence: IntelligenceId,
@@ -260,6 +361,17 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// A workshop opened to read its tutorial notes and evaluation words (`run_workshops`),
     /// after recording the read and its purpose in the access log.
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Refused` with `DomainError::Input` (`bad_input`) on `purpose` when it is
+    ///   empty or only white space (or contains a NUL), before anything else.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit
+    ///   `run_workshops`; nothing is read or recorded.
+    /// - `ActingError::Failed` with `CommandError::Load` after the check: `not_found` when there is
+    ///   no such workshop, `history_unreadable`, `store_*`.
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when recording the read in
+    ///   the access log fails; nothing is handed over.
     pub async fn open_workshop(
         &self,
         workshop: WorkshopId,
@@ -304,6 +416,15 @@ impl<'a, S: Store> Acting<'a, S> {
     }
 
     /// Receives a referral (`change_case` on a new, unallocated case).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit
+    ///   `change_case` on a new, unallocated case; nothing is read or written.
+    /// - Then as [`Casework::receive_referral`], with its `CommandError::Rejected` as
+    ///   `ActingError::Refused` (`open_case_exists`, R-17; `bad_input` on `received_at`) and the
+    ///   rest as `ActingError::Failed` (`not_found` when there is no such young person, `conflict`,
+    ///   `store_*`).
     pub async fn receive_referral(
         &self,
         young_person: YoungPersonId,
@@ -323,6 +444,22 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// Decides and records a command on a case: `approve` for approvals and their refusals
     /// `change_case` for everything else.
+    ///
+    /// # Errors
+    ///
+    /// As [`Acting::execute_with`] with no expected version and no key:
+    ///
+    /// - `ActingError::Failed` with `CommandError::Load` when the case cannot be loaded, before the
+    ///   check: `not_found` when there is no such case, `history_unreadable`, `store_*`.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the case do not permit the command's permission (`approve` for `approve`, `change_case`
+    ///   otherwise); nothing is decided or written.
+    /// - `ActingError::Refused` with the `DomainError` the rules refuse with (its own code, naming
+    ///   the rule) when `Case::decide` refuses (for example `case_closed`, R-17;
+    ///   `not_at_this_stage`; `manager_required`, R-24).
+    /// - `ActingError::Failed` with `CommandError::Conflict` (`conflict`, R-18) when another writer
+    ///   appended to the case's stream after it was loaded, or with `CommandError::Store`
+    ///   (`store_*`) when a lookup the decision needs or the append fails.
     pub async fn execute(
         &self,
         case: CaseId,
@@ -335,6 +472,25 @@ impl<'a, S: Store> Acting<'a, S> {
     /// (when given): otherwise a [`casework_core::store::Conflict`] naming the version found,
     /// after the permission check and before anything is decided or written. A front end that showed the case at
     /// that version (an HTTP `If-Match`) never overwrites a change it has not seen.
+    ///
+    /// # Errors
+    ///
+    /// As [`Acting::execute_with`] with no key:
+    ///
+    /// - `ActingError::Failed` with `CommandError::Load` when the case cannot be loaded, before the
+    ///   check: `not_found` when there is no such case, `history_unreadable`, `store_*`.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the case do not permit the command's permission (`approve` for `approve`, `change_case`
+    ///   otherwise); nothing is decided or written.
+    /// - `ActingError::Failed` with `CommandError::Conflict` (`conflict`, R-18) when
+    ///   `expected_version` is given and the stream is at another version, after the check and
+    ///   before anything is decided.
+    /// - `ActingError::Refused` with the `DomainError` the rules refuse with (its own code, naming
+    ///   the rule) when `Case::decide` refuses (for example `case_closed`, R-17;
+    ///   `not_at_this_stage`; `manager_required`, R-24).
+    /// - `ActingError::Failed` with `CommandError::Conflict` (`conflict`, R-18) when another writer
+    ///   appended to the case's stream after it was loaded, or with `CommandError::Store`
+    ///   (`store_*`) when a lookup the decision needs or the append fails.
     pub async fn execute_if(
         &self,
         case: CaseId,
@@ -351,6 +507,26 @@ impl<'a, S: Store> Acting<'a, S> {
     /// [`CommandError::IdempotencyKeyReused`].
     /// The key is this person's own, checked after the permission
     /// ([`casework_core::kernel::idempotency`]).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Failed` with `CommandError::Load` when the case cannot be loaded, before the
+    ///   check: `not_found` when there is no such case, `history_unreadable`, `store_*`.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the case do not permit the command's permission (`approve` for `approve`, `change_case`
+    ///   otherwise); nothing is decided or written.
+    /// - `ActingError::Failed` with `CommandError::IdempotencyKeyReused` (`idempotency_key_reused`)
+    ///   when the key, after the check, was already used by this person for a different request; a
+    ///   retry of the same request is not an error.
+    /// - `ActingError::Failed` with `CommandError::Conflict` (`conflict`, R-18) when
+    ///   `expected_version` is given and the stream is at another version, after the check and
+    ///   before anything is decided.
+    /// - `ActingError::Refused` with the `DomainError` the rules refuse with (its own code, naming
+    ///   the rule) when `Case::decide` refuses (for example `case_closed`, R-17;
+    ///   `not_at_this_stage`; `manager_required`, R-24).
+    /// - `ActingError::Failed` with `CommandError::Conflict` (`conflict`, R-18) when another writer
+    ///   appended to the case's stream after it was loaded, or with `CommandError::Store`
+    ///   (`store_*`) when a lookup the decision needs or the append fails.
     pub async fn execute_with(
         &self,
         case: CaseId,
@@ -378,6 +554,22 @@ impl<'a, S: Store> Acting<'a, S> {
     /// Decides and records a command on a young person's record (`change_case` on their
     /// records, see [`Acting::relationship_to_young_person`]): missing episodes,
     /// alumni, and corrections of their details with a reason.
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when reading the young
+    ///   person's cases, which decide the relationship, fails.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the young person's records (by their latest case, see
+    ///   `Acting::relationship_to_young_person`) do not permit `change_case`.
+    /// - `ActingError::Failed` with `CommandError::Load` after the check: `not_found` when there is
+    ///   no such young person, `history_unreadable`, `store_*`.
+    /// - `ActingError::Refused` with the `DomainError` the rules refuse with (its own code, naming
+    ///   the rule) when `YoungPersonActivity::decide` refuses (`not_eligible_for_alumni`, R-20;
+    ///   otherwise `bad_input` naming the field).
+    /// - `ActingError::Failed` with `CommandError::Conflict` (`conflict`, R-18) when another writer
+    ///   appended to the young person's stream after it was loaded, or with `CommandError::Store`
+    ///   (`store_*`) when a lookup the decision needs or the append fails.
     pub async fn execute_for_young_person(
         &self,
         young_person: YoungPersonId,
@@ -393,6 +585,28 @@ impl<'a, S: Store> Acting<'a, S> {
     /// with the same key and request returns the first call's result (`replayed`) and
     /// appends nothing; the same key with another request is
     /// [`CommandError::IdempotencyKeyReused`].
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when reading the young
+    ///   person's cases, which decide the relationship, fails.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the young person's records (by their latest case, see
+    ///   `Acting::relationship_to_young_person`) do not permit `change_case`.
+    /// - `ActingError::Failed` with `CommandError::Load` after the check: `not_found` when there is
+    ///   no such young person, `history_unreadable`, `store_*`.
+    /// - `ActingError::Failed` with `CommandError::IdempotencyKeyReused` (`idempotency_key_reused`)
+    ///   when the key, after the check, was already used by this person for a different request; a
+    ///   retry of the same request is not an error.
+    /// - `ActingError::Failed` with `CommandError::Conflict` (`conflict`, R-18) when
+    ///   `expected_version` is given and the stream is at another version, after the check and
+    ///   before anything is decided.
+    /// - `ActingError::Refused` with the `DomainError` the rules refuse with (its own code, naming
+    ///   the rule) when `YoungPersonActivity::decide` refuses (`not_eligible_for_alumni`, R-20;
+    ///   otherwise `bad_input` naming the field).
+    /// - `ActingError::Failed` with `CommandError::Conflict` (`conflict`, R-18) when another writer
+    ///   appended to the young person's stream after it was loaded, or with `CommandError::Store`
+    ///   (`store_*`) when a lookup the decision needs or the append fails.
     pub async fn execute_for_young_person_with(
         &self,
         young_person: YoungPersonId,
@@ -414,6 +628,19 @@ impl<'a, S: Store> Acting<'a, S> {
     /// referrer, without consent, the outcome. Refused with
     /// [`casework_core::privacy::disclosure::DisclosureError::NoConsent`], with nothing recorded, when nothing may be shared: a
     /// share never answers with an empty view.
+    ///
+    /// # Errors
+    ///
+    /// - `ShareError::Failed` with `CommandError::Load` when the case cannot be loaded, before the
+    ///   check: `not_found` when there is no such case, `history_unreadable`, `store_*`.
+    /// - `ShareError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the case do not permit `share_with_consent`.
+    /// - `ShareError::Refused` with `DisclosureError::NoConsent` (`no_consent`, R-8, R-10) when
+    ///   nothing may be shared with `audience`; nothing is recorded.
+    /// - `ShareError::Failed` with `CommandError::Load` (`history_unreadable`, `store_*`) when the
+    ///   case's earlier shares cannot be read, or with `CommandError::Conflict` (`conflict`) /
+    ///   `CommandError::Store` (`store_*`) when appending the share to the case's disclosures
+    ///   stream fails; nothing is shared.
     pub async fn share(
         &self,
         case: CaseId,
@@ -426,6 +653,19 @@ impl<'a, S: Store> Acting<'a, S> {
     /// The referrer's own view of a case they referred (`read_referrer_view`): the outcome
     /// always, attendance and the service's involvement with the young person's consent
     /// to sharing with the referrer; recorded as a share, as [`Acting::share`] is.
+    ///
+    /// # Errors
+    ///
+    /// - `ShareError::Failed` with `CommandError::Load` when the case cannot be loaded, before the
+    ///   check: `not_found` when there is no such case, `history_unreadable`, `store_*`.
+    /// - `ShareError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the case do not permit `read_referrer_view`.
+    /// - `ShareError::Refused` with `DisclosureError::NoConsent` (`no_consent`, R-8) when nothing
+    ///   may be shown to the referrer yet; nothing is recorded.
+    /// - `ShareError::Failed` with `CommandError::Load` (`history_unreadable`, `store_*`) when the
+    ///   case's earlier shares cannot be read, or with `CommandError::Conflict` (`conflict`) /
+    ///   `CommandError::Store` (`store_*`) when appending the share to the case's disclosures
+    ///   stream fails; nothing is shared.
     pub async fn referrer_view(&self, case: CaseId) -> Result<DisclosureView, ShareError> {
         self.share_permitted(case, Audience::Referrer, Permission::ReadReferrerView)
             .await
@@ -451,6 +691,20 @@ impl<'a, S: Store> Acting<'a, S> {
     /// `share_under_override`, a legal basis, the concern in words and at least one item.
     /// The share (who decided, why, on what basis, what, with whom, when) is recorded before
     /// the view, which may hold confidential content, is returned.
+    ///
+    /// # Errors
+    ///
+    /// - `ShareError::Failed` with `CommandError::Load` when the case cannot be loaded, before the
+    ///   check: `not_found` when there is no such case, `history_unreadable`, `store_*`.
+    /// - `ShareError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the case do not permit `share_under_override`.
+    /// - `ShareError::Refused` with `DisclosureError::OverrideIncomplete` (`override_incomplete`,
+    ///   R-9), naming the field, when `legal_basis` or `concern` is empty or only white space, or
+    ///   `items` names nothing; nothing is recorded.
+    /// - `ShareError::Failed` with `CommandError::Load` (`history_unreadable`, `store_*`) when the
+    ///   case's earlier shares cannot be read, or with `CommandError::Conflict` (`conflict`) /
+    ///   `CommandError::Store` (`store_*`) when appending the share to the case's disclosures
+    ///   stream fails; nothing is shared.
     pub async fn share_under_override(
         &self,
         case: CaseId,
@@ -504,6 +758,16 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// Every share of one case, oldest first: for its allocated worker or team manager
     /// (`read_confidential`) or anyone with `read_audit_logs`.
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Failed` with `CommandError::Load` when the case cannot be loaded, before the
+    ///   check: `not_found` when there is no such case, `history_unreadable`, `store_*`.
+    /// - `ActingError::Denied` (`access_denied`, R-27), naming `read_confidential`, when the
+    ///   person's role and relationship to the case permit neither `read_audit_logs` nor
+    ///   `read_confidential`.
+    /// - `ActingError::Failed` with `CommandError::Load` (`history_unreadable`, `store_*`) when the
+    ///   case's disclosures stream cannot be read.
     pub async fn disclosures(
         &self,
         case: CaseId,
@@ -530,6 +794,13 @@ impl<'a, S: Store> Acting<'a, S> {
     }
 
     /// Every share in `[from, to)`, across cases (`read_audit_logs`): the disclosure log.
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit
+    ///   `read_audit_logs`; nothing is read.
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when the store fails, or
+    ///   `StoreError::Corrupt` (`store_corrupt`) when a listing's detail does not decode.
     pub async fn disclosure_log(
         &self,
         from: DateTime<Utc>,
@@ -544,6 +815,13 @@ impl<'a, S: Store> Acting<'a, S> {
     }
 
     /// Every share under the safeguarding override in `[from, to)` (`read_audit_logs`, R-9).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit
+    ///   `read_audit_logs`; nothing is read.
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when the store fails, or
+    ///   `StoreError::Corrupt` (`store_corrupt`) when a listing's detail does not decode.
     pub async fn override_report(
         &self,
         from: DateTime<Utc>,
@@ -559,6 +837,13 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// Every recorded read of a case's confidential record, or of a young person's records
     /// (`read_audit_logs`, R-27), oldest first.
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit
+    ///   `read_audit_logs`; nothing is read.
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when the store fails, or
+    ///   `StoreError::Corrupt` (`store_corrupt`) when a listing's detail does not decode.
     pub async fn access_log(
         &self,
         record: AccessSubject,
@@ -594,6 +879,19 @@ impl<'a, S: Store> Acting<'a, S> {
     /// A case's audit trail, oldest first: every change, every share and override
     /// and every read of its confidential record. For its allocated worker or
     /// team manager, or anyone with `read_audit_logs`.
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Failed` with `CommandError::Load` when the case cannot be loaded, before the
+    ///   check: `not_found` when there is no such case, `history_unreadable`, `store_*`.
+    /// - `ActingError::Denied` (`access_denied`, R-27), naming `read_confidential`, when the
+    ///   person's role and relationship to the case permit neither `read_audit_logs` nor
+    ///   `read_confidential`.
+    /// - `ActingError::Failed` with `CommandError::Load` (`history_unreadable`, `store_*`) when the
+    ///   case's disclosures stream cannot be read.
+    /// - `ActingError::Failed` with `CommandError::Load` (`history_unreadable`, `store_*`) when the
+    ///   case's history cannot be read, or with `CommandError::Store` (`store_*`, `store_corrupt`)
+    ///   when its access listings cannot be read or decoded.
     pub async fn audit_trail(&self, case: CaseId) -> Result<Vec<TrailEntry>, AccessError> {
         let shares = self.disclosures(case).await?;
         let history = self.casework.history(case).await?;
@@ -647,6 +945,12 @@ impl<'a, S: Store> Acting<'a, S> {
 impl<S: Store> Casework<S> {
     /// Every share of one case, oldest first, unchecked: for trusted code and for
     /// [`Acting::disclosures`].
+    ///
+    /// # Errors
+    ///
+    /// `LoadError::History` (`history_unreadable`, R-18) when the stored shares cannot be read;
+    /// `LoadError::Store` (`store_*`) when the store fails. A case with no shares, or no such case,
+    /// is an empty list, not `not_found`.
     pub async fn disclosures_unchecked(
         &self,
         case: CaseId,

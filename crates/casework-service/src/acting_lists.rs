@@ -40,6 +40,13 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// A case's expected against delivered sessions and contacts in `[from, to)` (`read_case`,
     /// R-11), from the state the check read.
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Failed` with `CommandError::Load` when the case cannot be loaded, before the
+    ///   check: `not_found` when there is no such case, `history_unreadable`, `store_*`.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the case do not permit `read_case`; nothing of the case is returned.
     pub async fn cadence_report(
         &self,
         case: CaseId,
@@ -51,6 +58,13 @@ impl<'a, S: Store> Acting<'a, S> {
     }
 
     /// A case's length against its programme's expected length, now (`read_case`, R-14).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Failed` with `CommandError::Load` when the case cannot be loaded, before the
+    ///   check: `not_found` when there is no such case, `history_unreadable`, `store_*`.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the case do not permit `read_case`; nothing of the case is returned.
     pub async fn length_status(&self, case: CaseId) -> Checked<Option<LengthStatus>> {
         let (state, _) = self.checked_case(case, Permission::ReadCase).await?;
         Ok(report::length_status(
@@ -61,6 +75,13 @@ impl<'a, S: Store> Acting<'a, S> {
     }
 
     /// The direction of a case's risk across its assessments (`read_case`, R-12).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Failed` with `CommandError::Load` when the case cannot be loaded, before the
+    ///   check: `not_found` when there is no such case, `history_unreadable`, `store_*`.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the case do not permit `read_case`; nothing of the case is returned.
     pub async fn risk_trend(&self, case: CaseId) -> Checked<RiskTrend> {
         let (state, _) = self.checked_case(case, Permission::ReadCase).await?;
         Ok(report::risk_trend(&state))
@@ -68,6 +89,16 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// A young person's missing episodes, flags and alumni membership (`read_case` on their
     /// records, R-20, R-22).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when reading the young
+    ///   person's cases, which decide the relationship, fails.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the young person's records (by their latest case, see
+    ///   `Acting::relationship_to_young_person`) do not permit `read_case`.
+    /// - `ActingError::Failed` with `CommandError::Load` after the check: `not_found` when there is
+    ///   no such young person, `history_unreadable`, `store_*`.
     pub async fn young_person_activity(
         &self,
         young_person: YoungPersonId,
@@ -79,6 +110,16 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// A young person's return interviews not yet settled, as of now (`read_case` on their
     /// records, R-22).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when reading the young
+    ///   person's cases, which decide the relationship, fails.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the young person's records (by their latest case, see
+    ///   `Acting::relationship_to_young_person`) do not permit `read_case`.
+    /// - `ActingError::Failed` with `CommandError::Load` after the check: `not_found` when there is
+    ///   no such young person, `history_unreadable`, `store_*`.
     pub async fn return_interviews_due(
         &self,
         young_person: YoungPersonId,
@@ -89,6 +130,14 @@ impl<'a, S: Store> Acting<'a, S> {
     }
 
     /// Plans a workshop (`run_workshops`).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit
+    ///   `run_workshops`; nothing is written.
+    /// - `ActingError::Refused` with `DomainError::Input` (`bad_input`) naming the field when
+    ///   `Workshop::plan` refuses the details.
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when the append fails.
     pub async fn plan_workshop(&self, details: NewWorkshop) -> Checked<WorkshopId> {
         Ok(self.plan_workshop_with(details, None).await?.state.id)
     }
@@ -97,6 +146,18 @@ impl<'a, S: Store> Acting<'a, S> {
     /// a retry after a timeout returns the workshop the first call planned (`replayed`) and
     /// plans no second one; the key is this person's own, checked after the permission
     /// ([`casework_core::kernel::idempotency`]).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit
+    ///   `run_workshops`; nothing is written.
+    /// - `ActingError::Refused` with `DomainError::Input` (`bad_input`) naming the field when
+    ///   `Workshop::plan` refuses the details.
+    /// - `ActingError::Failed` with `CommandError::IdempotencyKeyReused` (`idempotency_key_reused`)
+    ///   when the key, after the check, was already used by this person for a different request, or
+    ///   for a stream that is not a workshop's; a retry of the same request is not an error.
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when looking the key up or
+    ///   the append fails.
     pub async fn plan_workshop_with(
         &self,
         details: NewWorkshop,
@@ -110,6 +171,18 @@ impl<'a, S: Store> Acting<'a, S> {
     }
 
     /// Decides and records a workshop command (`run_workshops`).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit the
+    ///   command's permission (`run_workshops`); nothing is read or written.
+    /// - `ActingError::Failed` with `CommandError::Load` after the check: `not_found` when there is
+    ///   no such workshop, `history_unreadable`, `store_*`.
+    /// - `ActingError::Refused` with the `DomainError` the rules refuse with (`bad_input` naming
+    ///   the field, as `Workshop::decide` documents).
+    /// - `ActingError::Failed` with `CommandError::Conflict` (`conflict`, R-18) when another writer
+    ///   appended to the workshop's stream after it was loaded, or with `CommandError::Store`
+    ///   (`store_*`) when the append fails.
     pub async fn execute_workshop(
         &self,
         workshop: WorkshopId,
@@ -121,6 +194,24 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// As [`Acting::execute_workshop`], with an expected version and an idempotency key as
     /// [`Acting::execute_with`] takes them (permission first, then the key).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit the
+    ///   command's permission (`run_workshops`); nothing is read or written.
+    /// - `ActingError::Failed` with `CommandError::Load` after the check: `not_found` when there is
+    ///   no such workshop, `history_unreadable`, `store_*`.
+    /// - `ActingError::Failed` with `CommandError::IdempotencyKeyReused` (`idempotency_key_reused`)
+    ///   when the key, after the check, was already used by this person for a different request; a
+    ///   retry of the same request is not an error.
+    /// - `ActingError::Failed` with `CommandError::Conflict` (`conflict`, R-18) when
+    ///   `expected_version` is given and the stream is at another version, before anything is
+    ///   decided.
+    /// - `ActingError::Refused` with the `DomainError` the rules refuse with (`bad_input` naming
+    ///   the field, as `Workshop::decide` documents).
+    /// - `ActingError::Failed` with `CommandError::Conflict` (`conflict`, R-18) when another writer
+    ///   appended to the workshop's stream after it was loaded, or with `CommandError::Store`
+    ///   (`store_*`) when the append fails.
     pub async fn execute_workshop_with(
         &self,
         workshop: WorkshopId,
@@ -137,12 +228,27 @@ impl<'a, S: Store> Acting<'a, S> {
     }
 
     /// A workshop (`run_workshops`).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit
+    ///   `run_workshops`; nothing is read.
+    /// - `ActingError::Failed` with `CommandError::Load` after the check: `not_found` when there is
+    ///   no such workshop, `history_unreadable`, `store_*`.
     pub async fn workshop(&self, workshop: WorkshopId) -> Checked<Workshop> {
         self.staff(Permission::RunWorkshops)?;
         Ok(self.casework.workshop(workshop).await?)
     }
 
     /// Records intelligence about a possible perpetrator (`record_intelligence`, R-19).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit
+    ///   `record_intelligence`; nothing is written.
+    /// - `ActingError::Refused` with `DomainError::Input` (`bad_input`) on `learnt_at` when it is
+    ///   later than now (`Intelligence::record`).
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when the append fails.
     pub async fn record_intelligence(&self, details: NewIntelligence) -> Checked<IntelligenceId> {
         Ok(self.record_intelligence_with(details, None).await?.state.id)
     }
@@ -151,6 +257,19 @@ impl<'a, S: Store> Acting<'a, S> {
     /// recorded: a retry after a timeout returns the report the first call recorded
     /// (`replayed`) and records no second one; the key is this person's own, checked after
     /// the permission ([`casework_core::kernel::idempotency`]).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit
+    ///   `record_intelligence`; nothing is written.
+    /// - `ActingError::Refused` with `DomainError::Input` (`bad_input`) on `learnt_at` when it is
+    ///   later than now (`Intelligence::record`).
+    /// - `ActingError::Failed` with `CommandError::IdempotencyKeyReused` (`idempotency_key_reused`)
+    ///   when the key, after the check, was already used by this person for a different request, or
+    ///   for a stream that is not an intelligence report's; a retry of the same request is not an
+    ///   error.
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when looking the key up or
+    ///   the append fails.
     pub async fn record_intelligence_with(
         &self,
         details: NewIntelligence,
@@ -165,6 +284,19 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// Decides and records an intelligence command, such as passing it to police
     /// (`record_intelligence`, R-19).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit the
+    ///   command's permission (`record_intelligence`, R-19); nothing is read or written.
+    /// - `ActingError::Failed` with `CommandError::Load` after the check: `not_found` when there is
+    ///   no such intelligence report, `history_unreadable`, `store_*`.
+    /// - `ActingError::Refused` with the `DomainError` the rules refuse with, as
+    ///   `Intelligence::decide` documents: `immediate_risk_needs_call`, `bad_input` on
+    ///   `passed_at`.
+    /// - `ActingError::Failed` with `CommandError::Conflict` (`conflict`, R-18) when another writer
+    ///   appended to the intelligence report's stream after it was loaded, or with
+    ///   `CommandError::Store` (`store_*`) when the append fails.
     pub async fn execute_intelligence(
         &self,
         intelligence: IntelligenceId,
@@ -176,6 +308,25 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// As [`Acting::execute_intelligence`], with an expected version and an idempotency key
     /// as [`Acting::execute_with`] takes them (permission first, then the key).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit the
+    ///   command's permission (`record_intelligence`, R-19); nothing is read or written.
+    /// - `ActingError::Failed` with `CommandError::Load` after the check: `not_found` when there is
+    ///   no such intelligence report, `history_unreadable`, `store_*`.
+    /// - `ActingError::Failed` with `CommandError::IdempotencyKeyReused` (`idempotency_key_reused`)
+    ///   when the key, after the check, was already used by this person for a different request; a
+    ///   retry of the same request is not an error.
+    /// - `ActingError::Failed` with `CommandError::Conflict` (`conflict`, R-18) when
+    ///   `expected_version` is given and the stream is at another version, before anything is
+    ///   decided.
+    /// - `ActingError::Refused` with the `DomainError` the rules refuse with, as
+    ///   `Intelligence::decide` documents: `immediate_risk_needs_call`, `bad_input` on
+    ///   `passed_at`.
+    /// - `ActingError::Failed` with `CommandError::Conflict` (`conflict`, R-18) when another writer
+    ///   appended to the intelligence report's stream after it was loaded, or with
+    ///   `CommandError::Store` (`store_*`) when the append fails.
     pub async fn execute_intelligence_with(
         &self,
         intelligence: IntelligenceId,
@@ -192,6 +343,13 @@ impl<'a, S: Store> Acting<'a, S> {
     }
 
     /// An intelligence report (`read_intelligence`, R-19).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit
+    ///   `read_intelligence`; nothing is read.
+    /// - `ActingError::Failed` with `CommandError::Load` after the check: `not_found` when there is
+    ///   no such intelligence report, `history_unreadable`, `store_*`.
     pub async fn intelligence(&self, intelligence: IntelligenceId) -> Checked<Intelligence> {
         self.staff(Permission::ReadIntelligence)?;
         Ok(self.casework.intelligence(intelligence).await?)

@@ -248,6 +248,33 @@ impl<'a, S: Store> Acting<'a, S> {
     /// (naming the date and the rule), or while a case is open; the reason is required.
     /// Recorded on the young person's retention stream; a second run changes nothing, and a
     /// run after an interrupted one finishes it.
+    ///
+    /// # Errors
+    ///
+    /// - `RetentionError::Failed` with `CommandError::Store` (`store_*`) when reading the young
+    ///   person's cases, which decide the relationship, fails.
+    /// - `RetentionError::Denied` (`access_denied`, R-27) when the person's role and relationship
+    ///   to the young person's records (by their latest case, see
+    ///   `Acting::relationship_to_young_person`) do not permit `erase`.
+    /// - `RetentionError::Refused` with `RetentionRefusal::Invalid` (`bad_input`) on `reason` when
+    ///   it is empty or only white space (or contains a NUL).
+    /// - `RetentionError::Failed` with `CommandError::Load` (`history_unreadable`, R-18, or
+    ///   `store_*`) when the retention record cannot be read.
+    /// - `RetentionError::Refused` with `RetentionRefusal::LegalHold` (`legal_hold`, R-23), naming
+    ///   the hold's reason, while a hold is in place; nothing is written. A hold placed while the
+    ///   anonymisation runs stops it before the next rewrite, with the record showing it
+    ///   incomplete.
+    /// - `RetentionError::Failed` with `CommandError::Load` when the schedule cannot be worked out:
+    ///   `not_found` when there is no such young person, `history_unreadable` for a history
+    ///   of theirs or of a case that cannot be read, `store_*`.
+    /// - `RetentionError::Refused` with `RetentionRefusal::CaseOpen` (`case_open`, R-23) while a
+    ///   case of theirs is open, or `RetentionRefusal::NotDue` (`retention_not_due`, R-23), naming
+    ///   the date and the rule, before their records are due; nothing is written.
+    /// - `RetentionError::Refused` with `RetentionRefusal::WouldNotDecode` (`would_not_decode`,
+    ///   R-23) when an anonymised event would not decode or fold; nothing is written.
+    /// - `RetentionError::Failed` with `CommandError::Store` (`store_*`) when reading the streams
+    ///   to plan or a rewrite fails, and as for the retention record's appends: `conflict`
+    ///   when it changed since it was read, `store_*`. A run after an interrupted one finishes it.
     pub async fn anonymise(
         &self,
         young_person: YoungPersonId,

@@ -93,6 +93,15 @@ impl<S: Store> Casework<S> {
 
     /// Registers a young person, returning only the id: the check for possible duplicates
     /// runs and flags what it finds all the same; [`Casework::register`] returns it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Casework::register`]:
+    ///
+    /// - `CommandError::Rejected` with `DomainError::Input` (`bad_input`) on `date_of_birth` when
+    ///   it is after today or more than 120 years before it ([`YoungPerson::register`]).
+    /// - `CommandError::Store` (`store_*`) when reading the identity block for the duplicate check
+    ///   or appending the registration fails.
     pub async fn register_young_person(
         &self,
         actor: &Actor,
@@ -102,11 +111,23 @@ impl<S: Store> Casework<S> {
     }
 
     /// A young person's record.
+    ///
+    /// # Errors
+    ///
+    /// `LoadError::NotFound` (`not_found`) when there is no such young person; `LoadError::History`
+    /// (`history_unreadable`, R-18) when its stored history cannot be read; `LoadError::Store`
+    /// (`store_*`) when the store fails.
     pub async fn young_person(&self, id: YoungPersonId) -> Result<YoungPerson, LoadError> {
         Ok(self.load::<YoungPersonRecord>(id).await?.state.person)
     }
 
     /// A young person's missing episodes, missing flags and alumni membership.
+    ///
+    /// # Errors
+    ///
+    /// `LoadError::NotFound` (`not_found`) when there is no such young person; `LoadError::History`
+    /// (`history_unreadable`, R-18) when its stored history cannot be read; `LoadError::Store`
+    /// (`store_*`) when the store fails.
     pub async fn young_person_activity(
         &self,
         id: YoungPersonId,
@@ -117,6 +138,12 @@ impl<S: Store> Casework<S> {
     /// A young person's full history, decoded: registration, every correction of their
     /// details with who made it, when and why, and their missing episodes and alumni
     /// membership.
+    ///
+    /// # Errors
+    ///
+    /// `LoadError::NotFound` (`not_found`) when there is no such young person; `LoadError::History`
+    /// (`history_unreadable`, R-18) when its stored history cannot be read; `LoadError::Store`
+    /// (`store_*`) when the store fails.
     pub async fn young_person_history(
         &self,
         id: YoungPersonId,
@@ -127,6 +154,14 @@ impl<S: Store> Casework<S> {
     /// A young person's details as they were recorded at `at`: before a correction, the
     /// details it corrected (R-18: "what was known on date X"). `None` if they were not
     /// registered yet.
+    ///
+    /// # Errors
+    ///
+    /// `LoadError::NotFound` (`not_found`) when there is no such young person; `LoadError::History`
+    /// (`history_unreadable`, R-18) when its stored history cannot be read; `LoadError::Store`
+    /// (`store_*`) when the store fails.
+    ///
+    /// A young person registered after `at` is `Ok(None)`, not `not_found`.
     pub async fn young_person_as_of(
         &self,
         id: YoungPersonId,
@@ -155,6 +190,20 @@ impl<S: Store> Casework<S> {
     /// missing episodes and return interviews, joining or leaving the alumni group
     /// (R-20, checked against the young person's cases), correcting their details with a
     /// reason.
+    ///
+    /// # Errors
+    ///
+    /// - `CommandError::Load` when the young person cannot be loaded: `not_found` when there is no
+    ///   such young person, `history_unreadable` for a history this version cannot read,
+    ///   `store_*` when the store fails.
+    /// - `CommandError::Rejected` with the `DomainError` the rules refuse with (its own code,
+    ///   naming the rule) when [`YoungPersonActivity::decide`] refuses: `not_eligible_for_alumni`
+    ///   for `join_alumni`, otherwise `bad_input` naming the field (R-22 for missing
+    ///   episodes and return interviews, R-18 for corrections).
+    /// - `CommandError::Conflict` (`conflict`, R-18) when another writer appended to the young
+    ///   person's stream after it was loaded.
+    /// - `CommandError::Store` (`store_*`) when a lookup the decision needs (their cases, for
+    ///   `join_alumni`) or the append fails.
     pub async fn execute_for_young_person(
         &self,
         actor: &Actor,
@@ -166,6 +215,12 @@ impl<S: Store> Casework<S> {
 
     /// Records that a young person went missing at `started_at`; returns the episode.
     /// A third episode starting within 30 days raises a flag in the same append.
+    ///
+    /// # Errors
+    ///
+    /// As [`Casework::execute_for_young_person`]; the rules' refusal is `DomainError::Input`
+    /// (`bad_input`) on `started_at` when it is later than now, before the young person's date of
+    /// birth, while an episode is still open, or within a recorded episode.
     pub async fn start_missing_episode(
         &self,
         actor: &Actor,
@@ -191,6 +246,12 @@ impl<S: Store> Casework<S> {
 
     /// A young person's return interviews not yet completed or declined, as of now, soonest
     /// due first, each marked overdue strictly after 72 hours from the return.
+    ///
+    /// # Errors
+    ///
+    /// `LoadError::NotFound` (`not_found`) when there is no such young person; `LoadError::History`
+    /// (`history_unreadable`, R-18) when its stored history cannot be read; `LoadError::Store`
+    /// (`store_*`) when the store fails.
     pub async fn return_interviews_due(
         &self,
         young_person: YoungPersonId,
@@ -204,6 +265,21 @@ impl<S: Store> Casework<S> {
     /// one with an open case is refused, naming it. Records linked as the same person
     /// count as one. The young person is checked for possible duplicates, and new ones
     /// flagged; [`Casework::refer`] returns them with the case.
+    ///
+    /// # Errors
+    ///
+    /// - `CommandError::Load` when the young person cannot be loaded: `not_found` when there is no
+    ///   such young person, `history_unreadable` for a history this version cannot read,
+    ///   `store_*` when the store fails.
+    /// - `CommandError::Rejected` with `DomainError::OpenCaseExists` (`open_case_exists`, R-17),
+    ///   naming the case, when the young person, or a record linked as the same person, has
+    ///   an open case.
+    /// - `CommandError::Rejected` with `DomainError::Input` (`bad_input`) on `received_at` when it
+    ///   is later than now ([`Received::open`]).
+    /// - `CommandError::Conflict` (`conflict`, R-18) when another writer appended to the young
+    ///   person's stream while the duplicate check flagged new candidates on it.
+    /// - `CommandError::Store` (`store_*`) when reading the young person's cases, their links or
+    ///   the identity block, or an append, fails.
     pub async fn receive_referral(
         &self,
         actor: &Actor,
@@ -220,6 +296,24 @@ impl<S: Store> Casework<S> {
     /// [`Casework::receive_referral`], with the case linked back to the workshop by id. The
     /// workshop is loaded from its own stream ([`LoadError::NotFound`] if there is none);
     /// the referral cannot arrive before the workshop's date.
+    ///
+    /// # Errors
+    ///
+    /// - `CommandError::Load` with `LoadError::NotFound` (`not_found`) when there is no such
+    ///   workshop, or `history_unreadable` / `store_*` loading it.
+    /// - `CommandError::Load` when the young person cannot be loaded: `not_found` when there is no
+    ///   such young person, `history_unreadable` for a history this version cannot read,
+    ///   `store_*` when the store fails.
+    /// - `CommandError::Rejected` with `DomainError::OpenCaseExists` (`open_case_exists`, R-17),
+    ///   naming the case, when the young person, or a record linked as the same person, has
+    ///   an open case.
+    /// - `CommandError::Rejected` with `DomainError::Input` (`bad_input`) on `received_at` when the
+    ///   referral's date is before the workshop's date or its time is later than now
+    ///   ([`Received::open_from_workshop`]).
+    /// - `CommandError::Conflict` (`conflict`, R-18) when another writer appended to the young
+    ///   person's stream while the duplicate check flagged new candidates on it.
+    /// - `CommandError::Store` (`store_*`) when reading the young person's cases, their links or
+    ///   the identity block, or an append, fails.
     pub async fn receive_referral_from_workshop(
         &self,
         actor: &Actor,
@@ -281,6 +375,19 @@ impl<S: Store> Casework<S> {
     }
 
     /// Decides and records a command on a case.
+    ///
+    /// # Errors
+    ///
+    /// - `CommandError::Load` when the case cannot be loaded: `not_found` when there is no such
+    ///   case, `history_unreadable` for a history this version cannot read, `store_*` when
+    ///   the store fails.
+    /// - `CommandError::Rejected` with the `DomainError` the rules refuse with (its own code,
+    ///   naming the rule) when [`Case::decide`] refuses (a closed case is `case_closed`, R-17; a
+    ///   step the stage does not have is `not_at_this_stage`; each step documents its own).
+    /// - `CommandError::Conflict` (`conflict`, R-18) when another writer appended to the case's
+    ///   stream after it was loaded.
+    /// - `CommandError::Store` (`store_*`) when a lookup the decision needs (the waiting list's
+    ///   head, the young person's cases) or the append fails.
     pub async fn execute(
         &self,
         actor: &Actor,
@@ -291,6 +398,12 @@ impl<S: Store> Casework<S> {
     }
 
     /// The case's full history, decoded.
+    ///
+    /// # Errors
+    ///
+    /// `LoadError::NotFound` (`not_found`) when there is no such case; `LoadError::History`
+    /// (`history_unreadable`, R-18) when its stored history cannot be read; `LoadError::Store`
+    /// (`store_*`) when the store fails.
     pub async fn history(&self, case: CaseId) -> Result<Vec<Recorded<CaseEvent>>, LoadError> {
         let stream = StreamId::Case(case);
         let history = decode_stream::<CaseEvent>(&self.store.load(stream).await?)?;
@@ -301,12 +414,26 @@ impl<S: Store> Casework<S> {
     }
 
     /// The case as it is now.
+    ///
+    /// # Errors
+    ///
+    /// `LoadError::NotFound` (`not_found`) when there is no such case; `LoadError::History`
+    /// (`history_unreadable`, R-18) when its stored history cannot be read; `LoadError::Store`
+    /// (`store_*`) when the store fails.
     pub async fn case(&self, case: CaseId) -> Result<Case, LoadError> {
         Ok(self.load::<Case>(case).await?.state)
     }
 
     /// The case as it was at `at`: every event recorded at or before `at`, and none after
     /// "what was known on date X"). `None` if the case did not exist yet.
+    ///
+    /// # Errors
+    ///
+    /// `LoadError::NotFound` (`not_found`) when there is no such case; `LoadError::History`
+    /// (`history_unreadable`, R-18) when its stored history cannot be read or an event in it cannot
+    /// follow the ones before it; `LoadError::Store` (`store_*`) when the store fails.
+    ///
+    /// A case opened after `at` is `Ok(None)`, not `not_found`.
     pub async fn case_as_of(
         &self,
         case: CaseId,
@@ -321,16 +448,28 @@ impl<S: Store> Casework<S> {
     }
 
     /// The waiting list in R-7 order.
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails.
     pub async fn waiting_list(&self) -> Result<Vec<CaseSummary>, StoreError> {
         self.store.waiting_list().await
     }
 
     /// Owed actions not yet discharged.
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails.
     pub async fn outstanding_actions(&self) -> Result<Vec<OwedActionSummary>, StoreError> {
         self.store.outstanding_actions().await
     }
 
     /// A young person's cases.
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails.
     pub async fn cases_of(
         &self,
         young_person: YoungPersonId,
@@ -339,12 +478,22 @@ impl<S: Store> Casework<S> {
     }
 
     /// Reviews overdue now.
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails.
     pub async fn overdue_reviews(&self) -> Result<Vec<CaseSummary>, StoreError> {
         self.store.overdue_reviews(self.now()).await
     }
 
     /// A case's expected against delivered sessions and contacts in `[from, to)`, with
     /// its contact with the referring professional.
+    ///
+    /// # Errors
+    ///
+    /// `LoadError::NotFound` (`not_found`) when there is no such case; `LoadError::History`
+    /// (`history_unreadable`, R-18) when its stored history cannot be read; `LoadError::Store`
+    /// (`store_*`) when the store fails.
     pub async fn cadence_report(
         &self,
         case: CaseId,
@@ -356,12 +505,24 @@ impl<S: Store> Casework<S> {
 
     /// A case's length against its programme's expected length, now (R-14: shown, never
     /// enforced); `None` without a programme that states one, or before work began.
+    ///
+    /// # Errors
+    ///
+    /// `LoadError::NotFound` (`not_found`) when there is no such case; `LoadError::History`
+    /// (`history_unreadable`, R-18) when its stored history cannot be read; `LoadError::Store`
+    /// (`store_*`) when the store fails.
     pub async fn length_status(&self, case: CaseId) -> Result<Option<LengthStatus>, LoadError> {
         let state = self.case(case).await?;
         Ok(report::length_status(&state, &self.profile, self.now()))
     }
 
     /// The direction of a case's risk across its assessments (lifecycle 3, R-12).
+    ///
+    /// # Errors
+    ///
+    /// `LoadError::NotFound` (`not_found`) when there is no such case; `LoadError::History`
+    /// (`history_unreadable`, R-18) when its stored history cannot be read; `LoadError::Store`
+    /// (`store_*`) when the store fails.
     pub async fn risk_trend(&self, case: CaseId) -> Result<RiskTrend, LoadError> {
         Ok(report::risk_trend(&self.case(case).await?))
     }
@@ -374,6 +535,12 @@ impl<S: Store> Casework<S> {
 impl<S: Store> Casework<S> {
     /// Plans a workshop at a school or youth club on its own stream (see
     /// [`casework_core::workshop`]); returns its id.
+    ///
+    /// # Errors
+    ///
+    /// - `CommandError::Rejected` with `DomainError::Input` (`bad_input`) naming the field when
+    ///   [`Workshop::plan`] refuses the details.
+    /// - `CommandError::Store` (`store_*`) when the append fails.
     pub async fn plan_workshop(
         &self,
         actor: &Actor,
@@ -390,6 +557,18 @@ impl<S: Store> Casework<S> {
     /// workshop as planned: a retry returns the workshop the first call planned
     /// ([`Executed::replayed`]) and plans none; the key used for another request is
     /// [`CommandError::IdempotencyKeyReused`] ([`casework_core::kernel::idempotency`]).
+    ///
+    /// # Errors
+    ///
+    /// - `CommandError::Rejected` with `DomainError::Input` (`bad_input`) naming the field when
+    ///   [`Workshop::plan`] refuses the details.
+    /// - `CommandError::IdempotencyKeyReused` (`idempotency_key_reused`) when the key was already
+    ///   used for a different request, or for a stream that is not a workshop's; a retry of the
+    ///   same request is not an error. `CommandError::Store` (`store_corrupt`) when the versions
+    ///   the key recorded are not in the stream.
+    /// - `CommandError::Load` (`not_found`, `history_unreadable`, `store_*`) when a retry's a
+    ///   workshop stream cannot be read back.
+    /// - `CommandError::Store` (`store_*`) when looking the key up or the append fails.
     pub async fn plan_workshop_keyed(
         &self,
         actor: &Actor,
@@ -409,6 +588,17 @@ impl<S: Store> Casework<S> {
 
     /// Decides and records a command to a workshop: attendance, vulnerable attendees,
     /// individual tutorials, evaluation forms.
+    ///
+    /// # Errors
+    ///
+    /// - `CommandError::Load` when the workshop cannot be loaded: `not_found` when there is no such
+    ///   workshop, `history_unreadable` for a history this version cannot read, `store_*`
+    ///   when the store fails.
+    /// - `CommandError::Rejected` with the `DomainError` the rules refuse with (its own code,
+    ///   naming the rule) when [`Workshop::decide`] refuses: `bad_input` naming the field.
+    /// - `CommandError::Conflict` (`conflict`, R-18) when another writer appended to the workshop's
+    ///   stream after it was loaded.
+    /// - `CommandError::Store` (`store_*`) when the append fails.
     pub async fn execute_workshop(
         &self,
         actor: &Actor,
@@ -421,6 +611,11 @@ impl<S: Store> Casework<S> {
     /// The workshops a registered young person took part in (attended, was identified as
     /// vulnerable, had a tutorial or returned an evaluation form), by date: one indexed read of
     /// their [`ListingKind::WorkshopParticipant`] listings (R-23: subject access and erasure).
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
     pub async fn workshops_of(
         &self,
         young_person: YoungPersonId,
@@ -432,11 +627,23 @@ impl<S: Store> Casework<S> {
     }
 
     /// A workshop as it is now.
+    ///
+    /// # Errors
+    ///
+    /// `LoadError::NotFound` (`not_found`) when there is no such workshop; `LoadError::History`
+    /// (`history_unreadable`, R-18) when its stored history cannot be read; `LoadError::Store`
+    /// (`store_*`) when the store fails.
     pub async fn workshop(&self, workshop: WorkshopId) -> Result<Workshop, LoadError> {
         Ok(self.load::<Workshop>(workshop).await?.state)
     }
 
     /// A workshop's full history, decoded.
+    ///
+    /// # Errors
+    ///
+    /// `LoadError::NotFound` (`not_found`) when there is no such workshop; `LoadError::History`
+    /// (`history_unreadable`, R-18) when its stored history cannot be read; `LoadError::Store`
+    /// (`store_*`) when the store fails.
     pub async fn workshop_history(
         &self,
         workshop: WorkshopId,
@@ -446,6 +653,12 @@ impl<S: Store> Casework<S> {
 
     /// Records a report of intelligence about possible perpetrators on its own stream, apart
     /// from every case and linked to cases and young people only by id; returns its id.
+    ///
+    /// # Errors
+    ///
+    /// - `CommandError::Rejected` with `DomainError::Input` (`bad_input`) naming the field when
+    ///   [`Intelligence::record`] (on `learnt_at`, later than now) refuses the details.
+    /// - `CommandError::Store` (`store_*`) when the append fails.
     pub async fn record_intelligence(
         &self,
         actor: &Actor,
@@ -462,6 +675,18 @@ impl<S: Store> Casework<S> {
     /// answering the report as recorded: a retry returns the report the first call recorded
     /// ([`Executed::replayed`]) and records none; the key used for another request is
     /// [`CommandError::IdempotencyKeyReused`] ([`casework_core::kernel::idempotency`]).
+    ///
+    /// # Errors
+    ///
+    /// - `CommandError::Rejected` with `DomainError::Input` (`bad_input`) naming the field when
+    ///   [`Intelligence::record`] (on `learnt_at`, later than now) refuses the details.
+    /// - `CommandError::IdempotencyKeyReused` (`idempotency_key_reused`) when the key was already
+    ///   used for a different request, or for a stream that is not an intelligence report's; a
+    ///   retry of the same request is not an error. `CommandError::Store` (`store_corrupt`) when
+    ///   the versions the key recorded are not in the stream.
+    /// - `CommandError::Load` (`not_found`, `history_unreadable`, `store_*`) when a retry's an
+    ///   intelligence report stream cannot be read back.
+    /// - `CommandError::Store` (`store_*`) when looking the key up or the append fails.
     pub async fn record_intelligence_keyed(
         &self,
         actor: &Actor,
@@ -481,6 +706,19 @@ impl<S: Store> Casework<S> {
 
     /// Decides and records a command to an intelligence report: passing it to the police
     /// a report of immediate risk goes first by an immediate call).
+    ///
+    /// # Errors
+    ///
+    /// - `CommandError::Load` when the intelligence report cannot be loaded: `not_found` when there
+    ///   is no such intelligence report, `history_unreadable` for a history this version
+    ///   cannot read, `store_*` when the store fails.
+    /// - `CommandError::Rejected` with the `DomainError` the rules refuse with (its own code,
+    ///   naming the rule) when [`Intelligence::decide`] refuses: `immediate_risk_needs_call`
+    ///   when a report of immediate risk is passed by the non-urgent channel before an immediate
+    ///   call, `bad_input` on `passed_at`.
+    /// - `CommandError::Conflict` (`conflict`, R-18) when another writer appended to the
+    ///   intelligence report's stream after it was loaded.
+    /// - `CommandError::Store` (`store_*`) when the append fails.
     pub async fn execute_intelligence(
         &self,
         actor: &Actor,
@@ -491,6 +729,12 @@ impl<S: Store> Casework<S> {
     }
 
     /// An intelligence report as it is now.
+    ///
+    /// # Errors
+    ///
+    /// `LoadError::NotFound` (`not_found`) when there is no such intelligence report;
+    /// `LoadError::History` (`history_unreadable`, R-18) when its stored history cannot be read;
+    /// `LoadError::Store` (`store_*`) when the store fails.
     pub async fn intelligence(
         &self,
         intelligence: IntelligenceId,
@@ -499,6 +743,12 @@ impl<S: Store> Casework<S> {
     }
 
     /// An intelligence report's full history, decoded.
+    ///
+    /// # Errors
+    ///
+    /// `LoadError::NotFound` (`not_found`) when there is no such intelligence report;
+    /// `LoadError::History` (`history_unreadable`, R-18) when its stored history cannot be read;
+    /// `LoadError::Store` (`store_*`) when the store fails.
     pub async fn intelligence_history(
         &self,
         intelligence: IntelligenceId,
@@ -517,6 +767,11 @@ impl<S: Store> Casework<S> {
     /// Cases whose next review falls due in `[from, to)`, soonest first. For today's
     /// reviews, pass today's midnight and the next: a review due today is in it, and is due,
     /// not overdue, until its time has passed ([`ReviewDueRow::is_overdue`]).
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
     pub async fn reviews_due(
         &self,
         from: DateTime<Utc>,
@@ -532,6 +787,11 @@ impl<S: Store> Casework<S> {
 
     /// Cases at work past their programme's expected length as of `as_of`, longest past first
     /// shown, never enforced). A case exactly at its expected length is not past it.
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
     pub async fn cases_past_expected_length(
         &self,
         as_of: DateTime<Utc>,
@@ -544,6 +804,11 @@ impl<S: Store> Casework<S> {
 
     /// Cases allocated and not closed, by when allocated; only `worker`'s when given (R-25:
     /// each worker's caseload).
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
     pub async fn open_cases(
         &self,
         worker: Option<StaffId>,
@@ -559,6 +824,12 @@ impl<S: Store> Casework<S> {
     /// whose work began before `to`, by when allocated: one listing query, then each
     /// case listed is loaded. A case closed since is not open: ask its own
     /// [`Casework::cadence_report`].
+    ///
+    /// # Errors
+    ///
+    /// `LoadError::Store` (`store_*`) when the store fails, or a listing row does not decode
+    /// (`store_corrupt`); then, for each case listed, as [`Casework::case`]: `not_found` when a
+    /// listed case has no stream (a damaged store), `history_unreadable`.
     pub async fn cadence_across_open_cases(
         &self,
         from: DateTime<Utc>,
@@ -580,6 +851,11 @@ impl<S: Store> Casework<S> {
     }
 
     /// Referrals out to partner agencies, by when sent; only those in `status` when given.
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
     pub async fn partner_referrals(
         &self,
         status: Option<PartnerReferralState>,
@@ -593,6 +869,11 @@ impl<S: Store> Casework<S> {
 
     /// Finished cases (closed, or referrals declined, signposted or withdrawn), by when they
     /// ended; only `young_person`'s when given (R-23: the retention schedule counts from here).
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
     pub async fn closed_cases(
         &self,
         young_person: Option<YoungPersonId>,
@@ -607,6 +888,11 @@ impl<S: Store> Casework<S> {
     /// Every return interview not yet completed or declined, across all young people, soonest
     /// due first, each marked overdue as of `as_of`: overdue strictly after 72 hours from the
     /// return, so one due at exactly `as_of` is due, not overdue.
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
     pub async fn all_return_interviews_due(
         &self,
         as_of: DateTime<Utc>,
@@ -619,6 +905,11 @@ impl<S: Store> Casework<S> {
 
     /// Return interviews overdue as of `as_of`, across all young people, longest overdue first
     /// those due strictly before `as_of`.
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
     pub async fn overdue_return_interviews(
         &self,
         as_of: DateTime<Utc>,
@@ -631,18 +922,33 @@ impl<S: Store> Casework<S> {
 
     /// Young people flagged by three missing episodes within 30 days, whose flag is not yet
     /// resolved, by when raised (R-22: each is owed a strategy discussion).
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
     pub async fn flagged_young_people(&self) -> Result<Vec<MissingFlagRow>, StoreError> {
         self.listed(ListingQuery::all(ListingKind::MissingFlag))
             .await
     }
 
     /// Members of the alumni group, by when they joined.
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
     pub async fn alumni_members(&self) -> Result<Vec<AlumniRow>, StoreError> {
         self.listed(ListingQuery::all(ListingKind::Alumni)).await
     }
 
     /// Intelligence not yet with the police: reports of immediate risk not yet called in
     /// first, then the rest, each oldest first.
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
     pub async fn intelligence_awaiting_police(&self) -> Result<Vec<AwaitingPoliceRow>, StoreError> {
         let mut rows: Vec<AwaitingPoliceRow> = self
             .listed(ListingQuery::all(ListingKind::IntelligenceAwaitingPolice))
@@ -653,6 +959,11 @@ impl<S: Store> Casework<S> {
 
     /// Workshop reach and evaluation results for workshops dated in `[from, to)`: each
     /// workshop, by date, and the totals.
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
     pub async fn workshop_reach(
         &self,
         from: NaiveDate,

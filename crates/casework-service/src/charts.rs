@@ -55,6 +55,11 @@ fn risk_colour(key: &str) -> RGBColor {
 
 /// Referrals each month stacked by assessed risk, from
 /// [`casework_core::read::figures::ReferralFigures::by_month_and_risk`].
+///
+/// # Errors
+///
+/// `ChartError` (no stable code: it is not an `ErrorCode`) when `plotters` fails to draw into the
+/// SVG text.
 pub fn referrals_by_month(table: &CrossTable) -> Result<String, ChartError> {
     // "Mar 2026": month names in full overlap on a year's chart.
     let labels: Vec<String> = table
@@ -87,6 +92,11 @@ pub fn referrals_by_month(table: &CrossTable) -> Result<String, ChartError> {
 
 /// How many waited how long from referral to first allocation, from
 /// [`casework_core::read::figures::WaitingFigures::distribution`].
+///
+/// # Errors
+///
+/// `ChartError` (no stable code: it is not an `ErrorCode`) when `plotters` fails to draw into the
+/// SVG text.
 pub fn waiting_times(distribution: &Breakdown) -> Result<String, ChartError> {
     let labels: Vec<String> = distribution
         .categories
@@ -199,6 +209,11 @@ fn level_value(level: RiskLevel) -> f64 {
 /// One case's risk at the referral and at each review (from
 /// [`casework_core::read::report::risk_trajectory`]): the level that applied, joined by a line,
 /// and the tool's computed level as a hollow marker where a worker overrode it.
+///
+/// # Errors
+///
+/// `ChartError` (no stable code: it is not an `ErrorCode`) when `plotters` fails to draw into the
+/// SVG text.
 pub fn risk_trajectory(trajectory: &RiskTrajectory) -> Result<String, ChartError> {
     let mut svg = String::new();
     {

@@ -109,6 +109,13 @@ impl<S: Store> Casework<S> {
     /// Registers a young person and checks for possible duplicates of someone already known
     /// one indexed read; candidates are flagged in the same append as the registration
     /// and returned with the new id.
+    ///
+    /// # Errors
+    ///
+    /// - `CommandError::Rejected` with `DomainError::Input` (`bad_input`) on `date_of_birth` when
+    ///   it is after today or more than 120 years before it (`YoungPerson::register`).
+    /// - `CommandError::Store` (`store_*`) when reading the identity block or appending the
+    ///   registration fails; `store_corrupt` when a listing row does not decode.
     pub async fn register(
         &self,
         actor: &Actor,
@@ -120,6 +127,19 @@ impl<S: Store> Casework<S> {
     /// [`Casework::register`] with an idempotency key (scoped to `actor`): a retry returns
     /// the young person the first call registered and registers no one
     /// ([`casework_core::kernel::idempotency`]).
+    ///
+    /// # Errors
+    ///
+    /// - `CommandError::IdempotencyKeyReused` (`idempotency_key_reused`) when the key was already
+    ///   used for a different request (another fingerprint, or a stream that is not a young
+    ///   person's); a retry of the same request is not an error.
+    /// - `CommandError::Store` (`store_*`) when looking the key up fails.
+    /// - `CommandError::Load` (`not_found`, `history_unreadable`, `store_*`) when a retry's young
+    ///   person cannot be read back for the possible duplicates as they stand.
+    /// - `CommandError::Rejected` with `DomainError::Input` (`bad_input`) on `date_of_birth` when
+    ///   it is after today or more than 120 years before it (`YoungPerson::register`).
+    /// - `CommandError::Store` (`store_*`) when reading the identity block or appending the
+    ///   registration fails; `store_corrupt` when a listing row does not decode.
     pub async fn register_keyed(
         &self,
         actor: &Actor,
@@ -215,6 +235,16 @@ impl<S: Store> Casework<S> {
     /// known who may be them and is not decided either way, best first. Candidates not yet
     /// flagged on either record are flagged on theirs. A referral runs it; run it after
     /// correcting a date of birth or a name, too.
+    ///
+    /// # Errors
+    ///
+    /// - `CommandError::Load` when the young person cannot be loaded: `not_found` when there is no
+    ///   such young person, `history_unreadable` for a history this version cannot read,
+    ///   `store_*` when the store fails.
+    /// - `CommandError::Conflict` (`conflict`, R-18) when new candidates are flagged and another
+    ///   writer appended to the young person's stream since it was loaded.
+    /// - `CommandError::Store` (`store_*`) when reading the identity block or appending the flag
+    ///   fails; `store_corrupt` when a listing row does not decode.
     pub async fn check_duplicates(
         &self,
         actor: &Actor,
@@ -249,6 +279,21 @@ impl<S: Store> Casework<S> {
 
     /// Receives a referral, as [`Casework::receive_referral`], and returns the case with the
     /// possible duplicates of the young person found.
+    ///
+    /// # Errors
+    ///
+    /// - `CommandError::Load` when the young person cannot be loaded: `not_found` when there is no
+    ///   such young person, `history_unreadable` for a history this version cannot read,
+    ///   `store_*` when the store fails.
+    /// - `CommandError::Rejected` with `DomainError::OpenCaseExists` (`open_case_exists`, R-17),
+    ///   naming the case, when the young person, or a record linked as the same person, has
+    ///   an open case.
+    /// - `CommandError::Rejected` with `DomainError::Input` (`bad_input`) on `received_at` when it
+    ///   is later than now (`Received::open`).
+    /// - `CommandError::Conflict` (`conflict`, R-18) when another writer appended to the young
+    ///   person's stream while the duplicate check flagged new candidates on it.
+    /// - `CommandError::Store` (`store_*`) when reading the young person's cases, their links or
+    ///   the identity block, or an append, fails.
     pub async fn refer(
         &self,
         actor: &Actor,
@@ -260,6 +305,27 @@ impl<S: Store> Casework<S> {
 
     /// [`Casework::refer`] with an idempotency key (scoped to `actor`): a retry returns the
     /// case the first call opened and opens none ([`casework_core::kernel::idempotency`]).
+    ///
+    /// # Errors
+    ///
+    /// - `CommandError::IdempotencyKeyReused` (`idempotency_key_reused`) when the key was already
+    ///   used for a different request (another fingerprint, or a stream that is not a case); a
+    ///   retry of the same request is not an error.
+    /// - `CommandError::Store` (`store_*`) when looking the key up fails.
+    /// - `CommandError::Load` (`not_found`, `history_unreadable`, `store_*`) when a retry's case or
+    ///   young person cannot be read back.
+    /// - `CommandError::Load` when the young person cannot be loaded: `not_found` when there is no
+    ///   such young person, `history_unreadable` for a history this version cannot read,
+    ///   `store_*` when the store fails.
+    /// - `CommandError::Rejected` with `DomainError::OpenCaseExists` (`open_case_exists`, R-17),
+    ///   naming the case, when the young person, or a record linked as the same person, has
+    ///   an open case.
+    /// - `CommandError::Rejected` with `DomainError::Input` (`bad_input`) on `received_at` when it
+    ///   is later than now (`Received::open`).
+    /// - `CommandError::Conflict` (`conflict`, R-18) when another writer appended to the young
+    ///   person's stream while the duplicate check flagged new candidates on it.
+    /// - `CommandError::Store` (`store_*`) when reading the young person's cases, their links or
+    ///   the identity block, or an append, fails.
     pub async fn refer_keyed(
         &self,
         actor: &Actor,
@@ -277,6 +343,17 @@ impl<S: Store> Casework<S> {
     /// [`Verdict::NotTheSame`] keeps the pair from being flagged again. Recorded with `reason`
     /// on the record holding the pair's flag ([`decided_on`]), whose state it returns.
     /// Refused, naming `other`, for a record with itself or a pair already decided.
+    ///
+    /// # Errors
+    ///
+    /// - `CommandError::Load` when either record cannot be loaded: `not_found` when there is no
+    ///   such young person, `history_unreadable`, `store_*`.
+    /// - `CommandError::Rejected` with `DomainError::Input` (`bad_input`) on `other` when
+    ///   `other` is `young_person`, or a decision about the pair is already recorded on either
+    ///   record, either way.
+    /// - `CommandError::Conflict` (`conflict`, R-18) when another writer appended to the record
+    ///   holding the flag since it was loaded.
+    /// - `CommandError::Store` (`store_*`) when the append fails.
     pub async fn record_duplicate_decision(
         &self,
         actor: &Actor,
@@ -334,6 +411,11 @@ impl<S: Store> Casework<S> {
     /// The records recorded as the same person as `young_person`, directly or through
     /// another, in the order found: one indexed read of the [`ListingKind::LinkedRecord`]
     /// listings per record (one in all for a record linked to none).
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
     pub async fn linked_records(
         &self,
         young_person: YoungPersonId,
@@ -359,6 +441,11 @@ impl<S: Store> Casework<S> {
     /// The cases of `young_person` and of every record recorded as the same person
     /// ([`Casework::linked_records`]), oldest referral first: either id of a linked pair gives
     /// the same list.
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
     pub async fn cases_of_person(
         &self,
         young_person: YoungPersonId,
@@ -377,6 +464,11 @@ impl<S: Store> Casework<S> {
 
     /// Every possible duplicate awaiting a worker's decision, oldest flag first: one
     /// indexed read.
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
     pub async fn possible_duplicates_awaiting_decision(
         &self,
     ) -> Result<Vec<PossibleDuplicateRow>, StoreError> {
@@ -402,6 +494,13 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// Registers a young person (`change_case`, intake), with the possible duplicates found
     /// (R-26, [`Casework::register`]).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit
+    ///   `change_case` on a new, unallocated case (intake); nothing is read or written.
+    /// - Then as [`Casework::register`], its `CommandError::Rejected` as `ActingError::Refused`
+    ///   (`bad_input` on `date_of_birth`) and the rest as `ActingError::Failed` (`store_*`).
     pub async fn register(&self, details: YoungPersonDetails) -> Result<Registered, AccessError> {
         self.register_with(details, None).await
     }
@@ -409,6 +508,18 @@ impl<'a, S: Store> Acting<'a, S> {
     /// [`Acting::register`] with an idempotency key: a retry after a timeout returns the
     /// young person the first call registered and registers no one; the key is this person's
     /// own, checked after the permission ([`casework_core::kernel::idempotency`]).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit
+    ///   `change_case` on a new, unallocated case (intake); nothing is read or written.
+    /// - `ActingError::Failed` with `CommandError::IdempotencyKeyReused` (`idempotency_key_reused`)
+    ///   when the key, after the check, was already used by this person for a different request; a
+    ///   retry of the same request is not an error.
+    /// - Then as [`Casework::register_keyed`], its `CommandError::Rejected` as
+    ///   `ActingError::Refused` (`bad_input` on `date_of_birth`) and the rest as
+    ///   `ActingError::Failed` (`store_*`; `not_found` or `history_unreadable` reading a retry's
+    ///   young person back).
     pub async fn register_with(
         &self,
         details: YoungPersonDetails,
@@ -424,6 +535,15 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// Receives a referral (`change_case` on a new, unallocated case), with the possible
     /// duplicates of the young person found (R-26, [`Casework::refer`]).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit
+    ///   `change_case` on a new, unallocated case (intake); nothing is read or written.
+    /// - Then as [`Casework::refer`], its `CommandError::Rejected` as `ActingError::Refused`
+    ///   (`open_case_exists`, R-17; `bad_input` on `received_at`) and the rest as
+    ///   `ActingError::Failed` (`not_found` when there is no such young person,
+    ///   `history_unreadable`, `conflict`, `store_*`).
     pub async fn refer(
         &self,
         young_person: YoungPersonId,
@@ -435,6 +555,18 @@ impl<'a, S: Store> Acting<'a, S> {
     /// [`Acting::refer`] with an idempotency key: a retry after a timeout returns the case
     /// the first call opened and opens no second one; the key is this person's own, checked
     /// after the permission ([`casework_core::kernel::idempotency`]).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit
+    ///   `change_case` on a new, unallocated case (intake); nothing is read or written.
+    /// - `ActingError::Failed` with `CommandError::IdempotencyKeyReused` (`idempotency_key_reused`)
+    ///   when the key, after the check, was already used by this person for a different request; a
+    ///   retry of the same request is not an error.
+    /// - Then as [`Casework::refer_keyed`], its `CommandError::Rejected` as `ActingError::Refused`
+    ///   (`open_case_exists`, R-17; `bad_input` on `received_at`) and the rest as
+    ///   `ActingError::Failed` (`not_found` when there is no such young person,
+    ///   `history_unreadable`, `conflict`, `store_*`).
     pub async fn refer_with(
         &self,
         young_person: YoungPersonId,
@@ -451,6 +583,17 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// Checks a young person for possible duplicates now, flagging new ones (`change_case` on
     /// their records; R-26, [`Casework::check_duplicates`]).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when reading the young
+    ///   person's cases, which decide the relationship, fails.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the young person's records (by their latest case, see
+    ///   `Acting::relationship_to_young_person`) do not permit `change_case`.
+    /// - Then as [`Casework::check_duplicates`], which refuses nothing: its errors as
+    ///   `ActingError::Failed` (`not_found` when there is no such young person,
+    ///   `history_unreadable`, `conflict`, `store_*`).
     pub async fn check_duplicates(
         &self,
         young_person: YoungPersonId,
@@ -465,6 +608,18 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// Records a worker's decision about two records (R-26, [`Casework::record_duplicate_decision`]):
     /// `change_case` on both, since the decision changes what both say.
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when reading either young
+    ///   person's cases, which decide the relationship, fails.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   either young person's records (`young_person` first, then `other`; by their latest
+    ///   case, see `Acting::relationship_to_young_person`) do not permit `change_case`.
+    /// - Then as [`Casework::record_duplicate_decision`], its `CommandError::Rejected` as
+    ///   `ActingError::Refused` (`bad_input` on `other`, R-26, for a record with itself or a pair
+    ///   already decided) and the rest as `ActingError::Failed` (`not_found` when either record
+    ///   does not exist, `history_unreadable`, `conflict`, `store_*`).
     pub async fn record_duplicate_decision(
         &self,
         young_person: YoungPersonId,
@@ -484,6 +639,16 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// The records recorded as the same person as `young_person` (`read_case` on their
     /// records; R-26, [`Casework::linked_records`]).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when reading the young
+    ///   person's cases, which decide the relationship, fails.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the young person's records (by their latest case, see
+    ///   `Acting::relationship_to_young_person`) do not permit `read_case`.
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`, `store_corrupt` for a listing
+    ///   row that does not decode) when reading the links fails.
     pub async fn linked_records(
         &self,
         young_person: YoungPersonId,

@@ -191,6 +191,12 @@ impl<R: ErrorCode> ErrorCode for ActingError<R> {
 /// a failure of anything else.
 pub trait Refusal: Sized {
     /// `Ok` when a domain refusal is this operation's refusal.
+    ///
+    /// # Errors
+    ///
+    /// `Err(e)`, the domain refusal given back unchanged, when it is not this operation's refusal:
+    /// by default always (a share's or a retention operation's refusal is never a `DomainError`,
+    /// which is then a failure); never for `DomainError` itself.
     fn from_domain(e: DomainError) -> Result<Self, DomainError> {
         Err(e)
     }

@@ -57,12 +57,22 @@ impl<S: Store> Casework<S> {
     /// assert_eq!(published.suppression, Some(5));
     /// # });
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
     pub async fn report(&self, request: &ReportRequest) -> Result<Figures, StoreError> {
         let as_of = self.now();
         self.report_as_of(request, as_of).await
     }
 
     /// The same figures as [`Casework::report`], with `as_of` as "now".
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
     pub async fn report_as_of(
         &self,
         request: &ReportRequest,
@@ -131,6 +141,12 @@ impl<S: Store> Casework<S> {
 
     /// One case's risk at the referral and at each review since, with its trend (R-12, R-21):
     /// what [`crate::charts::risk_trajectory`] draws.
+    ///
+    /// # Errors
+    ///
+    /// `LoadError::NotFound` (`not_found`) when there is no such case; `LoadError::History`
+    /// (`history_unreadable`, R-18) when its stored history cannot be read; `LoadError::Store`
+    /// (`store_*`) when the store fails.
     pub async fn risk_trajectory(&self, case: CaseId) -> Result<RiskTrajectory, LoadError> {
         Ok(risk_trajectory(&self.case(case).await?))
     }
@@ -138,6 +154,13 @@ impl<S: Store> Casework<S> {
 
 impl<S: Store> Acting<'_, S> {
     /// One case's risk over its reviews (`read_case` on the case, R-27).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Failed` with `CommandError::Load` when the case cannot be loaded, before the
+    ///   check: `not_found` when there is no such case, `history_unreadable` (R-18), `store_*`.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the case do not permit `read_case`; nothing of the case is returned.
     pub async fn risk_trajectory(&self, case: CaseId) -> Result<RiskTrajectory, AccessError> {
         Ok(risk_trajectory(&self.case(case).await?))
     }

@@ -21,6 +21,13 @@ use crate::error::RetentionError;
 /// jobs, reports) and for [`Acting`]'s checked operations. None of them reveals content.
 impl<S: Store> Casework<S> {
     /// A young person's retention record: holds in place and lifted, erasures.
+    ///
+    /// # Errors
+    ///
+    /// `LoadError::History` (`history_unreadable`, R-18) when the stored retention events do not
+    /// decode or one cannot follow the ones before it (lifting a hold not in place, finishing an
+    /// anonymisation not started); `LoadError::Store` (`store_*`) when the store fails. A young
+    /// person with no retention events (or none registered) has an empty record, not `not_found`.
     pub async fn retention_record(
         &self,
         young_person: YoungPersonId,
@@ -31,6 +38,13 @@ impl<S: Store> Casework<S> {
     }
 
     /// When a young person's records fall due under the profile's schedule.
+    ///
+    /// # Errors
+    ///
+    /// `LoadError::NotFound` (`not_found`) when there is no such young person (or a case listed as
+    /// theirs has no stream); `LoadError::History` (`history_unreadable`, R-18) when their history
+    /// or a case's cannot be read or an event cannot follow the ones before it; `LoadError::Store`
+    /// (`store_*`) when the store fails.
     pub async fn retention_due(
         &self,
         young_person: YoungPersonId,
@@ -83,6 +97,23 @@ impl<S: Store> Casework<S> {
 impl<'a, S: Store> Acting<'a, S> {
     /// Places a legal hold on a young person's records (`manage_retention`, R-23): nothing
     /// about them can be anonymised until it is lifted. The reason is required.
+    ///
+    /// # Errors
+    ///
+    /// - `RetentionError::Failed` with `CommandError::Store` (`store_*`) when reading the young
+    ///   person's cases, which decide the relationship, fails.
+    /// - `RetentionError::Denied` (`access_denied`, R-27) when the person's role and relationship
+    ///   to the young person's records (by their latest case, see
+    ///   `Acting::relationship_to_young_person`) do not permit `manage_retention`.
+    /// - `RetentionError::Refused` with `RetentionRefusal::Invalid` (`bad_input`) on `reason` when
+    ///   it is empty or only white space (or contains a NUL).
+    /// - `RetentionError::Failed` with `CommandError::Load` (`not_found`) when there is no such
+    ///   young person, or `history_unreadable` / `store_*` loading them.
+    /// - `RetentionError::Failed` with `CommandError::Load` (`history_unreadable`, R-18, or
+    ///   `store_*`) when the retention record cannot be read.
+    /// - `RetentionError::Failed` with `CommandError::Conflict` (`conflict`, R-18) when the
+    ///   retention record changed since it was read, or with `CommandError::Store` (`store_*`) when
+    ///   the append fails.
     pub async fn place_legal_hold(
         &self,
         young_person: YoungPersonId,
@@ -115,6 +146,23 @@ impl<'a, S: Store> Acting<'a, S> {
     }
 
     /// Lifts a legal hold (`manage_retention`, R-23), with the reason, which is required.
+    ///
+    /// # Errors
+    ///
+    /// - `RetentionError::Failed` with `CommandError::Store` (`store_*`) when reading the young
+    ///   person's cases, which decide the relationship, fails.
+    /// - `RetentionError::Denied` (`access_denied`, R-27) when the person's role and relationship
+    ///   to the young person's records (by their latest case, see
+    ///   `Acting::relationship_to_young_person`) do not permit `manage_retention`.
+    /// - `RetentionError::Refused` with `RetentionRefusal::Invalid` (`bad_input`) on `reason` when
+    ///   it is empty or only white space (or contains a NUL).
+    /// - `RetentionError::Failed` with `CommandError::Load` (`history_unreadable`, R-18, or
+    ///   `store_*`) when the retention record cannot be read.
+    /// - `RetentionError::Refused` with `RetentionRefusal::UnknownHold` (`unknown_hold`, R-23) when
+    ///   no hold with that id is in place on the young person's records; nothing is written.
+    /// - `RetentionError::Failed` with `CommandError::Conflict` (`conflict`, R-18) when the
+    ///   retention record changed since it was read, or with `CommandError::Store` (`store_*`) when
+    ///   the append fails.
     pub async fn lift_legal_hold(
         &self,
         young_person: YoungPersonId,
@@ -153,6 +201,13 @@ impl<'a, S: Store> Acting<'a, S> {
     }
 
     /// Every legal hold in place across the service, oldest first (`manage_retention`).
+    ///
+    /// # Errors
+    ///
+    /// - `RetentionError::Denied` (`access_denied`, R-27) when the person's role does not permit
+    ///   `manage_retention`; nothing is read.
+    /// - `RetentionError::Failed` with `CommandError::Store` (`store_*`) when the store fails, or
+    ///   `store_corrupt` when a listing's detail does not decode.
     pub async fn legal_holds(&self) -> Result<Vec<LegalHold>, RetentionError> {
         check(
             self.actor,
@@ -173,6 +228,13 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// Every anonymisation finished in `[from, to)`, across the service, oldest first
     /// (`read_audit_logs`, R-23: erasure is itself recorded).
+    ///
+    /// # Errors
+    ///
+    /// - `RetentionError::Denied` (`access_denied`, R-27) when the person's role does not permit
+    ///   `read_audit_logs`; nothing is read.
+    /// - `RetentionError::Failed` with `CommandError::Store` (`store_*`) when the store fails, or
+    ///   `store_corrupt` when a listing's detail does not decode.
     pub async fn erasure_log(
         &self,
         from: DateTime<Utc>,
@@ -201,6 +263,16 @@ impl<'a, S: Store> Acting<'a, S> {
 
     /// A young person's retention record: holds in place and lifted, erasures
     /// (`manage_retention`).
+    ///
+    /// # Errors
+    ///
+    /// - `RetentionError::Failed` with `CommandError::Store` (`store_*`) when reading the young
+    ///   person's cases, which decide the relationship, fails.
+    /// - `RetentionError::Denied` (`access_denied`, R-27) when the person's role and relationship
+    ///   to the young person's records (by their latest case, see
+    ///   `Acting::relationship_to_young_person`) do not permit `manage_retention`.
+    /// - `RetentionError::Failed` with `CommandError::Load` (`history_unreadable`, R-18, or
+    ///   `store_*`) when the retention record cannot be read.
     pub async fn retention_record(
         &self,
         young_person: YoungPersonId,
@@ -211,6 +283,19 @@ impl<'a, S: Store> Acting<'a, S> {
     }
 
     /// A young person's standing under the schedule on `as_of` (`manage_retention`, R-23).
+    ///
+    /// # Errors
+    ///
+    /// - `RetentionError::Failed` with `CommandError::Store` (`store_*`) when reading the young
+    ///   person's cases, which decide the relationship, fails.
+    /// - `RetentionError::Denied` (`access_denied`, R-27) when the person's role and relationship
+    ///   to the young person's records (by their latest case, see
+    ///   `Acting::relationship_to_young_person`) do not permit `manage_retention`.
+    /// - `RetentionError::Failed` with `CommandError::Load` when the schedule cannot be worked out:
+    ///   `not_found` when there is no such young person, `history_unreadable` for a history
+    ///   of theirs or of a case that cannot be read, `store_*`.
+    /// - `RetentionError::Failed` with `CommandError::Load` (`history_unreadable`, R-18, or
+    ///   `store_*`) when the retention record cannot be read.
     pub async fn retention_status(
         &self,
         young_person: YoungPersonId,
@@ -234,6 +319,19 @@ impl<'a, S: Store> Acting<'a, S> {
     /// rule that set the date and any legal hold that blocks erasure. Young people with an
     /// open case are never listed; those already anonymised are listed only when an
     /// anonymisation was interrupted.
+    ///
+    /// # Errors
+    ///
+    /// - `RetentionError::Denied` (`access_denied`, R-27) when the person's role does not permit
+    ///   `manage_retention`; nothing is read.
+    /// - `RetentionError::Failed` with `CommandError::Store` (`store_*`) when the store fails, or
+    ///   `store_corrupt` when a listing's key is not a young person's id.
+    /// - `RetentionError::Failed` with `CommandError::Load` when the schedule cannot be worked out:
+    ///   `not_found` when a young person listed has no record (a damaged store),
+    ///   `history_unreadable` for a history of theirs or of a case that cannot be read,
+    ///   `store_*`.
+    /// - `RetentionError::Failed` with `CommandError::Load` (`history_unreadable`, R-18, or
+    ///   `store_*`) when the retention record cannot be read.
     pub async fn retention_review(
         &self,
         as_of: DateTime<Utc>,

@@ -144,6 +144,26 @@ impl<S: Store> Casework<S> {
     /// first call's result ([`Executed::replayed`]) and appends nothing; the key used for
     /// another request is [`CommandError::IdempotencyKeyReused`]. The key is scoped by the
     /// caller ([`IdempotentRequest::scoped_to`](casework_core::kernel::idempotency::IdempotentRequest::scoped_to)).
+    ///
+    /// # Errors
+    ///
+    /// - `CommandError::Load` when the aggregate cannot be loaded: `not_found` when there is no
+    ///   such aggregate, `history_unreadable` for a history this version cannot read,
+    ///   `store_*` when the store fails.
+    /// - `CommandError::IdempotencyKeyReused` (`idempotency_key_reused`) when `idempotency`'s key
+    ///   was already used for a different request (another fingerprint or another stream); a retry
+    ///   of the same request is not an error. `CommandError::Store` (`store_corrupt`) when the
+    ///   versions a key recorded are not in the stream.
+    /// - `CommandError::Conflict` (`conflict`, R-18) when `expected` is given and the aggregate's
+    ///   stream is at another version, before anything is decided.
+    /// - `CommandError::Rejected` with the `DomainError` the rules refuse with (its own code,
+    ///   naming the rule) when the aggregate's decision refuses ([`Aggregate::decide`]; for a case,
+    ///   `Case::decide`).
+    /// - `CommandError::Conflict` (`conflict`, R-18) when another writer appended to the
+    ///   aggregate's stream after it was loaded.
+    /// - `CommandError::Store` (`store_*`) when looking the key up, a lookup the decision needs
+    ///   (the waiting list's head or the young person's cases, for the commands that read them), or
+    ///   the append fails.
     pub async fn execute_keyed<A: Aggregate>(
         &self,
         actor: &Actor,
@@ -293,6 +313,19 @@ impl<S: Store> Casework<S> {
     }
 
     /// Decides and records `command` on the aggregate `id`, unchecked (trusted code).
+    ///
+    /// # Errors
+    ///
+    /// - `CommandError::Load` when the aggregate cannot be loaded: `not_found` when there is no
+    ///   such aggregate, `history_unreadable` for a history this version cannot read,
+    ///   `store_*` when the store fails.
+    /// - `CommandError::Rejected` with the `DomainError` the rules refuse with (its own code,
+    ///   naming the rule) when the aggregate's decision refuses ([`Aggregate::decide`]; for a case,
+    ///   `Case::decide`).
+    /// - `CommandError::Conflict` (`conflict`, R-18) when another writer appended to the
+    ///   aggregate's stream after it was loaded.
+    /// - `CommandError::Store` (`store_*`) when a lookup the decision needs (the waiting list's
+    ///   head or the young person's cases, for the commands that read them) or the append fails.
     pub async fn execute_on<A: Aggregate>(
         &self,
         actor: &Actor,

@@ -19,6 +19,23 @@ impl<'a, S: Store> Acting<'a, S> {
     /// module docs for what it holds and what it leaves out as third-party data. The purpose
     /// must be stated; the read is recorded in the access log before any confidential content
     /// is read.
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when reading the young
+    ///   person's cases, which decide the relationship, fails.
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role and relationship to
+    ///   the young person's records (by their latest case, see
+    ///   `Acting::relationship_to_young_person`) do not permit `subject_access_export`.
+    /// - `ActingError::Refused` with `DomainError::Input` (`bad_input`) on `purpose` when it is
+    ///   empty or only white space (or contains a NUL).
+    /// - `ActingError::Failed` with `CommandError::Load` (`not_found` when there is no such young
+    ///   person, or a listed case or workshop has no stream; `history_unreadable`, R-18; `store_*`)
+    ///   or `CommandError::Store` (`store_*`, `store_corrupt` for a listing that does not decode)
+    ///   when anything held cannot be read; up to here nothing is recorded.
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when recording the read in
+    ///   the access log fails, or when the access log's listings cannot be read or decoded
+    ///   (`store_corrupt`) after it.
     pub async fn subject_access_export(
         &self,
         young_person: YoungPersonId,
