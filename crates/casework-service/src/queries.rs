@@ -20,16 +20,24 @@
 use crate::acting::Acting;
 use crate::casework::{Casework, LoadError};
 use crate::error::AccessError;
+use casework_core::intelligence::Urgency;
 use casework_core::kernel::ids::{StaffId, YoungPersonId};
 use casework_core::privacy::access::{check, Permission, Relationship};
+use casework_core::privacy::access_log::{AccessRecord, AccessSubject};
+use casework_core::privacy::disclosure::ShareRecord;
+use casework_core::privacy::retention::{Erasure, LegalHold};
 use casework_core::read::figures::{Figures, ReportRequest};
 use casework_core::read::listing::{
-    AlumniRow, AwaitingPoliceRow, ClosedCaseRow, MissingFlagRow, OpenCaseRow, PartnerReferralRow,
-    PartnerReferralState, ReturnInterviewRow, ReviewDueRow, WorkshopReach,
+    decode, decode_detail, AlumniRow, AwaitingPoliceRow, ClosedCaseRow, ExpectedEndRow,
+    MissingFlagRow, OpenCaseRow, PartnerReferralRow, PartnerReferralState, ReturnInterviewRow,
+    ReviewDueRow, WorkshopReach,
 };
 use casework_core::read::report::{CadenceReport, LengthStatus};
-use casework_core::read::rows::{CaseSummary, OwedActionSummary};
-use casework_core::store::Store;
+use casework_core::read::rows::{
+    CaseSummary, Listed, ListingKind, ListingPosition, ListingQuery, OwedActionSummary,
+};
+use casework_core::store::{Store, StoreError};
+use casework_core::young_person::duplicates::PossibleDuplicateRow;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::future::Future;
 
@@ -194,4 +202,241 @@ queries! {
     PossibleDuplicatesAwaitingDecision "possible_duplicates_awaiting_decision", ReadCase,
         fn possible_duplicates_awaiting_decision() -> Vec<casework_core::young_person::duplicates::PossibleDuplicateRow>
         = |cw, _q| cw.possible_duplicates_awaiting_decision().await?;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pages.
+
+/// Where a paged list stands: after which listing of which of its parts ([`Paged::parts`]).
+/// Opaque to callers; a surface hands it out as a cursor (keyset, never an offset: items
+/// written or removed between two pages move no other across the boundary).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PagePosition {
+    /// The part the listing was read from (0 for lists of one part).
+    pub part: usize,
+    /// The listing's position in [`casework_core::read::rows::listing_order`].
+    pub listing: ListingPosition,
+}
+
+/// One page of a paged list: its items in the list's order, and where the next page starts,
+/// `None` when this is the last.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// The position after the last item, when more follow.
+    pub next: Option<PagePosition>,
+}
+
+/// A list read in pages straight from the store's listings: each page is one indexed read of
+/// at most `limit + 1` listings after the position (two when a page crosses from one part
+/// to the next), never the whole list. Its items are in the same order as the whole list's
+/// ([`Query::run`] for the queries among them), one item per listing.
+///
+/// The paged lists are the service-wide queries that are direct reads of listings (reviews
+/// due, cases past their expected length, open cases, partner referrals, closed cases,
+/// return interviews, flagged young people, alumni, intelligence awaiting the police,
+/// possible duplicates) and the logs ([`DisclosureLog`], [`OverrideReport`], [`AccessLog`],
+/// [`LegalHolds`], [`ErasureLog`]). Not paged: lists computed from several reads or from
+/// other read models (the cadence across open cases loads each case; workshop reach and the
+/// report are one object; the waiting list, outstanding actions and overdue reviews are read
+/// from the case rows, which have no page read; the retention review checks each young
+/// person against the schedule).
+pub trait Paged: Send + Sync {
+    /// One item of a page.
+    type Item: Send;
+    /// The permission it needs, as staff with no relationship to the records listed.
+    const PERMISSION: Permission;
+    /// The listing reads whose answers, one after another, are the list.
+    fn parts(&self) -> Vec<ListingQuery>;
+    /// The item of one listing read from part `part`.
+    fn item(&self, part: usize, listed: &Listed) -> Result<Self::Item, StoreError>;
+}
+
+/// A page of `list`: at most `limit` items after `after` (from the start when `None`), read
+/// unchecked (trusted code; [`Acting::page`] checks the permission). A position past the
+/// list's last part is an empty last page.
+pub async fn page<S: Store, L: Paged>(
+    store: &S,
+    list: &L,
+    after: Option<PagePosition>,
+    limit: usize,
+) -> Result<Page<L::Item>, StoreError> {
+    let (start, mut after) = match after {
+        Some(p) => (p.part, Some(p.listing)),
+        None => (0, None),
+    };
+    let mut items = Vec::new();
+    let mut last: Option<PagePosition> = None;
+    for (part, mut query) in list.parts().into_iter().enumerate().skip(start) {
+        // One more than the page still holds: whether another item follows.
+        query.limit = Some(limit - items.len() + 1);
+        query.after = after.take();
+        for listed in store.listings(query).await? {
+            if items.len() == limit {
+                return Ok(Page { items, next: last });
+            }
+            items.push(list.item(part, &listed)?);
+            last = Some(PagePosition {
+                part,
+                listing: listed.position(),
+            });
+        }
+    }
+    Ok(Page { items, next: None })
+}
+
+impl<'a, S: Store> Acting<'a, S> {
+    /// A page of `list` if the person's role permits its [`Paged::PERMISSION`];
+    /// otherwise refuses, naming the permission, before anything is read.
+    pub async fn page<L: Paged>(
+        &self,
+        list: &L,
+        after: Option<PagePosition>,
+        limit: usize,
+    ) -> Result<Page<L::Item>, AccessError> {
+        check(self.actor, Relationship::None, L::PERMISSION, None)?;
+        Ok(page(self.casework.store(), list, after, limit).await?)
+    }
+}
+
+/// Declares lists paged by their listings: each list's permission, parts and item.
+macro_rules! paged {
+    ($(
+        $ty:ty, $permission:ident => $item:ty;
+            parts |$q:ident| $parts:expr;
+            item |$iq:ident, $part:pat_param, $listed:ident| $body:expr;
+    )*) => {$(
+        impl Paged for $ty {
+            type Item = $item;
+            const PERMISSION: Permission = Permission::$permission;
+            #[allow(unused_variables)]
+            fn parts(&self) -> Vec<ListingQuery> {
+                let $q = self;
+                $parts
+            }
+            #[allow(unused_variables)]
+            fn item(&self, $part: usize, $listed: &Listed) -> Result<$item, StoreError> {
+                let $iq = self;
+                $body
+            }
+        }
+    )*};
+}
+
+fn keyed(query: ListingQuery, key: Option<String>) -> ListingQuery {
+    match key {
+        Some(key) => query.key(key),
+        None => query,
+    }
+}
+
+/// The disclosure log: every share in `[from, to)`, across cases (`read_audit_logs`, R-8,
+/// R-9), as [`Acting::disclosure_log`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisclosureLog {
+    /// From (included).
+    pub from: DateTime<Utc>,
+    /// To (excluded).
+    pub to: DateTime<Utc>,
+}
+
+/// Every share under the safeguarding override in `[from, to)` (`read_audit_logs`, R-9), as
+/// [`Acting::override_report`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OverrideReport {
+    /// From (included).
+    pub from: DateTime<Utc>,
+    /// To (excluded).
+    pub to: DateTime<Utc>,
+}
+
+/// Every recorded read of one record (`read_audit_logs`, R-27), as [`Acting::access_log`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessLog {
+    /// The record.
+    pub subject: AccessSubject,
+}
+
+/// Every legal hold in place (`manage_retention`, R-23), as [`Acting::legal_holds`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LegalHolds;
+
+/// Every erasure finished in `[from, to)` (`read_audit_logs`, R-23), as
+/// [`Acting::erasure_log`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErasureLog {
+    /// From (included).
+    pub from: DateTime<Utc>,
+    /// To (excluded).
+    pub to: DateTime<Utc>,
+}
+
+paged! {
+    ReviewsDue, ReadCase => ReviewDueRow;
+        parts |q| vec![ListingQuery::all(ListingKind::ReviewDue).from(q.from).before(q.to)];
+        item |q, _, l| decode(l);
+    CasesPastExpectedLength, ReadCase => LengthStatus;
+        parts |q| vec![ListingQuery::all(ListingKind::ExpectedEnd).before(q.as_of)];
+        item |q, _, l| Ok(decode::<ExpectedEndRow>(l)?.length_status(q.as_of));
+    OpenCases, ReadCase => OpenCaseRow;
+        parts |q| vec![keyed(ListingQuery::all(ListingKind::OpenCase), q.worker.map(|w| w.to_string()))];
+        item |q, _, l| decode(l);
+    PartnerReferrals, ReadCase => PartnerReferralRow;
+        parts |q| vec![keyed(
+            ListingQuery::all(ListingKind::PartnerReferral),
+            q.status.map(|s| s.as_str().to_owned()),
+        )];
+        item |q, _, l| decode(l);
+    ClosedCases, ReadCase => ClosedCaseRow;
+        parts |q| vec![keyed(
+            ListingQuery::all(ListingKind::ClosedCase),
+            q.young_person.map(|p| p.to_string()),
+        )];
+        item |q, _, l| decode(l);
+    AllReturnInterviewsDue, ReadCase => ReturnInterviewRow;
+        parts |q| vec![ListingQuery::all(ListingKind::ReturnInterview)];
+        item |q, _, l| Ok(decode::<ReturnInterviewRow>(l)?.as_of(q.as_of));
+    OverdueReturnInterviews, ReadCase => ReturnInterviewRow;
+        parts |q| vec![ListingQuery::all(ListingKind::ReturnInterview).before(q.as_of)];
+        item |q, _, l| Ok(decode::<ReturnInterviewRow>(l)?.as_of(q.as_of));
+    FlaggedYoungPeople, ReadCase => MissingFlagRow;
+        parts |q| vec![ListingQuery::all(ListingKind::MissingFlag)];
+        item |q, _, l| decode(l);
+    AlumniMembers, ReadCase => AlumniRow;
+        parts |q| vec![ListingQuery::all(ListingKind::Alumni)];
+        item |q, _, l| decode(l);
+    // Immediate risk first, then the rest, each oldest first: two parts, by key.
+    IntelligenceAwaitingPolice, ReadIntelligence => AwaitingPoliceRow;
+        parts |q| [Urgency::ImmediateRisk, Urgency::NonUrgent]
+            .into_iter()
+            .map(|u| ListingQuery::all(ListingKind::IntelligenceAwaitingPolice).key(u.as_str()))
+            .collect();
+        item |q, _, l| decode(l);
+    PossibleDuplicatesAwaitingDecision, ReadCase => PossibleDuplicateRow;
+        parts |q| vec![ListingQuery::all(ListingKind::PossibleDuplicate)];
+        item |q, _, l| decode(l);
+    DisclosureLog, ReadAuditLogs => ShareRecord;
+        parts |q| vec![ListingQuery::all(ListingKind::Disclosure).from(q.from).before(q.to)];
+        item |q, _, l| decode_detail(l);
+    OverrideReport, ReadAuditLogs => ShareRecord;
+        parts |q| vec![ListingQuery::all(ListingKind::Override).from(q.from).before(q.to)];
+        item |q, _, l| decode_detail(l);
+    AccessLog, ReadAuditLogs => AccessRecord;
+        parts |q| {
+            let key = match q.subject {
+                AccessSubject::Case { case, .. } => case.to_string(),
+                AccessSubject::YoungPerson { young_person } => young_person.to_string(),
+                AccessSubject::Intelligence { intelligence } => intelligence.to_string(),
+                AccessSubject::Workshop { workshop } => workshop.to_string(),
+            };
+            vec![ListingQuery::all(ListingKind::Access).key(key)]
+        };
+        item |q, _, l| decode_detail(l);
+    LegalHolds, ManageRetention => LegalHold;
+        parts |q| vec![ListingQuery::all(ListingKind::LegalHold)];
+        item |q, _, l| decode_detail(l);
+    ErasureLog, ReadAuditLogs => Erasure;
+        parts |q| vec![ListingQuery::all(ListingKind::Erasure).from(q.from).before(q.to)];
+        item |q, _, l| decode_detail(l);
 }

@@ -32,7 +32,9 @@ mod young_people;
 
 pub use cases::{AsOf, ShareWith};
 pub use endpoint::{Input, Operation, Verb};
-pub use service::{AccessLogOf, ROUTED_QUERIES};
+pub use service::{
+    AccessLogOf, PageParams, Paginated, DEFAULT_PAGE, MAX_PAGE, PAGED_QUERIES, ROUTED_QUERIES,
+};
 pub use workshops::Created;
 pub use young_people::{DuplicateDecision, LinkedRecords};
 
