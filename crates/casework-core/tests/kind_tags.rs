@@ -349,3 +349,21 @@ fn errors_still_name_the_tag_and_the_allowed_values() {
     .unwrap_err();
     assert!(err.to_string().contains("unknown field `phone`"), "{err}");
 }
+
+#[test]
+fn errors_inside_a_referral_source_name_the_field_in_either_form() {
+    use casework_core::case::NewReferral;
+    use casework_core::kernel::error::DomainError;
+    let json = |tag: &str, agency: &str| {
+        format!(
+            r#"{{"source":{{{tag:?}:"agency","agency":{agency:?}}},"concerns":"x","received_at":"2026-03-01T10:00:00Z"}}"#
+        )
+    };
+    for tag in ["kind", "source"] {
+        assert!(NewReferral::from_json(&json(tag, "Fictional YOT")).is_ok());
+        match NewReferral::from_json(&json(tag, "")) {
+            Err(DomainError::Input(e)) => assert_eq!(e.field, "source.agency", "{tag}: {e}"),
+            other => panic!("{tag}: expected bad input, got {other:?}"),
+        }
+    }
+}

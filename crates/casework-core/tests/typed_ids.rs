@@ -95,3 +95,24 @@ fn ids_inside_events_read_either_form_and_are_written_bare() {
 fn uuid_two() -> &'static str {
     "881be9a7-5fea-48e3-b840-e7f9c948c374"
 }
+
+/// What an id's JSON Schema says: requests may give either form, responses give the bare uuid.
+#[cfg(feature = "schema")]
+#[test]
+fn an_ids_schema_accepts_either_form_in_requests_and_describes_the_bare_uuid_in_responses() {
+    use casework_core::schema::{root_schema, Contract};
+    let valid = |contract: Contract, value: &str| {
+        let schema = root_schema::<SessionId>(contract).to_value();
+        jsonschema::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .unwrap()
+            .is_valid(&serde_json::Value::String(value.to_owned()))
+    };
+    assert!(valid(Contract::Deserialize, UUID));
+    assert!(valid(Contract::Deserialize, &format!("session-{UUID}")));
+    assert!(!valid(Contract::Deserialize, &format!("case-{UUID}")));
+    assert!(!valid(Contract::Deserialize, "session-17"));
+    assert!(valid(Contract::Serialize, UUID));
+    assert!(!valid(Contract::Serialize, &format!("session-{UUID}")));
+}

@@ -133,13 +133,12 @@ macro_rules! typed_id {
                     schemars::json_schema!({
                         "description": description,
                         "type": "string",
-                        "anyOf": [
-                            { "format": "uuid" },
-                            { "pattern": concat!(
-                                "^", $prefix, "-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-",
-                                "[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-                            ) }
-                        ]
+                        // The hyphenated uuid, bare or after the prefix (a pattern, not
+                        // `format`, which validators need not assert).
+                        "pattern": concat!(
+                            "^(", $prefix, "-)?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-",
+                            "[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+                        )
                     })
                 } else {
                     schemars::json_schema!({
