@@ -7,14 +7,12 @@
 //! and try again.
 
 use casework_core::aggregate::Aggregate;
-use casework_core::case::{Case, CaseCommand, CaseEvent, NewReferral, Received};
+use casework_core::case::{Case, CaseCommand, CaseEvent, NewReferral};
 use casework_core::intelligence::{
     Intelligence, IntelligenceCommand, IntelligenceEvent, NewIntelligence,
 };
 use casework_core::kernel::actor::Actor;
 use casework_core::kernel::clock::{Clock, SystemClock};
-use casework_core::kernel::context::CommandContext;
-use casework_core::kernel::error::DomainError;
 use casework_core::kernel::event::{decode_stream, Recorded};
 use casework_core::kernel::idempotency::Idempotency;
 use casework_core::kernel::ids::{
@@ -41,7 +39,25 @@ use std::sync::Arc;
 
 pub use crate::error::{CommandError, LoadError};
 
-pub use crate::streams::Executed;
+/// Events between snapshots: a snapshot is written whenever a command crosses a multiple of
+/// this many events, so a load replays fewer than this many events whatever the stream's
+/// length.
+pub const SNAPSHOT_EVERY: u64 = 32;
+
+/// What a command did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Executed<A: Aggregate = Case> {
+    /// The aggregate after the command.
+    pub state: A,
+    /// The stream's new version.
+    pub version: u64,
+    /// The events appended.
+    pub events: Vec<A::Event>,
+    /// Whether this is the first result of an earlier call with the same idempotency key,
+    /// replayed: then `state` is the aggregate as that call left it, `version` the version it
+    /// reached and `events` the events it appended, and nothing was decided or appended now.
+    pub replayed: bool,
+}
 
 /// What a command about a young person did: their identity and activity after it.
 pub type YoungPersonExecuted = Executed<YoungPersonRecord>;
@@ -275,7 +291,7 @@ impl<S: Store> Casework<S> {
     ///   naming the case, when the young person, or a record linked as the same person, has
     ///   an open case.
     /// - `CommandError::Rejected` with `DomainError::Input` (`bad_input`) on `received_at` when it
-    ///   is later than now ([`Received::open`]).
+    ///   is later than now ([`Received::open`](casework_core::case::Received::open)).
     /// - `CommandError::Conflict` (`conflict`, R-18) when another writer appended to the young
     ///   person's stream while the duplicate check flagged new candidates on it.
     /// - `CommandError::Store` (`store_*`) when reading the young person's cases, their links or
@@ -309,7 +325,7 @@ impl<S: Store> Casework<S> {
     ///   an open case.
     /// - `CommandError::Rejected` with `DomainError::Input` (`bad_input`) on `received_at` when the
     ///   referral's date is before the workshop's date or its time is later than now
-    ///   ([`Received::open_from_workshop`]).
+    ///   ([`Received::open_from_workshop`](casework_core::case::Received::open_from_workshop)).
     /// - `CommandError::Conflict` (`conflict`, R-18) when another writer appended to the young
     ///   person's stream while the duplicate check flagged new candidates on it.
     /// - `CommandError::Store` (`store_*`) when reading the young person's cases, their links or
@@ -326,52 +342,6 @@ impl<S: Store> Casework<S> {
             .open_case(actor, young_person, referral, Some(&workshop), None)
             .await?
             .case)
-    }
-
-    pub(crate) async fn open_case(
-        &self,
-        actor: &Actor,
-        young_person: YoungPersonId,
-        referral: NewReferral,
-        workshop: Option<&Workshop>,
-        idempotency: Option<Idempotency>,
-    ) -> Result<crate::duplicates::Referred, CommandError> {
-        // A retry is answered before the open-case check, which the first call's case would
-        // now fail.
-        if let Some(first) = self.recorded_key(idempotency.as_ref()).await? {
-            let key = idempotency.as_ref().expect("a key was looked up");
-            return self.replayed_referral(key, &first).await;
-        }
-        let person = self.young_person(young_person).await?;
-        // Records linked as the same person are one person's cases.
-        let earlier = self.cases_of_person(young_person).await?;
-        if let Some(open) = earlier.iter().find(|c| !c.stage.is_finished()) {
-            return Err(DomainError::OpenCaseExists { case: open.case_id }.into());
-        }
-        let previous = earlier.last().map(|c| c.case_id);
-        let at = self.now();
-        let ctx = CommandContext::new(actor, at, &self.profile);
-        let id = CaseId::new();
-        let (stage, events) = match workshop {
-            Some(w) => Received::open_from_workshop(id, &person, referral, previous, w, &ctx)?,
-            None => Received::open(id, &person, referral, previous, &ctx)?,
-        };
-        let case = casework_core::case::Stage::into_case(stage);
-        let possible_duplicates = self.check_duplicates(actor, young_person).await?;
-        let opened = self
-            .open_stream(actor, id, &case, &events, at, idempotency.clone())
-            .await
-            .map(|_| crate::duplicates::Referred {
-                case: id,
-                possible_duplicates,
-                replayed: false,
-            });
-        if let (Some(key), Some(first)) =
-            (&idempotency, self.raced_key(&opened, &idempotency).await?)
-        {
-            return self.replayed_referral(key, &first).await;
-        }
-        opened
     }
 
     /// Decides and records a command on a case.
@@ -980,8 +950,6 @@ impl<S: Store> Casework<S> {
         Ok(WorkshopReach::of(from, to, workshops))
     }
 }
-
-pub use crate::streams::SNAPSHOT_EVERY;
 
 /// The format of case snapshots. Bump it when [`Case`]'s serialized form changes: older
 /// snapshots are then ignored and the stream replayed (and re-snapshotted on the next write).

@@ -42,8 +42,9 @@ use crate::acting::Acting;
 use crate::casework::{Casework, CommandError, Executed, YoungPersonExecuted};
 use crate::error::AccessError;
 use casework_core::aggregate::Aggregate;
-use casework_core::case::NewReferral;
+use casework_core::case::{NewReferral, Received};
 use casework_core::kernel::actor::Actor;
+use casework_core::kernel::context::CommandContext;
 use casework_core::kernel::error::DomainError;
 use casework_core::kernel::idempotency::{Idempotency, IdempotentAppend, IdempotentRequest};
 use casework_core::kernel::ids::{CaseId, StreamId, YoungPersonId};
@@ -52,6 +53,7 @@ use casework_core::privacy::access::{check, Permission, Relationship};
 use casework_core::read::listing::decode_all;
 use casework_core::read::rows::{cases_of_order, CaseSummary, ListingKind, ListingQuery};
 use casework_core::store::{Store, StoreError};
+use casework_core::workshop::Workshop;
 use casework_core::young_person::duplicates::{
     block_key, decide, decided_on, DuplicateCheck, IdentityRow, LinkedRecordRow,
     PossibleDuplicateRow, PossibleDuplicates, Verdict,
@@ -97,6 +99,55 @@ pub struct Referred {
 const MOST_LINKED: usize = 64;
 
 impl<S: Store> Casework<S> {
+    /// Opens a case on a referral (the young person's own, or one a workshop led to): the
+    /// open-case check (R-17, across records linked as the same person, R-26), the possible
+    /// duplicates found, and the idempotency key's replay.
+    pub(crate) async fn open_case(
+        &self,
+        actor: &Actor,
+        young_person: YoungPersonId,
+        referral: NewReferral,
+        workshop: Option<&Workshop>,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Referred, CommandError> {
+        // A retry is answered before the open-case check, which the first call's case would
+        // now fail.
+        if let Some(first) = self.recorded_key(idempotency.as_ref()).await? {
+            let key = idempotency.as_ref().expect("a key was looked up");
+            return self.replayed_referral(key, &first).await;
+        }
+        let person = self.young_person(young_person).await?;
+        // Records linked as the same person are one person's cases.
+        let earlier = self.cases_of_person(young_person).await?;
+        if let Some(open) = earlier.iter().find(|c| !c.stage.is_finished()) {
+            return Err(DomainError::OpenCaseExists { case: open.case_id }.into());
+        }
+        let previous = earlier.last().map(|c| c.case_id);
+        let at = self.now();
+        let ctx = CommandContext::new(actor, at, self.profile());
+        let id = CaseId::new();
+        let (stage, events) = match workshop {
+            Some(w) => Received::open_from_workshop(id, &person, referral, previous, w, &ctx)?,
+            None => Received::open(id, &person, referral, previous, &ctx)?,
+        };
+        let case = casework_core::case::Stage::into_case(stage);
+        let possible_duplicates = self.check_duplicates(actor, young_person).await?;
+        let opened = self
+            .open_stream(actor, id, &case, &events, at, idempotency.clone())
+            .await
+            .map(|_| Referred {
+                case: id,
+                possible_duplicates,
+                replayed: false,
+            });
+        if let (Some(key), Some(first)) =
+            (&idempotency, self.raced_key(&opened, &idempotency).await?)
+        {
+            return self.replayed_referral(key, &first).await;
+        }
+        opened
+    }
+
     /// The block the check reads: everyone listed under `date_of_birth` (one indexed read).
     async fn identity_block(
         &self,

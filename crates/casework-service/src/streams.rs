@@ -32,10 +32,9 @@
 //!
 //! [`AppendError::KeyTaken`]: casework_core::store::AppendError::KeyTaken
 
-use crate::casework::{Casework, CommandError, LoadError};
+use crate::casework::{Casework, CommandError, Executed, LoadError, SNAPSHOT_EVERY};
 use crate::error::AccessError;
 use casework_core::aggregate::Aggregate;
-use casework_core::case::Case;
 use casework_core::kernel::actor::Actor;
 use casework_core::kernel::confidential::for_storage;
 use casework_core::kernel::context::CommandContext;
@@ -50,26 +49,6 @@ use casework_core::privacy::access::AccessDenied;
 use casework_core::read::listing::Listings;
 use casework_core::store::{AppendRequest, Conflict, Snapshot, Store, StoreError};
 use chrono::{DateTime, Utc};
-
-/// Events between snapshots: a snapshot is written whenever a command crosses a multiple of
-/// this many events, so a load replays fewer than this many events whatever the stream's
-/// length.
-pub const SNAPSHOT_EVERY: u64 = 32;
-
-/// What a command did.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Executed<A: Aggregate = Case> {
-    /// The aggregate after the command.
-    pub state: A,
-    /// The stream's new version.
-    pub version: u64,
-    /// The events appended.
-    pub events: Vec<A::Event>,
-    /// Whether this is the first result of an earlier call with the same idempotency key,
-    /// replayed: then `state` is the aggregate as that call left it, `version` the version it
-    /// reached and `events` the events it appended, and nothing was decided or appended now.
-    pub replayed: bool,
-}
 
 /// An aggregate as loaded: its state, its stream's version and when its last event was
 /// recorded.
