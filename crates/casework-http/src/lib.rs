@@ -15,6 +15,32 @@
 //! - **Reads generated from the queries.** Every service-wide query in
 //!   [`casework_service::QUERIES`] is `GET /queries/{name}` (parameters in the query string)
 //!   and `POST /queries/{name}` (parameters as a JSON object); see [`routes`].
+//! - **Lists in pages** (ADR 0013). The queries that read listings directly (reviews due,
+//!   cases past their expected length, open cases, partner referrals, closed cases, return
+//!   interviews, flagged young people, alumni, intelligence awaiting the police, possible
+//!   duplicates) and the logs (`/disclosure-log`, `/override-report`, `/access-log`,
+//!   `/legal-holds`, `/erasure-log`) take `limit` (1 to [`routes::MAX_PAGE`], default
+//!   [`routes::DEFAULT_PAGE`]) and `cursor`, and answer a [`routes::Paginated`]:
+//!   `{"items": [...], "next_cursor": "…" | null}`. Send `next_cursor` back as `cursor`, with
+//!   the same parameters, for the next page; `null` means the last. Pages are keyset ranges of
+//!   the list's own order read by the store from its index, never offsets: an item recorded
+//!   or removed between two pages makes no other item skip or repeat. The cursor is opaque
+//!   (and bound to the list and its parameters): a `limit` out of range, or a cursor altered,
+//!   cut short or from another list, is a `400` naming the field. Lists computed from many
+//!   reads or from the case rows (cadence across open cases, workshop reach, the report, the
+//!   waiting list, outstanding actions, overdue reviews, the retention review) answer whole;
+//!   their summaries in the OpenAPI document say so.
+//!
+//!   ```js
+//!   // A front end's walk of the open cases, 50 at a time.
+//!   let cursor = null;
+//!   do {
+//!     const url = "/queries/open_cases?limit=50" + (cursor ? "&cursor=" + cursor : "");
+//!     const page = await (await fetch(url, { headers })).json();
+//!     show(page.items);
+//!     cursor = page.next_cursor;
+//!   } while (cursor);
+//!   ```
 //! - **Optimistic concurrency.** `GET /cases/{id}` answers with the case's stream version as
 //!   its `ETag`; `POST /cases/{id}/commands` takes `If-Match` and answers `412` with the
 //!   current version when the case has moved on, before anything is decided.
