@@ -276,6 +276,48 @@ async fn every_query_reads_through_its_index() {
     )
     .await;
 
+    // A page after a timed listing: a range of the index from the position, read in order,
+    // stopped at the limit (no sort of the kind's rows, and not read from the kind's start).
+    let position_at = now + chrono::Duration::days(11);
+    let (stream_kind, position_stream, position_key, detail) =
+        ("case", stream, "key 7", "{}".to_owned());
+    let limit = 101i64;
+    for (key, window) in [(false, false), (true, false), (false, true), (true, true)] {
+        let shape = sql::PageShape {
+            key,
+            window,
+            after: sql::After::Timed,
+            untimed_only: false,
+            limit: true,
+        };
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&listing_kind];
+        if key {
+            params.push(&listing_key);
+        }
+        if window {
+            params.extend([&from as &(dyn ToSql + Sync), &open]);
+        }
+        params.extend([
+            &position_at as &(dyn ToSql + Sync),
+            &stream_kind,
+            &position_stream,
+            &position_key,
+            &detail,
+            &limit,
+        ]);
+        let name = format!("a page of listings (key {key}, window {window})");
+        let index = if key {
+            "listings_by_key"
+        } else {
+            "listings_by_kind"
+        };
+        let conds = check(&client, &name, &sql::listing_page(shape), &params, &[index]).await;
+        assert!(
+            conds.iter().any(|c| c.contains("ROW(")),
+            "{name}: the position is not a range of the index: {conds:?}"
+        );
+    }
+
     // The appends: the version check reads the stream's last version off the unique key, and
     // replacing a case's owed actions finds them by case.
     let texts: Vec<&str> = vec!["probe"];
