@@ -367,3 +367,23 @@ fn errors_inside_a_referral_source_name_the_field_in_either_form() {
         }
     }
 }
+
+#[test]
+fn a_reports_scope_is_kind_tagged_and_its_old_form_still_reads() {
+    use casework_core::read::figures::Scope;
+    let programme = Scope::Programme("intensive".into());
+    assert_eq!(
+        serde_json::to_value(&programme).unwrap(),
+        serde_json::json!({"kind": "programme", "programme": "intensive"})
+    );
+    assert_eq!(
+        serde_json::to_value(Scope::Service).unwrap(),
+        serde_json::json!({"kind": "service"})
+    );
+    let old: Scope =
+        serde_json::from_str(r#"{"scope": "programme", "programme": "intensive"}"#).unwrap();
+    assert_eq!(old, programme);
+    let old: Scope = serde_json::from_str(r#"{"scope": "service"}"#).unwrap();
+    assert_eq!(old, Scope::Service);
+    assert!(serde_json::from_str::<Scope>(r#"{"kind": "everyone"}"#).is_err());
+}

@@ -65,10 +65,18 @@ use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 
-/// What a report covers: the whole service, or one programme's cases (by its key).
+/// What a report covers: the whole service, or one programme's cases (by its key):
+/// `{"kind": "service"}` or `{"kind": "programme", "programme": "intensive"}`.
+///
+/// Tagged `kind`; the tag `scope` it had before issue 14 is still read.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "scope", content = "programme", rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
+#[serde(
+    remote = "Self",
+    tag = "kind",
+    content = "programme",
+    rename_all = "snake_case"
+)]
 pub enum Scope {
     /// Every case.
     Service,
@@ -76,6 +84,8 @@ pub enum Scope {
     /// none counts only for the service).
     Programme(String),
 }
+
+crate::kernel::tag::kind_tagged!(Scope, "scope");
 
 impl Scope {
     /// Whether a case on `programme` is in scope.
