@@ -440,3 +440,106 @@ paged! {
         parts |q| vec![ListingQuery::all(ListingKind::Erasure).from(q.from).before(q.to)];
         item |q, _, l| decode_detail(l);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use casework_core::intelligence::NewIntelligence;
+    use casework_core::kernel::confidential::Confidential;
+    use casework_core::kernel::input::Text;
+    use casework_core::policy::profile::examples::city_girls_service;
+    use casework_memory::MemoryStore;
+    use casework_testkit::fixtures;
+    use std::sync::Arc;
+
+    /// Walks `list` in pages of `limit`: every item and the number of pages.
+    async fn walk<L: Paged>(
+        casework: &Casework<MemoryStore>,
+        list: &L,
+        limit: usize,
+    ) -> (Vec<L::Item>, usize) {
+        let (mut items, mut after, mut pages) = (Vec::new(), None, 0);
+        loop {
+            pages += 1;
+            let page = page(casework.store(), list, after, limit).await.unwrap();
+            assert!(page.items.len() <= limit);
+            items.extend(page.items);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return (items, pages),
+            }
+            assert!(pages < 100, "the pages never end");
+        }
+    }
+
+    /// A list of two parts (intelligence: immediate risk first, then the rest) pages across
+    /// the boundary in the whole list's order, whatever the page size, and a page that ends
+    /// exactly at the first part's end still says another follows.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_list_of_two_parts_pages_in_the_whole_lists_order() {
+        let clock = Arc::new(fixtures::clock());
+        let casework =
+            Casework::new(MemoryStore::new(), city_girls_service()).with_clock(clock.clone());
+        let manager = fixtures::manager();
+        for (n, urgency) in [
+            Urgency::NonUrgent,
+            Urgency::ImmediateRisk,
+            Urgency::NonUrgent,
+            Urgency::ImmediateRisk,
+            Urgency::NonUrgent,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            clock.advance(chrono::Duration::minutes(5));
+            casework
+                .record_intelligence(
+                    &manager,
+                    NewIntelligence {
+                        report: Confidential::new(
+                            Text::parse("report", &format!("Fictional report {n}")).unwrap(),
+                        ),
+                        urgency,
+                        links: Vec::new(),
+                        learnt_at: fixtures::start(),
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        let whole = casework.intelligence_awaiting_police().await.unwrap();
+        assert_eq!(whole.len(), 5);
+        assert_eq!(whole[1].urgency, Urgency::ImmediateRisk);
+        for limit in 1..=6 {
+            let (items, pages) = walk(&casework, &IntelligenceAwaitingPolice {}, limit).await;
+            assert_eq!(items, whole, "pages of {limit}");
+            assert_eq!(
+                pages,
+                whole.len().div_ceil(limit).max(1),
+                "pages of {limit}"
+            );
+        }
+        let first = page(casework.store(), &IntelligenceAwaitingPolice {}, None, 2)
+            .await
+            .unwrap();
+        assert_eq!(
+            first.next.as_ref().map(|p| p.part),
+            Some(0),
+            "the first part fills the page, the second follows"
+        );
+        // A position past the last part is an empty last page.
+        let past = PagePosition {
+            part: 2,
+            ..first.next.unwrap()
+        };
+        let beyond = page(
+            casework.store(),
+            &IntelligenceAwaitingPolice {},
+            Some(past),
+            2,
+        )
+        .await
+        .unwrap();
+        assert_eq!((beyond.items.len(), beyond.next), (0, None));
+    }
+}
