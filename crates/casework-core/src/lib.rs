@@ -25,8 +25,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // A pedantic subset that improves the API: a pure query or a builder step whose result is
-// dropped is a bug at the call site.
-#![deny(clippy::must_use_candidate, clippy::return_self_not_must_use)]
+// dropped is a bug at the call site, and a front end switches on errors, so every public
+// fallible function says in `# Errors` when it fails and with which code.
+#![deny(
+    clippy::must_use_candidate,
+    clippy::return_self_not_must_use,
+    clippy::missing_errors_doc
+)]
 
 pub mod aggregate;
 pub mod case;

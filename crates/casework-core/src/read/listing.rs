@@ -91,8 +91,12 @@ pub trait ListingRow: Serialize + DeserializeOwned {
     }
 }
 
-/// Decodes one listing's detail into its row. A listing of another kind, or a detail that does
-/// not decode (a damaged store), is [`StoreError::Corrupt`], naming the stream.
+/// Decodes one listing's detail into its row.
+///
+/// # Errors
+///
+/// [`StoreError::Corrupt`] (`store_corrupt`), naming the stream, for a listing of another kind
+/// than `T`'s or a detail that does not decode as `T` (a damaged store).
 pub fn decode<T: ListingRow>(listed: &Listed) -> Result<T, StoreError> {
     if listed.listing.kind != T::KIND {
         return Err(StoreError::Corrupt(format!(
@@ -106,8 +110,12 @@ pub fn decode<T: ListingRow>(listed: &Listed) -> Result<T, StoreError> {
 }
 
 /// Decodes one listing's detail as `T`, whatever its kind: for records listed under more than
-/// one kind (a share is both a disclosure and, by override, an override). A detail that does
-/// not decode is [`StoreError::Corrupt`], naming the stream.
+/// one kind (a share is both a disclosure and, by override, an override).
+///
+/// # Errors
+///
+/// [`StoreError::Corrupt`] (`store_corrupt`), naming the stream and the kind, for a detail that
+/// does not decode as `T`.
 pub fn decode_detail<T: DeserializeOwned>(listed: &Listed) -> Result<T, StoreError> {
     serde_json::from_str(&listed.listing.detail).map_err(|e| {
         StoreError::Corrupt(format!(
@@ -119,6 +127,10 @@ pub fn decode_detail<T: DeserializeOwned>(listed: &Listed) -> Result<T, StoreErr
 }
 
 /// Decodes every listing's detail, in the order given (see [`decode`]).
+///
+/// # Errors
+///
+/// The first listing's [`decode`] error: [`StoreError::Corrupt`] (`store_corrupt`).
 pub fn decode_all<T: ListingRow>(listed: &[Listed]) -> Result<Vec<T>, StoreError> {
     listed.iter().map(decode).collect()
 }
