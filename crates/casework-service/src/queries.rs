@@ -497,7 +497,7 @@ mod tests {
                     &manager,
                     NewIntelligence {
                         report: Confidential::new(
-                            Text::parse("report", &format!("Fictional report {n}")).unwrap(),
+                            Text::parse("report", format!("Fictional report {n}")).unwrap(),
                         ),
                         urgency,
                         links: Vec::new(),
