@@ -22,6 +22,8 @@ const WORKER: &str = "fictional-worker-token";
 /// Another worker: the same key means nothing to their account.
 const COLLEAGUE: &str = "fictional-colleague-token";
 const MANAGER: &str = "fictional-manager-token";
+/// An administrator: holds are theirs to place (`manage_retention`).
+const ADMIN: &str = "fictional-administrator-token";
 
 struct Server {
     addr: SocketAddr,
@@ -41,7 +43,14 @@ async fn server() -> Server {
             &ApiTokens::hash(COLLEAGUE),
             Actor::worker("Casey Colleague"),
         )
-        .with_hash(&ApiTokens::hash(MANAGER), manager);
+        .with_hash(&ApiTokens::hash(MANAGER), manager)
+        .with_hash(
+            &ApiTokens::hash(ADMIN),
+            Actor::new(
+                "Ada Administrator",
+                casework_core::kernel::actor::Role::Administrator,
+            ),
+        );
     let app = casework_http::router(casework, tokens, directory);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -460,4 +469,36 @@ async fn the_openapi_document_lists_idempotency_key_on_every_operation_that_hono
     ] {
         assert!(listed.iter().any(|l| l == name), "{name}: {listed:?}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_legal_hold_places_one_hold() {
+    let s = server().await;
+    let person = s.registered().await;
+    let holds = format!("/young-people/{person}/legal-holds");
+    let reason = json!({"reason": "Fictional police investigation, ref. FIC-0001"});
+    let first = s.keyed(&holds, ADMIN, "hold-7c2f", &reason).await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    let retry = s.keyed(&holds, ADMIN, "hold-7c2f", &reason).await;
+    assert_eq!(retry.status, 201, "{}", retry.text);
+    assert_eq!(retry.body, first.body, "the first hold, answered again");
+
+    let held = s.send("GET", "/legal-holds", ADMIN, &[], None).await;
+    assert_eq!(held.status, 200, "{}", held.text);
+    let list = held
+        .body
+        .as_array()
+        .or_else(|| held.body["items"].as_array())
+        .unwrap();
+    assert_eq!(list.len(), 1, "one hold placed: {}", held.text);
+
+    let other = json!({"reason": "Another fictional inquiry"});
+    let reused = s.keyed(&holds, ADMIN, "hold-7c2f", &other).await;
+    assert_problem(&reused, 422, "idempotency_key_reused");
+    // Without a key, a second request is a second hold, as before.
+    let second = s
+        .send("POST", &holds, ADMIN, &[], Some(&other.to_string()))
+        .await;
+    assert_eq!(second.status, 201, "{}", second.text);
+    assert_ne!(second.body["id"], first.body["id"]);
 }

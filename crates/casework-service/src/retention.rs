@@ -1,10 +1,11 @@
 //! Retention operations: legal holds, the retention review and the erasure log, over the store.
 
 use crate::acting::Acting;
-use crate::casework::{Casework, CommandError, LoadError};
+use crate::casework::{Casework, CommandError, Executed, LoadError};
 use crate::streams::Loaded;
 use casework_core::kernel::actor::Actor;
 use casework_core::kernel::event::decode_stream;
+use casework_core::kernel::idempotency::{Idempotency, IdempotentAppend, IdempotentRequest};
 use casework_core::kernel::ids::{StreamId, YoungPersonId};
 use casework_core::kernel::input::Text;
 use casework_core::privacy::access::{check, Permission, Relationship};
@@ -77,20 +78,61 @@ impl<S: Store> Casework<S> {
         at: DateTime<Utc>,
         reason: &Text,
     ) -> Result<(), CommandError> {
+        let executed = self
+            .append_retention_keyed(actor, record.clone(), event, at, reason, None)
+            .await?;
+        *record = executed.state;
+        Ok(())
+    }
+
+    /// [`Casework::append_retention`] recording `idempotency` with the append (the caller
+    /// answers a retry: a retention record is folded from its young person's id, not by the
+    /// generic replay).
+    async fn append_retention_keyed(
+        &self,
+        actor: &Actor,
+        record: RetentionRecord,
+        event: RetentionEvent,
+        at: DateTime<Utc>,
+        reason: &Text,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Executed<RetentionRecord>, CommandError> {
+        let young_person = record.young_person;
         let loaded = Loaded {
-            state: record.clone(),
             version: record.version,
+            state: record,
             last_recorded: at,
         };
         let command = RetentionCommand {
             event,
             reason: reason.clone(),
         };
-        let executed = self
-            .decide_and_append(actor, record.young_person, loaded, command, None)
-            .await?;
-        *record = executed.state;
-        Ok(())
+        self.decide_and_append(actor, young_person, loaded, command, idempotency)
+            .await
+    }
+
+    /// The hold a keyed request placed, for its retry; the key used for another request (or
+    /// on another young person's record) is [`CommandError::IdempotencyKeyReused`].
+    async fn replayed_hold(
+        &self,
+        young_person: YoungPersonId,
+        key: &Idempotency,
+        first: &IdempotentAppend,
+    ) -> Result<LegalHold, CommandError> {
+        let stream = StreamId::Retention(young_person);
+        if !first.is_retry_of(&key.fingerprint, Some(stream)) {
+            return Err(key.reused().into());
+        }
+        let stored = self.store().load(stream).await?;
+        let events = decode_stream::<RetentionEvent>(&stored).map_err(LoadError::from)?;
+        events
+            .into_iter()
+            .filter(|e| first.versions().contains(&e.version))
+            .find_map(|e| match e.event {
+                RetentionEvent::LegalHoldPlaced { hold } => Some(hold),
+                _ => None,
+            })
+            .ok_or_else(|| key.reused().into())
     }
 }
 
@@ -119,12 +161,38 @@ impl<'a, S: Store> Acting<'a, S> {
         young_person: YoungPersonId,
         reason: &str,
     ) -> Result<LegalHold, RetentionError> {
+        self.place_legal_hold_with(young_person, reason, None).await
+    }
+
+    /// [`Acting::place_legal_hold`] under an idempotency key, scoped to this account and looked
+    /// up after the permission check: a retry of the same request answers the hold the first
+    /// call placed and places no second one.
+    ///
+    /// # Errors
+    ///
+    /// As [`Acting::place_legal_hold`], and `RetentionError::Failed` with
+    /// `CommandError::IdempotencyKeyReused` (`idempotency_key_reused`) when the key was used
+    /// for another request.
+    pub async fn place_legal_hold_with(
+        &self,
+        young_person: YoungPersonId,
+        reason: &str,
+        idempotency: Option<IdempotentRequest>,
+    ) -> Result<LegalHold, RetentionError> {
         self.check_young_person(young_person, Permission::ManageRetention)
             .await?;
         let reason = Text::parse("reason", reason).map_err(RetentionRefusal::from)?;
         // The young person must exist.
         self.casework.load_young_person(young_person).await?;
-        let mut record = self.casework.retention_record(young_person).await?;
+        let key = idempotency.map(|k| k.scoped_to(self.actor.id));
+        if let Some(first) = self.casework.recorded_key(key.as_ref()).await? {
+            let key = key.as_ref().expect("a key was looked up");
+            return Ok(self
+                .casework
+                .replayed_hold(young_person, key, &first)
+                .await?);
+        }
+        let record = self.casework.retention_record(young_person).await?;
         let at = self.casework.now();
         let hold = LegalHold {
             id: LegalHoldId::new(),
@@ -133,15 +201,25 @@ impl<'a, S: Store> Acting<'a, S> {
             placed_by: RecordedBy::from(self.actor),
             placed_at: at,
         };
-        self.casework
-            .append_retention(
+        let placed = self
+            .casework
+            .append_retention_keyed(
                 self.actor,
-                &mut record,
+                record,
                 RetentionEvent::LegalHoldPlaced { hold: hold.clone() },
                 at,
                 &reason,
+                key.clone(),
             )
-            .await?;
+            .await;
+        // Two retries at once: the one that lost the race answers the winner's hold.
+        if let (Some(key), Some(first)) = (&key, self.casework.raced_key(&placed, &key).await?) {
+            return Ok(self
+                .casework
+                .replayed_hold(young_person, key, &first)
+                .await?);
+        }
+        placed?;
         Ok(hold)
     }
 

@@ -319,12 +319,14 @@ pub(crate) fn endpoints<S: Store + 'static>() -> Vec<Endpoint<S>> {
                 "/young-people/{id}/legal-holds",
                 "place_legal_hold",
                 "Places a legal hold on the young person's records: nothing is erased while it stands (R-23).",
-            ),
+            )
+            .idempotent(),
             |call: Call<S>, Reason { reason }: Reason| async move {
                 let id: YoungPersonId = call.id("id")?;
+                let key = call.idempotency()?;
                 let hold = call
                     .acting()
-                    .place_legal_hold(id, &reason)
+                    .place_legal_hold_with(id, &reason, key)
                     .await
                     .map_err(|e| retention(&e))?;
                 let location = format!("/young-people/{}/retention", id.as_uuid());
