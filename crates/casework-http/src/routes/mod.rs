@@ -13,7 +13,7 @@
 //! | cases | `GET /cases/{id}` (summary, `ETag`), `POST /cases/{id}/commands` (`If-Match`), `GET …/history`, `…/as-of?at=`, `…/audit-trail`, `POST …/open` (purpose; logged), `GET …/relationship`, `…/length-status`, `…/risk-trend`, `…/risk-trajectory`, `…/cadence?from=&to=`, `POST …/shares`, `POST …/shares/override`, `GET …/referrer-view`, `…/disclosures` |
 //! | young people | `POST /young-people`, `GET /young-people/{id}`, `…/history`, `…/as-of`, `POST …/commands`, `POST …/referrals`, `GET …/cases`, `…/activity`, `…/return-interviews-due`, `…/duplicates`, `POST …/duplicates/{other}`, `GET …/linked-records`, `POST …/subject-access-export`, `GET …/retention`, `…/retention-status?as_of=`, `POST …/legal-holds`, `POST …/legal-holds/{hold}/lift`, `POST …/anonymise` |
 //! | workshops, intelligence | `POST /workshops`, `GET /workshops/{id}`, `POST …/commands`, `POST …/open`; the same four under `/intelligence` |
-//! | service-wide | `GET`/`POST /queries/{name}`, `GET /disclosure-log`, `/override-report`, `/access-log?subject=`, `/legal-holds`, `/erasure-log`, `/retention-review` |
+//! | service-wide | `GET`/`POST /queries/{name}`, `GET /disclosure-log`, `/override-report`, `/access-log?subject=`, `/legal-holds`, `/erasure-log`, `/retention-review`; lists read from listings answer in pages ([`Paginated`]: `limit`, `cursor`; see the crate docs) |
 //!
 //! Every route authenticates first (`401` before anything else is looked at); the checked
 //! handle checks the permission before reading anything. Ids in paths are accepted as
