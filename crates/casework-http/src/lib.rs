@@ -22,11 +22,13 @@
 //!   `/legal-holds`, `/erasure-log`) take `limit` (1 to [`routes::MAX_PAGE`], default
 //!   [`routes::DEFAULT_PAGE`]) and `cursor`, and answer a [`routes::Paginated`]:
 //!   `{"items": [...], "next_cursor": "…" | null}`. Send `next_cursor` back as `cursor`, with
-//!   the same parameters, for the next page; `null` means the last. Pages are keyset ranges of
-//!   the list's own order read by the store from its index, never offsets: an item recorded
-//!   or removed between two pages makes no other item skip or repeat. The cursor is opaque
-//!   (and bound to the list and its parameters): a `limit` out of range, or a cursor altered,
-//!   cut short or from another list, is a `400` naming the field. Lists computed from many
+//!   the same parameters, for the next page; only `null` means the last (a page may hold
+//!   fewer than `limit` items when it ends before a tie of listings it would split). Pages
+//!   are keyset ranges of the list's own order read by the store from its index, never
+//!   offsets: an item recorded, changed or removed between two pages makes no other item
+//!   skip or repeat. The cursor is opaque (and bound to the list and its parameters): a
+//!   `limit` out of range, or a cursor altered, cut short or from another list, is a `400`
+//!   naming the field. Lists computed from many
 //!   reads or from the case rows (cadence across open cases, workshop reach, the report, the
 //!   waiting list, outstanding actions, overdue reviews, the retention review) answer whole;
 //!   their summaries in the OpenAPI document say so.

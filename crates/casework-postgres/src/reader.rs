@@ -39,41 +39,45 @@ impl PostgresStore {
                 p.stream.kind(),
                 p.stream.uuid(),
                 no_nul("listing key", &p.key)?,
-                no_nul("listing detail", &p.detail)?,
+                p.detail
+                    .as_deref()
+                    .map(|d| no_nul("listing detail", d))
+                    .transpose()?,
             )),
             None => None,
         };
         let window = from.is_some() || to.is_some();
         let limit = query.limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
-        let read = |shape: sql::PageShape, limit: Option<i64>| {
-            async move {
-                let statement = sql::listing_page(shape);
-                let kind = query.kind.as_str();
-                let mut params: Vec<&(dyn ToSql + Sync)> = vec![&kind];
-                if let Some(key) = &key {
-                    params.push(key);
-                }
-                if shape.window {
-                    params.extend([&from as &(dyn ToSql + Sync), &to]);
-                }
-                let at;
-                if let Some((position_at, stream_kind, stream_id, key, detail)) = &after {
-                    if shape.after == sql::After::Timed {
-                        at = position_at.map(micros);
-                        params.push(&at);
-                    }
-                    if shape.after != sql::After::None {
-                        params.extend([stream_kind as &(dyn ToSql + Sync), stream_id, key, detail]);
-                    }
-                }
-                if let Some(limit) = &limit {
-                    params.push(limit);
-                }
-                let rows = self.query(&statement, &params).await?;
-                rows.iter()
-                    .map(|row| listed_from_row(query.kind, row))
-                    .collect::<Result<Vec<_>, StoreError>>()
+        let read = |shape: sql::PageShape, limit: Option<i64>| async move {
+            let statement = sql::listing_page(shape);
+            let kind = query.kind.as_str();
+            let mut params: Vec<&(dyn ToSql + Sync)> = vec![&kind];
+            if let Some(key) = &key {
+                params.push(key);
             }
+            if shape.window {
+                params.extend([&from as &(dyn ToSql + Sync), &to]);
+            }
+            let at;
+            if let Some((position_at, stream_kind, stream_id, key, detail)) = &after {
+                if shape.after == sql::After::Timed {
+                    at = position_at.map(micros);
+                    params.push(&at);
+                }
+                if shape.after != sql::After::None {
+                    params.extend([stream_kind as &(dyn ToSql + Sync), stream_id, key]);
+                    if let Some(detail) = detail {
+                        params.push(detail);
+                    }
+                }
+            }
+            if let Some(limit) = &limit {
+                params.push(limit);
+            }
+            let rows = self.query(&statement, &params).await?;
+            rows.iter()
+                .map(|row| listed_from_row(query.kind, row))
+                .collect::<Result<Vec<_>, StoreError>>()
         };
         let position = match &after {
             None => sql::After::None,
@@ -84,6 +88,7 @@ impl PostgresStore {
             key: key.is_some(),
             window,
             after: position,
+            after_detail: after.as_ref().is_some_and(|a| a.4.is_some()),
             untimed_only: false,
             limit: limit.is_some(),
         };

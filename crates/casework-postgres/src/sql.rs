@@ -342,6 +342,9 @@ pub struct PageShape {
     pub window: bool,
     /// Where the page starts.
     pub after: After,
+    /// Whether the position has a detail (else it is after every listing tied with it on
+    /// time, stream and key, and the detail is neither compared nor a parameter).
+    pub after_detail: bool,
     /// Only the listings without a time (the second part of a page after a timed one).
     pub untimed_only: bool,
     /// With a `LIMIT`.
@@ -351,7 +354,7 @@ pub struct PageShape {
 /// A page of a kind's listings, in listing order: the parameters, numbered in this order,
 /// are the kind, the key (when [`PageShape::key`]), `from` and `to` (when
 /// [`PageShape::window`]), the position (its time when [`After::Timed`], then its stream kind,
-/// stream id, key and detail) and the limit. The position is a row comparison over the
+/// stream id, key and, when [`PageShape::after_detail`], detail) and the limit. The position is a row comparison over the
 /// index's columns (then detail), read as a range of `listings_by_kind` or `listings_by_key`.
 #[must_use]
 pub fn listing_page(shape: PageShape) -> String {
@@ -374,21 +377,33 @@ pub fn listing_page(shape: PageShape) -> String {
     if shape.untimed_only {
         sql.push_str(" AND at IS NULL");
     }
+    let tie = |next: &mut dyn FnMut() -> String| {
+        let (kind, id, key) = (next(), next(), next());
+        if shape.after_detail {
+            let detail = next();
+            (
+                "stream_kind, stream_id, key, detail",
+                format!("{kind}::text, {id}::uuid, {key}::text, {detail}::text"),
+            )
+        } else {
+            (
+                "stream_kind, stream_id, key",
+                format!("{kind}::text, {id}::uuid, {key}::text"),
+            )
+        }
+    };
     match shape.after {
         After::None => {}
         After::Timed => {
-            let (at, kind, id, key, detail) = (next(), next(), next(), next(), next());
+            let at = next();
+            let (columns, values) = tie(&mut next);
             sql.push_str(&format!(
-                " AND (at, stream_kind, stream_id, key, detail) > \
-                 ({at}::timestamptz, {kind}::text, {id}::uuid, {key}::text, {detail}::text)"
+                " AND (at, {columns}) > ({at}::timestamptz, {values})"
             ));
         }
         After::Untimed => {
-            let (kind, id, key, detail) = (next(), next(), next(), next());
-            sql.push_str(&format!(
-                " AND at IS NULL AND (stream_kind, stream_id, key, detail) > \
-                 ({kind}::text, {id}::uuid, {key}::text, {detail}::text)"
-            ));
+            let (columns, values) = tie(&mut next);
+            sql.push_str(&format!(" AND at IS NULL AND ({columns}) > ({values})"));
         }
     }
     sql.push_str(listing_order!());

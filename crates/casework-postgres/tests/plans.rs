@@ -287,6 +287,7 @@ async fn every_query_reads_through_its_index() {
             key,
             window,
             after: sql::After::Timed,
+            after_detail: true,
             untimed_only: false,
             limit: true,
         };

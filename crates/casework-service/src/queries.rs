@@ -254,36 +254,76 @@ pub trait Paged: Send + Sync {
 }
 
 /// A page of `list`: at most `limit` items after `after` (from the start when `None`), read
-/// unchecked (trusted code; [`Acting::page`] checks the permission). A position past the
-/// list's last part is an empty last page.
+/// unchecked (trusted code; [`Acting::page`] checks the permission); a `limit` of 0 is
+/// taken as 1. A position past the list's last part is an empty last page.
+///
+/// A page ends after a whole tie (listings of one stream with the same time and key, ordered
+/// only by their detail): its next position has no detail
+/// ([`ListingPosition::detail`]), so a listing whose detail changes between pages (a case's
+/// risk level, say) is neither seen again nor skipped. A page that would split a tie ends
+/// before it instead, and only a tie longer than the whole page is split, at an exact
+/// position.
 pub async fn page<S: Store, L: Paged>(
     store: &S,
     list: &L,
     after: Option<PagePosition>,
     limit: usize,
 ) -> Result<Page<L::Item>, StoreError> {
+    // A page holds at least one item.
+    let limit = limit.max(1);
     let (start, mut after) = match after {
         Some(p) => (p.part, Some(p.listing)),
         None => (0, None),
     };
-    let mut items = Vec::new();
-    let mut last: Option<PagePosition> = None;
+    // Up to one more listing than the page holds: whether another follows, and whether the
+    // page's last listing ties with it.
+    let mut read: Vec<(usize, Listed)> = Vec::new();
     for (part, mut query) in list.parts().into_iter().enumerate().skip(start) {
-        // One more than the page still holds: whether another item follows.
-        query.limit = Some(limit - items.len() + 1);
+        query.limit = Some(limit + 1 - read.len());
         query.after = after.take();
-        for listed in store.listings(query).await? {
-            if items.len() == limit {
-                return Ok(Page { items, next: last });
-            }
-            items.push(list.item(part, &listed)?);
-            last = Some(PagePosition {
-                part,
-                listing: listed.position(),
-            });
+        read.extend(store.listings(query).await?.into_iter().map(|l| (part, l)));
+        if read.len() > limit {
+            break;
         }
     }
-    Ok(Page { items, next: None })
+    let next = if read.len() > limit {
+        let (part, last) = &read[limit - 1];
+        let (next_part, following) = &read[limit];
+        let split = part == next_part && last.ties_with(following);
+        let tie_start = if split {
+            read[..limit]
+                .iter()
+                .rposition(|(p, l)| p != part || !l.ties_with(last))
+                .map_or(0, |i| i + 1)
+        } else {
+            limit
+        };
+        let (keep, next) = if tie_start == 0 {
+            // A tie longer than the page: split it at the exact position.
+            let exact = PagePosition {
+                part: *part,
+                listing: last.position(),
+            };
+            (limit, exact)
+        } else {
+            // End after the last whole tie.
+            let (part, last) = &read[tie_start - 1];
+            let after_ties = PagePosition {
+                part: *part,
+                listing: last.position_after_ties(),
+            };
+            (tie_start, after_ties)
+        };
+        read.truncate(keep);
+        Some(next)
+    } else {
+        None
+    };
+    let items = read
+        .iter()
+        .map(|(part, listed)| list.item(*part, listed))
+        .collect::<Result<_, _>>()?;
+    Ok(Page { items, next })
 }
 
 impl<'a, S: Store> Acting<'a, S> {
@@ -541,5 +581,122 @@ mod tests {
         .await
         .unwrap();
         assert_eq!((beyond.items.len(), beyond.next), (0, None));
+    }
+
+    /// A list of raw disclosure listings: the item is the listing's detail.
+    struct Raw;
+
+    impl Paged for Raw {
+        type Item = String;
+        const PERMISSION: Permission = Permission::ReadAuditLogs;
+        fn parts(&self) -> Vec<ListingQuery> {
+            vec![ListingQuery::all(ListingKind::Disclosure)]
+        }
+        fn item(&self, _: usize, listed: &Listed) -> Result<String, StoreError> {
+            Ok(listed.listing.detail.clone())
+        }
+    }
+
+    async fn write(
+        store: &MemoryStore,
+        stream: casework_core::kernel::ids::StreamId,
+        details: &[(&str, i64)],
+    ) {
+        use casework_core::kernel::event::{EventMeta, NewEvent};
+        use casework_core::read::rows::{Listing, ReadModelUpdate};
+        use casework_core::store::{AppendRequest, EventAppend, EventLoad};
+        let version = store.load(stream).await.unwrap().len() as u64;
+        let listings = details
+            .iter()
+            .map(|(detail, minutes)| Listing {
+                kind: ListingKind::Disclosure,
+                key: "k".into(),
+                at: Some(fixtures::start() + chrono::Duration::minutes(*minutes)),
+                detail: format!(r#"{{"d":"{detail}"}}"#),
+            })
+            .collect();
+        store
+            .append(AppendRequest {
+                stream,
+                expected_version: version,
+                events: vec![NewEvent {
+                    event_type: "page_probe".into(),
+                    schema_version: 1,
+                    payload: "{}".into(),
+                    meta: EventMeta::new(&fixtures::worker(), fixtures::start(), None),
+                }],
+                read_model: ReadModelUpdate::None,
+                snapshot: None,
+                listings: Some(listings),
+                idempotency: None,
+            })
+            .await
+            .unwrap();
+    }
+
+    /// Pages end after whole ties (one stream's listings at one time and key), so a listing
+    /// whose detail changes between pages is neither seen twice nor skipped; only a tie longer
+    /// than the page is split.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pages_end_after_whole_ties() {
+        use casework_core::kernel::ids::{CaseId, StreamId};
+        let casework = Casework::new(MemoryStore::new(), city_girls_service());
+        let store = casework.store();
+        let (a, b, c) = (
+            StreamId::Disclosures(CaseId::new()),
+            StreamId::Disclosures(CaseId::new()),
+            StreamId::Disclosures(CaseId::new()),
+        );
+        write(store, a, &[("a1", 0), ("a2", 0), ("a3", 0), ("a4", 9)]).await;
+        write(store, b, &[("b1", 0), ("b2", 5)]).await;
+        write(store, c, &[("c1", 5), ("c2", 5)]).await;
+        let whole: Vec<String> = page(store, &Raw, None, 500).await.unwrap().items;
+        assert_eq!(whole.len(), 8);
+        for limit in 1..=9 {
+            let (mut seen, mut after, mut pages) = (Vec::new(), None, Vec::new());
+            loop {
+                let got = page(store, &Raw, after, limit).await.unwrap();
+                assert!(!got.items.is_empty() && got.items.len() <= limit);
+                pages.push(got.items.clone());
+                seen.extend(got.items);
+                match got.next {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+            assert_eq!(seen, whole, "pages of {limit}");
+            if limit >= 3 {
+                // No tie split: a's three at minute 0 are on one page, c's two too.
+                for tie in [["a1", "a2", "a3"].as_slice(), ["c1", "c2"].as_slice()] {
+                    let on = |d: &str| {
+                        pages
+                            .iter()
+                            .position(|p| p.iter().any(|i| i.contains(d)))
+                            .unwrap()
+                    };
+                    assert!(
+                        tie.iter().all(|d| on(d) == on(tie[0])),
+                        "pages of {limit}: {pages:?}"
+                    );
+                }
+            }
+        }
+        // A detail changed between pages (sorting after the others of its tie now): not seen
+        // again, and nothing skipped.
+        let first = page(store, &Raw, None, 4).await.unwrap();
+        let next = first.next.clone().unwrap();
+        assert_eq!(next.listing.detail, None, "a page ends after a whole tie");
+        let last = first.items.last().unwrap().clone();
+        let (stream, details): (StreamId, Vec<(&str, i64)>) = if last.contains("a3") {
+            (a, vec![("a1", 0), ("a2", 0), ("a3~changed", 0), ("a4", 9)])
+        } else {
+            (b, vec![("b1~changed", 0), ("b2", 5)])
+        };
+        write(store, stream, &details).await;
+        let rest = page(store, &Raw, Some(next), 500).await.unwrap().items;
+        let mut all = first.items.clone();
+        all.extend(rest.clone());
+        assert!(!rest.iter().any(|i| i.contains("changed")), "{all:?}");
+        assert_eq!(all.len(), 8, "{all:?}");
     }
 }

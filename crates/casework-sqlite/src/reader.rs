@@ -377,8 +377,10 @@ fn read_listings(
             (":after_kind", stream_kind as _),
             (":after_id", stream_id as _),
             (":after_key", &position.key as _),
-            (":after_detail", &position.detail as _),
         ]);
+        if let Some(detail) = &position.detail {
+            params.push((":after_detail", detail));
+        }
     }
     // SQLite binds integers as i64: a limit past that is no limit.
     let limit = query.limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
@@ -428,19 +430,29 @@ pub(crate) fn listings_part_sql(query: &ListingQuery, part: Part) -> String {
     if part == Part::Untimed {
         sql.push_str(" AND at IS NULL");
     }
-    match query.after.as_ref().map(|p| p.at.is_some()) {
-        // After a timed listing: the timed ones after it, a range of the index (a NULL `at`
-        // compares false: the untimed ones are the second part).
-        Some(true) => sql.push_str(
-            " AND (at, at_ns, stream_kind, stream_id, key, detail) \
-             > (:after, :after_ns, :after_kind, :after_id, :after_key, :after_detail)",
-        ),
-        // After an untimed listing: only untimed ones after it.
-        Some(false) => sql.push_str(
-            " AND at IS NULL AND (stream_kind, stream_id, key, detail) \
-             > (:after_kind, :after_id, :after_key, :after_detail)",
-        ),
-        None => {}
+    if let Some(position) = &query.after {
+        // After the position: a row comparison, over the detail too unless the position is
+        // after a whole tie ([`ListingPosition::detail`] `None`).
+        let (columns, values) = match position.detail {
+            Some(_) => (
+                "stream_kind, stream_id, key, detail",
+                ":after_kind, :after_id, :after_key, :after_detail",
+            ),
+            None => (
+                "stream_kind, stream_id, key",
+                ":after_kind, :after_id, :after_key",
+            ),
+        };
+        if position.at.is_some() {
+            // After a timed listing: the timed ones after it, a range of the index (a NULL
+            // `at` compares false: the untimed ones are the second part).
+            sql.push_str(&format!(
+                " AND (at, at_ns, {columns}) > (:after, :after_ns, {values})"
+            ));
+        } else {
+            // After an untimed listing: only untimed ones after it.
+            sql.push_str(&format!(" AND at IS NULL AND ({columns}) > ({values})"));
+        }
     }
     sql.push_str(" ORDER BY at NULLS LAST, at_ns, stream_kind, stream_id, key, detail");
     if query.limit.is_some() {
@@ -514,13 +526,19 @@ mod tests {
             at,
             stream,
             key: "k".into(),
-            detail: "{}".into(),
+            detail: Some("{}".into()),
         };
         // A page too: after a timed or an untimed listing, with a limit.
+        let after_ties = |at| casework_core::read::rows::ListingPosition {
+            detail: None,
+            ..position(at)
+        };
         let pages = [
             (None, None),
             (Some(position(Some(at))), Some(3)),
             (Some(position(None)), Some(3)),
+            (Some(after_ties(Some(at))), Some(3)),
+            (Some(after_ties(None)), Some(3)),
         ];
         for key in [None, Some("k")] {
             for from in [None, Some(at)] {

@@ -307,9 +307,12 @@ pub struct ListingPosition {
     pub stream: StreamId,
     /// Its key.
     pub key: String,
-    /// Its detail (the last tie-break: one stream may write two listings of a kind with the
-    /// same key and time).
-    pub detail: String,
+    /// Its detail: the last tie-break (one stream may write two listings of a kind with the
+    /// same key and time). `None`: the position after every listing of this time, stream
+    /// and key, whatever its detail, so that a listing whose detail changes in place (a
+    /// case's stage or risk level) is never moved across a page boundary; a page that ends
+    /// there ends after the whole tie.
+    pub detail: Option<String>,
 }
 
 impl Listed {
@@ -320,8 +323,26 @@ impl Listed {
             at: self.listing.at,
             stream: self.stream,
             key: self.listing.key.clone(),
-            detail: self.listing.detail.clone(),
+            detail: Some(self.listing.detail.clone()),
         }
+    }
+
+    /// The position after it and every listing tied with it on time, stream and key: where
+    /// a page that ends with it and its ties ends (see [`ListingPosition::detail`]).
+    #[must_use]
+    pub fn position_after_ties(&self) -> ListingPosition {
+        ListingPosition {
+            detail: None,
+            ..self.position()
+        }
+    }
+
+    /// Whether it ties with `other` on time, stream and key (only the detail orders them).
+    #[must_use]
+    pub fn ties_with(&self, other: &Listed) -> bool {
+        self.listing.at == other.listing.at
+            && self.stream == other.stream
+            && self.listing.key == other.listing.key
     }
 }
 
@@ -330,20 +351,19 @@ impl ListingPosition {
     /// comes after it.
     #[must_use]
     pub fn order_of(&self, listed: &Listed) -> Ordering {
-        order(
+        head(
             (
                 listed.listing.at,
                 &listed.stream,
                 listed.listing.key.as_str(),
-                listed.listing.detail.as_str(),
             ),
-            (
-                self.at,
-                &self.stream,
-                self.key.as_str(),
-                self.detail.as_str(),
-            ),
+            (self.at, &self.stream, self.key.as_str()),
         )
+        .then_with(|| match &self.detail {
+            // After every detail of the tie: the listing comes before.
+            None => Ordering::Less,
+            Some(detail) => listed.listing.detail.as_str().cmp(detail),
+        })
     }
 }
 
@@ -448,33 +468,23 @@ impl ListingQuery {
 /// every store returns the same order.
 #[must_use]
 pub fn listing_order(a: &Listed, b: &Listed) -> Ordering {
-    order(
-        (
-            a.listing.at,
-            &a.stream,
-            a.listing.key.as_str(),
-            a.listing.detail.as_str(),
-        ),
-        (
-            b.listing.at,
-            &b.stream,
-            b.listing.key.as_str(),
-            b.listing.detail.as_str(),
-        ),
+    head(
+        (a.listing.at, &a.stream, a.listing.key.as_str()),
+        (b.listing.at, &b.stream, b.listing.key.as_str()),
     )
+    .then_with(|| a.listing.detail.cmp(&b.listing.detail))
 }
 
-/// [`listing_order`] over the fields it compares: time, stream, key, detail.
-type Ordered<'a> = (Option<DateTime<Utc>>, &'a StreamId, &'a str, &'a str);
+/// The fields [`listing_order`] compares before the detail: time, stream, key.
+type Head<'a> = (Option<DateTime<Utc>>, &'a StreamId, &'a str);
 
-fn order(a: Ordered<'_>, b: Ordered<'_>) -> Ordering {
+fn head(a: Head<'_>, b: Head<'_>) -> Ordering {
     let time = |at: Option<DateTime<Utc>>| (at.is_none(), at);
     time(a.0)
         .cmp(&time(b.0))
         .then(a.1.kind().cmp(b.1.kind()))
         .then(a.1.uuid().cmp(&b.1.uuid()))
         .then(a.2.cmp(b.2))
-        .then(a.3.cmp(b.3))
 }
 
 impl CaseSummary {

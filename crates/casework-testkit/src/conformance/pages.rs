@@ -60,7 +60,8 @@ async fn walk<S: Store>(
 /// every field of [`casework_core::read::rows::listing_order`]: time, those without one
 /// last, stream kind, stream uuid, key, detail), at most the limit; a walk of pages of any
 /// size sees the whole list once, in order, with or without a key or a time window; a
-/// position need not be a stored listing's. Between pages, a listing written or changed
+/// position need not be a stored listing's, and one without a detail is after every listing
+/// tied on time, stream and key. Between pages, a listing written or changed
 /// before the position is not seen, one after it is seen once, and no listing present
 /// throughout is skipped or repeated.
 pub async fn listing_pages_walk_the_order_once<S: Store + 'static>(store: S) {
@@ -115,6 +116,19 @@ pub async fn listing_pages_walk_the_order_once<S: Store + 'static>(store: S) {
             whole,
             "{query:?}: no page, no limit"
         );
+        // Pages that end after their last listing's ties (as the service's pages do when a
+        // tie would be split) are the reference's too.
+        let mut after: Option<ListingPosition> = None;
+        for _ in 0..=whole.len() {
+            let mut page = query.clone().limit(3);
+            page.after = after.clone();
+            let got = listed(&store, &page).await;
+            assert_eq!(got, expected_page(&written, &page), "{page:?}: after a tie");
+            match got.last() {
+                Some(last) => after = Some(last.position_after_ties()),
+                None => break,
+            }
+        }
         for limit in [1, 2, 3, 5, whole.len().max(1), whole.len() + 7] {
             assert_eq!(
                 walk(&store, &written, query, limit).await,
@@ -143,8 +157,14 @@ pub async fn listing_pages_walk_the_order_once<S: Store + 'static>(store: S) {
     let first = &whole[0];
     let mut probes = vec![
         ListingPosition {
-            detail: format!("{} ", first.listing.detail),
+            detail: Some(format!("{} ", first.listing.detail)),
             ..first.position()
+        },
+        // After a whole tie (time, stream and key), whatever its details.
+        first.position_after_ties(),
+        ListingPosition {
+            at: None,
+            ..first.position_after_ties()
         },
         ListingPosition {
             key: String::new(),
@@ -165,6 +185,7 @@ pub async fn listing_pages_walk_the_order_once<S: Store + 'static>(store: S) {
         },
     ];
     probes.extend(whole.iter().step_by(5).map(Listed::position));
+    probes.extend(whole.iter().step_by(3).map(Listed::position_after_ties));
     for position in probes {
         for limit in [None, Some(1), Some(4)] {
             let mut query = all.clone().after(position.clone());
