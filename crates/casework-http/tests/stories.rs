@@ -9,6 +9,9 @@
 //! 3. a professional's referral without the young person's permission, refused, with
 //!    what the service still owes the referrer.
 //!
+//! With them, what depends on the store: a stale `If-Match` is `412` and a retried command under
+//! its `Idempotency-Key` answers its first outcome and appends nothing.
+//!
 //! And the request examples the OpenAPI document gives a front-end developer: each one, sent
 //! to its route, is never refused as bad input.
 
@@ -42,9 +45,10 @@ struct Api {
     worker: casework_core::kernel::actor::Actor,
 }
 
-/// An answer: status and JSON body.
+/// An answer: status, headers and JSON body.
 struct Answer {
     status: u16,
+    etag: Option<String>,
     body: Value,
 }
 
@@ -72,8 +76,22 @@ impl Api {
     }
 
     async fn call(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> Answer {
-        let request = hyper::Request::builder()
-            .method(method)
+        self.call_with(method, path, token, &[], body).await
+    }
+
+    async fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = hyper::Request::builder().method(method);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request
             .uri(format!("http://{}{path}", self.addr))
             .header("authorization", format!("Bearer {token}"))
             .header("content-type", "application/json")
@@ -83,9 +101,14 @@ impl Api {
             .unwrap();
         let response = self.client.request(request).await.unwrap();
         let status = response.status().as_u16();
+        let etag = response
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Answer { status, body }
+        Answer { status, etag, body }
     }
 
     async fn get(&self, path: &str, token: &str) -> Value {
@@ -174,7 +197,7 @@ async fn self_referral_to_an_agreed_closure(api: &Api) {
     let case = api
         .refer(
             person("Amy Example", "2011-05-14", "female", "LS6 2AB"),
-            json!({"source": "self_referral"}),
+            json!({"kind": "self_referral"}),
             "Older man giving lifts and gifts",
         )
         .await;
@@ -221,7 +244,7 @@ async fn self_referral_to_an_agreed_closure(api: &Api) {
     for command in [
         json!({"command": "record_review", "indicators": [], "decision": "propose_closure"}),
         json!({"command": "propose_closure"}),
-        json!({"command": "record_agreement", "party": {"party": "young_person"}}),
+        json!({"command": "record_agreement", "party": {"kind": "young_person"}}),
     ] {
         api.run(&case, WORKER, command).await;
     }
@@ -233,7 +256,7 @@ async fn self_referral_to_an_agreed_closure(api: &Api) {
     api.run(
         &case,
         WORKER,
-        json!({"command": "record_agreement", "party": {"party": "professional", "id": teacher["id"]}}),
+        json!({"command": "record_agreement", "party": {"kind": "professional", "id": teacher["id"]}}),
     )
     .await;
     api.run(&case, MANAGER, json!({"command": "complete_closure"}))
@@ -262,7 +285,7 @@ async fn a_boy_is_signposted(api: &Api) {
     let case = api
         .refer(
             person("Ben Example", "2012-01-03", "male", "LS11 5XY"),
-            json!({"source": "self_referral"}),
+            json!({"kind": "self_referral"}),
             "Approached online by an adult",
         )
         .await;
@@ -292,7 +315,7 @@ async fn no_permission_no_acceptance(api: &Api) {
     let case = api
         .refer(
             person("Cara Example", "2010-09-30", "female", "WF10 1AA"),
-            json!({"source": "professional", "professional": social_worker}),
+            json!({"kind": "professional", "professional": social_worker}),
             "Missing overnight twice this month",
         )
         .await;
@@ -313,7 +336,77 @@ async fn no_permission_no_acceptance(api: &Api) {
     assert!(!api.owed(&case).await.is_empty());
 }
 
+/// What depends on the store: two workers on one version (one wins, the other is `412` with
+/// the current version, nothing overwritten) and a retried command under its key (the first
+/// outcome answered, nothing appended), kept across the store's own transactions.
+async fn concurrency_and_retries(api: &Api) {
+    let case = api
+        .refer(
+            person("Eve Example", "2011-07-21", "female", "LS6 3AA"),
+            json!({"kind": "self_referral"}),
+            "Given a phone by an older man",
+        )
+        .await;
+    let path = format!("/cases/{case}/commands");
+    let read = api
+        .call("GET", &format!("/cases/{case}"), WORKER, None)
+        .await;
+    let seen = read.etag.expect("a read carries its version");
+    let screen = json!({"command": "screen"});
+    let first = api
+        .call_with("POST", &path, WORKER, &[("If-Match", &seen)], Some(screen))
+        .await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let assess = json!({"command": "assess_risk", "indicators": ["older_boyfriend"]});
+    let stale = api
+        .call_with(
+            "POST",
+            &path,
+            MANAGER,
+            &[("If-Match", &seen)],
+            Some(assess.clone()),
+        )
+        .await;
+    assert_eq!(stale.status, 412, "{}", stale.body);
+    assert_eq!(stale.body["current_version"], first.body["version"]);
+    let now = api
+        .call("GET", &format!("/cases/{case}"), WORKER, None)
+        .await;
+    assert_eq!(now.etag, first.etag, "the stale command appended nothing");
+    assert_eq!(now.body["risk_level"], Value::Null);
+
+    let key = [("Idempotency-Key", "assess-eve-1")];
+    let assessed = api
+        .call_with("POST", &path, WORKER, &key, Some(assess.clone()))
+        .await;
+    assert_eq!(assessed.status, 200, "{}", assessed.body);
+    let retried = api
+        .call_with("POST", &path, WORKER, &key, Some(assess))
+        .await;
+    assert_eq!(retried.status, 200, "{}", retried.body);
+    assert_eq!(
+        retried.body, assessed.body,
+        "the first outcome, answered again"
+    );
+    let after = api
+        .call("GET", &format!("/cases/{case}"), WORKER, None)
+        .await;
+    assert_eq!(after.etag, assessed.etag, "the retry appended nothing");
+    let reused = api
+        .call_with(
+            "POST",
+            &path,
+            WORKER,
+            &key,
+            Some(json!({"command": "accept_for_support"})),
+        )
+        .await;
+    assert_eq!(reused.status, 422, "{}", reused.body);
+    assert_eq!(reused.body["code"], "idempotency_key_reused");
+}
+
 async fn the_three_stories(api: Api) {
+    concurrency_and_retries(&api).await;
     self_referral_to_an_agreed_closure(&api).await;
     a_boy_is_signposted(&api).await;
     no_permission_no_acceptance(&api).await;
@@ -342,7 +435,7 @@ async fn every_example_is_accepted_as_input(api: &Api) {
     let case = api
         .refer(
             person("Dee Example", "2011-02-03", "female", "LS6 1AA"),
-            json!({"source": "self_referral"}),
+            json!({"kind": "self_referral"}),
             "Seen with older men at the station",
         )
         .await;
