@@ -283,12 +283,22 @@ async fn a_referral_goes_from_intake_to_allocation_through_the_api() {
         )
         .await;
     assert_eq!(open.status, 200, "{}", open.text);
-    assert_eq!(open.body.as_array().map(Vec::len), Some(1), "{}", open.text);
+    assert_eq!(
+        open.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        open.text
+    );
     // And with its parameters as a JSON body.
     let open = s
         .post("/queries/open_cases", MANAGER, &json!({"worker": null}))
         .await;
-    assert_eq!(open.body.as_array().map(Vec::len), Some(1), "{}", open.text);
+    assert_eq!(
+        open.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        open.text
+    );
     for text in s.seen.lock().unwrap().iter() {
         assert!(
             !text.contains("Planted-Concern"),

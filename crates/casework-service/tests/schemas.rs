@@ -611,7 +611,7 @@ async fn everything_the_story_yields_validates_against_its_schema() {
     );
     let report = json!({"request": {
         "from": day(from), "to": day(to),
-        "scope": {"scope": "service"},
+        "scope": {"kind": "service"},
         "age_bands": {"starts": [13, 16, 18]},
     }});
     query!(q::ServiceReport, report, non_empty);
