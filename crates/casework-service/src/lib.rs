@@ -13,8 +13,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // A pedantic subset that improves the API: a pure query or a builder step whose result is
-// dropped is a bug at the call site.
-#![deny(clippy::must_use_candidate, clippy::return_self_not_must_use)]
+// dropped is a bug at the call site, and every public fallible function says in `# Errors`
+// when it fails and with which code (front ends switch on it).
+#![deny(
+    clippy::must_use_candidate,
+    clippy::return_self_not_must_use,
+    clippy::missing_errors_doc
+)]
 
 pub mod acting;
 pub mod acting_lists;

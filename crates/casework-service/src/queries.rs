@@ -67,6 +67,13 @@ pub struct QueryInfo {
 
 impl<S: Store> Casework<S> {
     /// Answers `query`, unchecked (trusted code).
+    ///
+    /// # Errors
+    ///
+    /// The query's own reads failing: `LoadError::Store` (`store_*`) when the store fails, or
+    /// `store_corrupt` for a listing that does not decode; for the queries that load records
+    /// (the cadence across open cases), `LoadError::NotFound` (`not_found`) or
+    /// `LoadError::History` (`history_unreadable`, R-18).
     pub async fn query<Q: Query>(&self, query: Q) -> Result<Q::Output, LoadError> {
         query.run(self).await
     }
@@ -75,6 +82,11 @@ impl<S: Store> Casework<S> {
 impl<'a, S: Store> Acting<'a, S> {
     /// Answers `query` if the person's role permits its [`Query::PERMISSION`];
     /// otherwise refuses, naming the permission, before anything is read.
+    ///
+    /// # Errors
+    ///
+    /// `ActingError::Denied` (`access_denied`, R-27) when the role does not permit the query's
+    /// permission; otherwise `ActingError::Failed` with the errors of [`Casework::query`].
     pub async fn query<Q: Query>(&self, query: Q) -> Result<Q::Output, AccessError> {
         check(self.actor, Relationship::None, Q::PERMISSION, None)?;
         Ok(query.run(self.casework).await?)
@@ -122,6 +134,7 @@ macro_rules! queries {
             $(
                 $(#[$doc])*
                 #[doc = concat!("\n\nAsks [`", stringify!($ty), "`] through [`Acting::query`].")]
+                #[doc = "\n\n# Errors\n\nAs [`Acting::query`]: `access_denied` (R-27) without the query's permission, or the read failing."]
                 pub async fn $method(&self, $($field: $fty),*) -> Result<$out, AccessError> {
                     self.query($ty { $($field),* }).await
                 }
@@ -250,6 +263,10 @@ pub trait Paged: Send + Sync {
     /// The listing reads whose answers, one after another, are the list.
     fn parts(&self) -> Vec<ListingQuery>;
     /// The item of one listing read from part `part`.
+    ///
+    /// # Errors
+    ///
+    /// `StoreError::Corrupt` (`store_corrupt`) when the listing's detail does not decode.
     fn item(&self, part: usize, listed: &Listed) -> Result<Self::Item, StoreError>;
 }
 
@@ -263,6 +280,11 @@ pub trait Paged: Send + Sync {
 /// risk level, say) is neither seen again nor skipped. A page that would split a tie ends
 /// before it instead, and only a tie longer than the whole page is split, at an exact
 /// position.
+///
+/// # Errors
+///
+/// `StoreError` (`store_*`) when a listing read fails, and `store_corrupt` when a listing's
+/// detail does not decode.
 pub async fn page<S: Store, L: Paged>(
     store: &S,
     list: &L,
@@ -329,6 +351,11 @@ pub async fn page<S: Store, L: Paged>(
 impl<'a, S: Store> Acting<'a, S> {
     /// A page of `list` if the person's role permits its [`Paged::PERMISSION`];
     /// otherwise refuses, naming the permission, before anything is read.
+    ///
+    /// # Errors
+    ///
+    /// `ActingError::Denied` (`access_denied`, R-27) without the list's permission; otherwise
+    /// `ActingError::Failed` with the errors of [`page`].
     pub async fn page<L: Paged>(
         &self,
         list: &L,
