@@ -653,7 +653,12 @@ fn shown_counts_are_numbers_or_markers() {
         json!(null),
         json!(true),
     ]);
-    for shown in [Shown::Count(12), Shown::Under(5), Shown::Withheld, Shown::Unpublished] {
+    for shown in [
+        Shown::Count(12),
+        Shown::Under(5),
+        Shown::Withheld,
+        Shown::Unpublished,
+    ] {
         let written = validator(&root_schema::<Shown>(Contract::Serialize).to_value());
         assert_valid(
             &written,
