@@ -14,6 +14,10 @@
 //! recorded read, reads it, and confidential content serializes only for storage.
 //!
 //! `examples/disclosure.rs` in the repository shows it end to end.
+//!
+//! Why one module of this size: every checked command and record read is here, each a
+//! permission check beside the call it guards and its `# Errors`, so a reviewer sees what
+//! is checked in one place; the service-wide lists are generated in [`crate::queries`].
 
 use crate::casework::YoungPersonExecuted;
 use crate::casework::{Casework, CommandError, Executed, LoadError};

@@ -5,6 +5,10 @@
 //! in one transaction at the version it loaded. It retries nothing silently: a concurrent
 //! writer surfaces as [`CommandError::Conflict`], and the caller decides whether to reload
 //! and try again.
+//!
+//! Why one module of this size: it is the handle's whole unchecked surface (every command and
+//! read trusted code calls, each with its `# Errors`), while the generic load / decide /
+//! append path is in [`crate::streams`] and the checked one in [`crate::acting`].
 
 use casework_core::aggregate::Aggregate;
 use casework_core::case::{Case, CaseCommand, CaseEvent, NewReferral};

@@ -3,6 +3,8 @@
 //!
 //! The rules are core's ([`casework_core::young_person::duplicates`]: what makes a candidate,
 //! the score and the reasons, who decides where); this module reads and writes them.
+//! Why one module of this size: intake (opening a case on a referral included) and the
+//! duplicate check it runs are one path, unchecked and checked, tested together.
 //!
 //! ## A front end cannot miss them
 //!

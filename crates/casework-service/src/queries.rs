@@ -7,6 +7,9 @@
 //! them all, so a surface over every read (an HTTP API, a report runner) is generated from it
 //! rather than written list by list.
 //!
+//! Why one module of this size: the query values, the paged lists and the one check they
+//! share are one surface, declared once by two macros so a list cannot be added unchecked.
+//!
 //! ```
 //! use casework_service::queries::{Query, ReviewsDue, QUERIES};
 //! use casework_core::privacy::access::Permission;
