@@ -11,11 +11,12 @@ use casework_service::Casework;
 use casework_sqlite::SqliteStore;
 use casework_testkit::fixtures;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
+
+mod support;
+use support::{assert_problem, Reply};
 
 const WORKER: &str = "fictional-worker-token";
 const MANAGER: &str = "fictional-manager-token";
@@ -60,13 +61,6 @@ async fn server() -> Server {
     }
 }
 
-struct Reply {
-    status: u16,
-    headers: HashMap<String, String>,
-    body: Value,
-    text: String,
-}
-
 impl Server {
     async fn send(
         &self,
@@ -76,58 +70,9 @@ impl Server {
         extra: &[(&str, &str)],
         body: Option<&str>,
     ) -> Reply {
-        let mut request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
-            self.addr
-        );
-        if let Some(token) = token {
-            request.push_str(&format!("Authorization: Bearer {token}\r\n"));
-        }
-        for (name, value) in extra {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        let body = body.unwrap_or("");
-        if !body.is_empty() || method == "POST" {
-            request.push_str("Content-Type: application/json\r\n");
-            request.push_str(&format!("Content-Length: {}\r\n", body.len()));
-        }
-        request.push_str("\r\n");
-        request.push_str(body);
-        let mut stream = TcpStream::connect(self.addr).await.unwrap();
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.unwrap();
-        let raw = String::from_utf8(raw).unwrap();
-        let (head, rest) = raw.split_once("\r\n\r\n").unwrap();
-        let mut lines = head.lines();
-        let status = lines
-            .next()
-            .unwrap()
-            .split(' ')
-            .nth(1)
-            .unwrap()
-            .parse()
-            .unwrap();
-        let headers: HashMap<String, String> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-            .collect();
-        let text = if headers
-            .get("transfer-encoding")
-            .is_some_and(|t| t.contains("chunked"))
-        {
-            dechunk(rest)
-        } else {
-            rest.to_owned()
-        };
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        self.seen.lock().unwrap().push(text.clone());
-        Reply {
-            status,
-            headers,
-            body,
-            text,
-        }
+        let reply = support::send(self.addr, method, path, token, extra, body).await;
+        self.seen.lock().unwrap().push(reply.text.clone());
+        reply
     }
 
     async fn get(&self, path: &str, token: &str) -> Reply {
@@ -185,33 +130,6 @@ impl Server {
         self.post(&format!("/cases/{case}/commands"), token, &command)
             .await
     }
-}
-
-fn dechunk(mut rest: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        out.push_str(&after[..n]);
-        rest = &after[n + 2..];
-    }
-    out
-}
-
-fn assert_problem(reply: &Reply, status: u16, code: &str) {
-    assert_eq!(reply.status, status, "{}", reply.text);
-    assert_eq!(
-        reply.headers.get("content-type").map(String::as_str),
-        Some("application/problem+json"),
-        "{}",
-        reply.text
-    );
-    assert_eq!(reply.body["code"], code, "{}", reply.text);
-    assert_eq!(reply.body["type"], format!("urn:casework:error:{code}"));
-    assert_eq!(reply.body["status"], status);
-    assert!(reply.body["detail"].as_str().is_some_and(|d| !d.is_empty()));
 }
 
 /// Every route the router serves (its operations, as the OpenAPI document lists them), with

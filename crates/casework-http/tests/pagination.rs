@@ -21,8 +21,10 @@ use casework_testkit::postgres_db::TestDatabase;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
+
+mod support;
+use support::Reply;
 
 const WORKER: &str = "fictional-worker-token";
 const MANAGER: &str = "fictional-manager-token";
@@ -69,46 +71,10 @@ async fn sqlite() -> Server<SqliteStore> {
     serve(store).await
 }
 
-struct Reply {
-    status: u16,
-    body: Value,
-    text: String,
-}
-
 impl<S: Store + 'static> Server<S> {
     async fn send(&self, method: &str, path: &str, token: &str, body: Option<&Value>) -> Reply {
-        let body = body.map(Value::to_string).unwrap_or_default();
-        let mut request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
-             Authorization: Bearer {token}\r\n",
-            self.addr
-        );
-        if method == "POST" {
-            request.push_str("Content-Type: application/json\r\n");
-            request.push_str(&format!("Content-Length: {}\r\n", body.len()));
-        }
-        request.push_str("\r\n");
-        request.push_str(&body);
-        let mut stream = TcpStream::connect(self.addr).await.unwrap();
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.unwrap();
-        let raw = String::from_utf8(raw).unwrap();
-        let (head, rest) = raw.split_once("\r\n\r\n").unwrap();
-        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-        let text = if head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked")
-        {
-            dechunk(rest)
-        } else {
-            rest.to_owned()
-        };
-        Reply {
-            status,
-            body: serde_json::from_str(&text).unwrap_or(Value::Null),
-            text,
-        }
+        let body = body.map(Value::to_string);
+        support::send(self.addr, method, path, Some(token), &[], body.as_deref()).await
     }
 
     async fn get(&self, path: &str) -> Reply {
@@ -217,19 +183,6 @@ impl<S: Store + 'static> Server<S> {
         }
         panic!("{path}: the pages never ended");
     }
-}
-
-fn dechunk(mut rest: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        out.push_str(&after[..n]);
-        rest = &after[n + 2..];
-    }
-    out
 }
 
 fn assert_bad(reply: &Reply, field: &str) {
