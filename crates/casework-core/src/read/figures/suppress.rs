@@ -755,6 +755,13 @@ mod tests {
         )
     }
 
+    fn heading(k: &str) -> Heading {
+        Heading {
+            key: k.into(),
+            label: k.into(),
+        }
+    }
+
     fn shown(b: &Breakdown<Shown>) -> Vec<String> {
         b.categories
             .iter()
@@ -791,10 +798,6 @@ mod tests {
 
     #[test]
     fn a_table_hides_a_small_cell_in_its_row_and_its_column() {
-        let heading = |k: &str| Heading {
-            key: k.into(),
-            label: k.into(),
-        };
         let table = CrossTable::new(
             vec![heading("a"), heading("b")],
             vec![heading("x"), heading("y")],
@@ -813,10 +816,6 @@ mod tests {
     fn markers_that_would_pin_a_count_leave_a_total_unpublished() {
         // Withholding the 5 and the 9 is not enough: the `<5` column totals and the `*` first
         // row (5 or more) leave the 3 only one value, so the first row's total goes unpublished.
-        let heading = |k: &str| Heading {
-            key: k.into(),
-            label: k.into(),
-        };
         let table = CrossTable::new(
             vec![heading("a"), heading("b"), heading("c")],
             vec![heading("x"), heading("y")],
@@ -832,10 +831,6 @@ mod tests {
 
     #[test]
     fn a_group_hides_its_shared_total_as_much_as_its_most_hidden_table() {
-        let heading = |k: &str| Heading {
-            key: k.into(),
-            label: k.into(),
-        };
         let table = CrossTable::new(
             vec![heading("a"), heading("b")],
             vec![heading("x"), heading("y")],
