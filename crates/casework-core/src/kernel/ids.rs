@@ -37,9 +37,14 @@ fn parse_id(s: &str, prefix: &str) -> Result<Uuid, IdError> {
         .map(|at| &s[..at]);
     let problem = match other {
         Some(other) => format!(
-            "`{s}` is a `{other}` id, not a `{prefix}` id: expected `{prefix}-<uuid>` or a bare uuid"
+            "{} is a {} id, not a `{prefix}` id: expected `{prefix}-<uuid>` or a bare uuid",
+            crate::kernel::input::quoted(s),
+            crate::kernel::input::quoted(other)
         ),
-        None => format!("`{s}` is not an id: expected `{prefix}-<uuid>` or a bare uuid"),
+        None => format!(
+            "{} is not an id: expected `{prefix}-<uuid>` or a bare uuid",
+            crate::kernel::input::quoted(s)
+        ),
     };
     Err(IdError { problem })
 }

@@ -40,16 +40,43 @@ impl InputError {
 #[serde(try_from = "String", into = "String")]
 pub struct Text(String);
 
+/// The most characters of a caller's input an error message repeats: enough to recognise it,
+/// never a whole note (or ten megabytes of a bad postcode) copied into logs.
+pub const ECHO_LIMIT: usize = 64;
+
+/// `value` as an error message quotes it: in backticks, cut to [`ECHO_LIMIT`] characters
+/// with `…` when longer.
+#[must_use]
+pub fn quoted(value: &str) -> String {
+    if value.chars().count() <= ECHO_LIMIT {
+        format!("`{value}`")
+    } else {
+        let cut: String = value.chars().take(ECHO_LIMIT).collect();
+        format!("`{cut}…`")
+    }
+}
+
+/// Characters that show nothing: white space, and the zero-width and formatting characters a
+/// paste can carry (zero-width space, joiners, word joiner, byte-order mark, soft hyphen).
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}'
+        )
+}
+
 impl Text {
-    /// Checks that `value` has something other than white space in it.
+    /// Checks that `value` has something visible in it, and trims what shows nothing from
+    /// both ends.
     ///
     /// # Errors
     ///
-    /// [`InputError`] (`bad_input`) on `field` when `value` is empty or only white space, or
-    /// contains a NUL character.
+    /// [`InputError`] (`bad_input`) on `field` when `value` is empty or shows nothing (white
+    /// space, zero-width or formatting characters only), or contains a NUL character.
     pub fn parse(field: &str, value: impl Into<String>) -> Result<Self, InputError> {
         let value = value.into();
-        let trimmed = value.trim();
+        let trimmed = value.trim_matches(is_invisible);
         if trimmed.is_empty() {
             return Err(InputError::new(field, "must not be empty"));
         }
@@ -118,7 +145,10 @@ impl Postcode {
         let bad = || {
             InputError::new(
                 "postcode",
-                format!("`{value}` is not a UK postcode (expected e.g. `LS6 2AB` or `WF10`)"),
+                format!(
+                    "{} is not a UK postcode (expected e.g. `LS6 2AB` or `WF10`)",
+                    quoted(value)
+                ),
             )
         };
         if !compact.chars().all(|c| c.is_ascii_alphanumeric()) {
@@ -271,5 +301,52 @@ fn path_error<E: std::fmt::Display>(err: serde_path_to_error::Error<E>) -> Input
 impl crate::kernel::code::ErrorCode for InputError {
     fn code(&self) -> &'static str {
         "bad_input"
+    }
+}
+
+#[cfg(test)]
+mod echo_and_invisible_tests {
+    use super::*;
+
+    #[test]
+    fn text_that_shows_nothing_is_empty() {
+        for blank in [
+            "",
+            "   ",
+            "\u{200B}",
+            " \u{200B}\u{FEFF} ",
+            "\u{2060}\u{00AD}\t\n",
+        ] {
+            let refused = Text::parse("reason", blank).unwrap_err();
+            assert_eq!(refused.field, "reason");
+            assert!(refused.problem.contains("empty"), "{blank:?}: {refused}");
+        }
+        assert_eq!(
+            Text::parse("reason", "\u{200B} Moved away \u{FEFF}")
+                .unwrap()
+                .as_str(),
+            "Moved away"
+        );
+        // A joiner inside text is kept: it can be part of a word.
+        assert_eq!(Text::parse("name", "Zoë\u{200D}").unwrap().as_str(), "Zoë");
+        assert_eq!(
+            Text::parse("name", "a\u{200D}b").unwrap().as_str(),
+            "a\u{200D}b"
+        );
+    }
+
+    #[test]
+    fn an_error_repeats_at_most_a_short_prefix_of_the_input() {
+        let huge = "X".repeat(10_000_000);
+        let refused = Postcode::parse(&huge).unwrap_err();
+        assert!(
+            refused.problem.len() < 200,
+            "{} bytes",
+            refused.problem.len()
+        );
+        assert!(refused
+            .problem
+            .starts_with(&format!("`{}…`", "X".repeat(ECHO_LIMIT))));
+        assert_eq!(quoted("LS6 2AB!"), "`LS6 2AB!`");
     }
 }

@@ -132,7 +132,12 @@ impl<'de> Deserialize<'de> for Shown {
                 v.strip_prefix('<')
                     .and_then(|t| t.parse().ok())
                     .map(Shown::Under)
-                    .ok_or_else(|| E::custom(format!("`{v}` is not \"<n\", \"*\" or \"[c]\"")))
+                    .ok_or_else(|| {
+                        E::custom(format!(
+                            "{} is not \"<n\", \"*\" or \"[c]\"",
+                            crate::kernel::input::quoted(v)
+                        ))
+                    })
             }
         }
         deserializer.deserialize_any(ShownVisitor)
