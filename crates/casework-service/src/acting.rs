@@ -34,7 +34,7 @@ use casework_core::privacy::access::{check, Permission, Relationship, StaffDirec
 use casework_core::privacy::access_log::{AccessRecord, AccessSubject};
 use casework_core::privacy::disclosure::{
     no_consent, permitted_view, Audience, DisclosureEvent, DisclosureView, ItemKind,
-    OverrideRequest, ShareBasis, ShareRecord,
+    OverrideRequest, ShareBasis,
 };
 use casework_core::privacy::gate::{
     self, OpenIntelligence, OpenRecord, OpenWorkshop, RecordedRead, RecordedShare,
@@ -44,7 +44,6 @@ use casework_core::read::rows::{CaseSummary, ListingKind, ListingQuery};
 use casework_core::store::{Store, StoreError};
 use casework_core::young_person::{YoungPerson, YoungPersonCommand, YoungPersonEvent};
 use chrono::{DateTime, Utc};
-use serde::de::DeserializeOwned;
 
 /// One entry of a case's audit trail: a change, a share or a read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -795,89 +794,6 @@ impl<'a, S: Store> Acting<'a, S> {
             )?;
         }
         Ok(self.casework.disclosures_unchecked(case).await?)
-    }
-
-    /// Every share in `[from, to)`, across cases (`read_audit_logs`): the disclosure log.
-    ///
-    /// # Errors
-    ///
-    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit
-    ///   `read_audit_logs`; nothing is read.
-    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when the store fails, or
-    ///   `StoreError::Corrupt` (`store_corrupt`) when a listing's detail does not decode.
-    pub async fn disclosure_log(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<ShareRecord>, AccessError> {
-        self.listed(
-            ListingQuery::all(ListingKind::Disclosure)
-                .from(from)
-                .before(to),
-        )
-        .await
-    }
-
-    /// Every share under the safeguarding override in `[from, to)` (`read_audit_logs`, R-9).
-    ///
-    /// # Errors
-    ///
-    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit
-    ///   `read_audit_logs`; nothing is read.
-    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when the store fails, or
-    ///   `StoreError::Corrupt` (`store_corrupt`) when a listing's detail does not decode.
-    pub async fn override_report(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<ShareRecord>, AccessError> {
-        self.listed(
-            ListingQuery::all(ListingKind::Override)
-                .from(from)
-                .before(to),
-        )
-        .await
-    }
-
-    /// Every recorded read of a case's confidential record, or of a young person's records
-    /// (`read_audit_logs`, R-27), oldest first.
-    ///
-    /// # Errors
-    ///
-    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit
-    ///   `read_audit_logs`; nothing is read.
-    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when the store fails, or
-    ///   `StoreError::Corrupt` (`store_corrupt`) when a listing's detail does not decode.
-    pub async fn access_log(
-        &self,
-        record: AccessSubject,
-    ) -> Result<Vec<AccessRecord>, AccessError> {
-        let key = match record {
-            AccessSubject::Case { case, .. } => case.to_string(),
-            AccessSubject::YoungPerson { young_person } => young_person.to_string(),
-            AccessSubject::Intelligence { intelligence } => intelligence.to_string(),
-            AccessSubject::Workshop { workshop } => workshop.to_string(),
-        };
-        self.listed(ListingQuery::all(ListingKind::Access).key(key))
-            .await
-    }
-
-    /// Listings of one kind decoded, for `read_audit_logs`.
-    async fn listed<T: DeserializeOwned>(
-        &self,
-        query: ListingQuery,
-    ) -> Result<Vec<T>, AccessError> {
-        check(
-            self.actor,
-            Relationship::None,
-            Permission::ReadAuditLogs,
-            None,
-        )?;
-        let rows = self.casework.store().listings(query).await?;
-        Ok(rows
-            .iter()
-            .map(decode_detail)
-            .collect::<Result<_, StoreError>>()?)
     }
 
     /// A case's audit trail, oldest first: every change, every share and override

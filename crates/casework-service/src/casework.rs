@@ -20,14 +20,12 @@ use casework_core::kernel::clock::{Clock, SystemClock};
 use casework_core::kernel::event::{decode_stream, Recorded};
 use casework_core::kernel::idempotency::Idempotency;
 use casework_core::kernel::ids::{
-    CaseId, IntelligenceId, MissingEpisodeId, StaffId, StreamId, WorkshopId, YoungPersonId,
+    CaseId, IntelligenceId, MissingEpisodeId, StreamId, WorkshopId, YoungPersonId,
 };
 use casework_core::policy::profile::ServiceProfile;
 use casework_core::policy::risk::RiskTrend;
 use casework_core::read::listing::{
-    AlumniRow, AwaitingPoliceRow, ClosedCaseRow, ExpectedEndRow, ListingRow, MissingFlagRow,
-    OpenCaseRow, PartnerReferralRow, PartnerReferralState, ReturnInterviewRow, ReviewDueRow,
-    WorkshopParticipantRow, WorkshopReach, WorkshopRow,
+    ListingRow, WorkshopParticipantRow, WorkshopReach, WorkshopRow,
 };
 use casework_core::read::report::{self, CadenceReport, LengthStatus};
 use casework_core::read::rows::{CaseSummary, ListingKind, ListingQuery, OwedActionSummary};
@@ -738,62 +736,6 @@ impl<S: Store> Casework<S> {
         casework_core::read::listing::decode_all(&self.store.listings(query).await?)
     }
 
-    /// Cases whose next review falls due in `[from, to)`, soonest first. For today's
-    /// reviews, pass today's midnight and the next: a review due today is in it, and is due,
-    /// not overdue, until its time has passed ([`ReviewDueRow::is_overdue`]).
-    ///
-    /// # Errors
-    ///
-    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
-    /// a listing row does not decode.
-    pub async fn reviews_due(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<ReviewDueRow>, StoreError> {
-        self.listed(
-            ListingQuery::all(ListingKind::ReviewDue)
-                .from(from)
-                .before(to),
-        )
-        .await
-    }
-
-    /// Cases at work past their programme's expected length as of `as_of`, longest past first
-    /// shown, never enforced). A case exactly at its expected length is not past it.
-    ///
-    /// # Errors
-    ///
-    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
-    /// a listing row does not decode.
-    pub async fn cases_past_expected_length(
-        &self,
-        as_of: DateTime<Utc>,
-    ) -> Result<Vec<casework_core::read::report::LengthStatus>, StoreError> {
-        let rows: Vec<ExpectedEndRow> = self
-            .listed(ListingQuery::all(ListingKind::ExpectedEnd).before(as_of))
-            .await?;
-        Ok(rows.iter().map(|r| r.length_status(as_of)).collect())
-    }
-
-    /// Cases allocated and not closed, by when allocated; only `worker`'s when given (R-25:
-    /// each worker's caseload).
-    ///
-    /// # Errors
-    ///
-    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
-    /// a listing row does not decode.
-    pub async fn open_cases(
-        &self,
-        worker: Option<StaffId>,
-    ) -> Result<Vec<OpenCaseRow>, StoreError> {
-        let mut query = ListingQuery::all(ListingKind::OpenCase);
-        if let Some(worker) = worker {
-            query = query.key(worker.to_string());
-        }
-        self.listed(query).await
-    }
-
     /// Expected against delivered sessions and contacts in `[from, to)` for every open case
     /// whose work began before `to`, by when allocated: one listing query, then each
     /// case listed is loaded. A case closed since is not open: ask its own
@@ -822,113 +764,6 @@ impl<S: Store> Casework<S> {
             ));
         }
         Ok(reports)
-    }
-
-    /// Referrals out to partner agencies, by when sent; only those in `status` when given.
-    ///
-    /// # Errors
-    ///
-    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
-    /// a listing row does not decode.
-    pub async fn partner_referrals(
-        &self,
-        status: Option<PartnerReferralState>,
-    ) -> Result<Vec<PartnerReferralRow>, StoreError> {
-        let mut query = ListingQuery::all(ListingKind::PartnerReferral);
-        if let Some(status) = status {
-            query = query.key(status.as_str());
-        }
-        self.listed(query).await
-    }
-
-    /// Finished cases (closed, or referrals declined, signposted or withdrawn), by when they
-    /// ended; only `young_person`'s when given (R-23: the retention schedule counts from here).
-    ///
-    /// # Errors
-    ///
-    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
-    /// a listing row does not decode.
-    pub async fn closed_cases(
-        &self,
-        young_person: Option<YoungPersonId>,
-    ) -> Result<Vec<ClosedCaseRow>, StoreError> {
-        let mut query = ListingQuery::all(ListingKind::ClosedCase);
-        if let Some(young_person) = young_person {
-            query = query.key(young_person.to_string());
-        }
-        self.listed(query).await
-    }
-
-    /// Every return interview not yet completed or declined, across all young people, soonest
-    /// due first, each marked overdue as of `as_of`: overdue strictly after 72 hours from the
-    /// return, so one due at exactly `as_of` is due, not overdue.
-    ///
-    /// # Errors
-    ///
-    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
-    /// a listing row does not decode.
-    pub async fn all_return_interviews_due(
-        &self,
-        as_of: DateTime<Utc>,
-    ) -> Result<Vec<ReturnInterviewRow>, StoreError> {
-        let rows: Vec<ReturnInterviewRow> = self
-            .listed(ListingQuery::all(ListingKind::ReturnInterview))
-            .await?;
-        Ok(rows.into_iter().map(|r| r.as_of(as_of)).collect())
-    }
-
-    /// Return interviews overdue as of `as_of`, across all young people, longest overdue first
-    /// those due strictly before `as_of`.
-    ///
-    /// # Errors
-    ///
-    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
-    /// a listing row does not decode.
-    pub async fn overdue_return_interviews(
-        &self,
-        as_of: DateTime<Utc>,
-    ) -> Result<Vec<ReturnInterviewRow>, StoreError> {
-        let rows: Vec<ReturnInterviewRow> = self
-            .listed(ListingQuery::all(ListingKind::ReturnInterview).before(as_of))
-            .await?;
-        Ok(rows.into_iter().map(|r| r.as_of(as_of)).collect())
-    }
-
-    /// Young people flagged by three missing episodes within 30 days, whose flag is not yet
-    /// resolved, by when raised (R-22: each is owed a strategy discussion).
-    ///
-    /// # Errors
-    ///
-    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
-    /// a listing row does not decode.
-    pub async fn flagged_young_people(&self) -> Result<Vec<MissingFlagRow>, StoreError> {
-        self.listed(ListingQuery::all(ListingKind::MissingFlag))
-            .await
-    }
-
-    /// Members of the alumni group, by when they joined.
-    ///
-    /// # Errors
-    ///
-    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
-    /// a listing row does not decode.
-    pub async fn alumni_members(&self) -> Result<Vec<AlumniRow>, StoreError> {
-        self.listed(ListingQuery::all(ListingKind::Alumni)).await
-    }
-
-    /// Intelligence not yet with the police: reports of immediate risk not yet called in
-    /// first, then the rest, each oldest first.
-    ///
-    /// # Errors
-    ///
-    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
-    /// a listing row does not decode.
-    pub async fn intelligence_awaiting_police(&self) -> Result<Vec<AwaitingPoliceRow>, StoreError> {
-        let mut rows: Vec<AwaitingPoliceRow> = self
-            .listed(ListingQuery::all(ListingKind::IntelligenceAwaitingPolice))
-            .await?;
-        rows.sort_by_key(|r| r.urgency != casework_core::intelligence::Urgency::ImmediateRisk);
-        Ok(rows)
     }
 
     /// Workshop reach and evaluation results for workshops dated in `[from, to)`: each

@@ -43,6 +43,7 @@
 use crate::acting::Acting;
 use crate::casework::{Casework, CommandError, Executed, YoungPersonExecuted};
 use crate::error::AccessError;
+use crate::queries::PossibleDuplicatesAwaitingDecision;
 use casework_core::aggregate::Aggregate;
 use casework_core::case::{NewReferral, Received};
 use casework_core::kernel::actor::Actor;
@@ -525,12 +526,7 @@ impl<S: Store> Casework<S> {
     pub async fn possible_duplicates_awaiting_decision(
         &self,
     ) -> Result<Vec<PossibleDuplicateRow>, StoreError> {
-        decode_all(
-            &self
-                .store()
-                .listings(ListingQuery::all(ListingKind::PossibleDuplicate))
-                .await?,
-        )
+        self.whole(&PossibleDuplicatesAwaitingDecision {}).await
     }
 }
 

@@ -220,6 +220,212 @@ queries! {
         = |cw, _q| cw.possible_duplicates_awaiting_decision().await?;
 }
 
+/// The service-wide lists read whole: each is its [`Paged`] definition read part by part
+/// with no limit, so a list is defined once for its whole answer and its pages. Windows are
+/// half-open: `from` is in, `to` is not.
+impl<S: Store> Casework<S> {
+    /// Every item of `list`: each part one indexed read of the listings, in order.
+    pub(crate) async fn whole<L: Paged>(&self, list: &L) -> Result<Vec<L::Item>, StoreError> {
+        let mut items = Vec::new();
+        for (part, query) in list.parts().into_iter().enumerate() {
+            for listed in self.store().listings(query).await? {
+                items.push(list.item(part, &listed)?);
+            }
+        }
+        Ok(items)
+    }
+
+    /// Cases whose next review falls due in `[from, to)`, soonest first. For today's
+    /// reviews, pass today's midnight and the next: a review due today is in it, and is due,
+    /// not overdue, until its time has passed ([`ReviewDueRow::is_overdue`]).
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
+    pub async fn reviews_due(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ReviewDueRow>, StoreError> {
+        self.whole(&ReviewsDue { from, to }).await
+    }
+
+    /// Cases at work past their programme's expected length as of `as_of`, longest past first
+    /// shown, never enforced). A case exactly at its expected length is not past it.
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
+    pub async fn cases_past_expected_length(
+        &self,
+        as_of: DateTime<Utc>,
+    ) -> Result<Vec<casework_core::read::report::LengthStatus>, StoreError> {
+        self.whole(&CasesPastExpectedLength { as_of }).await
+    }
+
+    /// Cases allocated and not closed, by when allocated; only `worker`'s when given (R-25:
+    /// each worker's caseload).
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
+    pub async fn open_cases(
+        &self,
+        worker: Option<StaffId>,
+    ) -> Result<Vec<OpenCaseRow>, StoreError> {
+        self.whole(&OpenCases { worker }).await
+    }
+
+    /// Referrals out to partner agencies, by when sent; only those in `status` when given.
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
+    pub async fn partner_referrals(
+        &self,
+        status: Option<PartnerReferralState>,
+    ) -> Result<Vec<PartnerReferralRow>, StoreError> {
+        self.whole(&PartnerReferrals { status }).await
+    }
+
+    /// Finished cases (closed, or referrals declined, signposted or withdrawn), by when they
+    /// ended; only `young_person`'s when given (R-23: the retention schedule counts from here).
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
+    pub async fn closed_cases(
+        &self,
+        young_person: Option<YoungPersonId>,
+    ) -> Result<Vec<ClosedCaseRow>, StoreError> {
+        self.whole(&ClosedCases { young_person }).await
+    }
+
+    /// Every return interview not yet completed or declined, across all young people, soonest
+    /// due first, each marked overdue as of `as_of`: overdue strictly after 72 hours from the
+    /// return, so one due at exactly `as_of` is due, not overdue.
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
+    pub async fn all_return_interviews_due(
+        &self,
+        as_of: DateTime<Utc>,
+    ) -> Result<Vec<ReturnInterviewRow>, StoreError> {
+        self.whole(&AllReturnInterviewsDue { as_of }).await
+    }
+
+    /// Return interviews overdue as of `as_of`, across all young people, longest overdue first
+    /// those due strictly before `as_of`.
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
+    pub async fn overdue_return_interviews(
+        &self,
+        as_of: DateTime<Utc>,
+    ) -> Result<Vec<ReturnInterviewRow>, StoreError> {
+        self.whole(&OverdueReturnInterviews { as_of }).await
+    }
+
+    /// Young people flagged by three missing episodes within 30 days, whose flag is not yet
+    /// resolved, by when raised (R-22: each is owed a strategy discussion).
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
+    pub async fn flagged_young_people(&self) -> Result<Vec<MissingFlagRow>, StoreError> {
+        self.whole(&FlaggedYoungPeople {}).await
+    }
+
+    /// Members of the alumni group, by when they joined.
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
+    pub async fn alumni_members(&self) -> Result<Vec<AlumniRow>, StoreError> {
+        self.whole(&AlumniMembers {}).await
+    }
+
+    /// Intelligence not yet with the police: reports of immediate risk not yet called in
+    /// first, then the rest, each oldest first.
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails; `StoreError::Corrupt` (`store_corrupt`) when
+    /// a listing row does not decode.
+    pub async fn intelligence_awaiting_police(&self) -> Result<Vec<AwaitingPoliceRow>, StoreError> {
+        self.whole(&IntelligenceAwaitingPolice {}).await
+    }
+}
+
+/// The audit logs, read whole and checked.
+impl<'a, S: Store> Acting<'a, S> {
+    /// Every item of `list` if the person's role permits its [`Paged::PERMISSION`],
+    /// checked before anything is read.
+    async fn whole<L: Paged>(&self, list: &L) -> Result<Vec<L::Item>, AccessError> {
+        check(self.actor, Relationship::None, L::PERMISSION, None)?;
+        Ok(self.casework.whole(list).await?)
+    }
+
+    /// Every share in `[from, to)`, across cases (`read_audit_logs`): the disclosure log.
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit
+    ///   `read_audit_logs`; nothing is read.
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when the store fails, or
+    ///   `StoreError::Corrupt` (`store_corrupt`) when a listing's detail does not decode.
+    pub async fn disclosure_log(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ShareRecord>, AccessError> {
+        self.whole(&DisclosureLog { from, to }).await
+    }
+
+    /// Every share under the safeguarding override in `[from, to)` (`read_audit_logs`, R-9).
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit
+    ///   `read_audit_logs`; nothing is read.
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when the store fails, or
+    ///   `StoreError::Corrupt` (`store_corrupt`) when a listing's detail does not decode.
+    pub async fn override_report(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ShareRecord>, AccessError> {
+        self.whole(&OverrideReport { from, to }).await
+    }
+
+    /// Every recorded read of a case's confidential record, or of a young person's records
+    /// (`read_audit_logs`, R-27), oldest first.
+    ///
+    /// # Errors
+    ///
+    /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit
+    ///   `read_audit_logs`; nothing is read.
+    /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when the store fails, or
+    ///   `StoreError::Corrupt` (`store_corrupt`) when a listing's detail does not decode.
+    pub async fn access_log(
+        &self,
+        record: AccessSubject,
+    ) -> Result<Vec<AccessRecord>, AccessError> {
+        self.whole(&AccessLog { subject: record }).await
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Pages.
 

@@ -17,6 +17,7 @@ use std::collections::BTreeSet;
 use uuid::Uuid;
 
 use crate::error::RetentionError;
+use crate::queries::{ErasureLog, LegalHolds};
 
 /// Reads of the schedule and the retention record, unchecked: for trusted code (scheduled
 /// jobs, reports) and for [`Acting`]'s checked operations. None of them reveals content.
@@ -293,15 +294,7 @@ impl<'a, S: Store> Acting<'a, S> {
             Permission::ManageRetention,
             None,
         )?;
-        let listed = self
-            .casework
-            .store()
-            .listings(ListingQuery::all(ListingKind::LegalHold))
-            .await?;
-        Ok(listed
-            .iter()
-            .map(casework_core::read::listing::decode_detail)
-            .collect::<Result<_, StoreError>>()?)
+        Ok(self.casework.whole(&LegalHolds).await?)
     }
 
     /// Every anonymisation finished in `[from, to)`, across the service, oldest first
@@ -324,19 +317,7 @@ impl<'a, S: Store> Acting<'a, S> {
             Permission::ReadAuditLogs,
             None,
         )?;
-        let listed = self
-            .casework
-            .store()
-            .listings(
-                ListingQuery::all(ListingKind::Erasure)
-                    .from(from)
-                    .before(to),
-            )
-            .await?;
-        Ok(listed
-            .iter()
-            .map(casework_core::read::listing::decode_detail)
-            .collect::<Result<_, StoreError>>()?)
+        Ok(self.casework.whole(&ErasureLog { from, to }).await?)
     }
 
     /// A young person's retention record: holds in place and lifted, erasures
