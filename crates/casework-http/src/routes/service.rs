@@ -47,24 +47,31 @@ where
             .map_err(|e| Problem::acting(&e, false))?;
         Ok::<_, Fail>(Reply::ok(answer))
     };
-    let path = format!("/queries/{}", Q::NAME);
     let summary = format!(
         "The `{}` query (needs `{}`). Not paginated: {why}",
         Q::NAME,
         Q::PERMISSION.as_str()
     );
-    let mut read = Operation::read("", "", "");
-    read.path = Cow::Owned(path.clone());
-    read.name = Cow::Owned(format!("query_{}", Q::NAME));
-    read.summary = Cow::Owned(summary.clone());
-    let mut write = Operation::write("", "", "");
-    write.path = Cow::Owned(path);
-    write.name = Cow::Owned(format!("query_{}_with_body", Q::NAME));
-    write.summary = Cow::Owned(summary);
+    let (read, write) = query_operations(Q::NAME, summary);
     [
         endpoint(read, run).accepting::<Q>(),
         endpoint(write, run).accepting::<Q>(),
     ]
+}
+
+/// A query's two operations at `/queries/{name}`: `GET` with its parameters in the query
+/// string, `POST` with them as a JSON body.
+fn query_operations(name: &str, summary: String) -> (Operation, Operation) {
+    let path = format!("/queries/{name}");
+    let mut read = Operation::read("", "", "");
+    read.path = Cow::Owned(path.clone());
+    read.name = Cow::Owned(format!("query_{name}"));
+    read.summary = Cow::Owned(summary.clone());
+    let mut write = Operation::write("", "", "");
+    write.path = Cow::Owned(path);
+    write.name = Cow::Owned(format!("query_{name}_with_body"));
+    write.summary = Cow::Owned(summary);
+    (read, write)
 }
 
 /// The endpoints of query `Q`, paged (see [`paged`]): `GET` with its parameters, `limit` and
@@ -75,7 +82,6 @@ where
     Q: Query + Paged + serde::de::DeserializeOwned + schemars::JsonSchema + 'static,
     Q::Item: Serialize + schemars::JsonSchema + 'static,
 {
-    let path = format!("/queries/{}", Q::NAME);
     let summary = format!(
         "The `{}` query (needs `{}`), in pages of `limit` (1 to {MAX_PAGE}, default \
          {DEFAULT_PAGE}): send `next_cursor` back as `cursor`, with the same parameters, for \
@@ -83,14 +89,7 @@ where
         Q::NAME,
         <Q as Query>::PERMISSION.as_str()
     );
-    let mut read = Operation::read("", "", "");
-    read.path = Cow::Owned(path.clone());
-    read.name = Cow::Owned(format!("query_{}", Q::NAME));
-    read.summary = Cow::Owned(summary.clone());
-    let mut write = Operation::write("", "", "");
-    write.path = Cow::Owned(path);
-    write.name = Cow::Owned(format!("query_{}_with_body", Q::NAME));
-    write.summary = Cow::Owned(summary);
+    let (read, write) = query_operations(Q::NAME, summary);
     [paged(read, |q: Q| q), paged(write, |q: Q| q)]
 }
 
