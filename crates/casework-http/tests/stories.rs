@@ -26,13 +26,11 @@ use casework_sqlite::SqliteStore;
 use casework_testkit::fixtures;
 use casework_testkit::postgres_db::TestDatabase;
 use chrono::Duration;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::{connect::HttpConnector, Client};
-use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
+
+mod support;
 
 const WORKER: &str = "fictional-story-worker-token";
 const MANAGER: &str = "fictional-story-manager-token";
@@ -40,7 +38,6 @@ const MANAGER: &str = "fictional-story-manager-token";
 /// A server over `store`, with a worker and their manager, on a clock the stories move.
 struct Api {
     addr: SocketAddr,
-    client: Client<HttpConnector, Full<Bytes>>,
     clock: Arc<ManualClock>,
     worker: casework_core::kernel::actor::Actor,
 }
@@ -69,7 +66,6 @@ impl Api {
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         Api {
             addr,
-            client: Client::builder(TokioExecutor::new()).build_http(),
             clock,
             worker,
         }
@@ -87,28 +83,21 @@ impl Api {
         headers: &[(&str, &str)],
         body: Option<Value>,
     ) -> Answer {
-        let mut request = hyper::Request::builder().method(method);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
+        let body = body.map(|b| b.to_string());
+        let reply = support::send(
+            self.addr,
+            method,
+            path,
+            Some(token),
+            headers,
+            body.as_deref(),
+        )
+        .await;
+        Answer {
+            status: reply.status,
+            etag: reply.headers.get("etag").cloned(),
+            body: reply.body,
         }
-        let request = request
-            .uri(format!("http://{}{path}", self.addr))
-            .header("authorization", format!("Bearer {token}"))
-            .header("content-type", "application/json")
-            .body(Full::new(Bytes::from(
-                body.map(|b| b.to_string()).unwrap_or_default(),
-            )))
-            .unwrap();
-        let response = self.client.request(request).await.unwrap();
-        let status = response.status().as_u16();
-        let etag = response
-            .headers()
-            .get("etag")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Answer { status, etag, body }
     }
 
     async fn get(&self, path: &str, token: &str) -> Value {
