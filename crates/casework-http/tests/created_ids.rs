@@ -13,31 +13,16 @@ use casework_sqlite::SqliteStore;
 use casework_testkit::desk::Desk;
 use casework_testkit::fixtures;
 use chrono::Duration;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use std::sync::Arc;
+
+mod support;
 
 const WORKER: &str = "fictional-created-worker-token";
 
 async fn post(addr: std::net::SocketAddr, path: &str, body: String) -> (u16, Value) {
-    let client = Client::builder(TokioExecutor::new()).build_http();
-    let request = hyper::Request::builder()
-        .method("POST")
-        .uri(format!("http://{addr}{path}"))
-        .header("authorization", format!("Bearer {WORKER}"))
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(body)))
-        .unwrap();
-    let response = client.request(request).await.unwrap();
-    let status = response.status().as_u16();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    let reply = support::send(addr, "POST", path, Some(WORKER), &[], Some(&body)).await;
+    (reply.status, reply.body)
 }
 
 fn created(outcome: &Value) -> Vec<String> {
