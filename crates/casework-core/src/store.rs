@@ -7,8 +7,10 @@
 //!
 //! Errors are kept apart by operation: an append either conflicts ([`AppendError::Conflict`],
 //! someone else wrote first, reload and decide again), finds its idempotency key taken
-//! ([`AppendError::KeyTaken`]), or fails in the backend ([`StoreError`]). Domain errors are
-//! not storage errors and never pass through here.
+//! ([`AppendError::KeyTaken`]), finds its young person already with an open case
+//! ([`AppendError::SecondOpenCase`], the one domain rule a store holds, because only the
+//! store's transaction can settle a race on it: R-17), or fails in the backend
+//! ([`StoreError`]). Other domain errors are not storage errors and never pass through here.
 //!
 //! An append may carry an idempotency key ([`AppendRequest::idempotency`]), which the store
 //! records in the same transaction as the events and answers from
@@ -35,6 +37,18 @@ pub struct Conflict {
     /// The stream's version found; differs from `expected` (above it after a lost race,
     /// below it when the writer expected a version the stream never reached).
     pub actual: u64,
+}
+
+/// A case's read-model row would give its young person a second case not finished: one open
+/// case per young person, held by the store so that two referrals decided at the same
+/// moment cannot both open one.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("{young_person} already has a case not finished, so {case} cannot be open too (R-17)")]
+pub struct SecondOpenCase {
+    /// The young person.
+    pub young_person: YoungPersonId,
+    /// The case whose row was refused.
+    pub case: CaseId,
 }
 
 /// The storage backend failed.
@@ -78,6 +92,10 @@ pub enum AppendError {
     /// look the key up ([`EventLoad::idempotent_append`]) and replay or refuse.
     #[error("idempotency key `{0}` is already recorded: look it up instead of appending")]
     KeyTaken(String),
+    /// The request's case row ([`ReadModelUpdate::Case`]) is at a stage not finished, and
+    /// its young person already has another such case. Nothing was written.
+    #[error(transparent)]
+    SecondOpenCase(#[from] SecondOpenCase),
     /// The backend failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -197,8 +215,11 @@ pub trait EventAppend: Send + Sync {
     /// read-model rows and the idempotency key, if any, in the same transaction; returns the
     /// new version. Of two racing appends at the same version exactly one succeeds; the other
     /// gets [`AppendError::Conflict`]. Of two carrying the same key exactly one succeeds; the
-    /// other gets [`AppendError::KeyTaken`] (or a conflict, when both race on one stream). An
-    /// empty append writes nothing and returns `expected_version` unchecked.
+    /// other gets [`AppendError::KeyTaken`] (or a conflict, when both race on one stream). A
+    /// case row at a stage not finished whose young person already has another such case fails
+    /// with [`AppendError::SecondOpenCase`] (R-17: of racing referrals for one young person,
+    /// exactly one opens a case). An empty append writes nothing and returns
+    /// `expected_version` unchecked.
     async fn append(&self, request: AppendRequest) -> Result<u64, AppendError>;
 
     /// Rewrites the payload and reason of existing events of one stream, replaces its
@@ -317,6 +338,7 @@ impl crate::kernel::code::ErrorCode for AppendError {
         match self {
             AppendError::Conflict(c) => crate::kernel::code::ErrorCode::code(c),
             AppendError::KeyTaken(_) => "idempotency_key_reused",
+            AppendError::SecondOpenCase(_) => "open_case_exists",
             AppendError::Store(s) => crate::kernel::code::ErrorCode::code(s),
         }
     }

@@ -7,6 +7,8 @@
 //! events and read-model rows appear together or not at all. Idempotency keys
 //! ([`casework_core::kernel::idempotency`]) are kept in a map under the same lock, checked and
 //! written with the events: a key already there fails the append before anything changes.
+//! So is each young person's open case: a case row that would be a second fails the append
+//! the same way (R-17).
 //!
 //! ```
 //! use casework_memory::MemoryStore;
@@ -30,7 +32,7 @@ use casework_core::read::rows::{
 };
 use casework_core::store::{
     AppendError, AppendRequest, CaseQueries, Conflict, EventAppend, EventLoad, RewriteRequest,
-    Snapshot, StoreError,
+    SecondOpenCase, Snapshot, StoreError,
 };
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -45,12 +47,34 @@ struct Inner {
     young_people: HashMap<YoungPersonId, YoungPersonSummary>,
     listings: HashMap<StreamId, Vec<Listing>>,
     keys: HashMap<String, IdempotentAppend>,
+    /// Each young person's case not finished, if any: the store holds R-17 (one open case per
+    /// young person) so that racing referrals cannot both open one.
+    open_case_of: HashMap<YoungPersonId, CaseId>,
 }
 
 impl Inner {
+    /// The refusal `update` earns if it would give its young person a second open case.
+    fn second_open_case(&self, update: &ReadModelUpdate) -> Option<SecondOpenCase> {
+        let ReadModelUpdate::Case(summary) = update else {
+            return None;
+        };
+        let open = self.open_case_of.get(&summary.young_person_id)?;
+        (!summary.stage.is_finished() && *open != summary.case_id).then_some(SecondOpenCase {
+            young_person: summary.young_person_id,
+            case: summary.case_id,
+        })
+    }
+
     fn write_read_model(&mut self, update: ReadModelUpdate) {
         match update {
             ReadModelUpdate::Case(summary) => {
+                if !summary.stage.is_finished() {
+                    self.open_case_of
+                        .insert(summary.young_person_id, summary.case_id);
+                } else if self.open_case_of.get(&summary.young_person_id) == Some(&summary.case_id)
+                {
+                    self.open_case_of.remove(&summary.young_person_id);
+                }
                 self.cases.insert(summary.case_id, summary);
             }
             ReadModelUpdate::YoungPerson(summary) => {
@@ -159,6 +183,9 @@ impl EventAppend for MemoryStore {
                 return Err(AppendError::KeyTaken(idempotency.key.clone()));
             }
         }
+        if let Some(second) = inner.second_open_case(&request.read_model) {
+            return Err(second.into());
+        }
         let recorded_at = request.events[0].meta.recorded_at;
         let mut version = actual;
         let mut position = inner.position;
@@ -221,6 +248,9 @@ impl EventAppend for MemoryStore {
                 "{} has no version {}",
                 request.stream, missing.version
             )));
+        }
+        if let Some(second) = inner.second_open_case(&request.read_model) {
+            return Err(StoreError::Backend(second.to_string()));
         }
         if let Some(stream) = inner.streams.get_mut(&request.stream) {
             for rewritten in request.events {

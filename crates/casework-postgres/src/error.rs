@@ -4,25 +4,23 @@ use casework_core::store::StoreError;
 use deadpool_postgres::{PoolError, TimeoutType};
 use std::error::Error as _;
 
-/// The unique key that guards stream versions (see the migration).
+/// The unique key that guards stream versions (see the migration): its violation means another
+/// append won the race.
 pub(crate) const VERSION_KEY: &str = "events_stream_version_key";
 
-/// Whether `e` is the unique violation of [`VERSION_KEY`]: another append won the race.
-pub(crate) fn is_version_conflict(e: &tokio_postgres::Error) -> bool {
-    e.as_db_error().is_some_and(|db| {
-        db.code() == &tokio_postgres::error::SqlState::UNIQUE_VIOLATION
-            && db.constraint() == Some(VERSION_KEY)
-    })
-}
-
-/// The primary key of the idempotency keys (see migration 0003).
+/// The primary key of the idempotency keys (see migration 0003): its violation means the key
+/// is already recorded.
 pub(crate) const IDEMPOTENCY_KEY: &str = "idempotency_keys_pkey";
 
-/// Whether `e` is the unique violation of [`IDEMPOTENCY_KEY`]: the key is already recorded.
-pub(crate) fn is_key_taken(e: &tokio_postgres::Error) -> bool {
+/// The partial unique index of one open case per young person (see migration 0004, R-17): its
+/// violation means the young person already has a case not finished.
+pub(crate) const ONE_OPEN_CASE: &str = "case_summaries_one_open_case";
+
+/// Whether `e` is a unique violation of `constraint`.
+pub(crate) fn violates(e: &tokio_postgres::Error, constraint: &str) -> bool {
     e.as_db_error().is_some_and(|db| {
         db.code() == &tokio_postgres::error::SqlState::UNIQUE_VIOLATION
-            && db.constraint() == Some(IDEMPOTENCY_KEY)
+            && db.constraint() == Some(constraint)
     })
 }
 

@@ -32,6 +32,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "idempotency_keys",
         sql: include_str!("../migrations/0003_idempotency_keys.sql"),
     },
+    Migration {
+        version: 4,
+        name: "one_open_case",
+        sql: include_str!("../migrations/0004_one_open_case.sql"),
+    },
 ];
 
 /// The newest schema version this library reads and writes.

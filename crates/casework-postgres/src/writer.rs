@@ -10,12 +10,12 @@ use crate::codec::{
     get, to_i64, to_u64, CaseRow, EventColumns, ListingColumns, PersonRow, RewriteColumns,
     SnapshotColumns,
 };
-use crate::error::{fail, is_key_taken, is_version_conflict};
+use crate::error::{fail, violates, IDEMPOTENCY_KEY, ONE_OPEN_CASE, VERSION_KEY};
 use crate::{sql, PostgresStore};
 use async_trait::async_trait;
 use casework_core::read::rows::ReadModelUpdate;
 use casework_core::store::{
-    AppendError, AppendRequest, Conflict, EventAppend, RewriteRequest, StoreError,
+    AppendError, AppendRequest, Conflict, EventAppend, RewriteRequest, SecondOpenCase, StoreError,
 };
 use tokio_postgres::types::ToSql;
 
@@ -239,14 +239,22 @@ impl EventAppend for PostgresStore {
         match result {
             Ok(found) if found == expected => Ok(new_version),
             Ok(found) => Err(conflict(to_u64(found)?).into()),
-            Err(e) if is_key_taken(&e) => Err(AppendError::KeyTaken(
+            Err(e) if violates(&e, IDEMPOTENCY_KEY) => Err(AppendError::KeyTaken(
                 request
                     .idempotency
                     .as_ref()
                     .map(|k| k.key.clone())
                     .unwrap_or_default(),
             )),
-            Err(e) if is_version_conflict(&e) => {
+            Err(e) if violates(&e, ONE_OPEN_CASE) => match &request.read_model {
+                ReadModelUpdate::Case(summary) => Err(SecondOpenCase {
+                    young_person: summary.young_person_id,
+                    case: summary.case_id,
+                }
+                .into()),
+                _ => Err(fail(client, &e).into()),
+            },
+            Err(e) if violates(&e, VERSION_KEY) => {
                 // Lost the race at the right version: read what the winner made it.
                 drop(client);
                 let rows = self.query(sql::STREAM_VERSION, &[&kind, &id]).await?;

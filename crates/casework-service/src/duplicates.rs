@@ -148,7 +148,27 @@ impl<S: Store> Casework<S> {
         {
             return self.replayed_referral(key, &first).await;
         }
-        opened
+        match opened {
+            // Another referral for this young person opened a case between the check above and
+            // this append; the store refused the second open case. A retry of that very
+            // referral (same key) is answered with its case; anyone else is told which case is
+            // open.
+            Err(CommandError::Rejected(DomainError::OpenCaseExists { case })) if case == id => {
+                if let Some(first) = self.recorded_key(idempotency.as_ref()).await? {
+                    let key = idempotency.as_ref().expect("a key was looked up");
+                    return self.replayed_referral(key, &first).await;
+                }
+                let open = self.cases_of_person(young_person).await?;
+                let open = open
+                    .iter()
+                    .find(|c| !c.stage.is_finished() && c.case_id != id);
+                Err(DomainError::OpenCaseExists {
+                    case: open.map_or(id, |c| c.case_id),
+                }
+                .into())
+            }
+            opened => opened,
+        }
     }
 
     /// The block the check reads: everyone listed under `date_of_birth` (one indexed read).

@@ -110,6 +110,11 @@ impl From<AppendError> for CommandError {
                     .map_or(key.as_str(), |(_, k)| k)
                     .to_owned(),
             }),
+            // Opening a case answers this with the young person's open case (open_case); this
+            // is the fallback, naming the case refused.
+            AppendError::SecondOpenCase(second) => {
+                CommandError::Rejected(DomainError::OpenCaseExists { case: second.case })
+            }
             AppendError::Store(s) => CommandError::Store(s),
         }
     }

@@ -33,6 +33,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0003_idempotency_keys",
         sql: include_str!("../migrations/0003_idempotency_keys.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_one_open_case",
+        sql: include_str!("../migrations/0004_one_open_case.sql"),
+    },
 ];
 
 /// The newest schema version this library knows.

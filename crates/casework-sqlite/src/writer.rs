@@ -15,7 +15,7 @@ use crate::schema::rollback;
 use casework_core::kernel::ids::StreamId;
 use casework_core::read::rows::{CaseSummary, Listing, ReadModelUpdate, YoungPersonSummary};
 use casework_core::store::{
-    AppendError, AppendRequest, Conflict, RewriteRequest, Snapshot, StoreError,
+    AppendError, AppendRequest, Conflict, RewriteRequest, SecondOpenCase, Snapshot, StoreError,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
@@ -49,6 +49,8 @@ pub(crate) struct Encoded {
     snapshot: Option<EncodedSnapshot>,
     listings: Option<Vec<EncodedListing>>,
     idempotency: Option<EncodedKey>,
+    /// What a case row refused by the one-open-case index (R-17) answers.
+    second_open_case: Option<SecondOpenCase>,
 }
 
 /// An idempotency key's row, but for the versions the append finds.
@@ -173,6 +175,13 @@ impl Encoded {
                 reason: e.meta.reason,
             })
             .collect();
+        let second_open_case = match &read_model {
+            ReadModelUpdate::Case(summary) => Some(SecondOpenCase {
+                young_person: summary.young_person_id,
+                case: summary.case_id,
+            }),
+            _ => None,
+        };
         let read_model = encode_read_model(&read_model)?;
         let snapshot = snapshot.map(|s: Snapshot| EncodedSnapshot {
             kind: s.stream.kind(),
@@ -195,6 +204,7 @@ impl Encoded {
                 fingerprint: i.fingerprint,
                 recorded_at: recorded_at.unwrap_or_default(),
             }),
+            second_open_case,
         })
     }
 }
@@ -356,7 +366,9 @@ fn commit_batch(conn: &Connection, batch: Vec<(Box<Encoded>, Reply)>) {
                     let undone = if conn.is_autocommit() {
                         Some(match &refused {
                             AppendError::Store(e) => e.clone(),
-                            AppendError::Conflict(_) | AppendError::KeyTaken(_) => {
+                            AppendError::Conflict(_)
+                            | AppendError::KeyTaken(_)
+                            | AppendError::SecondOpenCase(_) => {
                                 StoreError::Backend("the transaction was rolled back".into())
                             }
                         })
@@ -517,7 +529,13 @@ fn append(conn: &Connection, request: &Encoded) -> Result<u64, AppendError> {
             });
         }
     }
-    write_read_model(conn, &request.read_model).map_err(fail)?;
+    write_read_model(conn, &request.read_model).map_err(|e| {
+        // The only unique index a case row can break is case_summaries_one_open_case.
+        match &request.second_open_case {
+            Some(second) if is_unique_violation(&e) => second.clone().into(),
+            _ => fail(e),
+        }
+    })?;
     if let Some(s) = &request.snapshot {
         conn.prepare_cached(
             "INSERT INTO snapshots (stream_kind, stream_id, version, schema_version, state)

@@ -158,7 +158,6 @@ pub async fn concurrent_writers_to_one_stream<S: Store + 'static>(store: S) {
     const MAX_ATTEMPTS: u32 = 1000;
     let store = Arc::new(store);
     let case = CaseId::new();
-    let person = YoungPersonId::new();
     let stream = StreamId::Case(case);
     let start = Arc::new(tokio::sync::Barrier::new(WRITERS as usize));
     let writer = Arc::new(fixtures::worker());
@@ -205,11 +204,7 @@ pub async fn concurrent_writers_to_one_stream<S: Store + 'static>(store: S) {
                         stream,
                         expected_version: version,
                         events,
-                        read_model: ReadModelUpdate::Case(raw_case_row(
-                            case,
-                            person,
-                            version + parts,
-                        )),
+                        read_model: ReadModelUpdate::Case(raw_case_row(case, version + parts)),
                         snapshot: None,
                         listings: None,
                         idempotency: None,
@@ -235,6 +230,9 @@ pub async fn concurrent_writers_to_one_stream<S: Store + 'static>(store: S) {
                         }
                         Err(AppendError::KeyTaken(key)) => {
                             panic!("no key was sent, yet {key} is taken")
+                        }
+                        Err(AppendError::SecondOpenCase(e)) => {
+                            panic!("writer {w}: one stream's row refused as a second case: {e}")
                         }
                         Err(AppendError::Store(e)) => {
                             panic!("writer {w}: the store failed under contention: {e}")
@@ -393,15 +391,14 @@ pub async fn concurrent_commands_on_one_case<S: Store + 'static>(store: S) {
 pub async fn conflicting_append_writes_no_listings<S: Store + 'static>(store: S) {
     const WRITERS: u64 = 6;
     const APPENDS: u64 = 8;
-    let person = YoungPersonId::new();
     let stream = StreamId::Workshop(WorkshopId::new());
     let kind = ListingKind::Workshop;
     let kept = vec![
         listing(kind, "school", Some(fixtures::start()), r#"{"kept":1}"#),
         listing(kind, "youth_club", None, r#"{"kept":2}"#),
     ];
-    append_listings(&store, stream, person, Some(kept.clone())).await;
-    append_listings(&store, stream, person, None).await;
+    append_listings(&store, stream, Some(kept.clone())).await;
+    append_listings(&store, stream, None).await;
     let mut written = BTreeMap::from([(stream, kept)]);
 
     let intruder = |stream: StreamId, expected: u64, listings: Vec<Listing>| AppendRequest {
@@ -507,6 +504,7 @@ pub async fn conflicting_append_writes_no_listings<S: Store + 'static>(store: S)
                         Err(AppendError::KeyTaken(key)) => {
                             panic!("writer {w}: no key sent, {key} taken")
                         }
+                        Err(AppendError::SecondOpenCase(e)) => panic!("writer {w}: {e}"),
                         Err(AppendError::Store(e)) => panic!("writer {w}: {e}"),
                     }
                 }
@@ -540,4 +538,155 @@ pub async fn conflicting_append_writes_no_listings<S: Store + 'static>(store: S)
         "after the race: the listings of the append that won the last version",
     )
     .await;
+}
+
+/// R-17 under a race: 8 referrals for one young person, decided at the same moment through
+/// the service, all pass the service's "no open case" check before any is stored; the store
+/// lets exactly one open a case. Every other is refused with
+/// [`casework_core::kernel::error::DomainError::OpenCaseExists`] naming that case, and nothing
+/// of it is left: one case row, one set of owed actions, one waiting-list entry at most.
+pub async fn concurrent_referrals_open_one_case<S: Store + 'static>(store: S) {
+    use casework_core::kernel::error::DomainError;
+    const REFERRALS: usize = 8;
+    let desk = Desk::new(store);
+    let person = desk.person("Esme Example").await;
+    let received_at = desk.now();
+    let cw = Arc::new(desk.0.cw);
+    let start = Arc::new(tokio::sync::Barrier::new(REFERRALS));
+
+    let mut tasks = Vec::new();
+    for r in 0..REFERRALS {
+        let cw = cw.clone();
+        let start = start.clone();
+        tasks.push(tokio::spawn(async move {
+            let actor = Actor::worker(format!("Intake Worker {r} (fictional)"));
+            start.wait().await;
+            cw.receive_referral(&actor, person, fixtures::self_referral(received_at))
+                .await
+        }));
+    }
+    let mut opened = Vec::new();
+    let mut refused = Vec::new();
+    for task in tasks {
+        match ok(task.await, "referral task") {
+            Ok(case) => opened.push(case),
+            Err(CommandError::Rejected(DomainError::OpenCaseExists { case })) => refused.push(case),
+            Err(e) => panic!("R-17: a racing referral failed otherwise than OpenCaseExists: {e:?}"),
+        }
+    }
+    assert_eq!(
+        opened.len(),
+        1,
+        "R-17: of {REFERRALS} racing referrals for one young person exactly one opens a case, \
+         got {opened:?}"
+    );
+    assert!(
+        refused.iter().all(|case| *case == opened[0]),
+        "R-17: every refused referral names the case that opened ({}), got {refused:?}",
+        opened[0]
+    );
+    let cases = ok(cw.cases_of(person).await, "cases_of");
+    assert_eq!(
+        cases.iter().map(|c| c.case_id).collect::<Vec<_>>(),
+        opened,
+        "R-17: the young person has one case and no trace of the refused ones"
+    );
+    let waiting = ok(cw.waiting_list().await, "waiting_list");
+    assert!(
+        waiting
+            .iter()
+            .filter(|c| c.young_person_id == person)
+            .count()
+            <= 1,
+        "R-7, R-17: at most one waiting-list entry for the young person"
+    );
+    let owed = ok(cw.outstanding_actions().await, "outstanding_actions");
+    assert!(
+        owed.iter().all(|a| a.case_id == opened[0]),
+        "R-5, R-17: owed actions only on the case that opened"
+    );
+}
+
+/// R-17 held by the store: a case row at a stage not finished is refused with
+/// [`AppendError::SecondOpenCase`] (naming the young person and the case refused) while its
+/// young person has another case not finished, and nothing of that append is written: not its
+/// events, its row or its listings. A finished row for the same young person is accepted (a
+/// past referral, declined), and once the open case finishes a new one may open. A second open
+/// case for a different young person is no concern of the first's.
+pub async fn second_open_case_is_refused<S: Store + 'static>(store: S) {
+    let worker = fixtures::worker();
+    let at = fixtures::start();
+    let person = YoungPersonId::new();
+    let row = |case: CaseId, stage: StageName, version: u64| CaseSummary {
+        young_person_id: person,
+        stage,
+        ..raw_case_row(case, version)
+    };
+    let append = |case: CaseId, expected: u64, stage: StageName| AppendRequest {
+        stream: StreamId::Case(case),
+        expected_version: expected,
+        events: vec![probe("open", expected + 1, 1, meta(&worker, at, None))],
+        read_model: ReadModelUpdate::Case(row(case, stage, expected + 1)),
+        snapshot: None,
+        listings: Some(vec![listing(ListingKind::Referral, "", Some(at), "{}")]),
+        idempotency: None,
+    };
+    let (first, second, declined, later) =
+        (CaseId::new(), CaseId::new(), CaseId::new(), CaseId::new());
+    ok(
+        store.append(append(first, 0, StageName::Received)).await,
+        "open the first case",
+    );
+    ok(
+        store.append(append(declined, 0, StageName::Declined)).await,
+        "R-17: a finished case row beside the open one",
+    );
+    match store.append(append(second, 0, StageName::Received)).await {
+        Err(AppendError::SecondOpenCase(refused)) => assert_eq!(
+            (refused.young_person, refused.case),
+            (person, second),
+            "R-17: the refusal names the young person and the case refused"
+        ),
+        other => panic!("R-17: a second open case row must be refused, got {other:?}"),
+    }
+    assert_eq!(
+        ok(store.load(StreamId::Case(second)).await, "load").len(),
+        0,
+        "R-17: nothing of the refused case's events is stored"
+    );
+    assert_eq!(
+        ok(store.case_summary(second).await, "case_summary"),
+        None,
+        "R-17: the refused case has no row"
+    );
+    let referrals = listed(&store, &ListingQuery::all(ListingKind::Referral)).await;
+    assert!(
+        referrals.iter().all(|l| l.stream != StreamId::Case(second)),
+        "R-17: the refused case has no listings"
+    );
+    // Other commands on the open case still write its row.
+    ok(
+        store.append(append(first, 1, StageName::WaitingList)).await,
+        "the open case's next command",
+    );
+    // Another young person's open case is no concern of this one's.
+    let other = CaseId::new();
+    ok(
+        store
+            .append(AppendRequest {
+                read_model: ReadModelUpdate::Case(raw_case_row(other, 1)),
+                ..append(other, 0, StageName::Received)
+            })
+            .await,
+        "another young person's open case",
+    );
+    // Once the open case finishes, a new referral may open one.
+    ok(
+        store.append(append(first, 2, StageName::Withdrawn)).await,
+        "the open case withdrawn",
+    );
+    ok(
+        store.append(append(later, 0, StageName::Received)).await,
+        "R-17: after the open case finished, a new case opens",
+    );
 }

@@ -35,9 +35,9 @@ pub(super) fn listing(
 
 /// The row a stream writes beside its listings: its own for cases and young people, none for
 /// the streams that have no row.
-pub(super) fn own_row(stream: StreamId, person: YoungPersonId, version: u64) -> ReadModelUpdate {
+pub(super) fn own_row(stream: StreamId, version: u64) -> ReadModelUpdate {
     match stream {
-        StreamId::Case(case) => ReadModelUpdate::Case(raw_case_row(case, person, version)),
+        StreamId::Case(case) => ReadModelUpdate::Case(raw_case_row(case, version)),
         StreamId::YoungPerson(p) => ReadModelUpdate::YoungPerson(raw_person_row(p, version)),
         StreamId::Workshop(_)
         | StreamId::Intelligence(_)
@@ -52,7 +52,6 @@ pub(super) fn own_row(stream: StreamId, person: YoungPersonId, version: u64) -> 
 pub(super) async fn append_listings<S: Store>(
     store: &S,
     stream: StreamId,
-    person: YoungPersonId,
     listings: Option<Vec<Listing>>,
 ) -> u64 {
     let version = last_version(&ok(store.load(stream).await, "load"));
@@ -67,7 +66,7 @@ pub(super) async fn append_listings<S: Store>(
                     1,
                     meta(&fixtures::worker(), fixtures::start(), None),
                 )],
-                read_model: own_row(stream, person, version + 1),
+                read_model: own_row(stream, version + 1),
                 snapshot: None,
                 listings,
                 idempotency: None,
@@ -103,7 +102,6 @@ pub(super) fn expected_listings(
 pub(super) async fn replace_listings<S: Store>(
     store: &S,
     written: &mut BTreeMap<StreamId, Vec<Listing>>,
-    person: YoungPersonId,
     stream: StreamId,
     listings: Option<Vec<Listing>>,
 ) {
@@ -116,7 +114,7 @@ pub(super) async fn replace_listings<S: Store>(
         }
         None => {}
     }
-    append_listings(store, stream, person, listings).await;
+    append_listings(store, stream, listings).await;
 }
 
 pub(super) async fn listed<S: Store>(store: &S, query: &ListingQuery) -> Vec<Listed> {
@@ -225,7 +223,7 @@ pub async fn listings_round_trip_exactly<S: Store + 'static>(store: S) {
                 )
             })
             .collect();
-        let version = append_listings(&store, stream, person, Some(listings.clone())).await;
+        let version = append_listings(&store, stream, Some(listings.clone())).await;
         assert_eq!(version, 1);
         written.insert(stream, listings);
     }
@@ -242,7 +240,7 @@ pub async fn listings_round_trip_exactly<S: Store + 'static>(store: S) {
     }
     assert_eq!(
         ok(store.case_summary(case).await, "case_summary"),
-        Some(raw_case_row(case, person, 1)),
+        Some(raw_case_row(case, 1)),
         "an append to the case's disclosures stream (no row of its own) leaves the case's row \
          as the case stream wrote it"
     );
@@ -258,7 +256,7 @@ pub async fn listings_round_trip_exactly<S: Store + 'static>(store: S) {
 
     // Another stream's append, even one that removes its own listings, touches none of these.
     let other = StreamId::Workshop(WorkshopId::new());
-    append_listings(&store, other, person, Some(vec![])).await;
+    append_listings(&store, other, Some(vec![])).await;
     assert_listings(
         &store,
         &written,
@@ -289,25 +287,17 @@ pub async fn listings_are_replaced_as_a_whole<S: Store + 'static>(store: S) {
     replace_listings(
         &store,
         &mut written,
-        person,
         a,
         Some(vec![a1.clone(), a2.clone(), a3.clone()]),
     )
     .await;
-    replace_listings(
-        &store,
-        &mut written,
-        person,
-        b,
-        Some(vec![b1.clone(), b2.clone()]),
-    )
-    .await;
-    replace_listings(&store, &mut written, person, c, Some(vec![c1.clone()])).await;
+    replace_listings(&store, &mut written, b, Some(vec![b1.clone(), b2.clone()])).await;
+    replace_listings(&store, &mut written, c, Some(vec![c1.clone()])).await;
     assert_listings(&store, &written, "three streams' first listings").await;
 
-    replace_listings(&store, &mut written, person, a, None).await;
+    replace_listings(&store, &mut written, a, None).await;
     assert_listings(&store, &written, "`None` keeps a stream's listings").await;
-    replace_listings(&store, &mut written, person, b, None).await;
+    replace_listings(&store, &mut written, b, None).await;
     assert_listings(&store, &written, "`None` keeps a stream's listings").await;
 
     let a2_changed = listing(x, "youth_club", Some(t + hours(1)), r#"{"reach":13}"#);
@@ -315,7 +305,6 @@ pub async fn listings_are_replaced_as_a_whole<S: Store + 'static>(store: S) {
     replace_listings(
         &store,
         &mut written,
-        person,
         a,
         Some(vec![a2_changed.clone(), a4.clone()]),
     )
@@ -330,7 +319,6 @@ pub async fn listings_are_replaced_as_a_whole<S: Store + 'static>(store: S) {
     replace_listings(
         &store,
         &mut written,
-        person,
         a,
         Some(vec![a4.clone(), a2_changed.clone()]),
     )
@@ -339,36 +327,15 @@ pub async fn listings_are_replaced_as_a_whole<S: Store + 'static>(store: S) {
 
     let a2_moved = listing(x, "youth_club", Some(t + hours(5)), r#"{"reach":13}"#);
     let a2_rekeyed = listing(x, "school", Some(t + hours(5)), r#"{"reach":13}"#);
-    replace_listings(
-        &store,
-        &mut written,
-        person,
-        a,
-        Some(vec![a2_moved, a4.clone()]),
-    )
-    .await;
+    replace_listings(&store, &mut written, a, Some(vec![a2_moved, a4.clone()])).await;
     assert_listings(&store, &written, "`Some(v)` with only a time changed").await;
-    replace_listings(
-        &store,
-        &mut written,
-        person,
-        a,
-        Some(vec![a2_rekeyed, a4.clone()]),
-    )
-    .await;
+    replace_listings(&store, &mut written, a, Some(vec![a2_rekeyed, a4.clone()])).await;
     assert_listings(&store, &written, "`Some(v)` with only a key changed").await;
     let b_kind = listing(y, "school", Some(t), r#"{"reach":30}"#);
-    replace_listings(
-        &store,
-        &mut written,
-        person,
-        b,
-        Some(vec![b_kind, b2.clone()]),
-    )
-    .await;
+    replace_listings(&store, &mut written, b, Some(vec![b_kind, b2.clone()])).await;
     assert_listings(&store, &written, "`Some(v)` with only a kind changed").await;
 
-    replace_listings(&store, &mut written, person, a, Some(vec![])).await;
+    replace_listings(&store, &mut written, a, Some(vec![])).await;
     assert_listings(
         &store,
         &written,
@@ -382,18 +349,11 @@ pub async fn listings_are_replaced_as_a_whole<S: Store + 'static>(store: S) {
             .all(|l| l.stream != a),
         "a stream whose listings were removed lists nothing"
     );
-    replace_listings(&store, &mut written, person, a, None).await;
+    replace_listings(&store, &mut written, a, None).await;
     assert_listings(&store, &written, "`None` after removal keeps none").await;
-    replace_listings(
-        &store,
-        &mut written,
-        person,
-        a,
-        Some(vec![a1.clone(), a3.clone()]),
-    )
-    .await;
+    replace_listings(&store, &mut written, a, Some(vec![a1.clone(), a3.clone()])).await;
     assert_listings(&store, &written, "listings written again after removal").await;
-    replace_listings(&store, &mut written, person, c, Some(vec![])).await;
+    replace_listings(&store, &mut written, c, Some(vec![])).await;
     assert_listings(
         &store,
         &written,
@@ -425,7 +385,6 @@ pub async fn listing_queries_filter_and_order<S: Store + 'static>(store: S) {
     let t1 = t0 + micro;
     let t2 = t0 + hours(1);
     let t3 = t0 + Duration::days(1);
-    let person = YoungPersonId::new();
     let (case1, case2) = (CaseId::new(), CaseId::new());
     // An access stream whose uuid sorts after the workshop's, so the stream kind, not the
     // uuid, must put it first.
@@ -478,7 +437,7 @@ pub async fn listing_queries_filter_and_order<S: Store + 'static>(store: S) {
     }
     let mut written = BTreeMap::new();
     for (stream, listings) in plan {
-        append_listings(&store, stream, person, Some(listings.clone())).await;
+        append_listings(&store, stream, Some(listings.clone())).await;
         written.insert(stream, listings);
     }
 

@@ -36,6 +36,10 @@
 //! - [`stale_expected_version_is_refused`]: optimistic concurrency, nothing written on conflict.
 //! - [`concurrent_writers_to_one_stream`]: one winner per version, nothing lost or doubled.
 //! - [`concurrent_commands_on_one_case`]: the same through the service.
+//! - [`concurrent_referrals_open_one_case`]: of 8 racing referrals for one young person,
+//!   exactly one opens a case; the rest are refused with `OpenCaseExists`.
+//! - [`second_open_case_is_refused`]: the store refuses a second open case row for one young
+//!   person, writing nothing of it.
 //! - [`empty_append_is_a_no_op`].
 //! - [`load_after_and_snapshots`].
 //! - [`case_as_of_reconstructs_the_past`].
@@ -84,8 +88,9 @@ mod support;
 
 pub use commands::{case_summary_follows_every_command, stored_history_folds_to_executed_state};
 pub use concurrency::{
-    concurrent_commands_on_one_case, concurrent_writers_to_one_stream,
-    conflicting_append_writes_no_listings, stale_expected_version_is_refused,
+    concurrent_commands_on_one_case, concurrent_referrals_open_one_case,
+    concurrent_writers_to_one_stream, conflicting_append_writes_no_listings,
+    second_open_case_is_refused, stale_expected_version_is_refused,
 };
 pub use duplicates::duplicate_check_reads_one_identity_block;
 pub use listings::{
@@ -149,6 +154,8 @@ macro_rules! __conformance_all {
         $crate::__conformance_one!(stale_expected_version_is_refused, $make, $skip);
         $crate::__conformance_one!(concurrent_writers_to_one_stream, $make, $skip);
         $crate::__conformance_one!(concurrent_commands_on_one_case, $make, $skip);
+        $crate::__conformance_one!(concurrent_referrals_open_one_case, $make, $skip);
+        $crate::__conformance_one!(second_open_case_is_refused, $make, $skip);
         $crate::__conformance_one!(empty_append_is_a_no_op, $make, $skip);
         $crate::__conformance_one!(load_after_and_snapshots, $make, $skip);
         $crate::__conformance_one!(case_as_of_reconstructs_the_past, $make, $skip);

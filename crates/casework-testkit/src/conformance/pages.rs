@@ -6,9 +6,7 @@
 use super::listings::{append_listings, expected_listings, listed, listing, replace_listings};
 use super::support::hours;
 use crate::fixtures;
-use casework_core::kernel::ids::{
-    AccessId, CaseId, IntelligenceId, StreamId, WorkshopId, YoungPersonId,
-};
+use casework_core::kernel::ids::{AccessId, CaseId, IntelligenceId, StreamId, WorkshopId};
 use casework_core::read::rows::{Listed, Listing, ListingKind, ListingPosition, ListingQuery};
 use casework_core::store::Store;
 use chrono::Duration;
@@ -67,7 +65,6 @@ async fn walk<S: Store>(
 pub async fn listing_pages_walk_the_order_once<S: Store + 'static>(store: S) {
     let t0 = fixtures::start();
     let micro = Duration::microseconds(1);
-    let person = YoungPersonId::new();
     let (case1, case2) = (CaseId::new(), CaseId::new());
     let streams = [
         StreamId::Case(case1),
@@ -96,7 +93,7 @@ pub async fn listing_pages_walk_the_order_once<S: Store + 'static>(store: S) {
             // Another kind: in no page of `k`.
             listing(other, "a", Some(t0), &d(70 + i)),
         ];
-        append_listings(&store, stream, person, Some(listings.clone())).await;
+        append_listings(&store, stream, Some(listings.clone())).await;
         written.insert(stream, listings);
     }
     let queries = [
@@ -230,11 +227,11 @@ pub async fn listing_pages_walk_the_order_once<S: Store + 'static>(store: S) {
         mine.retain(|l| l.kind != k || l.detail != d(20 + round % streams.len()));
         mine.push(listing(k, "a", Some(t0 - hours(1)), &d(100 + round)));
         mine.push(listing(k, "b", Some(t0 + hours(3)), &d(200 + round)));
-        replace_listings(&store, &mut written, person, stream, Some(mine)).await;
+        replace_listings(&store, &mut written, stream, Some(mine)).await;
         let mut fresh = written.get(&late).cloned().unwrap_or_default();
         fresh.push(listing(k, "c", Some(t0 - micro), &d(300 + round)));
         fresh.push(listing(k, "c", None, &d(400 + round)));
-        replace_listings(&store, &mut written, person, late, Some(fresh)).await;
+        replace_listings(&store, &mut written, late, Some(fresh)).await;
     }
     let now = expected_listings(&written, &all);
     for (n, l) in seen.iter().enumerate() {

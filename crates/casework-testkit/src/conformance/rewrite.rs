@@ -33,7 +33,7 @@ pub async fn rewrite_replaces_payloads_rows_and_listings<S: Store + 'static>(sto
     let worker = fixtures::worker();
     let manager = fixtures::manager();
     let t = fixtures::start();
-    let row = |case: CaseId, version: u64| raw_case_row(case, person, version);
+    let row = |case: CaseId, version: u64| raw_case_row(case, version);
     let snapshot = |stream: StreamId, version: u64| Snapshot {
         stream,
         version,

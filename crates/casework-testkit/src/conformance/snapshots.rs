@@ -8,7 +8,7 @@ use casework_core::case::fold;
 use casework_core::case::{Case, CaseCommand, CaseEvent, Professional, ProfessionalKind};
 use casework_core::kernel::confidential::for_storage;
 use casework_core::kernel::event::{DomainEvent, RecordedEvent};
-use casework_core::kernel::ids::{CaseId, ProfessionalId, StreamId, YoungPersonId};
+use casework_core::kernel::ids::{CaseId, ProfessionalId, StreamId};
 use casework_core::read::rows::ReadModelUpdate;
 use casework_core::store::{AppendRequest, Snapshot, Store};
 use casework_service::casework::{CASE_SNAPSHOT_SCHEMA, SNAPSHOT_EVERY};
@@ -21,7 +21,6 @@ use chrono::Duration;
 pub async fn load_after_and_snapshots<S: Store + 'static>(store: S) {
     let a = CaseId::new();
     let b = CaseId::new();
-    let person = YoungPersonId::new();
     let actor = fixtures::worker();
     let at = fixtures::start();
     let snapshot = |case: CaseId, version: u64, state: &str| Snapshot {
@@ -36,7 +35,7 @@ pub async fn load_after_and_snapshots<S: Store + 'static>(store: S) {
         events: (from..from + n)
             .map(|i| probe(&format!("{case}-{i}"), i, 1, meta(&actor, at, None)))
             .collect(),
-        read_model: ReadModelUpdate::Case(raw_case_row(case, person, from + n)),
+        read_model: ReadModelUpdate::Case(raw_case_row(case, from + n)),
         snapshot: snap,
         listings: None,
         idempotency: None,

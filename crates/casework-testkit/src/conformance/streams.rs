@@ -127,7 +127,7 @@ pub async fn append_and_load_round_trip<S: Store + 'static>(store: S) {
         let before = written.get(stream).map_or(0, |v| v.len() as u64);
         let read_model = match stream {
             StreamId::Case(_) => {
-                ReadModelUpdate::Case(raw_case_row(case, person, before + events.len() as u64))
+                ReadModelUpdate::Case(raw_case_row(case, before + events.len() as u64))
             }
             StreamId::YoungPerson(_) => {
                 ReadModelUpdate::YoungPerson(raw_person_row(person, before + events.len() as u64))
