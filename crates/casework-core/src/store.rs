@@ -15,7 +15,14 @@
 //! An append may carry an idempotency key ([`AppendRequest::idempotency`]), which the store
 //! records in the same transaction as the events and answers from
 //! [`EventLoad::idempotent_append`]; see [`crate::kernel::idempotency`].
+//!
+//! Every stored event is a link of its stream's hash chain (R-18, [`crate::kernel::chain`]):
+//! the store itself records the links, in the append's transaction, from the stored
+//! predecessor it reads there under the same guard as the version check, so no event is ever
+//! stored with a predecessor hash other than the one before it; [`EventLoad::load_linked_after`]
+//! and [`EventLoad::linked_page`] read them back for checking.
 
+use crate::kernel::chain::{Linked, StreamHead};
 use crate::kernel::event::{NewEvent, RecordedEvent};
 use crate::kernel::idempotency::{Idempotency, IdempotentAppend};
 use crate::kernel::ids::{CaseId, StreamId, YoungPersonId};
@@ -206,6 +213,51 @@ pub trait EventLoad: Send + Sync {
             "this store does not keep idempotency keys (looking up `{key}`)"
         )))
     }
+
+    /// The events of `stream` after `version`, in version order, each with the two hashes of
+    /// its link in the stream's chain (R-18, [`crate::kernel::chain`]), as stored: what
+    /// `verify` checks. Every append records them in its transaction, each new event linked
+    /// to the stored one before it; a rewrite records them again from its first
+    /// rewritten version on.
+    ///
+    /// Every store of the library implements it; the default, for stores written before the
+    /// chain, refuses with [`StoreError::Backend`], so verifying such a store fails rather
+    /// than passes.
+    async fn load_linked_after(
+        &self,
+        stream: StreamId,
+        version: u64,
+    ) -> Result<Vec<Linked>, StoreError> {
+        let _ = version;
+        Err(StoreError::Backend(format!(
+            "this store does not keep a hash chain (reading {stream})"
+        )))
+    }
+
+    /// Up to `limit` stored events of every stream with their links, in the order of stream
+    /// kind (as [`StreamId::kind`] spells it), stream uuid and version, starting after
+    /// `after` (a stream and a version; `None`: from the first): verifying a whole store
+    /// reads it in these pages, one stream after another.
+    ///
+    /// The default refuses with [`StoreError::Backend`], as [`EventLoad::load_linked_after`].
+    async fn linked_page(
+        &self,
+        after: Option<(StreamId, u64)>,
+        limit: usize,
+    ) -> Result<Vec<Linked>, StoreError> {
+        let _ = (after, limit);
+        Err(StoreError::Backend(
+            "this store does not keep a hash chain".into(),
+        ))
+    }
+
+    /// The last link of `stream` (its version and hash), or `None` for an empty stream. The
+    /// default, for stores written before the chain, answers `None`: such a store has nothing
+    /// to pin.
+    async fn chain_head(&self, stream: StreamId) -> Result<Option<StreamHead>, StoreError> {
+        let _ = stream;
+        Ok(None)
+    }
 }
 
 /// Appends to a stream.
@@ -225,7 +277,9 @@ pub trait EventAppend: Send + Sync {
     /// Rewrites the payload and reason of existing events of one stream, replaces its
     /// read-model row and listings and deletes its snapshot, all in one transaction; the
     /// stream's versions, types, times and actors, and the idempotency keys recorded for it,
-    /// are untouched. A version that does not
+    /// are untouched. The chain is recorded again from the first rewritten version to the
+    /// stream's end, in the same transaction (a rewritten event hashes differently, and so
+    /// does every link after it); the service records the new head on the retention stream. A version that does not
     /// exist fails the whole request ([`StoreError::Backend`]) and writes nothing.
     async fn rewrite(&self, request: RewriteRequest) -> Result<(), StoreError>;
 }
@@ -279,6 +333,23 @@ impl<T: EventLoad + ?Sized> EventLoad for std::sync::Arc<T> {
     }
     async fn idempotent_append(&self, key: &str) -> Result<Option<IdempotentAppend>, StoreError> {
         (**self).idempotent_append(key).await
+    }
+    async fn load_linked_after(
+        &self,
+        stream: StreamId,
+        version: u64,
+    ) -> Result<Vec<Linked>, StoreError> {
+        (**self).load_linked_after(stream, version).await
+    }
+    async fn linked_page(
+        &self,
+        after: Option<(StreamId, u64)>,
+        limit: usize,
+    ) -> Result<Vec<Linked>, StoreError> {
+        (**self).linked_page(after, limit).await
+    }
+    async fn chain_head(&self, stream: StreamId) -> Result<Option<StreamHead>, StoreError> {
+        (**self).chain_head(stream).await
     }
 }
 

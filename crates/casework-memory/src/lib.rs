@@ -10,6 +10,10 @@
 //! So is each young person's open case: a case row that would be a second fails the append
 //! the same way (R-17).
 //!
+//! Each event's link in its stream's hash chain (R-18, [`casework_core::kernel::chain`]) is
+//! kept beside it, computed under the lock from the link before it; a rewrite computes them
+//! again from its first rewritten version on.
+//!
 //! ```
 //! use casework_memory::MemoryStore;
 //! use casework_core::policy::profile::examples::city_girls_service;
@@ -23,6 +27,7 @@
 
 use async_trait::async_trait;
 use casework_core::case::StageName;
+use casework_core::kernel::chain::{self, Link, Linked, Stored, StreamHead};
 use casework_core::kernel::event::RecordedEvent;
 use casework_core::kernel::idempotency::IdempotentAppend;
 use casework_core::kernel::ids::{CaseId, StreamId, YoungPersonId};
@@ -41,6 +46,8 @@ use std::sync::{Mutex, MutexGuard};
 #[derive(Default)]
 struct Inner {
     streams: HashMap<StreamId, Vec<RecordedEvent>>,
+    /// Each stream's chain links, one per event of `streams`, in the same order.
+    links: HashMap<StreamId, Vec<Link>>,
     position: u64,
     cases: HashMap<CaseId, CaseSummary>,
     snapshots: HashMap<StreamId, Snapshot>,
@@ -53,6 +60,20 @@ struct Inner {
 }
 
 impl Inner {
+    /// Links the events of `stream` from index `from` on to the ones before them: after an
+    /// append (its new events) and a rewrite (from the first rewritten one).
+    fn rechain(&mut self, stream: StreamId, from: usize) {
+        let events = self.streams.get(&stream).map_or(&[][..], Vec::as_slice);
+        let links = self.links.entry(stream).or_default();
+        links.truncate(from);
+        let prev = links.last().and_then(|l| l.hash);
+        let digests: Vec<_> = events[from.min(events.len())..]
+            .iter()
+            .map(|e| Stored::recorded(e).digest())
+            .collect();
+        links.extend(chain::chain(prev, digests));
+    }
+
     /// The refusal `update` earns if it would give its young person a second open case.
     fn second_open_case(&self, update: &ReadModelUpdate) -> Option<SecondOpenCase> {
         let ReadModelUpdate::Case(summary) = update else {
@@ -97,7 +118,12 @@ impl Inner {
 #[derive(Default)]
 pub struct MemoryStore {
     inner: Mutex<Inner>,
+    /// Wrapped data keys ([`casework_core::privacy::key_store`]), behind their own lock: no
+    /// key operation is part of an append.
+    data_keys: Mutex<keys::DataKeys>,
 }
+
+mod keys;
 
 impl MemoryStore {
     /// An empty store.
@@ -118,10 +144,15 @@ impl MemoryStore {
 
     /// Puts a raw stored event at the end of its stream, bypassing the domain: for tests of
     /// upcasting and of histories this version of the library cannot read.
+    /// Its link is chained to the event before it, as an append's would be.
     pub fn insert_raw(&self, event: RecordedEvent) {
         let mut inner = self.lock();
         inner.position = inner.position.max(event.position);
-        inner.streams.entry(event.stream).or_default().push(event);
+        let stream = event.stream;
+        let events = inner.streams.entry(stream).or_default();
+        events.push(event);
+        let from = events.len() - 1;
+        inner.rechain(stream, from);
     }
 }
 
@@ -156,6 +187,66 @@ impl EventLoad for MemoryStore {
 
     async fn idempotent_append(&self, key: &str) -> Result<Option<IdempotentAppend>, StoreError> {
         Ok(self.lock().keys.get(key).cloned())
+    }
+
+    async fn load_linked_after(
+        &self,
+        stream: StreamId,
+        version: u64,
+    ) -> Result<Vec<Linked>, StoreError> {
+        let inner = self.lock();
+        Ok(inner
+            .linked(stream)
+            .filter(|l| l.event.version > version)
+            .collect())
+    }
+
+    async fn linked_page(
+        &self,
+        after: Option<(StreamId, u64)>,
+        limit: usize,
+    ) -> Result<Vec<Linked>, StoreError> {
+        let inner = self.lock();
+        let key = |s: &StreamId| (s.kind(), s.uuid());
+        let mut streams: Vec<StreamId> = inner
+            .streams
+            .keys()
+            .filter(|s| after.is_none_or(|(a, _)| key(s) >= key(&a)))
+            .copied()
+            .collect();
+        streams.sort_by_key(key);
+        Ok(streams
+            .into_iter()
+            .flat_map(|s| inner.linked(s))
+            .filter(|l| {
+                after.is_none_or(|(a, v)| key(&l.event.stream) > key(&a) || l.event.version > v)
+            })
+            .take(limit)
+            .collect())
+    }
+
+    async fn chain_head(&self, stream: StreamId) -> Result<Option<StreamHead>, StoreError> {
+        let inner = self.lock();
+        let last = inner.linked(stream).last();
+        Ok(last.and_then(|l| {
+            Some(StreamHead {
+                stream,
+                version: l.event.version,
+                hash: l.link.hash?,
+            })
+        }))
+    }
+}
+
+impl Inner {
+    /// A stream's events with their links.
+    fn linked(&self, stream: StreamId) -> impl Iterator<Item = Linked> + '_ {
+        let events = self.streams.get(&stream).map_or(&[][..], Vec::as_slice);
+        let links = self.links.get(&stream).map_or(&[][..], Vec::as_slice);
+        events.iter().enumerate().map(move |(i, e)| Linked {
+            event: e.clone(),
+            link: links.get(i).copied().unwrap_or_default(),
+        })
     }
 }
 
@@ -212,6 +303,7 @@ impl EventAppend for MemoryStore {
             .entry(request.stream)
             .or_default()
             .extend(recorded);
+        inner.rechain(request.stream, actual as usize);
         if let Some(snapshot) = request.snapshot {
             inner.snapshots.insert(snapshot.stream, snapshot);
         }
@@ -252,12 +344,16 @@ impl EventAppend for MemoryStore {
         if let Some(second) = inner.second_open_case(&request.read_model) {
             return Err(StoreError::Backend(second.to_string()));
         }
+        let first = request.events.iter().map(|e| e.version).min();
         if let Some(stream) = inner.streams.get_mut(&request.stream) {
             for rewritten in request.events {
                 let event = &mut stream[rewritten.version as usize - 1];
                 event.payload = rewritten.payload;
                 event.meta.reason = rewritten.reason;
             }
+        }
+        if let Some(first) = first {
+            inner.rechain(request.stream, first as usize - 1);
         }
         inner.snapshots.remove(&request.stream);
         inner.write_read_model(request.read_model);

@@ -1,10 +1,11 @@
 //! The kernel: what every other layer is written in.
 //!
 //! Typed ids, the injected clock, checked input, rule ids, the acting person and the context a
-//! decision reads, confidential content, domain errors, the event envelope and idempotency
-//! keys. Nothing here knows about cases, policies or storage.
+//! decision reads, confidential content, domain errors, the event envelope, its hash chain
+//! and idempotency keys. Nothing here knows about cases, policies or storage.
 
 pub mod actor;
+pub mod chain;
 pub mod clock;
 pub mod code;
 pub mod confidential;

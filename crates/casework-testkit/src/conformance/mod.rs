@@ -40,6 +40,8 @@
 //!   exactly one opens a case; the rest are refused with `OpenCaseExists`.
 //! - [`second_open_case_is_refused`]: the store refuses a second open case row for one young
 //!   person, writing nothing of it.
+//! - [`data_keys_are_kept_destroyed_and_rewrapped`]: wrapped data keys, made once, destroyed
+//!   for good, re-wrapped by rotation.
 //! - [`empty_append_is_a_no_op`].
 //! - [`load_after_and_snapshots`].
 //! - [`case_as_of_reconstructs_the_past`].
@@ -61,12 +63,16 @@
 //! - [`rewrite_replaces_payloads_rows_and_listings`]: anonymisation in place.
 //! - [`duplicate_check_reads_one_identity_block`]: possible duplicates at intake, one key of
 //!   the identity block.
+//! - [`appends_are_chained`]: every append links its events to the stored ones before them;
+//!   the links read back by stream and in pages.
+//! - [`rewrite_rechains_the_stream`]: a rewrite links the stream again from its first
+//!   rewritten version; the old head no longer holds.
 //!
 //! The checks live by group: `streams` (append and load), `concurrency` (conflicts and racing
 //! writers), `snapshots`, `queries` (the service's queries), `commands` (the row and the stored
-//! history after each command), `schemas` (histories of other versions), `listings` and
-//! `rewrite`; `support` holds what they share. The list of checks every store runs is
-//! [`conformance_tests!`]'s, below.
+//! history after each command), `schemas` (histories of other versions), `listings`,
+//! `rewrite` and `chain` (the hash chain); `support` holds what they share. The list of
+//! checks every store runs is [`conformance_tests!`]'s, below.
 //!
 //! [`Store`]: casework_core::store::Store
 //! [`Casework`]: casework_service::Casework
@@ -74,6 +80,7 @@
 
 pub use tokio;
 
+mod chain;
 mod commands;
 mod concurrency;
 mod duplicates;
@@ -81,11 +88,13 @@ mod listings;
 mod pages;
 mod queries;
 mod rewrite;
+mod keys;
 mod schemas;
 mod snapshots;
 mod streams;
 mod support;
 
+pub use chain::{appends_are_chained, rewrite_rechains_the_stream};
 pub use commands::{case_summary_follows_every_command, stored_history_folds_to_executed_state};
 pub use concurrency::{
     concurrent_commands_on_one_case, concurrent_referrals_open_one_case,
@@ -93,6 +102,7 @@ pub use concurrency::{
     second_open_case_is_refused, stale_expected_version_is_refused,
 };
 pub use duplicates::duplicate_check_reads_one_identity_block;
+pub use keys::data_keys_are_kept_destroyed_and_rewrapped;
 pub use listings::{
     listing_queries_filter_and_order, listings_are_replaced_as_a_whole, listings_round_trip_exactly,
 };
@@ -156,6 +166,7 @@ macro_rules! __conformance_all {
         $crate::__conformance_one!(concurrent_commands_on_one_case, $make, $skip);
         $crate::__conformance_one!(concurrent_referrals_open_one_case, $make, $skip);
         $crate::__conformance_one!(second_open_case_is_refused, $make, $skip);
+        $crate::__conformance_one!(data_keys_are_kept_destroyed_and_rewrapped, $make, $skip);
         $crate::__conformance_one!(empty_append_is_a_no_op, $make, $skip);
         $crate::__conformance_one!(load_after_and_snapshots, $make, $skip);
         $crate::__conformance_one!(case_as_of_reconstructs_the_past, $make, $skip);
@@ -176,6 +187,8 @@ macro_rules! __conformance_all {
         $crate::__conformance_one!(conflicting_append_writes_no_listings, $make, $skip);
         $crate::__conformance_one!(rewrite_replaces_payloads_rows_and_listings, $make, $skip);
         $crate::__conformance_one!(duplicate_check_reads_one_identity_block, $make, $skip);
+        $crate::__conformance_one!(appends_are_chained, $make, $skip);
+        $crate::__conformance_one!(rewrite_rechains_the_stream, $make, $skip);
     };
 }
 
