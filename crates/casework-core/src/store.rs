@@ -279,8 +279,9 @@ pub trait EventAppend: Send + Sync {
     /// stream's versions, types, times and actors, and the idempotency keys recorded for it,
     /// are untouched. The chain is recorded again from the first rewritten version to the
     /// stream's end, in the same transaction (a rewritten event hashes differently, and so
-    /// does every link after it); the service records the new head on the retention stream. A version that does not
-    /// exist fails the whole request ([`StoreError::Backend`]) and writes nothing.
+    /// does every link after it); the service records the new head on the retention stream.
+    /// A version that does not exist fails the whole request ([`StoreError::Backend`]) and
+    /// writes nothing.
     async fn rewrite(&self, request: RewriteRequest) -> Result<(), StoreError>;
 }
 
