@@ -154,6 +154,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod chain;
 mod codec;
 mod error;
 mod reader;
@@ -187,6 +188,7 @@ pub mod bench_support {
 pub use rusqlite;
 
 use async_trait::async_trait;
+use casework_core::kernel::chain::{Linked, StreamHead};
 use casework_core::kernel::event::RecordedEvent;
 use casework_core::kernel::idempotency::IdempotentAppend;
 use casework_core::kernel::ids::{CaseId, StreamId, YoungPersonId};
@@ -467,6 +469,29 @@ impl EventLoad for SqliteStore {
     async fn idempotent_append(&self, key: &str) -> Result<Option<IdempotentAppend>, StoreError> {
         let key = key.to_owned();
         self.on_reader(move |conn| reader::idempotent_append(conn, &key))
+            .await
+    }
+
+    async fn load_linked_after(
+        &self,
+        stream: StreamId,
+        version: u64,
+    ) -> Result<Vec<Linked>, StoreError> {
+        self.on_reader(move |conn| chain::load_linked(conn, stream, version))
+            .await
+    }
+
+    async fn linked_page(
+        &self,
+        after: Option<(StreamId, u64)>,
+        limit: usize,
+    ) -> Result<Vec<Linked>, StoreError> {
+        self.on_reader(move |conn| chain::page(conn, after, limit))
+            .await
+    }
+
+    async fn chain_head(&self, stream: StreamId) -> Result<Option<StreamHead>, StoreError> {
+        self.on_reader(move |conn| chain::stream_head(conn, stream))
             .await
     }
 

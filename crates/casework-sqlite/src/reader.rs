@@ -84,7 +84,7 @@ const EVENT_COLUMNS: &str = "SELECT version, position, event_type, schema_versio
     FROM events WHERE stream_kind = ?1 AND stream_id = ?2 AND version > ?3 ORDER BY version";
 
 /// The raw columns of one event row, decoded after the statement has finished.
-type EventRow = (
+pub(crate) type EventRow = (
     i64,
     i64,
     String,
@@ -99,7 +99,7 @@ type EventRow = (
     Option<String>,
 );
 
-fn event_row(row: &Row<'_>) -> rusqlite::Result<EventRow> {
+pub(crate) fn event_row(row: &Row<'_>) -> rusqlite::Result<EventRow> {
     Ok((
         row.get(0)?,
         row.get(1)?,
@@ -116,7 +116,7 @@ fn event_row(row: &Row<'_>) -> rusqlite::Result<EventRow> {
     ))
 }
 
-fn decode_event(stream: StreamId, row: EventRow) -> Result<RecordedEvent, StoreError> {
+pub(crate) fn decode_event(stream: StreamId, row: EventRow) -> Result<RecordedEvent, StoreError> {
     let (
         version,
         position,

@@ -38,7 +38,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0004_one_open_case",
         sql: include_str!("../migrations/0004_one_open_case.sql"),
     },
+    Migration {
+        version: CHAIN_VERSION,
+        name: "0005_event_chain",
+        sql: include_str!("../migrations/0005_event_chain.sql"),
+    },
 ];
+
+/// The version that adds the hash chain: right after its SQL, the events already in the file
+/// are hashed in Rust, in the same transaction (SQLite has no SHA-256).
+const CHAIN_VERSION: i64 = 5;
 
 /// The newest schema version this library knows.
 pub(crate) fn latest() -> i64 {
@@ -202,6 +211,9 @@ fn migrate_in_transaction(conn: &Connection, target: i64) -> Result<Vec<i64>, St
     {
         conn.execute_batch(m.sql)
             .map_err(|e| map(&format!("applying migration {}", m.name), e))?;
+        if m.version == CHAIN_VERSION {
+            crate::chain::link_all(conn)?;
+        }
         conn.execute(
             "INSERT INTO casework_migrations (version, name) VALUES (?1, ?2)",
             rusqlite::params![m.version, m.name],
@@ -261,8 +273,16 @@ mod tests {
         let mut out: Vec<(String, Vec<Vec<Value>>)> = tables
             .iter()
             .map(|table| {
+                // The version-1 columns: later versions add some (the chain's hashes).
+                let columns = if *table == "events" {
+                    "position, stream_kind, stream_id, version, event_type, schema_version, \
+                     payload, event_id, recorded_at, recorded_at_ns, actor_id, actor_name, \
+                     actor_role, reason"
+                } else {
+                    "*"
+                };
                 let mut statement = conn
-                    .prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2"))
+                    .prepare(&format!("SELECT {columns} FROM {table} ORDER BY 1, 2"))
                     .unwrap();
                 let columns = statement.column_count();
                 let rows = statement
@@ -374,8 +394,11 @@ mod tests {
             other => panic!("a version-1 file has no listings yet: {other:?}"),
         }
 
-        assert_eq!(store.migrate().await.unwrap(), vec![2, 3]);
-        assert_eq!(store.schema_version().await.unwrap(), 3);
+        assert_eq!(
+            store.migrate().await.unwrap(),
+            (2..=latest()).collect::<Vec<_>>()
+        );
+        assert_eq!(store.schema_version().await.unwrap(), latest());
         assert_eq!(dump(&path), before, "every version-1 row is as it was");
         assert_eq!(store.load(StreamId::Case(case)).await.unwrap(), events);
         assert_eq!(
@@ -438,6 +461,76 @@ mod tests {
                 (2, "0002_listings".into()),
                 (3, "0003_idempotency_keys".into())
             ]
+            .into_iter()
+            .chain(
+                MIGRATIONS[3..]
+                    .iter()
+                    .map(|m| (m.version, m.name.to_owned()))
+            )
+            .collect::<Vec<_>>()
         );
+    }
+
+    /// R-18: the migration to the chain (schema 5) hashes the events a file already holds,
+    /// stream by stream, in the migration's transaction; a file not yet migrated is written
+    /// as before, and after the migration every stream verifies and appends link to it.
+    #[tokio::test]
+    async fn the_chain_migration_hashes_the_events_written_before_it() {
+        use casework_core::kernel::chain::{verify_stream, Link};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("casework.db");
+        let conn = connect(&path, &SqliteConfig::default(), Role::Writer).unwrap();
+        migrate_to(&conn, CHAIN_VERSION - 1).unwrap();
+        drop(conn);
+        let store = SqliteStore::open(&path).unwrap();
+        let streams = [
+            StreamId::Case(CaseId::new()),
+            StreamId::Disclosures(CaseId::new()),
+            StreamId::YoungPerson(YoungPersonId::new()),
+        ];
+        for (i, stream) in streams.iter().enumerate() {
+            for v in 0..3 {
+                let request = AppendRequest {
+                    stream: *stream,
+                    expected_version: v,
+                    events: vec![event(i as u64 * 10 + v)],
+                    read_model: ReadModelUpdate::None,
+                    snapshot: None,
+                    listings: None,
+                    idempotency: None,
+                };
+                store.append(request).await.unwrap();
+            }
+        }
+        let written: i64 = Connection::open(&path)
+            .unwrap()
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(written, 9, "written without hashes before the migration");
+
+        store.migrate().await.unwrap();
+        for stream in streams {
+            let linked = store.load_linked_after(stream, 0).await.unwrap();
+            assert_eq!(linked.len(), 3);
+            assert!(linked.iter().all(|l| l.link != Link::default()));
+            let head = verify_stream(stream, &linked, 3).unwrap().unwrap();
+            let next = AppendRequest {
+                stream,
+                expected_version: 3,
+                events: vec![event(99)],
+                read_model: ReadModelUpdate::None,
+                snapshot: None,
+                listings: None,
+                idempotency: None,
+            };
+            store.append(next).await.unwrap();
+            let linked = store.load_linked_after(stream, 0).await.unwrap();
+            assert_eq!(
+                linked[3].link.prev,
+                Some(head.hash),
+                "appends link to the old events"
+            );
+            verify_stream(stream, &linked, 4).unwrap();
+        }
     }
 }

@@ -4,14 +4,19 @@
 //! its queue when it looks are committed together in one `BEGIN IMMEDIATE` transaction, each
 //! inside its own savepoint, so a conflicting or failing command is undone alone while the
 //! others commit; nobody is answered before the transaction's `COMMIT` has returned.
-//! Rewrites (anonymisation, R-23) run on the same thread, each in its own transaction.
+//! Rewrites (anonymisation, R-23) run on the same thread, each in its own transaction. Each
+//! event is linked to the stored one before it (R-18, [`crate::chain`]) inside the command's
+//! savepoint, so a command that follows another in the same batch links to its events.
 //!
 //! Why one module of this size: the writer thread, its group commit, savepoints per command and
 //! fault mapping are one piece of concurrency whose invariants must be read together.
 
+use crate::chain;
 use crate::codec;
 use crate::error::{is_unique_violation, map};
 use crate::schema::rollback;
+use casework_core::kernel::chain::{ContentDigest, EventHash, Stored};
+use casework_core::kernel::event::NewEvent;
 use casework_core::kernel::ids::StreamId;
 use casework_core::read::rows::{CaseSummary, Listing, ReadModelUpdate, YoungPersonSummary};
 use casework_core::store::{
@@ -61,6 +66,9 @@ struct EncodedKey {
 }
 
 struct EncodedEvent {
+    /// The digest of what the row will hold (R-18), computed here so the writer thread only
+    /// links it to the stored predecessor.
+    digest: ContentDigest,
     event_type: String,
     schema_version: u32,
     payload: String,
@@ -163,7 +171,9 @@ impl Encoded {
         } = request;
         let events = events
             .into_iter()
-            .map(|e| EncodedEvent {
+            .zip(expected_version + 1..)
+            .map(|(e, version)| EncodedEvent {
+                digest: digest(stream, version, &e),
                 event_type: e.event_type,
                 schema_version: e.schema_version,
                 payload: e.payload,
@@ -243,6 +253,17 @@ impl EncodedRewrite {
     }
 }
 
+/// The digest of `event` as the row will hold it: its time as the two integers keep it.
+fn digest(stream: StreamId, version: u64, event: &NewEvent) -> ContentDigest {
+    let (micros, nanos) = codec::instant(event.meta.recorded_at);
+    let stored = codec::from_instant(micros, nanos).unwrap_or(event.meta.recorded_at);
+    Stored {
+        recorded_at: stored,
+        ..Stored::new(stream, version, event)
+    }
+    .digest()
+}
+
 fn encode_case(summary: &CaseSummary) -> Result<EncodedReadModel, StoreError> {
     let owed = summary
         .owed
@@ -286,6 +307,9 @@ type Reply = oneshot::Sender<Result<u64, AppendError>>;
 /// is drained.
 pub(crate) fn run(mut conn: Connection, rx: Receiver<Msg>) {
     let mut next: Option<Msg> = None;
+    // Whether the file has the chain's columns (schema 5): a file not yet migrated is written
+    // as before, and the migration (a job on this thread) hashes what it holds.
+    let mut chained = chain::is_chained(&conn);
     loop {
         let msg = match next.take() {
             Some(msg) => msg,
@@ -300,6 +324,7 @@ pub(crate) fn run(mut conn: Connection, rx: Receiver<Msg>) {
                 if outcome.is_err() {
                     rollback(&conn);
                 }
+                chained = chain::is_chained(&conn);
             }
             Msg::Append(request, reply) => {
                 let mut batch = vec![(request, reply)];
@@ -315,7 +340,8 @@ pub(crate) fn run(mut conn: Connection, rx: Receiver<Msg>) {
                 }
                 // A panic drops the batch's reply senders, so its callers hear that the writer
                 // failed; the open transaction is rolled back, so nothing of it was written.
-                let outcome = catch_unwind(AssertUnwindSafe(|| commit_batch(&conn, batch)));
+                let outcome =
+                    catch_unwind(AssertUnwindSafe(|| commit_batch(&conn, batch, chained)));
                 if outcome.is_err() {
                     rollback(&conn);
                 }
@@ -326,7 +352,7 @@ pub(crate) fn run(mut conn: Connection, rx: Receiver<Msg>) {
 
 /// Commits a batch of appends: one transaction, one savepoint per command when there are
 /// several. Every reply is sent after the outcome of the transaction is known.
-fn commit_batch(conn: &Connection, batch: Vec<(Box<Encoded>, Reply)>) {
+fn commit_batch(conn: &Connection, batch: Vec<(Box<Encoded>, Reply)>, chained: bool) {
     let mut queue = batch.into_iter().peekable();
     while queue.peek().is_some() {
         if let Err(e) = control(conn, "BEGIN IMMEDIATE") {
@@ -348,7 +374,7 @@ fn commit_batch(conn: &Connection, batch: Vec<(Box<Encoded>, Reply)>) {
                     break;
                 }
             }
-            match append(conn, &request) {
+            match append(conn, &request, chained) {
                 Ok(version) => {
                     if several {
                         if let Err(e) = control(conn, "RELEASE command") {
@@ -428,7 +454,7 @@ pub(crate) fn append_inline(conn: &Connection, request: AppendRequest) -> Result
     }
     let encoded = Encoded::new(request)?;
     control(conn, "BEGIN IMMEDIATE").map_err(|e| map("starting a write transaction", e))?;
-    let outcome = append(conn, &encoded).and_then(|version| {
+    let outcome = append(conn, &encoded, chain::is_chained(conn)).and_then(|version| {
         control(conn, "COMMIT").map_err(|e| AppendError::from(map("committing", e)))?;
         Ok(version)
     });
@@ -448,12 +474,18 @@ fn current_version(conn: &Connection, request: &Encoded) -> rusqlite::Result<u64
     Ok(u64::try_from(version).unwrap_or(0))
 }
 
-/// One command inside the open transaction: the version check, the events, the idempotency
-/// key, the read-model rows, the snapshot and the listings.
-fn append(conn: &Connection, request: &Encoded) -> Result<u64, AppendError> {
+/// One command inside the open transaction: the version check, the events linked to the
+/// stored head (R-18), the idempotency key, the read-model rows, the snapshot and the listings.
+fn append(conn: &Connection, request: &Encoded, chained: bool) -> Result<u64, AppendError> {
     let stream = request.stream;
     let fail = |e: rusqlite::Error| AppendError::from(map(&format!("appending to {stream}"), e));
-    let actual = current_version(conn, request).map_err(fail)?;
+    // The head's hash comes with the version check, off the same index entry: the links are
+    // made from what is stored, under the writer's transaction, never from what a caller says.
+    let (actual, head) = if chained {
+        chain::head(conn, request.kind, &request.id).map_err(fail)?
+    } else {
+        (current_version(conn, request).map_err(fail)?, None)
+    };
     let conflict = |actual| {
         AppendError::from(Conflict {
             stream,
@@ -464,18 +496,26 @@ fn append(conn: &Connection, request: &Encoded) -> Result<u64, AppendError> {
     if actual != request.expected {
         return Err(conflict(actual));
     }
+    // A file not yet migrated to the chain (schema < 5) is written as before; the migration
+    // hashes its events.
     let mut insert = conn
-        .prepare_cached(
+        .prepare_cached(if chained {
+            "INSERT INTO events (stream_kind, stream_id, version, event_type, schema_version,
+                 payload, event_id, recorded_at, recorded_at_ns, actor_id, actor_name,
+                 actor_role, reason, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+        } else {
             "INSERT INTO events (stream_kind, stream_id, version, event_type, schema_version,
                  payload, event_id, recorded_at, recorded_at_ns, actor_id, actor_name,
                  actor_role, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        )
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+        })
         .map_err(fail)?;
+    let links = casework_core::kernel::chain::chain(head, request.events.iter().map(|e| e.digest));
     let mut version = request.expected;
-    for e in &request.events {
+    for (e, link) in request.events.iter().zip(links) {
         version += 1;
-        let inserted = insert.execute(params![
+        let columns = params![
             request.kind,
             request.id,
             codec::version(version),
@@ -489,7 +529,10 @@ fn append(conn: &Connection, request: &Encoded) -> Result<u64, AppendError> {
             e.actor_name,
             e.actor_role,
             e.reason,
-        ]);
+            link.prev.as_ref().map(EventHash::as_bytes),
+            link.hash.as_ref().map(EventHash::as_bytes),
+        ];
+        let inserted = insert.execute(if chained { columns } else { &columns[..13] });
         if let Err(e) = inserted {
             // The unique (stream, version) key: another writer got there first (possible only
             // for a writer outside this store, which the check above cannot see coming).
@@ -657,6 +700,12 @@ fn rewrite_in_transaction(conn: &Connection, request: &EncodedRewrite) -> Result
             return Err(StoreError::Backend(format!(
                 "{stream} has no version {version}: nothing was rewritten"
             )));
+        }
+    }
+    // The rewritten events hash differently, and so does every link after the first (R-18).
+    if let Some(first) = request.events.iter().map(|(v, _, _)| *v).min() {
+        if chain::is_chained(conn) {
+            chain::rechain(conn, stream, first)?;
         }
     }
     conn.prepare_cached("DELETE FROM snapshots WHERE stream_kind = ?1 AND stream_id = ?2")
