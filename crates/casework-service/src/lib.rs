@@ -34,6 +34,7 @@ pub mod reports;
 pub mod retention;
 pub mod streams;
 pub mod subject_access;
+pub mod verify;
 
 pub use acting::{Acting, TrailEntry};
 pub use casework::{
