@@ -228,13 +228,16 @@ impl Intelligence {
     ///
     /// # Errors
     ///
-    /// [`DomainError::Input`] (`bad_input`) on `learnt_at` when it is later than the command's
-    /// time.
+    /// [`DomainError::Input`] (`bad_input`): naming the field, when the details break the profile's input
+    /// limits, or hold a NUL or a year outside the years kept
+    /// ([`InputLimits::check`](crate::policy::limits::InputLimits::check)), before anything else;
+    /// on `learnt_at` when it is later than the command's time.
     pub fn record(
         id: IntelligenceId,
         details: NewIntelligence,
         ctx: &CommandContext<'_>,
     ) -> Result<IntelligenceEvent, DomainError> {
+        ctx.profile.limits.check(&details)?;
         if details.learnt_at > ctx.at {
             return Err(InputError::new(
                 "learnt_at",
@@ -253,6 +256,9 @@ impl Intelligence {
     ///
     /// # Errors
     ///
+    /// - [`DomainError::Input`] (`bad_input`), naming the field, when the command breaks the profile's input limits, or holds a NUL or a year outside the
+    ///   years kept ([`InputLimits::check`](crate::policy::limits::InputLimits::check)), before
+    ///   anything else.
     /// - [`DomainError::ImmediateRiskNeedsCall`] (`immediate_risk_needs_call`, R-19) when the
     ///   report is of immediate risk, the channel is [`PoliceChannel::NonUrgent`] and it has
     ///   not yet been passed by an immediate call.
@@ -263,6 +269,7 @@ impl Intelligence {
         command: IntelligenceCommand,
         ctx: &CommandContext<'_>,
     ) -> Result<Vec<IntelligenceEvent>, DomainError> {
+        ctx.profile.limits.check_command(&command)?;
         let IntelligenceCommand::PassToPolice {
             channel,
             reference,

@@ -21,7 +21,7 @@ use crate::kernel::confidential::Confidential;
 use crate::kernel::context::CommandContext;
 use crate::kernel::error::DomainError;
 use crate::kernel::ids::{WorkshopId, YoungPersonId};
-use crate::kernel::input::{InputError, Text};
+use crate::kernel::input::{quoted, InputError, Text};
 use crate::kernel::tag::kind_tagged;
 use crate::policy::programme::{Programme, ProgrammeKind};
 use crate::policy::topic::{check_topics, SessionTopic};
@@ -394,7 +394,10 @@ impl Workshop {
     ///
     /// # Errors
     ///
-    /// [`DomainError::Input`] (`bad_input`): on `age_group.min` when it is more than
+    /// [`DomainError::Input`] (`bad_input`): naming the field, when the details break the profile's input
+    /// limits, or hold a NUL or a year outside the years kept
+    /// ([`InputLimits::check`](crate::policy::limits::InputLimits::check)), before anything else;
+    /// on `age_group.min` when it is more than
     /// `age_group.max`; on `topics` when there are none; on `programme` when it is not one of the
     /// service's programmes or not a workshop programme; on `topics[i]` when a service-defined
     /// topic is not one the workshop programme (or, with none named, any of the service's workshop
@@ -404,6 +407,7 @@ impl Workshop {
         details: NewWorkshop,
         ctx: &CommandContext<'_>,
     ) -> Result<WorkshopEvent, DomainError> {
+        ctx.profile.limits.check(&details)?;
         if details.age_group.min > details.age_group.max {
             return Err(InputError::new(
                 "age_group.min",
@@ -422,13 +426,13 @@ impl Workshop {
                 let programme = ctx.profile.programme(key).ok_or_else(|| {
                     InputError::new(
                         "programme",
-                        format!("`{key}` is not one of the service's programmes"),
+                        format!("{} is not one of the service's programmes", quoted(key)),
                     )
                 })?;
                 if programme.kind != ProgrammeKind::Workshops {
                     return Err(InputError::new(
                         "programme",
-                        format!("`{key}` is not a workshop programme"),
+                        format!("{} is not a workshop programme", quoted(key)),
                     )
                     .into());
                 }
@@ -455,6 +459,9 @@ impl Workshop {
     ///
     /// [`DomainError::Input`] (`bad_input`), naming the field:
     ///
+    /// - any command: when the command breaks the profile's input limits, or holds a NUL or a year outside the
+    ///   years kept ([`InputLimits::check`](crate::policy::limits::InputLimits::check)), before
+    ///   anything else.
     /// - `record_attendance`: on `workshop` when the command's date is before the workshop's date;
     ///   on `young_people` when no attendee is given, registered or anonymous; on `young_people[i]`
     ///   when that young person is already recorded as attending, or listed twice.
@@ -473,8 +480,9 @@ impl Workshop {
         command: WorkshopCommand,
         ctx: &CommandContext<'_>,
     ) -> Result<Vec<WorkshopEvent>, DomainError> {
+        ctx.profile.limits.check_command(&command)?;
         let not_before_workshop = |field: &str, at: DateTime<Utc>| -> Result<(), InputError> {
-            if at.date_naive() < self.date {
+            if ctx.profile.local_date(at) < self.date {
                 return Err(InputError::new(
                     field,
                     format!("{at} is before the workshop's date ({})", self.date),

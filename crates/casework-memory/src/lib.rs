@@ -118,7 +118,12 @@ impl Inner {
 #[derive(Default)]
 pub struct MemoryStore {
     inner: Mutex<Inner>,
+    /// Wrapped data keys ([`casework_core::privacy::key_store`]), behind their own lock: no
+    /// key operation is part of an append.
+    data_keys: Mutex<keys::DataKeys>,
 }
+
+mod keys;
 
 impl MemoryStore {
     /// An empty store.

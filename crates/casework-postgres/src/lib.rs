@@ -268,6 +268,7 @@
 
 mod codec;
 mod error;
+mod keys;
 mod migrate;
 mod reader;
 pub mod sql;

@@ -37,6 +37,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "one_open_case",
         sql: include_str!("../migrations/0004_one_open_case.sql"),
     },
+    Migration {
+        version: 6,
+        name: "data_keys",
+        sql: include_str!("../migrations/0006_data_keys.sql"),
+    },
 ];
 
 /// The newest schema version this library reads and writes.

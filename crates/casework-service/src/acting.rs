@@ -302,7 +302,7 @@ impl<'a, S: Store> Acting<'a, S> {
     /// # Errors
     ///
     /// - `ActingError::Refused` with `DomainError::Input` (`bad_input`) on `purpose` when it is
-    ///   empty or only white space (or contains a NUL), before anything else.
+    ///   empty or only white space, contains a NUL or is over the profile's input limits, before anything else.
     /// - `ActingError::Failed` with `CommandError::Load` when the case cannot be loaded, before the
     ///   check: `not_found` when there is no such case, `history_unreadable`, `store_*`.
     /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role and relationship to
@@ -314,7 +314,7 @@ impl<'a, S: Store> Acting<'a, S> {
         case: CaseId,
         purpose: &str,
     ) -> Result<OpenRecord, AccessError> {
-        let purpose = Text::parse("purpose", purpose).map_err(DomainError::from)?;
+        let purpose = self.purpose(purpose)?;
         let (state, relationship) = self
             .checked_case(case, Permission::ReadConfidential)
             .await?;
@@ -332,7 +332,7 @@ impl<'a, S: Store> Acting<'a, S> {
     /// # Errors
     ///
     /// - `ActingError::Refused` with `DomainError::Input` (`bad_input`) on `purpose` when it is
-    ///   empty or only white space (or contains a NUL), before anything else.
+    ///   empty or only white space, contains a NUL or is over the profile's input limits, before anything else.
     /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit
     ///   `read_intelligence`; nothing is read or recorded.
     /// - `ActingError::Failed` with `CommandError::Load` after the check: `not_found` when there is
@@ -344,7 +344,7 @@ impl<'a, S: Store> Acting<'a, S> {
         intelligence: IntelligenceId,
         purpose: &str,
     ) -> Result<OpenIntelligence, AccessError> {
-        let purpose = Text::parse("purpose", purpose).map_err(DomainError::from)?;
+        let purpose = self.purpose(purpose)?;
         check(
             self.actor,
             Relationship::None,
@@ -368,7 +368,7 @@ impl<'a, S: Store> Acting<'a, S> {
     /// # Errors
     ///
     /// - `ActingError::Refused` with `DomainError::Input` (`bad_input`) on `purpose` when it is
-    ///   empty or only white space (or contains a NUL), before anything else.
+    ///   empty or only white space, contains a NUL or is over the profile's input limits, before anything else.
     /// - `ActingError::Denied` (`access_denied`, R-27) when the person's role does not permit
     ///   `run_workshops`; nothing is read or recorded.
     /// - `ActingError::Failed` with `CommandError::Load` after the check: `not_found` when there is
@@ -380,7 +380,7 @@ impl<'a, S: Store> Acting<'a, S> {
         workshop: WorkshopId,
         purpose: &str,
     ) -> Result<OpenWorkshop, AccessError> {
-        let purpose = Text::parse("purpose", purpose).map_err(DomainError::from)?;
+        let purpose = self.purpose(purpose)?;
         check(
             self.actor,
             Relationship::None,
@@ -396,6 +396,16 @@ impl<'a, S: Store> Acting<'a, S> {
             )
             .await?;
         Ok(OpenWorkshop::new(workshop_state, &receipt).expect("the receipt is for this workshop"))
+    }
+
+    /// The purpose stated for a read: not empty, and within the profile's input limits.
+    pub(crate) fn purpose(&self, purpose: &str) -> Result<Text, DomainError> {
+        let purpose = Text::parse("purpose", purpose)?;
+        self.casework
+            .profile()
+            .limits
+            .check_field("purpose", &purpose)?;
+        Ok(purpose)
     }
 
     /// Records a read in the access log (one event on a stream of its own) and returns the
@@ -716,7 +726,9 @@ impl<'a, S: Store> Acting<'a, S> {
         let (state, _) = self
             .checked_case(case, Permission::ShareUnderOverride)
             .await?;
-        let basis = request.validate().map_err(ShareError::Refused)?;
+        let basis = request
+            .validate(&self.casework.profile().limits)
+            .map_err(ShareError::Refused)?;
         let mut kinds = request.items.clone();
         kinds.sort();
         kinds.dedup();

@@ -116,8 +116,10 @@ impl<S: Store> Casework<S> {
     ///
     /// As [`Casework::register`]:
     ///
-    /// - `CommandError::Rejected` with `DomainError::Input` (`bad_input`) on `date_of_birth` when
-    ///   it is after today or more than 120 years before it ([`YoungPerson::register`]).
+    /// - `CommandError::Rejected` with `DomainError::Input` (`bad_input`), naming the field, when
+    ///   the details break the profile's input limits or hold a year outside the years kept;
+    ///   on `date_of_birth` when it is after today (the service's local date) or more than 120
+    ///   years before it ([`YoungPerson::register`]).
     /// - `CommandError::Store` (`store_*`) when reading the identity block for the duplicate check
     ///   or appending the registration fails.
     pub async fn register_young_person(

@@ -186,8 +186,10 @@ impl<S: Store> Casework<S> {
     ///
     /// # Errors
     ///
-    /// - `CommandError::Rejected` with `DomainError::Input` (`bad_input`) on `date_of_birth` when
-    ///   it is after today or more than 120 years before it (`YoungPerson::register`).
+    /// - `CommandError::Rejected` with `DomainError::Input` (`bad_input`), naming the field, when
+    ///   the details break the profile's input limits or hold a year outside the years kept;
+    ///   on `date_of_birth` when it is after today (the service's local date) or more than 120
+    ///   years before it (`YoungPerson::register`).
     /// - `CommandError::Store` (`store_*`) when reading the identity block or appending the
     ///   registration fails; `store_corrupt` when a listing row does not decode.
     pub async fn register(
@@ -210,8 +212,10 @@ impl<S: Store> Casework<S> {
     /// - `CommandError::Store` (`store_*`) when looking the key up fails.
     /// - `CommandError::Load` (`not_found`, `history_unreadable`, `store_*`) when a retry's young
     ///   person cannot be read back for the possible duplicates as they stand.
-    /// - `CommandError::Rejected` with `DomainError::Input` (`bad_input`) on `date_of_birth` when
-    ///   it is after today or more than 120 years before it (`YoungPerson::register`).
+    /// - `CommandError::Rejected` with `DomainError::Input` (`bad_input`), naming the field, when
+    ///   the details break the profile's input limits or hold a year outside the years kept;
+    ///   on `date_of_birth` when it is after today (the service's local date) or more than 120
+    ///   years before it (`YoungPerson::register`).
     /// - `CommandError::Store` (`store_*`) when reading the identity block or appending the
     ///   registration fails; `store_corrupt` when a listing row does not decode.
     pub async fn register_keyed(
@@ -226,7 +230,8 @@ impl<S: Store> Casework<S> {
         }
         let at = self.now();
         let id = YoungPersonId::new();
-        let event = YoungPerson::register(id, details, at).map_err(DomainError::from)?;
+        let ctx = CommandContext::new(actor, at, self.profile());
+        let event = YoungPerson::register(id, details, &ctx).map_err(DomainError::from)?;
         let mut record =
             YoungPersonRecord::evolve(None, &event).expect("registration opens the record");
         let block = self
@@ -420,6 +425,8 @@ impl<S: Store> Casework<S> {
     ///
     /// # Errors
     ///
+    /// - `CommandError::Rejected` with `DomainError::Input` (`bad_input`) on `reason` when it is
+    ///   over the profile's input limits or holds a NUL, before anything is read.
     /// - `CommandError::Load` when either record cannot be loaded: `not_found` when there is no
     ///   such young person, `history_unreadable`, `store_*`.
     /// - `CommandError::Rejected` with `DomainError::Input` (`bad_input`) on `other` when
@@ -436,6 +443,10 @@ impl<S: Store> Casework<S> {
         verdict: Verdict,
         reason: Text,
     ) -> Result<YoungPersonExecuted, CommandError> {
+        self.profile()
+            .limits
+            .check_field("reason", &reason)
+            .map_err(DomainError::from)?;
         let (a, b) = (young_person, other);
         let first = self.load::<YoungPersonRecord>(a).await?;
         let second = self.load::<YoungPersonRecord>(b).await?;

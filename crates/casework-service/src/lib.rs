@@ -29,6 +29,7 @@ pub mod casework;
 pub mod charts;
 pub mod duplicates;
 pub mod error;
+pub mod keyring;
 pub mod queries;
 pub mod reports;
 pub mod retention;

@@ -3,10 +3,8 @@
 use crate::acting::Acting;
 use crate::casework::LoadError;
 use crate::error::AccessError;
-use casework_core::kernel::error::DomainError;
 use casework_core::kernel::event::decode_stream;
 use casework_core::kernel::ids::{StreamId, YoungPersonId};
-use casework_core::kernel::input::Text;
 use casework_core::privacy::access::Permission;
 use casework_core::privacy::access_log::{AccessRecord, AccessSubject};
 use casework_core::privacy::subject_access::*;
@@ -28,7 +26,7 @@ impl<'a, S: Store> Acting<'a, S> {
     ///   the young person's records (by their latest case, see
     ///   `Acting::relationship_to_young_person`) do not permit `subject_access_export`.
     /// - `ActingError::Refused` with `DomainError::Input` (`bad_input`) on `purpose` when it is
-    ///   empty or only white space (or contains a NUL).
+    ///   empty or only white space, contains a NUL or is over the profile's input limits.
     /// - `ActingError::Failed` with `CommandError::Load` (`not_found` when there is no such young
     ///   person, or a listed case or workshop has no stream; `history_unreadable`, R-18; `store_*`)
     ///   or `CommandError::Store` (`store_*`, `store_corrupt` for a listing that does not decode)
@@ -44,7 +42,7 @@ impl<'a, S: Store> Acting<'a, S> {
         let relationship = self
             .check_young_person(young_person, Permission::SubjectAccessExport)
             .await?;
-        let purpose = Text::parse("purpose", purpose).map_err(DomainError::from)?;
+        let purpose = self.purpose(purpose)?;
         // Load everything first: a missing record fails before anything is recorded.
         let (person, activity, _) = self.casework.load_young_person(young_person).await?;
         let yp_events = decode_stream::<YoungPersonEvent>(

@@ -157,6 +157,7 @@
 mod chain;
 mod codec;
 mod error;
+mod keys;
 mod reader;
 mod schema;
 mod writer;

@@ -43,6 +43,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0005_event_chain",
         sql: include_str!("../migrations/0005_event_chain.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_data_keys",
+        sql: include_str!("../migrations/0006_data_keys.sql"),
+    },
 ];
 
 /// The version that adds the hash chain: right after its SQL, the events already in the file

@@ -105,7 +105,8 @@ pub fn registrations(n: u32) -> impl Iterator<Item = casework_core::store::Appen
             postcode: Postcode::parse(&format!("LS{} 1AA", 1 + i % 28)).expect("a postcode"),
             ..girl_in_leeds_area()
         };
-        let event = YoungPerson::register(id, details, start()).expect("a valid registration");
+        let ctx = casework_core::kernel::context::CommandContext::new(&clerk, start(), &profile);
+        let event = YoungPerson::register(id, details, &ctx).expect("a valid registration");
         let record = YoungPersonRecord::evolve(None, &event).expect("registration opens it");
         casework_core::store::AppendRequest {
             stream: StreamId::YoungPerson(id),

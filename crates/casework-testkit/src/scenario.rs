@@ -182,7 +182,7 @@ impl Scenario {
     ) -> Then {
         let description = "referral".to_owned();
         let ctx = CommandContext::new(&self.actor, self.at, &self.profile);
-        let result = YoungPerson::register(YoungPersonId::new(), details.clone(), self.at)
+        let result = YoungPerson::register(YoungPersonId::new(), details.clone(), &ctx)
             .map_err(DomainError::from)
             .map(|registered| {
                 YoungPerson::evolve(None, &registered).expect("registration opens the record")

@@ -398,6 +398,9 @@ impl Case {
     ///
     /// Refusals of the router itself:
     ///
+    /// - [`DomainError::Input`] (`bad_input`), naming the field, when the command breaks the profile's input limits, or holds a NUL or a year outside the
+    ///   years kept ([`InputLimits::check`](crate::policy::limits::InputLimits::check)), before
+    ///   anything else.
     /// - [`DomainError::CaseClosed`] (`case_closed`, R-17) when the case is closed and the command
     ///   is anything but discharging an owed action (`mark_action_sent`, `acknowledge_action`,
     ///   `explain_action`).
@@ -422,6 +425,7 @@ impl Case {
         command: CaseCommand,
         ctx: &CommandContext<'_>,
     ) -> Result<Vec<CaseEvent>, DomainError> {
+        ctx.profile.limits.check_command(&command)?;
         use CaseCommand as C;
         let stage = self.stage();
         let name = command.name();

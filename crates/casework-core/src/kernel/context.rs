@@ -26,6 +26,13 @@ pub struct CommandContext<'a> {
 }
 
 impl<'a> CommandContext<'a> {
+    /// Today where the service works: the local date of [`CommandContext::at`] in the
+    /// profile's time zone, the "today" of every "not after today" check.
+    #[must_use]
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.profile.local_date(self.at)
+    }
+
     /// A context without a waiting-list reading.
     #[must_use]
     pub fn new(actor: &'a Actor, at: DateTime<Utc>, profile: &'a ServiceProfile) -> Self {

@@ -48,12 +48,81 @@ pub const ECHO_LIMIT: usize = 64;
 /// with `…` when longer.
 #[must_use]
 pub fn quoted(value: &str) -> String {
-    if value.chars().count() <= ECHO_LIMIT {
-        format!("`{value}`")
-    } else {
-        let cut: String = value.chars().take(ECHO_LIMIT).collect();
-        format!("`{cut}…`")
+    format!("`{}`", cut(value, ECHO_LIMIT))
+}
+
+/// The years a caller's date or time may fall in: 1900 to 9999, the same for every store.
+///
+/// PostgreSQL holds times from 4713 BC, but SQLite keeps them as RFC 3339 text, which sorts
+/// in time order only while a year has four digits and no sign; and nothing a charity records
+/// is from before 1900 (a date of birth is at most 120 years back), so a year like `0026` or
+/// `20026` is a typo to refuse, not a date to keep. Every time and date a caller gives is
+/// checked on the way in ([`crate::policy::limits::InputLimits::check`]), so what one store
+/// accepts every store keeps alike.
+pub const YEARS: std::ops::RangeInclusive<i64> = 1900..=9999;
+
+/// Refuses `date` on `field` when its year is outside [`YEARS`].
+///
+/// # Errors
+///
+/// [`InputError`] (`bad_input`) on `field` when the year of `date` is before 1900 or after
+/// 9999.
+pub fn within_years(field: &str, date: chrono::NaiveDate) -> Result<(), InputError> {
+    year_in_range(field, i64::from(chrono::Datelike::year(&date)))
+}
+
+/// Refuses `text` on `field` when it is a date or a time (`2026-03-02`,
+/// `2026-03-02T09:00:00Z`, as chrono writes them) whose year is outside [`YEARS`]: how a value
+/// of any type is checked by its JSON form. Any other text passes.
+///
+/// # Errors
+///
+/// [`InputError`] (`bad_input`) on `field` when `text` is shaped as a date or a time and its
+/// year is before 1900 or after 9999.
+pub fn within_years_text(field: &str, text: &str) -> Result<(), InputError> {
+    match year_of_date_text(text) {
+        Some(year) => year_in_range(field, year),
+        None => Ok(()),
     }
+}
+
+fn year_in_range(field: &str, year: i64) -> Result<(), InputError> {
+    if YEARS.contains(&year) {
+        return Ok(());
+    }
+    Err(InputError::new(
+        field,
+        format!(
+            "the year {year} is outside the years kept ({} to {})",
+            YEARS.start(),
+            YEARS.end()
+        ),
+    ))
+}
+
+/// The year of a text shaped `[+-]YYYY…-MM-DD`, alone or followed by `T` and a time; chrono
+/// writes a year outside 0–9999 with a sign and as many digits as it needs.
+fn year_of_date_text(text: &str) -> Option<i64> {
+    let (negative, rest) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let tail = &rest.as_bytes()[digits..];
+    let shaped = digits >= 4
+        && tail.len() >= 6
+        && tail[0] == b'-'
+        && tail[1..3].iter().all(u8::is_ascii_digit)
+        && tail[3] == b'-'
+        && tail[4..6].iter().all(u8::is_ascii_digit)
+        && (tail.len() == 6 || tail[6] == b'T');
+    if !shaped {
+        return None;
+    }
+    // A year too long for i64 is outside the range all the same.
+    let year = rest[..digits].parse::<i64>().unwrap_or(i64::MAX);
+    Some(if negative { -year } else { year })
 }
 
 /// Characters that show nothing: white space, and the zero-width and formatting characters a
@@ -295,7 +364,46 @@ pub fn decode_value<T: serde::de::DeserializeOwned>(
 fn path_error<E: std::fmt::Display>(err: serde_path_to_error::Error<E>) -> InputError {
     let path = err.path().to_string();
     let field = if path == "." { String::new() } else { path };
-    InputError::new(field, err.into_inner().to_string())
+    // serde repeats what it was given (``unknown field `…` ``, `invalid type: string "…"`),
+    // and a path names a caller's map keys: neither may carry a 10 MB input back.
+    InputError::new(
+        cut(&field, ECHO_LIMIT * 4),
+        shortened_echoes(&err.into_inner().to_string()),
+    )
+}
+
+/// `message` with every part it quotes (between backticks or double quotes) cut to
+/// [`ECHO_LIMIT`] characters, and the whole to 16 times that (room for serde's lists of the
+/// names it expected).
+fn shortened_echoes(message: &str) -> String {
+    let mut out = String::new();
+    let mut rest = message;
+    while let Some(open) = rest.find(['`', '"']) {
+        let quote = &rest[open..=open];
+        out.push_str(&rest[..open]);
+        let inner = &rest[open + 1..];
+        let Some(close) = inner.find(quote) else {
+            out.push_str(&rest[open..]);
+            rest = "";
+            break;
+        };
+        out.push_str(quote);
+        out.push_str(&cut(&inner[..close], ECHO_LIMIT));
+        out.push_str(quote);
+        rest = &inner[close + 1..];
+    }
+    out.push_str(rest);
+    cut(&out, ECHO_LIMIT * 16)
+}
+
+/// `text` cut to `most` characters, with `…` when longer.
+fn cut(text: &str, most: usize) -> String {
+    if text.chars().count() <= most {
+        text.to_owned()
+    } else {
+        let head: String = text.chars().take(most).collect();
+        format!("{head}…")
+    }
 }
 
 impl crate::kernel::code::ErrorCode for InputError {
@@ -348,5 +456,70 @@ mod echo_and_invisible_tests {
             .problem
             .starts_with(&format!("`{}…`", "X".repeat(ECHO_LIMIT))));
         assert_eq!(quoted("LS6 2AB!"), "`LS6 2AB!`");
+    }
+
+    #[test]
+    fn serde_errors_repeat_at_most_a_short_prefix_of_the_input() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Form {
+            count: u32,
+        }
+        let huge = "k".repeat(1_000_000);
+        let refused = decode_json::<Form>(&format!("{{\"{huge}\": 1}}")).unwrap_err();
+        assert!(
+            refused.problem.len() < 200,
+            "{} bytes",
+            refused.problem.len()
+        );
+        assert!(
+            refused.problem.contains("unknown field"),
+            "{}",
+            refused.problem
+        );
+        let refused = decode_json::<Form>(&format!("{{\"count\": \"{huge}\"}}")).unwrap_err();
+        assert_eq!(refused.field, "count");
+        assert!(
+            refused.problem.len() < 200,
+            "{} bytes",
+            refused.problem.len()
+        );
+    }
+
+    #[test]
+    fn years_are_kept_to_1900_to_9999() {
+        let date = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(within_years("date_of_birth", date(1900, 1, 1)), Ok(()));
+        assert_eq!(within_years("date_of_birth", date(9999, 12, 31)), Ok(()));
+        let before = within_years("date_of_birth", date(1899, 12, 31)).unwrap_err();
+        assert_eq!(before.field, "date_of_birth");
+        assert!(before.problem.contains("1899"), "{}", before.problem);
+        assert!(within_years("at", date(10_000, 1, 1)).is_err());
+        // As chrono writes times and dates, in and out of the range.
+        for kept in [
+            "1900-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.999999Z",
+            "2026-03-02",
+        ] {
+            assert_eq!(within_years_text("at", kept), Ok(()), "{kept}");
+        }
+        for refused in [
+            "1899-12-31T23:59:59.999999Z",
+            "+10000-01-01T00:00:00Z",
+            "-5000-01-01T00:00:00Z",
+            "0026-03-02",
+            "99999999999999999999999-01-01",
+        ] {
+            assert_eq!(
+                within_years_text("at", refused).unwrap_err().field,
+                "at",
+                "{refused}"
+            );
+        }
+        // Text that is not a date passes, whatever digits it holds.
+        for text in ["Moved 1800 miles", "-5000", "1850-1900", "ref 0026-03-02"] {
+            assert_eq!(within_years_text("reason", text), Ok(()), "{text}");
+        }
     }
 }

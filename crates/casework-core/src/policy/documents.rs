@@ -11,16 +11,20 @@
 //! name = "Riverside Girls' Project (fictional)"
 //! risk_tool = "../risk-tools/scored.toml"
 //! programmes = ["../programmes/one-to-one.toml"]
-//! # eligibility, signposting, owed_actions, reviews, approvals, retention: as in `ServiceProfile`
+//! time_zone = "Europe/London"
+//! # eligibility, signposting, owed_actions, reviews, approvals, retention, limits: as in
+//! # `ServiceProfile`
 //! ```
 
 use crate::kernel::input::InputError;
 use crate::policy::eligibility::Eligibility;
+use crate::policy::limits::InputLimits;
 use crate::policy::profile::{
     Approvals, OwedActionRules, RetentionSchedule, ReviewCadence, ServiceProfile, SignpostRule,
 };
 use crate::policy::programme::Programme;
 use crate::policy::risk::RiskTool;
+use crate::policy::time_zone::ServiceTimeZone;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -152,6 +156,12 @@ pub struct ProfileDocument {
     /// How long records are kept (R-23); the defaults of [`RetentionSchedule`] when absent.
     #[serde(default)]
     pub retention: RetentionSchedule,
+    /// The service's time zone (R-2); `Europe/London` when absent.
+    #[serde(default)]
+    pub time_zone: ServiceTimeZone,
+    /// How much one request may hold; the defaults of [`InputLimits`] when absent.
+    #[serde(default)]
+    pub limits: InputLimits,
 }
 
 /// Parses a profile document (its tool and programmes are resolved by [`ProfileDocument::assemble`]).
@@ -188,6 +198,8 @@ impl ProfileDocument {
             programmes,
             approvals: self.approvals,
             retention: self.retention,
+            time_zone: self.time_zone,
+            limits: self.limits,
         };
         profile
             .validate()

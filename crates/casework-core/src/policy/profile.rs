@@ -8,12 +8,15 @@
 
 use crate::kernel::input::InputError;
 use crate::policy::eligibility::{Eligibility, IneligibilityKind, PostcodeCoverage};
+use crate::policy::limits::InputLimits;
 use crate::policy::programme::Programme;
 use crate::policy::risk::{
     AgeFloor, Indicator, IndicatorGroup, LevelBand, RiskLevel, RiskTool, SubjectFloors,
     WindowWeights,
 };
+use crate::policy::time_zone::ServiceTimeZone;
 use crate::young_person::Gender;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// A service the profile signposts to.
@@ -133,6 +136,14 @@ pub struct ServiceProfile {
     /// How long a young person's records are kept; the defaults when not configured.
     #[serde(default)]
     pub retention: RetentionSchedule,
+    /// The service's time zone, whose local date is the date used for ages;
+    /// `Europe/London` when not configured ([`crate::policy::time_zone`]).
+    #[serde(default)]
+    pub time_zone: ServiceTimeZone,
+    /// How much one request may hold; the defaults of [`InputLimits`] when not configured
+    /// ([`crate::policy::limits`]).
+    #[serde(default)]
+    pub limits: InputLimits,
 }
 
 /// How long a young person's records are kept before they fall due for review, and then
@@ -327,7 +338,7 @@ impl ServiceProfile {
     /// 0; under `reviews`, `risk_tool` or `retention` what [`ReviewCadence::validate`],
     /// [`RiskTool::validate`] or [`RetentionSchedule::validate`] refuses; under
     /// `programmes[i]` what [`Programme::validate`] refuses, or `programmes[i].key` used
-    /// twice.
+    /// twice; under `limits` what [`InputLimits::validate`] refuses.
     pub fn validate(&self) -> Result<(), InputError> {
         if self.name.trim().is_empty() {
             return Err(InputError::new("name", "must not be empty"));
@@ -380,6 +391,9 @@ impl ServiceProfile {
         self.retention
             .validate(&self.risk_tool)
             .map_err(|e| e.within("retention"))?;
+        self.limits
+            .validate(&self.risk_tool)
+            .map_err(|e| e.within("limits"))?;
         for (i, p) in self.programmes.iter().enumerate() {
             p.validate()
                 .map_err(|e| e.within(&format!("programmes[{i}]")))?;
@@ -391,6 +405,13 @@ impl ServiceProfile {
             }
         }
         Ok(())
+    }
+
+    /// The calendar date of `at` where the service works, in its [`ServiceProfile::time_zone`]:
+    /// the date ages are computed on and "today" is.
+    #[must_use]
+    pub fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
+        self.time_zone.date_of(at)
     }
 
     /// The programme with `key`.
@@ -574,6 +595,8 @@ pub mod examples {
                 }),
                 ..RetentionSchedule::default()
             },
+            time_zone: ServiceTimeZone::default(),
+            limits: InputLimits::default(),
         }
     }
 

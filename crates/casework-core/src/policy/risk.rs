@@ -10,7 +10,7 @@
 //! Every assessment records the tool's name and version and how each answer scored, so an old
 //! assessment still explains itself after the tool changes.
 
-use crate::kernel::input::{InputError, Text};
+use crate::kernel::input::{quoted, InputError, Text};
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -435,7 +435,25 @@ impl RiskTool {
         overridden: Option<RiskOverride>,
         at: DateTime<Utc>,
     ) -> Result<RiskAssessment, InputError> {
-        let on = at.date_naive();
+        self.assess_on(answers, subject, overridden, at, at.date_naive())
+    }
+
+    /// [`RiskTool::assess`] with `today`, the assessment's date where the service works (the
+    /// local date of `at` in the profile's time zone), as the latest date an indicator may
+    /// have been last seen.
+    ///
+    /// # Errors
+    ///
+    /// As [`RiskTool::assess`], a date last seen refused when it is after `today`.
+    pub fn assess_on(
+        &self,
+        answers: &[IndicatorAnswer],
+        subject: AssessmentSubject,
+        overridden: Option<RiskOverride>,
+        at: DateTime<Utc>,
+        today: NaiveDate,
+    ) -> Result<RiskAssessment, InputError> {
+        let on = today;
         let mut seen = BTreeSet::new();
         let mut scored = Vec::new();
         let mut floors_applied = Vec::new();
@@ -452,15 +470,17 @@ impl RiskTool {
                 return Err(InputError::new(
                     field,
                     format!(
-                        "`{}` is not an indicator of tool `{}` {}",
-                        answer.key, self.name, self.version
+                        "{} is not an indicator of tool `{}` {}",
+                        quoted(&answer.key),
+                        self.name,
+                        self.version
                     ),
                 ));
             };
             if !seen.insert(answer.key.as_str()) {
                 return Err(InputError::new(
                     field,
-                    format!("`{}` is answered twice", answer.key),
+                    format!("{} is answered twice", quoted(&answer.key)),
                 ));
             }
             let window = match answer.when {

@@ -10,7 +10,7 @@
 //! In JSON a topic is a string: a vocabulary topic by its key (`"grooming_process"`; the words
 //! `"grooming process"` are read as the same topic), anything else as the service's own words.
 
-use crate::kernel::input::InputError;
+use crate::kernel::input::{quoted, InputError};
 use crate::policy::programme::Programme;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -145,7 +145,10 @@ impl SessionTopic {
         };
         Err(InputError::new(
             field,
-            format!("`{words}` is not in the session topic vocabulary, {whose}"),
+            format!(
+                "{} is not in the session topic vocabulary, {whose}",
+                quoted(words)
+            ),
         ))
     }
 }

@@ -27,6 +27,7 @@ use crate::kernel::ids::{CaseId, StaffId, YoungPersonId};
 use crate::kernel::input::{InputError, Text};
 use crate::kernel::rule::Rule;
 use crate::kernel::tag::kind_tagged;
+use crate::policy::limits::InputLimits;
 use crate::policy::risk::RiskLevel;
 use crate::read::rows::{Listing, ListingKind};
 use chrono::{DateTime, Utc};
@@ -441,18 +442,21 @@ pub struct OverrideRequest {
 }
 
 impl OverrideRequest {
-    /// Checks the request, naming the field at fault.
+    /// Checks the request against the profile's input `limits` and R-9, naming the field at
+    /// fault.
     ///
     /// # Errors
     ///
     /// [`DisclosureError::OverrideIncomplete`] (`override_incomplete`, R-9), naming the field:
-    /// `legal_basis` or `concern` when empty or only white space (or containing a NUL); `items`
-    /// when no kind of information is named.
-    pub fn validate(&self) -> Result<ShareBasis, DisclosureError> {
+    /// any field when it breaks `limits` ([`InputLimits::check`]); `legal_basis` or `concern`
+    /// when empty or only white space (or containing a NUL); `items` when no kind of
+    /// information is named.
+    pub fn validate(&self, limits: &InputLimits) -> Result<ShareBasis, DisclosureError> {
         let missing = |e: InputError| DisclosureError::OverrideIncomplete {
             field: e.field,
             problem: e.problem,
         };
+        limits.check(self).map_err(missing)?;
         let legal_basis = Text::parse("legal_basis", &self.legal_basis).map_err(missing)?;
         let concern = Text::parse("concern", &self.concern).map_err(missing)?;
         if self.items.is_empty() {

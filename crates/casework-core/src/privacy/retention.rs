@@ -445,8 +445,9 @@ impl Aggregate for RetentionRecord {
     fn decide(
         &self,
         command: RetentionCommand,
-        _ctx: &CommandContext<'_>,
+        ctx: &CommandContext<'_>,
     ) -> Result<Vec<RetentionEvent>, DomainError> {
+        ctx.profile.limits.check_field("reason", &command.reason)?;
         let event = command.event;
         if self.clone().apply(&event) {
             Ok(vec![event])

@@ -278,34 +278,45 @@ pub struct YoungPerson {
 }
 
 impl YoungPerson {
-    /// Decides a registration.
+    /// Decides a registration at `ctx.at`.
     ///
     /// # Errors
     ///
-    /// [`InputError`] (`bad_input`) on `date_of_birth` when [`YoungPersonDetails::validate`]
-    /// refuses it on the date of `at`: after that date, or more than 120 years before it.
+    /// [`InputError`] (`bad_input`): naming the field, when the details break the profile's
+    /// input limits or hold a year outside the years kept
+    /// ([`InputLimits::check`](crate::policy::limits::InputLimits::check)); on `date_of_birth`
+    /// when [`YoungPersonDetails::validate`] refuses it on today's local date
+    /// ([`CommandContext::today`]): after that date, or more than 120 years before it.
     pub fn register(
         id: YoungPersonId,
         details: YoungPersonDetails,
-        at: DateTime<Utc>,
+        ctx: &CommandContext<'_>,
     ) -> Result<YoungPersonEvent, InputError> {
-        details.validate(at.date_naive())?;
-        Ok(YoungPersonEvent::Registered { id, details, at })
+        ctx.profile.limits.check(&details)?;
+        details.validate(ctx.today())?;
+        Ok(YoungPersonEvent::Registered {
+            id,
+            details,
+            at: ctx.at,
+        })
     }
 
-    /// Decides a correction of details.
+    /// Decides a correction of details at `ctx.at`.
     ///
     /// # Errors
     ///
-    /// [`InputError`] (`bad_input`) on `date_of_birth` when [`YoungPersonDetails::validate`]
-    /// refuses it on the date of `at`: after that date, or more than 120 years before it.
+    /// As [`YoungPerson::register`].
     pub fn correct(
         &self,
         details: YoungPersonDetails,
-        at: DateTime<Utc>,
+        ctx: &CommandContext<'_>,
     ) -> Result<YoungPersonEvent, InputError> {
-        details.validate(at.date_naive())?;
-        Ok(YoungPersonEvent::DetailsCorrected { details, at })
+        ctx.profile.limits.check(&details)?;
+        details.validate(ctx.today())?;
+        Ok(YoungPersonEvent::DetailsCorrected {
+            details,
+            at: ctx.at,
+        })
     }
 
     /// Folds one event; `None` when the event cannot follow the state (a corrupt history).
@@ -566,6 +577,9 @@ impl YoungPersonActivity {
     /// [`alumni_eligibility`] gives, when `join_alumni` is refused on `cases`. Otherwise
     /// [`DomainError::Input`] (`bad_input`), naming the field:
     ///
+    /// - any command: when the command breaks the profile's input limits, or holds a NUL or a year outside the
+    ///   years kept ([`InputLimits::check`](crate::policy::limits::InputLimits::check)), before
+    ///   anything else.
     /// - `start_missing_episode`: on `started_at` when it is later than the command's time, before
     ///   the young person's date of birth, while an episode is still open, or within a recorded
     ///   episode.
@@ -587,6 +601,7 @@ impl YoungPersonActivity {
         cases: &[CaseSummary],
         ctx: &CommandContext<'_>,
     ) -> Result<Vec<YoungPersonEvent>, DomainError> {
+        ctx.profile.limits.check_command(&command)?;
         let not_future = |field: &str, at: DateTime<Utc>| -> Result<(), InputError> {
             if at > ctx.at {
                 return Err(InputError::new(
@@ -599,7 +614,7 @@ impl YoungPersonActivity {
         match command {
             YoungPersonCommand::StartMissingEpisode { started_at } => {
                 not_future("started_at", started_at)?;
-                if started_at.date_naive() < person.details.date_of_birth {
+                if ctx.profile.local_date(started_at) < person.details.date_of_birth {
                     return Err(InputError::new(
                         "started_at",
                         format!("{started_at} is before the young person was born"),
@@ -782,7 +797,7 @@ impl YoungPersonActivity {
                     )
                     .into());
                 }
-                Ok(vec![person.correct(details, ctx.at)?])
+                Ok(vec![person.correct(details, ctx)?])
             }
         }
     }

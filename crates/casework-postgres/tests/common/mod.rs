@@ -13,6 +13,8 @@ use async_trait::async_trait;
 use casework_core::kernel::event::RecordedEvent;
 use casework_core::kernel::ids::{CaseId, StreamId, YoungPersonId};
 use casework_core::read::rows::{CaseSummary, Listed, ListingQuery, OwedActionSummary};
+use casework_core::privacy::key_store::{KeyOwner, KeyState, KeyStore, StoredKey};
+use casework_core::privacy::keys::WrappedKey;
 use casework_core::store::{
     AppendError, AppendRequest, CaseQueries, EventAppend, EventLoad, RewriteRequest, Snapshot,
     StoreError,
@@ -140,5 +142,37 @@ impl CaseQueries for TestStore {
     }
     async fn listings(&self, query: ListingQuery) -> Result<Vec<Listed>, StoreError> {
         self.store.listings(query).await
+    }
+}
+
+#[async_trait]
+impl KeyStore for TestStore {
+    async fn data_key(&self, owner: KeyOwner) -> Result<KeyState, StoreError> {
+        self.store.data_key(owner).await
+    }
+    async fn create_data_key(&self, key: StoredKey) -> Result<KeyState, StoreError> {
+        self.store.create_data_key(key).await
+    }
+    async fn destroy_data_key(
+        &self,
+        owner: KeyOwner,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.store.destroy_data_key(owner, at).await
+    }
+    async fn keys_to_rewrap(
+        &self,
+        kek_id: &str,
+        limit: usize,
+    ) -> Result<Vec<StoredKey>, StoreError> {
+        self.store.keys_to_rewrap(kek_id, limit).await
+    }
+    async fn rewrap_data_key(
+        &self,
+        owner: KeyOwner,
+        expected: &WrappedKey,
+        new: WrappedKey,
+    ) -> Result<bool, StoreError> {
+        self.store.rewrap_data_key(owner, expected, new).await
     }
 }

@@ -40,6 +40,8 @@
 //!   exactly one opens a case; the rest are refused with `OpenCaseExists`.
 //! - [`second_open_case_is_refused`]: the store refuses a second open case row for one young
 //!   person, writing nothing of it.
+//! - [`data_keys_are_kept_destroyed_and_rewrapped`]: wrapped data keys, made once, destroyed
+//!   for good, re-wrapped by rotation.
 //! - [`empty_append_is_a_no_op`].
 //! - [`load_after_and_snapshots`].
 //! - [`case_as_of_reconstructs_the_past`].
@@ -82,6 +84,7 @@ mod chain;
 mod commands;
 mod concurrency;
 mod duplicates;
+mod keys;
 mod listings;
 mod pages;
 mod queries;
@@ -99,6 +102,7 @@ pub use concurrency::{
     second_open_case_is_refused, stale_expected_version_is_refused,
 };
 pub use duplicates::duplicate_check_reads_one_identity_block;
+pub use keys::data_keys_are_kept_destroyed_and_rewrapped;
 pub use listings::{
     listing_queries_filter_and_order, listings_are_replaced_as_a_whole, listings_round_trip_exactly,
 };
@@ -162,6 +166,7 @@ macro_rules! __conformance_all {
         $crate::__conformance_one!(concurrent_commands_on_one_case, $make, $skip);
         $crate::__conformance_one!(concurrent_referrals_open_one_case, $make, $skip);
         $crate::__conformance_one!(second_open_case_is_refused, $make, $skip);
+        $crate::__conformance_one!(data_keys_are_kept_destroyed_and_rewrapped, $make, $skip);
         $crate::__conformance_one!(empty_append_is_a_no_op, $make, $skip);
         $crate::__conformance_one!(load_after_and_snapshots, $make, $skip);
         $crate::__conformance_one!(case_as_of_reconstructs_the_past, $make, $skip);

@@ -57,7 +57,7 @@ impl ReferenceStateMachine for CaseworkModel {
             (false, _) => 0,
         };
         if register_weight > 0 {
-            actions.push((register_weight, register(state.now.date_naive())));
+            actions.push((register_weight, register(state.rules.local_date(state.now))));
         }
         let open = state.cases.iter().any(ModelCase::in_progress);
         let one_case_at_a_time = state.long_case && open;

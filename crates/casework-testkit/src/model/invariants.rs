@@ -78,7 +78,7 @@ pub fn r2_no_ineligible_acceptance(
                     ));
                 }
                 let (details, at) = subject.as_ref().ok_or("R-2: no referral_received")?;
-                let reasons = rules.ineligibility(details, at.date_naive());
+                let reasons = rules.ineligibility(details, rules.local_date(*at));
                 if !reasons.is_empty() {
                     return Err(format!(
                         "R-2: version {} accepted a referral outside the service's remit \

@@ -5,7 +5,7 @@ use casework_core::policy::eligibility::IneligibilityKind;
 use casework_core::policy::profile::{Approvals, ServiceProfile};
 use casework_core::policy::risk::{IndicatorAnswer, RiskLevel, When, Window};
 use casework_core::young_person::{Gender, YoungPersonDetails};
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use std::collections::BTreeSet;
 
 /// The rules of the example city girls' service, restated as plain data for the model, with
@@ -61,6 +61,12 @@ impl ModelRules {
         let mut profile = casework_core::policy::profile::examples::city_girls_service();
         profile.approvals = self.approvals;
         profile
+    }
+
+    /// The calendar date of `at` where the service works: the example profile keeps UK time
+    /// (`Europe/London`), so a referral at 00:30 BST is on the later day.
+    pub fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
+        casework_core::policy::time_zone::ServiceTimeZone::default().date_of(at)
     }
 
     /// Why a young person with `details` is outside the service on `date`; empty when

@@ -30,8 +30,10 @@ impl Received {
     ///
     /// # Errors
     ///
-    /// [`DomainError::Input`] (`bad_input`) on `received_at` when the referral's `received_at` is
-    /// later than the command's time.
+    /// [`DomainError::Input`] (`bad_input`): naming the field, when the referral breaks the
+    /// profile's input limits, or holds a NUL or a year outside the years kept
+    /// ([`InputLimits::check`](crate::policy::limits::InputLimits::check)); on `received_at`
+    /// when the referral's `received_at` is later than the command's time.
     pub fn open(
         case: CaseId,
         young_person: &YoungPerson,
@@ -39,6 +41,7 @@ impl Received {
         previous_case: Option<CaseId>,
         ctx: &CommandContext<'_>,
     ) -> Result<Step<Received>, DomainError> {
+        ctx.profile.limits.check(&referral)?;
         Self::open_with(case, young_person, referral, previous_case, None, ctx)
     }
 
@@ -48,8 +51,8 @@ impl Received {
     ///
     /// # Errors
     ///
-    /// [`DomainError::Input`] (`bad_input`) on `received_at` when the referral's date is before the
-    /// workshop's date, or its time is later than the command's time.
+    /// As [`Received::open`]; and [`DomainError::Input`] (`bad_input`) on `received_at` when the
+    /// referral's local date is before the workshop's date.
     pub fn open_from_workshop(
         case: CaseId,
         young_person: &YoungPerson,
@@ -58,7 +61,8 @@ impl Received {
         workshop: &Workshop,
         ctx: &CommandContext<'_>,
     ) -> Result<Step<Received>, DomainError> {
-        if referral.received_at.date_naive() < workshop.date {
+        ctx.profile.limits.check(&referral)?;
+        if ctx.profile.local_date(referral.received_at) < workshop.date {
             return Err(InputError::new(
                 "received_at",
                 format!(
@@ -127,13 +131,15 @@ impl Received {
         Ok((stage, events))
     }
 
-    /// Screens eligibility against the profile on the referral date.
+    /// Screens eligibility against the profile on the referral date: the local date,
+    /// in the profile's time zone, of the time the referral was received.
     #[must_use]
     pub fn screen(self, ctx: &CommandContext<'_>) -> Step<Screened> {
+        let referral_date = ctx.profile.local_date(self.file.received_at);
         let screening = ctx
             .profile
             .eligibility
-            .screen(&self.file.subject, self.file.received_at.date_naive());
+            .screen(&self.file.subject, referral_date);
         advance(
             self.file,
             vec![CaseEvent::EligibilityScreened { screening }],

@@ -62,7 +62,7 @@ use crate::kernel::error::DomainError;
 use crate::kernel::ids::{
     ApprovalId, ContactId, GoalId, MeetingId, OwedActionId, PartnerReferralId, SessionId, StaffId,
 };
-use crate::kernel::input::{InputError, Text};
+use crate::kernel::input::{quoted, InputError, Text};
 use crate::policy::profile::OwedTo;
 use crate::policy::programme::{Programme, ProgrammeKind, Span};
 use crate::policy::risk::{
@@ -161,12 +161,12 @@ fn assess_with(
     ctx: &CommandContext<'_>,
 ) -> Result<RiskAssessment, InputError> {
     let subject = AssessmentSubject {
-        age: file.subject.age_on(ctx.at.date_naive()),
+        age: file.subject.age_on(ctx.today()),
         learning_difficulty: file.subject.learning_difficulty,
     };
     ctx.profile
         .risk_tool
-        .assess(indicators, subject, worker_override, ctx.at)
+        .assess_on(indicators, subject, worker_override, ctx.at, ctx.today())
 }
 
 /// The programme the case is on, as the profile defines it.
@@ -743,7 +743,8 @@ pub trait HasWorker: InProgress + sealed::HeldBy {
             return Err(InputError::new(
                 "programme",
                 format!(
-                    "`{programme}` is not one of the service's programmes ({})",
+                    "{} is not one of the service's programmes ({})",
+                    quoted(&programme),
                     if keys.is_empty() {
                         "it has none".to_owned()
                     } else {
@@ -768,7 +769,7 @@ pub trait HasWorker: InProgress + sealed::HeldBy {
             .into());
         }
         if let Some(eligibility) = &found.eligibility {
-            let screening = eligibility.screen(&file.subject, ctx.at.date_naive());
+            let screening = eligibility.screen(&file.subject, ctx.today());
             if !screening.is_eligible() {
                 return Err(DomainError::Ineligible {
                     reasons: screening.reasons,

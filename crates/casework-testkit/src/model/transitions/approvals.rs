@@ -108,7 +108,7 @@ impl ModelState {
         worker_override: &Option<RiskOverride>,
         first: &'static str,
     ) -> Result<Vec<&'static str>, Refusal> {
-        let age = age_on(c.subject.date_of_birth, self.now.date_naive());
+        let age = age_on(c.subject.date_of_birth, self.rules.local_date(self.now));
         let computed = self
             .rules
             .risk_level(answers, age, c.subject.learning_difficulty)

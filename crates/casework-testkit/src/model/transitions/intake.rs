@@ -14,7 +14,7 @@ const STATUS_GIVEN: ConsentDecision = ConsentDecision::Given;
 
 impl ModelState {
     pub(super) fn register(&mut self, details: &YoungPersonDetails) -> Prediction {
-        let today = self.now.date_naive();
+        let today = self.rules.local_date(self.now);
         if details.date_of_birth > today || age_on(details.date_of_birth, today) > 120 {
             return Prediction::Refused(Refusal::Input("date_of_birth".into()));
         }

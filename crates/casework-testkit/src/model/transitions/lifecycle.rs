@@ -49,7 +49,7 @@ impl ModelState {
                 }
                 c.screening = Some(
                     self.rules
-                        .ineligibility(&c.subject, c.received_at.date_naive()),
+                        .ineligibility(&c.subject, self.rules.local_date(c.received_at)),
                 );
                 c.stage = S::Screened;
                 Ok(vec!["eligibility_screened"])
