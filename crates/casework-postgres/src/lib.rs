@@ -45,15 +45,25 @@
 //!   listings existed. One that carries them replaces the stream's set in place by position
 //!   (upserting positions 1..n, skipping a row whose values did not change, deleting the
 //!   positions past n), gated on the same version check, so a conflict writes none.
+//! * **The hash chain costs no round trip** (R-18, [`casework_core::kernel::chain`]). The
+//!   adapter computes each event's content digest before it sends the append, as the last
+//!   parameter (`bytea[]`); the statement reads the stream's head (its last version and hash)
+//!   off the unique key in place of the old `MAX(version)`, and a recursive CTE links each
+//!   new event to it (`sha256(tag ‖ previous hash ‖ digest)`, 80 bytes), so every event is
+//!   stored with the hash of the stored event before it, never one a caller supplied.
 //! * **One statement to rewrite.** [`EventAppend::rewrite`] (anonymisation, R-23) is one CTE
 //!   too ([`sql::REWRITE_CASE`], [`sql::REWRITE_YOUNG_PERSON`], [`sql::REWRITE_STREAM`]): it
 //!   checks that every version named exists and only then rewrites those events' payload and
 //!   reason, deletes the snapshot, replaces the listings and the row (tagged with the
 //!   stream's current version, so the next append's row replaces it). A version that does
 //!   not exist writes nothing and is named in the [`StoreError::Backend`] (one follow-up
-//!   query reads the stream's version for the message). It is meant for streams no longer
-//!   written to (a closed case past its retention date): an append racing it on the same
-//!   stream cannot break either's atomicity, but nothing orders the two.
+//!   query reads the stream's version for the message). It runs in a transaction that first
+//!   takes `LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE` (appends wait for its few
+//!   milliseconds; reads do not) and, after the statement, reads the stream back and records
+//!   its links again from the first rewritten version ([`sql::SET_LINKS`]), so no append
+//!   links to a hash the rewrite is replacing: an append racing a rewrite of its stream runs
+//!   before it or after it. It is meant for streams no longer written to (a closed case past
+//!   its retention date).
 //! * **Conflicts come from the database.** Two appends at the same version both pass the
 //!   version check; the unique key `events_stream_version_key (stream_kind, stream_id,
 //!   version)` lets exactly one insert, and the loser's `unique_violation` (23505) on that
@@ -266,6 +276,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod chain;
 mod codec;
 mod error;
 mod keys;

@@ -38,11 +38,20 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0004_one_open_case.sql"),
     },
     Migration {
+        version: CHAIN_VERSION,
+        name: "event_chain",
+        sql: include_str!("../migrations/0005_event_chain.sql"),
+    },
+    Migration {
         version: 6,
         name: "data_keys",
         sql: include_str!("../migrations/0006_data_keys.sql"),
     },
 ];
+
+/// The version that adds the hash chain: right after its SQL, the events already in
+/// the database are hashed in Rust, in the same transaction (one digest encoding, the core's).
+const CHAIN_VERSION: i64 = 5;
 
 /// The newest schema version this library reads and writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;
@@ -102,6 +111,9 @@ impl PostgresStore {
                     store_error(&e)
                 ))
             })?;
+            if m.version == CHAIN_VERSION {
+                crate::chain::link_all(&*tx).await?;
+            }
             tx.execute(
                 "INSERT INTO casework_schema_migrations (version, name) VALUES ($1, $2)",
                 &[&m.version, &m.name],

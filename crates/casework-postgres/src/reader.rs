@@ -11,6 +11,7 @@ use crate::codec::{
 use crate::error::corrupt;
 use crate::{sql, PostgresStore};
 use async_trait::async_trait;
+use casework_core::kernel::chain::{Linked, StreamHead};
 use casework_core::kernel::event::RecordedEvent;
 use casework_core::kernel::idempotency::IdempotentAppend;
 use casework_core::kernel::ids::{CaseId, StreamId, YoungPersonId};
@@ -169,6 +170,26 @@ impl EventLoad for PostgresStore {
         }
         events.sort_by_key(|e| e.version);
         Ok((snapshot, events))
+    }
+
+    async fn load_linked_after(
+        &self,
+        stream: StreamId,
+        version: u64,
+    ) -> Result<Vec<Linked>, StoreError> {
+        self.linked_after(stream, version).await
+    }
+
+    async fn linked_page(
+        &self,
+        after: Option<(StreamId, u64)>,
+        limit: usize,
+    ) -> Result<Vec<Linked>, StoreError> {
+        self.linked_page_of(after, limit).await
+    }
+
+    async fn chain_head(&self, stream: StreamId) -> Result<Option<StreamHead>, StoreError> {
+        self.head_of(stream).await
     }
 
     async fn idempotent_append(&self, key: &str) -> Result<Option<IdempotentAppend>, StoreError> {

@@ -1,8 +1,9 @@
 //! The SQL this store runs, for a DBA reviewing plans and for the `EXPLAIN` tests.
 //!
 //! Every value is a bound parameter (`$n`); the only literals are the constant stage and
-//! status names that the partial indexes are defined on, so the planner can match them, and
-//! `'-infinity'`/`'infinity'` standing for an open end of a listing window.
+//! status names that the partial indexes are defined on, so the planner can match them,
+//! `'-infinity'`/`'infinity'` standing for an open end of a listing window, and the hash
+//! chain's tag and its 32 zero bytes (R-18, `casework_core::kernel::chain::LINK_TAG`).
 //! Statements are prepared once per pooled connection and cached.
 
 /// Columns of an event row, in the order [`LOAD_AFTER`] and [`LOAD_LATEST`] return them.
@@ -54,29 +55,68 @@ pub const LOAD_LATEST: &str = concat!(
 pub const STREAM_VERSION: &str =
     "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_kind = $1 AND stream_id = $2";
 
-/// The check and the event insert shared by both append statements.
-///
-/// `cur` reads the stream's version; every write below runs only when it equals the expected
-/// version (`$3`), so an append that expected a version the stream is not at writes nothing
-/// and returns the actual version. Two appends racing at the right version both pass the
-/// check; the unique key lets exactly one insert.
-macro_rules! append_head {
+/// The hash chain's tag (`casework_core::kernel::chain::LINK_TAG`, "casework/chain/1") and
+/// the predecessor of a stream's first event (32 zero bytes), as `bytea` literals.
+macro_rules! link_tag {
     () => {
-        "WITH cur AS MATERIALIZED (\
-             SELECT COALESCE(MAX(version), 0) AS v FROM events \
-             WHERE stream_kind = $1::text AND stream_id = $2::uuid), \
-         ok AS MATERIALIZED (SELECT (SELECT v FROM cur) = $3::bigint AS ok), \
-         ins AS (\
-             INSERT INTO events (stream_kind, stream_id, version, event_type, schema_version, \
-                 payload, event_id, recorded_at, actor_id, actor_name, actor_role, reason) \
-             SELECT $1, $2, $3::bigint + e.n, e.event_type, e.schema_version, e.payload, \
-                 e.event_id, e.recorded_at, e.actor_id, e.actor_name, e.actor_role, e.reason \
-             FROM unnest($4::text[], $5::int4[], $6::text[], $7::uuid[], $8::timestamptz[], \
-                 $9::uuid[], $10::text[], $11::text[], $12::text[]) WITH ORDINALITY \
-                 AS e(event_type, schema_version, payload, event_id, recorded_at, actor_id, \
-                     actor_name, actor_role, reason, n) \
-             WHERE (SELECT ok FROM ok) \
-             RETURNING 1), \
+        "'\\x63617365776f726b2f636861696e2f31'::bytea"
+    };
+}
+macro_rules! no_predecessor {
+    () => {
+        "'\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea"
+    };
+}
+
+/// The check and the event insert shared by every append statement; `$digests` is the
+/// number of the last parameter, the events' content digests (`bytea[]`, R-18).
+///
+/// `head` reads the stream's last event off the unique key, `cur` its version; every write
+/// below runs only when it equals the expected version (`$3`), so an append that expected a
+/// version the stream is not at writes nothing and returns the actual version. Two appends
+/// racing at the right version both pass the check; the unique key lets exactly one insert.
+///
+/// `links` chains the new events to the stored head (R-18): row 0 is the head's hash, row n
+/// `sha256(tag ‖ hash of row n-1, or 32 zero bytes ‖ digest n)`, so the statement links each
+/// event to what is stored, in the same snapshot as the version check: no round trip and no
+/// predecessor taken from the caller. A rewrite, which re-hashes stored events, locks the
+/// table against appends for its transaction, so the head read here is never one it is
+/// changing.
+macro_rules! append_head {
+    ($digests:literal) => {
+        concat!(
+            "WITH RECURSIVE head AS MATERIALIZED (\
+                 SELECT version, hash FROM events \
+                 WHERE stream_kind = $1::text AND stream_id = $2::uuid \
+                 ORDER BY version DESC LIMIT 1), \
+             cur AS MATERIALIZED (SELECT COALESCE((SELECT version FROM head), 0) AS v), \
+             ok AS MATERIALIZED (SELECT (SELECT v FROM cur) = $3::bigint AS ok), \
+             links (n, hash) AS (\
+                 SELECT 0::bigint, (SELECT hash FROM head) \
+                 UNION ALL \
+                 SELECT l.n + 1, sha256(",
+            link_tag!(),
+            " || COALESCE(l.hash, ",
+            no_predecessor!(),
+            ") || (",
+            $digests,
+            "::bytea[])[l.n + 1]) FROM links l WHERE l.n < cardinality(",
+            $digests,
+            "::bytea[])), \
+             ins AS (\
+                 INSERT INTO events (stream_kind, stream_id, version, event_type, \
+                     schema_version, payload, event_id, recorded_at, actor_id, actor_name, \
+                     actor_role, reason, prev_hash, hash) \
+                 SELECT $1, $2, $3::bigint + e.n, e.event_type, e.schema_version, e.payload, \
+                     e.event_id, e.recorded_at, e.actor_id, e.actor_name, e.actor_role, \
+                     e.reason, p.hash, l.hash \
+                 FROM unnest($4::text[], $5::int4[], $6::text[], $7::uuid[], \
+                     $8::timestamptz[], $9::uuid[], $10::text[], $11::text[], $12::text[]) \
+                     WITH ORDINALITY AS e(event_type, schema_version, payload, event_id, \
+                         recorded_at, actor_id, actor_name, actor_role, reason, n) \
+                 JOIN links l ON l.n = e.n JOIN links p ON p.n = e.n - 1 \
+                 WHERE (SELECT ok FROM ok) \
+                 RETURNING 1), \
          snap AS (\
              INSERT INTO snapshots (stream_kind, stream_id, version, schema_version, state) \
              SELECT $13::text, $14::uuid, $15::bigint, $16::int4, $17::text \
@@ -84,6 +124,7 @@ macro_rules! append_head {
              ON CONFLICT (stream_kind, stream_id) DO UPDATE SET version = EXCLUDED.version, \
                  schema_version = EXCLUDED.schema_version, state = EXCLUDED.state \
              WHERE snapshots.version <= EXCLUDED.version)"
+        )
     };
 }
 
@@ -218,12 +259,12 @@ macro_rules! append_result {
 ///
 /// Most commands leave a case's owed actions as they were: the case's row keeps them as one
 /// JSON array (`owed`), and the `owed_actions` rows are only written when it differs.
-pub const APPEND_CASE: &str = concat!(append_head!(), case_rows!(), append_result!());
+pub const APPEND_CASE: &str = concat!(append_head!("$30"), case_rows!(), append_result!());
 
 /// [`APPEND_CASE`] that also replaces the stream's listings, in the same statement: `$30`–`$33`
 /// the listings as parallel arrays (kind, key, at, detail).
 pub const APPEND_CASE_LISTINGS: &str = concat!(
-    append_head!(),
+    append_head!("$34"),
     case_rows!(),
     replace_listings!("$30", "$31", "$32", "$33"),
     append_result!()
@@ -234,12 +275,12 @@ pub const APPEND_CASE_LISTINGS: &str = concat!(
 ///
 /// `$1`–`$17` as [`APPEND_CASE`]; `$18` date of birth, `$19` postcode district, `$20`
 /// registered at, `$21` new version, `$22` body.
-pub const APPEND_YOUNG_PERSON: &str = concat!(append_head!(), person_row!(), append_result!());
+pub const APPEND_YOUNG_PERSON: &str = concat!(append_head!("$23"), person_row!(), append_result!());
 
 /// [`APPEND_YOUNG_PERSON`] that also replaces the stream's listings: `$23`–`$26` (kind, key,
 /// at, detail).
 pub const APPEND_YOUNG_PERSON_LISTINGS: &str = concat!(
-    append_head!(),
+    append_head!("$27"),
     person_row!(),
     replace_listings!("$23", "$24", "$25", "$26"),
     append_result!()
@@ -248,12 +289,12 @@ pub const APPEND_YOUNG_PERSON_LISTINGS: &str = concat!(
 /// Appends to a stream with no read-model row of its own
 /// ([`ReadModelUpdate::None`](casework_core::read::rows::ReadModelUpdate::None)): the events
 /// and the snapshot. `$1`–`$17` as [`APPEND_CASE`].
-pub const APPEND_STREAM: &str = concat!(append_head!(), append_result!());
+pub const APPEND_STREAM: &str = concat!(append_head!("$18"), append_result!());
 
 /// [`APPEND_STREAM`] that also replaces the stream's listings: `$18`–`$21` (kind, key, at,
 /// detail).
 pub const APPEND_STREAM_LISTINGS: &str = concat!(
-    append_head!(),
+    append_head!("$22"),
     replace_listings!("$18", "$19", "$20", "$21"),
     append_result!()
 );
@@ -517,7 +558,7 @@ pub const REWRITE_YOUNG_PERSON: &str = concat!(
 /// [`APPEND_CASE`] that also records the command's idempotency key: `$30` key, `$31`
 /// fingerprint (see `record_key!`).
 pub const APPEND_CASE_KEYED: &str = concat!(
-    append_head!(),
+    append_head!("$32"),
     case_rows!(),
     record_key!("$30", "$31"),
     append_result!()
@@ -525,7 +566,7 @@ pub const APPEND_CASE_KEYED: &str = concat!(
 
 /// [`APPEND_CASE_LISTINGS`] that also records the key: `$34` key, `$35` fingerprint.
 pub const APPEND_CASE_LISTINGS_KEYED: &str = concat!(
-    append_head!(),
+    append_head!("$36"),
     case_rows!(),
     replace_listings!("$30", "$31", "$32", "$33"),
     record_key!("$34", "$35"),
@@ -534,7 +575,7 @@ pub const APPEND_CASE_LISTINGS_KEYED: &str = concat!(
 
 /// [`APPEND_YOUNG_PERSON`] that also records the key: `$23` key, `$24` fingerprint.
 pub const APPEND_YOUNG_PERSON_KEYED: &str = concat!(
-    append_head!(),
+    append_head!("$25"),
     person_row!(),
     record_key!("$23", "$24"),
     append_result!()
@@ -542,7 +583,7 @@ pub const APPEND_YOUNG_PERSON_KEYED: &str = concat!(
 
 /// [`APPEND_YOUNG_PERSON_LISTINGS`] that also records the key: `$27` key, `$28` fingerprint.
 pub const APPEND_YOUNG_PERSON_LISTINGS_KEYED: &str = concat!(
-    append_head!(),
+    append_head!("$29"),
     person_row!(),
     replace_listings!("$23", "$24", "$25", "$26"),
     record_key!("$27", "$28"),
@@ -550,12 +591,15 @@ pub const APPEND_YOUNG_PERSON_LISTINGS_KEYED: &str = concat!(
 );
 
 /// [`APPEND_STREAM`] that also records the key: `$18` key, `$19` fingerprint.
-pub const APPEND_STREAM_KEYED: &str =
-    concat!(append_head!(), record_key!("$18", "$19"), append_result!());
+pub const APPEND_STREAM_KEYED: &str = concat!(
+    append_head!("$20"),
+    record_key!("$18", "$19"),
+    append_result!()
+);
 
 /// [`APPEND_STREAM_LISTINGS`] that also records the key: `$22` key, `$23` fingerprint.
 pub const APPEND_STREAM_LISTINGS_KEYED: &str = concat!(
-    append_head!(),
+    append_head!("$24"),
     replace_listings!("$18", "$19", "$20", "$21"),
     record_key!("$22", "$23"),
     append_result!()
@@ -564,3 +608,53 @@ pub const APPEND_STREAM_LISTINGS_KEYED: &str = concat!(
 /// The append recorded under an idempotency key (`$1`). Index: `idempotency_keys_pkey`.
 pub const IDEMPOTENT_APPEND: &str = "SELECT stream_kind, stream_id, first_version, \
      last_version, fingerprint, recorded_at FROM idempotency_keys WHERE key = $1";
+
+/// Columns of an event row with its links: [`LOAD_AFTER`]'s, then `prev_hash`, `hash`,
+/// `stream_kind` and `stream_id`.
+macro_rules! linked_columns {
+    () => {
+        concat!(
+            "SELECT ",
+            event_columns!(),
+            ", prev_hash, hash, stream_kind, stream_id FROM events"
+        )
+    };
+}
+
+/// A stream's events after a version with their links (R-18), in version order.
+///
+/// `$1` stream kind, `$2` stream id, `$3` version. Index: `events_stream_version_key`.
+pub const LOAD_LINKED: &str = concat!(
+    linked_columns!(),
+    " WHERE stream_kind = $1 AND stream_id = $2 AND version > $3 ORDER BY version"
+);
+
+/// The first `$1` events of the store with their links, by stream kind, stream id and
+/// version. Index: `events_stream_version_key`.
+pub const LINKED_FIRST_PAGE: &str = concat!(
+    linked_columns!(),
+    " ORDER BY stream_kind, stream_id, version LIMIT $1"
+);
+
+/// The next `$4` events after (`$1` stream kind, `$2` stream id, `$3` version), as
+/// [`LINKED_FIRST_PAGE`]: a range of `events_stream_version_key`.
+pub const LINKED_PAGE: &str = concat!(
+    linked_columns!(),
+    " WHERE (stream_kind, stream_id, version) > ($1::text, $2::uuid, $3::bigint) \
+     ORDER BY stream_kind, stream_id, version LIMIT $4"
+);
+
+/// A stream's last version and hash. `$1` stream kind, `$2` stream id.
+pub const CHAIN_HEAD: &str = "SELECT version, hash FROM events \
+     WHERE stream_kind = $1 AND stream_id = $2 ORDER BY version DESC LIMIT 1";
+
+/// Holds appends (which take `ROW EXCLUSIVE`) off the table for a rewrite's transaction, so
+/// no append links to a hash the rewrite is replacing; reads go on.
+pub const LOCK_FOR_REWRITE: &str = "LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE";
+
+/// Records the links of a stream's events again (after a rewrite, or for the events written
+/// before the chain): `$1` stream kind, `$2` stream id, `$3`–`$5` parallel arrays of
+/// version, predecessor's hash and hash.
+pub const SET_LINKS: &str = "UPDATE events e SET prev_hash = l.prev, hash = l.hash \
+     FROM unnest($3::int8[], $4::bytea[], $5::bytea[]) AS l(version, prev, hash) \
+     WHERE e.stream_kind = $1::text AND e.stream_id = $2::uuid AND e.version = l.version";

@@ -11,8 +11,9 @@ use crate::codec::{
     SnapshotColumns,
 };
 use crate::error::{fail, violates, IDEMPOTENCY_KEY, ONE_OPEN_CASE, VERSION_KEY};
-use crate::{sql, PostgresStore};
+use crate::{chain, sql, PostgresStore};
 use async_trait::async_trait;
+use casework_core::kernel::ids::StreamId;
 use casework_core::read::rows::ReadModelUpdate;
 use casework_core::store::{
     AppendError, AppendRequest, Conflict, EventAppend, RewriteRequest, SecondOpenCase, StoreError,
@@ -21,10 +22,12 @@ use tokio_postgres::types::ToSql;
 
 #[async_trait]
 impl EventAppend for PostgresStore {
-    /// ONE statement ([`sql::REWRITE_CASE`], [`sql::REWRITE_YOUNG_PERSON`] or
-    /// [`sql::REWRITE_STREAM`]) in autocommit, so one round trip and one transaction: it checks
-    /// that every version named exists and only then rewrites those events, deletes the
-    /// snapshot, replaces the listings and the row.
+    /// One transaction: [`sql::LOCK_FOR_REWRITE`] holds appends off the table (a rewrite is
+    /// rare and short), then ONE statement ([`sql::REWRITE_CASE`], [`sql::REWRITE_YOUNG_PERSON`]
+    /// or [`sql::REWRITE_STREAM`]) checks that every version named exists and only then
+    /// rewrites those events, deletes the snapshot, replaces the listings and the row; then the
+    /// stream's links are recorded again from the first rewritten version (R-18: read back,
+    /// hashed here, [`sql::SET_LINKS`]).
     async fn rewrite(&self, request: RewriteRequest) -> Result<(), StoreError> {
         let kind = request.stream.kind();
         let id = request.stream.uuid();
@@ -43,7 +46,10 @@ impl EventAppend for PostgresStore {
             ats,
             details,
         ];
-        let client = self.client().await?;
+        // The links are recorded again from the first version rewritten.
+        let first = request.events.iter().map(|e| e.version).min();
+        let stream = request.stream;
+        let mut client = self.client().await?;
         let result = match &request.read_model {
             ReadModelUpdate::Case(summary) => {
                 let row = CaseRow::of(summary)?;
@@ -62,7 +68,7 @@ impl EventAppend for PostgresStore {
                 ];
                 let params: Vec<&(dyn ToSql + Sync)> =
                     head.iter().chain(tail.iter()).copied().collect();
-                run_rewrite(&client, sql::REWRITE_CASE, &params).await
+                rewrite_linked(&mut client, sql::REWRITE_CASE, &params, stream, first).await
             }
             ReadModelUpdate::YoungPerson(person) => {
                 let row = PersonRow::of(person)?;
@@ -74,9 +80,18 @@ impl EventAppend for PostgresStore {
                 ];
                 let params: Vec<&(dyn ToSql + Sync)> =
                     head.iter().chain(tail.iter()).copied().collect();
-                run_rewrite(&client, sql::REWRITE_YOUNG_PERSON, &params).await
+                rewrite_linked(
+                    &mut client,
+                    sql::REWRITE_YOUNG_PERSON,
+                    &params,
+                    stream,
+                    first,
+                )
+                .await
             }
-            ReadModelUpdate::None => run_rewrite(&client, sql::REWRITE_STREAM, &head).await,
+            ReadModelUpdate::None => {
+                rewrite_linked(&mut client, sql::REWRITE_STREAM, &head, stream, first).await
+            }
         };
         match result {
             Ok(true) => Ok(()),
@@ -99,7 +114,8 @@ impl EventAppend for PostgresStore {
                     request.stream
                 )))
             }
-            Err(e) => Err(fail(client, &e)),
+            Err(Failed::Store(e)) => Err(e),
+            Err(Failed::Pg(e)) => Err(fail(client, &e)),
         }
     }
 
@@ -158,6 +174,9 @@ impl EventAppend for PostgresStore {
             .map(|v| v as &(dyn ToSql + Sync))
             .collect();
         let keyed = key.is_some();
+        // The events' digests, the last parameter of every append statement: the statement
+        // links them to the stored head.
+        let digests = chain::digests(&request);
         let client = self.client().await?;
         let result = match &request.read_model {
             ReadModelUpdate::Case(summary) => {
@@ -182,6 +201,7 @@ impl EventAppend for PostgresStore {
                     .chain(listing_params)
                     .chain(key_params.iter())
                     .copied()
+                    .chain([&digests as &(dyn ToSql + Sync)])
                     .collect();
                 let statement = match (&listings, keyed) {
                     (None, false) => sql::APPEND_CASE,
@@ -206,6 +226,7 @@ impl EventAppend for PostgresStore {
                     .chain(listing_params)
                     .chain(key_params.iter())
                     .copied()
+                    .chain([&digests as &(dyn ToSql + Sync)])
                     .collect();
                 let statement = match (&listings, keyed) {
                     (None, false) => sql::APPEND_YOUNG_PERSON,
@@ -221,6 +242,7 @@ impl EventAppend for PostgresStore {
                     .chain(listing_params)
                     .chain(key_params.iter())
                     .copied()
+                    .chain([&digests as &(dyn ToSql + Sync)])
                     .collect();
                 let statement = match (&listings, keyed) {
                     (None, false) => sql::APPEND_STREAM,
@@ -279,12 +301,37 @@ async fn run_append(
     row.try_get(0)
 }
 
-async fn run_rewrite(
-    client: &deadpool_postgres::Object,
+/// Why a rewrite's transaction failed: in the database, or in reading what it wrote back.
+enum Failed {
+    Pg(tokio_postgres::Error),
+    Store(StoreError),
+}
+
+/// The rewrite's transaction: appends held off, the rewrite statement, the stream linked
+/// again from `first` when it wrote, the commit. Answers whether every version named
+/// existed; when not, nothing was written.
+async fn rewrite_linked(
+    client: &mut deadpool_postgres::Object,
     statement: &str,
     params: &[&(dyn ToSql + Sync)],
-) -> Result<bool, tokio_postgres::Error> {
-    let stmt = client.prepare_cached(statement).await?;
-    let row = client.query_one(&stmt, params).await?;
-    row.try_get(0)
+    stream: StreamId,
+    first: Option<u64>,
+) -> Result<bool, Failed> {
+    let tx = client.transaction().await.map_err(Failed::Pg)?;
+    tx.batch_execute(sql::LOCK_FOR_REWRITE)
+        .await
+        .map_err(Failed::Pg)?;
+    let stmt = tx.prepare_cached(statement).await.map_err(Failed::Pg)?;
+    let row = tx.query_one(&stmt, params).await.map_err(Failed::Pg)?;
+    let ok: bool = row.try_get(0).map_err(Failed::Pg)?;
+    if !ok {
+        return Ok(false);
+    }
+    if let Some(first) = first {
+        chain::rechain(&*tx, stream, first)
+            .await
+            .map_err(Failed::Store)?;
+    }
+    tx.commit().await.map_err(Failed::Pg)?;
+    Ok(true)
 }

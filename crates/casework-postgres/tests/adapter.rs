@@ -173,16 +173,26 @@ async fn a_version_1_database_upgrades_and_keeps_its_data() {
     assert_eq!(store.schema_version().await.unwrap(), 1);
     let case = CaseId::new();
     let stream = StreamId::Case(case);
-    let mut request = case_append(case, 0, 3);
-    request.snapshot = Some(Snapshot {
-        stream,
-        version: 3,
-        schema_version: 1,
-        state: "{}".into(),
-    });
-    // Appends without listings work on a version 1 schema; one with listings says to migrate
-    // and writes nothing.
-    store.append(request).await.unwrap();
+    // An append before the migration says to migrate and writes nothing: every append links
+    // its events into the hash chain (R-18, schema 5).
+    match store.append(case_append(case, 0, 3)).await {
+        Err(AppendError::Store(StoreError::Corrupt(m))) => assert!(m.contains("migrate"), "{m}"),
+        other => panic!("an append on a version 1 schema: {other:?}"),
+    }
+    // What the previous release wrote: its columns only.
+    client
+        .batch_execute(&format!(
+            "INSERT INTO events (stream_kind, stream_id, version, event_type, schema_version,
+                 payload, event_id, recorded_at, actor_id, actor_name, actor_role, reason)
+             SELECT 'case', '{case}', v, 'conformance_probe', 1, '{{\"n\":' || v || '}}',
+                 gen_random_uuid(), now(), gen_random_uuid(), 'Fictional Worker', 'worker', NULL
+             FROM generate_series(1, 3) AS v;
+             INSERT INTO snapshots (stream_kind, stream_id, version, schema_version, state)
+             VALUES ('case', '{case}', 3, 1, '{{}}');",
+            case = case.as_uuid()
+        ))
+        .await
+        .unwrap();
     let listed = Listing {
         kind: ListingKind::ReviewDue,
         key: case.to_string(),
@@ -202,6 +212,10 @@ async fn a_version_1_database_upgrades_and_keeps_its_data() {
     assert_eq!(store.migrate().await.unwrap(), MIGRATIONS.len() - 1);
     assert_eq!(store.schema_version().await.unwrap(), SCHEMA_VERSION);
     assert_eq!(store.load(stream).await.unwrap(), events);
+    // The migration to the chain hashed the events already there (R-18).
+    let linked = store.load_linked_after(stream, 0).await.unwrap();
+    casework_core::kernel::chain::verify_stream(stream, &linked, 3)
+        .unwrap_or_else(|b| panic!("the migrated history is chained: {b}"));
     assert_eq!(store.case_summary(case).await.unwrap(), row);
     assert!(store.load_snapshot(stream).await.unwrap().is_some());
     assert_eq!(store.append(with_listings).await.unwrap(), 4);

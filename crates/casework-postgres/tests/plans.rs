@@ -340,7 +340,15 @@ async fn every_query_reads_through_its_index() {
     let case_tail: [&(dyn ToSql + Sync); 12] = [
         &person, &stage, &one, &now, &due, &one, &stage, &uuids, &texts, &times, &texts, &stage,
     ];
-    let params: Vec<&(dyn ToSql + Sync)> = head.iter().chain(case_tail.iter()).copied().collect();
+    // The last parameter of every append: the events' digests.
+    let digests: Vec<Vec<u8>> = vec![vec![0u8; 32]];
+    let digests: [&(dyn ToSql + Sync); 1] = [&digests];
+    let params: Vec<&(dyn ToSql + Sync)> = head
+        .iter()
+        .chain(case_tail.iter())
+        .chain(digests.iter())
+        .copied()
+        .collect();
     check(
         &client,
         "append_case",
@@ -351,7 +359,12 @@ async fn every_query_reads_through_its_index() {
     .await;
     let dob = chrono::NaiveDate::from_ymd_opt(2011, 5, 14).unwrap();
     let person_tail: [&(dyn ToSql + Sync); 5] = [&dob, &stage, &now, &one, &stage];
-    let params: Vec<&(dyn ToSql + Sync)> = head.iter().chain(person_tail.iter()).copied().collect();
+    let params: Vec<&(dyn ToSql + Sync)> = head
+        .iter()
+        .chain(person_tail.iter())
+        .chain(digests.iter())
+        .copied()
+        .collect();
     check(
         &client,
         "append_young_person",
@@ -365,6 +378,7 @@ async fn every_query_reads_through_its_index() {
         .iter()
         .chain(person_tail.iter())
         .chain(listings_tail.iter())
+        .chain(digests.iter())
         .copied()
         .collect();
     check(
@@ -379,6 +393,7 @@ async fn every_query_reads_through_its_index() {
         .iter()
         .chain(case_tail.iter())
         .chain(listings_tail.iter())
+        .chain(digests.iter())
         .copied()
         .collect();
     check(
@@ -393,22 +408,56 @@ async fn every_query_reads_through_its_index() {
         ],
     )
     .await;
+    let params: Vec<&(dyn ToSql + Sync)> = head.iter().chain(digests.iter()).copied().collect();
     check(
         &client,
         "append_stream",
         sql::APPEND_STREAM,
-        &head,
+        &params,
         &["events_stream_version_key"],
     )
     .await;
-    let params: Vec<&(dyn ToSql + Sync)> =
-        head.iter().chain(listings_tail.iter()).copied().collect();
+    let params: Vec<&(dyn ToSql + Sync)> = head
+        .iter()
+        .chain(listings_tail.iter())
+        .chain(digests.iter())
+        .copied()
+        .collect();
     check(
         &client,
         "append_stream_listings",
         sql::APPEND_STREAM_LISTINGS,
         &params,
         &["events_stream_version_key", "listings_pkey"],
+    )
+    .await;
+
+    // The chain: a stream's links, a page of the store's and a stream's head, all off
+    // the unique key.
+    let after = 0i64;
+    let page = 100i64;
+    check(
+        &client,
+        "load_linked",
+        sql::LOAD_LINKED,
+        &[&kind, &stream, &after],
+        &["events_stream_version_key"],
+    )
+    .await;
+    check(
+        &client,
+        "linked_page",
+        sql::LINKED_PAGE,
+        &[&kind, &stream, &after, &page],
+        &["events_stream_version_key"],
+    )
+    .await;
+    check(
+        &client,
+        "chain_head",
+        sql::CHAIN_HEAD,
+        &[&kind, &stream],
+        &["events_stream_version_key"],
     )
     .await;
 

@@ -12,9 +12,9 @@
 use async_trait::async_trait;
 use casework_core::kernel::event::RecordedEvent;
 use casework_core::kernel::ids::{CaseId, StreamId, YoungPersonId};
-use casework_core::read::rows::{CaseSummary, Listed, ListingQuery, OwedActionSummary};
 use casework_core::privacy::key_store::{KeyOwner, KeyState, KeyStore, StoredKey};
 use casework_core::privacy::keys::WrappedKey;
+use casework_core::read::rows::{CaseSummary, Listed, ListingQuery, OwedActionSummary};
 use casework_core::store::{
     AppendError, AppendRequest, CaseQueries, EventAppend, EventLoad, RewriteRequest, Snapshot,
     StoreError,
@@ -110,6 +110,26 @@ impl EventLoad for TestStore {
         key: &str,
     ) -> Result<Option<casework_core::kernel::idempotency::IdempotentAppend>, StoreError> {
         self.store.idempotent_append(key).await
+    }
+    async fn load_linked_after(
+        &self,
+        stream: StreamId,
+        version: u64,
+    ) -> Result<Vec<casework_core::kernel::chain::Linked>, StoreError> {
+        self.store.load_linked_after(stream, version).await
+    }
+    async fn linked_page(
+        &self,
+        after: Option<(StreamId, u64)>,
+        limit: usize,
+    ) -> Result<Vec<casework_core::kernel::chain::Linked>, StoreError> {
+        self.store.linked_page(after, limit).await
+    }
+    async fn chain_head(
+        &self,
+        stream: StreamId,
+    ) -> Result<Option<casework_core::kernel::chain::StreamHead>, StoreError> {
+        self.store.chain_head(stream).await
     }
 }
 

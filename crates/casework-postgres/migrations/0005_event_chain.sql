@@ -1,0 +1,16 @@
+-- Casework on PostgreSQL, schema version 5: the hash chain of every stream (R-18, ADR 0014).
+--
+-- Each event records the hash of the event before it in its stream (`prev_hash`, NULL for
+-- version 1) and its own (`hash`): SHA-256 over the predecessor's hash and a digest of every
+-- column of the row but `position` and `transaction_id`, as stored (casework_core::kernel::chain
+-- says which bytes). The adapter computes the digests before it sends the append; the append
+-- statement chains them to the stored head it reads with its version check (`sha256` of 80
+-- bytes per event), so the chain costs no round trip. A rewrite for anonymisation (R-23)
+-- records the links again from its first rewritten version, holding appends off the table
+-- for its transaction (`LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE`).
+--
+-- Events written before this version have no hash: `PostgresStore::migrate` hashes them in
+-- Rust right after this file, stream by stream in version order, in the same transaction. Those
+-- links attest the history as it stood at the migration, not as it was first written. The
+-- columns stay NULL-able: a row written without them is reported by `verify` as unhashed.
+ALTER TABLE events ADD COLUMN prev_hash bytea, ADD COLUMN hash bytea;
