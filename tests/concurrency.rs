@@ -149,6 +149,9 @@ impl EventLoad for RacingStore {
     }
 }
 
+/// Keeps no data keys: nothing here seals.
+impl casework_core::privacy::key_store::KeyStore for RacingStore {}
+
 impl EventAppend for RacingStore {
     fn append<'a, 'b>(&'a self, request: AppendRequest) -> Boxed<'b, Result<u64, AppendError>>
     where

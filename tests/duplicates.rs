@@ -647,6 +647,9 @@ impl EventLoad for Counting {
     }
 }
 
+/// Keeps no data keys: nothing here seals.
+impl casework_core::privacy::key_store::KeyStore for Counting {}
+
 impl EventAppend for Counting {
     fn append<'a, 'b>(&'a self, request: AppendRequest) -> Boxed<'b, Result<u64, AppendError>>
     where

@@ -302,6 +302,9 @@ impl EventLoad for Probe {
     }
 }
 
+/// Keeps no data keys: nothing here seals.
+impl casework_core::privacy::key_store::KeyStore for Probe {}
+
 impl EventAppend for Probe {
     fn append<'a, 'b>(&'a self, request: AppendRequest) -> Boxed<'b, Result<u64, AppendError>>
     where

@@ -337,6 +337,9 @@ mod faulty {
         }
     }
 
+    /// Keeps no data keys: the model's service seals nothing.
+    impl<F: Fault> casework_core::privacy::key_store::KeyStore for Faulty<F> {}
+
     impl<F: Fault> CaseQueries for Faulty<F> {
         fn listings<'life0, 'async_trait>(
             &'life0 self,

@@ -1214,6 +1214,9 @@ impl EventLoad for FailingRewrites {
     }
 }
 
+/// Keeps no data keys: nothing here seals.
+impl casework_core::privacy::key_store::KeyStore for FailingRewrites {}
+
 impl EventAppend for FailingRewrites {
     fn append<'a, 'b>(&'a self, request: AppendRequest) -> Boxed<'b, Result<u64, AppendError>>
     where

@@ -26,6 +26,7 @@ use crate::kernel::chain::{Linked, StreamHead};
 use crate::kernel::event::{NewEvent, RecordedEvent};
 use crate::kernel::idempotency::{Idempotency, IdempotentAppend};
 use crate::kernel::ids::{CaseId, StreamId, YoungPersonId};
+use crate::privacy::key_store::KeyStore;
 use crate::read::rows::{
     CaseSummary, Listed, Listing, ListingQuery, OwedActionSummary, ReadModelUpdate,
 };
@@ -306,10 +307,10 @@ pub trait CaseQueries: Send + Sync {
     async fn listings(&self, query: ListingQuery) -> Result<Vec<Listed>, StoreError>;
 }
 
-/// A complete store: load, append and query.
-pub trait Store: EventLoad + EventAppend + CaseQueries {}
+/// A complete store: load, append, query and keep data keys.
+pub trait Store: EventLoad + EventAppend + CaseQueries + KeyStore {}
 
-impl<T: EventLoad + EventAppend + CaseQueries + ?Sized> Store for T {}
+impl<T: EventLoad + EventAppend + CaseQueries + KeyStore + ?Sized> Store for T {}
 
 #[async_trait]
 impl<T: EventLoad + ?Sized> EventLoad for std::sync::Arc<T> {

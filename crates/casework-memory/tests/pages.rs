@@ -50,6 +50,9 @@ impl EventLoad for WrongPages {
     }
 }
 
+/// Keeps no data keys: nothing here seals.
+impl casework_core::privacy::key_store::KeyStore for WrongPages {}
+
 #[async_trait]
 impl EventAppend for WrongPages {
     async fn append(&self, request: AppendRequest) -> Result<u64, AppendError> {

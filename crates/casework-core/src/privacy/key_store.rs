@@ -85,15 +85,23 @@ pub enum KeyState {
 }
 
 /// Keeps wrapped data keys; see the module docs.
+///
+/// Every store of the library implements it. The defaults, for stores written before keys
+/// existed (and test doubles that wrap a store), refuse with [`StoreError::Backend`], so a
+/// service configured to seal fails on such a store rather than writes in plain text.
 #[async_trait]
 pub trait KeyStore: Send + Sync {
     /// What the store holds for `owner`.
-    async fn data_key(&self, owner: KeyOwner) -> Result<KeyState, StoreError>;
+    async fn data_key(&self, owner: KeyOwner) -> Result<KeyState, StoreError> {
+        Err(no_keys(owner))
+    }
 
     /// Records `key` as its owner's first key, unless the owner already has one or had one
     /// destroyed; answers what the store then holds. Of two racing calls for one owner,
     /// both get the same `Live` key back (the first one written).
-    async fn create_data_key(&self, key: StoredKey) -> Result<KeyState, StoreError>;
+    async fn create_data_key(&self, key: StoredKey) -> Result<KeyState, StoreError> {
+        Err(no_keys(key.owner))
+    }
 
     /// Destroys `owner`'s key at `at`: its wrapped bytes deleted and a tombstone kept.
     /// Answers whether a live key was destroyed (`false` for an owner already destroyed, or
@@ -102,15 +110,22 @@ pub trait KeyStore: Send + Sync {
         &self,
         owner: KeyOwner,
         at: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<bool, StoreError> {
+        let _ = at;
+        Err(no_keys(owner))
+    }
 
     /// Up to `limit` live keys wrapped by any key-encryption key other than `kek_id`, in
-    /// the order of the owners' names (their `Display`): what a rotation to `kek_id` has left to re-wrap.
+    /// the order of the owners' names (their `Display`): what a rotation to `kek_id` has
+    /// left to re-wrap.
     async fn keys_to_rewrap(
         &self,
         kek_id: &str,
         limit: usize,
-    ) -> Result<Vec<StoredKey>, StoreError>;
+    ) -> Result<Vec<StoredKey>, StoreError> {
+        let _ = (kek_id, limit);
+        Err(StoreError::Backend("this store keeps no data keys".into()))
+    }
 
     /// Replaces `owner`'s wrapping with `new` if it is still `expected` (a rotation step that
     /// loses no race with a destruction: a key destroyed meanwhile stays destroyed). Answers
@@ -120,7 +135,16 @@ pub trait KeyStore: Send + Sync {
         owner: KeyOwner,
         expected: &WrappedKey,
         new: WrappedKey,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<bool, StoreError> {
+        let _ = (expected, new);
+        Err(no_keys(owner))
+    }
+}
+
+fn no_keys(owner: KeyOwner) -> StoreError {
+    StoreError::Backend(format!(
+        "this store keeps no data keys (asked for the key of {owner})"
+    ))
 }
 
 #[async_trait]
