@@ -169,6 +169,17 @@ mod writer;
 pub mod bench_support {
     use casework_core::store::{AppendError, AppendRequest};
 
+    /// Creates (or brings up to) the schema just before the hash chain (version 4) at
+    /// `path`, so the benchmark can time appends without the chain in the same run: the
+    /// store writes such a file as it wrote before the chain.
+    pub fn create_before_chain(
+        path: &std::path::Path,
+    ) -> Result<(), casework_core::store::StoreError> {
+        let config = crate::SqliteConfig::default();
+        let conn = crate::schema::connect(path, &config, crate::schema::Role::Writer)?;
+        crate::schema::migrate_to(&conn, crate::schema::CHAIN_VERSION - 1).map(drop)
+    }
+
     /// Runs one append in its own `BEGIN IMMEDIATE` transaction on `conn`.
     pub fn append_inline(
         conn: &rusqlite::Connection,

@@ -52,7 +52,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
 
 /// The version that adds the hash chain: right after its SQL, the events already in the file
 /// are hashed in Rust, in the same transaction (SQLite has no SHA-256).
-const CHAIN_VERSION: i64 = 5;
+pub(crate) const CHAIN_VERSION: i64 = 5;
 
 /// The newest schema version this library knows.
 pub(crate) fn latest() -> i64 {
