@@ -915,8 +915,9 @@ async fn answers_are_never_cached_and_limits_are_problems_naming_the_field() {
         .send("DELETE", &format!("/cases/{case}"), Some(WORKER), &[], None)
         .await;
     assert_problem(&reply, 405, "method_not_allowed");
-    // A text value over the limit is refused by its path, and nothing is written.
-    let long = "x".repeat(20_001);
+    // A text value over the limit (by default the profile's `limits.text_bytes`, 102,400) is
+    // refused by its path, and nothing is written.
+    let long = "x".repeat(102_401);
     let reply = s
         .command(&case, WORKER, json!({"command": "decline", "reason": long}))
         .await;

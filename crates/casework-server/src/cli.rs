@@ -22,8 +22,8 @@ options:
                           every API call is 401. SIGHUP re-reads the [oidc] JWKS file
   --body-limit BYTES      largest request body (default 1048576); larger is 413
   --request-timeout SECS  longest a request may take (default 30); longer is 503
-  --text-limit CHARS      most characters one text value of a request may hold (default
-                          20000); longer is 400 naming the field
+  --text-limit CHARS      most characters one text value of a request may hold (default:
+                          the profile's limits.text_bytes); longer is 400 naming the field
   --cors-origin ORIGIN    a browser front end's origin, scheme://host[:port], that may call
                           the API (CORS); repeat for several. Default: none, no cross-origin
                           calls
@@ -174,7 +174,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
                 if chars == 0 {
                     return Err("--text-limit: at least 1 character".to_owned());
                 }
-                options.http.text_limit = chars;
+                options.http.text_limit = Some(chars);
             }
             "--cors-origin" => {
                 let origin = parse_origin(&value("--cors-origin")?)
@@ -328,7 +328,7 @@ mod tests {
         ) else {
             panic!("serve");
         };
-        assert_eq!(o.http.text_limit, 500);
+        assert_eq!(o.http.text_limit, Some(500));
         assert_eq!(
             o.http.cors_origins,
             ["https://front.example.invalid", "http://localhost:5173"]

@@ -33,8 +33,9 @@
 //!   `Idempotency-Key` (honoured by every `…/commands` route, registration, referral,
 //!   planning a workshop and recording intelligence; the OpenAPI document lists it on each)
 //!   to get the first result rather than a second append, or reload before retrying. One
-//!   text value (a note, a reason) over `--text-limit` characters (default 20,000) is `400`
-//!   naming the field.
+//!   text value (a note, a reason) over `--text-limit` characters (default: the profile's
+//!   `limits.text_bytes`) is `400` naming the field, and every request is held to the
+//!   profile's `[limits]` as well (names, text, lists: `400` naming the field and the limit).
 //! - **Browsers**: `--cors-origin https://casework.example.org` (repeatable) lets a front end
 //!   served from that origin call the API: preflights from it are answered, with
 //!   `Authorization`, `Content-Type`, `If-Match` and `Idempotency-Key` allowed and `ETag`,
@@ -288,8 +289,11 @@ pub async fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         staff.accounts_with_tokens
     );
     eprintln!(
-        "text limit: {} characters; CORS origins: {}",
-        options.http.text_limit,
+        "text limit: {}; CORS origins: {}",
+        options.http.text_limit.map_or_else(
+            || "the profile's limits.text_bytes".to_owned(),
+            |chars| format!("{chars} characters")
+        ),
         if options.http.cors_origins.is_empty() {
             "none (no cross-origin calls)".to_owned()
         } else {

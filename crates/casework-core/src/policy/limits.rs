@@ -39,7 +39,8 @@ use serde_json::Value;
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InputLimits {
-    /// The most characters in a name, a reference or a label. Default 200.
+    /// The most characters in a name, a reference or a label. Default 200; at least 32, so
+    /// the library's own keys written in such fields (a session topic's, up to 31) fit.
     #[serde(default = "default_name_chars")]
     pub name_chars: u32,
     /// The most bytes (UTF-8) in any other text: a note, the concerns, a plan, a reason.
@@ -115,11 +116,20 @@ impl InputLimits {
     ///
     /// # Errors
     ///
-    /// [`InputError`] (`bad_input`) naming the first problem: `name_chars`, `text_bytes`,
-    /// `indicators` or `list_items` 0; `name_chars` over 10,000; `text_bytes` over
+    /// [`InputError`] (`bad_input`) naming the first problem: `name_chars` under 32 or over
+    /// 10,000; `text_bytes`, `indicators` or `list_items` 0; `text_bytes` over
     /// [`MOST_TEXT_BYTES`]; `indicators` or `list_items` over [`MOST_LIST_ITEMS`];
     /// `indicators` fewer than `tool` has.
     pub fn validate(&self, tool: &RiskTool) -> Result<(), InputError> {
+        if self.name_chars < 32 {
+            return Err(InputError::new(
+                "name_chars",
+                format!(
+                    "{} is fewer than 32: a session topic's key (up to 31 characters) would not fit",
+                    self.name_chars
+                ),
+            ));
+        }
         for (field, value, most) in [
             ("name_chars", self.name_chars, 10_000),
             ("text_bytes", self.text_bytes, MOST_TEXT_BYTES),

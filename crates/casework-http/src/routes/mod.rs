@@ -115,25 +115,20 @@ pub fn openapi_document<S: Store + 'static>() -> serde_json::Value {
 ///     .text_limit(10_000);
 /// assert_eq!(options.cors_origins.len(), 1);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Options {
-    /// The most characters one text value of a request may hold (a note, a reason): longer
-    /// is a `400` naming the field. Default 20,000. The body as a whole is limited by the
-    /// server (`casework-server --body-limit`).
-    pub text_limit: usize,
+    /// The most characters one text value of a request may hold (a note, a reason), checked
+    /// before the request is decoded: longer is a `400` naming the field. `None` (the
+    /// default): the profile's `limits.text_bytes`, so the router never refuses what the
+    /// service would keep; every value is then checked against the profile's own limits
+    /// anyway (`casework_core::policy::limits`). The body as a whole is limited by the server
+    /// (`casework-server --body-limit`).
+    pub text_limit: Option<usize>,
     /// The origins a browser front end may call from (CORS), e.g.
     /// `https://casework.example.invalid`. Empty (the default): no cross-origin calls.
     pub cors_origins: Vec<String>,
 }
 
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            text_limit: 20_000,
-            cors_origins: Vec::new(),
-        }
-    }
-}
 
 impl Options {
     /// Allows a browser front end on `origin` to call the API.
@@ -146,7 +141,7 @@ impl Options {
     /// Sets [`Options::text_limit`].
     #[must_use]
     pub fn text_limit(mut self, chars: usize) -> Self {
-        self.text_limit = chars;
+        self.text_limit = Some(chars);
         self
     }
 }
@@ -176,11 +171,15 @@ where
     S: Store + 'static,
     A: Authenticator,
 {
+    // Characters never outnumber bytes: a text within the profile's bytes passes.
+    let text_limit = options
+        .text_limit
+        .unwrap_or(casework.profile().limits.text_bytes as usize);
     let app = App {
         casework,
         authenticator: Arc::new(authenticator),
         directory: Arc::new(directory),
-        text_limit: options.text_limit,
+        text_limit,
     };
     let endpoints = endpoints::<S>();
     let document = crate::openapi::document(&endpoints);
