@@ -904,6 +904,10 @@ on_every_store!(
             .anonymise(person, "Due under the retention schedule (R-23)")
             .await
             .unwrap();
+        // and every stream's hash chain still holds: each rewrite linked its stream again
+        // so the erasure does not read as tampering
+        let report = desk.cw.verify_store().await.unwrap();
+        assert!(report.holds(), "R-18: {report:?}");
         // Then no name, free text or confidential text is left in any payload or reason
         let after = desk.stored(&streams).await;
         assert_eq!(secrets_in(&after), Vec::<String>::new());
