@@ -61,6 +61,8 @@
 //!   `listing_order`; a walk sees every listing once, whatever is written between pages.
 //! - [`conflicting_append_writes_no_listings`].
 //! - [`rewrite_replaces_payloads_rows_and_listings`]: anonymisation in place.
+//! - [`years_at_the_edges_round_trip`]: a referral received at the first microsecond of 1900
+//!   and a session planned for the last of 9999 come back exactly; outside, the domain refuses.
 //! - [`duplicate_check_reads_one_identity_block`]: possible duplicates at intake, one key of
 //!   the identity block.
 //! - [`appends_are_chained`]: every append links its events to the stored ones before them;
@@ -93,6 +95,7 @@ mod schemas;
 mod snapshots;
 mod streams;
 mod support;
+mod years;
 
 pub use chain::{appends_are_chained, rewrite_rechains_the_stream};
 pub use commands::{case_summary_follows_every_command, stored_history_folds_to_executed_state};
@@ -118,6 +121,7 @@ pub use schemas::{
 };
 pub use snapshots::{load_after_and_snapshots, unreadable_snapshot_falls_back_to_replay};
 pub use streams::{append_and_load_round_trip, empty_append_is_a_no_op};
+pub use years::years_at_the_edges_round_trip;
 
 use std::future::Future;
 
@@ -189,6 +193,7 @@ macro_rules! __conformance_all {
         $crate::__conformance_one!(duplicate_check_reads_one_identity_block, $make, $skip);
         $crate::__conformance_one!(appends_are_chained, $make, $skip);
         $crate::__conformance_one!(rewrite_rechains_the_stream, $make, $skip);
+        $crate::__conformance_one!(years_at_the_edges_round_trip, $make, $skip);
     };
 }
 
