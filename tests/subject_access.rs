@@ -464,6 +464,55 @@ on_every_store!(r27_the_exports_read_is_in_the_access_log, |desk| {
 });
 
 on_every_store!(
+    r23_r27_an_administrator_reads_confidential_content_only_in_her_recorded_export,
+    |desk| {
+        // Given her records, with confidential content in them
+        let (person, case) = desk.story().await;
+        let admin = desk.acting_as(&desk.admin);
+        let case_reads = || async {
+            desk.acting_as(&desk.manager)
+                .access_log(AccessSubject::Case {
+                    case,
+                    young_person: person,
+                })
+                .await
+                .unwrap()
+                .len()
+        };
+        let before = case_reads().await;
+        // An administrator may not open her case's confidential record, and the
+        // attempt reads and records nothing
+        let denied = admin.open_record(case, PURPOSE).await.unwrap_err();
+        assert_eq!(
+            denied.denied().expect("an R-27 refusal").permission,
+            Permission::ReadConfidential
+        );
+        assert_eq!(case_reads().await, before);
+        // but the export made for her holds her own confidential content (R-23: everything
+        // held about her), and its read is the one recorded, with its purpose
+        let export = admin.subject_access_export(person, PURPOSE).await.unwrap();
+        let record = &export.cases[0];
+        assert_eq!(record.concerns, CONCERNS);
+        assert_eq!(record.plan.as_deref(), Some(PLAN));
+        assert_eq!(record.sessions[0].note.as_deref(), Some(NOTE));
+        let reads = desk
+            .acting_as(&desk.manager)
+            .access_log(AccessSubject::YoungPerson {
+                young_person: person,
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            reads.len(),
+            1,
+            "the export's read, recorded; the refusal is not a read"
+        );
+        assert_eq!(reads[0].role, Role::Administrator);
+        assert_eq!(reads[0].purpose.as_str(), PURPOSE);
+    }
+);
+
+on_every_store!(
     r27_only_a_permitted_role_exports_and_a_purpose_is_required,
     |desk| {
         let (person, _) = desk.story().await;

@@ -16,7 +16,9 @@ impl<'a, S: Store> Acting<'a, S> {
     /// Everything held about a young person, for them (`subject_access_export`, R-23): see the
     /// module docs for what it holds and what it leaves out as third-party data. The purpose
     /// must be stated; the read is recorded in the access log before any confidential content
-    /// is read.
+    /// is read. The export holds the young person's own confidential content (theirs under
+    /// the one way an administrator, who cannot open a record, sees it
+    /// (`casework_core::privacy::access`).
     ///
     /// # Errors
     ///

@@ -13,10 +13,18 @@
 //! | worker | any | run workshops; record intelligence and pass it to police (R-19) |
 //! | manager | team manager, allocated worker, or an unallocated case | everything a worker may, and approve, read the disclosure and access logs |
 //! | manager | none | read, read the disclosure and access logs, run workshops, record and read intelligence, read reports (R-29) |
-//! | administrator | any | read, retention (legal holds, review list), erasure, subject access export, the logs, read reports; never confidential content or changes |
+//! | administrator | any | read, retention (legal holds, review list), erasure, subject access export, the logs, read reports; no changes, and no confidential content except the young person's own inside a subject access export (below) |
 //! | external referrer | referrer of this case | the referrer's disclosure view only |
 //! | auditor | any | read, the disclosure and access logs, read reports (R-29) |
 //! | system | any | read and change (automation); never confidential content |
+//!
+//! **Subject access and confidential content.** An administrator never holds
+//! `read_confidential`: they cannot open a case's record. But a subject access export is the
+//! young person's right to everything held about them (R-23; UK GDPR article 15), and their
+//! concerns, plan, goals and session notes are theirs, so the export holds them
+//! ([`crate::privacy::subject_access`]). That is the one path by which an administrator sees
+//! confidential content: for the young person, about the young person only (third parties
+//! withheld), and recorded in the access log with its purpose before anything is read.
 //!
 //! Two operations span records. Registering a young person and receiving a referral are
 //! intake: `change_case` as on an unallocated case. Recording that two young people's records
@@ -66,7 +74,8 @@ pub enum Permission {
     ManageRetention,
     /// Anonymise a young person's records.
     Erase,
-    /// Export everything held about a young person for them.
+    /// Export everything held about a young person for them, their own confidential
+    /// content included, the read recorded first.
     SubjectAccessExport,
     /// Plan and run group workshops, and read them.
     RunWorkshops,

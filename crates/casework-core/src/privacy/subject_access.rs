@@ -28,9 +28,13 @@
 //!
 //! Confidential content (concerns, plan, goals, session notes; a workshop's concerns about
 //! them, their tutorial notes and their own words on their evaluation form) is included: it
-//! is the young person's own. The read is recorded in the access log first
-//! ([`crate::privacy::access_log::AccessSubject::YoungPerson`], with the stated purpose), and only then
-//! is confidential content read, through the crate's recorded path.
+//! is the young person's own, and R-23 gives them everything held about them. This is why the
+//! administrator who produces an export (`subject_access_export` permission) sees content they
+//! could never open as a record (`read_confidential`): the access table
+//! ([`crate::privacy::access`]) names this as the one exception. The read is recorded in the
+//! access log first ([`crate::privacy::access_log::AccessSubject::YoungPerson`], with the
+//! stated purpose), and only then is confidential content read, through the crate's recorded
+//! path.
 //!
 //! Why one module of this size: the export's record types, their assembly and its plain-text
 //! rendering must agree field for field, and what is withheld as third-party data is decided in one
