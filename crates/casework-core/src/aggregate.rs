@@ -71,6 +71,12 @@ pub trait Aggregate: Sized + Clone + Send + Sync + 'static {
         ctx: &CommandContext<'_>,
     ) -> Result<Vec<Self::Event>, DomainError>;
 
+    /// Whose data key seals its confidential content at rest (R-8, R-23,
+    /// [`crate::kernel::sealing`]); `None` for an aggregate that holds none.
+    fn key_owner(&self) -> Option<crate::privacy::key_store::KeyOwner> {
+        None
+    }
+
     /// The read-model row written with its events, at `version`.
     fn row(&self, _version: u64) -> ReadModelUpdate {
         ReadModelUpdate::None

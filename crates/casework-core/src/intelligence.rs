@@ -379,6 +379,9 @@ impl crate::aggregate::Aggregate for Intelligence {
     fn stream(id: IntelligenceId) -> crate::kernel::ids::StreamId {
         crate::kernel::ids::StreamId::Intelligence(id)
     }
+    fn key_owner(&self) -> Option<crate::privacy::key_store::KeyOwner> {
+        Some(crate::privacy::key_store::KeyOwner::Intelligence(self.id))
+    }
     fn evolve(state: Option<Self>, event: &IntelligenceEvent) -> Option<Self> {
         Intelligence::evolve(state, event)
     }

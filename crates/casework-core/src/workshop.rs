@@ -806,6 +806,9 @@ impl crate::aggregate::Aggregate for Workshop {
     fn stream(id: WorkshopId) -> crate::kernel::ids::StreamId {
         crate::kernel::ids::StreamId::Workshop(id)
     }
+    fn key_owner(&self) -> Option<crate::privacy::key_store::KeyOwner> {
+        Some(crate::privacy::key_store::KeyOwner::Workshop(self.id))
+    }
     fn evolve(state: Option<Self>, event: &WorkshopEvent) -> Option<Self> {
         Workshop::evolve(state, event)
     }

@@ -323,6 +323,7 @@ impl<'a, S: Store> Acting<'a, S> {
             young_person: state.file().young_person,
         };
         let receipt = self.record_read(relationship, subject, purpose).await?;
+        let state = self.casework.opened(state).await?;
         Ok(OpenRecord::new(state, &receipt).expect("the receipt is for this case"))
     }
 
@@ -359,6 +360,7 @@ impl<'a, S: Store> Acting<'a, S> {
                 purpose,
             )
             .await?;
+        let report = self.casework.opened(report).await?;
         Ok(OpenIntelligence::new(report, &receipt).expect("the receipt is for this report"))
     }
 
@@ -395,6 +397,7 @@ impl<'a, S: Store> Acting<'a, S> {
                 purpose,
             )
             .await?;
+        let workshop_state = self.casework.opened(workshop_state).await?;
         Ok(OpenWorkshop::new(workshop_state, &receipt).expect("the receipt is for this workshop"))
     }
 

@@ -3,6 +3,7 @@
 use crate::acting::Acting;
 use crate::casework::{Casework, CommandError, LoadError};
 use crate::error::RetentionError;
+use crate::streams::keyring_failure;
 use casework_core::case::fold;
 use casework_core::case::CaseEvent;
 use casework_core::kernel::event::{decode_stream, DomainEvent, HistoryError, RecordedEvent};
@@ -12,6 +13,7 @@ use casework_core::privacy::access::Permission;
 use casework_core::privacy::access_log::AccessEvent;
 use casework_core::privacy::anonymise::*;
 use casework_core::privacy::disclosure::{self, DisclosureEvent};
+use casework_core::privacy::key_store::KeyOwner;
 use casework_core::privacy::retention::{
     ErasureStarted, RecordedBy, RetentionDue, RetentionEvent, RetentionRefusal,
 };
@@ -355,6 +357,18 @@ impl<'a, S: Store> Acting<'a, S> {
                 .into());
             }
             self.casework.store().rewrite(stream.rewrite).await?;
+        }
+        // Erasure by key destruction: whatever of theirs was sealed, in this database,
+        // its free pages and log, a replica or a backup, no longer opens.
+        if let Some(keyring) = self.casework.keyring() {
+            keyring
+                .destroy(
+                    self.casework.store(),
+                    KeyOwner::YoungPerson(young_person),
+                    now,
+                )
+                .await
+                .map_err(keyring_failure)?;
         }
         let finished_at = self.casework.now().max(now);
         self.casework

@@ -10,6 +10,7 @@
 //! read trusted code calls, each with its `# Errors`), while the generic load / decide /
 //! append path is in [`crate::streams`] and the checked one in [`crate::acting`].
 
+use crate::keyring::Keyring;
 use casework_core::aggregate::Aggregate;
 use casework_core::case::{Case, CaseCommand, CaseEvent, NewReferral};
 use casework_core::intelligence::{
@@ -75,6 +76,8 @@ pub struct Casework<S> {
     store: S,
     profile: Arc<ServiceProfile>,
     clock: Arc<dyn Clock>,
+    /// Seals confidential content at rest with each owner's data key, when set.
+    keyring: Option<Arc<Keyring>>,
 }
 
 impl<S: Store> Casework<S> {
@@ -84,7 +87,24 @@ impl<S: Store> Casework<S> {
             store,
             profile: Arc::new(profile),
             clock: Arc::new(SystemClock),
+            keyring: None,
         }
+    }
+
+    /// The same service sealing confidential content at rest: every
+    /// [`casework_core::kernel::confidential::Confidential`] value in the events and snapshots
+    /// it writes is sealed with its owner's data key from `keyring`
+    /// ([`crate::keyring`], [`casework_core::kernel::sealing`]). Without one, content is
+    /// written as it is (tests; a store already encrypted below the library).
+    #[must_use]
+    pub fn with_keyring(mut self, keyring: Arc<Keyring>) -> Self {
+        self.keyring = Some(keyring);
+        self
+    }
+
+    /// The keyring sealing this service's content, if any.
+    pub fn keyring(&self) -> Option<&Keyring> {
+        self.keyring.as_deref()
     }
 
     /// The same service on another clock (tests, imports).

@@ -30,6 +30,7 @@ pub mod charts;
 pub mod duplicates;
 pub mod error;
 pub mod keyring;
+mod opening;
 pub mod queries;
 pub mod reports;
 pub mod retention;

@@ -34,6 +34,7 @@
 
 use crate::casework::{Casework, CommandError, Executed, LoadError, SNAPSHOT_EVERY};
 use crate::error::AccessError;
+use crate::keyring::KeyringError;
 use casework_core::aggregate::Aggregate;
 use casework_core::kernel::actor::Actor;
 use casework_core::kernel::confidential::for_storage;
@@ -45,10 +46,14 @@ use casework_core::kernel::event::{
 };
 use casework_core::kernel::idempotency::{Idempotency, IdempotentAppend};
 use casework_core::kernel::ids::StreamId;
+use casework_core::kernel::sealing::sealing_with;
 use casework_core::privacy::access::AccessDenied;
+use casework_core::privacy::key_store::KeyOwner;
+use casework_core::privacy::keys::DataKey;
 use casework_core::read::listing::Listings;
 use casework_core::store::{AppendRequest, Conflict, Snapshot, Store, StoreError};
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
 /// An aggregate as loaded: its state, its stream's version and when its last event was
 /// recorded.
@@ -423,14 +428,16 @@ impl<S: Store> Casework<S> {
         let stream = A::stream(id);
         let new_version = expected_version + events.len() as u64;
         let crosses = new_version / SNAPSHOT_EVERY > expected_version / SNAPSHOT_EVERY;
+        let sealer = self.sealer(state.key_owner(), at).await?;
         let snapshot = A::SNAPSHOT_SCHEMA.filter(|_| crosses).and_then(|schema| {
             Some(Snapshot {
                 stream,
                 version: new_version,
                 schema_version: schema,
-                state: state.to_snapshot()?,
+                state: sealed(&sealer, || state.to_snapshot())?,
             })
         });
+        let encoded = sealed(&sealer, || Self::encode(events, actor, at, reason));
         let listings = state
             .listings(self.profile())
             .replacing(before.unwrap_or(&Listings::default()));
@@ -439,13 +446,32 @@ impl<S: Store> Casework<S> {
             .append(AppendRequest {
                 stream,
                 expected_version,
-                events: Self::encode(events, actor, at, reason),
+                events: encoded,
                 read_model: state.row(new_version),
                 snapshot,
                 listings,
                 idempotency,
             })
             .await?)
+    }
+
+    /// The owner's data key to seal with, when this service seals and the aggregate has an
+    /// owner (made on first use, at `at`).
+    pub(crate) async fn sealer(
+        &self,
+        owner: Option<KeyOwner>,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Sealer>, CommandError> {
+        match (self.keyring(), owner) {
+            (Some(keyring), Some(owner)) => {
+                let key = keyring
+                    .key_for_writing(self.store(), owner, at)
+                    .await
+                    .map_err(keyring_failure)?;
+                Ok(Some((owner, key)))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// Events encoded for storage, each with its envelope.
@@ -498,5 +524,24 @@ fn cannot_follow<E: DomainEvent>(bad: &Recorded<E>) -> HistoryError {
         problem: HistoryProblem::CannotFollow {
             event_type: bad.event.event_type().to_owned(),
         },
+    }
+}
+
+/// An owner and their data key, sealing what is encoded in its scope.
+pub(crate) type Sealer = (KeyOwner, Arc<DataKey>);
+
+/// Runs `encode` sealing with `sealer`'s key, when there is one.
+pub(crate) fn sealed<R>(sealer: &Option<Sealer>, encode: impl FnOnce() -> R) -> R {
+    match sealer {
+        Some((owner, key)) => sealing_with(*owner, key.clone(), encode),
+        None => encode(),
+    }
+}
+
+/// A keyring failure as a command's: the store's own failure, or the key's, named.
+pub(crate) fn keyring_failure(e: KeyringError) -> CommandError {
+    match e {
+        KeyringError::Store(s) => CommandError::Store(s),
+        e => CommandError::Store(StoreError::Backend(e.to_string())),
     }
 }

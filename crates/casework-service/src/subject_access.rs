@@ -1,12 +1,11 @@
 //! The subject access export gathered from the store, its read recorded first.
 
 use crate::acting::Acting;
-use crate::casework::LoadError;
 use crate::error::AccessError;
-use casework_core::kernel::event::decode_stream;
 use casework_core::kernel::ids::{StreamId, YoungPersonId};
 use casework_core::privacy::access::Permission;
 use casework_core::privacy::access_log::{AccessRecord, AccessSubject};
+use casework_core::privacy::key_store::KeyOwner;
 use casework_core::privacy::subject_access::*;
 use casework_core::read::rows::{ListingKind, ListingQuery};
 use casework_core::store::{Store, StoreError};
@@ -47,26 +46,39 @@ impl<'a, S: Store> Acting<'a, S> {
         let purpose = self.purpose(purpose)?;
         // Load everything first: a missing record fails before anything is recorded.
         let (person, activity, _) = self.casework.load_young_person(young_person).await?;
-        let yp_events = decode_stream::<YoungPersonEvent>(
-            &self
-                .casework
-                .store()
-                .load(StreamId::YoungPerson(young_person))
-                .await?,
-        )
-        .map_err(LoadError::from)?;
         let mut cases = Vec::new();
         let mut shares = Vec::new();
+        // Sealed content is opened with the young person's key: the export is for them.
+        let owner = KeyOwner::YoungPerson(young_person);
+        let yp_events = self
+            .casework
+            .opened_history::<YoungPersonEvent>(StreamId::YoungPerson(young_person), owner)
+            .await?;
         for summary in self.casework.cases_of(young_person).await? {
-            let history = self.casework.history(summary.case_id).await?;
-            let case = self.casework.case(summary.case_id).await?;
+            let history = self
+                .casework
+                .opened_history(StreamId::Case(summary.case_id), owner)
+                .await?;
+            let case = self
+                .casework
+                .opened(self.casework.case(summary.case_id).await?)
+                .await?;
             shares.extend(self.casework.disclosures_unchecked(summary.case_id).await?);
             cases.push((case, history));
         }
         let mut workshops = Vec::new();
         for row in self.casework.workshops_of(young_person).await? {
-            let history = self.casework.workshop_history(row.workshop_id).await?;
-            let workshop = self.casework.workshop(row.workshop_id).await?;
+            let history = self
+                .casework
+                .opened_history(
+                    StreamId::Workshop(row.workshop_id),
+                    KeyOwner::Workshop(row.workshop_id),
+                )
+                .await?;
+            let workshop = self
+                .casework
+                .opened(self.casework.workshop(row.workshop_id).await?)
+                .await?;
             workshops.push((workshop, history));
         }
         workshops.sort_by_key(|(w, _)| (w.date, w.planned_at));

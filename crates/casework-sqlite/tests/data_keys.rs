@@ -57,7 +57,10 @@ async fn r23_a_destroyed_key_leaves_no_bytes_in_the_file_or_the_wal() {
         "the search finds a live key's bytes (so its absence below means something)"
     );
 
-    assert_eq!(store.destroy_data_key(owner, fixtures::start()).await, Ok(true));
+    assert_eq!(
+        store.destroy_data_key(owner, fixtures::start()).await,
+        Ok(true)
+    );
     assert!(
         !on_disk(&path, marker),
         "R-23: no byte of the destroyed key is left in the file, its free space or the WAL"

@@ -861,6 +861,11 @@ impl crate::aggregate::Aggregate for Case {
     fn stream(id: Self::Id) -> crate::kernel::ids::StreamId {
         crate::kernel::ids::StreamId::Case(id)
     }
+    fn key_owner(&self) -> Option<crate::privacy::key_store::KeyOwner> {
+        Some(crate::privacy::key_store::KeyOwner::YoungPerson(
+            self.file().young_person,
+        ))
+    }
     fn evolve(state: Option<Self>, event: &CaseEvent) -> Option<Self> {
         Case::evolve(state, event)
     }

@@ -9,8 +9,13 @@
 //! people outside the case never hold a `Confidential`: see [`crate::privacy::disclosure`]. The type
 //! still serializes in full, because the event log must keep the content; code that
 //! serializes a case itself steps outside the gate, and a reviewer should treat it so.
-//! Encryption at rest with per-person keys would live here too.
+//!
+//! At rest it is sealed with its owner's data key when the service seals
+//! ([`crate::kernel::sealing`]): a value read back stays sealed, through folding, deciding and
+//! snapshots, until the gate opens it for a permitted read; after erasure (the key destroyed,
+//! R-23) it never opens again, and reads as [`SEALED`].
 
+use crate::kernel::sealing::{open_in_scope, seal_in_scope, Sealed};
 use serde::ser::Error as _;
 use serde::{Deserialize, Serialize, Serializer};
 use std::cell::Cell;
@@ -18,13 +23,65 @@ use std::fmt;
 
 /// A value that must not leave the case record unless the disclosure rules allow it.
 ///
-/// It serializes only inside [`for_storage`] (the event log and snapshots must keep it);
-/// anywhere else serializing it is an error, so a front end that turns a case into JSON for a
-/// screen or an API gets an error, not the content. It always deserializes.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(transparent)]
-pub struct Confidential<T>(T);
+/// It serializes only inside [`for_storage`] (the event log and snapshots must keep it):
+/// as a [`Sealed`] envelope when the service seals ([`crate::kernel::sealing::sealing_with`]),
+/// otherwise as the value. Anywhere else serializing it is an error, so a front end that turns
+/// a case into JSON for a screen or an API gets an error, not the content. It always
+/// deserializes: a sealed envelope stays sealed unless its owner's key is in scope
+/// ([`crate::kernel::sealing::opening_with`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Confidential<T>(Content<T>);
+
+/// What a [`Confidential`] holds: the value, or the value sealed and not opened.
+#[derive(Clone, PartialEq, Eq)]
+enum Content<T> {
+    Plain(T),
+    Sealed(Sealed),
+}
+
+/// How a sealed value that was not opened reads where the gate shows content: outside an
+/// opening, or after its owner's key was destroyed (R-23), when nothing can open it.
+pub const SEALED: &str = "[sealed]";
+
+#[cfg(feature = "schema")]
+impl<T: schemars::JsonSchema> schemars::JsonSchema for Confidential<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        T::json_schema(generator)
+    }
+}
+
+/// A stored value: a sealed envelope, or (written before sealing, or by a service that seals
+/// nothing) the value itself.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Stored<T> {
+    Sealed(Sealed),
+    Plain(T),
+}
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Confidential<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        Ok(Self(match Stored::<T>::deserialize(deserializer)? {
+            Stored::Plain(value) => Content::Plain(value),
+            Stored::Sealed(sealed) => match open_in_scope(&sealed) {
+                None => Content::Sealed(sealed),
+                Some(Ok(json)) => Content::Plain(serde_json::from_slice(&json).map_err(|e| {
+                    D::Error::custom(format!("a sealed value opened to something else: {e}"))
+                })?),
+                // An edited value, or another key under the owner's name: refused, never
+                // read as garbage.
+                Some(Err(e)) => return Err(D::Error::custom(e)),
+            },
+        }))
+    }
+}
 
 thread_local! {
     static STORAGE_ENCODING: Cell<u32> = const { Cell::new(0) };
@@ -47,13 +104,21 @@ pub fn for_storage<R>(encode: impl FnOnce() -> R) -> R {
 
 impl<T: Serialize> Serialize for Confidential<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if STORAGE_ENCODING.with(Cell::get) > 0 {
-            self.0.serialize(serializer)
-        } else {
-            Err(S::Error::custom(
+        if STORAGE_ENCODING.with(Cell::get) == 0 {
+            return Err(S::Error::custom(
                 "R-8: confidential content serializes only for storage; share it through a \
                  disclosure view (casework_core::disclosure)",
-            ))
+            ));
+        }
+        match &self.0 {
+            Content::Sealed(sealed) => sealed.serialize(serializer),
+            Content::Plain(value) => {
+                let json = serde_json::to_vec(value).map_err(S::Error::custom)?;
+                match seal_in_scope(&json) {
+                    Some(sealed) => sealed.map_err(S::Error::custom)?.serialize(serializer),
+                    None => value.serialize(serializer),
+                }
+            }
         }
     }
 }
@@ -61,13 +126,31 @@ impl<T: Serialize> Serialize for Confidential<T> {
 impl<T> Confidential<T> {
     /// Marks `value` as confidential.
     pub fn new(value: T) -> Self {
-        Self(value)
+        Self(Content::Plain(value))
     }
 
     /// The value for the crate's own gated paths (a disclosure under override, a subject
-    /// access export), each of which checks and records before calling it.
-    pub(crate) fn reveal_recorded(&self) -> &T {
-        &self.0
+    /// access export), each of which checks and records before calling it; `None` when it is
+    /// sealed and was not opened (its owner's key not in scope, or destroyed: R-23).
+    pub(crate) fn reveal_recorded(&self) -> Option<&T> {
+        match &self.0 {
+            Content::Plain(value) => Some(value),
+            Content::Sealed(_) => None,
+        }
+    }
+
+    /// Whether it is sealed and not opened.
+    #[must_use]
+    pub fn is_sealed(&self) -> bool {
+        matches!(self.0, Content::Sealed(_))
+    }
+}
+
+impl Confidential<crate::kernel::input::Text> {
+    /// The text for the crate's gated paths, [`SEALED`] when it was not opened.
+    pub(crate) fn reveal_text(&self) -> &str {
+        self.reveal_recorded()
+            .map_or(SEALED, crate::kernel::input::Text::as_str)
     }
 }
 

@@ -1,7 +1,7 @@
 //! The kernel: what every other layer is written in.
 //!
 //! Typed ids, the injected clock, checked input, rule ids, the acting person and the context a
-//! decision reads, confidential content, domain errors, the event envelope, its hash chain
+//! decision reads, confidential content and its sealing, domain errors, the event envelope, its hash chain
 //! and idempotency keys. Nothing here knows about cases, policies or storage.
 
 pub mod actor;
@@ -16,4 +16,5 @@ pub mod idempotency;
 pub mod ids;
 pub mod input;
 pub mod rule;
+pub mod sealing;
 pub(crate) mod tag;

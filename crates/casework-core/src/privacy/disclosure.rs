@@ -398,13 +398,13 @@ pub(crate) fn released_item(case: &Case, kind: ItemKind) -> SharedItem {
     let file = case.file();
     match kind {
         ItemKind::Concerns => SharedItem::Concerns {
-            text: Released(file.concerns.reveal_recorded().as_str().to_owned()),
+            text: Released(file.concerns.reveal_text().to_owned()),
         },
         ItemKind::Plan => SharedItem::Plan {
             text: file
                 .plan
                 .as_ref()
-                .map(|p| Released(p.reveal_recorded().as_str().to_owned())),
+                .map(|p| Released(p.reveal_text().to_owned())),
         },
         ItemKind::SessionContent => SharedItem::SessionContent {
             notes: file
@@ -413,7 +413,7 @@ pub(crate) fn released_item(case: &Case, kind: ItemKind) -> SharedItem {
                 .iter()
                 .filter_map(|s| match &s.status {
                     SessionStatus::Held { note, .. } => {
-                        Some(Released(note.reveal_recorded().as_str().to_owned()))
+                        Some(Released(note.reveal_text().to_owned()))
                     }
                     _ => None,
                 })

@@ -193,17 +193,13 @@ impl OpenRecord {
     /// The concerns written on the referral.
     #[must_use]
     pub fn concerns(&self) -> &str {
-        self.case.file().concerns.reveal_recorded().as_str()
+        self.case.file().concerns.reveal_text()
     }
 
     /// The agreed plan, if one was agreed.
     #[must_use]
     pub fn plan(&self) -> Option<&str> {
-        self.case
-            .file()
-            .plan
-            .as_ref()
-            .map(|p| p.reveal_recorded().as_str())
+        self.case.file().plan.as_ref().map(|p| p.reveal_text())
     }
 
     /// The action plan's goals, oldest first.
@@ -212,7 +208,7 @@ impl OpenRecord {
         let goals = &self.case.file().activity.goals;
         goals
             .iter()
-            .map(|g| (g.id, g.description.reveal_recorded().as_str()))
+            .map(|g| (g.id, g.description.reveal_text()))
             .collect()
     }
 
@@ -223,7 +219,7 @@ impl OpenRecord {
         sessions
             .iter()
             .filter_map(|s| match &s.status {
-                SessionStatus::Held { note, .. } => Some((s.id, note.reveal_recorded().as_str())),
+                SessionStatus::Held { note, .. } => Some((s.id, note.reveal_text())),
                 _ => None,
             })
             .collect()
@@ -253,7 +249,7 @@ impl OpenIntelligence {
     /// What was reported.
     #[must_use]
     pub fn content(&self) -> &str {
-        self.report.report.reveal_recorded().as_str()
+        self.report.report.reveal_text()
     }
 }
 
@@ -284,7 +280,7 @@ impl OpenWorkshop {
         let tutorials = &self.workshop.tutorials;
         tutorials
             .iter()
-            .map(|t| (t.young_person, t.note.reveal_recorded().as_str()))
+            .map(|t| (t.young_person, t.note.reveal_text()))
             .collect()
     }
 
@@ -295,7 +291,7 @@ impl OpenWorkshop {
         forms
             .iter()
             .filter_map(|e| e.learnt.as_ref())
-            .map(|l| l.reveal_recorded().as_str())
+            .map(|l| l.reveal_text())
             .collect()
     }
 }

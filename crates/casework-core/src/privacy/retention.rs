@@ -433,6 +433,11 @@ impl Aggregate for RetentionRecord {
     fn stream(id: YoungPersonId) -> StreamId {
         StreamId::Retention(id)
     }
+    fn key_owner(&self) -> Option<crate::privacy::key_store::KeyOwner> {
+        Some(crate::privacy::key_store::KeyOwner::YoungPerson(
+            self.young_person,
+        ))
+    }
 
     fn evolve(state: Option<Self>, event: &RetentionEvent) -> Option<Self> {
         let mut record = state?;

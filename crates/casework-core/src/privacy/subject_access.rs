@@ -939,7 +939,7 @@ fn case_record(
         referred_by: referred_by(&file.source),
         previous_case: file.previous_case,
         from_workshop: file.from_workshop,
-        concerns: file.concerns.reveal_recorded().to_string(),
+        concerns: file.concerns.reveal_text().to_string(),
         screening: file.screening.as_ref().map(|s| ScreeningRecord {
             age_on_referral: s.age_on_referral,
             eligible: s.is_eligible(),
@@ -956,7 +956,7 @@ fn case_record(
                 _ => None,
             })
             .collect(),
-        plan: file.plan.as_ref().map(|p| p.reveal_recorded().to_string()),
+        plan: file.plan.as_ref().map(|p| p.reveal_text().to_string()),
         goals: activity
             .goals
             .iter()
@@ -969,7 +969,7 @@ fn case_record(
                     }
                 };
                 GoalRecord {
-                    description: g.description.reveal_recorded().to_string(),
+                    description: g.description.reveal_text().to_string(),
                     agreed_with: g.agreed_with.iter().map(party).collect(),
                     set_at: g.set_at,
                     status: status.into(),
@@ -1004,7 +1004,7 @@ fn case_record(
                         record.held_at = Some(*held_at);
                         record.duration_minutes = Some(*duration_minutes);
                         record.resources = resources.iter().map(|r| r.to_string()).collect();
-                        record.note = Some(note.reveal_recorded().to_string());
+                        record.note = Some(note.reveal_text().to_string());
                     }
                     SessionStatus::Cancelled { by, reason, .. } => {
                         record.cancelled = Some(match reason {
@@ -1066,14 +1066,14 @@ fn workshop_record(
             } if *who == young_person => {
                 record.identified_vulnerable = Some(VulnerableRecord {
                     at: *at,
-                    concerns: concerns.reveal_recorded().to_string(),
+                    concerns: concerns.reveal_text().to_string(),
                 });
             }
             WorkshopEvent::TutorialHeld { tutorial } if tutorial.young_person == young_person => {
                 record.tutorials.push(TutorialRecord {
                     held_at: tutorial.held_at,
                     duration_minutes: tutorial.duration_minutes,
-                    note: tutorial.note.reveal_recorded().to_string(),
+                    note: tutorial.note.reveal_text().to_string(),
                 });
             }
             WorkshopEvent::EvaluationRecorded { evaluation }
@@ -1093,7 +1093,7 @@ fn workshop_record(
                     learnt: evaluation
                         .learnt
                         .as_ref()
-                        .map(|l| l.reveal_recorded().to_string()),
+                        .map(|l| l.reveal_text().to_string()),
                 });
             }
             _ => {}

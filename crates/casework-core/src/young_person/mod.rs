@@ -841,6 +841,11 @@ impl crate::aggregate::Aggregate for YoungPersonRecord {
     fn stream(id: YoungPersonId) -> crate::kernel::ids::StreamId {
         crate::kernel::ids::StreamId::YoungPerson(id)
     }
+    fn key_owner(&self) -> Option<crate::privacy::key_store::KeyOwner> {
+        Some(crate::privacy::key_store::KeyOwner::YoungPerson(
+            self.person.id,
+        ))
+    }
     fn evolve(state: Option<Self>, event: &YoungPersonEvent) -> Option<Self> {
         let (person, mut activity) = match state {
             Some(s) => (Some(s.person), s.activity),

@@ -1,0 +1,256 @@
+//! Encryption at rest and erasure by key destruction, through the service (R-8, R-23, R-27).
+//!
+//! Distinctive fictional strings are planted in a referral's concerns and a plan, then looked
+//! for in the raw database: the SQLite file and its write-ahead log; the Postgres test
+//! database's files and `pg_wal`, after a checkpoint. They are absent (sealed with the young
+//! person's data key); a permitted, recorded read opens them; once the key is destroyed they
+//! open for no one and the case still loads; a service with another key-encryption key gets a
+//! clear error, never garbage.
+
+mod support;
+
+use casework::case::{CaseCommand, NewReferral, ReferralSource};
+use casework::kernel::confidential::{Confidential, SEALED};
+use casework::kernel::ids::CaseId;
+use casework::privacy::key_store::KeyOwner;
+use casework::service::keyring::{key_file, Keyring};
+use casework::sqlite::SqliteStore;
+use casework::store::Store;
+use casework::young_person::YoungPersonDetails;
+use casework::ActingError;
+use casework::CommandError;
+use casework_testkit::desk::{allocate_to, Desk};
+use casework_testkit::fixtures;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Markers no other test writes, one set per run: a name (written in plain text today: the
+/// search must find it), the concerns and the plan (sealed: it must not).
+fn markers() -> (String, String, String) {
+    let run = CaseId::new().as_uuid().simple().to_string();
+    (
+        format!("Fictional Name {run}"),
+        format!("FICTIONAL-CONCERN-{run}"),
+        format!("FICTIONAL-PLAN-{run}"),
+    )
+}
+
+/// A case at work whose concerns and plan carry the markers; the desk seals with `keyring`.
+async fn planted<S: Store>(desk: &Desk<S>, name: &str, concerns: &str, plan: &str) -> CaseId {
+    let person = desk
+        .register(YoungPersonDetails {
+            name: fixtures::text(name),
+            ..fixtures::girl_in_leeds_area()
+        })
+        .await;
+    let case = desk
+        .refer(
+            person,
+            NewReferral {
+                source: ReferralSource::SelfReferral,
+                concerns: Confidential::new(fixtures::text(concerns)),
+                received_at: desk.now(),
+            },
+        )
+        .await;
+    desk.assess(case, &["missing_from_home"]).await;
+    desk.run(case, CaseCommand::AcceptForSupport).await;
+    desk.run(case, allocate_to(&desk.worker)).await;
+    desk.run(
+        case,
+        CaseCommand::AgreePlan {
+            plan: Confidential::new(fixtures::text(plan)),
+        },
+    )
+    .await;
+    case
+}
+
+/// The worker opens the case (recorded) and reads its concerns and plan.
+async fn read_back<S: Store>(
+    desk: &Desk<S>,
+    case: CaseId,
+) -> Result<(String, String), ActingError> {
+    let open = desk
+        .acting_as(&desk.worker)
+        .open_record(case, "Preparing the next session")
+        .await?;
+    Ok((
+        open.concerns().to_owned(),
+        open.plan().unwrap_or_default().to_owned(),
+    ))
+}
+
+fn contains(bytes: &[u8], marker: &str) -> bool {
+    bytes.windows(marker.len()).any(|w| w == marker.as_bytes())
+}
+
+/// Whether `marker` is in any file under `dir` (recursively).
+fn under(dir: &Path, marker: &str) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let path = entry.path();
+        if path.is_dir() {
+            under(&path, marker)
+        } else {
+            std::fs::read(&path).is_ok_and(|b| contains(&b, marker))
+        }
+    })
+}
+
+fn keyring_at(path: &Path) -> Arc<Keyring> {
+    Arc::new(Keyring::new(Arc::new(key_file(path).expect("a key file"))))
+}
+
+/// The behaviour on any store: read back, destroy, read again, and another key refused.
+async fn open_destroy_and_refuse<S: Store>(
+    desk: &Desk<S>,
+    case: CaseId,
+    concerns: &str,
+    plan: &str,
+) {
+    assert_eq!(
+        read_back(desk, case).await.expect("the worker may read"),
+        (concerns.to_owned(), plan.to_owned()),
+        "R-27: a permitted, recorded read opens the sealed content"
+    );
+    let young_person = desk.cw.case(case).await.expect("loads").file().young_person;
+    let keyring = desk.cw.keyring().expect("the desk seals");
+    assert!(keyring
+        .destroy(
+            desk.store(),
+            KeyOwner::YoungPerson(young_person),
+            desk.now()
+        )
+        .await
+        .expect("destroys"));
+    assert_eq!(
+        read_back(desk, case)
+            .await
+            .expect("the read itself is still permitted"),
+        (SEALED.to_owned(), SEALED.to_owned()),
+        "R-23: after the key is destroyed nothing opens the content"
+    );
+    let history = desk
+        .cw
+        .history(case)
+        .await
+        .expect("the history still loads");
+    assert!(
+        history.len() >= 6,
+        "the events, their order and their kinds stay"
+    );
+}
+
+#[tokio::test]
+async fn r8_r23_sqlite_holds_no_planted_text_and_none_opens_after_erasure() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("casework.db");
+    let store = SqliteStore::open(&db).unwrap();
+    store.migrate().await.unwrap();
+    let mut desk = Desk::new(store);
+    desk.cw = desk
+        .cw
+        .with_keyring(keyring_at(&dir.path().join("casework.key")));
+    let (name, concerns, plan) = markers();
+    let case = planted(&desk, &name, &concerns, &plan).await;
+
+    let on_disk = |marker: &str| {
+        ["", "-wal"].iter().any(|suffix| {
+            let mut path = db.as_os_str().to_owned();
+            path.push(suffix);
+            std::fs::read(&path).is_ok_and(|b| contains(&b, marker))
+        })
+    };
+    assert!(
+        on_disk(&name),
+        "the search finds what is stored in plain text"
+    );
+    for marker in [&concerns, &plan] {
+        assert!(
+            !on_disk(marker),
+            "R-8: `{marker}` is sealed: not in the file or the WAL"
+        );
+    }
+
+    // Another key-encryption key (a misconfigured server): a clear error, never garbage.
+    let other = SqliteStore::open(&db).unwrap();
+    let mut stranger = Desk::new(other);
+    // The same people, so only the key differs.
+    stranger.worker = desk.worker.clone();
+    stranger.manager = desk.manager.clone();
+    stranger.directory = desk.directory.clone();
+    stranger.cw = stranger
+        .cw
+        .with_keyring(keyring_at(&dir.path().join("another.key")));
+    match read_back(&stranger, case).await {
+        Err(ActingError::Failed(CommandError::Store(e))) => {
+            let message = e.to_string();
+            assert!(message.contains("key-encryption key"), "{message}");
+            assert!(!message.contains(&concerns), "{message}");
+        }
+        other => panic!("a wrong key-encryption key must be a clear error, got {other:?}"),
+    }
+
+    open_destroy_and_refuse(&desk, case, &concerns, &plan).await;
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn r8_r23_postgres_holds_no_planted_text_in_its_files_or_wal() {
+    let Some(database) = support::postgres::TestDatabase::create("encryption_at_rest").await else {
+        return;
+    };
+    let store = support::postgres::store(&database).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut desk = Desk::new(store);
+    desk.cw = desk
+        .cw
+        .with_keyring(keyring_at(&dir.path().join("casework.key")));
+    let (name, concerns, plan) = markers();
+    let case = planted(&desk, &name, &concerns, &plan).await;
+
+    // The server's files as they are after a checkpoint: this database's and the WAL.
+    let (client, connection) = tokio_postgres::connect(database.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client.batch_execute("CHECKPOINT").await.unwrap();
+    let row = client
+        .query_one(
+            "SELECT current_setting('data_directory'), oid::text FROM pg_database \
+             WHERE datname = current_database()",
+            &[],
+        )
+        .await
+        .unwrap();
+    let data: String = row.get(0);
+    let oid: String = row.get(1);
+    let (base, wal) = (
+        Path::new(&data).join("base").join(&oid),
+        Path::new(&data).join("pg_wal"),
+    );
+    if std::fs::read_dir(&base).is_err() {
+        // The server runs elsewhere, or its files are not ours to read.
+        assert!(
+            std::env::var_os("CASEWORK_REQUIRE_POSTGRES_FILES").is_none(),
+            "cannot read {}",
+            base.display()
+        );
+        eprintln!("skipped the file search: cannot read {}", base.display());
+    } else {
+        assert!(
+            under(&base, &name) || under(&wal, &name),
+            "the search finds what is stored in plain text (the name)"
+        );
+        for marker in [&concerns, &plan] {
+            assert!(
+                !under(&base, marker) && !under(&wal, marker),
+                "R-8: `{marker}` is sealed: not in the database's files or pg_wal"
+            );
+        }
+    }
+    open_destroy_and_refuse(&desk, case, &concerns, &plan).await;
+}
