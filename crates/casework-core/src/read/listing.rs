@@ -1169,24 +1169,21 @@ fn case_rows(case: &Case, profile: &ServiceProfile) -> Vec<Row> {
             programme: activity.programme.clone(),
         }));
     }
-    rows.extend(referral_rows(case));
+    rows.extend(referral_rows(case, profile));
     rows
 }
 
 /// A case's rows for the figures funders ask for: its referral, its first allocation,
 /// and, while accepted and not yet allocated, its wait.
-fn referral_rows(case: &Case) -> Vec<Row> {
+fn referral_rows(case: &Case, profile: &ServiceProfile) -> Vec<Row> {
     let file = case.file();
     let stage = case.stage();
     let programme = file.activity.programme.clone();
     // The first allocation's time, kept when the case moves to another worker: the wait
     // from referral to allocation is the wait for the first worker.
     let allocated_at = case.first_allocation().map(|a| a.at);
-    let age = file
-        .received_at
-        .date_naive()
-        .years_since(file.subject.date_of_birth)
-        .unwrap_or(0);
+    // Age on the referral date where the service works, as screening counts it.
+    let age = file.subject.age_on(profile.local_date(file.received_at));
     let mut rows = vec![Row::Referral(ReferralRow {
         case_id: file.id,
         young_person_id: file.young_person,
