@@ -129,6 +129,15 @@ fn explain_profile(p: &ServiceProfile) -> String {
         format!("A manager must approve: {}.", gated.join("; "))
     });
     out.push(explain_retention(&p.retention));
+    out.push(format!(
+        "Ages and \"today\" are on the local date in {}.",
+        p.time_zone
+    ));
+    let l = p.limits;
+    out.push(format!(
+        "One request may hold names of up to {} characters, other text of up to {} bytes, {} indicator answers and {} items in any other list.",
+        l.name_chars, l.text_bytes, l.indicators, l.list_items
+    ));
     for programme in &p.programmes {
         out.push(String::new());
         out.push(explain_programme(programme));
