@@ -7,6 +7,8 @@
 use casework::case::{Professional, ProfessionalKind, ReviewDecision};
 use casework::kernel::ids::ProfessionalId;
 use casework::prelude::*;
+use casework::privacy::keys::KeyProvider;
+use casework::service::keyring::{key_file, key_file_beside, Keyring};
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use std::sync::Arc;
 
@@ -30,7 +32,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fresh = std::env::args().any(|a| a == "--fresh");
     let path = std::env::var("CASEWORK_DB").unwrap_or_else(|_| "casework-quickstart.db".into());
     if fresh {
-        for suffix in ["", "-wal", "-shm"] {
+        for suffix in ["", "-wal", "-shm", ".key"] {
             let _ = std::fs::remove_file(format!("{path}{suffix}"));
         }
     }
@@ -47,7 +49,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             store.schema_version().await?
         );
     }
-    let casework = Casework::new(store, profile).with_clock(clock.clone());
+    // Confidential content is sealed at rest with each young person's data key, wrapped by
+    // the key in `<database>.key` (made, readable by this user only, on the first run).
+    let kek = key_file(key_file_beside(std::path::Path::new(&path)))?;
+    println!(
+        "Confidential content is sealed with key-encryption key {}.\n",
+        kek.kek_id()
+    );
+    let casework = Casework::new(store, profile)
+        .with_clock(clock.clone())
+        .with_keyring(Arc::new(Keyring::new(Arc::new(kek))));
     let worker = Actor::worker("Sam Worker");
     let manager = Actor::manager("Alex Manager");
 

@@ -16,6 +16,11 @@ Serves Casework's HTTP/JSON API.
 options:
   --profile FILE          service profile (.toml/.json); default: the shipped city-girls profile
   --database FILE|URL     SQLite file (default casework.db) or postgres://user@host/db
+  --key-file FILE         the key-encryption key that seals confidential content at rest,
+                          created (0600) on first start; default: beside the SQLite file
+                          (casework.db.key), or casework.key for Postgres. The environment
+                          variable CASEWORK_KEK (64 hex digits) is used instead when set.
+                          Back it up apart from the database: without it nothing opens
   --listen ADDR           address to listen on (default 127.0.0.1:8080; port 0 picks one)
   --staff FILE            staff, teams, API token hashes and optional [oidc] sign-in (see
                           examples/config/staff.toml); without it no account exists and
@@ -72,6 +77,8 @@ pub struct Options {
     pub profile: Option<PathBuf>,
     /// `--database`.
     pub database: Database,
+    /// `--key-file`; `None` for the default beside the database.
+    pub key_file: Option<PathBuf>,
     /// `--listen`.
     pub listen: String,
     /// `--staff`.
@@ -87,6 +94,7 @@ impl Default for Options {
         Options {
             profile: None,
             database: Database::Sqlite(PathBuf::from("casework.db")),
+            key_file: None,
             listen: "127.0.0.1:8080".to_owned(),
             staff: None,
             limits: Limits::default(),
@@ -167,6 +175,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
                 }
                 options.limits.request_timeout = Duration::from_secs(secs);
             }
+            "--key-file" => options.key_file = Some(PathBuf::from(value("--key-file")?)),
             "--text-limit" => {
                 let chars: usize = value("--text-limit")?
                     .parse()

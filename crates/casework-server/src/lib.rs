@@ -13,6 +13,11 @@
 //!
 //! - **Store**: `--database FILE` (default `casework.db`, created and migrated on first
 //!   start) or `--database postgres://…` (connected and migrated; the URL is never printed).
+//! - **Encryption at rest**: confidential content is sealed with each young person's data key
+//!   ([`casework_service::keyring`]), wrapped by a key-encryption key from `CASEWORK_KEK`
+//!   (64 hexadecimal digits, for a server's secret store) or a key file created 0600 on first
+//!   start: `--key-file FILE`, by default beside the SQLite file (`casework.db.key`) or
+//!   `casework.key` for Postgres. Back the key up apart from the database.
 //! - **Profile**: `--profile FILE` loads a service profile with the risk tool and programmes
 //!   it names ([`casework::config::load_profile`]); without it the shipped `city-girls`
 //!   profile (compiled in) is used.
@@ -310,6 +315,11 @@ pub async fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
             jwt.key_ids().join(", ")
         );
     }
+    let keyring = Arc::new(keyring(&options)?);
+    eprintln!(
+        "confidential content sealed at rest under key-encryption key {}",
+        keyring.kek_id()
+    );
     match &options.database {
         Database::Sqlite(path) => {
             let store = casework_sqlite::SqliteStore::open(path)
@@ -319,7 +329,8 @@ pub async fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
                 "database: SQLite {} (migrations applied now: {applied:?})",
                 path.display()
             );
-            serve(Arc::new(Casework::new(store, profile)), staff, options).await
+            let casework = Casework::new(store, profile).with_keyring(keyring);
+            serve(Arc::new(casework), staff, options).await
         }
         Database::Postgres(url) => {
             let store = casework_postgres::PostgresStore::connect(url)
@@ -327,7 +338,30 @@ pub async fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
                 .map_err(|e| format!("Postgres: {e}"))?;
             let applied = store.migrate().await?;
             eprintln!("database: Postgres (migrations applied now: {applied})");
-            serve(Arc::new(Casework::new(store, profile)), staff, options).await
+            let casework = Casework::new(store, profile).with_keyring(keyring);
+            serve(Arc::new(casework), staff, options).await
         }
     }
+}
+
+/// The keyring sealing content at rest: the key-encryption key from `CASEWORK_KEK` when set,
+/// otherwise from the key file (`--key-file`, or beside the SQLite file, or `casework.key`),
+/// created on first start.
+fn keyring(options: &Options) -> Result<casework_service::keyring::Keyring, String> {
+    use casework_service::keyring::{key_file, key_file_beside, key_from_env, Keyring};
+    const ENV: &str = "CASEWORK_KEK";
+    let kek = if std::env::var_os(ENV).is_some() {
+        key_from_env(ENV)
+    } else {
+        let path = options
+            .key_file
+            .clone()
+            .unwrap_or_else(|| match &options.database {
+                Database::Sqlite(db) => key_file_beside(db),
+                Database::Postgres(_) => std::path::PathBuf::from("casework.key"),
+            });
+        key_file(&path)
+    }
+    .map_err(|e| format!("key-encryption key: {e}"))?;
+    Ok(Keyring::new(Arc::new(kek)))
 }
