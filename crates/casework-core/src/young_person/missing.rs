@@ -6,7 +6,8 @@
 //! `returned_at + 72h`, and overdue strictly after that, until it is completed or the young
 //! person declines it (being offered it is recorded, but does not meet the duty).
 //!
-//! **Repeated episodes.** Three or more episodes whose *start dates* (UTC) fall within 30
+//! **Repeated episodes.** Three or more episodes whose *start dates* (the local dates in the
+//! service's time zone, [`crate::policy::time_zone`]) fall within 30
 //! consecutive calendar days raise a flag for a strategy discussion: the first episode's date
 //! is day 1, so with episodes on 1 and 15 March a third starting on 30 March (day 30) raises
 //! the flag, and one starting on 31 March (day 31) does not. A flag stays raised until it is
@@ -15,6 +16,7 @@
 
 use crate::kernel::ids::{MissingEpisodeId, MissingFlagId};
 use crate::kernel::input::Text;
+use crate::policy::time_zone::ServiceTimeZone;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -168,19 +170,21 @@ pub fn return_interviews_due(
 /// The episodes (existing ones plus one starting at `new_start`, `new`) that make a run of
 /// three or more starts within 30 consecutive calendar days including the new one, earliest
 /// run first; `None` if there is no such run (R-22, see the module docs for the boundary).
+/// Days are calendar days in `zone`.
 #[must_use]
 pub fn run_with(
     episodes: &[MissingEpisode],
     new: MissingEpisodeId,
     new_start: DateTime<Utc>,
+    zone: &ServiceTimeZone,
 ) -> Option<Vec<MissingEpisodeId>> {
     let mut starts: Vec<(NaiveDate, DateTime<Utc>, MissingEpisodeId)> = episodes
         .iter()
-        .map(|e| (e.started_at.date_naive(), e.started_at, e.id))
-        .chain(std::iter::once((new_start.date_naive(), new_start, new)))
+        .map(|e| (zone.date_of(e.started_at), e.started_at, e.id))
+        .chain(std::iter::once((zone.date_of(new_start), new_start, new)))
         .collect();
     starts.sort();
-    let new_date = new_start.date_naive();
+    let new_date = zone.date_of(new_start);
     let last_day = Duration::days(FLAG_WINDOW_DAYS - 1);
     starts
         .iter()
@@ -211,20 +215,43 @@ mod tests {
         }
     }
 
+    impl MissingEpisode {
+        /// The same episode, on the same day and time of `month`.
+        fn started_in(mut self, month: u32) -> Self {
+            use chrono::Datelike;
+            self.started_at = self.started_at.with_month(month).unwrap();
+            self
+        }
+    }
+
     #[test]
     fn a_third_start_on_day_30_makes_a_run_and_on_day_31_does_not() {
         let earlier = [episode(1), episode(15)];
         let day_30 = Utc.with_ymd_and_hms(2026, 3, 30, 0, 5, 0).unwrap();
         let day_31 = Utc.with_ymd_and_hms(2026, 3, 31, 0, 5, 0).unwrap();
-        let run = run_with(&earlier, MissingEpisodeId::new(), day_30).unwrap();
+        let london = ServiceTimeZone::default();
+        let run = run_with(&earlier, MissingEpisodeId::new(), day_30, &london).unwrap();
         assert_eq!(run.len(), 3);
-        assert_eq!(run_with(&earlier, MissingEpisodeId::new(), day_31), None);
+        assert_eq!(
+            run_with(&earlier, MissingEpisodeId::new(), day_31, &london),
+            None
+        );
+        // 23:30 UTC on 30 April is 00:30 BST on 1 May: day 31 of a run from 1 April.
+        let april = [episode(1).started_in(4), episode(15).started_in(4)];
+        let late = Utc.with_ymd_and_hms(2026, 4, 30, 23, 30, 0).unwrap();
+        assert_eq!(
+            run_with(&april, MissingEpisodeId::new(), late, &london),
+            None
+        );
+        let utc = ServiceTimeZone::parse("UTC").unwrap();
+        assert!(run_with(&april, MissingEpisodeId::new(), late, &utc).is_some());
     }
 
     #[test]
     fn a_late_recorded_episode_can_complete_a_run_before_later_ones() {
         let existing = [episode(10), episode(20)];
         let earlier_start = Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap();
-        assert!(run_with(&existing, MissingEpisodeId::new(), earlier_start).is_some());
+        let london = ServiceTimeZone::default();
+        assert!(run_with(&existing, MissingEpisodeId::new(), earlier_start, &london).is_some());
     }
 }

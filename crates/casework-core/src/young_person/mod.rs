@@ -651,7 +651,12 @@ impl YoungPersonActivity {
                     started_at,
                 }];
                 if !self.is_flagged() {
-                    if let Some(episodes) = run_with(&self.missing_episodes, episode, started_at) {
+                    if let Some(episodes) = run_with(
+                        &self.missing_episodes,
+                        episode,
+                        started_at,
+                        &ctx.profile.time_zone,
+                    ) {
                         events.push(YoungPersonEvent::MissingPatternFlagged {
                             flag: MissingFlagId::new(),
                             episodes,
