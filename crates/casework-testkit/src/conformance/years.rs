@@ -9,7 +9,7 @@ use crate::fixtures;
 use casework_core::case::{CaseCommand, CaseEvent, SessionPlace};
 use casework_core::kernel::confidential::Confidential;
 use casework_core::kernel::error::DomainError;
-use casework_core::store::{CaseQueries, Store};
+use casework_core::store::Store;
 use casework_service::CommandError;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
