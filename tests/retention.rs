@@ -876,6 +876,57 @@ on_every_store!(
 // Anonymisation.
 
 on_every_store!(
+    r18_a_change_after_an_erasure_that_recomputes_the_links_is_caught_against_its_record,
+    |desk| {
+        // Given her records anonymised once due: every stream rewritten and linked again, and
+        // each one's new head pinned on her retention stream (records_anonymised)
+        let (person, _) = desk.whole_story().await;
+        desk.clock.set(on(2036, 5, 14));
+        desk.as_admin()
+            .anonymise(person, "Due under the retention schedule (R-23)")
+            .await
+            .unwrap();
+        assert!(desk.cw.verify_store().await.unwrap().holds());
+        let read = desk
+            .streams_of(person)
+            .await
+            .into_iter()
+            .find(|s| matches!(s, StreamId::Access(_)))
+            .expect("a read of her record");
+        // When trusted code holding the raw store rewrites an event of hers again, outside
+        // any erasure: its rewrite links the stream again too, so the stream alone holds
+        let stored = desk.cw.store().load(read).await.unwrap();
+        desk.cw
+            .store()
+            .rewrite(RewriteRequest {
+                stream: read,
+                events: vec![casework::store::RewrittenEvent {
+                    version: 1,
+                    payload: format!("{} ", stored[0].payload),
+                    reason: stored[0].meta.reason.clone(),
+                }],
+                read_model: casework::read::rows::ReadModelUpdate::None,
+                listings: vec![],
+            })
+            .await
+            .unwrap();
+        assert!(desk.cw.verify_stream(read).await.unwrap().holds());
+        // Then the store's check names it: not the head her erasure recorded
+        let report = desk.cw.verify_store().await.unwrap();
+        assert_eq!(report.broken.len(), 1, "{report:?}");
+        let b = &report.broken[0];
+        assert_eq!((b.stream, b.version), (read, stored.len() as u64));
+        assert!(
+            matches!(
+                b.problem,
+                casework::kernel::chain::Break::NotAsPinned { .. }
+            ),
+            "{b}"
+        );
+    }
+);
+
+on_every_store!(
     r23_anonymisation_keeps_the_statistical_shape_and_removes_every_name_and_text,
     |desk| {
         // Given a whole story, closed in March 2026

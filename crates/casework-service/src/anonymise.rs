@@ -340,6 +340,8 @@ impl<'a, S: Store> Acting<'a, S> {
                 )
                 .await?;
         }
+        // Each stream's head once its rewrite has linked it again, pinned by the record.
+        let mut rechained = Vec::new();
         for stream in plan.streams {
             if stream.rewrite.events.is_empty() {
                 continue;
@@ -356,7 +358,9 @@ impl<'a, S: Store> Acting<'a, S> {
                 }
                 .into());
             }
+            let id = stream.rewrite.stream;
             self.casework.store().rewrite(stream.rewrite).await?;
+            rechained.extend(self.casework.store().chain_head(id).await?);
         }
         // Erasure by key destruction: whatever of theirs was sealed, in this database,
         // its free pages and log, a replica or a backup, no longer opens.
@@ -379,6 +383,7 @@ impl<'a, S: Store> Acting<'a, S> {
                     counts,
                     by,
                     at: finished_at,
+                    rechained,
                 },
                 finished_at,
                 &reason,

@@ -7,7 +7,10 @@
 //! every stream that has one: which stream, which version, and what is wrong there (edited,
 //! missing, reordered, inserted, relinked, unhashed, truncated). A case's stream is also held
 //! to the version its read-model row and its snapshot record, which catches events removed
-//! from its end. Nothing is decoded: the check is over the stored bytes, so it works the same
+//! from its end. [`Casework::verify_store`] also holds every stream an erasure rewrote to the
+//! head its retention stream recorded (`records_anonymised`'s `rechained`, R-23): the
+//! erasure's own re-linking passes, a later change that recomputes the links does not.
+//! Nothing else is decoded: the check is over the stored bytes, so it works the same
 //! on encrypted content and after a person's key is destroyed.
 //!
 //! For people: [`Acting::verify_history`] needs `read_audit_logs` (administrators,
@@ -23,7 +26,8 @@ use crate::acting::Acting;
 use crate::casework::Casework;
 use crate::error::AccessError;
 use casework_core::kernel::chain::{
-    verify_stream, ChainBreak, ChainExport, ExportedEvent, ExportedStream, Linked,
+    check_pin, verify_stream, ChainBreak, ChainExport, ExportedEvent, ExportedStream, Linked,
+    StreamHead,
 };
 use casework_core::kernel::error::DomainError;
 use casework_core::kernel::ids::{CaseId, StreamId};
@@ -78,7 +82,9 @@ impl<S: Store> Casework<S> {
     }
 
     /// Checks every stream of the store, reading it in pages of stored events, one
-    /// stream after another; unchecked, as [`Casework::verify_stream`].
+    /// stream after another, then the heads erasures pinned: a stream whose own links
+    /// hold but whose event at a pinned version has another hash is reported
+    /// (`Break::NotAsPinned`). Unchecked, as [`Casework::verify_stream`].
     ///
     /// # Errors
     ///
@@ -86,6 +92,7 @@ impl<S: Store> Casework<S> {
     pub async fn verify_store(&self) -> Result<ChainReport, StoreError> {
         let mut report = ChainReport::default();
         let mut current: Vec<Linked> = Vec::new();
+        let mut pins = Vec::new();
         let mut after = None;
         loop {
             let page = self.store().linked_page(after, PAGE).await?;
@@ -98,6 +105,7 @@ impl<S: Store> Casework<S> {
                 {
                     let stream = current[0].event.stream;
                     self.check_stream(stream, &current, &mut report).await?;
+                    pins.extend(pinned(&current));
                     current.clear();
                 }
                 current.push(linked);
@@ -106,6 +114,17 @@ impl<S: Store> Casework<S> {
         if let Some(first) = current.first() {
             let stream = first.event.stream;
             self.check_stream(stream, &current, &mut report).await?;
+            pins.extend(pinned(&current));
+        }
+        for pin in pins {
+            if report.broken.iter().any(|b| b.stream == pin.stream) {
+                continue;
+            }
+            let from = pin.version.saturating_sub(1);
+            let events = self.store().load_linked_after(pin.stream, from).await?;
+            if let Err(b) = check_pin(&events, &pin) {
+                report.broken.push(b);
+            }
         }
         Ok(report)
     }
@@ -160,6 +179,28 @@ impl<S: Store> Casework<S> {
             exported_at: self.now(),
         })
     }
+}
+
+/// The heads the erasures recorded on a retention stream pinned: `records_anonymised`'s
+/// `rechained`, read from the stored payload alone (the rest of the event is not needed).
+fn pinned(events: &[Linked]) -> Vec<StreamHead> {
+    #[derive(Deserialize)]
+    struct Pins {
+        #[serde(default)]
+        rechained: Vec<StreamHead>,
+    }
+    if !matches!(
+        events.first().map(|l| l.event.stream),
+        Some(StreamId::Retention(_))
+    ) {
+        return Vec::new();
+    }
+    events
+        .iter()
+        .filter(|l| l.event.event_type == "records_anonymised")
+        .filter_map(|l| serde_json::from_str::<Pins>(&l.event.payload).ok())
+        .flat_map(|p| p.rechained)
+        .collect()
 }
 
 impl<S: Store> Acting<'_, S> {

@@ -36,6 +36,7 @@
 use crate::aggregate::Aggregate;
 use crate::case::{Case, CaseEvent};
 use crate::kernel::actor::{Actor, Role};
+use crate::kernel::chain::StreamHead;
 use crate::kernel::context::CommandContext;
 use crate::kernel::error::DomainError;
 use crate::kernel::event::{DomainEvent, HistoryError, HistoryProblem, Recorded};
@@ -254,6 +255,12 @@ pub enum RetentionEvent {
         by: RecordedBy,
         /// When.
         at: DateTime<Utc>,
+        /// The head of each stream this run rewrote, as its hash chain stood right after the
+        /// rewrite linked it again (R-18, ADR 0014): a later change to those events that also
+        /// recomputes their links no longer matches, so `verify` tells this erasure from
+        /// tampering. Empty in erasures recorded before the chain.
+        #[serde(default)]
+        rechained: Vec<StreamHead>,
     },
 }
 
@@ -360,7 +367,7 @@ impl RetentionRecord {
                     self.pending = Some(started.clone());
                 }
             }
-            RetentionEvent::RecordsAnonymised { counts, by, at } => {
+            RetentionEvent::RecordsAnonymised { counts, by, at, .. } => {
                 let Some(started) = self.pending.take() else {
                     return false;
                 };
@@ -1076,6 +1083,7 @@ mod tests {
             counts,
             by: by.clone(),
             at,
+            rechained: vec![],
         }));
         let started = ErasureStarted {
             reason: Text::parse("reason", "due").unwrap(),
@@ -1086,7 +1094,12 @@ mod tests {
         };
         assert!(record.apply(&RetentionEvent::AnonymisationStarted { started }));
         assert!(!record.is_anonymised());
-        assert!(record.apply(&RetentionEvent::RecordsAnonymised { counts, by, at }));
+        assert!(record.apply(&RetentionEvent::RecordsAnonymised {
+            counts,
+            by,
+            at,
+            rechained: vec![],
+        }));
         assert!(record.is_anonymised());
         assert_eq!(record.erasures[0].counts, counts);
     }
