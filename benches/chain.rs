@@ -19,6 +19,9 @@
 //! Timings are medians of interleaved blocks, the first side rotating each round, so both
 //! sides of a ratio see the same machine state.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use casework::case::StageName;
 use casework::kernel::actor::Actor;
 use casework::kernel::event::{EventMeta, NewEvent};
@@ -33,8 +36,9 @@ use casework::Casework;
 use casework_testkit::fixtures;
 use chrono::{DateTime, Duration as Days, Utc};
 use criterion::Criterion;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Instant;
+use support::{interleaved, runtime, Scratch};
 use tokio::runtime::Runtime;
 
 const PAYLOAD_BYTES: usize = 360;
@@ -49,40 +53,6 @@ fn events_wanted() -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000)
-}
-
-fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "casework-bench-{name}-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    fn file(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn event(at: DateTime<Utc>, actor: &Actor) -> NewEvent {
@@ -290,26 +260,6 @@ impl Appender {
 
 /// Interleaved blocks of `block` operations for each side, the first side rotating each
 /// round; the median per-operation time of each side.
-fn interleaved<const N: usize>(
-    rounds: usize,
-    block: usize,
-    sides: [&mut dyn FnMut(); N],
-) -> [Duration; N] {
-    let mut times: [Vec<Duration>; N] = std::array::from_fn(|_| Vec::new());
-    for round in 0..rounds {
-        for i in (0..N).map(|k| (round + k) % N) {
-            let start = Instant::now();
-            for _ in 0..block {
-                sides[i]();
-            }
-            times[i].push(start.elapsed() / block as u32);
-        }
-    }
-    times.map(|mut t| {
-        t.sort();
-        t[t.len() / 2]
-    })
-}
 
 fn reader(path: &Path) -> Connection {
     Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap()

@@ -621,7 +621,7 @@ async fn query_orderings_equal_the_reference_store() {
         OwedActionKind::ReferToDutySocialWork,
         OwedActionKind::CommunicateOutcome,
     ];
-    let people: Vec<_> = (0..5)
+    let mut people: Vec<_> = (0..5)
         .map(|_| casework_core::kernel::ids::YoungPersonId::new())
         .collect();
     let actor = fixtures::worker();
@@ -654,6 +654,10 @@ async fn query_orderings_equal_the_reference_store() {
         };
         cases.push(row);
     }
+    let mut open = std::collections::HashMap::new();
+    for row in &mut cases {
+        fixtures::keep_one_open_case(row, &mut open, &mut people);
+    }
     for row in &cases {
         let request = AppendRequest {
             stream: StreamId::Case(row.case_id),
@@ -678,6 +682,7 @@ async fn query_orderings_equal_the_reference_store() {
             a.status = rng.pick(&statuses).to_owned();
         }
         row.owed.pop();
+        fixtures::keep_one_open_case(row, &mut open, &mut people);
         let request = AppendRequest {
             stream: StreamId::Case(row.case_id),
             expected_version: 1,

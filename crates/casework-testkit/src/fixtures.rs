@@ -119,3 +119,31 @@ pub fn registrations(n: u32) -> impl Iterator<Item = casework_core::store::Appen
         }
     })
 }
+
+/// For tests that write hand-made case rows: gives `row` a young person of its own (added to
+/// `people`) when, written after the rows `open` has seen, it would be a second case not
+/// finished for its young person, which every store refuses; then notes it in `open`.
+/// Rows must be passed in the order they are written.
+pub fn keep_one_open_case(
+    row: &mut casework_core::read::rows::CaseSummary,
+    open: &mut std::collections::HashMap<
+        casework_core::kernel::ids::YoungPersonId,
+        casework_core::kernel::ids::CaseId,
+    >,
+    people: &mut Vec<casework_core::kernel::ids::YoungPersonId>,
+) {
+    if row.stage.is_finished() {
+        if open.get(&row.young_person_id) == Some(&row.case_id) {
+            open.remove(&row.young_person_id);
+        }
+        return;
+    }
+    if open
+        .get(&row.young_person_id)
+        .is_some_and(|case| *case != row.case_id)
+    {
+        row.young_person_id = casework_core::kernel::ids::YoungPersonId::new();
+        people.push(row.young_person_id);
+    }
+    open.insert(row.young_person_id, row.case_id);
+}
