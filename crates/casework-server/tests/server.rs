@@ -31,7 +31,13 @@ impl Server {
     /// Starts the binary with the example profile and staff file and `extra` arguments, and
     /// waits for `/readyz`.
     fn start(database: &str, extra: &[&str]) -> Server {
-        let mut child = Command::new(BIN)
+        let mut command = Command::new(BIN);
+        if database.starts_with("postgres") {
+            // A server's key-encryption key comes from its secret store; without it the
+            // binary would make casework.key in the working directory.
+            command.env("CASEWORK_KEK", "7a".repeat(32));
+        }
+        let mut child = command
             .arg("--profile")
             .arg(repo("examples/config/profiles/city-girls.toml"))
             .arg("--staff")
@@ -235,6 +241,14 @@ fn story(database: &str) {
 fn on_sqlite_the_binary_serves_authenticates_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     story(dir.path().join("casework.db").to_str().unwrap());
+    // the key-encryption key was made beside the database, for its owner only.
+    let key = dir.path().join("casework.db.key");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&key)
+            .expect("a key file beside the database")
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
 }
 
 #[test]
