@@ -32,6 +32,9 @@
 //! side runs first in each round, as their ratios sit near 1); the crate docs of
 //! `casework-sqlite` record its figures.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use casework::case::owed::OwedActionKind;
 use casework::case::{CaseCommand, ContactKind, ContactWith, Direction, PauseReason, StageName};
 use casework::kernel::actor::Actor;
@@ -51,8 +54,9 @@ use casework::Casework;
 use casework_testkit::fixtures;
 use chrono::{DateTime, Duration as Days, Utc};
 use criterion::Criterion;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
+use support::{interleaved, Scratch};
 use tokio::runtime::Runtime;
 
 const PAYLOAD_BYTES: usize = 360;
@@ -77,33 +81,6 @@ fn multi_thread() -> Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-/// A scratch directory removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "casework-bench-{name}-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-    fn file(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Raw rusqlite with the store's PRAGMAs and a one-row-per-event table.
@@ -841,31 +818,6 @@ fn paired<A: FnMut(), B: FnMut()>(
     ta.sort();
     tb.sort();
     (ta[ta.len() / 2], tb[tb.len() / 2])
-}
-
-/// Interleaved blocks of `block` operations each for any number of sides, the round's first
-/// side rotating so that none always follows the same one (for ratios near 1, where running
-/// second after a block of writes would show); returns the median per-operation time of each
-/// side.
-fn interleaved<const N: usize>(
-    rounds: usize,
-    block: usize,
-    sides: [&mut dyn FnMut(); N],
-) -> [Duration; N] {
-    let mut times: [Vec<Duration>; N] = std::array::from_fn(|_| Vec::new());
-    for round in 0..rounds {
-        for i in (0..N).map(|k| (round + k) % N) {
-            let start = Instant::now();
-            for _ in 0..block {
-                sides[i]();
-            }
-            times[i].push(start.elapsed() / block as u32);
-        }
-    }
-    times.map(|mut t| {
-        t.sort();
-        t[t.len() / 2]
-    })
 }
 
 fn micros_of(d: Duration) -> f64 {

@@ -42,8 +42,10 @@ impl Drop for Scratch {
     }
 }
 
-/// The median time of one call of each side, over `rounds` rounds of `block` calls each,
-/// the sides taking turns to go first.
+/// Interleaved blocks of `block` operations each for any number of sides, the round's first
+/// side rotating so that none always follows the same one (for ratios near 1, where running
+/// second after a block of writes would show); returns the median per-operation time of each
+/// side.
 pub fn interleaved<const N: usize>(
     rounds: usize,
     block: usize,
