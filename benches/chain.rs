@@ -258,9 +258,6 @@ impl Appender {
     }
 }
 
-/// Interleaved blocks of `block` operations for each side, the first side rotating each
-/// round; the median per-operation time of each side.
-
 fn reader(path: &Path) -> Connection {
     Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap()
 }

@@ -315,7 +315,7 @@ pub async fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
             jwt.key_ids().join(", ")
         );
     }
-    let keyring = Arc::new(keyring(&options)?);
+    let keyring = Arc::new(keyring(options)?);
     eprintln!(
         "confidential content sealed at rest under key-encryption key {}",
         keyring.kek_id()
