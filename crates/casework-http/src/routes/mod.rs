@@ -129,7 +129,6 @@ pub struct Options {
     pub cors_origins: Vec<String>,
 }
 
-
 impl Options {
     /// Allows a browser front end on `origin` to call the API.
     #[must_use]
