@@ -84,6 +84,8 @@ impl Template {
     fn request(&self, case: CaseId, expected: u64, owed: &[OwedActionId]) -> AppendRequest {
         let mut summary = self.summary.clone();
         summary.case_id = case;
+        // A young person of its own: the store holds one open case per young person.
+        summary.young_person_id = YoungPersonId::from_uuid(case.as_uuid());
         summary.version = expected + 1;
         for (a, id) in summary.owed.iter_mut().zip(owed) {
             a.case_id = case;
