@@ -91,11 +91,15 @@
 //! no statement), replacing the stream's as a whole, again writing only the rows that
 //! differ; a stream with [`ReadModelUpdate::None`](casework_core::read::rows::ReadModelUpdate)
 //! writes no row. All of it happens inside the command's savepoint, so a command undone in a
-//! group commit takes its listings with it.
+//! group commit takes its listings with it. The version check reads the stream's head (its
+//! last version and hash) off the unique key, and each event is stored with its link in the
+//! stream's hash chain (R-18, `prev_hash` and `hash`, schema 5): the content digests are
+//! computed on the caller's thread, the writer thread only chains them to the stored head.
 //!
 //! **Rewrites** (anonymisation, R-23) run on the writer thread in their own `BEGIN IMMEDIATE`
-//! transaction: the named events' payloads and reasons, the stream's row and listings, and the
-//! deletion of its snapshot; a version the stream lacks rolls all of it back.
+//! transaction: the named events' payloads and reasons, the stream's links from the first
+//! rewritten version on, the stream's row and listings, and the deletion of its snapshot; a
+//! version the stream lacks rolls all of it back.
 //!
 //! **Errors.** Refused before anything is written to the file: not an SQLite file, a damaged
 //! file, or another program's database → [`StoreError::Corrupt`] with the reason; a schema
@@ -151,6 +155,10 @@
 //!   20-event case, against ~10× for raw selects of all its rows.
 //! - **Queries cost what SQLite and JSON decoding cost**: the waiting list and overdue reviews
 //!   over 100,000 cases come within 1.05–1.5× of the same SQL and decoding run directly.
+//! - **The hash chain costs an append nothing measurable** (`benches/chain.rs`): a one-event
+//!   append with its row took 0.95× the time of the same append on a file before the chain.
+//!   `Casework::verify_store` over 100,000 events took 3.2× the time of a raw read of the
+//!   same rows (7.6 µs an event: the store's typed read is 2.5×, the hashing the rest).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
