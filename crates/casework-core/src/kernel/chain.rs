@@ -35,6 +35,10 @@
 //! the append statement itself (`sha256` of 80 bytes), so the chain costs no round trip.
 //! [`ChainExport`] carries one case's stored events with their links, checkable by
 //! [`verify_export`] without the database. See ADR 0014.
+//!
+//! Why one module of this size: the bytes hashed, the links and the checks that name a break
+//! are one definition, read and changed together; the tests of every kind of break are about
+//! half of it.
 
 use crate::kernel::actor::Actor;
 use crate::kernel::event::{NewEvent, RecordedEvent};
