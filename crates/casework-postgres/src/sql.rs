@@ -77,11 +77,11 @@ macro_rules! no_predecessor {
 /// racing at the right version both pass the check; the unique key lets exactly one insert.
 ///
 /// `links` chains the new events to the stored head (R-18): row 0 is the head's hash, row n
-/// `sha256(tag ‖ hash of row n-1, or 32 zero bytes ‖ digest n)`, so the statement links each
-/// event to what is stored, in the same snapshot as the version check: no round trip and no
-/// predecessor taken from the caller. A rewrite, which re-hashes stored events, locks the
-/// table against appends for its transaction, so the head read here is never one it is
-/// changing.
+/// the hash of row n-1 and `sha256(tag ‖ that hash, or 32 zero bytes ‖ digest n)`, so the
+/// statement links each event to what is stored, in the same snapshot as the version check:
+/// no round trip and no predecessor taken from the caller. A rewrite, which re-hashes stored
+/// events, locks the table against appends for its transaction, so the head read here is
+/// never one it is changing.
 macro_rules! append_head {
     ($digests:literal) => {
         concat!(
@@ -91,10 +91,10 @@ macro_rules! append_head {
                  ORDER BY version DESC LIMIT 1), \
              cur AS MATERIALIZED (SELECT COALESCE((SELECT version FROM head), 0) AS v), \
              ok AS MATERIALIZED (SELECT (SELECT v FROM cur) = $3::bigint AS ok), \
-             links (n, hash) AS (\
-                 SELECT 0::bigint, (SELECT hash FROM head) \
+             links (n, prev, hash) AS (\
+                 SELECT 0::bigint, NULL::bytea, (SELECT hash FROM head) \
                  UNION ALL \
-                 SELECT l.n + 1, sha256(",
+                 SELECT l.n + 1, l.hash, sha256(",
             link_tag!(),
             " || COALESCE(l.hash, ",
             no_predecessor!(),
@@ -109,12 +109,12 @@ macro_rules! append_head {
                      actor_role, reason, prev_hash, hash) \
                  SELECT $1, $2, $3::bigint + e.n, e.event_type, e.schema_version, e.payload, \
                      e.event_id, e.recorded_at, e.actor_id, e.actor_name, e.actor_role, \
-                     e.reason, p.hash, l.hash \
+                     e.reason, l.prev, l.hash \
                  FROM unnest($4::text[], $5::int4[], $6::text[], $7::uuid[], \
                      $8::timestamptz[], $9::uuid[], $10::text[], $11::text[], $12::text[]) \
                      WITH ORDINALITY AS e(event_type, schema_version, payload, event_id, \
                          recorded_at, actor_id, actor_name, actor_role, reason, n) \
-                 JOIN links l ON l.n = e.n JOIN links p ON p.n = e.n - 1 \
+                 JOIN links l ON l.n = e.n \
                  WHERE (SELECT ok FROM ok) \
                  RETURNING 1), \
          snap AS (\
