@@ -56,29 +56,30 @@ impl<T: schemars::JsonSchema> schemars::JsonSchema for Confidential<T> {
     }
 }
 
-/// A stored value: a sealed envelope, or (written before sealing, or by a service that seals
-/// nothing) the value itself.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Stored<T> {
-    Sealed(Sealed),
-    Plain(T),
-}
-
+/// A stored value is a sealed envelope (an object with `sealed`) or, written before sealing or
+/// by a service that seals nothing, the value itself; the value's own errors (an empty text)
+/// come through as they are.
 impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Confidential<T> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error as _;
-        Ok(Self(match Stored::<T>::deserialize(deserializer)? {
-            Stored::Plain(value) => Content::Plain(value),
-            Stored::Sealed(sealed) => match open_in_scope(&sealed) {
-                None => Content::Sealed(sealed),
-                Some(Ok(json)) => Content::Plain(serde_json::from_slice(&json).map_err(|e| {
-                    D::Error::custom(format!("a sealed value opened to something else: {e}"))
-                })?),
-                // An edited value, or another key under the owner's name: refused, never
-                // read as garbage.
-                Some(Err(e)) => return Err(D::Error::custom(e)),
-            },
+        let value = serde_json::Value::deserialize(deserializer)?;
+        if !value
+            .get("sealed")
+            .is_some_and(serde_json::Value::is_string)
+        {
+            return T::deserialize(value)
+                .map(Self::new)
+                .map_err(D::Error::custom);
+        }
+        let sealed = Sealed::deserialize(value).map_err(D::Error::custom)?;
+        Ok(Self(match open_in_scope(&sealed) {
+            None => Content::Sealed(sealed),
+            Some(Ok(json)) => Content::Plain(serde_json::from_slice(&json).map_err(|e| {
+                D::Error::custom(format!("a sealed value opened to something else: {e}"))
+            })?),
+            // An edited value, or another key under the owner's name: refused, never read as
+            // garbage.
+            Some(Err(e)) => return Err(D::Error::custom(e)),
         }))
     }
 }
@@ -157,5 +158,69 @@ impl Confidential<crate::kernel::input::Text> {
 impl<T> fmt::Debug for Confidential<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[confidential]")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::ids::YoungPersonId;
+    use crate::kernel::input::Text;
+    use crate::kernel::sealing::{opening_with, sealing_with};
+    use crate::privacy::key_store::KeyOwner;
+    use crate::privacy::keys::DataKey;
+    use std::sync::Arc;
+
+    fn note() -> Confidential<Text> {
+        Confidential::new(Text::parse("note", "Fictional: met near the canal").unwrap())
+    }
+
+    #[test]
+    fn r8_sealed_at_rest_opened_only_with_the_owners_key_in_scope() {
+        let owner = KeyOwner::YoungPerson(YoungPersonId::new());
+        let key = Arc::new(DataKey::generate().unwrap());
+        let json = sealing_with(owner, key.clone(), || {
+            for_storage(|| serde_json::to_string(&note()))
+        })
+        .unwrap();
+        assert!(
+            json.contains("\"sealed\"") && !json.contains("canal"),
+            "{json}"
+        );
+
+        let read: Confidential<Text> = serde_json::from_str(&json).unwrap();
+        assert!(read.is_sealed(), "read back without a key it stays sealed");
+        assert_eq!(read.reveal_text(), SEALED);
+        // Written again (a snapshot), it is the same envelope: no key needed, nothing lost.
+        let again = for_storage(|| serde_json::to_string(&read)).unwrap();
+        assert_eq!(again, json);
+
+        let opened: Confidential<Text> =
+            opening_with(owner, key.clone(), || serde_json::from_str(&json)).unwrap();
+        assert_eq!(opened.reveal_text(), "Fictional: met near the canal");
+
+        // An edited envelope is refused, never opened to garbage.
+        let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let sealed = value["sealed"].as_str().unwrap().to_owned();
+        let flipped = if sealed.starts_with('A') { "B" } else { "A" };
+        value["sealed"] = serde_json::Value::String(format!("{flipped}{}", &sealed[1..]));
+        let edited = value.to_string();
+        let refused: Result<Confidential<Text>, _> =
+            opening_with(owner, key, || serde_json::from_str(&edited));
+        assert!(refused.is_err());
+    }
+
+    #[test]
+    fn a_plain_value_reads_as_before_with_its_own_errors() {
+        let plain = for_storage(|| serde_json::to_string(&note())).unwrap();
+        assert_eq!(plain, "\"Fictional: met near the canal\"");
+        let read: Confidential<Text> = serde_json::from_str(&plain).unwrap();
+        assert!(!read.is_sealed());
+        let empty = serde_json::from_str::<Confidential<Text>>("\"   \"").unwrap_err();
+        assert!(empty.to_string().contains("empty"), "{empty}");
+        assert!(
+            serde_json::to_string(&note()).is_err(),
+            "outside storage: refused (R-8)"
+        );
     }
 }
