@@ -175,6 +175,19 @@ async fn r8_r23_sqlite_holds_no_planted_text_and_none_opens_after_erasure() {
         );
     }
 
+    // Finding 1 of issue 17, on a sealing service: a worker who may read the structure copies
+    // the stored concerns into a command; its JSON holds the envelope, never the text.
+    let stored = desk.cw.case(case).await.unwrap();
+    let copied = CaseCommand::AddGoal {
+        description: stored.file().concerns.clone(),
+        agreed_with: vec![casework::case::Party::YoungPerson],
+    };
+    let json = copied.to_json();
+    assert!(
+        json.contains("\"sealed\"") && !json.contains(&concerns),
+        "R-8: a copied stored value stays sealed: {json}"
+    );
+
     // Another key-encryption key (a misconfigured server): a clear error, never garbage.
     let other = SqliteStore::open(&db).unwrap();
     let mut stranger = Desk::new(other);
