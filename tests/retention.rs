@@ -1579,3 +1579,38 @@ async fn r23_nothing_is_written_when_an_anonymised_event_would_not_decode() {
     assert_eq!(desk.stored(&streams).await, before);
     assert_eq!(desk.retention_version(person).await, 0);
 }
+
+/// R-23, erasure by key destruction: on a sealing service, anonymising a young person destroys
+/// their data key, after which nothing sealed of theirs opens, not even for the worker with a
+/// recorded read; the erasure is recorded as before.
+#[tokio::test]
+async fn r23_anonymising_destroys_the_young_persons_data_key() {
+    use casework::privacy::key_store::{KeyOwner, KeyState, KeyStore};
+    use casework::privacy::keys::LocalKek;
+    use casework::service::keyring::Keyring;
+    let mut desk = Desk::new(MemoryStore::new());
+    let kek = LocalKek::generate().unwrap();
+    desk.0.cw = desk
+        .0
+        .cw
+        .with_keyring(std::sync::Arc::new(Keyring::new(std::sync::Arc::new(kek))));
+    let (person, case) = desk.whole_story().await;
+    let owner = KeyOwner::YoungPerson(person);
+    assert!(matches!(
+        desk.store().data_key(owner).await.unwrap(),
+        KeyState::Live(_)
+    ));
+    desk.clock.set(on(2036, 5, 14));
+    desk.as_admin().anonymise(person, "schedule").await.unwrap();
+    assert!(
+        matches!(
+            desk.store().data_key(owner).await.unwrap(),
+            KeyState::Destroyed { .. }
+        ),
+        "R-23: the key that sealed their content is destroyed"
+    );
+    assert!(
+        desk.cw.case(case).await.is_ok(),
+        "the case still loads for the figures"
+    );
+}

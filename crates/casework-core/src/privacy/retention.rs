@@ -433,17 +433,14 @@ pub struct RetentionCommand {
 }
 
 impl Aggregate for RetentionRecord {
+    // No key_owner: the retention record holds no confidential content, and it must take the
+    // erasure's own record after the young person's data key is destroyed.
     type Id = YoungPersonId;
     type Command = RetentionCommand;
     type Event = RetentionEvent;
 
     fn stream(id: YoungPersonId) -> StreamId {
         StreamId::Retention(id)
-    }
-    fn key_owner(&self) -> Option<crate::privacy::key_store::KeyOwner> {
-        Some(crate::privacy::key_store::KeyOwner::YoungPerson(
-            self.young_person,
-        ))
     }
 
     fn evolve(state: Option<Self>, event: &RetentionEvent) -> Option<Self> {
