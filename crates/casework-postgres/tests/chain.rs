@@ -4,16 +4,12 @@
 
 mod common;
 
-use casework_core::case::StageName;
 use casework_core::kernel::chain::{Break, ChainBreak};
-use casework_core::kernel::event::{EventMeta, NewEvent};
-use casework_core::kernel::ids::{CaseId, EventId, StreamId, WorkshopId, YoungPersonId};
+use casework_core::kernel::ids::CaseId;
 use casework_core::policy::profile::examples::city_girls_service;
-use casework_core::read::rows::{CaseSummary, ReadModelUpdate};
-use casework_core::store::{AppendRequest, EventAppend};
 use casework_postgres::tokio_postgres::{self, NoTls};
 use casework_service::Casework;
-use casework_testkit::fixtures;
+use casework_testkit::tampering;
 use common::TestStore;
 
 struct Tampered {
@@ -22,84 +18,15 @@ struct Tampered {
     case: CaseId,
 }
 
-fn event(n: u64) -> NewEvent {
-    NewEvent {
-        event_type: "session_held".into(),
-        schema_version: 1,
-        payload: format!(r#"{{"n":{n},"note":"Fictional note about Amy Example"}}"#),
-        meta: EventMeta {
-            event_id: EventId::new(),
-            // Nanoseconds the column cannot keep: the link covers what is stored.
-            recorded_at: fixtures::start()
-                + chrono::Duration::minutes(n as i64)
-                + chrono::Duration::nanoseconds(321),
-            actor: fixtures::worker(),
-            reason: (n == 2).then(|| "a stated reason".into()),
-        },
-    }
-}
-
-fn row(case: CaseId, version: u64) -> CaseSummary {
-    CaseSummary {
-        case_id: case,
-        young_person_id: YoungPersonId::from_uuid(case.as_uuid()),
-        stage: StageName::Received,
-        risk_level: None,
-        received_at: fixtures::start(),
-        source: "self".into(),
-        worker: None,
-        previous_case: None,
-        next_review_due: None,
-        closure_reason: None,
-        version,
-        owed: vec![],
-    }
-}
-
-/// A case of five events (its row at version 5), its disclosures and a workshop, all
-/// appended by the store; and a raw client on the same database.
+/// The testkit's small history, written by the store; and a raw client on the same database.
 async fn written() -> Tampered {
     let store = TestStore::new().await;
-    let case = CaseId::new();
-    for v in 0..5 {
-        store
-            .append(AppendRequest {
-                stream: StreamId::Case(case),
-                expected_version: v,
-                events: vec![event(v + 1)],
-                read_model: ReadModelUpdate::Case(row(case, v + 1)),
-                snapshot: None,
-                listings: None,
-                idempotency: None,
-            })
-            .await
-            .unwrap();
-    }
-    for stream in [
-        StreamId::Disclosures(case),
-        StreamId::Workshop(WorkshopId::new()),
-    ] {
-        store
-            .append(AppendRequest {
-                stream,
-                expected_version: 0,
-                events: vec![event(1), event(2)],
-                read_model: ReadModelUpdate::None,
-                snapshot: None,
-                listings: None,
-                idempotency: None,
-            })
-            .await
-            .unwrap();
-    }
     let (client, connection) = tokio_postgres::connect(store.db.url(), NoTls)
         .await
         .unwrap();
     tokio::spawn(connection);
     let casework = Casework::new(store, city_girls_service());
-    let report = casework.verify_store().await.unwrap();
-    assert!(report.holds(), "as written, the history holds: {report:?}");
-    assert_eq!((report.streams, report.events), (3, 9));
+    let case = tampering::written(&casework).await;
     Tampered {
         casework,
         client,
@@ -119,23 +46,8 @@ impl Tampered {
         self.client.batch_execute(&sql).await.unwrap();
     }
 
-    /// The one broken link `verify` reports, over the store and over the case's stream.
     async fn broken(&self) -> ChainBreak {
-        let report = self.casework.verify_store().await.unwrap();
-        assert_eq!(
-            report.broken.len(),
-            1,
-            "only the case is broken: {report:?}"
-        );
-        let one = self
-            .casework
-            .verify_stream(StreamId::Case(self.case))
-            .await
-            .unwrap();
-        assert_eq!(one.first_break(), report.first_break());
-        let b = report.broken[0].clone();
-        assert_eq!(b.stream, StreamId::Case(self.case));
-        b
+        tampering::the_break(&self.casework, self.case).await
     }
 }
 

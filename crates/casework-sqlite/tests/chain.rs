@@ -5,14 +5,11 @@
 mod common;
 
 use casework_core::kernel::chain::{verify_export, Break, ChainBreak};
-use casework_core::kernel::event::{EventMeta, NewEvent};
-use casework_core::kernel::ids::{CaseId, EventId, StreamId, WorkshopId};
+use casework_core::kernel::ids::{CaseId, StreamId};
 use casework_core::policy::profile::examples::city_girls_service;
-use casework_core::read::rows::{CaseSummary, ReadModelUpdate};
-use casework_core::store::{AppendRequest, EventAppend};
 use casework_service::Casework;
 use casework_sqlite::SqliteStore;
-use casework_testkit::fixtures;
+use casework_testkit::tampering;
 use rusqlite::{params, Connection};
 
 struct Tampered {
@@ -22,78 +19,12 @@ struct Tampered {
     _dir: tempfile::TempDir,
 }
 
-fn event(n: u64) -> NewEvent {
-    NewEvent {
-        event_type: "session_held".into(),
-        schema_version: 1,
-        payload: format!(r#"{{"n":{n},"note":"Fictional note about Amy Example"}}"#),
-        meta: EventMeta {
-            event_id: EventId::new(),
-            recorded_at: fixtures::start() + chrono::Duration::minutes(n as i64),
-            actor: fixtures::worker(),
-            reason: None,
-        },
-    }
-}
-
-fn row(case: CaseId, version: u64) -> CaseSummary {
-    CaseSummary {
-        case_id: case,
-        young_person_id: casework_core::kernel::ids::YoungPersonId::from_uuid(case.as_uuid()),
-        stage: casework_core::case::StageName::Received,
-        risk_level: None,
-        received_at: fixtures::start(),
-        source: "self".into(),
-        worker: None,
-        previous_case: None,
-        next_review_due: None,
-        closure_reason: None,
-        version,
-        owed: vec![],
-    }
-}
-
-/// A store with a case of five events (its row at version 5), its disclosures and a
-/// workshop, all appended by the store; and a raw connection to the file.
+/// The testkit's small history, written by the store; and a raw connection to the file.
 async fn written() -> Tampered {
     let (store, dir) = common::store_in_tempdir().await;
-    let case = CaseId::new();
-    for v in 0..5 {
-        store
-            .append(AppendRequest {
-                stream: StreamId::Case(case),
-                expected_version: v,
-                events: vec![event(v + 1)],
-                read_model: ReadModelUpdate::Case(row(case, v + 1)),
-                snapshot: None,
-                listings: None,
-                idempotency: None,
-            })
-            .await
-            .unwrap();
-    }
-    for stream in [
-        StreamId::Disclosures(case),
-        StreamId::Workshop(WorkshopId::new()),
-    ] {
-        store
-            .append(AppendRequest {
-                stream,
-                expected_version: 0,
-                events: vec![event(1), event(2)],
-                read_model: ReadModelUpdate::None,
-                snapshot: None,
-                listings: None,
-                idempotency: None,
-            })
-            .await
-            .unwrap();
-    }
-    let file = Connection::open(common::db_path(&dir)).unwrap();
     let casework = Casework::new(store, city_girls_service());
-    let report = casework.verify_store().await.unwrap();
-    assert!(report.holds(), "as written, the history holds: {report:?}");
-    assert_eq!((report.streams, report.events), (3, 9));
+    let case = tampering::written(&casework).await;
+    let file = Connection::open(common::db_path(&dir)).unwrap();
     Tampered {
         casework,
         file,
@@ -112,23 +43,8 @@ impl Tampered {
         self.file.execute_batch(&sql).unwrap();
     }
 
-    /// The one broken link `verify` reports, over the store and over the case's stream.
     async fn broken(&self) -> ChainBreak {
-        let report = self.casework.verify_store().await.unwrap();
-        assert_eq!(
-            report.broken.len(),
-            1,
-            "only the case is broken: {report:?}"
-        );
-        let one = self
-            .casework
-            .verify_stream(StreamId::Case(self.case))
-            .await
-            .unwrap();
-        assert_eq!(one.first_break(), report.first_break());
-        let b = report.broken[0].clone();
-        assert_eq!(b.stream, StreamId::Case(self.case));
-        b
+        tampering::the_break(&self.casework, self.case).await
     }
 }
 

@@ -13,7 +13,9 @@
 //! - [`strategies`]: proptest strategies for young people, referrals, profiles and command
 //!   sequences;
 //! - [`model`]: a reference model of the safeguarding rules and a model-based test that holds
-//!   any store to it, with the rules' invariants.
+//!   any store to it, with the rules' invariants;
+//! - [`tampering`]: the history the SQL stores' tampering tests write, and the one broken link
+//!   `verify` must then name.
 //!
 //! ## Feature `testing` (off by default)
 //!
@@ -37,6 +39,7 @@ pub mod model;
 pub mod postgres_db;
 pub mod scenario;
 pub mod strategies;
+pub mod tampering;
 
 /// Says on the terminal that a test skipped, and why. It writes to the process's standard
 /// error directly, past the test harness's output capture, so a skip is never silent in a
