@@ -57,6 +57,9 @@ pub struct SecondOpenCase {
     pub young_person: YoungPersonId,
     /// The case whose row was refused.
     pub case: CaseId,
+    /// The young person's case already open, when the store can tell inside the refused
+    /// append (SQLite and memory; Postgres reports it committed, so a read finds it).
+    pub open: Option<CaseId>,
 }
 
 /// The storage backend failed.

@@ -83,6 +83,7 @@ impl Inner {
         (!summary.stage.is_finished() && *open != summary.case_id).then_some(SecondOpenCase {
             young_person: summary.young_person_id,
             case: summary.case_id,
+            open: Some(*open),
         })
     }
 

@@ -272,6 +272,9 @@ impl EventAppend for PostgresStore {
                 ReadModelUpdate::Case(summary) => Err(SecondOpenCase {
                     young_person: summary.young_person_id,
                     case: summary.case_id,
+                    // The winner has committed before Postgres reports the violation: the
+                    // service reads it.
+                    open: None,
                 }
                 .into()),
                 _ => Err(fail(client, &e).into()),

@@ -153,10 +153,14 @@ impl<S: Store> Casework<S> {
             // this append; the store refused the second open case. A retry of that very
             // referral (same key) is answered with its case; anyone else is told which case is
             // open.
-            Err(CommandError::Rejected(DomainError::OpenCaseExists { case })) if case == id => {
+            Err(CommandError::Rejected(DomainError::OpenCaseExists { case })) => {
                 if let Some(first) = self.recorded_key(idempotency.as_ref()).await? {
                     let key = idempotency.as_ref().expect("a key was looked up");
                     return self.replayed_referral(key, &first).await;
+                }
+                if case != id {
+                    // The store named the open case.
+                    return Err(DomainError::OpenCaseExists { case }.into());
                 }
                 let open = self.cases_of_person(young_person).await?;
                 let open = open

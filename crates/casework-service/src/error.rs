@@ -113,7 +113,9 @@ impl From<AppendError> for CommandError {
             // Opening a case answers this with the young person's open case (open_case); this
             // is the fallback, naming the case refused.
             AppendError::SecondOpenCase(second) => {
-                CommandError::Rejected(DomainError::OpenCaseExists { case: second.case })
+                CommandError::Rejected(DomainError::OpenCaseExists {
+                    case: second.open.unwrap_or(second.case),
+                })
             }
             AppendError::Store(s) => CommandError::Store(s),
         }

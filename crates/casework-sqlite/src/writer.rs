@@ -17,7 +17,7 @@ use crate::error::{is_unique_violation, map};
 use crate::schema::rollback;
 use casework_core::kernel::chain::{ContentDigest, EventHash, Stored};
 use casework_core::kernel::event::NewEvent;
-use casework_core::kernel::ids::StreamId;
+use casework_core::kernel::ids::{CaseId, StreamId, YoungPersonId};
 use casework_core::read::rows::{CaseSummary, Listing, ReadModelUpdate, YoungPersonSummary};
 use casework_core::store::{
     AppendError, AppendRequest, Conflict, RewriteRequest, SecondOpenCase, Snapshot, StoreError,
@@ -189,6 +189,7 @@ impl Encoded {
             ReadModelUpdate::Case(summary) => Some(SecondOpenCase {
                 young_person: summary.young_person_id,
                 case: summary.case_id,
+                open: None,
             }),
             _ => None,
         };
@@ -575,7 +576,13 @@ fn append(conn: &Connection, request: &Encoded, chained: bool) -> Result<u64, Ap
     write_read_model(conn, &request.read_model).map_err(|e| {
         // The only unique index a case row can break is case_summaries_one_open_case.
         match &request.second_open_case {
-            Some(second) if is_unique_violation(&e) => second.clone().into(),
+            Some(second) if is_unique_violation(&e) => SecondOpenCase {
+                // The open case may be another command's of this same group commit, not yet
+                // visible to a reader: read it here, inside the transaction.
+                open: open_case_of(conn, second.young_person),
+                ..second.clone()
+            }
+            .into(),
             _ => fail(e),
         }
     })?;
@@ -913,4 +920,20 @@ fn write_case_row(conn: &Connection, row: &CaseRow<'_>) -> rusqlite::Result<()> 
         row.body,
     ])?;
     Ok(())
+}
+
+/// The young person's case not finished, as this connection sees it (R-17).
+fn open_case_of(conn: &Connection, young_person: YoungPersonId) -> Option<CaseId> {
+    conn.prepare_cached(
+        "SELECT case_id FROM case_summaries WHERE young_person_id = ?1
+         AND stage NOT IN ('signposted', 'declined', 'withdrawn', 'closed')",
+    )
+    .and_then(|mut st| {
+        st.query_row([codec::id(young_person.as_uuid())], |row| {
+            row.get::<_, String>(0)
+        })
+    })
+    .ok()
+    .and_then(|id| codec::parse_id(&id))
+    .map(CaseId::from_uuid)
 }
