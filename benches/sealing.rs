@@ -20,7 +20,7 @@
 mod support;
 
 use casework::case::{CaseCommand, ContactKind, ContactWith, Direction, Party};
-use casework::kernel::confidential::Confidential;
+use casework::kernel::confidential::NewConfidential;
 use casework::kernel::ids::CaseId;
 use casework::privacy::keys::LocalKek;
 use casework::service::keyring::Keyring;
@@ -53,7 +53,7 @@ fn desk(rt: &Runtime, scratch: &Scratch, name: &str, sealing: bool) -> (Desk<Sql
 }
 
 fn add_goal(rt: &Runtime, desk: &Desk<SqliteStore>, case: CaseId) {
-    let description = Confidential::new(fixtures::text(&"n".repeat(NOTE_CHARS)));
+    let description = NewConfidential::new(fixtures::text(&"n".repeat(NOTE_CHARS)));
     let command = CaseCommand::AddGoal {
         description,
         agreed_with: vec![Party::YoungPerson],

@@ -399,7 +399,7 @@ async fn active_case_of(casework: &Casework<SqliteStore>, worker: &Actor) -> Cas
             out_of_order_reason: None,
         },
         CaseCommand::AgreePlan {
-            plan: casework::kernel::confidential::Confidential::new(fixtures::text(
+            plan: casework::kernel::confidential::NewConfidential::new(fixtures::text(
                 "Weekly sessions",
             )),
         },

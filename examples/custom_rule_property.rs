@@ -30,7 +30,7 @@
 use casework::case::{Case, CaseCommand, NewReferral, ReferralSource, ReviewDecision, StageName};
 use casework::kernel::actor::Actor;
 use casework::kernel::clock::ManualClock;
-use casework::kernel::confidential::Confidential;
+use casework::kernel::confidential::NewConfidential;
 use casework::kernel::input::Text;
 use casework::memory::MemoryStore;
 use casework::policy::profile::examples::city_girls_service;
@@ -82,7 +82,7 @@ pub async fn assessed_case(
             person,
             NewReferral {
                 source: ReferralSource::SelfReferral,
-                concerns: Confidential::new(text("Fictional worry about an older boyfriend")),
+                concerns: NewConfidential::new(text("Fictional worry about an older boyfriend")),
                 received_at: fixtures::start(),
             },
         )
@@ -110,7 +110,7 @@ pub async fn assessed_case(
     .await
     .expect("allocated");
     run(CaseCommand::AgreePlan {
-        plan: Confidential::new(text("Weekly sessions at school")),
+        plan: NewConfidential::new(text("Weekly sessions at school")),
     })
     .await
     .expect("engaged");

@@ -18,7 +18,7 @@ use casework::case::{
 };
 use casework::kernel::actor::{Actor, Role};
 use casework::kernel::clock::{Clock, ManualClock};
-use casework::kernel::confidential::Confidential;
+use casework::kernel::confidential::NewConfidential;
 use casework::kernel::ids::ProfessionalId;
 use casework::kernel::input::{Postcode, Text};
 use casework::memory::MemoryStore;
@@ -81,7 +81,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 source: ReferralSource::Professional {
                     professional: pat.clone(),
                 },
-                concerns: Confidential::new(text("Gifts and lifts from a man in his twenties")),
+                concerns: NewConfidential::new(text("Gifts and lifts from a man in his twenties")),
                 received_at: clock.now(),
             },
         )
@@ -111,7 +111,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             out_of_order_reason: None,
         },
         CaseCommand::AgreePlan {
-            plan: Confidential::new(text("Weekly sessions on keeping safe")),
+            plan: NewConfidential::new(text("Weekly sessions on keeping safe")),
         },
         CaseCommand::BeginWork,
         CaseCommand::PlanSession {
@@ -135,7 +135,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 place: None,
                 topics: vec![],
                 resources: vec![],
-                note: Confidential::new(text("Said the man will collect her tonight")),
+                note: NewConfidential::new(text("Said the man will collect her tonight")),
             },
         )
         .await?;

@@ -28,7 +28,7 @@ use casework::case::{
 use casework::charts;
 use casework::kernel::actor::Actor;
 use casework::kernel::clock::ManualClock;
-use casework::kernel::confidential::Confidential;
+use casework::kernel::confidential::NewConfidential;
 use casework::kernel::ids::{CaseId, MissingEpisodeId, ProfessionalId, YoungPersonId};
 use casework::kernel::input::{Postcode, Text};
 use casework::read::figures::{Breakdown, CrossTable, Figures, ReportRequest, Shown, Suppression};
@@ -193,11 +193,17 @@ impl Year {
             Step::WithdrawIfWaiting(case) => {
                 if self.cw.case(case).await?.stage() == StageName::WaitingList {
                     let reason = text("She no longer wants support (fictional)");
-                    self.run(case, CaseCommand::Withdraw { reason }).await?;
+                    self.run(
+                        case,
+                        CaseCommand::Withdraw {
+                            reason: reason.into(),
+                        },
+                    )
+                    .await?;
                 }
             }
             Step::Begin(case) => {
-                let plan = Confidential::new(text("Weekly sessions (fictional)"));
+                let plan = NewConfidential::new(text("Weekly sessions (fictional)"));
                 self.run(case, CaseCommand::AgreePlan { plan }).await?;
                 self.run(case, CaseCommand::BeginWork).await?;
                 self.next_review(case, 1).await?;
@@ -322,7 +328,7 @@ impl Year {
         };
         let referral = NewReferral {
             source,
-            concerns: Confidential::new(text("Concerns given at referral (fictional)")),
+            concerns: NewConfidential::new(text("Concerns given at referral (fictional)")),
             received_at: received,
         };
         let case = self
@@ -380,7 +386,13 @@ impl Year {
         match self.dice.below(100) {
             0..=4 => {
                 let reason = text("Already well supported by another service (fictional)");
-                self.run(case, CaseCommand::Decline { reason }).await?;
+                self.run(
+                    case,
+                    CaseCommand::Decline {
+                        reason: reason.into(),
+                    },
+                )
+                .await?;
             }
             5..=59 => {
                 self.run(case, CaseCommand::AcceptForSupport).await?;

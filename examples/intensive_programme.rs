@@ -25,7 +25,7 @@ use casework::intelligence::{
 };
 use casework::kernel::actor::Actor;
 use casework::kernel::clock::{Clock, ManualClock};
-use casework::kernel::confidential::Confidential;
+use casework::kernel::confidential::NewConfidential;
 use casework::kernel::ids::{CaseId, ProfessionalId, SessionId};
 use casework::kernel::input::{Postcode, Text};
 use casework::memory::MemoryStore;
@@ -86,7 +86,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 source: ReferralSource::Professional {
                     professional: social_worker.clone(),
                 },
-                concerns: Confidential::new(text("Leaving care; older men at her flat")),
+                concerns: NewConfidential::new(text("Leaving care; older men at her flat")),
                 received_at: clock.now(),
             },
         )
@@ -114,14 +114,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             out_of_order_reason: None,
         },
         CaseCommand::AgreePlan {
-            plan: Confidential::new(text("Daily support moving into her own flat")),
+            plan: NewConfidential::new(text("Daily support moving into her own flat")),
         },
         CaseCommand::BeginWork,
         CaseCommand::AssignProgramme {
             programme: "intensive".into(),
         },
         CaseCommand::AddGoal {
-            description: Confidential::new(text(
+            description: NewConfidential::new(text(
                 "Keep her flat safe: no visitors she did not invite",
             )),
             agreed_with: vec![Party::YoungPerson, Party::Professional(social_worker.id)],
@@ -180,7 +180,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 place: None,
                 topics: vec![],
                 resources: vec![text("Moving On workbook (fictional)")],
-                note: Confidential::new(text("Budgeting; who has a key to the flat")),
+                note: NewConfidential::new(text("Budgeting; who has a key to the flat")),
             },
         )
         .await;
@@ -239,7 +239,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             held_at: monday + Duration::days(3) + Duration::hours(4),
             service_attended: true,
             actions: vec![MeetingAction {
-                action: text("Police to visit the flat's landlord"),
+                action: text("Police to visit the flat's landlord").into(),
                 by_whom: Some(text("Police")),
                 due_on: NaiveDate::from_ymd_opt(2026, 3, 9),
             }],
@@ -339,7 +339,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .record_intelligence(
             &worker,
             NewIntelligence {
-                report: Confidential::new(text("A grey van collected her from the flat on Friday")),
+                report: NewConfidential::new(text(
+                    "A grey van collected her from the flat on Friday",
+                )),
                 urgency: Urgency::ImmediateRisk,
                 links: vec![IntelligenceLink::Case(case)],
                 learnt_at: clock.now(),

@@ -75,7 +75,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             amy,
             NewReferral {
                 source: ReferralSource::SelfReferral,
-                concerns: Confidential::new(text("Older man giving lifts and gifts")),
+                concerns: NewConfidential::new(text("Older man giving lifts and gifts")),
                 received_at: clock_now(&clock),
             },
         )
@@ -102,7 +102,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             out_of_order_reason: None,
         },
         CaseCommand::AgreePlan {
-            plan: Confidential::new(text("Weekly sessions on healthy relationships")),
+            plan: NewConfidential::new(text("Weekly sessions on healthy relationships")),
         },
         CaseCommand::BeginWork,
     ];
@@ -195,7 +195,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ben,
             NewReferral {
                 source: ReferralSource::SelfReferral,
-                concerns: Confidential::new(text("Approached online by an adult")),
+                concerns: NewConfidential::new(text("Approached online by an adult")),
                 received_at: clock_now(&clock),
             },
         )
@@ -228,9 +228,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
         )
         .await?;
-    if let Some(casework::case::Outcome::Signposted { reason, to }) = &done.state.file().outcome {
+    // The reason is confidential: a timeline says that one was given, not what.
+    if let Some(casework::case::Outcome::Signposted { to, .. }) = &done.state.file().outcome {
         println!(
-            "  signposted: {reason}; to {}",
+            "  signposted (reason recorded, confidential); to {}",
             to.as_ref().map_or("(none named)", |s| &s.name)
         );
     }
@@ -256,7 +257,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 source: ReferralSource::Professional {
                     professional: social_worker,
                 },
-                concerns: Confidential::new(text("Missing overnight twice this month")),
+                concerns: NewConfidential::new(text("Missing overnight twice this month")),
                 received_at: clock_now(&clock),
             },
         )

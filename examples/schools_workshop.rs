@@ -13,7 +13,7 @@
 use casework::case::{NewReferral, ReferralSource};
 use casework::kernel::actor::Actor;
 use casework::kernel::clock::{Clock, ManualClock};
-use casework::kernel::confidential::Confidential;
+use casework::kernel::confidential::NewConfidential;
 use casework::kernel::ids::WorkshopId;
 use casework::kernel::input::{Postcode, Text};
 use casework::memory::MemoryStore;
@@ -135,7 +135,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         id,
         WorkshopCommand::IdentifyVulnerable {
             young_person: dee,
-            concerns: Confidential::new(text("Talked about an older friend who buys her vodka")),
+            concerns: NewConfidential::new(text("Talked about an older friend who buys her vodka")),
         },
     )
     .await;
@@ -184,7 +184,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             WorkshopCommand::RecordEvaluation {
                 respondent,
                 answers: answers(before, after),
-                learnt: Some(Confidential::new(text("Gifts can come with strings"))),
+                learnt: Some(NewConfidential::new(text("Gifts can come with strings"))),
             },
         )
         .await;
@@ -216,7 +216,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             young_person: dee,
             held_at: clock.now() - Duration::minutes(30),
             duration_minutes: 30,
-            note: Confidential::new(text("Wants to talk to someone about the older friend")),
+            note: NewConfidential::new(text("Wants to talk to someone about the older friend")),
         },
     )
     .await;
@@ -231,7 +231,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             id,
             NewReferral {
                 source: ReferralSource::SelfReferral,
-                concerns: Confidential::new(text("An older friend buys her drink")),
+                concerns: NewConfidential::new(text("An older friend buys her drink")),
                 received_at: clock.now(),
             },
         )

@@ -21,6 +21,10 @@ pub use casework_service::{
     YoungPersonExecuted, QUERIES,
 };
 
+/// Raw store access past the gate and the audit, for migrations, tests and tools
+/// (`bypass::raw_store(&casework)`).
+pub use casework_service::bypass;
+
 pub mod prelude;
 
 pub mod config;

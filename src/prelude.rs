@@ -11,7 +11,7 @@ pub use crate::case::{
 pub use crate::kernel::actor::{Actor, Role};
 pub use crate::kernel::clock::{Clock, ManualClock, SystemClock};
 pub use crate::kernel::code::ErrorCode;
-pub use crate::kernel::confidential::Confidential;
+pub use crate::kernel::confidential::{Confidential, NewConfidential};
 pub use crate::kernel::error::DomainError;
 pub use crate::kernel::ids::{CaseId, StaffId, WorkshopId, YoungPersonId};
 pub use crate::kernel::input::{Postcode, Text};

@@ -129,7 +129,7 @@ async fn r20_someone_never_assessed_below_medium_and_never_worked_with_is_refuse
             &desk.worker,
             case,
             CaseCommand::Decline {
-                reason: text("Already supported elsewhere"),
+                reason: text("Already supported elsewhere").into(),
             },
         )
         .await
@@ -147,7 +147,7 @@ async fn r20_a_young_person_whose_latest_assessed_risk_is_low_may_join_though_ne
             &desk.worker,
             case,
             CaseCommand::Decline {
-                reason: text("Already supported elsewhere"),
+                reason: text("Already supported elsewhere").into(),
             },
         )
         .await

@@ -14,6 +14,7 @@ use casework::policy::risk::{IndicatorAnswer, RiskLevel, RiskOverride};
 use casework::CommandError;
 use casework_testkit::desk::allocate_to;
 use casework_testkit::fixtures::{self, text};
+use casework_testkit::stored::stored;
 use chrono::Duration;
 use std::ops::Deref;
 
@@ -85,7 +86,7 @@ impl Desk {
             CaseCommand::AcceptForSupport,
             allocate_to(&self.worker),
             CaseCommand::AgreePlan {
-                plan: casework::kernel::confidential::Confidential::new(text("Weekly sessions")),
+                plan: casework::kernel::confidential::NewConfidential::new(text("Weekly sessions")),
             },
             CaseCommand::BeginWork,
         ] {
@@ -117,10 +118,10 @@ async fn r24_a_workers_closure_is_pending_until_a_manager_approves_it() {
     assert_eq!(after.stage(), StageName::Active, "pending, not done");
     let pending = only_pending(&after).clone();
     assert_eq!(
-        pending.step,
-        GatedStep::Close {
+        stored(&pending.step),
+        stored(&GatedStep::Close {
             reason: ClosureReason::MovedOutOfArea
-        }
+        })
     );
     assert_eq!(pending.requested_by, d.worker.id);
 
@@ -131,7 +132,7 @@ async fn r24_a_workers_closure_is_pending_until_a_manager_approves_it() {
             case,
             CaseCommand::Approve {
                 approval: pending.id,
-                reason: text("ok"),
+                reason: text("ok").into(),
             },
         )
         .await
@@ -144,7 +145,7 @@ async fn r24_a_workers_closure_is_pending_until_a_manager_approves_it() {
             case,
             CaseCommand::Approve {
                 approval: pending.id,
-                reason: text("Family has moved to another county"),
+                reason: text("Family has moved to another county").into(),
             },
         )
         .await
@@ -157,10 +158,13 @@ async fn r24_a_workers_closure_is_pending_until_a_manager_approves_it() {
         .find(|e| matches!(e.event, CaseEvent::ApprovalGiven { .. }))
         .expect("the approval is recorded");
     assert_eq!(given.meta.actor.id, d.manager.id);
-    assert_eq!(
-        given.meta.reason.as_deref(),
-        Some("Family has moved to another county")
-    );
+    // The manager's reason is confidential: kept, sealed, in the event, never copied
+    // into the envelope every history shows.
+    assert_eq!(given.meta.reason, None);
+    let CaseEvent::ApprovalGiven { reason, .. } = &given.event else {
+        unreachable!()
+    };
+    assert_eq!(stored(reason), "Family has moved to another county");
 }
 
 #[tokio::test]
@@ -184,7 +188,7 @@ async fn r24_a_refused_closure_leaves_the_case_open_with_the_reason_recorded() {
             case,
             CaseCommand::RefuseApproval {
                 approval: id,
-                reason: text("Try an outreach visit first"),
+                reason: text("Try an outreach visit first").into(),
             },
         )
         .await
@@ -198,7 +202,7 @@ async fn r24_a_refused_closure_leaves_the_case_open_with_the_reason_recorded() {
             case,
             CaseCommand::Approve {
                 approval: id,
-                reason: text("changed my mind"),
+                reason: text("changed my mind").into(),
             },
         )
         .await
@@ -279,7 +283,7 @@ async fn r24_r21_a_workers_override_is_pending_and_the_computed_level_applies_me
     d.run(&d.worker, case, CaseCommand::Screen).await.unwrap();
     let o = RiskOverride {
         level: RiskLevel::High,
-        reason: text("Seen getting into cars with unknown adults"),
+        reason: text("Seen getting into cars with unknown adults").into(),
     };
     let assessed = d
         .run(
@@ -296,13 +300,16 @@ async fn r24_r21_a_workers_override_is_pending_and_the_computed_level_applies_me
     assert_eq!((a.computed, a.level), (RiskLevel::Low, RiskLevel::Low));
     assert!(a.overridden.is_none());
     let pending = only_pending(&assessed).clone();
-    assert_eq!(
-        pending.step,
+    match &pending.step {
         GatedStep::RiskOverride {
-            assessment: 0,
-            level_override: o.clone()
+            assessment,
+            level_override,
+        } => {
+            assert_eq!(*assessment, 0);
+            assert_eq!(stored(level_override), stored(&o));
         }
-    );
+        other => panic!("the override is pending, not {}", other.name()),
+    }
     // Low risk: no duty social work referral owed yet.
     let owed_duty = |c: &Case| {
         c.file()
@@ -318,7 +325,7 @@ async fn r24_r21_a_workers_override_is_pending_and_the_computed_level_applies_me
             case,
             CaseCommand::Approve {
                 approval: pending.id,
-                reason: text("Agreed on what the worker saw"),
+                reason: text("Agreed on what the worker saw").into(),
             },
         )
         .await
@@ -329,7 +336,7 @@ async fn r24_r21_a_workers_override_is_pending_and_the_computed_level_applies_me
         (RiskLevel::Low, RiskLevel::High),
         "both levels kept"
     );
-    assert_eq!(a.overridden.as_ref(), Some(&o));
+    assert_eq!(stored(&a.overridden), stored(&Some(&o)));
     assert!(
         owed_duty(&approved),
         "R-5: a High level owes the duty social work referral"
@@ -342,7 +349,7 @@ async fn r24_an_override_approved_after_a_newer_assessment_is_stale() {
     let case = d.active().await;
     let o = RiskOverride {
         level: RiskLevel::High,
-        reason: text("New information from school"),
+        reason: text("New information from school").into(),
     };
     let after = d
         .run(
@@ -374,7 +381,7 @@ async fn r24_an_override_approved_after_a_newer_assessment_is_stale() {
             case,
             CaseCommand::Approve {
                 approval: id,
-                reason: text("ok"),
+                reason: text("ok").into(),
             },
         )
         .await
@@ -423,7 +430,7 @@ async fn r24_r7_a_worker_allocating_out_of_order_asks_and_a_manager_approves() {
             second,
             CaseCommand::Approve {
                 approval: id,
-                reason: text("Keep siblings together"),
+                reason: text("Keep siblings together").into(),
             },
         )
         .await

@@ -211,7 +211,7 @@ on_every_store!(
                 case,
                 CaseCommand::Approve {
                     approval: casework::kernel::ids::ApprovalId::new(),
-                    reason: text("looks fine"),
+                    reason: text("looks fine").into(),
                 },
             )
             .await

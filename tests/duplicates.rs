@@ -429,7 +429,7 @@ on_every_store!(
         desk.run(
             old_case,
             CaseCommand::Withdraw {
-                reason: text("Moved away for a while (fictional)"),
+                reason: text("Moved away for a while (fictional)").into(),
             },
         )
         .await;

@@ -10,7 +10,7 @@
 mod support;
 
 use casework::case::{CaseCommand, NewReferral, ReferralSource};
-use casework::kernel::confidential::{Confidential, SEALED};
+use casework::kernel::confidential::{NewConfidential, SEALED};
 use casework::kernel::ids::CaseId;
 use casework::privacy::key_store::KeyOwner;
 use casework::service::keyring::{key_file, Keyring};
@@ -48,7 +48,7 @@ async fn planted<S: Store>(desk: &Desk<S>, name: &str, concerns: &str, plan: &st
             person,
             NewReferral {
                 source: ReferralSource::SelfReferral,
-                concerns: Confidential::new(fixtures::text(concerns)),
+                concerns: NewConfidential::new(fixtures::text(concerns)),
                 received_at: desk.now(),
             },
         )
@@ -59,7 +59,7 @@ async fn planted<S: Store>(desk: &Desk<S>, name: &str, concerns: &str, plan: &st
     desk.run(
         case,
         CaseCommand::AgreePlan {
-            plan: Confidential::new(fixtures::text(plan)),
+            plan: NewConfidential::new(fixtures::text(plan)),
         },
     )
     .await;
@@ -175,17 +175,13 @@ async fn r8_r23_sqlite_holds_no_planted_text_and_none_opens_after_erasure() {
         );
     }
 
-    // Finding 1 of issue 17, on a sealing service: a worker who may read the structure copies
-    // the stored concerns into a command; its JSON holds the envelope, never the text.
+    // Finding 1 of issue 17: a stored value cannot be copied into a command at all (a command
+    // carries `NewConfidential`, a person's words; see the compile-fail test
+    // `copy_confidential_into_command`), and the case itself serializes only for storage.
     let stored = desk.cw.case(case).await.unwrap();
-    let copied = CaseCommand::AddGoal {
-        description: stored.file().concerns.clone(),
-        agreed_with: vec![casework::case::Party::YoungPerson],
-    };
-    let json = copied.to_json();
     assert!(
-        json.contains("\"sealed\"") && !json.contains(&concerns),
-        "R-8: a copied stored value stays sealed: {json}"
+        serde_json::to_string(&stored).is_err(),
+        "R-8: a case serializes only for storage"
     );
 
     // Another key-encryption key (a misconfigured server): a clear error, never garbage.

@@ -7,7 +7,7 @@
 
 use casework::intelligence::{IntelligenceCommand, NewIntelligence, PoliceChannel, Urgency};
 use casework::kernel::actor::{Actor, Role};
-use casework::kernel::confidential::Confidential;
+use casework::kernel::confidential::NewConfidential;
 use casework::kernel::idempotency::IdempotentRequest;
 use casework::memory::MemoryStore;
 use casework::policy::topic::SessionTopic;
@@ -18,6 +18,7 @@ use casework::young_person::YoungPersonCommand;
 use casework::{AccessError, CommandError};
 use casework_testkit::desk::Desk;
 use casework_testkit::fixtures::{girl_in_leeds_area, start, text};
+use casework_testkit::stored::stored;
 use chrono::Duration;
 
 fn key(key: &str, fingerprint: &str) -> Option<IdempotentRequest> {
@@ -46,7 +47,7 @@ fn workshop(name: &str) -> NewWorkshop {
 
 fn intelligence(report: &str, desk: &Desk<impl Store>) -> NewIntelligence {
     NewIntelligence {
-        report: Confidential::new(text(report)),
+        report: NewConfidential::new(text(report)),
         urgency: Urgency::NonUrgent,
         links: vec![],
         learnt_at: desk.now() - Duration::hours(1),
@@ -70,8 +71,8 @@ async fn young_person_commands<S: Store>(desk: Desk<S>) {
         .unwrap();
     assert!(retry.replayed);
     assert_eq!(
-        (retry.version, &retry.events),
-        (first.version, &first.events)
+        (retry.version, stored(&retry.events)),
+        (first.version, stored(&first.events))
     );
     let history = desk.cw.young_person_history(yp).await.unwrap();
     assert_eq!(
@@ -171,8 +172,8 @@ async fn workshops<S: Store>(desk: Desk<S>) {
         .unwrap();
     assert!(retry.replayed);
     assert_eq!(
-        (retry.version, &retry.events),
-        (first.version, &first.events)
+        (retry.version, stored(&retry.events)),
+        (first.version, stored(&first.events))
     );
     let history = desk.cw.workshop_history(id).await.unwrap();
     assert_eq!(history.last().unwrap().version, first.version);
@@ -247,8 +248,8 @@ async fn intelligence_reports<S: Store>(desk: Desk<S>) {
         .unwrap();
     assert!(retry.replayed);
     assert_eq!(
-        (retry.version, &retry.events),
-        (first.version, &first.events)
+        (retry.version, stored(&retry.events)),
+        (first.version, stored(&first.events))
     );
     assert_eq!(
         desk.cw.intelligence_history(id).await.unwrap().len() as u64,

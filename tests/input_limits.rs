@@ -8,7 +8,7 @@
 
 use casework::case::{CaseCommand, Party, SessionPlace, StageName};
 use casework::config::{load_profile_with, shipped};
-use casework::kernel::confidential::Confidential;
+use casework::kernel::confidential::NewConfidential;
 use casework::kernel::error::DomainError;
 use casework::kernel::ids::{CaseId, SessionId};
 use casework::kernel::input::{InputError, Text};
@@ -80,7 +80,7 @@ fn hold(session: SessionId, at: chrono::DateTime<Utc>, note: String) -> CaseComm
         place: None,
         topics: vec![],
         resources: vec![],
-        note: Confidential::new(Text::parse("note", note).unwrap()),
+        note: NewConfidential::new(Text::parse("note", note).unwrap()),
     }
 }
 
@@ -237,7 +237,7 @@ async fn a_list_up_to_list_items_is_kept_and_one_more_is_refused_naming_it() {
 
     // Other text is held to text_bytes: a goal of 41 bytes.
     let goal = CaseCommand::AddGoal {
-        description: Confidential::new(text("x".repeat(41).as_str())),
+        description: NewConfidential::new(text("x".repeat(41).as_str())),
         agreed_with: vec![Party::YoungPerson],
     };
     let over = refused(desk.cw.execute(&desk.worker, case, goal).await);
@@ -253,7 +253,7 @@ async fn nul_is_refused_in_any_text_naming_the_field() {
     let person = desk.register(girl_in_leeds_area()).await;
     let case = desk.assessed(person, &[]).await;
     let signpost = CaseCommand::Signpost {
-        reason: Some(text("Better served nearer home")),
+        reason: Some(text("Better served nearer home").into()),
         to: Some(PartnerService {
             name: "Harbour\0Project".into(),
         }),

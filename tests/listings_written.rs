@@ -9,7 +9,7 @@ mod support;
 use casework::case::{
     CaseCommand, ClosureReason, ContactKind, ContactWith, Direction, ReviewDecision, SessionPlace,
 };
-use casework::kernel::confidential::Confidential;
+use casework::kernel::confidential::NewConfidential;
 use casework::kernel::event::RecordedEvent;
 use casework::kernel::ids::{CaseId, StreamId};
 use casework::memory::MemoryStore;
@@ -42,7 +42,7 @@ fn at_work_steps() -> Vec<CaseCommand> {
             out_of_order_reason: None,
         },
         CaseCommand::AgreePlan {
-            plan: Confidential::new(text("Weekly sessions")),
+            plan: NewConfidential::new(text("Weekly sessions")),
         },
         CaseCommand::BeginWork,
     ]

@@ -73,7 +73,7 @@ fn assert_too_old_then_declined(scenario: Scenario) {
         .before()
         .clone()
         .when(CaseCommand::Decline {
-            reason: text("Aged 19 on the day of referral: outside the service's ages"),
+            reason: text("Aged 19 on the day of referral: outside the service's ages").into(),
         })
         .then_stage(StageName::Declined);
 }

@@ -9,7 +9,7 @@ use casework::case::{
     CaseCommand, MeetingAction, MeetingKind, PartnerKind, PartnerReferralStatus,
     PartnerReferralUpdate, StageName,
 };
-use casework::kernel::confidential::Confidential;
+use casework::kernel::confidential::NewConfidential;
 use casework::kernel::error::DomainError;
 use casework::kernel::ids::PartnerReferralId;
 use casework::kernel::rule::Rule;
@@ -65,7 +65,7 @@ fn at_work() -> Scenario {
             out_of_order_reason: None,
         },
         CaseCommand::AgreePlan {
-            plan: Confidential::new(text("Weekly sessions")),
+            plan: NewConfidential::new(text("Weekly sessions")),
         },
         CaseCommand::BeginWork,
     ])
@@ -77,7 +77,7 @@ fn meeting(kind: MeetingKind, attended: bool) -> CaseCommand {
         held_at: start(),
         service_attended: attended,
         actions: vec![MeetingAction {
-            action: text("Share the car's description with the police"),
+            action: text("Share the car's description with the police").into(),
             by_whom: Some(text("Project worker")),
             due_on: NaiveDate::from_ymd_opt(2026, 3, 9),
         }],
@@ -158,7 +158,7 @@ fn a_declined_referral_records_no_meetings() {
                 worker_override: None,
             },
             CaseCommand::Decline {
-                reason: text("Already supported by another project"),
+                reason: text("Already supported by another project").into(),
             },
         ])
         .when(meeting(MeetingKind::ChildInNeed, true))

@@ -346,7 +346,7 @@ async fn r22_a_flag_is_resolved_with_a_reason_and_a_continuing_pattern_raises_a_
         .await
         .unwrap();
     assert!(!resolved.state.activity.is_flagged());
-    let history = desk.cw.store();
+    let history = casework::bypass::raw_store(&desk.cw);
     let stored = casework::store::EventLoad::load(
         history,
         casework::kernel::ids::StreamId::YoungPerson(desk.yp),
@@ -395,7 +395,7 @@ async fn missing_episodes_belong_to_the_young_person_not_to_a_case() {
         .all(|r| !r.event.event_type().contains("missing")));
     // Every stored event decodes back.
     let stored = casework::store::EventLoad::load(
-        desk.cw.store(),
+        casework::bypass::raw_store(&desk.cw),
         casework::kernel::ids::StreamId::YoungPerson(desk.yp),
     )
     .await

@@ -7,7 +7,7 @@ use casework::case::owed::{OwedActionKind, OwedStatus};
 use casework::case::{CaseCommand, CaseEvent, NewReferral, ReferralSource, ReviewDecision};
 use casework::kernel::actor::Actor;
 use casework::kernel::clock::{Clock, ManualClock};
-use casework::kernel::confidential::Confidential;
+use casework::kernel::confidential::NewConfidential;
 use casework::kernel::error::DomainError;
 use casework::kernel::ids::OwedActionId;
 use casework::kernel::rule::Rule;
@@ -56,7 +56,7 @@ fn active_at(indicators: &[&str]) -> Scenario {
             out_of_order_reason: None,
         },
         CaseCommand::AgreePlan {
-            plan: Confidential::new(text("Weekly sessions")),
+            plan: NewConfidential::new(text("Weekly sessions")),
         },
         CaseCommand::BeginWork,
     ])
@@ -91,14 +91,14 @@ fn r5_every_referral_owes_the_safeguarding_unit_a_notification() {
             source: ReferralSource::ParentOrCarer {
                 name: text("Chris Parent"),
             },
-            concerns: Confidential::new(text("Coming home with new phones")),
+            concerns: NewConfidential::new(text("Coming home with new phones")),
             received_at: start(),
         },
         NewReferral {
             source: ReferralSource::Agency {
                 agency: text("Fictional Housing Association"),
             },
-            concerns: Confidential::new(text("Older men visiting the flat")),
+            concerns: NewConfidential::new(text("Older men visiting the flat")),
             received_at: start(),
         },
     ];
@@ -347,7 +347,7 @@ fn r5_owed_actions_are_never_removed_across_a_whole_case() {
                 out_of_order_reason: None,
             },
             CaseCommand::AgreePlan {
-                plan: Confidential::new(text("Weekly sessions")),
+                plan: NewConfidential::new(text("Weekly sessions")),
             },
             CaseCommand::BeginWork,
             review(&[]),
@@ -482,7 +482,7 @@ fn r5_a_downward_override_does_not_remove_the_duty_referral() {
             indicators: HIGH.iter().map(|s| (*s).into()).collect(),
             worker_override: Some(casework::policy::risk::RiskOverride {
                 level: casework::policy::risk::RiskLevel::Low,
-                reason: text("Already known to the police; now living with a safe relative"),
+                reason: text("Already known to the police; now living with a safe relative").into(),
             }),
         })
         .then_case(|case| {

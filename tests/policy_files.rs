@@ -215,7 +215,7 @@ fn r21_override_keeps_both_levels() {
     let tool = shipped::risk_tool("scored").unwrap();
     let o = casework::policy::risk::RiskOverride {
         level: RiskLevel::High,
-        reason: casework::kernel::input::Text::parse(
+        reason: casework::kernel::confidential::NewConfidential::parse(
             "reason",
             "Police intelligence about the adult involved",
         )
@@ -443,7 +443,7 @@ async fn r21_a_profile_change_never_rewrites_past_assessments() {
         .unwrap();
     assert_eq!((fresh.tool_version.as_str(), fresh.score), ("2027.1", 12));
     assert_eq!(
-        revised.case(case).await.unwrap().file().assessments,
-        vec![old]
+        casework_testkit::stored::stored(&revised.case(case).await.unwrap().file().assessments),
+        casework_testkit::stored::stored(&vec![old])
     );
 }

@@ -47,7 +47,7 @@ fn r27_commands_name_themselves_and_the_permission_they_need() {
     );
     let approve = CaseCommand::Approve {
         approval: casework::kernel::ids::ApprovalId::new(),
-        reason: text("Fictional reason"),
+        reason: text("Fictional reason").into(),
     };
     assert_eq!(Case::command_name(&approve), "approve");
     assert_eq!(Case::command_permission(&approve), Permission::Approve);

@@ -26,6 +26,7 @@ use casework::store::Store;
 use casework::{AccessError, Acting};
 use casework_testkit::desk::Desk;
 use casework_testkit::fixtures::{self, girl_in_leeds_area, text};
+use casework_testkit::stored::stored;
 use chrono::Duration;
 
 const REASON: &str = "Sam is going on long-term leave (fictional)";
@@ -459,12 +460,12 @@ on_every_store!(
         assert_eq!(asked.file().pending.len(), 1);
         let pending = asked.file().pending[0].clone();
         assert_eq!(
-            pending.step,
-            GatedStep::Reallocate {
+            stored(&pending.step),
+            stored(&GatedStep::Reallocate {
                 worker: kim.id,
                 worker_name: text("Kim Example"),
                 reason: text(REASON),
-            }
+            })
         );
         assert_eq!(pending.step.name(), "reallocate");
         assert_eq!(pending.requested_by, desk.worker.id);
@@ -473,7 +474,7 @@ on_every_store!(
         // A worker cannot approve: R-27 gives no worker `approve`, and the rule itself is R-24
         let approve = CaseCommand::Approve {
             approval: pending.id,
-            reason: text("Agreed in supervision (fictional)"),
+            reason: text("Agreed in supervision (fictional)").into(),
         };
         assert_eq!(
             denied(sam.execute(case, approve.clone()).await),
@@ -517,7 +518,7 @@ on_every_store!(
             case,
             CaseCommand::RefuseApproval {
                 approval,
-                reason: text("Kim's caseload is full this month (fictional)"),
+                reason: text("Kim's caseload is full this month (fictional)").into(),
             },
         )
         .await;
@@ -589,8 +590,11 @@ async fn r24_r25_the_typed_transition_moves_the_worker_as_the_fold_does() {
     let (moved, events) = move_to(active.clone(), &desk.manager, &city_girls_service()).unwrap();
     assert_eq!(moved.allocation().worker, kim.id);
     assert_eq!(
-        Case::evolve(Some(Case::Active(active.clone())), &events[0]),
-        Some(moved.into_case())
+        stored(&Case::evolve(
+            Some(Case::Active(active.clone())),
+            &events[0]
+        )),
+        stored(&Some(moved.into_case()))
     );
     // Where the profile gates it, the transition itself refuses a worker: no code path
     // skips the approval

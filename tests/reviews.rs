@@ -4,7 +4,7 @@
 
 use casework::case::{CaseCommand, ReviewDecision};
 use casework::config::shipped;
-use casework::kernel::confidential::Confidential;
+use casework::kernel::confidential::NewConfidential;
 use casework::kernel::ids::CaseId;
 use casework::kernel::input::Postcode;
 use casework::memory::MemoryStore;
@@ -33,7 +33,7 @@ fn steps(indicators: &[&str]) -> Vec<CaseCommand> {
             out_of_order_reason: None,
         },
         CaseCommand::AgreePlan {
-            plan: Confidential::new(text("Weekly sessions")),
+            plan: NewConfidential::new(text("Weekly sessions")),
         },
     ]
 }

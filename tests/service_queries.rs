@@ -23,7 +23,7 @@ use casework::intelligence::{
     IntelligenceCommand, IntelligenceLink, NewIntelligence, PoliceChannel, Urgency,
 };
 use casework::kernel::actor::Actor;
-use casework::kernel::confidential::Confidential;
+use casework::kernel::confidential::NewConfidential;
 use casework::kernel::ids::StaffId;
 use casework::kernel::input::Postcode;
 use casework::kernel::rule::Rule;
@@ -307,7 +307,7 @@ on_every_store!(
                 place: None,
                 topics: vec![],
                 resources: vec![],
-                note: Confidential::new(text("Talked about the older boyfriend")),
+                note: NewConfidential::new(text("Talked about the older boyfriend")),
             },
         )
         .await;
@@ -496,7 +496,7 @@ on_every_store!(
         desk.run(
             beas,
             CaseCommand::Decline {
-                reason: text("Already supported elsewhere"),
+                reason: text("Already supported elsewhere").into(),
             },
         )
         .await;
@@ -533,9 +533,7 @@ on_every_store!(
             "an open case is not finished"
         );
         // The key is the young person's id in its display form, and the detail names the case.
-        let raw = desk
-            .cw
-            .store()
+        let raw = casework::bypass::raw_store(&desk.cw)
             .listings(ListingQuery::all(ListingKind::ClosedCase).key(amy.to_string()))
             .await
             .unwrap();
@@ -728,7 +726,7 @@ on_every_store!(
             .person_at_work(girl_in_leeds_area(), &["older_boyfriend"])
             .await;
         let record = |urgency| NewIntelligence {
-            report: Confidential::new(text("A silver hatchback collects girls from the park")),
+            report: NewConfidential::new(text("A silver hatchback collects girls from the park")),
             urgency,
             links: vec![
                 IntelligenceLink::Case(case),
@@ -764,9 +762,7 @@ on_every_store!(
             ]
         );
         // The listing holds ids and times, never the report.
-        let raw = desk
-            .cw
-            .store()
+        let raw = casework::bypass::raw_store(&desk.cw)
             .listings(ListingQuery::all(ListingKind::IntelligenceAwaitingPolice))
             .await
             .unwrap();

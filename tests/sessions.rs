@@ -11,7 +11,7 @@ use casework::case::{
 use casework::config::shipped;
 use casework::kernel::actor::Actor;
 use casework::kernel::clock::ManualClock;
-use casework::kernel::confidential::{for_storage, Confidential};
+use casework::kernel::confidential::{for_storage, NewConfidential};
 use casework::kernel::error::DomainError;
 use casework::kernel::ids::{GoalId, ProfessionalId, SessionId};
 use casework::kernel::input::Postcode;
@@ -28,6 +28,7 @@ use casework_testkit::fixtures::{
     self, girl_in_leeds_area, professional_referral, self_referral, social_worker, start, text,
 };
 use casework_testkit::scenario::Scenario;
+use casework_testkit::stored::stored;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use std::sync::Arc;
 
@@ -75,7 +76,7 @@ fn to_allocation() -> Vec<CaseCommand> {
 fn to_work() -> Vec<CaseCommand> {
     vec![
         CaseCommand::AgreePlan {
-            plan: Confidential::new(text("Weekly sessions on keeping safe")),
+            plan: NewConfidential::new(text("Weekly sessions on keeping safe")),
         },
         CaseCommand::BeginWork,
     ]
@@ -119,7 +120,7 @@ fn hold(session: SessionId, held_at: DateTime<Utc>, minutes: u32) -> CaseCommand
         place: None,
         topics: vec![],
         resources: vec![text("Party Lines workbook (fictional)")],
-        note: Confidential::new(text("Talked about the lifts and the gifts")),
+        note: NewConfidential::new(text("Talked about the lifts and the gifts")),
     }
 }
 
@@ -163,7 +164,7 @@ fn a_goal_is_agreed_with_the_young_person_and_named_professionals() {
         professional: teacher.clone(),
     }]);
     s.when(CaseCommand::AddGoal {
-        description: Confidential::new(text("Know who to call if a party feels unsafe")),
+        description: NewConfidential::new(text("Know who to call if a party feels unsafe")),
         agreed_with: vec![
             Party::YoungPerson,
             Party::Professional(teacher.id),
@@ -174,7 +175,7 @@ fn a_goal_is_agreed_with_the_young_person_and_named_professionals() {
     .then_stage(StageName::Active)
     .then_case(|case| {
         let goal = &case.file().activity.goals[0];
-        assert_eq!(goal.status, GoalStatus::Open);
+        assert!(matches!(goal.status, GoalStatus::Open));
         assert_eq!(
             goal.agreed_with,
             vec![Party::YoungPerson, Party::Professional(teacher.id)],
@@ -191,7 +192,7 @@ fn r6_a_goal_not_agreed_with_the_young_person_is_refused_naming_agreed_with() {
         professional: teacher.clone(),
     }]);
     s.when(CaseCommand::AddGoal {
-        description: Confidential::new(text("Attend school every day")),
+        description: NewConfidential::new(text("Attend school every day")),
         agreed_with: vec![Party::Professional(teacher.id)],
     })
     .then_input_error("agreed_with")
@@ -202,7 +203,7 @@ fn r6_a_goal_not_agreed_with_the_young_person_is_refused_naming_agreed_with() {
 fn a_goal_agreed_with_a_professional_not_involved_is_refused_naming_the_entry() {
     active()
         .when(CaseCommand::AddGoal {
-            description: Confidential::new(text("Back to college")),
+            description: NewConfidential::new(text("Back to college")),
             agreed_with: vec![
                 Party::YoungPerson,
                 Party::Professional(ProfessionalId::new()),
@@ -216,7 +217,7 @@ fn a_goal_is_achieved_or_dropped_once_with_its_date() {
     let s = active()
         .later(Duration::days(1))
         .given(vec![CaseCommand::AddGoal {
-            description: Confidential::new(text("Know the signs of grooming")),
+            description: NewConfidential::new(text("Know the signs of grooming")),
             agreed_with: vec![Party::YoungPerson],
         }])
         .later(Duration::days(20));
@@ -249,30 +250,29 @@ fn a_goal_is_achieved_or_dropped_once_with_its_date() {
             achieved_at: set_at + Duration::days(10),
         })
         .then_case(|case| {
-            assert_eq!(
+            assert!(matches!(
                 case.file().activity.goals[0].status,
-                GoalStatus::Achieved {
-                    at: set_at + Duration::days(10)
-                }
-            )
+                GoalStatus::Achieved { at } if at == set_at + Duration::days(10)
+            ))
         })
         .and();
     achieved
         .clone()
         .when(CaseCommand::DropGoal {
             goal,
-            reason: text("Changed her mind"),
+            reason: text("Changed her mind").into(),
         })
         .then_input_error("goal");
     // Or dropped, with the reason.
     s.when(CaseCommand::DropGoal {
         goal,
-        reason: text("She has chosen a college course instead"),
+        reason: text("She has chosen a college course instead").into(),
     })
     .then_case(|case| {
         assert!(matches!(
             &case.file().activity.goals[0].status,
-            GoalStatus::Dropped { reason, .. } if reason.as_str().contains("college")
+            GoalStatus::Dropped { reason, .. }
+                if stored(reason).as_str().is_some_and(|r| r.contains("college"))
         ))
     });
 }
@@ -283,7 +283,7 @@ fn goals_wait_for_the_plan() {
         .given_referral(&girl_in_leeds_area(), self_referral(start()))
         .given(to_allocation())
         .when(CaseCommand::AddGoal {
-            description: Confidential::new(text("Keep safe at parties")),
+            description: NewConfidential::new(text("Keep safe at parties")),
             agreed_with: vec![Party::YoungPerson],
         })
         .then_error(|e| refused_at_stage(e, StageName::Allocated));
@@ -400,7 +400,7 @@ fn r11_a_planned_session_is_cancelled_by_whom_or_not_attended_and_then_settled()
         .when(CaseCommand::CancelSession {
             session: second,
             by: CancelledBy::YoungPerson,
-            reason: Some(text("Exam the next morning")),
+            reason: Some(text("Exam the next morning").into()),
         })
         .then_case(|case| {
             assert!(matches!(
@@ -514,7 +514,7 @@ fn sessions_are_planned_while_work_is_under_way_not_while_paused() {
         .given_referral(&girl_in_leeds_area(), self_referral(start()))
         .given(to_allocation())
         .given(vec![CaseCommand::AgreePlan {
-            plan: Confidential::new(text("Weekly sessions")),
+            plan: NewConfidential::new(text("Weekly sessions")),
         }])
         .when(plan_at(start() + Duration::days(1), &[]))
         .then_stage(StageName::Engaged);
@@ -533,7 +533,7 @@ fn r17_a_closed_case_refuses_every_activity() {
     assert_eq!(closed.case().stage(), StageName::Closed);
     let commands = vec![
         CaseCommand::AddGoal {
-            description: Confidential::new(text("Anything")),
+            description: NewConfidential::new(text("Anything")),
             agreed_with: vec![Party::YoungPerson],
         },
         plan_at(start() + Duration::days(2), &[]),
@@ -944,7 +944,7 @@ async fn the_facade_reports_cadence_and_length_from_the_store() {
     let folded = Case::fold(history.iter().map(|r| &r.event))
         .unwrap()
         .unwrap();
-    assert_eq!(folded, cw.case(case).await.unwrap());
+    assert_eq!(stored(&folded), stored(&cw.case(case).await.unwrap()));
 }
 
 #[tokio::test]
@@ -995,7 +995,7 @@ async fn a_long_case_loads_its_activity_from_a_snapshot_as_its_history_folds() {
     let folded = Case::fold(history.iter().map(|r| &r.event))
         .unwrap()
         .unwrap();
-    assert_eq!(loaded, folded);
+    assert_eq!(stored(&loaded), stored(&folded));
     assert_eq!(loaded.file().activity.contacts.len(), 80);
     assert_eq!(loaded.file().activity.pauses.len(), 1);
     assert_eq!(

@@ -13,7 +13,7 @@ use casework::case::{
 use casework::intelligence::{IntelligenceLink, NewIntelligence, Urgency};
 use casework::kernel::actor::Role;
 use casework::kernel::clock::Clock;
-use casework::kernel::confidential::Confidential;
+use casework::kernel::confidential::NewConfidential;
 use casework::kernel::ids::{CaseId, ProfessionalId, WorkshopId, YoungPersonId};
 use casework::kernel::input::Postcode;
 use casework::memory::MemoryStore;
@@ -80,7 +80,7 @@ impl<S: Store> Desk<S> {
                 person,
                 NewReferral {
                     source: ReferralSource::ParentOrCarer { name: text(PARENT) },
-                    concerns: Confidential::new(text(CONCERNS)),
+                    concerns: NewConfidential::new(text(CONCERNS)),
                     received_at: self.clock.now(),
                 },
             )
@@ -104,7 +104,7 @@ impl<S: Store> Desk<S> {
             CaseCommand::AcceptForSupport,
             allocate_to(&self.worker),
             CaseCommand::AgreePlan {
-                plan: Confidential::new(text(PLAN)),
+                plan: NewConfidential::new(text(PLAN)),
             },
             CaseCommand::BeginWork,
             consent(ConsentScope::SharingWithReferrer),
@@ -131,7 +131,7 @@ impl<S: Store> Desk<S> {
                 place: None,
                 topics: vec![SessionTopic::HealthyRelationships],
                 resources: vec![],
-                note: Confidential::new(text(NOTE)),
+                note: NewConfidential::new(text(NOTE)),
             },
         )
         .await;
@@ -180,7 +180,7 @@ impl<S: Store> Desk<S> {
             .record_intelligence(
                 &self.worker,
                 NewIntelligence {
-                    report: Confidential::new(text(INTELLIGENCE)),
+                    report: NewConfidential::new(text(INTELLIGENCE)),
                     urgency: Urgency::NonUrgent,
                     links: vec![
                         IntelligenceLink::YoungPerson(person),
@@ -243,7 +243,7 @@ impl<S: Store> Desk<S> {
                 before,
                 after,
             }],
-            learnt: Some(Confidential::new(text(learnt))),
+            learnt: Some(NewConfidential::new(text(learnt))),
         };
         let mut commands = vec![WorkshopCommand::RecordAttendance {
             young_people: vec![other, her],
@@ -255,13 +255,13 @@ impl<S: Store> Desk<S> {
         ] {
             commands.push(WorkshopCommand::IdentifyVulnerable {
                 young_person: who,
-                concerns: Confidential::new(text(concern)),
+                concerns: NewConfidential::new(text(concern)),
             });
             commands.push(WorkshopCommand::HoldTutorial {
                 young_person: who,
                 held_at: self.clock.now(),
                 duration_minutes: 40,
-                note: Confidential::new(text(note)),
+                note: NewConfidential::new(text(note)),
             });
         }
         commands.push(form(

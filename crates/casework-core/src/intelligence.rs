@@ -14,7 +14,7 @@
 //! ([`crate::kernel::event::INTELLIGENCE_EVENT_TYPES`]); the stores hold them once an `intelligence`
 //! stream kind and its read-model rows are added.
 
-use crate::kernel::confidential::Confidential;
+use crate::kernel::confidential::{Confidential, NewConfidential};
 use crate::kernel::context::CommandContext;
 use crate::kernel::error::DomainError;
 use crate::kernel::ids::{CaseId, IntelligenceId, YoungPersonId};
@@ -72,6 +72,23 @@ pub enum IntelligenceLink {
 #[serde(deny_unknown_fields)]
 pub struct NewIntelligence {
     /// What is known about the possible perpetrators (confidential).
+    pub report: NewConfidential,
+    /// How urgent.
+    pub urgency: Urgency,
+    /// The cases and young people it concerns, by id.
+    #[serde(default)]
+    pub links: Vec<IntelligenceLink>,
+    /// When the service learnt it.
+    pub learnt_at: DateTime<Utc>,
+}
+
+/// A report as its `intelligence_recorded` event keeps it: [`NewIntelligence`] with the
+/// report sealed (the same JSON).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct IntelligenceDetails {
+    /// What is known about the possible perpetrators (confidential).
     pub report: Confidential<Text>,
     /// How urgent.
     pub urgency: Urgency,
@@ -89,14 +106,14 @@ pub struct NewIntelligence {
 pub struct PoliceHandover {
     /// How.
     pub channel: PoliceChannel,
-    /// The police's reference.
+    /// The police's reference (visible to whoever may read intelligence).
     pub reference: Text,
     /// When.
     pub passed_at: DateTime<Utc>,
 }
 
 /// What happened to a report.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum IntelligenceEvent {
@@ -106,7 +123,7 @@ pub enum IntelligenceEvent {
         /// Its id.
         intelligence: IntelligenceId,
         /// The report.
-        details: NewIntelligence,
+        details: IntelligenceDetails,
         /// When recorded.
         at: DateTime<Utc>,
     },
@@ -204,7 +221,7 @@ impl NewIntelligence {
 }
 
 /// A report of intelligence: the fold of its events.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Intelligence {
     /// Its id.
@@ -247,7 +264,12 @@ impl Intelligence {
         }
         Ok(IntelligenceEvent::Recorded {
             intelligence: id,
-            details,
+            details: IntelligenceDetails {
+                report: details.report.seal(),
+                urgency: details.urgency,
+                links: details.links,
+                learnt_at: details.learnt_at,
+            },
             at: ctx.at,
         })
     }

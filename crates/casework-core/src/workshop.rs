@@ -17,7 +17,7 @@
 //! Why one module of this size: a workshop's commands, events, state and decisions form one small
 //! aggregate whose parts are read together; splitting them would scatter one state machine.
 
-use crate::kernel::confidential::Confidential;
+use crate::kernel::confidential::{Confidential, NewConfidential};
 use crate::kernel::context::CommandContext;
 use crate::kernel::error::DomainError;
 use crate::kernel::ids::{WorkshopId, YoungPersonId};
@@ -58,7 +58,7 @@ impl VenueKind {
 pub struct Venue {
     /// School or youth club.
     pub kind: VenueKind,
-    /// Its name.
+    /// Its name (visible: an organisation's).
     pub name: Text,
 }
 
@@ -126,7 +126,7 @@ kind_tagged!(Respondent, "respondent");
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EvaluationAnswer {
-    /// The question (`"I know how grooming starts"`).
+    /// The question (`"I know how grooming starts"`; visible: the service's own form).
     pub question: Text,
     /// The answer before the workshop, 1 to 5.
     pub before: u8,
@@ -135,7 +135,7 @@ pub struct EvaluationAnswer {
 }
 
 /// An evaluation form.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Evaluation {
@@ -150,7 +150,7 @@ pub struct Evaluation {
 }
 
 /// An individual tutorial with an attendee identified as vulnerable.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Tutorial {
@@ -165,7 +165,7 @@ pub struct Tutorial {
 }
 
 /// What happened at or after a workshop.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum WorkshopEvent {
@@ -232,7 +232,7 @@ pub enum WorkshopCommand {
         /// Who.
         young_person: YoungPersonId,
         /// Why (confidential).
-        concerns: Confidential<Text>,
+        concerns: NewConfidential,
     },
     /// Record an individual tutorial with an attendee identified as vulnerable.
     HoldTutorial {
@@ -243,7 +243,7 @@ pub enum WorkshopCommand {
         /// How long, in minutes (1 to 240).
         duration_minutes: u32,
         /// What was said (confidential).
-        note: Confidential<Text>,
+        note: NewConfidential,
     },
     /// Record an evaluation form from an attendee.
     RecordEvaluation {
@@ -251,9 +251,9 @@ pub enum WorkshopCommand {
         respondent: Respondent,
         /// The answers.
         answers: Vec<EvaluationAnswer>,
-        /// What they learnt, in their words.
+        /// What they learnt, in their words (confidential).
         #[serde(default)]
-        learnt: Option<Confidential<Text>>,
+        learnt: Option<NewConfidential>,
     },
 }
 
@@ -310,7 +310,7 @@ impl NewWorkshop {
 }
 
 /// A workshop: the fold of its events.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Workshop {
     /// Its id.
@@ -532,7 +532,7 @@ impl Workshop {
                 }
                 Ok(vec![WorkshopEvent::AttendeeIdentifiedVulnerable {
                     young_person,
-                    concerns,
+                    concerns: concerns.seal(),
                     at: ctx.at,
                 }])
             }
@@ -572,7 +572,7 @@ impl Workshop {
                         young_person,
                         held_at,
                         duration_minutes,
-                        note,
+                        note: note.seal(),
                     },
                 }])
             }
@@ -629,7 +629,7 @@ impl Workshop {
                     evaluation: Evaluation {
                         respondent,
                         answers,
-                        learnt,
+                        learnt: learnt.map(NewConfidential::seal),
                         at: ctx.at,
                     },
                 }])

@@ -45,11 +45,12 @@ fn written<T: Serialize>(value: &T) -> Value {
 }
 
 /// Decodes the old-form payload as a stored event, checks it is the event the new form
-/// decodes to, and that it is written back in the new form.
-fn old_event_reads_as_new<E: DomainEvent + PartialEq + std::fmt::Debug>(old: &str, new: &str) {
+/// decodes to (compared as stored: events holding confidential content have no `==`), and
+/// that it is written back in the new form.
+fn old_event_reads_as_new<E: DomainEvent + std::fmt::Debug>(old: &str, new: &str) {
     let from_old = E::decode(&stored::<E>(old)).unwrap_or_else(|e| panic!("{e}: {old}"));
     let from_new = E::decode(&stored::<E>(new)).unwrap_or_else(|e| panic!("{e}: {new}"));
-    assert_eq!(from_old, from_new);
+    assert_eq!(written(&from_old), written(&from_new));
     let new: Value = serde_json::from_str(new).unwrap();
     assert_eq!(written(&from_old), new, "written back in the new form");
     // And the new form is what encoding stores.
@@ -67,13 +68,10 @@ fn old_event_reads_as_new<E: DomainEvent + PartialEq + std::fmt::Debug>(old: &st
 }
 
 /// The same for a value held in state (a snapshot's part).
-fn old_value_reads_as_new<T: DeserializeOwned + Serialize + PartialEq + std::fmt::Debug>(
-    old: &str,
-    new: &str,
-) {
+fn old_value_reads_as_new<T: DeserializeOwned + Serialize + std::fmt::Debug>(old: &str, new: &str) {
     let from_old: T = serde_json::from_str(old).unwrap_or_else(|e| panic!("{e}: {old}"));
     let from_new: T = serde_json::from_str(new).unwrap_or_else(|e| panic!("{e}: {new}"));
-    assert_eq!(from_old, from_new);
+    assert_eq!(written(&from_old), written(&from_new));
     assert_eq!(
         written(&from_old),
         serde_json::from_str::<Value>(new).unwrap()

@@ -13,7 +13,7 @@ use casework_core::case::{
     Professional, ProfessionalKind, ReviewDecision, SessionPlace,
 };
 use casework_core::intelligence::{IntelligenceCommand, PoliceChannel};
-use casework_core::kernel::confidential::{for_storage, Confidential};
+use casework_core::kernel::confidential::{for_storage, NewConfidential};
 use casework_core::kernel::ids::{
     ApprovalId, GoalId, MissingEpisodeId, MissingFlagId, OwedActionId, PartnerReferralId,
     ProfessionalId, SessionId, StaffId, YoungPersonId,
@@ -120,7 +120,7 @@ fn case_commands() -> Vec<CaseCommand> {
             indicators: vec![],
             worker_override: Some(RiskOverride {
                 level: RiskLevel::High,
-                reason: text("Seen getting into cars after school"),
+                reason: text("Seen getting into cars after school").into(),
             }),
         },
         CaseCommand::AcceptForSupport,
@@ -130,16 +130,16 @@ fn case_commands() -> Vec<CaseCommand> {
             to: None,
         },
         CaseCommand::Signpost {
-            reason: Some(text("Lives outside the area")),
+            reason: Some(text("Lives outside the area").into()),
             to: Some(PartnerService {
                 name: "Fictional Neighbouring Service".into(),
             }),
         },
         CaseCommand::Decline {
-            reason: text("Already supported elsewhere"),
+            reason: text("Already supported elsewhere").into(),
         },
         CaseCommand::Withdraw {
-            reason: text("Referrer withdrew"),
+            reason: text("Referrer withdrew").into(),
         },
         CaseCommand::MarkActionSent {
             action: OwedActionId::new(),
@@ -170,7 +170,7 @@ fn case_commands() -> Vec<CaseCommand> {
             reason: text("Sam is on leave"),
         },
         CaseCommand::AgreePlan {
-            plan: Confidential::new(text("Weekly sessions at school")),
+            plan: NewConfidential::new(text("Weekly sessions at school")),
         },
         CaseCommand::BeginWork,
         CaseCommand::Pause {
@@ -178,7 +178,7 @@ fn case_commands() -> Vec<CaseCommand> {
         },
         CaseCommand::Pause {
             reason: PauseReason::Other {
-                text: text("Family holiday"),
+                text: text("Family holiday").into(),
             },
         },
         CaseCommand::Resume,
@@ -195,7 +195,7 @@ fn case_commands() -> Vec<CaseCommand> {
             party: Party::Professional(ProfessionalId::new()),
         },
         CaseCommand::WithdrawClosureProposal {
-            reason: text("New concerns at school"),
+            reason: text("New concerns at school").into(),
         },
         CaseCommand::CompleteClosure,
         CaseCommand::Close {
@@ -208,14 +208,14 @@ fn case_commands() -> Vec<CaseCommand> {
         },
         CaseCommand::Approve {
             approval: ApprovalId::new(),
-            reason: text("Agreed in supervision"),
+            reason: text("Agreed in supervision").into(),
         },
         CaseCommand::RefuseApproval {
             approval: ApprovalId::new(),
-            reason: text("Not yet: review first"),
+            reason: text("Not yet: review first").into(),
         },
         CaseCommand::AddGoal {
-            description: Confidential::new(text("Feel safe walking home")),
+            description: NewConfidential::new(text("Feel safe walking home")),
             agreed_with: vec![
                 Party::YoungPerson,
                 Party::Professional(ProfessionalId::new()),
@@ -227,7 +227,7 @@ fn case_commands() -> Vec<CaseCommand> {
         },
         CaseCommand::DropGoal {
             goal: GoalId::new(),
-            reason: text("No longer wanted"),
+            reason: text("No longer wanted").into(),
         },
         CaseCommand::PlanSession {
             planned_for: at(9, 15),
@@ -253,7 +253,7 @@ fn case_commands() -> Vec<CaseCommand> {
             place: None,
             topics: vec![],
             resources: vec![],
-            note: Confidential::new(text("Talked about her friends")),
+            note: NewConfidential::new(text("Talked about her friends")),
         },
         CaseCommand::HoldSession {
             session: SessionId::new(),
@@ -262,7 +262,7 @@ fn case_commands() -> Vec<CaseCommand> {
             place: Some(SessionPlace::YouthClub),
             topics: vec![SessionTopic::InternetSafety],
             resources: vec![text("Fictional workbook, chapter 2")],
-            note: Confidential::new(text("Went through the workbook")),
+            note: NewConfidential::new(text("Went through the workbook")),
         },
         CaseCommand::CancelSession {
             session: SessionId::new(),
@@ -272,7 +272,7 @@ fn case_commands() -> Vec<CaseCommand> {
         CaseCommand::CancelSession {
             session: SessionId::new(),
             by: CancelledBy::Worker,
-            reason: Some(text("Worker unwell")),
+            reason: Some(text("Worker unwell").into()),
         },
         CaseCommand::RecordNonAttendance {
             session: SessionId::new(),
@@ -316,12 +316,12 @@ fn case_commands() -> Vec<CaseCommand> {
             service_attended: true,
             actions: vec![
                 MeetingAction {
-                    action: text("Share the chronology"),
+                    action: text("Share the chronology").into(),
                     by_whom: Some(text("Sam Worker")),
                     due_on: NaiveDate::from_ymd_opt(2026, 3, 13),
                 },
                 MeetingAction {
-                    action: text("Check school attendance"),
+                    action: text("Check school attendance").into(),
                     by_whom: None,
                     due_on: None,
                 },
@@ -402,13 +402,13 @@ fn workshop_commands() -> Vec<WorkshopCommand> {
         },
         WorkshopCommand::IdentifyVulnerable {
             young_person: YoungPersonId::new(),
-            concerns: Confidential::new(text("Spoke of an older friend")),
+            concerns: NewConfidential::new(text("Spoke of an older friend")),
         },
         WorkshopCommand::HoldTutorial {
             young_person: YoungPersonId::new(),
             held_at: at(16, 13),
             duration_minutes: 30,
-            note: Confidential::new(text("Talked through keeping safe online")),
+            note: NewConfidential::new(text("Talked through keeping safe online")),
         },
         WorkshopCommand::RecordEvaluation {
             respondent: Respondent::Anonymous,
@@ -417,7 +417,7 @@ fn workshop_commands() -> Vec<WorkshopCommand> {
                 before: 2,
                 after: 4,
             }],
-            learnt: Some(Confidential::new(text("Who to tell"))),
+            learnt: Some(NewConfidential::new(text("Who to tell"))),
         },
         WorkshopCommand::RecordEvaluation {
             respondent: Respondent::YoungPerson {

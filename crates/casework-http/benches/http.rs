@@ -11,7 +11,7 @@
 
 use casework_core::case::{CaseCommand, PauseReason};
 use casework_core::kernel::actor::Actor;
-use casework_core::kernel::confidential::Confidential;
+use casework_core::kernel::confidential::NewConfidential;
 use casework_core::kernel::ids::CaseId;
 use casework_core::policy::profile::examples::city_girls_service;
 use casework_core::privacy::access::StaffDirectory;
@@ -54,7 +54,7 @@ async fn active_case<S: Store>(casework: &Casework<S>, worker: &Actor) -> CaseId
             out_of_order_reason: None,
         },
         CaseCommand::AgreePlan {
-            plan: Confidential::new(fixtures::text("Weekly sessions")),
+            plan: NewConfidential::new(fixtures::text("Weekly sessions")),
         },
         CaseCommand::BeginWork,
     ] {

@@ -12,7 +12,7 @@ use casework_core::case::{
     Professional, ProfessionalKind, ReferralSource, ReviewDecision, SessionPlace,
 };
 use casework_core::intelligence::{IntelligenceLink, Urgency};
-use casework_core::kernel::confidential::Confidential;
+use casework_core::kernel::confidential::NewConfidential;
 use casework_core::kernel::ids::{CaseId, OwedActionId, ProfessionalId, SessionId, StaffId};
 use casework_core::kernel::input::{Postcode, Text};
 use casework_core::policy::topic::SessionTopic;
@@ -215,7 +215,7 @@ fn case_commands() -> Vec<Example> {
             "agree_plan",
             "Record the plan agreed with the young person (confidential, R-8)",
             &CaseCommand::AgreePlan {
-                plan: Confidential::new(text("Weekly sessions on healthy relationships")),
+                plan: NewConfidential::new(text("Weekly sessions on healthy relationships")),
             },
         ),
         command("begin_work", "Begin the work", &CaseCommand::BeginWork),
@@ -239,7 +239,7 @@ fn case_commands() -> Vec<Example> {
                 place: None,
                 topics: Vec::new(),
                 resources: Vec::new(),
-                note: Confidential::new(text("Talked about the lifts; she wants to stop them")),
+                note: NewConfidential::new(text("Talked about the lifts; she wants to stop them")),
             },
         ),
         command(

@@ -595,7 +595,7 @@ const NOTE: &str = "Planted-Note: she named the flat above the chip shop";
 /// commands only; answers the session's id.
 async fn held_session(s: &Server, case: &str) -> String {
     use casework_core::case::{CaseCommand, SessionPlace};
-    use casework_core::kernel::confidential::Confidential;
+    use casework_core::kernel::confidential::NewConfidential;
     let mut commands = vec![
         json!({"command": "screen"}),
         json!({"command": "assess_risk", "indicators": ["older_boyfriend"]}),
@@ -603,7 +603,7 @@ async fn held_session(s: &Server, case: &str) -> String {
         json!({"command": "allocate", "worker": s.worker.id, "worker_name": s.worker.name}),
     ];
     let plan = CaseCommand::AgreePlan {
-        plan: Confidential::new(fixtures::text(PLAN)),
+        plan: NewConfidential::new(fixtures::text(PLAN)),
     };
     commands.push(serde_json::from_str(&plan.to_json()).unwrap());
     commands.push(json!({"command": "begin_work"}));
@@ -637,7 +637,7 @@ async fn held_session(s: &Server, case: &str) -> String {
         place: None,
         topics: vec![],
         resources: vec![],
-        note: Confidential::new(fixtures::text(NOTE)),
+        note: NewConfidential::new(fixtures::text(NOTE)),
     };
     let done = s
         .command(case, WORKER, serde_json::from_str(&hold.to_json()).unwrap())

@@ -4,7 +4,7 @@
 //! shares. Fictional people only.
 
 use casework_core::case::{CaseCommand, ClosureReason, Party, SessionPlace};
-use casework_core::kernel::confidential::Confidential;
+use casework_core::kernel::confidential::NewConfidential;
 use casework_core::kernel::input::Text;
 use casework_core::policy::profile::examples::city_girls_service;
 use casework_http::ApiTokens;
@@ -67,7 +67,7 @@ async fn a_command_answers_the_ids_of_what_it_created() {
     };
 
     let goal = run(CaseCommand::AddGoal {
-        description: Confidential::new(Text::parse("description", "Know who to call").unwrap()),
+        description: NewConfidential::new(Text::parse("description", "Know who to call").unwrap()),
         agreed_with: vec![Party::YoungPerson],
     })
     .await;

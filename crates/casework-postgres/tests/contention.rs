@@ -163,7 +163,8 @@ async fn run() {
         let folded = fold(&history).unwrap().unwrap();
         let current = casework.case(*case).await.unwrap();
         assert_eq!(
-            folded, current,
+            casework_testkit::stored::stored(&folded),
+            casework_testkit::stored::stored(&current),
             "{case}: the fold of the history is the current state"
         );
         assert_eq!(

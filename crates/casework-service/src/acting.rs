@@ -67,6 +67,15 @@ pub struct Acting<'a, S> {
 
 impl<S: Store> Casework<S> {
     /// The checked handle for `actor`, whose relationships `directory` knows.
+    ///
+    /// **The caller must have authenticated `actor`.** Every check on the handle trusts the
+    /// actor's id and role, so build the actor from a verified credential, never from what a
+    /// request says: the HTTP layer's `Authenticator` does (an API token, or a JWT verified
+    /// against the identity provider's keys, mapped to the actor the server configured for
+    /// that subject), and an [`Actor`] cannot be deserialized from a request's JSON. A command
+    /// or read by an actor whose name is not a valid name (empty, a NUL, more than 200
+    /// characters) is refused with `DomainError::Input` on `actor.name` before anything is
+    /// written ([`Actor::check`]).
     pub fn acting_as<'a>(
         &'a self,
         actor: &'a Actor,
@@ -309,6 +318,8 @@ impl<'a, S: Store> Acting<'a, S> {
     ///   the case do not permit `read_confidential`; nothing of the case is returned.
     /// - `ActingError::Failed` with `CommandError::Store` (`store_*`) when recording the read in
     ///   the access log fails; nothing is handed over.
+    /// - `ActingError::Failed` with `CommandError::Load` when the case's history cannot then be
+    ///   read (`history_unreadable`, `store_*`); the read stays recorded, nothing is handed over.
     pub async fn open_record(
         &self,
         case: CaseId,
@@ -324,7 +335,19 @@ impl<'a, S: Store> Acting<'a, S> {
         };
         let receipt = self.record_read(relationship, subject, purpose).await?;
         let state = self.casework.opened(state).await?;
-        Ok(OpenRecord::new(state, &receipt).expect("the receipt is for this case"))
+        // The history too, opened the same way, so the record lists every reason and text
+        // recorded in confidence (`OpenRecord::texts`), not only what the state keeps.
+        let history = match state.key_owner() {
+            Some(owner) => {
+                self.casework
+                    .opened_history::<CaseEvent>(StreamId::Case(case), owner)
+                    .await?
+            }
+            None => self.casework.history(case).await?,
+        };
+        Ok(OpenRecord::new(state, &receipt)
+            .expect("the receipt is for this case")
+            .with_history(history))
     }
 
     /// An intelligence report opened to read its content (`read_intelligence`, R-19), after
@@ -419,6 +442,7 @@ impl<'a, S: Store> Acting<'a, S> {
         subject: AccessSubject,
         purpose: Text,
     ) -> Result<RecordedRead, CommandError> {
+        self.actor.check().map_err(DomainError::from)?;
         let at = self.casework.now();
         Ok(gate::record_read(
             self.casework.store(),
@@ -759,6 +783,7 @@ impl<'a, S: Store> Acting<'a, S> {
         basis: ShareBasis,
         items: Vec<ItemKind>,
     ) -> Result<RecordedShare, CommandError> {
+        self.actor.check().map_err(DomainError::from)?;
         let prior = self.casework.disclosures_unchecked(case.file().id).await?;
         let at = self.casework.now();
         Ok(gate::record_share(

@@ -15,7 +15,7 @@ use casework_core::privacy::anonymise::*;
 use casework_core::privacy::disclosure::{self, DisclosureEvent};
 use casework_core::privacy::key_store::KeyOwner;
 use casework_core::privacy::retention::{
-    ErasureStarted, RecordedBy, RetentionDue, RetentionEvent, RetentionRefusal,
+    check_reason, ErasureStarted, RecordedBy, RetentionDue, RetentionEvent, RetentionRefusal,
 };
 use casework_core::read::listing::Listings;
 use casework_core::read::rows::{
@@ -259,7 +259,9 @@ impl<'a, S: Store> Acting<'a, S> {
     ///   to the young person's records (by their latest case, see
     ///   `Acting::relationship_to_young_person`) do not permit `erase`.
     /// - `RetentionError::Refused` with `RetentionRefusal::Invalid` (`bad_input`) on `reason` when
-    ///   it is empty or only white space (or contains a NUL).
+    ///   it is empty or only white space (or contains a NUL), or names the young person (a word of
+    ///   their name: the reason outlives any erasure, `retention::check_reason`), before anything
+    ///   is written.
     /// - `RetentionError::Failed` with `CommandError::Load` (`history_unreadable`, R-18, or
     ///   `store_*`) when the retention record cannot be read.
     /// - `RetentionError::Refused` with `RetentionRefusal::LegalHold` (`legal_hold`, R-23), naming
@@ -285,6 +287,9 @@ impl<'a, S: Store> Acting<'a, S> {
         self.check_young_person(young_person, Permission::Erase)
             .await?;
         let reason = Text::parse("reason", reason).map_err(RetentionRefusal::from)?;
+        // The reason outlives the erasure it records, so it must not name them.
+        let (person, _, _) = self.casework.load_young_person(young_person).await?;
+        check_reason(&reason, &person.details.name).map_err(RetentionRefusal::from)?;
         let mut record = self.casework.retention_record(young_person).await?;
         if let Some(hold) = record.holds.first() {
             return Err(RetentionRefusal::LegalHold {

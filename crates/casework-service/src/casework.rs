@@ -72,12 +72,24 @@ pub type WorkshopExecuted = Executed<Workshop>;
 pub type IntelligenceExecuted = Executed<Intelligence>;
 
 /// The handle a front end holds: a store, a service profile and a clock.
+///
+/// Its own methods are for trusted code (imports, jobs, tests) and take the acting person as
+/// given; front ends act through [`Casework::acting_as`], whose caller must have authenticated
+/// the actor. Raw access to the store, past the gate and the audit, is
+/// [`crate::bypass::raw_store`], named so.
 pub struct Casework<S> {
     store: S,
     profile: Arc<ServiceProfile>,
     clock: Arc<dyn Clock>,
     /// Seals confidential content at rest with each owner's data key, when set.
     keyring: Option<Arc<Keyring>>,
+}
+
+impl<S> Casework<S> {
+    /// The store, raw: for [`crate::bypass::raw_store`] only.
+    pub(crate) fn raw(&self) -> &S {
+        &self.store
+    }
 }
 
 impl<S: Store> Casework<S> {
@@ -114,9 +126,21 @@ impl<S: Store> Casework<S> {
         self
     }
 
-    /// The store.
-    pub fn store(&self) -> &S {
+    /// The store, for the service's own reads and appends. Code outside the service reaches it
+    /// only through [`crate::bypass::raw_store`].
+    pub(crate) fn store(&self) -> &S {
         &self.store
+    }
+
+    /// The read-model row of `case` (its stage, dates, risk level and version; no
+    /// confidential content), unchecked like the other reads here; `None` when there is no
+    /// such case.
+    ///
+    /// # Errors
+    ///
+    /// `StoreError` (`store_*`) when the store fails.
+    pub async fn case_summary(&self, case: CaseId) -> Result<Option<CaseSummary>, StoreError> {
+        self.store.case_summary(case).await
     }
 
     /// The service profile.

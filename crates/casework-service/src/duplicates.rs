@@ -126,6 +126,7 @@ impl<S: Store> Casework<S> {
             return Err(DomainError::OpenCaseExists { case: open.case_id }.into());
         }
         let previous = earlier.last().map(|c| c.case_id);
+        actor.check().map_err(DomainError::from)?;
         let at = self.now();
         let ctx = CommandContext::new(actor, at, self.profile());
         let id = CaseId::new();
@@ -232,6 +233,7 @@ impl<S: Store> Casework<S> {
             let key = idempotency.as_ref().expect("a key was looked up");
             return self.replayed_registration(key, &first).await;
         }
+        actor.check().map_err(DomainError::from)?;
         let at = self.now();
         let id = YoungPersonId::new();
         let ctx = CommandContext::new(actor, at, self.profile());

@@ -24,6 +24,7 @@
 pub mod acting;
 pub mod acting_lists;
 pub mod anonymise;
+pub mod bypass;
 pub mod casework;
 #[cfg(feature = "charts")]
 pub mod charts;

@@ -721,7 +721,7 @@ paged! {
 mod tests {
     use super::*;
     use casework_core::intelligence::NewIntelligence;
-    use casework_core::kernel::confidential::Confidential;
+    use casework_core::kernel::confidential::NewConfidential;
     use casework_core::kernel::input::Text;
     use casework_core::policy::profile::examples::city_girls_service;
     use casework_memory::MemoryStore;
@@ -772,7 +772,7 @@ mod tests {
                 .record_intelligence(
                     &manager,
                     NewIntelligence {
-                        report: Confidential::new(
+                        report: NewConfidential::new(
                             Text::parse("report", format!("Fictional report {n}")).unwrap(),
                         ),
                         urgency,

@@ -149,7 +149,9 @@ impl<'a, S: Store> Acting<'a, S> {
     ///   to the young person's records (by their latest case, see
     ///   `Acting::relationship_to_young_person`) do not permit `manage_retention`.
     /// - `RetentionError::Refused` with `RetentionRefusal::Invalid` (`bad_input`) on `reason` when
-    ///   it is empty or only white space (or contains a NUL).
+    ///   it is empty or only white space (or contains a NUL), or names the young person (a word of
+    ///   their name: the reason outlives any erasure, `retention::check_reason`), before anything
+    ///   is written.
     /// - `RetentionError::Failed` with `CommandError::Load` (`not_found`) when there is no such
     ///   young person, or `history_unreadable` / `store_*` loading them.
     /// - `RetentionError::Failed` with `CommandError::Load` (`history_unreadable`, R-18, or
@@ -183,8 +185,10 @@ impl<'a, S: Store> Acting<'a, S> {
         self.check_young_person(young_person, Permission::ManageRetention)
             .await?;
         let reason = Text::parse("reason", reason).map_err(RetentionRefusal::from)?;
-        // The young person must exist.
-        self.casework.load_young_person(young_person).await?;
+        // The young person must exist, and the reason, which outlives any erasure, must not
+        // name them.
+        let (person, _, _) = self.casework.load_young_person(young_person).await?;
+        check_reason(&reason, &person.details.name).map_err(RetentionRefusal::from)?;
         let key = idempotency.map(|k| k.scoped_to(self.actor.id));
         if let Some(first) = self.casework.recorded_key(key.as_ref()).await? {
             let key = key.as_ref().expect("a key was looked up");
@@ -234,7 +238,9 @@ impl<'a, S: Store> Acting<'a, S> {
     ///   to the young person's records (by their latest case, see
     ///   `Acting::relationship_to_young_person`) do not permit `manage_retention`.
     /// - `RetentionError::Refused` with `RetentionRefusal::Invalid` (`bad_input`) on `reason` when
-    ///   it is empty or only white space (or contains a NUL).
+    ///   it is empty or only white space (or contains a NUL), or names the young person (a word of
+    ///   their name: the reason outlives any erasure, `retention::check_reason`), before anything
+    ///   is written.
     /// - `RetentionError::Failed` with `CommandError::Load` (`history_unreadable`, R-18, or
     ///   `store_*`) when the retention record cannot be read.
     /// - `RetentionError::Refused` with `RetentionRefusal::UnknownHold` (`unknown_hold`, R-23) when
@@ -251,6 +257,8 @@ impl<'a, S: Store> Acting<'a, S> {
         self.check_young_person(young_person, Permission::ManageRetention)
             .await?;
         let reason = Text::parse("reason", reason).map_err(RetentionRefusal::from)?;
+        let (person, _, _) = self.casework.load_young_person(young_person).await?;
+        check_reason(&reason, &person.details.name).map_err(RetentionRefusal::from)?;
         let mut record = self.casework.retention_record(young_person).await?;
         let Some(placed) = record.hold(hold).cloned() else {
             return Err(RetentionRefusal::UnknownHold { young_person, hold }.into());

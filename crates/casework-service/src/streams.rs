@@ -220,6 +220,7 @@ impl<S: Store> Casework<S> {
         if let Some(first) = self.recorded_key(idempotency.as_ref()).await? {
             return replay_of(first).await;
         }
+        actor.check().map_err(DomainError::from)?;
         let at = self.now();
         let ctx = CommandContext::new(actor, at, self.profile());
         let (id, event) = open(&ctx)?;
@@ -351,6 +352,7 @@ impl<S: Store> Casework<S> {
         // Recorded times never go backwards within a stream, even when the wall clock steps
         // back (NTP): `case_as_of` depends on it.
         let at = self.now().max(last_recorded);
+        actor.check().map_err(DomainError::from)?;
         let mut ctx = CommandContext::new(actor, at, self.profile());
         ctx.waiting_list_head = waiting_list_head;
         ctx.cases_of_young_person = &cases;

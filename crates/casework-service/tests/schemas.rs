@@ -15,7 +15,7 @@ use casework_core::intelligence::{
     Intelligence, IntelligenceCommand, IntelligenceEvent, IntelligenceLink, NewIntelligence,
     PoliceChannel, Urgency,
 };
-use casework_core::kernel::confidential::{for_storage, Confidential};
+use casework_core::kernel::confidential::{for_storage, NewConfidential};
 use casework_core::kernel::event::{EventMeta, Recorded};
 use casework_core::kernel::ids::{CaseId, StreamId, YoungPersonId};
 use casework_core::kernel::input::Postcode;
@@ -128,7 +128,7 @@ impl Schemas {
     /// reads and reads back as the same value.
     fn round_trip<T>(&mut self, value: &T)
     where
-        T: JsonSchema + Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
+        T: JsonSchema + Serialize + DeserializeOwned + std::fmt::Debug,
     {
         let json = self.written(value);
         let errors = self.violations::<T>(Contract::Deserialize, &json);
@@ -137,14 +137,16 @@ impl Schemas {
             "{} as read does not validate: {errors:#?}\n{json:#}",
             T::schema_name()
         );
-        let back: T = serde_json::from_value(json).expect("reads back");
-        assert_eq!(&back, value, "{} reads back", T::schema_name());
+        // Read back as storage reads it: an actor (who acted) deserializes only there.
+        let back: T = for_storage(|| serde_json::from_value(json.clone())).expect("reads back");
+        // Compared as written: records holding confidential content have no `==`.
+        assert_eq!(self.written(&back), json, "{} reads back", T::schema_name());
     }
 
     /// Each recorded event: its envelope, stream and event.
     fn history<E>(&mut self, history: &[Recorded<E>])
     where
-        E: JsonSchema + Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
+        E: JsonSchema + Serialize + DeserializeOwned + std::fmt::Debug,
     {
         assert!(!history.is_empty(), "a history to check");
         for recorded in history {
@@ -254,7 +256,7 @@ async fn everything_the_story_yields_validates_against_its_schema() {
     run(CaseCommand::AcceptForSupport).await;
     run(allocate_to(&desk.worker)).await;
     run(CaseCommand::AgreePlan {
-        plan: Confidential::new(text("Weekly sessions at school")),
+        plan: NewConfidential::new(text("Weekly sessions at school")),
     })
     .await;
     run(CaseCommand::BeginWork).await;
@@ -271,7 +273,7 @@ async fn everything_the_story_yields_validates_against_its_schema() {
         .await;
     }
     run(CaseCommand::AddGoal {
-        description: Confidential::new(text("Feel safe walking home")),
+        description: NewConfidential::new(text("Feel safe walking home")),
         agreed_with: vec![Party::YoungPerson, Party::Professional(professional.id)],
     })
     .await;
@@ -304,13 +306,13 @@ async fn everything_the_story_yields_validates_against_its_schema() {
         place: None,
         topics: vec![],
         resources: vec![text("Fictional workbook")],
-        note: Confidential::new(text("Talked about her friends")),
+        note: NewConfidential::new(text("Talked about her friends")),
     })
     .await;
     run(CaseCommand::CancelSession {
         session: sessions[1].id,
         by: casework_core::case::CancelledBy::YoungPerson,
-        reason: Some(text("Exams")),
+        reason: Some(text("Exams").into()),
     })
     .await;
     run(CaseCommand::RecordNonAttendance {
@@ -329,7 +331,7 @@ async fn everything_the_story_yields_validates_against_its_schema() {
         held_at: desk.now(),
         service_attended: true,
         actions: vec![casework_core::case::MeetingAction {
-            action: text("Share the chronology"),
+            action: text("Share the chronology").into(),
             by_whom: Some(text("Sam Worker")),
             due_on: Some(desk.now().date_naive() + Duration::days(7)),
         }],
@@ -453,13 +455,13 @@ async fn everything_the_story_yields_validates_against_its_schema() {
         },
         WorkshopCommand::IdentifyVulnerable {
             young_person: amy,
-            concerns: Confidential::new(text("Spoke of an older friend")),
+            concerns: NewConfidential::new(text("Spoke of an older friend")),
         },
         WorkshopCommand::HoldTutorial {
             young_person: amy,
             held_at: desk.now(),
             duration_minutes: 30,
-            note: Confidential::new(text("Keeping safe online")),
+            note: NewConfidential::new(text("Keeping safe online")),
         },
         WorkshopCommand::RecordEvaluation {
             respondent: Respondent::YoungPerson { id: amy },
@@ -468,7 +470,7 @@ async fn everything_the_story_yields_validates_against_its_schema() {
                 before: 2,
                 after: 4,
             }],
-            learnt: Some(Confidential::new(text("Who to tell"))),
+            learnt: Some(NewConfidential::new(text("Who to tell"))),
         },
         WorkshopCommand::RecordEvaluation {
             respondent: Respondent::Anonymous,
@@ -492,7 +494,7 @@ async fn everything_the_story_yields_validates_against_its_schema() {
         reports.push(
             worker
                 .record_intelligence(NewIntelligence {
-                    report: Confidential::new(text("A fictional car seen outside school")),
+                    report: NewConfidential::new(text("A fictional car seen outside school")),
                     urgency,
                     links,
                     learnt_at: desk.now(),

@@ -24,7 +24,9 @@
 //!     .receive_referral(&worker, amy, fixtures::self_referral(fixtures::start()))
 //!     .await?;
 //! let history = casework.history(case).await?;
-//! println!("{} events in {}", history.len(), casework.store().path().display());
+//! // Raw store access steps past the gate and the audit, so it is named so.
+//! let file = casework_service::bypass::raw_store(&casework).path();
+//! println!("{} events in {}", history.len(), file.display());
 //! # Ok(())
 //! # }
 //! ```

@@ -147,7 +147,7 @@ async fn a_row_rehashed_alone_breaks_the_next_link() {
     let t = written().await;
     // Someone who edits a row and writes a fresh hash for it, but not for the rows after.
     t.sql(r#"UPDATE events SET payload = '{"n":2}' WHERE $CASE AND version = 2"#);
-    let store = t.casework.store();
+    let store = casework_service::bypass::raw_store(&t.casework);
     let edited =
         casework_core::store::EventLoad::load_linked_after(store, StreamId::Case(t.case), 1)
             .await

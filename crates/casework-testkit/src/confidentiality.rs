@@ -17,7 +17,7 @@ use casework_core::case::consent::{ConsentDecision, ConsentScope};
 use casework_core::case::{CaseCommand, NewReferral, Professional, ReferralSource, SessionPlace};
 use casework_core::kernel::actor::{Actor, Role};
 use casework_core::kernel::clock::Clock;
-use casework_core::kernel::confidential::Confidential;
+use casework_core::kernel::confidential::NewConfidential;
 use casework_core::kernel::ids::{CaseId, YoungPersonId};
 use casework_core::privacy::access::{permits, Permission, Relationship, StaffDirectory};
 use casework_core::privacy::disclosure::{Audience, ItemKind, OverrideRequest, ShareBasis};
@@ -142,7 +142,7 @@ impl<S: Store> Desk<S> {
                     source: ReferralSource::Professional {
                         professional: self.referrer.clone(),
                     },
-                    concerns: Confidential::new(text(SECRET_CONCERNS)),
+                    concerns: NewConfidential::new(text(SECRET_CONCERNS)),
                     received_at: self.clock.now(),
                 },
             )
@@ -168,7 +168,7 @@ impl<S: Store> Desk<S> {
             self.given(
                 case,
                 CaseCommand::AgreePlan {
-                    plan: Confidential::new(text(SECRET_PLAN)),
+                    plan: NewConfidential::new(text(SECRET_PLAN)),
                 },
             )
             .await;
@@ -203,7 +203,7 @@ impl<S: Store> Desk<S> {
                     place: None,
                     topics: vec![],
                     resources: vec![],
-                    note: Confidential::new(text(SECRET_NOTE)),
+                    note: NewConfidential::new(text(SECRET_NOTE)),
                 },
             )
             .await;

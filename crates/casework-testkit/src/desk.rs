@@ -39,7 +39,7 @@ use casework_core::case::consent::{
 use casework_core::case::{CaseCommand, NewReferral};
 use casework_core::kernel::actor::{Actor, Role};
 use casework_core::kernel::clock::{Clock, ManualClock};
-use casework_core::kernel::confidential::Confidential;
+use casework_core::kernel::confidential::NewConfidential;
 use casework_core::kernel::ids::{CaseId, YoungPersonId};
 use casework_core::policy::profile::examples::city_girls_service;
 use casework_core::policy::profile::ServiceProfile;
@@ -102,7 +102,7 @@ impl<S: Store> Desk<S> {
 
     /// The store.
     pub fn store(&self) -> &S {
-        self.cw.store()
+        casework_service::bypass::raw_store(&self.cw)
     }
 
     /// The clock's time.
@@ -240,7 +240,7 @@ impl<S: Store> Desk<S> {
         self.run(
             case,
             CaseCommand::AgreePlan {
-                plan: Confidential::new(fixtures::text(PLAN)),
+                plan: NewConfidential::new(fixtures::text(PLAN)),
             },
         )
         .await;

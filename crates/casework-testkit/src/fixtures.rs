@@ -3,7 +3,7 @@
 use casework_core::case::{NewReferral, Professional, ProfessionalKind, ReferralSource};
 use casework_core::kernel::actor::Actor;
 use casework_core::kernel::clock::ManualClock;
-use casework_core::kernel::confidential::Confidential;
+use casework_core::kernel::confidential::NewConfidential;
 use casework_core::kernel::ids::ProfessionalId;
 use casework_core::kernel::input::{Postcode, Text};
 use casework_core::young_person::{Gender, YoungPersonDetails};
@@ -70,7 +70,7 @@ pub fn social_worker() -> Professional {
 pub fn self_referral(at: DateTime<Utc>) -> NewReferral {
     NewReferral {
         source: ReferralSource::SelfReferral,
-        concerns: Confidential::new(text("Worried about an older boyfriend")),
+        concerns: NewConfidential::new(text("Worried about an older boyfriend")),
         received_at: at,
     }
 }
@@ -79,7 +79,7 @@ pub fn self_referral(at: DateTime<Utc>) -> NewReferral {
 pub fn professional_referral(professional: Professional, at: DateTime<Utc>) -> NewReferral {
     NewReferral {
         source: ReferralSource::Professional { professional },
-        concerns: Confidential::new(text("Missing overnight twice this month")),
+        concerns: NewConfidential::new(text("Missing overnight twice this month")),
         received_at: at,
     }
 }

@@ -12,6 +12,8 @@
 //!   the rules they prove;
 //! - [`strategies`]: proptest strategies for young people, referrals, profiles and command
 //!   sequences;
+//! - [`stored`]: comparing records (which have no `==`: they hold confidential content) by
+//!   what a store keeps;
 //! - [`model`]: a reference model of the safeguarding rules and a model-based test that holds
 //!   any store to it, with the rules' invariants;
 //! - [`tampering`]: the history the SQL stores' tampering tests write, and the one broken link
@@ -38,6 +40,7 @@ pub mod model;
 #[cfg(feature = "testing")]
 pub mod postgres_db;
 pub mod scenario;
+pub mod stored;
 pub mod strategies;
 pub mod tampering;
 

@@ -31,7 +31,7 @@ use casework_core::case::{
     CaseCommand, ClosureReason, NewReferral, Party, PauseReason, Professional, ProfessionalKind,
     ReferralSource, ReviewDecision,
 };
-use casework_core::kernel::confidential::Confidential;
+use casework_core::kernel::confidential::NewConfidential;
 use casework_core::kernel::ids::{OwedActionId, ProfessionalId, StaffId};
 use casework_core::kernel::input::{Postcode, Text};
 use casework_core::policy::profile::{Approvals, PartnerService, ServiceProfile};
@@ -308,7 +308,7 @@ pub fn referral_source() -> impl Strategy<Value = ReferralSource> {
 pub fn new_referral(at: DateTime<Utc>) -> impl Strategy<Value = NewReferral> {
     (referral_source(), text_from(CONCERNS)).prop_map(move |(source, concerns)| NewReferral {
         source,
-        concerns: Confidential::new(concerns),
+        concerns: NewConfidential::new(concerns),
         received_at: at,
     })
 }
@@ -444,7 +444,7 @@ pub fn consent_entry(at: DateTime<Utc>) -> impl Strategy<Value = ConsentEntry> {
 
 /// Every closure reason, including 'risk significantly reduced', which a plain close
 /// refuses.
-pub fn closure_reason() -> impl Strategy<Value = ClosureReason> {
+pub fn closure_reason() -> impl Strategy<Value = ClosureReason<NewConfidential>> {
     prop_oneof![
         Just(ClosureReason::RiskSignificantlyReduced),
         Just(ClosureReason::YoungPersonDeclined),
@@ -453,22 +453,25 @@ pub fn closure_reason() -> impl Strategy<Value = ClosureReason> {
         Just(ClosureReason::AgedOut),
         text_from(PARTNERS).prop_map(|to| ClosureReason::Transferred { to }),
         Just(ClosureReason::NoEngagement),
-        text_from(REASONS).prop_map(|text| ClosureReason::Other { text }),
+        text_from(REASONS).prop_map(|text| ClosureReason::Other { text: text.into() }),
     ]
 }
 
 /// Every reason to pause work.
-pub fn pause_reason() -> impl Strategy<Value = PauseReason> {
+pub fn pause_reason() -> impl Strategy<Value = PauseReason<NewConfidential>> {
     prop_oneof![
         Just(PauseReason::NoContact),
         Just(PauseReason::Missing),
-        text_from(REASONS).prop_map(|text| PauseReason::Other { text }),
+        text_from(REASONS).prop_map(|text| PauseReason::Other { text: text.into() }),
     ]
 }
 
 /// A worker's override of the computed level, with its reason.
-pub fn risk_override() -> impl Strategy<Value = RiskOverride> {
-    (risk_level(), text_from(REASONS)).prop_map(|(level, reason)| RiskOverride { level, reason })
+pub fn risk_override() -> impl Strategy<Value = RiskOverride<NewConfidential>> {
+    (risk_level(), text_from(REASONS)).prop_map(|(level, reason)| RiskOverride {
+        level,
+        reason: reason.into(),
+    })
 }
 
 /// Any case command, with times up to three days before `at`: see [`case_command_with`].
@@ -538,19 +541,26 @@ pub fn case_command_with(
                     select(PARTNERS).prop_map(|name| PartnerService { name: name.into() }),
                 ),
             )
-                .prop_map(|(reason, to)| CaseCommand::Signpost { reason, to })
+                .prop_map(|(reason, to)| CaseCommand::Signpost {
+                    reason: reason.map(Into::into),
+                    to,
+                })
                 .boxed(),
         ),
         (
             1,
             text_from(REASONS)
-                .prop_map(|reason| CaseCommand::Decline { reason })
+                .prop_map(|reason| CaseCommand::Decline {
+                    reason: reason.into(),
+                })
                 .boxed(),
         ),
         (
             1,
             text_from(REASONS)
-                .prop_map(|reason| CaseCommand::Withdraw { reason })
+                .prop_map(|reason| CaseCommand::Withdraw {
+                    reason: reason.into(),
+                })
                 .boxed(),
         ),
         (
@@ -611,7 +621,7 @@ pub fn case_command_with(
             3,
             text_from(PLANS)
                 .prop_map(|plan| CaseCommand::AgreePlan {
-                    plan: Confidential::new(plan),
+                    plan: NewConfidential::new(plan),
                 })
                 .boxed(),
         ),
@@ -648,7 +658,9 @@ pub fn case_command_with(
         (
             1,
             text_from(REASONS)
-                .prop_map(|reason| CaseCommand::WithdrawClosureProposal { reason })
+                .prop_map(|reason| CaseCommand::WithdrawClosureProposal {
+                    reason: reason.into(),
+                })
                 .boxed(),
         ),
         (2, Just(CaseCommand::CompleteClosure).boxed()),
@@ -774,13 +786,18 @@ pub fn case_command_for(case: &Case, at: DateTime<Utc>) -> BoxedStrategy<CaseCom
             next.push((
                 1,
                 proptest::option::of(text_from(REASONS))
-                    .prop_map(|reason| CaseCommand::Signpost { reason, to: None })
+                    .prop_map(|reason| CaseCommand::Signpost {
+                        reason: reason.map(Into::into),
+                        to: None,
+                    })
                     .boxed(),
             ));
             next.push((
                 1,
                 text_from(REASONS)
-                    .prop_map(|reason| CaseCommand::Decline { reason })
+                    .prop_map(|reason| CaseCommand::Decline {
+                        reason: reason.into(),
+                    })
                     .boxed(),
             ));
         }
@@ -805,7 +822,7 @@ pub fn case_command_for(case: &Case, at: DateTime<Utc>) -> BoxedStrategy<CaseCom
                 4,
                 text_from(PLANS)
                     .prop_map(|plan| CaseCommand::AgreePlan {
-                        plan: Confidential::new(plan),
+                        plan: NewConfidential::new(plan),
                     })
                     .boxed(),
             ));
@@ -871,7 +888,9 @@ pub fn case_command_for(case: &Case, at: DateTime<Utc>) -> BoxedStrategy<CaseCom
             next.push((
                 1,
                 text_from(REASONS)
-                    .prop_map(|reason| CaseCommand::WithdrawClosureProposal { reason })
+                    .prop_map(|reason| CaseCommand::WithdrawClosureProposal {
+                        reason: reason.into(),
+                    })
                     .boxed(),
             ));
         }
@@ -1001,6 +1020,7 @@ pub fn case_commands(
 mod tests {
     use super::*;
     use crate::fixtures;
+    use crate::stored::stored;
     use casework_core::case::{Case, CaseEvent, Received, Stage};
     use casework_core::kernel::actor::Actor;
     use casework_core::kernel::context::CommandContext;
@@ -1115,10 +1135,10 @@ mod tests {
                     events.extend(new);
                 }
                 let folded = Case::fold(events.iter()).expect("a decided history folds");
-                prop_assert_eq!(folded.as_ref(), Some(&case));
+                prop_assert_eq!(stored(&folded), stored(&Some(&case)));
                 let snapshot = casework_core::kernel::confidential::for_storage(|| serde_json::to_string(&case)).expect("a case serializes");
                 let restored: Case = serde_json::from_str(&snapshot).expect("and deserializes");
-                prop_assert_eq!(&restored, &case);
+                prop_assert_eq!(stored(&restored), stored(&case));
             }
             for (i, event) in events.iter().enumerate() {
                 let new = casework_core::kernel::confidential::for_storage(|| {
@@ -1138,7 +1158,10 @@ mod tests {
                     payload: new.payload,
                     meta: new.meta,
                 };
-                prop_assert_eq!(&CaseEvent::decode(&stored).expect("decodes"), event);
+                prop_assert_eq!(
+                    crate::stored::stored(&CaseEvent::decode(&stored).expect("decodes")),
+                    crate::stored::stored(event)
+                );
             }
         }
     }
@@ -1148,7 +1171,7 @@ mod tests {
     /// history stays equal to the state after every accepted command.
     #[test]
     fn stage_aware_commands_reach_every_stage() {
-        use casework_core::case::{ClosureReason, StageName};
+        use casework_core::case::StageName;
         use proptest::strategy::ValueTree;
         use proptest::test_runner::TestRunner;
         use std::collections::HashSet;
@@ -1187,11 +1210,11 @@ mod tests {
                     events.extend(new);
                     visited.insert(case.stage());
                     let folded = Case::fold(events.iter()).expect("a decided history folds");
-                    assert_eq!(folded.as_ref(), Some(&case));
+                    assert_eq!(stored(&folded), stored(&Some(&case)));
                 }
             }
             if let Case::Closed(closed) = &case {
-                if closed.reason() == &ClosureReason::RiskSignificantlyReduced {
+                if closed.reason().is_risk_significantly_reduced() {
                     agreed_closures += 1;
                 }
             }

@@ -11,7 +11,7 @@
 
 use super::events::CaseEvent;
 use super::model::Party;
-use crate::kernel::confidential::Confidential;
+use crate::kernel::confidential::{Confidential, NewConfidential};
 use crate::kernel::ids::{ContactId, GoalId, MeetingId, PartnerReferralId, SessionId};
 use crate::kernel::input::Text;
 use crate::kernel::tag::kind_tagged;
@@ -24,7 +24,7 @@ use std::fmt;
 /// Where a goal stands.
 ///
 /// Tagged `kind`; the tag `status` it had before issue 14 is still read.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
 #[serde(
     remote = "Self",
@@ -42,8 +42,8 @@ pub enum GoalStatus {
     },
     /// Dropped, and why.
     Dropped {
-        /// Why.
-        reason: Text,
+        /// Why (confidential: it says what the young person now wants).
+        reason: Confidential<Text>,
         /// When.
         at: DateTime<Utc>,
     },
@@ -52,7 +52,7 @@ pub enum GoalStatus {
 kind_tagged!(GoalStatus, "status");
 
 /// A goal of the action plan, agreed with the young person and named professionals.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Goal {
@@ -95,7 +95,8 @@ pub enum SessionPlace {
     Community,
     /// Anywhere else, in words.
     Other {
-        /// Where.
+        /// Where. Visible to anyone who may read the case's structure: the kind of place (`a
+        /// library`), never an address.
         text: Text,
     },
 }
@@ -122,7 +123,7 @@ pub enum CancelledBy {
 /// Where a session stands: planned → held / cancelled / not attended.
 ///
 /// Tagged `kind`; the tag `status` it had before issue 14 is still read.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
 #[serde(
     remote = "Self",
@@ -139,7 +140,7 @@ pub enum SessionStatus {
         held_at: DateTime<Utc>,
         /// How long it lasted, in minutes.
         duration_minutes: u32,
-        /// The resources used (the service's own packs and workbooks).
+        /// The resources used (the service's own packs and workbooks: visible).
         resources: Vec<Text>,
         /// What was said and done: confidential.
         note: Confidential<Text>,
@@ -148,8 +149,8 @@ pub enum SessionStatus {
     Cancelled {
         /// By whom.
         by: CancelledBy,
-        /// Why, if given.
-        reason: Option<Text>,
+        /// Why, if given (confidential: it is about the young person's week).
+        reason: Option<Confidential<Text>>,
         /// When it was cancelled.
         at: DateTime<Utc>,
     },
@@ -176,7 +177,7 @@ impl SessionStatus {
 }
 
 /// A one-to-one session.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Session {
@@ -245,7 +246,8 @@ pub enum ContactWith {
     ParentOrCarer,
     /// Anyone else, in words.
     Other {
-        /// Who.
+        /// Who. Visible to anyone who may read the case's structure, as a referrer's name is:
+        /// a role or a name (third-party data: left out of subject access exports).
         who: Text,
     },
 }
@@ -356,7 +358,9 @@ pub enum CadenceSource {
     Changed {
         /// On what basis.
         basis: CadenceBasis,
-        /// Why.
+        /// Why. Visible to anyone who may read the case's structure: the rhythm of the work
+        /// (the basis says whether for risk or learning style), never what the young person
+        /// said.
         reason: Text,
     },
 }
@@ -402,14 +406,18 @@ impl fmt::Display for MeetingKind {
     }
 }
 
-/// An action arising from a meeting.
+/// An action arising from a meeting. What is to be done is confidential (R-8: a meeting's
+/// actions say what is happening to the young person): `A` is [`Confidential`] as a case holds
+/// it, [`NewConfidential`] in a command.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "MeetingAction_of_{A}"))]
 #[serde(deny_unknown_fields)]
-pub struct MeetingAction {
-    /// What is to be done.
-    pub action: Text,
-    /// By whom (an agency or a role), if said.
+pub struct MeetingAction<A = Confidential<Text>> {
+    /// What is to be done (confidential).
+    pub action: A,
+    /// By whom (an agency or a role), if said. Visible to anyone who may read the case's
+    /// structure.
     #[serde(default)]
     pub by_whom: Option<Text>,
     /// By when, if said.
@@ -417,8 +425,30 @@ pub struct MeetingAction {
     pub due_on: Option<NaiveDate>,
 }
 
+impl MeetingAction {
+    /// The action with its words revealed, for the crate's gated paths.
+    pub(crate) fn revealed(&self) -> MeetingAction<Text> {
+        MeetingAction {
+            action: self.action.revealed(),
+            by_whom: self.by_whom.clone(),
+            due_on: self.due_on,
+        }
+    }
+}
+
+impl MeetingAction<NewConfidential> {
+    /// The action as the case records it, its words sealed.
+    pub(crate) fn seal(self) -> MeetingAction {
+        MeetingAction {
+            action: self.action.seal(),
+            by_whom: self.by_whom,
+            due_on: self.due_on,
+        }
+    }
+}
+
 /// A multi-agency meeting about the young person.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Meeting {
@@ -478,13 +508,14 @@ pub enum PartnerReferralUpdate {
     Accepted,
     /// The partner declined it.
     Declined {
-        /// Why, if they said.
+        /// Why, if they said. Visible to anyone who may read the case's structure: the
+        /// partner's own reason (`outside our area`), never what the young person said.
         #[serde(default)]
         reason: Option<Text>,
     },
     /// It ended (support finished, withdrawn, no answer).
     Closed {
-        /// Why, if said.
+        /// Why, if said. Visible, as a partner's reason for declining is.
         #[serde(default)]
         reason: Option<Text>,
     },
@@ -595,7 +626,7 @@ pub struct Period {
 
 /// The work recorded on a case, folded from its activity events (and the times work began,
 /// paused, resumed and ended, which the cadence queries need).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CaseActivity {

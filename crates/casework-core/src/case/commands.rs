@@ -5,6 +5,11 @@
 //! not have with [`DomainError::NotAtThisStage`]. Their JSON is stable and documented; unknown
 //! fields are refused, and a document that tries to record engagement as a statutory-plan
 //! requirement is refused under R-6 ([`CaseCommand::from_json`]).
+//!
+//! Confidential content a command carries (a plan, a note, a confidential reason) is
+//! [`NewConfidential`]: a person's words, which can never be made from what a record holds, so
+//! a command cannot carry a record's content back out (`to_json` shows only its caller's own
+//! words).
 
 use super::activity::{
     Cadence, CadenceBasis, CancelledBy, ContactKind, ContactWith, Direction, MeetingAction,
@@ -12,7 +17,7 @@ use super::activity::{
 };
 use super::model::{ClosureReason, Party, PauseReason, Professional, ReviewDecision};
 use crate::case::consent::ConsentEntry;
-use crate::kernel::confidential::Confidential;
+use crate::kernel::confidential::NewConfidential;
 use crate::kernel::error::DomainError;
 use crate::kernel::ids::{ApprovalId, GoalId, OwedActionId, PartnerReferralId, SessionId, StaffId};
 use crate::kernel::input::{decode_json, decode_value, InputError, Text};
@@ -45,9 +50,9 @@ pub enum CaseCommand {
     AssessRisk {
         /// The indicators present, each with when it was present.
         indicators: Vec<IndicatorAnswer>,
-        /// The worker's override, with its reason.
+        /// The worker's override, with its reason (confidential).
         #[serde(default)]
-        worker_override: Option<RiskOverride>,
+        worker_override: Option<RiskOverride<NewConfidential>>,
     },
     /// Accept for immediate support.
     AcceptForSupport,
@@ -55,28 +60,28 @@ pub enum CaseCommand {
     AddToWaitingList,
     /// Signpost to other support.
     Signpost {
-        /// Why; defaults to the screening reasons of an ineligible referral.
+        /// Why (confidential); defaults to the screening reasons of an ineligible referral.
         #[serde(default)]
-        reason: Option<Text>,
+        reason: Option<NewConfidential>,
         /// Where to; defaults to the profile's signposting rule.
         #[serde(default)]
         to: Option<PartnerService>,
     },
     /// Decline, with the reason.
     Decline {
-        /// Why.
-        reason: Text,
+        /// Why (confidential).
+        reason: NewConfidential,
     },
     /// Withdraw the referral before allocation.
     Withdraw {
-        /// Why.
-        reason: Text,
+        /// Why (confidential).
+        reason: NewConfidential,
     },
     /// An owed action was sent.
     MarkActionSent {
         /// Which.
         action: OwedActionId,
-        /// Reference.
+        /// The recipient's reference (visible).
         reference: Text,
         /// When sent.
         sent_at: DateTime<Utc>,
@@ -92,7 +97,8 @@ pub enum CaseCommand {
     ExplainAction {
         /// Which.
         action: OwedActionId,
-        /// Why not.
+        /// Why not (visible: how the duty was met otherwise, never what the young person
+        /// said).
         explanation: Text,
     },
     /// Allocate a worker (R-7 for the waiting list).
@@ -101,7 +107,8 @@ pub enum CaseCommand {
         worker: StaffId,
         /// Their name.
         worker_name: Text,
-        /// A manager's reason for taking a case that is not at the head of the list.
+        /// A manager's reason for taking a case that is not at the head of the list
+        /// (visible: risk level and capacity, never what the young person said).
         #[serde(default)]
         out_of_order_reason: Option<Text>,
     },
@@ -112,20 +119,20 @@ pub enum CaseCommand {
         worker: StaffId,
         /// Their name.
         worker_name: Text,
-        /// Why it moves.
+        /// Why it moves (visible: a staffing reason).
         reason: Text,
     },
     /// Record the plan agreed with the young person.
     AgreePlan {
-        /// The plan.
-        plan: Confidential<Text>,
+        /// The plan (confidential).
+        plan: NewConfidential,
     },
     /// Begin the work.
     BeginWork,
     /// Pause the work.
     Pause {
-        /// Why.
-        reason: PauseReason,
+        /// Why (the words of `other` are confidential).
+        reason: PauseReason<NewConfidential>,
     },
     /// Resume the work.
     Resume,
@@ -133,9 +140,9 @@ pub enum CaseCommand {
     RecordReview {
         /// The indicators present, each with when it was present.
         indicators: Vec<IndicatorAnswer>,
-        /// The worker's override, with its reason.
+        /// The worker's override, with its reason (confidential).
         #[serde(default)]
-        worker_override: Option<RiskOverride>,
+        worker_override: Option<RiskOverride<NewConfidential>>,
         /// The decision.
         decision: ReviewDecision,
     },
@@ -148,35 +155,35 @@ pub enum CaseCommand {
     },
     /// Withdraw the closure proposal.
     WithdrawClosureProposal {
-        /// Why.
-        reason: Text,
+        /// Why (confidential).
+        reason: NewConfidential,
     },
     /// Close for 'risk significantly reduced' once everyone has agreed.
     CompleteClosure,
     /// Close with any other reason.
     Close {
-        /// Why.
-        reason: ClosureReason,
+        /// Why (the words of `other` are confidential).
+        reason: ClosureReason<NewConfidential>,
     },
     /// A manager approves a pending step, which is then done.
     Approve {
         /// Which request.
         approval: ApprovalId,
-        /// Why.
-        reason: Text,
+        /// Why (confidential).
+        reason: NewConfidential,
     },
     /// A manager refuses a pending step.
     RefuseApproval {
         /// Which request.
         approval: ApprovalId,
-        /// Why.
-        reason: Text,
+        /// Why (confidential).
+        reason: NewConfidential,
     },
     /// Add a goal to the action plan, agreed with the young person and any professionals
     /// named (who must be recorded as involved).
     AddGoal {
         /// What the young person wants to achieve (confidential).
-        description: Confidential<Text>,
+        description: NewConfidential,
         /// Who agreed it: the young person, and any professionals named.
         agreed_with: Vec<Party>,
     },
@@ -191,8 +198,8 @@ pub enum CaseCommand {
     DropGoal {
         /// Which.
         goal: GoalId,
-        /// Why.
-        reason: Text,
+        /// Why (confidential).
+        reason: NewConfidential,
     },
     /// Plan a one-to-one session.
     PlanSession {
@@ -220,11 +227,11 @@ pub enum CaseCommand {
         /// The topics covered; the planned topics when empty.
         #[serde(default)]
         topics: Vec<SessionTopic>,
-        /// The resources used (the service's own packs and workbooks).
+        /// The resources used (the service's own packs and workbooks: visible).
         #[serde(default)]
         resources: Vec<Text>,
         /// What was said and done (confidential, R-8).
-        note: Confidential<Text>,
+        note: NewConfidential,
     },
     /// Record that a planned session was cancelled, and by whom.
     CancelSession {
@@ -232,9 +239,9 @@ pub enum CaseCommand {
         session: SessionId,
         /// By whom.
         by: CancelledBy,
-        /// Why, if given.
+        /// Why, if given (confidential).
         #[serde(default)]
-        reason: Option<Text>,
+        reason: Option<NewConfidential>,
     },
     /// Record that the young person did not attend a planned session.
     RecordNonAttendance {
@@ -263,7 +270,7 @@ pub enum CaseCommand {
         cadence: Cadence,
         /// On what basis.
         basis: CadenceBasis,
-        /// Why.
+        /// Why (visible: the rhythm of the work, never what the young person said).
         reason: Text,
     },
     /// Record a multi-agency meeting and whether the service attended.
@@ -274,15 +281,15 @@ pub enum CaseCommand {
         held_at: DateTime<Utc>,
         /// Whether the service attended.
         service_attended: bool,
-        /// Actions arising.
+        /// Actions arising (what is to be done is confidential).
         #[serde(default)]
-        actions: Vec<MeetingAction>,
+        actions: Vec<MeetingAction<NewConfidential>>,
     },
     /// Record a referral out to a partner agency.
     ReferToPartner {
         /// What kind of partner.
         partner: PartnerKind,
-        /// The agency's name.
+        /// The agency's name (visible).
         agency: Text,
         /// When it was sent.
         sent_at: DateTime<Utc>,
@@ -296,6 +303,15 @@ pub enum CaseCommand {
         /// When.
         at: DateTime<Utc>,
     },
+}
+
+/// A closure reason as the envelope states it: its kind, and the service transferred to; the
+/// words of `other` are confidential.
+fn closure_kind(reason: &ClosureReason<NewConfidential>) -> String {
+    match reason {
+        ClosureReason::Transferred { to } => format!("transferred to {to}"),
+        other => other.as_str().replace('_', " "),
+    }
 }
 
 /// Keys that would claim engagement is required by a statutory plan.
@@ -356,32 +372,22 @@ impl CaseCommand {
         }
     }
 
-    /// The reason the command states, recorded as the "why" of its events.
+    /// The reason the command states, recorded as the "why" of its events' envelope (R-18,
+    /// `meta.reason`): only a visible one. The envelope is shown in every history, so a
+    /// confidential reason (a decline, a withdrawal, a dropped goal, an approval, a closure's
+    /// words) is never copied there; it is kept, sealed, in the event itself.
     #[must_use]
     pub fn stated_reason(&self) -> Option<String> {
         match self {
-            CaseCommand::Decline { reason }
-            | CaseCommand::Withdraw { reason }
-            | CaseCommand::WithdrawClosureProposal { reason }
-            | CaseCommand::Approve { reason, .. }
-            | CaseCommand::RefuseApproval { reason, .. }
-            | CaseCommand::DropGoal { reason, .. }
-            | CaseCommand::Reallocate { reason, .. }
-            | CaseCommand::ChangeCadence { reason, .. } => Some(reason.to_string()),
-            CaseCommand::CancelSession { reason, .. } => reason.as_ref().map(|r| r.to_string()),
-            CaseCommand::Signpost { reason, .. } => reason.as_ref().map(|r| r.to_string()),
+            CaseCommand::Reallocate { reason, .. } | CaseCommand::ChangeCadence { reason, .. } => {
+                Some(reason.to_string())
+            }
             CaseCommand::ExplainAction { explanation, .. } => Some(explanation.to_string()),
             CaseCommand::Allocate {
                 out_of_order_reason,
                 ..
             } => out_of_order_reason.as_ref().map(|r| r.to_string()),
-            CaseCommand::Close { reason } => Some(reason.to_string()),
-            CaseCommand::AssessRisk {
-                worker_override, ..
-            }
-            | CaseCommand::RecordReview {
-                worker_override, ..
-            } => worker_override.as_ref().map(|o| o.reason.to_string()),
+            CaseCommand::Close { reason } => Some(closure_kind(reason)),
             _ => None,
         }
     }
@@ -477,10 +483,12 @@ pub(crate) fn decode_command<T: DeserializeOwned>(json: &str) -> Result<T, Domai
 }
 
 /// The flat JSON form of a command of any aggregate: `{"command": "name", …fields}`.
+///
+/// Not storage: a command's confidential content is [`NewConfidential`], its caller's own
+/// words, which write as given; a command cannot hold a record's sealed content, which would
+/// refuse here.
 pub(crate) fn encode_command<T: Serialize>(command: &T) -> String {
-    // An import or export file is storage: it keeps a held session's note.
-    let value = crate::kernel::confidential::for_storage(|| serde_json::to_value(command))
-        .expect("commands serialize to JSON");
+    let value = serde_json::to_value(command).expect("commands serialize to JSON");
     let flat = match value {
         Value::String(name) => Map::from_iter([("command".to_owned(), Value::String(name))]),
         Value::Object(tagged) => {

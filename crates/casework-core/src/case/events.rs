@@ -29,7 +29,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// One fact in a case's history.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Free text is of two classes (ADR 0008): **confidential** (`Confidential`: behind the gate,
+/// never in read models, timelines or views) or **visible** to anyone who may read the case's
+/// structure, documented so on the field: names of people acting in a professional capacity
+/// and of organisations, references, the service's own vocabulary and configuration keys, and
+/// reasons for the service's own decisions about its work, which say why in those terms and
+/// never what the young person said.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CaseEvent {
@@ -43,7 +50,7 @@ pub enum CaseEvent {
         source: ReferralSource,
         /// The young person's details as screened (kept, so the screening explains itself).
         subject: YoungPersonDetails,
-        /// What the referrer is worried about.
+        /// What the referrer is worried about (confidential).
         concerns: Confidential<Text>,
         /// When the referral was received (orders the waiting list, R-7).
         received_at: DateTime<Utc>,
@@ -84,7 +91,7 @@ pub enum CaseEvent {
     OwedActionSent {
         /// Which.
         action: OwedActionId,
-        /// Reference.
+        /// The recipient's reference (visible).
         reference: Text,
         /// When sent.
         sent_at: DateTime<Utc>,
@@ -100,7 +107,9 @@ pub enum CaseEvent {
     OwedActionExplained {
         /// Which.
         action: OwedActionId,
-        /// Why not.
+        /// Why not. Visible to anyone who may read the case's structure (owed actions are a
+        /// service-wide duty, R-5): how the duty was met otherwise (`notified by the police,
+        /// ref …`), never what the young person said.
         explanation: Text,
         /// When explained.
         at: DateTime<Utc>,
@@ -114,8 +123,8 @@ pub enum CaseEvent {
     },
     /// The referral was withdrawn before allocation.
     ReferralWithdrawn {
-        /// Why.
-        reason: Text,
+        /// Why (confidential).
+        reason: Confidential<Text>,
         /// When.
         at: DateTime<Utc>,
     },
@@ -131,12 +140,12 @@ pub enum CaseEvent {
         from: Allocation,
         /// The allocation that began.
         to: Allocation,
-        /// Why it moved.
+        /// Why it moved (visible: a staffing reason, R-25).
         reason: Text,
     },
     /// The plan was agreed with the young person: engaged.
     PlanAgreed {
-        /// The plan.
+        /// The plan (confidential).
         plan: Confidential<Text>,
         /// When.
         at: DateTime<Utc>,
@@ -179,8 +188,8 @@ pub enum CaseEvent {
     },
     /// The closure proposal was withdrawn; work continues.
     ClosureProposalWithdrawn {
-        /// Why.
-        reason: Text,
+        /// Why (confidential).
+        reason: Confidential<Text>,
         /// When.
         at: DateTime<Utc>,
     },
@@ -195,8 +204,8 @@ pub enum CaseEvent {
         approval: ApprovalId,
         /// The manager.
         by: StaffId,
-        /// Why.
-        reason: Text,
+        /// Why (confidential: it weighs the step's own reason).
+        reason: Confidential<Text>,
         /// When.
         at: DateTime<Utc>,
     },
@@ -206,8 +215,8 @@ pub enum CaseEvent {
         approval: ApprovalId,
         /// The manager.
         by: StaffId,
-        /// Why.
-        reason: Text,
+        /// Why (confidential, as an approval's is).
+        reason: Confidential<Text>,
         /// When.
         at: DateTime<Utc>,
     },
@@ -250,8 +259,8 @@ pub enum CaseEvent {
     GoalDropped {
         /// Which.
         goal: GoalId,
-        /// Why.
-        reason: Text,
+        /// Why (confidential).
+        reason: Confidential<Text>,
         /// When.
         at: DateTime<Utc>,
     },
@@ -282,7 +291,7 @@ pub enum CaseEvent {
         place: SessionPlace,
         /// The topics covered.
         topics: Vec<SessionTopic>,
-        /// The resources used.
+        /// The resources used (visible: the service's own packs).
         resources: Vec<Text>,
         /// What was said and done (confidential, R-8).
         note: Confidential<Text>,
@@ -293,8 +302,8 @@ pub enum CaseEvent {
         session: SessionId,
         /// By whom.
         by: CancelledBy,
-        /// Why, if given.
-        reason: Option<Text>,
+        /// Why, if given (confidential).
+        reason: Option<Confidential<Text>>,
         /// When.
         at: DateTime<Utc>,
     },
@@ -328,7 +337,7 @@ pub enum CaseEvent {
         cadence: Cadence,
         /// On what basis.
         basis: CadenceBasis,
-        /// Why.
+        /// Why (visible: the rhythm of the work, R-11).
         reason: Text,
         /// When.
         at: DateTime<Utc>,
@@ -452,8 +461,10 @@ impl CaseEvent {
         }
     }
 
-    /// One line for a timeline. Never includes confidential content (concerns, plans): a
-    /// timeline can be shown to anyone who may see that the case exists.
+    /// One line for a timeline. Never includes confidential content (concerns, plans, notes,
+    /// and the reasons that are confidential): a timeline can be shown to anyone who may see
+    /// that the case exists. Visible free text (names of professionals and agencies,
+    /// references, the service's own reasons about its work) is shown.
     #[must_use]
     pub fn describe(&self) -> String {
         use crate::case::Outcome;
@@ -499,9 +510,9 @@ impl CaseEvent {
                     .join("; ")
             ),
             CaseEvent::RiskAssessed { assessment } => match &assessment.overridden {
-                Some(o) => format!(
-                    "risk assessed {} (tool said {}; overridden: {})",
-                    assessment.level, assessment.computed, o.reason
+                Some(_) => format!(
+                    "risk assessed {} (tool said {}; overridden, reason confidential)",
+                    assessment.level, assessment.computed
                 ),
                 None => format!(
                     "risk assessed {} (score {})",
@@ -524,13 +535,13 @@ impl CaseEvent {
             CaseEvent::OutcomeGiven { outcome, .. } => match outcome {
                 Outcome::ImmediateSupport => "outcome: accepted for immediate support".into(),
                 Outcome::WaitingList => "outcome: accepted onto the waiting list".into(),
-                Outcome::Signposted { reason, to } => format!(
-                    "outcome: signposted to {} ({reason})",
+                Outcome::Signposted { to, .. } => format!(
+                    "outcome: signposted to {}",
                     to.as_ref().map_or("other support", |s| s.name.as_str())
                 ),
-                Outcome::Declined { reason } => format!("outcome: declined ({reason})"),
+                Outcome::Declined { .. } => "outcome: declined".into(),
             },
-            CaseEvent::ReferralWithdrawn { reason, .. } => format!("referral withdrawn: {reason}"),
+            CaseEvent::ReferralWithdrawn { .. } => "referral withdrawn".into(),
             CaseEvent::CaseAllocated { allocation } => match &allocation.out_of_order_reason {
                 Some(why) => format!(
                     "allocated to {} out of waiting-list order: {why}",
@@ -561,21 +572,18 @@ impl CaseEvent {
                 "closure proposed: risk significantly reduced".into()
             }
             CaseEvent::ClosureAgreed { party, .. } => format!("closure agreed by {party}"),
-            CaseEvent::ClosureProposalWithdrawn { reason, .. } => {
-                format!("closure proposal withdrawn: {reason}")
-            }
+            CaseEvent::ClosureProposalWithdrawn { .. } => "closure proposal withdrawn".into(),
             CaseEvent::ApprovalRequested { approval } => {
                 format!(
                     "manager's approval requested: {}",
                     approval.step.name().replace('_', " ")
                 )
             }
-            CaseEvent::ApprovalGiven { reason, .. } => format!("approved by a manager: {reason}"),
-            CaseEvent::ApprovalRefused { reason, .. } => format!("refused by a manager: {reason}"),
-            CaseEvent::RiskLevelOverridden { level_override, .. } => format!(
-                "risk level overridden to {}: {}",
-                level_override.level, level_override.reason
-            ),
+            CaseEvent::ApprovalGiven { .. } => "approved by a manager".into(),
+            CaseEvent::ApprovalRefused { .. } => "refused by a manager".into(),
+            CaseEvent::RiskLevelOverridden { level_override, .. } => {
+                format!("risk level overridden to {}", level_override.level)
+            }
             CaseEvent::CaseClosed { reason, .. } => format!("closed: {reason}"),
             CaseEvent::GoalAdded { agreed_with, .. } => format!(
                 "goal added to the plan, agreed with {}",
@@ -588,7 +596,7 @@ impl CaseEvent {
             CaseEvent::GoalAchieved { achieved_at, .. } => {
                 format!("goal achieved on {}", achieved_at.format("%Y-%m-%d"))
             }
-            CaseEvent::GoalDropped { reason, .. } => format!("goal dropped: {reason}"),
+            CaseEvent::GoalDropped { .. } => "goal dropped".into(),
             CaseEvent::SessionPlanned { planned_for, .. } => format!(
                 "session planned for {}",
                 planned_for.format("%Y-%m-%d %H:%M")

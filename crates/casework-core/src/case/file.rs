@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 /// What is known about a case whatever its stage: the referral, consent, owed actions, the
 /// professionals involved, every assessment and review. Only events change it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CaseFile {
     /// The case.
@@ -29,7 +29,7 @@ pub struct CaseFile {
     pub source: ReferralSource,
     /// The young person's details as screened.
     pub subject: YoungPersonDetails,
-    /// The referrer's concerns.
+    /// The referrer's concerns (confidential).
     pub concerns: Confidential<Text>,
     /// When the referral was received.
     pub received_at: DateTime<Utc>,
@@ -49,7 +49,7 @@ pub struct CaseFile {
     pub assessments: Vec<RiskAssessment>,
     /// The referral's outcome.
     pub outcome: Option<Outcome>,
-    /// The agreed plan.
+    /// The agreed plan (confidential).
     pub plan: Option<Confidential<Text>>,
     /// Reviews held.
     pub reviews: Vec<Review>,

@@ -39,7 +39,7 @@ pub use stages::{
     Signposted, Stage, Step, UnderWay, Withdrawn,
 };
 
-use crate::kernel::confidential::Confidential;
+use crate::kernel::confidential::NewConfidential;
 use crate::kernel::context::CommandContext;
 use crate::kernel::error::DomainError;
 use crate::kernel::input::Text;
@@ -56,8 +56,8 @@ use std::fmt;
 pub struct NewReferral {
     /// Who referred.
     pub source: ReferralSource,
-    /// What the referrer is worried about.
-    pub concerns: Confidential<Text>,
+    /// What the referrer is worried about (confidential).
+    pub concerns: NewConfidential,
     /// When the referral reached the service.
     pub received_at: DateTime<Utc>,
 }
@@ -218,7 +218,10 @@ impl fmt::Display for StageName {
 }
 
 /// A case at its current stage: the stored, serde-tagged form of the typed stages.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Not `PartialEq`: it holds confidential content, which is never compared (a guess could be
+/// confirmed). Compare what a test needs, or the storage encoding.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "stage", rename_all = "snake_case")]
 #[allow(missing_docs)] // each variant is documented on its stage type
@@ -452,11 +455,14 @@ impl Case {
                 in_progress!(case, s => s.refuse_approval(approval, reason, ctx).map(events_of), _c => Err(refuse(None)))
             }
             (case, C::Close { reason })
-                if reason != ClosureReason::RiskSignificantlyReduced
+                if !matches!(reason, ClosureReason::RiskSignificantlyReduced)
                     && case.allocation().is_some()
                     && stages::needs_approval(approvals.closure, ctx) =>
             {
-                in_progress!(case, s => Ok(events_of(s.request_approval(GatedStep::Close { reason }, ctx))), _c => Err(refuse(None)))
+                let step = GatedStep::Close {
+                    reason: reason.seal(),
+                };
+                in_progress!(case, s => Ok(events_of(s.request_approval(step, ctx))), _c => Err(refuse(None)))
             }
             (Case::Closing(s), C::CompleteClosure)
                 if s.missing_agreements().is_empty()
@@ -768,7 +774,7 @@ impl Case {
 fn approve(
     case: &Case,
     approval: crate::kernel::ids::ApprovalId,
-    reason: Text,
+    reason: NewConfidential,
     ctx: &CommandContext<'_>,
 ) -> Result<Vec<CaseEvent>, DomainError> {
     stages::require_manager("approve a pending step", ctx)?;
@@ -776,7 +782,7 @@ fn approve(
     let given = CaseEvent::ApprovalGiven {
         approval,
         by: ctx.actor.id,
-        reason,
+        reason: reason.seal(),
         at: ctx.at,
     };
     let approved = Case::evolve(Some(case.clone()), &given).ok_or(DomainError::NotAtThisStage {
@@ -785,7 +791,20 @@ fn approve(
         rule: Some(Rule::R24),
     })?;
     let step = match request.step {
-        GatedStep::Close { reason } => approved.decide(CaseCommand::Close { reason }, ctx)?,
+        // The step is the manager's own now, closed with the reason as the request recorded it:
+        // its words stay as stored (sealed, if they were), never turned back into a command.
+        GatedStep::Close { reason } => {
+            if reason.is_risk_significantly_reduced() {
+                return Err(DomainError::ClosureNeedsProposal);
+            }
+            has_worker!(approved, s => events_of(stages::close_now(s, reason, ctx)), c => {
+                return Err(DomainError::NotAtThisStage {
+                    stage: c.stage(),
+                    command: "close",
+                    rule: Some(Rule::R24),
+                })
+            })
+        }
         GatedStep::CompleteClosure => approved.decide(CaseCommand::CompleteClosure, ctx)?,
         GatedStep::Allocate {
             worker,

@@ -1,5 +1,6 @@
 //! The vocabulary of a case: who is involved, what was decided, why it closed.
 
+use crate::kernel::confidential::{Confidential, NewConfidential};
 use crate::kernel::ids::{ApprovalId, ProfessionalId, StaffId};
 use crate::kernel::input::Text;
 use crate::kernel::tag::kind_tagged;
@@ -95,37 +96,57 @@ impl ReferralSource {
     }
 }
 
-/// The outcome of a referral.
+/// The outcome of a referral. Its reasons are confidential: why a young
+/// person is not taken on is about her; the kind of outcome is the case's structure.
 ///
 /// Tagged `kind`; the tag `outcome` it had before issue 14 is still read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
+#[cfg_attr(feature = "schema", schemars(rename = "Outcome_of_{C}"))]
 #[serde(
     remote = "Self",
     tag = "kind",
     rename_all = "snake_case",
     deny_unknown_fields
 )]
-pub enum Outcome {
+pub enum Outcome<C = Confidential<Text>> {
     /// Accepted for immediate support.
     ImmediateSupport,
     /// Accepted onto the waiting list.
     WaitingList,
     /// Signposted to other support.
     Signposted {
-        /// Why.
-        reason: Text,
-        /// Where to, when the profile (or the worker) names a service.
+        /// Why (confidential).
+        reason: C,
+        /// Where to, when the profile (or the worker) names a service (visible: a service's
+        /// name).
         to: Option<PartnerService>,
     },
     /// Declined.
     Declined {
-        /// Why.
-        reason: Text,
+        /// Why (confidential).
+        reason: C,
     },
 }
 
-kind_tagged!(Outcome, "outcome");
+kind_tagged!(Outcome<C>, "outcome");
+
+impl Outcome {
+    /// The outcome with its reason revealed, for the crate's gated paths.
+    pub(crate) fn revealed(&self) -> Outcome<Text> {
+        match self {
+            Outcome::ImmediateSupport => Outcome::ImmediateSupport,
+            Outcome::WaitingList => Outcome::WaitingList,
+            Outcome::Signposted { reason, to } => Outcome::Signposted {
+                reason: reason.revealed(),
+                to: to.clone(),
+            },
+            Outcome::Declined { reason } => Outcome::Declined {
+                reason: reason.revealed(),
+            },
+        }
+    }
+}
 
 /// The worker holding a case (R-25 keeps every allocation in the history).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,7 +159,9 @@ pub struct Allocation {
     pub worker_name: Text,
     /// When allocated.
     pub at: DateTime<Utc>,
-    /// Set when a manager allocated out of waiting-list order.
+    /// Set when a manager allocated out of waiting-list order. Visible to anyone who
+    /// may read the case's structure: it explains the service's own order of work, so it says
+    /// why in terms of risk level and capacity, never what the young person said.
     pub out_of_order_reason: Option<Text>,
 }
 
@@ -153,47 +176,76 @@ pub struct Reallocation {
     pub from: Allocation,
     /// The worker who holds it from the move (`to.at` is when it moved).
     pub to: Allocation,
-    /// Why it moved.
+    /// Why it moved. Visible to anyone who may read the case's structure (caseloads are
+    /// service-wide, R-25): a staffing reason, never what the young person said.
     pub reason: Text,
 }
 
-/// Why work paused.
+/// Why work paused. The kind is the case's structure; the words of `other` are confidential
+/// `C` is [`Confidential`] as a case holds them, [`NewConfidential`] in a command.
 ///
 /// Tagged `kind`; the tag `reason` it had before issue 14 is still read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
+#[cfg_attr(feature = "schema", schemars(rename = "PauseReason_of_{C}"))]
 #[serde(
     remote = "Self",
     tag = "kind",
     rename_all = "snake_case",
     deny_unknown_fields
 )]
-pub enum PauseReason {
+pub enum PauseReason<C = Confidential<Text>> {
     /// No contact from the young person.
     NoContact,
     /// The young person is missing.
     Missing,
     /// Anything else.
     Other {
-        /// What.
-        text: Text,
+        /// What (confidential).
+        text: C,
     },
 }
 
-kind_tagged!(PauseReason, "reason");
+kind_tagged!(PauseReason<C>, "reason");
 
-/// Why a case closed.
+impl PauseReason<NewConfidential> {
+    /// The reason as the case records it, its words sealed.
+    pub(crate) fn seal(self) -> PauseReason {
+        match self {
+            PauseReason::NoContact => PauseReason::NoContact,
+            PauseReason::Missing => PauseReason::Missing,
+            PauseReason::Other { text } => PauseReason::Other { text: text.seal() },
+        }
+    }
+}
+
+impl<C> PauseReason<C> {
+    /// The stable name: `no_contact`, `missing`, `other`.
+    #[must_use]
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PauseReason::NoContact => "no_contact",
+            PauseReason::Missing => "missing",
+            PauseReason::Other { .. } => "other",
+        }
+    }
+}
+
+/// Why a case closed. The kind is the case's structure (closure figures, R-29), and
+/// so is the service a case was transferred to; the words of `other` are confidential:
+/// `C` is [`Confidential`] as a case holds them, [`NewConfidential`] in a command.
 ///
 /// Tagged `kind`; the tag `reason` it had before issue 14 is still read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
+#[cfg_attr(feature = "schema", schemars(rename = "ClosureReason_of_{C}"))]
 #[serde(
     remote = "Self",
     tag = "kind",
     rename_all = "snake_case",
     deny_unknown_fields
 )]
-pub enum ClosureReason {
+pub enum ClosureReason<C = Confidential<Text>> {
     /// Risk significantly reduced: needs everyone's agreement.
     RiskSignificantlyReduced,
     /// The young person declined the service.
@@ -206,21 +258,70 @@ pub enum ClosureReason {
     AgedOut,
     /// Transferred to another service.
     Transferred {
-        /// To whom.
+        /// To whom (visible: a service's name).
         to: Text,
     },
     /// No engagement.
     NoEngagement,
     /// Another reason, in words.
     Other {
-        /// The reason.
-        text: Text,
+        /// The reason (confidential).
+        text: C,
     },
 }
 
-kind_tagged!(ClosureReason, "reason");
+kind_tagged!(ClosureReason<C>, "reason");
+
+impl ClosureReason<NewConfidential> {
+    /// The reason as the case records it, its words sealed.
+    pub(crate) fn seal(self) -> ClosureReason {
+        self.map(NewConfidential::seal)
+    }
+}
 
 impl ClosureReason {
+    /// The reason with its words revealed, for the crate's gated paths.
+    pub(crate) fn revealed(&self) -> ClosureReason<Text> {
+        self.as_ref_map(Confidential::revealed)
+    }
+
+    /// Whether this is 'risk significantly reduced', the closure that needs everyone's
+    /// agreement.
+    #[must_use]
+    pub fn is_risk_significantly_reduced(&self) -> bool {
+        matches!(self, ClosureReason::RiskSignificantlyReduced)
+    }
+}
+
+impl<C> ClosureReason<C> {
+    fn map<D>(self, f: impl FnOnce(C) -> D) -> ClosureReason<D> {
+        match self {
+            ClosureReason::RiskSignificantlyReduced => ClosureReason::RiskSignificantlyReduced,
+            ClosureReason::YoungPersonDeclined => ClosureReason::YoungPersonDeclined,
+            ClosureReason::YoungPersonWithdrew => ClosureReason::YoungPersonWithdrew,
+            ClosureReason::MovedOutOfArea => ClosureReason::MovedOutOfArea,
+            ClosureReason::AgedOut => ClosureReason::AgedOut,
+            ClosureReason::Transferred { to } => ClosureReason::Transferred { to },
+            ClosureReason::NoEngagement => ClosureReason::NoEngagement,
+            ClosureReason::Other { text } => ClosureReason::Other { text: f(text) },
+        }
+    }
+
+    fn as_ref_map<D>(&self, f: impl FnOnce(&C) -> D) -> ClosureReason<D> {
+        match self {
+            ClosureReason::Other { text } => ClosureReason::Other { text: f(text) },
+            ClosureReason::RiskSignificantlyReduced => ClosureReason::RiskSignificantlyReduced,
+            ClosureReason::YoungPersonDeclined => ClosureReason::YoungPersonDeclined,
+            ClosureReason::YoungPersonWithdrew => ClosureReason::YoungPersonWithdrew,
+            ClosureReason::MovedOutOfArea => ClosureReason::MovedOutOfArea,
+            ClosureReason::AgedOut => ClosureReason::AgedOut,
+            ClosureReason::Transferred { to } => ClosureReason::Transferred { to: to.clone() },
+            ClosureReason::NoEngagement => ClosureReason::NoEngagement,
+        }
+    }
+}
+
+impl<C> ClosureReason<C> {
     /// Stable name, for query tables and reports (R-29: closure reasons).
     #[must_use]
     pub fn as_str(&self) -> &'static str {
@@ -237,7 +338,19 @@ impl ClosureReason {
     }
 }
 
+/// As a timeline shows it: `other` without its words, which are confidential.
 impl fmt::Display for ClosureReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClosureReason::Transferred { to } => write!(f, "transferred to {to}"),
+            ClosureReason::Other { .. } => f.write_str("other (reason recorded, confidential)"),
+            other => f.write_str(&other.as_str().replace('_', " ")),
+        }
+    }
+}
+
+/// As the young person's own export shows it, with the words of `other`.
+impl fmt::Display for ClosureReason<Text> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ClosureReason::Transferred { to } => write!(f, "transferred to {to}"),
@@ -289,13 +402,14 @@ pub enum ReviewDecision {
     ProposeClosure,
 }
 
-/// A review: always with a fresh risk assessment.
+/// A review: always with a fresh risk assessment. `R` is as in [`RiskAssessment`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "Review_of_{R}"))]
 #[serde(deny_unknown_fields)]
-pub struct Review {
+pub struct Review<R = Confidential<Text>> {
     /// The new assessment.
-    pub assessment: RiskAssessment,
+    pub assessment: RiskAssessment<R>,
     /// The decision.
     pub decision: ReviewDecision,
     /// When reviewed.
@@ -304,12 +418,25 @@ pub struct Review {
     pub next_due: DateTime<Utc>,
 }
 
+impl Review {
+    /// The review with an override's reason revealed, for the crate's gated paths.
+    pub(crate) fn revealed(&self) -> Review<Text> {
+        Review {
+            assessment: self.assessment.revealed(),
+            decision: self.decision,
+            at: self.at,
+            next_due: self.next_due,
+        }
+    }
+}
+
+/// As a timeline shows it: `other` without its words, which are confidential.
 impl fmt::Display for PauseReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PauseReason::NoContact => f.write_str("no contact"),
             PauseReason::Missing => f.write_str("missing"),
-            PauseReason::Other { text } => f.write_str(text.as_str()),
+            PauseReason::Other { .. } => f.write_str("other (reason recorded, confidential)"),
         }
     }
 }
@@ -327,7 +454,7 @@ impl fmt::Display for ReviewDecision {
 /// A step that waits for a manager's approval.
 ///
 /// Tagged `kind`; the tag `step` it had before issue 14 is still read.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(!remote))]
 #[serde(
     remote = "Self",
@@ -388,7 +515,7 @@ impl GatedStep {
 }
 
 /// A request for a manager's approval, pending until approved or refused.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PendingApproval {

@@ -81,7 +81,7 @@ pub enum OwedStatus {
     },
     /// Not sent, with the reason recorded.
     Explained {
-        /// Why it was not sent.
+        /// Why it was not sent (visible: how the duty was met otherwise).
         explanation: Text,
         /// When explained.
         at: DateTime<Utc>,

@@ -24,6 +24,25 @@ pub const TAG: &str = "kind";
 /// `#[serde(remote = "Self", tag = "kind", …)]`: written as derived, read with `kind` or the
 /// legacy tag `$legacy`.
 macro_rules! kind_tagged {
+    // An enum generic over what its words are (stored sealed, or as a person gives them).
+    ($ty:ident<$param:ident>, $legacy:literal) => {
+        impl<$param: ::serde::Serialize> ::serde::Serialize for $ty<$param> {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                <$ty<$param>>::serialize(self, serializer)
+            }
+        }
+
+        impl<'de, $param: ::serde::Deserialize<'de>> ::serde::Deserialize<'de> for $ty<$param> {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<Self, D::Error> {
+                <$ty<$param>>::deserialize($crate::kernel::tag::Retagged::new(
+                    deserializer,
+                    $legacy,
+                ))
+            }
+        }
+    };
     ($ty:ty, $legacy:literal) => {
         impl ::serde::Serialize for $ty {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

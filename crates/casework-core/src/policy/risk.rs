@@ -10,6 +10,7 @@
 //! Every assessment records the tool's name and version and how each answer scored, so an old
 //! assessment still explains itself after the tool changes.
 
+use crate::kernel::confidential::{Confidential, NewConfidential};
 use crate::kernel::input::{quoted, InputError, Text};
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -338,15 +339,39 @@ pub struct RiskTool {
     pub floors: SubjectFloors,
 }
 
-/// A worker's override of the computed level, with the reason it must carry.
+/// A worker's override of the computed level, with the reason it must carry. The
+/// level is the case's structure; the reason is confidential, as it says what the worker
+/// knows of the young person: `R` is [`Confidential`] as a case holds it, [`NewConfidential`]
+/// in a command.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "RiskOverride_of_{R}"))]
 #[serde(deny_unknown_fields)]
-pub struct RiskOverride {
+pub struct RiskOverride<R = Confidential<Text>> {
     /// The level the worker judges right.
     pub level: RiskLevel,
-    /// Why.
-    pub reason: Text,
+    /// Why (confidential).
+    pub reason: R,
+}
+
+impl RiskOverride<NewConfidential> {
+    /// The override as the case records it, its reason sealed.
+    pub(crate) fn seal(self) -> RiskOverride {
+        RiskOverride {
+            level: self.level,
+            reason: self.reason.seal(),
+        }
+    }
+}
+
+impl RiskOverride {
+    /// The override with its reason revealed, for the crate's gated paths.
+    pub(crate) fn revealed(&self) -> RiskOverride<Text> {
+        RiskOverride {
+            level: self.level,
+            reason: self.reason.revealed(),
+        }
+    }
 }
 
 /// What the assessment is about, as the tool needs it.
@@ -374,10 +399,13 @@ pub struct ScoredAnswer {
 }
 
 /// One completed assessment. Every assessment is kept, so the trend is always known.
+/// Everything in it is the case's structure except an override's reason: `R` is
+/// [`Confidential`] as a case holds it, [`Text`] in the young person's own export.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "RiskAssessment_of_{R}"))]
 #[serde(deny_unknown_fields)]
-pub struct RiskAssessment {
+pub struct RiskAssessment<R = Confidential<Text>> {
     /// The tool's name.
     pub tool: String,
     /// The tool's version.
@@ -395,12 +423,30 @@ pub struct RiskAssessment {
     /// The level that applies: the override's, or the computed one.
     pub level: RiskLevel,
     /// The override, if the worker made one.
-    pub overridden: Option<RiskOverride>,
+    pub overridden: Option<RiskOverride<R>>,
     /// When assessed.
     pub at: DateTime<Utc>,
 }
 
 impl RiskAssessment {
+    /// The assessment with an override's reason revealed, for the crate's gated paths.
+    pub(crate) fn revealed(&self) -> RiskAssessment<Text> {
+        RiskAssessment {
+            tool: self.tool.clone(),
+            tool_version: self.tool_version.clone(),
+            answers: self.answers.clone(),
+            score: self.score,
+            banded: self.banded,
+            floors_applied: self.floors_applied.clone(),
+            computed: self.computed,
+            level: self.level,
+            overridden: self.overridden.as_ref().map(RiskOverride::revealed),
+            at: self.at,
+        }
+    }
+}
+
+impl<R> RiskAssessment<R> {
     /// Keys of the indicators that counted.
     #[must_use]
     pub fn indicator_keys(&self) -> BTreeSet<&str> {
@@ -432,7 +478,7 @@ impl RiskTool {
         &self,
         answers: &[IndicatorAnswer],
         subject: AssessmentSubject,
-        overridden: Option<RiskOverride>,
+        overridden: Option<RiskOverride<NewConfidential>>,
         at: DateTime<Utc>,
     ) -> Result<RiskAssessment, InputError> {
         self.assess_on(answers, subject, overridden, at, at.date_naive())
@@ -449,10 +495,11 @@ impl RiskTool {
         &self,
         answers: &[IndicatorAnswer],
         subject: AssessmentSubject,
-        overridden: Option<RiskOverride>,
+        overridden: Option<RiskOverride<NewConfidential>>,
         at: DateTime<Utc>,
         today: NaiveDate,
     ) -> Result<RiskAssessment, InputError> {
+        let overridden = overridden.map(RiskOverride::seal);
         let on = today;
         let mut seen = BTreeSet::new();
         let mut scored = Vec::new();

@@ -11,10 +11,10 @@
 //! unsealing is private to this crate, so the code that hands content out after a recorded
 //! read must be here too; anything public would be an unsealing any caller could use.
 
-use crate::case::{Case, SessionStatus};
+use crate::case::{Case, CaseEvent, SessionStatus};
 use crate::intelligence::Intelligence;
 use crate::kernel::actor::Actor;
-use crate::kernel::confidential::for_storage;
+use crate::kernel::confidential::{for_storage, sealed_texts};
 use crate::kernel::event::{DomainEvent, EventMeta, Recorded};
 use crate::kernel::ids::{AccessId, GoalId, SessionId, StreamId, YoungPersonId};
 use crate::kernel::input::Text;
@@ -174,6 +174,23 @@ pub fn released_view(case: &Case, receipt: &RecordedShare) -> Option<DisclosureV
 #[derive(Debug)]
 pub struct OpenRecord {
     case: Case,
+    history: Vec<Recorded<CaseEvent>>,
+}
+
+/// One piece of confidential text in an opened case's history: which event recorded it, where
+/// in the event, and the text (a reason, a meeting's action, a note, the concerns).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedText {
+    /// The event's version in the case's stream.
+    pub version: u64,
+    /// The event's type (`goal_dropped`).
+    pub event_type: &'static str,
+    /// Where in the event (`reason`, `meeting.actions[0].action`).
+    pub field: String,
+    /// When the event was recorded.
+    pub recorded_at: DateTime<Utc>,
+    /// The text.
+    pub text: String,
 }
 
 impl OpenRecord {
@@ -181,7 +198,42 @@ impl OpenRecord {
     #[must_use]
     pub fn new(case: Case, read: &RecordedRead) -> Option<Self> {
         matches!(read.subject, AccessSubject::Case { case: id, .. } if id == case.file().id)
-            .then_some(Self { case })
+            .then_some(Self {
+                case,
+                history: Vec::new(),
+            })
+    }
+
+    /// The same record with the case's history, so [`OpenRecord::texts`] can list what every
+    /// event recorded in confidence. Events of any other stream are left out.
+    #[must_use]
+    pub fn with_history(mut self, history: Vec<Recorded<CaseEvent>>) -> Self {
+        let stream = StreamId::Case(self.case.file().id);
+        self.history = history.into_iter().filter(|e| e.stream == stream).collect();
+        self
+    }
+
+    /// Every confidential text the history holds (given with [`OpenRecord::with_history`];
+    /// `Acting::open_record` gives it), in the order recorded: the reasons kept in confidence
+    /// (a decline, a withdrawal, a dropped goal, a cancelled session, an override, an approval,
+    /// a closure's words), meetings' actions, and the concerns, plan, goals and notes that the
+    /// other accessors also give. Timelines show that these were recorded, never what.
+    #[must_use]
+    pub fn texts(&self) -> Vec<RecordedText> {
+        self.history
+            .iter()
+            .flat_map(|recorded| {
+                sealed_texts(&recorded.event)
+                    .into_iter()
+                    .map(|(field, text)| RecordedText {
+                        version: recorded.version,
+                        event_type: recorded.event.event_type(),
+                        field,
+                        recorded_at: recorded.meta.recorded_at,
+                        text,
+                    })
+            })
+            .collect()
     }
 
     /// The case (its confidential fields still sealed).

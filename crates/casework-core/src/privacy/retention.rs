@@ -138,7 +138,10 @@ pub struct LegalHold {
     pub id: LegalHoldId,
     /// Whose records it holds.
     pub young_person: YoungPersonId,
-    /// Why: the proceedings, investigation or inquiry, in words.
+    /// Why: the proceedings, investigation or inquiry, in words. Visible to whoever manages
+    /// retention (never confidential: an administrator must see why a hold is in place) and
+    /// kept after the records are anonymised, so it never names the young person
+    /// ([`check_reason`]).
     pub reason: Text,
     /// Who placed it.
     pub placed_by: RecordedBy,
@@ -166,7 +169,7 @@ impl LegalHold {
 pub struct LiftedHold {
     /// The hold as it was placed.
     pub hold: LegalHold,
-    /// Why it was lifted.
+    /// Why it was lifted: visible and kept as a hold's reason is ([`check_reason`]).
     pub reason: Text,
     /// Who lifted it.
     pub lifted_by: RecordedBy,
@@ -179,7 +182,8 @@ pub struct LiftedHold {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ErasureStarted {
-    /// Why, in the words of the person erasing.
+    /// Why, in the words of the person erasing: visible and kept as a hold's reason is
+    /// ([`check_reason`]).
     pub reason: Text,
     /// When the records fell due under the schedule.
     pub due_on: NaiveDate,
@@ -500,6 +504,37 @@ impl Aggregate for RetentionRecord {
     fn stated_reason(command: &RetentionCommand) -> Option<String> {
         Some(command.reason.to_string())
     }
+}
+
+/// a retention reason (a hold placed or lifted, an anonymisation) is the record of why
+/// the young person's records were kept or erased, and it outlives the erasure: the retention
+/// stream is never anonymised. So it must say why in terms of the law or the schedule, and it
+/// may not name the young person: a reason with a word of `name` in it (any word of three
+/// letters or more, in any case) is refused. `name` is the young person's name as recorded;
+/// once anonymised there is nothing left to name.
+///
+/// # Errors
+///
+/// [`InputError`] (`bad_input`) on `reason` when it contains a word of the young person's
+/// name, naming neither the word nor the name.
+pub fn check_reason(reason: &Text, name: &Text) -> Result<(), InputError> {
+    if name.as_str() == crate::privacy::anonymise::ANONYMISED {
+        return Ok(());
+    }
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().count() >= 3)
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let named = words(name.as_str());
+    if words(reason.as_str()).iter().any(|w| named.contains(w)) {
+        return Err(InputError::new(
+            "reason",
+            "R-23: a retention reason is kept after the records are erased, so it must not name              the young person; say why in terms of the law or the schedule (e.g. a court's or              the police's reference)",
+        ));
+    }
+    Ok(())
 }
 
 /// What the schedule needs to know about one case.
@@ -948,6 +983,31 @@ mod tests {
             ended_at: Some(on.and_hms_opt(12, 0, 0).unwrap().and_utc()),
             exploitation: exploitation.map(str::to_owned),
         }
+    }
+
+    #[test]
+    fn r23_a_retention_reason_never_names_the_young_person() {
+        let text = |s: &str| Text::parse("reason", s).unwrap();
+        let name = text("Amy-Jo Example");
+        for naming in [
+            "Inquiry into what happened to Amy-Jo",
+            "police investigation (EXAMPLE family)",
+            "amy asked for erasure",
+        ] {
+            let refused = check_reason(&text(naming), &name).unwrap_err();
+            assert_eq!(refused.field, "reason");
+            assert!(!refused.problem.contains("Amy"), "{}", refused.problem);
+        }
+        for fine in [
+            "Police investigation, ref FICT-2026-0042",
+            "Due under the schedule: 25th birthday passed",
+            "Examples of the schedule applied", // a word that contains a name is not the name
+        ] {
+            assert!(check_reason(&text(fine), &name).is_ok(), "{fine}");
+        }
+        // Once anonymised there is no name left to refuse.
+        let gone = text(crate::privacy::anonymise::ANONYMISED);
+        assert!(check_reason(&text("Records anonymised again"), &gone).is_ok());
     }
 
     #[test]

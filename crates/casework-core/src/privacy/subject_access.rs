@@ -147,9 +147,9 @@ pub struct CaseRecord {
     /// Every consent entry, oldest first.
     pub consent: Vec<ConsentEntry>,
     /// Every risk assessment, oldest first (reviews' included).
-    pub risk_assessments: Vec<RiskAssessment>,
+    pub risk_assessments: Vec<RiskAssessment<Text>>,
     /// The referral's outcome.
-    pub outcome: Option<Outcome>,
+    pub outcome: Option<Outcome<Text>>,
     /// When a worker was allocated, each time (staff appear by role).
     pub allocations: Vec<DateTime<Utc>>,
     /// The agreed plan.
@@ -163,7 +163,7 @@ pub struct CaseRecord {
     /// Contact episodes.
     pub contacts: Vec<ContactRecord>,
     /// Reviews.
-    pub reviews: Vec<Review>,
+    pub reviews: Vec<Review<Text>>,
     /// Multi-agency meetings.
     pub meetings: Vec<MeetingRecord>,
     /// Referrals out to partner agencies.
@@ -257,7 +257,7 @@ pub struct MeetingRecord {
     /// Whether the service attended.
     pub service_attended: bool,
     /// Actions arising.
-    pub actions: Vec<MeetingAction>,
+    pub actions: Vec<MeetingAction<Text>>,
 }
 
 /// How a case closed.
@@ -265,7 +265,7 @@ pub struct MeetingRecord {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ClosureRecord {
     /// Why.
-    pub reason: ClosureReason,
+    pub reason: ClosureReason<Text>,
     /// When.
     pub closed_at: DateTime<Utc>,
 }
@@ -838,7 +838,7 @@ fn word<T: Serialize>(value: &T) -> String {
     }
 }
 
-fn outcome_words(outcome: &Outcome) -> String {
+fn outcome_words(outcome: &Outcome<Text>) -> String {
     match outcome {
         Outcome::ImmediateSupport => "accepted for support straight away".into(),
         Outcome::WaitingList => "accepted onto the waiting list".into(),
@@ -946,8 +946,12 @@ fn case_record(
             reasons: s.reasons.iter().map(|r| r.to_string()).collect(),
         }),
         consent: file.consent.entries().to_vec(),
-        risk_assessments: file.assessments.clone(),
-        outcome: file.outcome.clone(),
+        risk_assessments: file
+            .assessments
+            .iter()
+            .map(RiskAssessment::revealed)
+            .collect(),
+        outcome: file.outcome.as_ref().map(Outcome::revealed),
         allocations: history
             .iter()
             .filter_map(|e| match &e.event {
@@ -965,7 +969,7 @@ fn case_record(
                     crate::case::GoalStatus::Open => ("open", None, None),
                     crate::case::GoalStatus::Achieved { at } => ("achieved", Some(*at), None),
                     crate::case::GoalStatus::Dropped { reason, at } => {
-                        ("dropped", Some(*at), Some(reason.to_string()))
+                        ("dropped", Some(*at), Some(reason.reveal_text().to_owned()))
                     }
                 };
                 GoalRecord {
@@ -1008,7 +1012,7 @@ fn case_record(
                     }
                     SessionStatus::Cancelled { by, reason, .. } => {
                         record.cancelled = Some(match reason {
-                            Some(why) => format!("cancelled by {by}: {why}"),
+                            Some(why) => format!("cancelled by {by}: {}", why.reveal_text()),
                             None => format!("cancelled by {by}"),
                         });
                     }
@@ -1018,7 +1022,7 @@ fn case_record(
             })
             .collect(),
         contacts,
-        reviews: file.reviews.clone(),
+        reviews: file.reviews.iter().map(Review::revealed).collect(),
         meetings: activity.meetings.iter().map(meeting).collect(),
         partner_referrals: activity.partner_referrals.clone(),
         owed_actions: file.owed.clone(),
@@ -1030,7 +1034,7 @@ fn case_record(
         pauses: activity.pauses.clone(),
         closure: match case {
             Case::Closed(closed) => Some(ClosureRecord {
-                reason: closed.reason().clone(),
+                reason: closed.reason().revealed(),
                 closed_at: closed.closed_at(),
             }),
             _ => None,
@@ -1107,7 +1111,7 @@ fn meeting(m: &Meeting) -> MeetingRecord {
         kind: m.kind.to_string(),
         held_at: m.held_at,
         service_attended: m.service_attended,
-        actions: m.actions.clone(),
+        actions: m.actions.iter().map(MeetingAction::revealed).collect(),
     }
 }
 

@@ -3,9 +3,9 @@
 #![allow(unused_imports)] // the traits are in scope on purpose: the method is missing, not hidden
 use casework_core::case::Assessed;
 use casework_core::kernel::context::CommandContext;
-use casework_core::kernel::input::Text;
+use casework_core::kernel::confidential::NewConfidential;
 
-fn fork(assessed: Assessed, reason: Text, ctx: &CommandContext<'_>) {
+fn fork(assessed: Assessed, reason: NewConfidential, ctx: &CommandContext<'_>) {
     let _declined = assessed.decline(reason, ctx);
     let _accepted = assessed.accept_for_support(ctx);
 }

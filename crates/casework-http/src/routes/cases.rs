@@ -52,7 +52,6 @@ pub(crate) fn endpoints<S: Store + 'static>() -> Vec<Endpoint<S>> {
                 let summary = call
                     .app
                     .casework
-                    .store()
                     .case_summary(case)
                     .await
                     .map_err(|e| Problem::load(&e.into()))?
@@ -156,7 +155,6 @@ pub(crate) fn endpoints<S: Store + 'static>() -> Vec<Endpoint<S>> {
                 let version = call
                     .app
                     .casework
-                    .store()
                     .case_summary(case)
                     .await
                     .map_err(|e| Problem::load(&e.into()))?

@@ -100,6 +100,26 @@ pub struct OpenRecordView {
     pub goals: Vec<GoalView>,
     /// The notes of sessions held, in the order planned.
     pub session_notes: Vec<SessionNoteView>,
+    /// Every text the case's history recorded in confidence, in the order recorded: the
+    /// reasons kept confidential (a decline, a withdrawal, a dropped goal, a cancelled session,
+    /// an override, an approval, a closure's words) and meetings' actions, as well as the
+    /// content above. Histories and timelines show only that these were recorded.
+    pub texts: Vec<RecordedTextView>,
+}
+
+/// One confidential text of a case's history: which event recorded it, where, and the text.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct RecordedTextView {
+    /// The event's version in the case's stream.
+    pub version: u64,
+    /// The event's type (`goal_dropped`).
+    pub event_type: String,
+    /// Where in the event (`reason`, `meeting.actions[0].action`).
+    pub field: String,
+    /// When it was recorded.
+    pub recorded_at: DateTime<Utc>,
+    /// The text.
+    pub text: String,
 }
 
 /// A goal of the action plan.
@@ -141,6 +161,17 @@ impl OpenRecordView {
                 .map(|(session, n)| SessionNoteView {
                     session,
                     note: n.to_owned(),
+                })
+                .collect(),
+            texts: record
+                .texts()
+                .into_iter()
+                .map(|t| RecordedTextView {
+                    version: t.version,
+                    event_type: t.event_type.to_owned(),
+                    field: t.field,
+                    recorded_at: t.recorded_at,
+                    text: t.text,
                 })
                 .collect(),
         }

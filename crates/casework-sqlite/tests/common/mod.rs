@@ -139,7 +139,7 @@ pub async fn active_case<S: casework_core::store::Store>(
             out_of_order_reason: None,
         },
         CaseCommand::AgreePlan {
-            plan: casework_core::kernel::confidential::Confidential::new(fixtures::text(
+            plan: casework_core::kernel::confidential::NewConfidential::new(fixtures::text(
                 "Weekly sessions",
             )),
         },

@@ -4,17 +4,18 @@
 
 use super::support::{hours, keys, last_version, meta, ok, owed_of, Desk, HIGH, LOW, MEDIUM};
 use crate::fixtures;
+use crate::stored::stored;
 use casework_core::case::consent::{
     ConsentDecision, ConsentEntry, ConsentGiver, ConsentMethod, ConsentScope,
 };
 use casework_core::case::fold;
 use casework_core::case::owed::OwedActionKind;
 use casework_core::case::{
-    Case, CaseCommand, CaseEvent, ClosureReason, Party, PauseReason, Professional,
-    ProfessionalKind, ReviewDecision, StageName,
+    Case, CaseCommand, CaseEvent, Party, PauseReason, Professional, ProfessionalKind,
+    ReviewDecision, StageName,
 };
 use casework_core::kernel::actor::Actor;
-use casework_core::kernel::confidential::Confidential;
+use casework_core::kernel::confidential::NewConfidential;
 use casework_core::kernel::error::DomainError;
 use casework_core::kernel::event::{DomainEvent, RecordedEvent};
 use casework_core::kernel::ids::{CaseId, ProfessionalId, StreamId};
@@ -62,7 +63,7 @@ pub async fn case_summary_follows_every_command<S: Store + 'static>(store: S) {
         CaseCommand::AcceptForSupport,
         desk.allocate_to_worker(),
         CaseCommand::AgreePlan {
-            plan: Confidential::new(fixtures::text("Sessions at the youth club")),
+            plan: NewConfidential::new(fixtures::text("Sessions at the youth club")),
         },
         CaseCommand::BeginWork,
     ];
@@ -180,7 +181,8 @@ pub async fn stored_history_folds_to_executed_state<S: Store + 'static>(store: S
                 indicators: keys(MEDIUM),
                 worker_override: Some(RiskOverride {
                     level: RiskLevel::High,
-                    reason: fixtures::text("Seen getting into cars with older men (fictional)"),
+                    reason: fixtures::text("Seen getting into cars with older men (fictional)")
+                        .into(),
                 }),
             },
         ),
@@ -195,7 +197,9 @@ pub async fn stored_history_folds_to_executed_state<S: Store + 'static>(store: S
         (
             worker.clone(),
             CaseCommand::AgreePlan {
-                plan: Confidential::new(fixtures::text("Weekly sessions on healthy relationships")),
+                plan: NewConfidential::new(fixtures::text(
+                    "Weekly sessions on healthy relationships",
+                )),
             },
         ),
         (worker.clone(), CaseCommand::BeginWork),
@@ -214,18 +218,23 @@ pub async fn stored_history_folds_to_executed_state<S: Store + 'static>(store: S
             let events = desk.load(case).await;
             let history = ok(desk.cw.history(case).await, "history");
             assert_eq!(
-                ok(fold(&history), "fold").as_ref(),
-                Some(&done.state),
+                stored(&ok(fold(&history), "fold")),
+                stored(&Some(&done.state)),
                 "R-18: the fold of the stored history is the state the command returned"
             );
-            assert_eq!(ok(desk.cw.case(case).await, "case"), done.state);
+            assert_eq!(
+                stored(&ok(desk.cw.case(case).await, "case")),
+                stored(&done.state)
+            );
             assert_eq!(last_version(&events), done.version);
             assert_eq!(
-                history[before as usize..]
-                    .iter()
-                    .map(|r| r.event.clone())
-                    .collect::<Vec<_>>(),
-                done.events,
+                stored(
+                    &history[before as usize..]
+                        .iter()
+                        .map(|r| &r.event)
+                        .collect::<Vec<_>>()
+                ),
+                stored(&done.events),
                 "the stored events are the command's"
             );
             for e in &events[before as usize..] {
@@ -323,7 +332,7 @@ pub async fn stored_history_folds_to_executed_state<S: Store + 'static>(store: S
     }
     let closed = last.expect("steps ran").state;
     match &closed {
-        Case::Closed(c) => assert_eq!(c.reason(), &ClosureReason::RiskSignificantlyReduced),
+        Case::Closed(c) => assert!(c.reason().is_risk_significantly_reduced()),
         other => panic!("the story ends closed, got {}", other.stage()),
     }
 

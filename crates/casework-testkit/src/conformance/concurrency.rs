@@ -5,6 +5,7 @@
 use super::listings::{append_listings, assert_listings, listed, listing};
 use super::support::{last_version, meta, ok, probe, raw_case_row, Desk};
 use crate::fixtures;
+use crate::stored::stored;
 use casework_core::case::fold;
 use casework_core::case::{CaseCommand, Professional, ProfessionalKind, StageName};
 use casework_core::kernel::actor::Actor;
@@ -95,8 +96,8 @@ pub async fn stale_expected_version_is_refused<S: Store + 'static>(store: S) {
             "a refused append writes no snapshot (expected {expected})"
         );
         assert_eq!(
-            ok(desk.cw.case(case).await, "load the case"),
-            before_case,
+            stored(&ok(desk.cw.case(case).await, "load the case")),
+            stored(&before_case),
             "the case is as it was"
         );
     }
@@ -372,15 +373,26 @@ pub async fn concurrent_commands_on_one_case<S: Store + 'static>(store: S) {
         "every professional recorded exactly once"
     );
     assert_eq!(got.into_iter().collect::<BTreeSet<_>>(), expected);
-    let events = ok(cw.store().load(StreamId::Case(case)).await, "load");
+    let events = ok(
+        casework_service::bypass::raw_store(&cw)
+            .load(StreamId::Case(case))
+            .await,
+        "load",
+    );
     assert_eq!(last_version(&events), opened + (WORKERS * EACH) as u64);
     let history = ok(cw.history(case).await, "history");
     assert_eq!(
-        ok(fold(&history), "fold").as_ref(),
-        Some(&case_now),
+        stored(&ok(fold(&history), "fold")),
+        stored(&Some(&case_now)),
         "the fold of the stored history is the case"
     );
-    let row = ok(cw.store().case_summary(case).await, "case_summary").expect("a row");
+    let row = ok(
+        casework_service::bypass::raw_store(&cw)
+            .case_summary(case)
+            .await,
+        "case_summary",
+    )
+    .expect("a row");
     assert_eq!(row, CaseSummary::of(&case_now, last_version(&events)));
 }
 

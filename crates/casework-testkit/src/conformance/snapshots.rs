@@ -4,6 +4,7 @@
 
 use super::support::{full_fold, last_version, meta, ok, probe, raw_case_row, Desk};
 use crate::fixtures;
+use crate::stored::stored;
 use casework_core::case::fold;
 use casework_core::case::{Case, CaseCommand, CaseEvent, Professional, ProfessionalKind};
 use casework_core::kernel::confidential::for_storage;
@@ -148,8 +149,8 @@ pub async fn unreadable_snapshot_falls_back_to_replay<S: Store + 'static>(store:
         "the stored snapshot decodes",
     );
     assert_eq!(
-        Some(decoded),
-        ok(fold(&history[..snapshot.version as usize]), "fold"),
+        stored(&Some(decoded)),
+        stored(&ok(fold(&history[..snapshot.version as usize]), "fold")),
         "the snapshot is the fold of the events it covers"
     );
     let expected = full_fold(&desk.cw, case).await;
@@ -159,8 +160,8 @@ pub async fn unreadable_snapshot_falls_back_to_replay<S: Store + 'static>(store:
         "fixture: every professional recorded"
     );
     assert_eq!(
-        ok(desk.cw.case(case).await, "case"),
-        expected,
+        stored(&ok(desk.cw.case(case).await, "case")),
+        stored(&expected),
         "snapshot + later events = the fold of the whole history"
     );
 
@@ -196,11 +197,11 @@ pub async fn unreadable_snapshot_falls_back_to_replay<S: Store + 'static>(store:
     let expected = full_fold(&desk.cw, case).await;
     assert_eq!(expected.file().professionals.len() as u64, commands + 1);
     assert_eq!(
-        ok(
+        stored(&ok(
             desk.cw.case(case).await,
             "a case with an unreadable snapshot loads by replay"
-        ),
-        expected
+        )),
+        stored(&expected)
     );
 
     // Another snapshot format, holding a stale but well-formed state: ignored.
@@ -224,8 +225,8 @@ pub async fn unreadable_snapshot_falls_back_to_replay<S: Store + 'static>(store:
     let expected = full_fold(&desk.cw, case).await;
     assert_eq!(expected.file().professionals.len() as u64, commands + 2);
     assert_eq!(
-        ok(desk.cw.case(case).await, "case"),
-        expected,
+        stored(&ok(desk.cw.case(case).await, "case")),
+        stored(&expected),
         "a snapshot in another format is ignored and the history replayed"
     );
 
@@ -238,5 +239,8 @@ pub async fn unreadable_snapshot_falls_back_to_replay<S: Store + 'static>(store:
             },
         )
         .await;
-    assert_eq!(done.state, full_fold(&desk.cw, case).await);
+    assert_eq!(
+        stored(&done.state),
+        stored(&full_fold(&desk.cw, case).await)
+    );
 }

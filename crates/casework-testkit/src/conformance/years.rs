@@ -7,7 +7,7 @@
 use super::support::{keys, ok, Desk, LOW};
 use crate::fixtures;
 use casework_core::case::{CaseCommand, CaseEvent, SessionPlace};
-use casework_core::kernel::confidential::Confidential;
+use casework_core::kernel::confidential::NewConfidential;
 use casework_core::kernel::error::DomainError;
 use casework_core::store::Store;
 use casework_service::CommandError;
@@ -54,7 +54,7 @@ pub async fn years_at_the_edges_round_trip<S: Store + 'static>(store: S) {
     desk.run(
         case,
         CaseCommand::AgreePlan {
-            plan: Confidential::new(fixtures::text("Weekly sessions at the youth club")),
+            plan: NewConfidential::new(fixtures::text("Weekly sessions at the youth club")),
         },
     )
     .await;

@@ -75,7 +75,11 @@ pub(super) fn refusal_matches(r: &Refusal, e: &CommandError, cases: &[CaseId]) -
 
 fn gated_of(step: &GatedStep) -> ModelGated {
     match step {
-        GatedStep::Close { reason } => ModelGated::Close(reason.clone()),
+        // The stored reason read back as the words the model gave (the model holds commands'
+        // input; a test of the store reads what the store keeps).
+        GatedStep::Close { reason } => ModelGated::Close(
+            serde_json::from_value(crate::stored::stored(reason)).expect("a stored reason reads"),
+        ),
         GatedStep::CompleteClosure => ModelGated::CompleteClosure,
         GatedStep::Allocate { worker, .. } => ModelGated::Allocate(*worker),
         GatedStep::Reallocate { worker, .. } => ModelGated::Reallocate(*worker),

@@ -11,7 +11,7 @@ use crate::model::{
 use crate::strategies;
 use casework_core::case::consent::{ConsentDecision, ConsentGiver, ConsentMethod, ConsentScope};
 use casework_core::case::{CaseCommand, Party, ReferralSource, StageName};
-use casework_core::kernel::confidential::Confidential;
+use casework_core::kernel::confidential::NewConfidential;
 use casework_core::kernel::ids::{OwedActionId, ProfessionalId};
 use casework_core::policy::risk::{IndicatorAnswer, RiskLevel};
 use casework_core::young_person::YoungPersonDetails;
@@ -479,13 +479,22 @@ fn command_for(state: &ModelState, i: usize) -> BoxedStrategy<Cmd> {
             next.push((
                 1,
                 proptest::option::of(strategies::reason())
-                    .prop_map(|reason| Cmd::Do(CaseCommand::Signpost { reason, to: None }))
+                    .prop_map(|reason| {
+                        Cmd::Do(CaseCommand::Signpost {
+                            reason: reason.map(Into::into),
+                            to: None,
+                        })
+                    })
                     .boxed(),
             ));
             next.push((
                 1,
                 strategies::reason()
-                    .prop_map(|reason| Cmd::Do(CaseCommand::Decline { reason }))
+                    .prop_map(|reason| {
+                        Cmd::Do(CaseCommand::Decline {
+                            reason: reason.into(),
+                        })
+                    })
                     .boxed(),
             ));
         }
@@ -498,7 +507,7 @@ fn command_for(state: &ModelState, i: usize) -> BoxedStrategy<Cmd> {
                 strategies::plan()
                     .prop_map(|plan| {
                         Cmd::Do(CaseCommand::AgreePlan {
-                            plan: Confidential::new(plan),
+                            plan: NewConfidential::new(plan),
                         })
                     })
                     .boxed(),
@@ -569,7 +578,11 @@ fn command_for(state: &ModelState, i: usize) -> BoxedStrategy<Cmd> {
             next.push((
                 if state.long_case { 12 } else { 1 },
                 strategies::reason()
-                    .prop_map(|reason| Cmd::Do(CaseCommand::WithdrawClosureProposal { reason }))
+                    .prop_map(|reason| {
+                        Cmd::Do(CaseCommand::WithdrawClosureProposal {
+                            reason: reason.into(),
+                        })
+                    })
                     .boxed(),
             ));
             next.push((1, close()));
@@ -595,7 +608,11 @@ fn command_for(state: &ModelState, i: usize) -> BoxedStrategy<Cmd> {
         next.push((
             1,
             strategies::reason()
-                .prop_map(|reason| Cmd::Do(CaseCommand::Withdraw { reason }))
+                .prop_map(|reason| {
+                    Cmd::Do(CaseCommand::Withdraw {
+                        reason: reason.into(),
+                    })
+                })
                 .boxed(),
         ));
     }

@@ -4,6 +4,7 @@
 //! core's decisions, so a charity can run them over its own data too.
 
 use crate::model::ModelRules;
+use crate::stored::stored;
 use casework_core::case::consent::{ConsentDecision, ConsentGiver, ConsentScope};
 use casework_core::case::owed::OwedActionKind;
 use casework_core::case::{
@@ -308,7 +309,7 @@ pub fn r18_fold_gives_service_state(
 ) -> Result<(), String> {
     let folded = Case::fold(history.iter().map(|e| &e.event))
         .map_err(|i| format!("R-18: stored event {} cannot follow the ones before", i + 1))?;
-    if folded.as_ref() != Some(state) {
+    if stored(&folded) != stored(&Some(state)) {
         return Err(format!(
             "R-18: folding the stored events gives {:?} at stage {:?}, the service returns \
              stage {}",
@@ -341,7 +342,7 @@ pub fn r18_as_of_never_shows_later_events(
         .filter(|e| e.meta.recorded_at <= t)
         .map(|e| &e.event);
     let expected = Case::fold(known).map_err(|i| format!("R-18: event {i} cannot follow"))?;
-    if expected.as_ref() != as_of {
+    if stored(&expected) != stored(&as_of) {
         return Err(format!(
             "R-18: the case as of {t} is at stage {:?} with version count {:?}, but the events \
              recorded by then give stage {:?}",

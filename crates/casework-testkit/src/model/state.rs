@@ -7,6 +7,7 @@ use crate::model::{ActionRef, Cmd, ModelRules};
 use casework_core::case::consent::{ConsentDecision, ConsentGiver, ConsentScope};
 use casework_core::case::owed::OwedActionKind;
 use casework_core::case::{ClosureReason, NewReferral, Party, StageName};
+use casework_core::kernel::confidential::NewConfidential;
 use casework_core::kernel::ids::{ProfessionalId, StaffId};
 use casework_core::policy::eligibility::IneligibilityKind;
 use casework_core::policy::risk::RiskLevel;
@@ -54,7 +55,7 @@ pub struct ModelOwed {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ModelGated {
     /// Close with this reason.
-    Close(ClosureReason),
+    Close(ClosureReason<NewConfidential>),
     /// Close for 'risk significantly reduced'.
     CompleteClosure,
     /// Allocate out of waiting-list order to this worker.
@@ -135,7 +136,7 @@ pub struct ModelCase {
     /// The referral's outcome.
     pub outcome: Option<ModelOutcome>,
     /// Why it closed.
-    pub closure: Option<ClosureReason>,
+    pub closure: Option<ClosureReason<NewConfidential>>,
     /// When the next review is due.
     pub next_review_due: Option<DateTime<Utc>>,
 }
@@ -207,7 +208,7 @@ impl ModelCase {
         });
     }
 
-    pub(super) fn close(&mut self, reason: ClosureReason) {
+    pub(super) fn close(&mut self, reason: ClosureReason<NewConfidential>) {
         self.stage = StageName::Closed;
         self.closure = Some(reason);
         self.next_review_due = None;

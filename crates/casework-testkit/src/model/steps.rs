@@ -8,6 +8,7 @@ use casework_core::case::consent::{
 };
 use casework_core::case::{CaseCommand, ReferralSource};
 use casework_core::kernel::actor::{Actor, Role};
+use casework_core::kernel::confidential::NewConfidential;
 use casework_core::kernel::ids::{ApprovalId, OwedActionId, StaffId};
 use casework_core::kernel::input::Text;
 use casework_core::policy::risk::{IndicatorAnswer, RiskOverride, When, Window};
@@ -267,11 +268,11 @@ impl Cmd {
             },
             Cmd::Approve { approval } => CaseCommand::Approve {
                 approval: approval_id(approval),
-                reason: fixed_text("Agreed in supervision (fictional)"),
+                reason: fixed_text("Agreed in supervision (fictional)").into(),
             },
             Cmd::RefuseApproval { approval } => CaseCommand::RefuseApproval {
                 approval: approval_id(approval),
-                reason: fixed_text("Not agreed in supervision (fictional)"),
+                reason: fixed_text("Not agreed in supervision (fictional)").into(),
             },
         }
     }
@@ -308,7 +309,7 @@ fn describe_answers(answers: &[IndicatorAnswer]) -> String {
     format!("[{}]", words.join(", "))
 }
 
-fn describe_override(o: &Option<RiskOverride>) -> String {
+fn describe_override(o: &Option<RiskOverride<NewConfidential>>) -> String {
     o.as_ref()
         .map(|o| format!(", override {}", o.level))
         .unwrap_or_default()
@@ -352,8 +353,8 @@ impl fmt::Display for Cmd {
                     }
                     Ok(())
                 }
-                CaseCommand::Close { reason } => write!(f, "close ({reason})"),
-                CaseCommand::Pause { reason } => write!(f, "pause ({reason})"),
+                CaseCommand::Close { reason } => write!(f, "close ({})", reason.as_str()),
+                CaseCommand::Pause { reason } => write!(f, "pause ({})", reason.as_str()),
                 CaseCommand::Signpost { reason, .. } => write!(
                     f,
                     "signpost ({})",

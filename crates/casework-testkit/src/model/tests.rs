@@ -8,7 +8,7 @@ use casework_core::case::owed::OwedActionKind;
 use casework_core::case::{
     Case, CaseCommand, CaseEvent, NewReferral, Party, ReferralSource, StageName,
 };
-use casework_core::kernel::confidential::Confidential;
+use casework_core::kernel::confidential::NewConfidential;
 use casework_core::kernel::event::Recorded;
 use casework_core::kernel::ids::{CaseId, YoungPersonId};
 use casework_core::policy::eligibility::IneligibilityKind;
@@ -123,7 +123,7 @@ fn history(
     let ctx = CommandContext::new(&worker, at, &profile);
     let referral = NewReferral {
         source,
-        concerns: Confidential::new(fixed_text("Fictional concern")),
+        concerns: NewConfidential::new(fixed_text("Fictional concern")),
         received_at: at,
     };
     let (stage, mut events) =
@@ -206,7 +206,7 @@ fn closed_risk_reduced() -> (Vec<Recorded<CaseEvent>>, Case) {
         (
             By::Worker,
             CaseCommand::AgreePlan {
-                plan: Confidential::new(fixed_text("Weekly sessions")),
+                plan: NewConfidential::new(fixed_text("Weekly sessions")),
             },
         ),
         (By::Worker, CaseCommand::BeginWork),

@@ -4,12 +4,12 @@
 use super::sealed::Sealed;
 use super::{advance, needs_approval, Active, Closed, Closing, HasWorker, Step};
 use crate::case::{CaseEvent, ClosureReason, Party};
+use crate::kernel::confidential::NewConfidential;
 use crate::kernel::context::CommandContext;
 use crate::kernel::error::DomainError;
-use crate::kernel::input::Text;
 use chrono::{DateTime, Utc};
 
-pub(super) fn close_now<S: HasWorker>(
+pub(crate) fn close_now<S: HasWorker>(
     stage: S,
     reason: ClosureReason,
     ctx: &CommandContext<'_>,
@@ -86,9 +86,16 @@ impl Closing {
 
     /// Withdraws the proposal (someone disagrees); work continues.
     #[must_use]
-    pub fn withdraw_proposal(self, reason: Text, ctx: &CommandContext<'_>) -> Step<Active> {
+    pub fn withdraw_proposal(
+        self,
+        reason: NewConfidential,
+        ctx: &CommandContext<'_>,
+    ) -> Step<Active> {
         let allocation = self.allocation;
-        let events = vec![CaseEvent::ClosureProposalWithdrawn { reason, at: ctx.at }];
+        let events = vec![CaseEvent::ClosureProposalWithdrawn {
+            reason: reason.seal(),
+            at: ctx.at,
+        }];
         advance(self.file, events, |file| Active { file, allocation })
     }
 

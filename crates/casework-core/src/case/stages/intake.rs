@@ -14,6 +14,7 @@ use crate::case::consent::{
 use crate::case::owed::OwedActionKind;
 use crate::case::{Allocation, CaseEvent, CaseFile, NewReferral, Outcome};
 use crate::kernel::actor::Role;
+use crate::kernel::confidential::{Confidential, NewConfidential};
 use crate::kernel::context::CommandContext;
 use crate::kernel::error::DomainError;
 use crate::kernel::ids::{CaseId, StaffId};
@@ -99,7 +100,7 @@ impl Received {
             young_person: young_person.id,
             source: referral.source,
             subject: young_person.details.clone(),
-            concerns: referral.concerns,
+            concerns: referral.concerns.seal(),
             received_at,
             previous_case,
             service: ctx.profile.name.clone(),
@@ -161,7 +162,7 @@ impl Screened {
     pub fn assess(
         self,
         indicators: &[IndicatorAnswer],
-        worker_override: Option<RiskOverride>,
+        worker_override: Option<RiskOverride<NewConfidential>>,
         ctx: &CommandContext<'_>,
     ) -> Result<Step<Assessed>, DomainError> {
         let (assessment, gated) = assess(&self.file, indicators, worker_override, ctx)?;
@@ -248,7 +249,7 @@ impl Assessed {
     /// screening gave no reasons (the referral was eligible).
     pub fn signpost(
         self,
-        reason: Option<Text>,
+        reason: Option<NewConfidential>,
         to: Option<PartnerService>,
         ctx: &CommandContext<'_>,
     ) -> Result<Step<Signposted>, DomainError> {
@@ -259,14 +260,16 @@ impl Assessed {
             .map(|s| s.reasons.clone())
             .unwrap_or_default();
         let reason = match reason {
-            Some(reason) => reason,
+            Some(reason) => reason.seal(),
             None if !reasons.is_empty() => {
                 let words = reasons
                     .iter()
                     .map(|r| r.to_string())
                     .collect::<Vec<_>>()
                     .join("; ");
-                Text::parse("reason", words)?
+                // Kept with the worker's own reasons, sealed, so every outcome's reason is read
+                // the same way (the screening itself stays visible).
+                Confidential::seal(Text::parse("reason", words)?)
             }
             None => return Err(DomainError::ReasonRequired),
         };
@@ -278,8 +281,13 @@ impl Assessed {
 
     /// Declines with a reason; the referrer is owed the outcome.
     #[must_use]
-    pub fn decline(self, reason: Text, ctx: &CommandContext<'_>) -> Step<Declined> {
-        let events = self.outcome_events(Outcome::Declined { reason }, ctx);
+    pub fn decline(self, reason: NewConfidential, ctx: &CommandContext<'_>) -> Step<Declined> {
+        let events = self.outcome_events(
+            Outcome::Declined {
+                reason: reason.seal(),
+            },
+            ctx,
+        );
         advance(self.file, events, |file| Declined { file })
     }
 }

@@ -56,7 +56,7 @@ use super::{Case, StageName};
 use crate::case::consent::{ConsentDecision, ConsentEntry, ConsentGiver, ConsentScope};
 use crate::case::owed::{OwedAction, OwedActionKind, OwedStatus};
 use crate::kernel::actor::Role;
-use crate::kernel::confidential::Confidential;
+use crate::kernel::confidential::NewConfidential;
 use crate::kernel::context::CommandContext;
 use crate::kernel::error::DomainError;
 use crate::kernel::ids::{
@@ -70,7 +70,7 @@ use crate::policy::risk::{
 };
 use crate::policy::topic::{check_topics, SessionTopic};
 use chrono::{DateTime, Duration, Utc};
-use closure::close_now;
+pub(crate) use closure::close_now;
 use serde::{Deserialize, Serialize};
 
 /// A transition's result: the next stage and the events that record the change.
@@ -138,7 +138,7 @@ fn assessment_events(
 fn assess(
     file: &CaseFile,
     indicators: &[IndicatorAnswer],
-    worker_override: Option<RiskOverride>,
+    worker_override: Option<RiskOverride<NewConfidential>>,
     ctx: &CommandContext<'_>,
 ) -> Result<(RiskAssessment, Option<GatedStep>), InputError> {
     let (applied, gated) = match worker_override {
@@ -146,7 +146,7 @@ fn assess(
             None,
             Some(GatedStep::RiskOverride {
                 assessment: file.assessments.len(),
-                level_override: o,
+                level_override: o.seal(),
             }),
         ),
         other => (other, None),
@@ -157,7 +157,7 @@ fn assess(
 fn assess_with(
     file: &CaseFile,
     indicators: &[IndicatorAnswer],
-    worker_override: Option<RiskOverride>,
+    worker_override: Option<RiskOverride<NewConfidential>>,
     ctx: &CommandContext<'_>,
 ) -> Result<RiskAssessment, InputError> {
     let subject = AssessmentSubject {
@@ -205,7 +205,7 @@ fn planned_session(file: &CaseFile, session: SessionId) -> Result<&Session, Inpu
         .activity
         .session(session)
         .ok_or_else(|| InputError::new("session", format!("the case has no session {session}")))?;
-    if found.status != SessionStatus::Planned {
+    if !matches!(found.status, SessionStatus::Planned) {
         return Err(InputError::new(
             "session",
             format!(
@@ -283,10 +283,10 @@ pub struct HeldSession {
     pub place: Option<SessionPlace>,
     /// The topics covered; the planned topics when empty.
     pub topics: Vec<SessionTopic>,
-    /// The resources used.
+    /// The resources used (visible: the service's own packs).
     pub resources: Vec<Text>,
     /// What was said and done (confidential, R-8).
-    pub note: Confidential<Text>,
+    pub note: NewConfidential,
 }
 
 /// Whether `flag` (a profile's approval setting) makes this actor's step wait for a manager
@@ -531,7 +531,7 @@ pub trait InProgress: Stage {
     fn refuse_approval(
         self,
         approval: ApprovalId,
-        reason: Text,
+        reason: NewConfidential,
         ctx: &CommandContext<'_>,
     ) -> Result<Step<Self>, DomainError> {
         require_manager("refuse an approval", ctx)?;
@@ -539,7 +539,7 @@ pub trait InProgress: Stage {
         Ok(self.record(vec![CaseEvent::ApprovalRefused {
             approval,
             by: ctx.actor.id,
-            reason,
+            reason: reason.seal(),
             at: ctx.at,
         }]))
     }
@@ -590,7 +590,7 @@ pub trait InProgress: Stage {
         kind: MeetingKind,
         held_at: DateTime<Utc>,
         service_attended: bool,
-        actions: Vec<MeetingAction>,
+        actions: Vec<MeetingAction<NewConfidential>>,
         ctx: &CommandContext<'_>,
     ) -> Result<Step<Self>, DomainError> {
         not_future("held_at", held_at, ctx)?;
@@ -599,7 +599,7 @@ pub trait InProgress: Stage {
             kind,
             held_at,
             service_attended,
-            actions,
+            actions: actions.into_iter().map(MeetingAction::seal).collect(),
         };
         Ok(self.record(vec![CaseEvent::MeetingRecorded { meeting }]))
     }
@@ -648,8 +648,11 @@ pub trait InProgress: Stage {
 /// Stages before allocation, from which a referral can be withdrawn.
 pub trait BeforeAllocation: InProgress {
     /// Withdraws the referral (by the referrer or the young person).
-    fn withdraw(self, reason: Text, ctx: &CommandContext<'_>) -> Step<Withdrawn> {
-        let events = vec![CaseEvent::ReferralWithdrawn { reason, at: ctx.at }];
+    fn withdraw(self, reason: NewConfidential, ctx: &CommandContext<'_>) -> Step<Withdrawn> {
+        let events = vec![CaseEvent::ReferralWithdrawn {
+            reason: reason.seal(),
+            at: ctx.at,
+        }];
         advance(self.into_file(), events, |file| Withdrawn { file })
     }
 }
@@ -707,13 +710,13 @@ pub trait HasWorker: InProgress + sealed::HeldBy {
     /// [`ClosureReason::RiskSignificantlyReduced`].
     fn close(
         self,
-        reason: ClosureReason,
+        reason: ClosureReason<NewConfidential>,
         ctx: &CommandContext<'_>,
     ) -> Result<Step<Closed>, DomainError> {
-        if reason == ClosureReason::RiskSignificantlyReduced {
+        if matches!(reason, ClosureReason::RiskSignificantlyReduced) {
             return Err(DomainError::ClosureNeedsProposal);
         }
-        Ok(close_now(self, reason, ctx))
+        Ok(close_now(self, reason.seal(), ctx))
     }
 
     /// Puts the case on one of the service's programmes: its cadence applies from
@@ -939,7 +942,7 @@ pub trait UnderWay: HasWorker {
     /// in the case.
     fn add_goal(
         self,
-        description: Confidential<Text>,
+        description: NewConfidential,
         agreed_with: Vec<Party>,
         ctx: &CommandContext<'_>,
     ) -> Result<Step<Self>, DomainError> {
@@ -967,7 +970,7 @@ pub trait UnderWay: HasWorker {
         }
         Ok(self.record(vec![CaseEvent::GoalAdded {
             goal: GoalId::new(),
-            description,
+            description: description.seal(),
             agreed_with: parties,
             at: ctx.at,
         }]))
@@ -1007,13 +1010,13 @@ pub trait UnderWay: HasWorker {
     fn drop_goal(
         self,
         goal: GoalId,
-        reason: Text,
+        reason: NewConfidential,
         ctx: &CommandContext<'_>,
     ) -> Result<Step<Self>, DomainError> {
         open_goal(self.file(), goal)?;
         Ok(self.record(vec![CaseEvent::GoalDropped {
             goal,
-            reason,
+            reason: reason.seal(),
             at: ctx.at,
         }]))
     }
@@ -1070,7 +1073,7 @@ pub trait UnderWay: HasWorker {
             place,
             topics,
             resources: held.resources,
-            note: held.note,
+            note: held.note.seal(),
         }]))
     }
 
@@ -1084,14 +1087,14 @@ pub trait UnderWay: HasWorker {
         self,
         session: SessionId,
         by: CancelledBy,
-        reason: Option<Text>,
+        reason: Option<NewConfidential>,
         ctx: &CommandContext<'_>,
     ) -> Result<Step<Self>, DomainError> {
         planned_session(self.file(), session)?;
         Ok(self.record(vec![CaseEvent::SessionCancelled {
             session,
             by,
-            reason,
+            reason: reason.map(NewConfidential::seal),
             at: ctx.at,
         }]))
     }
@@ -1126,7 +1129,7 @@ pub trait UnderWay: HasWorker {
 macro_rules! stage {
     ($(#[$doc:meta])* $name:ident, $stage_name:ident { $($(#[$fdoc:meta])* $field:ident : $ty:ty),* $(,)? }) => {
         $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, Serialize, Deserialize)]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub struct $name {
             file: CaseFile,
@@ -1207,7 +1210,7 @@ macro_rules! in_progress_before_allocation {
     ($($name:ident),*) => {$(
         impl InProgress for $name {
             fn end_by_young_person(self, ctx: &CommandContext<'_>) -> (Case, Vec<CaseEvent>) {
-                let reason = Text::parse("reason", "the young person declined or withdrew consent")
+                let reason = NewConfidential::parse("reason", "the young person declined or withdrew consent")
                     .expect("literal is not empty");
                 let (stage, events) = self.withdraw(reason, ctx);
                 (stage.into_case(), events)
@@ -1401,9 +1404,7 @@ pub(crate) fn evolve(case: Case, event: &CaseEvent) -> Option<Case> {
             E::CaseClosed { reason, at },
         ) => {
             let allocation = allocation_of(&case).cloned()?;
-            if *reason == ClosureReason::RiskSignificantlyReduced
-                && !matches!(case, Case::Closing(_))
-            {
+            if reason.is_risk_significantly_reduced() && !matches!(case, Case::Closing(_)) {
                 return None;
             }
             Case::Closed(Closed {

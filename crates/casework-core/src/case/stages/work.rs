@@ -9,10 +9,9 @@ use super::{
     Closing, Engaged, Paused, Step,
 };
 use crate::case::{CaseEvent, CaseFile, PauseReason, Review, ReviewDecision};
-use crate::kernel::confidential::Confidential;
+use crate::kernel::confidential::NewConfidential;
 use crate::kernel::context::CommandContext;
 use crate::kernel::error::DomainError;
-use crate::kernel::input::Text;
 use crate::policy::profile::ReviewCadence;
 use crate::policy::risk::{IndicatorAnswer, RiskLevel, RiskOverride};
 use chrono::{DateTime, Duration, Utc};
@@ -38,9 +37,12 @@ impl Allocated {
     /// Records the plan agreed with the young person: engaged. Engagement is voluntary:
     /// the plan has no field that could make it a statutory requirement.
     #[must_use]
-    pub fn agree_plan(self, plan: Confidential<Text>, ctx: &CommandContext<'_>) -> Step<Engaged> {
+    pub fn agree_plan(self, plan: NewConfidential, ctx: &CommandContext<'_>) -> Step<Engaged> {
         let allocation = self.allocation;
-        let events = vec![CaseEvent::PlanAgreed { plan, at: ctx.at }];
+        let events = vec![CaseEvent::PlanAgreed {
+            plan: plan.seal(),
+            at: ctx.at,
+        }];
         advance(self.file, events, |file| Engaged { file, allocation })
     }
 }
@@ -63,7 +65,12 @@ impl Engaged {
 impl Active {
     /// Pauses work (no contact, missing).
     #[must_use]
-    pub fn pause(self, reason: PauseReason, ctx: &CommandContext<'_>) -> Step<Paused> {
+    pub fn pause(
+        self,
+        reason: PauseReason<NewConfidential>,
+        ctx: &CommandContext<'_>,
+    ) -> Step<Paused> {
+        let reason = reason.seal();
         let events = vec![CaseEvent::CasePaused {
             reason: reason.clone(),
             at: ctx.at,
@@ -89,7 +96,7 @@ impl Active {
     pub fn record_review(
         self,
         indicators: &[IndicatorAnswer],
-        worker_override: Option<RiskOverride>,
+        worker_override: Option<RiskOverride<NewConfidential>>,
         decision: ReviewDecision,
         ctx: &CommandContext<'_>,
     ) -> Result<Step<Active>, DomainError> {

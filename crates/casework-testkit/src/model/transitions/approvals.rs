@@ -8,6 +8,7 @@ use crate::model::{
 };
 use casework_core::case::owed::OwedActionKind;
 use casework_core::case::CaseCommand;
+use casework_core::kernel::confidential::NewConfidential;
 use casework_core::policy::risk::{IndicatorAnswer, RiskLevel, RiskOverride};
 use chrono::Duration;
 
@@ -105,7 +106,7 @@ impl ModelState {
         c: &mut ModelCase,
         by: By,
         answers: &[IndicatorAnswer],
-        worker_override: &Option<RiskOverride>,
+        worker_override: &Option<RiskOverride<NewConfidential>>,
         first: &'static str,
     ) -> Result<Vec<&'static str>, Refusal> {
         let age = age_on(c.subject.date_of_birth, self.rules.local_date(self.now));

@@ -6,7 +6,7 @@ use crate::model::{age_on, ModelCase, ModelState, Prediction, Refusal, Resolved,
 use casework_core::case::consent::{ConsentDecision, ConsentGiver, ConsentScope};
 use casework_core::case::owed::OwedActionKind;
 use casework_core::case::{NewReferral, ReferralSource, StageName};
-use casework_core::kernel::confidential::Confidential;
+use casework_core::kernel::confidential::NewConfidential;
 use casework_core::young_person::YoungPersonDetails;
 use chrono::Duration;
 
@@ -34,7 +34,7 @@ impl ModelState {
             - Duration::microseconds(i64::from(self.referrals));
         let referral = NewReferral {
             source: source.clone(),
-            concerns: Confidential::new(fixed_text("Seen getting into cars after school")),
+            concerns: NewConfidential::new(fixed_text("Seen getting into cars after school")),
             received_at,
         };
         let input = Resolved::Refer {
