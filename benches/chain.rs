@@ -29,7 +29,7 @@ use casework::kernel::ids::{CaseId, EventId, StreamId, YoungPersonId};
 use casework::policy::profile::examples::city_girls_service;
 use casework::read::rows::{CaseSummary, ReadModelUpdate};
 use casework::sqlite::bench_support::create_before_chain;
-use casework::sqlite::rusqlite::{self, params, Connection, OpenFlags};
+use casework::sqlite::rusqlite::{self, Connection, OpenFlags};
 use casework::sqlite::SqliteStore;
 use casework::store::{AppendRequest, EventAppend, EventLoad};
 use casework::Casework;
@@ -38,15 +38,10 @@ use chrono::{DateTime, Duration as Days, Utc};
 use criterion::Criterion;
 use std::path::Path;
 use std::time::Instant;
-use support::{interleaved, runtime, Scratch};
+use support::{interleaved, payload, runtime, Raw, Scratch};
 use tokio::runtime::Runtime;
 
-const PAYLOAD_BYTES: usize = 360;
 const EVENTS_PER_CASE: u64 = 50;
-
-fn payload() -> String {
-    format!("{{\"note\":\"{}\"}}", "x".repeat(PAYLOAD_BYTES - 11))
-}
 
 fn events_wanted() -> u64 {
     std::env::var("CASEWORK_BENCH_EVENTS")
@@ -179,50 +174,6 @@ fn linked_read(rt: &Runtime, store: &SqliteStore) -> u64 {
         };
         after = Some((last.event.stream, last.event.version));
         n += page.len() as u64;
-    }
-}
-
-/// Raw rusqlite with the store's PRAGMAs and a one-row-per-event table (the `sqlite` bench's).
-struct Raw {
-    conn: Connection,
-    version: i64,
-    payload: String,
-}
-
-impl Raw {
-    fn open(path: &Path) -> Self {
-        let conn = Connection::open(path).unwrap();
-        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
-        conn.pragma_update(None, "synchronous", "NORMAL").unwrap();
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS raw_events (
-                 position INTEGER PRIMARY KEY, stream_id TEXT NOT NULL,
-                 version INTEGER NOT NULL, payload TEXT NOT NULL,
-                 UNIQUE (stream_id, version))",
-        )
-        .unwrap();
-        Raw {
-            conn,
-            version: 0,
-            payload: payload(),
-        }
-    }
-
-    fn insert(&mut self) {
-        self.version += 1;
-        self.conn.execute_batch("BEGIN IMMEDIATE").unwrap();
-        self.conn
-            .prepare_cached(
-                "INSERT INTO raw_events (stream_id, version, payload) VALUES (?1, ?2, ?3)",
-            )
-            .unwrap()
-            .execute(params![
-                "0b8d2c59-0000-4000-8000-000000000001",
-                self.version,
-                self.payload
-            ])
-            .unwrap();
-        self.conn.execute_batch("COMMIT").unwrap();
     }
 }
 
@@ -372,15 +323,5 @@ fn summary() {
 }
 
 fn main() {
-    let summary_only = std::env::args().any(|a| a == "--summary");
-    // `cargo test --benches` runs bench targets without `--bench`: keep that quick.
-    let benching = std::env::args().any(|a| a == "--bench");
-    if !summary_only && benching {
-        let mut c = Criterion::default().configure_from_args();
-        criterion_groups(&mut c);
-        c.final_summary();
-    }
-    if summary_only || benching {
-        summary();
-    }
+    support::main(criterion_groups, summary, None);
 }

@@ -179,15 +179,5 @@ fn summary() {
 }
 
 fn main() {
-    let summary_only = std::env::args().any(|a| a == "--summary");
-    // `cargo test --benches` runs bench targets without `--bench`: keep that quick.
-    let benching = std::env::args().any(|a| a == "--bench");
-    if !summary_only && benching {
-        let mut c = Criterion::default().configure_from_args();
-        criterion_groups(&mut c);
-        c.final_summary();
-    }
-    if summary_only || benching {
-        summary();
-    }
+    support::main(criterion_groups, summary, None);
 }

@@ -56,17 +56,8 @@ use chrono::{DateTime, Duration as Days, Utc};
 use criterion::Criterion;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use support::{interleaved, Scratch};
+use support::{interleaved, payload, Raw, Scratch};
 use tokio::runtime::Runtime;
-
-const PAYLOAD_BYTES: usize = 360;
-
-fn payload() -> String {
-    let body = "x".repeat(PAYLOAD_BYTES - 12);
-    let p = format!("{{\"note\":\"{body}\"}}");
-    assert_eq!(p.len(), PAYLOAD_BYTES - 1);
-    p + " "
-}
 
 fn current_thread() -> Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -81,50 +72,6 @@ fn multi_thread() -> Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-/// Raw rusqlite with the store's PRAGMAs and a one-row-per-event table.
-struct Raw {
-    conn: Connection,
-    version: i64,
-    payload: String,
-}
-
-impl Raw {
-    fn open(path: &Path) -> Self {
-        let conn = Connection::open(path).unwrap();
-        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
-        conn.pragma_update(None, "synchronous", "NORMAL").unwrap();
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS raw_events (
-                 position INTEGER PRIMARY KEY, stream_id TEXT NOT NULL,
-                 version INTEGER NOT NULL, payload TEXT NOT NULL,
-                 UNIQUE (stream_id, version))",
-        )
-        .unwrap();
-        Raw {
-            conn,
-            version: 0,
-            payload: payload(),
-        }
-    }
-
-    fn insert(&mut self) {
-        self.version += 1;
-        self.conn.execute_batch("BEGIN IMMEDIATE").unwrap();
-        self.conn
-            .prepare_cached(
-                "INSERT INTO raw_events (stream_id, version, payload) VALUES (?1, ?2, ?3)",
-            )
-            .unwrap()
-            .execute(params![
-                "0b8d2c59-0000-4000-8000-000000000001",
-                self.version,
-                self.payload
-            ])
-            .unwrap();
-        self.conn.execute_batch("COMMIT").unwrap();
-    }
 }
 
 fn event(at: DateTime<Utc>, actor: &Actor) -> NewEvent {
@@ -1071,15 +1018,5 @@ fn summary_table() {
 }
 
 fn main() {
-    let summary_only = std::env::args().any(|a| a == "--summary");
-    // `cargo test --benches` runs bench targets with `--bench` absent: keep that quick.
-    let benching = std::env::args().any(|a| a == "--bench");
-    if !summary_only && benching {
-        let mut c = Criterion::default().configure_from_args().sample_size(30);
-        criterion_groups(&mut c);
-        c.final_summary();
-    }
-    if summary_only || benching {
-        summary_table();
-    }
+    support::main(criterion_groups, summary_table, Some(30));
 }
