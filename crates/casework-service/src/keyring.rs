@@ -220,7 +220,6 @@ impl Keyring {
             if page.is_empty() {
                 return Ok(rewrapped);
             }
-            let mut progressed = false;
             for key in page {
                 let owner = key.owner.to_string();
                 let new = rewrap(&key.wrapped, &owner, old, self.provider.as_ref())?;
@@ -228,10 +227,6 @@ impl Keyring {
                 if store.rewrap_data_key(key.owner, &key.wrapped, new).await? {
                     rewrapped += 1;
                 }
-                progressed = true;
-            }
-            if !progressed {
-                return Ok(rewrapped);
             }
         }
     }

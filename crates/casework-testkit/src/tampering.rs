@@ -34,7 +34,9 @@ pub fn event(n: u64) -> NewEvent {
     }
 }
 
-/// A hand-made row for `case` at `version`, with a young person of its own.
+/// A hand-made row for `case` at `version`, at a stage not finished, with a young person of
+/// its own (made from the case's id), so hand-made rows of several cases never give one young
+/// person a second open case, which a store refuses.
 #[must_use]
 pub fn row(case: CaseId, version: u64) -> CaseSummary {
     CaseSummary {

@@ -5,7 +5,7 @@
 use crate::{desk, fixtures};
 use casework_core::case::fold;
 use casework_core::case::owed::{OwedActionKind, OwedStatus};
-use casework_core::case::{Case, CaseCommand, StageName};
+use casework_core::case::{Case, CaseCommand};
 use casework_core::kernel::actor::Actor;
 use casework_core::kernel::event::{EventMeta, NewEvent, RecordedEvent};
 use casework_core::kernel::ids::{CaseId, EventId, OwedActionId, StreamId, YoungPersonId};
@@ -71,25 +71,8 @@ pub(super) fn probe(tag: &str, n: u64, schema_version: u32, meta: EventMeta) -> 
     }
 }
 
-/// A hand-made case row for store-level checks, at a stage not finished. Its young person is
-/// made from the case's id, so hand-made rows of several cases never give one young person a
-/// second open case (which a store refuses: R-17).
-pub(super) fn raw_case_row(case: CaseId, version: u64) -> CaseSummary {
-    CaseSummary {
-        case_id: case,
-        young_person_id: YoungPersonId::from_uuid(case.as_uuid()),
-        stage: StageName::Received,
-        risk_level: None,
-        received_at: fixtures::start(),
-        source: "self".into(),
-        worker: None,
-        previous_case: None,
-        next_review_due: None,
-        closure_reason: None,
-        version,
-        owed: vec![],
-    }
-}
+/// A hand-made case row for store-level checks (one definition, the tampering tests').
+pub(super) use crate::tampering::row as raw_case_row;
 
 pub(super) fn raw_person_row(person: YoungPersonId, version: u64) -> YoungPersonSummary {
     YoungPersonSummary {
