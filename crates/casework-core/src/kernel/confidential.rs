@@ -29,7 +29,7 @@
 //! opens again, and reads as [`SEALED`].
 
 use crate::kernel::input::{InputError, Text};
-use crate::kernel::sealing::{open_in_scope, seal_in_scope, Sealed};
+use crate::kernel::sealing::{open_in_scope, seal_in_scope, sealing_in_scope, Sealed};
 use serde::ser::Error as _;
 use serde::{Deserialize, Serialize, Serializer};
 use std::cell::Cell;
@@ -149,6 +149,11 @@ fn write_for_storage<T: Serialize + ?Sized, S: Serializer>(
     content: &T,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
+    // Encoded to JSON only when there is a key to seal it with: most services write many
+    // values and seal none.
+    if !sealing_in_scope() {
+        return content.serialize(serializer);
+    }
     let json = serde_json::to_vec(content).map_err(S::Error::custom)?;
     match seal_in_scope(&json) {
         Some(sealed) => sealed.map_err(S::Error::custom)?.serialize(serializer),

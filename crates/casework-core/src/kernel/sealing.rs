@@ -116,6 +116,11 @@ fn context(owner: &str) -> Vec<u8> {
     format!("casework confidential\0{owner}").into_bytes()
 }
 
+/// Whether a key to seal with is in scope on this thread.
+pub(crate) fn sealing_in_scope() -> bool {
+    SEALING.with(|s| s.borrow().is_some())
+}
+
 /// Seals `plaintext` (a value's JSON) with the key in scope; `None` when no key is in scope
 /// (a service that seals nothing).
 pub(crate) fn seal_in_scope(plaintext: &[u8]) -> Option<Result<Sealed, KeyError>> {
