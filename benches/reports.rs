@@ -339,7 +339,7 @@ impl Plan {
                 p.registered,
                 ReadModelUpdate::YoungPerson(YoungPersonSummary {
                     young_person_id: p.person,
-                    date_of_birth: p.date_of_birth,
+                    birth_year: chrono::Datelike::year(&p.date_of_birth),
                     postcode_district: "LS6".into(),
                     registered_at: p.registered,
                     version: 1,

@@ -814,3 +814,84 @@ fn r26_the_event_payloads_are_stable() {
     let event: YoungPersonEvent = serde_json::from_str(json).unwrap();
     assert_eq!(serde_json::to_string(&event).unwrap(), json);
 }
+
+/// R-26 with identifying details sealed at rest (issue 17): the block is keyed by a blind
+/// index of the date of birth and the listing holds the name and date sealed, yet the check
+/// finds the same candidates, a swapped date included; and a record listed before the service
+/// sealed (its block key the plain date) is still found.
+#[tokio::test]
+async fn r26_sealed_details_are_found_by_a_blind_index_and_records_listed_before_sealing_too() {
+    use casework::service::keyring::{key_file, Keyring};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("casework.db");
+    let open = || {
+        let store = SqliteStore::open(&db).unwrap();
+        Desk::new(store)
+    };
+    // Before sealing: one record listed under the plain date.
+    let plain = open();
+    plain.store().migrate().await.unwrap();
+    let before = plain
+        .register(girl("Cara Legacy", (2010, 1, 2), "LS7 1AA"))
+        .await;
+    drop(plain);
+
+    let mut sealing = open();
+    sealing.0.cw = sealing.0.cw.with_keyring(Arc::new(Keyring::new(Arc::new(
+        key_file(dir.path().join("casework.key")).unwrap(),
+    ))));
+    let amy = sealing
+        .register(girl("Amy Example", (2011, 5, 4), "LS6 2AB"))
+        .await;
+    let aimee = sealing
+        .found(girl("Aimee Example", (2011, 5, 4), "LS6 3CD"))
+        .await;
+    assert!(
+        aimee.candidates.iter().any(|c| c.young_person == amy),
+        "the same date of birth, a similar name: {aimee:?}"
+    );
+    let swapped = sealing
+        .found(girl("Amy Example", (2011, 4, 5), "LS6 2AB"))
+        .await;
+    assert!(
+        swapped
+            .candidates
+            .iter()
+            .any(|c| c.young_person == amy
+                && c.reasons.contains(&DuplicateReason::DayAndMonthSwapped)),
+        "the day and month swapped: {swapped:?}"
+    );
+    let legacy = sealing
+        .found(girl("Cara Legacy", (2010, 1, 2), "LS7 1AA"))
+        .await;
+    assert!(
+        legacy.candidates.iter().any(|c| c.young_person == before),
+        "a record listed before sealing is still in its block: {legacy:?}"
+    );
+
+    // What the store holds: keys that are blind indexes, details that are sealed.
+    let store = casework::bypass::raw_store(&sealing.cw);
+    let listed = store
+        .listings(ListingQuery::all(ListingKind::IdentityBlock))
+        .await
+        .unwrap();
+    let sealed: Vec<&Listed> = listed
+        .iter()
+        .filter(|l| l.stream != StreamId::YoungPerson(before))
+        .collect();
+    assert!(sealed.len() >= 5, "{} identity listings", sealed.len());
+    for l in sealed {
+        let key = &l.listing.key;
+        assert!(
+            key.starts_with("dob-") && key.len() == 36 && !key.contains("2011"),
+            "a blind index, not a date: {key}"
+        );
+        for plain in ["Example", "example", "2011-05-04", "2011-04-05"] {
+            assert!(
+                !l.listing.detail.contains(plain),
+                "`{plain}` is sealed in the listing: {}",
+                l.listing.detail
+            );
+        }
+    }
+}

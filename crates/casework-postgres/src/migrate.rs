@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "data_keys",
         sql: include_str!("../migrations/0006_data_keys.sql"),
     },
+    Migration {
+        version: 7,
+        name: "birth_year",
+        sql: include_str!("../migrations/0007_birth_year.sql"),
+    },
 ];
 
 /// The version that adds the hash chain: right after its SQL, the events already in

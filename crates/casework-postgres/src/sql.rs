@@ -204,11 +204,11 @@ macro_rules! case_rows {
 macro_rules! person_row {
     () => {
         ", person AS (\
-             INSERT INTO young_people (young_person_id, date_of_birth, postcode_district, \
+             INSERT INTO young_people (young_person_id, birth_year, postcode_district, \
                  registered_at, version, body) \
-             SELECT $2, $18::date, $19::text, $20::timestamptz, $21::bigint, $22::text \
+             SELECT $2, $18::integer, $19::text, $20::timestamptz, $21::bigint, $22::text \
              WHERE (SELECT ok FROM ok) \
-             ON CONFLICT (young_person_id) DO UPDATE SET date_of_birth = EXCLUDED.date_of_birth, \
+             ON CONFLICT (young_person_id) DO UPDATE SET birth_year = EXCLUDED.birth_year, \
                  postcode_district = EXCLUDED.postcode_district, \
                  registered_at = EXCLUDED.registered_at, version = EXCLUDED.version, \
                  body = EXCLUDED.body \
@@ -273,7 +273,7 @@ pub const APPEND_CASE_LISTINGS: &str = concat!(
 /// Appends a young person's events with their read-model row: one statement, as
 /// [`APPEND_CASE`].
 ///
-/// `$1`–`$17` as [`APPEND_CASE`]; `$18` date of birth, `$19` postcode district, `$20`
+/// `$1`–`$17` as [`APPEND_CASE`]; `$18` year of birth, `$19` postcode district, `$20`
 /// registered at, `$21` new version, `$22` body.
 pub const APPEND_YOUNG_PERSON: &str = concat!(append_head!("$23"), person_row!(), append_result!());
 
@@ -538,17 +538,17 @@ pub const REWRITE_CASE: &str = concat!(
 );
 
 /// [`REWRITE_STREAM`] for a young person: also replaces the row, tagged with the stream's
-/// current version. `$10` date of birth, `$11` postcode district, `$12` registered at, `$13`
+/// current version. `$10` year of birth, `$11` postcode district, `$12` registered at, `$13`
 /// body.
 pub const REWRITE_YOUNG_PERSON: &str = concat!(
     rewrite_head!(),
     ", person AS (\
-         INSERT INTO young_people (young_person_id, date_of_birth, postcode_district, \
+         INSERT INTO young_people (young_person_id, birth_year, postcode_district, \
              registered_at, version, body) \
-         SELECT $2, $10::date, $11::text, $12::timestamptz, ",
+         SELECT $2, $10::integer, $11::text, $12::timestamptz, ",
     current_version!(),
     ", $13::text WHERE (SELECT ok FROM ok) \
-         ON CONFLICT (young_person_id) DO UPDATE SET date_of_birth = EXCLUDED.date_of_birth, \
+         ON CONFLICT (young_person_id) DO UPDATE SET birth_year = EXCLUDED.birth_year, \
              postcode_district = EXCLUDED.postcode_district, \
              registered_at = EXCLUDED.registered_at, version = EXCLUDED.version, \
              body = EXCLUDED.body)",

@@ -73,7 +73,7 @@ impl EventAppend for PostgresStore {
             ReadModelUpdate::YoungPerson(person) => {
                 let row = PersonRow::of(person)?;
                 let tail: [&(dyn ToSql + Sync); 4] = [
-                    &person.date_of_birth,
+                    &person.birth_year,
                     &row.district,
                     &row.registered_at,
                     &row.body,
@@ -214,7 +214,7 @@ impl EventAppend for PostgresStore {
             ReadModelUpdate::YoungPerson(person) => {
                 let row = PersonRow::of(person)?;
                 let tail: [&(dyn ToSql + Sync); 5] = [
-                    &person.date_of_birth,
+                    &person.birth_year,
                     &row.district,
                     &row.registered_at,
                     &new_version_i64,

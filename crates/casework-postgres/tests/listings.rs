@@ -22,7 +22,7 @@ use casework_core::store::{
 };
 use casework_memory::MemoryStore;
 use casework_testkit::fixtures;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use common::TestStore;
 use std::sync::Arc;
 
@@ -69,7 +69,7 @@ fn case_row(case: CaseId, version: u64, owed: Vec<OwedActionSummary>) -> CaseSum
 fn person_row(person: YoungPersonId, version: u64, district: &str) -> YoungPersonSummary {
     YoungPersonSummary {
         young_person_id: person,
-        date_of_birth: NaiveDate::from_ymd_opt(2011, 5, 14).unwrap(),
+        birth_year: 2011,
         postcode_district: district.into(),
         registered_at: fixtures::start(),
         version,

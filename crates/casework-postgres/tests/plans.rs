@@ -357,7 +357,7 @@ async fn every_query_reads_through_its_index() {
         &["events_stream_version_key", "owed_actions_case"],
     )
     .await;
-    let dob = chrono::NaiveDate::from_ymd_opt(2011, 5, 14).unwrap();
+    let dob: i32 = 2011;
     let person_tail: [&(dyn ToSql + Sync); 5] = [&dob, &stage, &now, &one, &stage];
     let params: Vec<&(dyn ToSql + Sync)> = head
         .iter()

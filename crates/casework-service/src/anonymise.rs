@@ -3,6 +3,7 @@
 use crate::acting::Acting;
 use crate::casework::{Casework, CommandError, LoadError};
 use crate::error::RetentionError;
+use crate::identity::key_store_error;
 use crate::streams::keyring_failure;
 use casework_core::case::fold;
 use casework_core::case::CaseEvent;
@@ -28,19 +29,33 @@ use std::collections::BTreeSet;
 
 impl<S: Store> Casework<S> {
     /// The anonymised copies of `stored` and the rewrites of those that changed.
-    fn anonymised_copies(
+    async fn anonymised_copies(
         &self,
         stored: &[RecordedEvent],
-    ) -> Result<(Vec<RecordedEvent>, Vec<RewrittenEvent>), RetentionRefusal> {
-        self.anonymised_copies_of(stored, |_| true)
+    ) -> Result<(Vec<RecordedEvent>, Vec<RewrittenEvent>), RetentionError> {
+        self.anonymised_copies_of(stored, |_| true).await
     }
 
     /// The copies of `stored` with the events `about` says are about the young person
-    /// anonymised (the rest copied as they are), and the rewrites of those that changed.
-    fn anonymised_copies_of(
+    /// anonymised (the rest copied as they are), and the rewrites of those that changed. The
+    /// identifying details are opened first, with the keys still there, so they are coarsened
+    /// and written as they are: the record still reads once the key is destroyed.
+    async fn anonymised_copies_of(
         &self,
         stored: &[RecordedEvent],
-        about: impl Fn(&RecordedEvent) -> bool,
+        about: impl Fn(&RecordedEvent) -> bool + Sync,
+    ) -> Result<(Vec<RecordedEvent>, Vec<RewrittenEvent>), RetentionError> {
+        Ok(self
+            .reading(|| self.walked_copies_of(stored, &about))
+            .await
+            .map_err(key_store_error)??)
+    }
+
+    /// [`Casework::anonymised_copies_of`]'s walk, with the identifying keys in scope.
+    fn walked_copies_of(
+        &self,
+        stored: &[RecordedEvent],
+        about: &impl Fn(&RecordedEvent) -> bool,
     ) -> Result<(Vec<RecordedEvent>, Vec<RewrittenEvent>), RetentionRefusal> {
         let walker = Anonymiser::new(self.profile());
         let mut copies = Vec::with_capacity(stored.len());
@@ -81,7 +96,7 @@ impl<S: Store> Casework<S> {
         if stored.is_empty() {
             return Ok(None);
         }
-        let (copies, changed) = self.anonymised_copies(&stored)?;
+        let (copies, changed) = self.anonymised_copies(&stored).await?;
         let bad = |e: HistoryError| RetentionError::Refused(would_not_decode(&stored, e));
         let version = stored.last().map_or(0, |e| e.version);
         let (read_model, listings): (ReadModelUpdate, Vec<Listing>) = match stream {
@@ -173,8 +188,9 @@ impl<S: Store> Casework<S> {
             })
             .map(|e| e.version)
             .collect();
-        let (copies, changed) =
-            self.anonymised_copies_of(&stored, |e| about.contains(&e.version))?;
+        let (copies, changed) = self
+            .anonymised_copies_of(&stored, |e| about.contains(&e.version))
+            .await?;
         let history = decode_stream::<WorkshopEvent>(&copies).map_err(bad)?;
         let workshop = Workshop::fold(history.iter().map(|r| &r.event))
             .map_err(|i| {

@@ -18,7 +18,7 @@ use casework_core::intelligence::{
 };
 use casework_core::kernel::actor::Actor;
 use casework_core::kernel::clock::{Clock, SystemClock};
-use casework_core::kernel::event::{decode_stream, Recorded};
+use casework_core::kernel::event::Recorded;
 use casework_core::kernel::idempotency::Idempotency;
 use casework_core::kernel::ids::{
     CaseId, IntelligenceId, MissingEpisodeId, StreamId, WorkshopId, YoungPersonId,
@@ -112,6 +112,11 @@ impl<S: Store> Casework<S> {
     pub fn with_keyring(mut self, keyring: Arc<Keyring>) -> Self {
         self.keyring = Some(keyring);
         self
+    }
+
+    /// The keyring, shared, for a read that opens identifying details ([`crate::identity`]).
+    pub(crate) fn keyring_arc(&self) -> Option<Arc<Keyring>> {
+        self.keyring.clone()
     }
 
     /// The keyring sealing this service's content, if any.
@@ -423,12 +428,7 @@ impl<S: Store> Casework<S> {
     /// (`history_unreadable`, R-18) when its stored history cannot be read; `LoadError::Store`
     /// (`store_*`) when the store fails.
     pub async fn history(&self, case: CaseId) -> Result<Vec<Recorded<CaseEvent>>, LoadError> {
-        let stream = StreamId::Case(case);
-        let history = decode_stream::<CaseEvent>(&self.store.load(stream).await?)?;
-        if history.is_empty() {
-            return Err(LoadError::NotFound(stream));
-        }
-        Ok(history)
+        self.load_stream::<CaseEvent>(StreamId::Case(case)).await
     }
 
     /// The case as it is now.

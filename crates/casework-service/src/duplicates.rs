@@ -58,11 +58,10 @@ use casework_core::read::rows::{cases_of_order, CaseSummary, ListingKind, Listin
 use casework_core::store::{Store, StoreError};
 use casework_core::workshop::Workshop;
 use casework_core::young_person::duplicates::{
-    block_key, decide, decided_on, DuplicateCheck, IdentityRow, LinkedRecordRow,
-    PossibleDuplicateRow, PossibleDuplicates, Verdict,
+    decide, decided_on, DuplicateCheck, LinkedRecordRow, PossibleDuplicateRow, PossibleDuplicates,
+    Verdict,
 };
 use casework_core::young_person::{YoungPerson, YoungPersonDetails, YoungPersonRecord};
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 /// A registration: the young person's id and the possible duplicates found.
@@ -174,15 +173,6 @@ impl<S: Store> Casework<S> {
             }
             opened => opened,
         }
-    }
-
-    /// The block the check reads: everyone listed under `date_of_birth` (one indexed read).
-    async fn identity_block(
-        &self,
-        date_of_birth: NaiveDate,
-    ) -> Result<Vec<IdentityRow>, StoreError> {
-        let query = ListingQuery::all(ListingKind::IdentityBlock).key(block_key(date_of_birth));
-        decode_all(&self.store().listings(query).await?)
     }
 
     /// Registers a young person and checks for possible duplicates of someone already known

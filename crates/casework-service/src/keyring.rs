@@ -115,6 +115,12 @@ impl Keyring {
         Ok(data)
     }
 
+    /// `owner`'s key if it is already in memory: what a synchronous read opens identifying
+    /// details with ([`crate::identity`]).
+    pub(crate) fn cached(&self, owner: KeyOwner) -> Option<Arc<DataKey>> {
+        self.open().get(&owner).cloned()
+    }
+
     /// `owner`'s key to seal with, made (and stored wrapped) at `now` if they have none yet.
     ///
     /// # Errors

@@ -30,6 +30,7 @@ pub mod casework;
 pub mod charts;
 pub mod duplicates;
 pub mod error;
+mod identity;
 pub mod keyring;
 mod opening;
 pub mod queries;

@@ -34,6 +34,7 @@
 
 use crate::casework::{Casework, CommandError, Executed, LoadError, SNAPSHOT_EVERY};
 use crate::error::AccessError;
+use crate::identity::{key_store_error, keyring_load_failure};
 use crate::keyring::KeyringError;
 use casework_core::aggregate::Aggregate;
 use casework_core::kernel::actor::Actor;
@@ -42,7 +43,7 @@ use casework_core::kernel::context::CommandContext;
 use casework_core::kernel::error::DomainError;
 use casework_core::kernel::event::{
     decode_stream, decode_stream_from, DomainEvent, EventMeta, HistoryError, HistoryProblem,
-    NewEvent, Recorded,
+    NewEvent, Recorded, RecordedEvent,
 };
 use casework_core::kernel::idempotency::{Idempotency, IdempotentAppend};
 use casework_core::kernel::ids::StreamId;
@@ -69,31 +70,12 @@ impl<S: Store> Casework<S> {
         let stream = A::stream(id);
         if let Some(schema) = A::SNAPSHOT_SCHEMA {
             let (snapshot, events) = self.store().load_latest(stream).await?;
-            if let (Some(snapshot), Some(last)) = (snapshot, events.last()) {
-                // The events start at the snapshot's own last version: a snapshot past the end
-                // of its stream (a restored backup, a bug), or one that cannot be read, is not
-                // trusted, and the stream is replayed instead.
-                let belongs = snapshot.version > 0
-                    && events.first().map(|e| e.version) == Some(snapshot.version);
-                let state = (belongs && snapshot.schema_version == schema)
-                    .then(|| A::from_snapshot(&snapshot.state))
-                    .flatten();
-                if let Some(mut state) = state {
-                    let last_recorded = last.meta.recorded_at;
-                    let tail = decode_stream_from::<A::Event>(&events[1..], snapshot.version + 1)?;
-                    let version = tail.last().map_or(snapshot.version, |e| e.version);
-                    for e in &tail {
-                        state = A::evolve(Some(state), &e.event).ok_or_else(|| cannot_follow(e))?;
-                    }
-                    return Ok(Loaded {
-                        state,
-                        version,
-                        last_recorded,
-                    });
-                }
-            } else if !events.is_empty() {
-                // No snapshot: the events are the whole stream.
-                return fold_loaded(&decode_stream::<A::Event>(&events)?, stream);
+            let latest = self
+                .reading(|| from_latest::<A>(schema, snapshot.as_ref(), &events, stream))
+                .await
+                .map_err(keyring_load_failure)?;
+            if let Some(loaded) = latest {
+                return loaded;
             }
         }
         fold_loaded(&self.load_stream::<A::Event>(stream).await?, stream)
@@ -427,6 +409,9 @@ impl<S: Store> Casework<S> {
         reason: Option<String>,
         idempotency: Option<Idempotency>,
     ) -> Result<u64, CommandError> {
+        // Every write is attributed to an authenticated name: checked here, the
+        // one path every append takes.
+        actor.check().map_err(DomainError::from)?;
         let stream = A::stream(id);
         let new_version = expected_version + events.len() as u64;
         let crosses = new_version / SNAPSHOT_EVERY > expected_version / SNAPSHOT_EVERY;
@@ -436,13 +421,25 @@ impl<S: Store> Casework<S> {
                 stream,
                 version: new_version,
                 schema_version: schema,
-                state: sealed(&sealer, || state.to_snapshot())?,
+                state: sealed(&sealer, || for_storage(|| state.to_snapshot()))?,
             })
         });
         let encoded = sealed(&sealer, || Self::encode(events, actor, at, reason));
-        let listings = state
-            .listings(self.profile())
-            .replacing(before.unwrap_or(&Listings::default()));
+        // The listings are compared as rows and, when changed, encoded as stored: identifying
+        // details sealed, the duplicate check's block keyed by the blind index.
+        let index = match sealer {
+            Some(_) => self.index_key(at).await.map_err(keyring_failure)?,
+            None => None,
+        };
+        let listings = Self::indexing(index.as_ref(), || {
+            sealed(&sealer, || {
+                for_storage(|| {
+                    state
+                        .listings(self.profile())
+                        .replacing(before.unwrap_or(&Listings::default()))
+                })
+            })
+        });
         Ok(self
             .store()
             .append(AppendRequest {
@@ -494,12 +491,52 @@ impl<S: Store> Casework<S> {
         &self,
         stream: casework_core::kernel::ids::StreamId,
     ) -> Result<Vec<Recorded<E>>, LoadError> {
-        let history = decode_stream::<E>(&self.store().load(stream).await?)?;
+        let history = self.decoded::<E>(&self.store().load(stream).await?).await?;
         if history.is_empty() {
             return Err(LoadError::NotFound(stream));
         }
         Ok(history)
     }
+}
+
+/// An aggregate from its latest snapshot and the events from the snapshot's version on, or
+/// from events that are its whole stream (no snapshot); `None` when the stream must be
+/// replayed instead: no events, or a snapshot that does not belong or cannot be read (a
+/// snapshot past the end of its stream, a restored backup, a bug is never trusted).
+fn from_latest<A: Aggregate>(
+    schema: u32,
+    snapshot: Option<&Snapshot>,
+    events: &[RecordedEvent],
+    stream: StreamId,
+) -> Option<Result<Loaded<A>, LoadError>> {
+    let last = events.last()?;
+    let Some(snapshot) = snapshot else {
+        return Some(
+            decode_stream::<A::Event>(events)
+                .map_err(LoadError::from)
+                .and_then(|history| fold_loaded(&history, stream)),
+        );
+    };
+    let belongs = snapshot.version > 0 && events[0].version == snapshot.version;
+    let mut state = (belongs && snapshot.schema_version == schema)
+        .then(|| A::from_snapshot(&snapshot.state))
+        .flatten()?;
+    let tail = match decode_stream_from::<A::Event>(&events[1..], snapshot.version + 1) {
+        Ok(tail) => tail,
+        Err(e) => return Some(Err(e.into())),
+    };
+    let version = tail.last().map_or(snapshot.version, |e| e.version);
+    for e in &tail {
+        match A::evolve(Some(state), &e.event) {
+            Some(next) => state = next,
+            None => return Some(Err(cannot_follow(e).into())),
+        }
+    }
+    Some(Ok(Loaded {
+        state,
+        version,
+        last_recorded: last.meta.recorded_at,
+    }))
 }
 
 fn fold_loaded<A: Aggregate>(
@@ -542,8 +579,5 @@ pub(crate) fn sealed<R>(sealer: &Option<Sealer>, encode: impl FnOnce() -> R) -> 
 
 /// A keyring failure as a command's: the store's own failure, or the key's, named.
 pub(crate) fn keyring_failure(e: KeyringError) -> CommandError {
-    match e {
-        KeyringError::Store(s) => CommandError::Store(s),
-        e => CommandError::Store(StoreError::Backend(e.to_string())),
-    }
+    CommandError::Store(key_store_error(e))
 }

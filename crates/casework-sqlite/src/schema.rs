@@ -48,6 +48,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0006_data_keys",
         sql: include_str!("../migrations/0006_data_keys.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_birth_year",
+        sql: include_str!("../migrations/0007_birth_year.sql"),
+    },
 ];
 
 /// The version that adds the hash chain: right after its SQL, the events already in the file
@@ -245,7 +250,6 @@ mod tests {
     use casework_core::kernel::ids::{CaseId, EventId, OwedActionId, StreamId, YoungPersonId};
     use casework_core::read::rows::{
         CaseSummary, Listing, ListingKind, ListingQuery, OwedActionSummary, ReadModelUpdate,
-        YoungPersonSummary,
     };
     use casework_core::store::{AppendRequest, CaseQueries, EventAppend, EventLoad, Snapshot};
     use casework_testkit::fixtures;
@@ -309,6 +313,46 @@ mod tests {
         out
     }
 
+    /// R-8 at rest (issue 17): migration 7 turns the young person's row's date of birth into
+    /// the year alone, in the column and in the row's body, and drops the date's index.
+    #[test]
+    fn version_7_keeps_the_year_of_birth_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("casework.db");
+        let conn = connect(&path, &SqliteConfig::default(), Role::Writer).unwrap();
+        assert_eq!(migrate_to(&conn, 6).unwrap(), (1..=6).collect::<Vec<_>>());
+        conn.execute(
+            "INSERT INTO young_people (young_person_id, date_of_birth, postcode_district,
+                 registered_at, registered_at_ns, version, body)
+             VALUES ('p1', '2011-05-14', 'LS6', 0, 0, 1,
+                 '{\"young_person_id\":\"p1\",\"date_of_birth\":\"2011-05-14\",\"postcode_district\":\"LS6\"}')",
+            [],
+        )
+        .unwrap();
+        assert_eq!(migrate_to(&conn, 7).unwrap(), vec![7]);
+        let (year, district, body): (i64, String, String) = conn
+            .query_row(
+                "SELECT birth_year, postcode_district, body FROM young_people",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!((year, district.as_str()), (2011, "LS6"));
+        assert!(
+            !body.contains("05-14") && !body.contains("date_of_birth"),
+            "{body}"
+        );
+        assert!(body.contains(r#""birth_year":2011"#), "{body}");
+        let columns: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_table_info('young_people')")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(!columns.iter().any(|c| c == "date_of_birth"), "{columns:?}");
+    }
+
     #[tokio::test]
     async fn a_version_1_file_with_data_migrates_to_version_2_intact() {
         let dir = tempfile::tempdir().unwrap();
@@ -364,13 +408,10 @@ mod tests {
                 stream: StreamId::YoungPerson(person),
                 expected_version: 0,
                 events: vec![event(4)],
-                read_model: ReadModelUpdate::YoungPerson(YoungPersonSummary {
-                    young_person_id: person,
-                    date_of_birth: chrono::NaiveDate::from_ymd_opt(2011, 5, 14).unwrap(),
-                    postcode_district: "LS6".into(),
-                    registered_at: fixtures::start(),
-                    version: 1,
-                }),
+                // The young person's row is written by raw SQL on old files
+                // (`version_7_keeps_the_year_of_birth_only`): this library writes the
+                // latest row shape.
+                read_model: ReadModelUpdate::None,
                 snapshot: None,
                 listings: None,
                 idempotency: None,

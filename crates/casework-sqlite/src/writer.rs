@@ -94,7 +94,7 @@ enum EncodedReadModel {
     },
     YoungPerson {
         young_person_id: String,
-        date_of_birth: String,
+        birth_year: i32,
         postcode_district: String,
         registered_at: (i64, i64),
         version: i64,
@@ -294,7 +294,7 @@ fn encode_case(summary: &CaseSummary) -> Result<EncodedReadModel, StoreError> {
 fn encode_young_person(summary: &YoungPersonSummary) -> Result<EncodedReadModel, StoreError> {
     Ok(EncodedReadModel::YoungPerson {
         young_person_id: codec::id(summary.young_person_id.as_uuid()),
-        date_of_birth: summary.date_of_birth.format("%Y-%m-%d").to_string(),
+        birth_year: summary.birth_year,
         postcode_district: summary.postcode_district.clone(),
         registered_at: codec::instant(summary.registered_at),
         version: codec::version(summary.version),
@@ -792,18 +792,18 @@ fn write_read_model(conn: &Connection, row: &EncodedReadModel) -> rusqlite::Resu
         }
         EncodedReadModel::YoungPerson {
             young_person_id,
-            date_of_birth,
+            birth_year,
             postcode_district,
             registered_at,
             version,
             body,
         } => {
             conn.prepare_cached(
-                "INSERT INTO young_people (young_person_id, date_of_birth, postcode_district,
+                "INSERT INTO young_people (young_person_id, birth_year, postcode_district,
                      registered_at, registered_at_ns, version, body)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (young_person_id) DO UPDATE SET
-                     date_of_birth = excluded.date_of_birth,
+                     birth_year = excluded.birth_year,
                      postcode_district = excluded.postcode_district,
                      registered_at = excluded.registered_at,
                      registered_at_ns = excluded.registered_at_ns,
@@ -812,7 +812,7 @@ fn write_read_model(conn: &Connection, row: &EncodedReadModel) -> rusqlite::Resu
             )?
             .execute(params![
                 young_person_id,
-                date_of_birth,
+                birth_year,
                 postcode_district,
                 registered_at.0,
                 registered_at.1,

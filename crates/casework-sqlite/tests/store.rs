@@ -18,7 +18,7 @@ use casework_memory::MemoryStore;
 use casework_service::{CommandError, LoadError};
 use casework_sqlite::{SqliteConfig, SqliteStore};
 use casework_testkit::fixtures;
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, TimeZone, Utc};
 use common::*;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -343,7 +343,7 @@ async fn young_person_rows_are_written_with_their_events() {
         events: vec![event("young_person_registered", fixtures::start(), 200)],
         read_model: ReadModelUpdate::YoungPerson(YoungPersonSummary {
             young_person_id: person,
-            date_of_birth: NaiveDate::from_ymd_opt(2011, 5, 14).unwrap(),
+            birth_year: 2011,
             postcode_district: "LS6".into(),
             registered_at: fixtures::start(),
             version: 1,

@@ -48,7 +48,10 @@ pub enum CaseEvent {
         young_person: YoungPersonId,
         /// Who referred.
         source: ReferralSource,
-        /// The young person's details as screened (kept, so the screening explains itself).
+        /// The young person's details as screened (kept, so the screening explains itself;
+        /// sealed at rest, [`crate::kernel::sealing`]).
+        #[serde(with = "crate::kernel::sealing::identifying")]
+        #[cfg_attr(feature = "schema", schemars(with = "YoungPersonDetails"))]
         subject: YoungPersonDetails,
         /// What the referrer is worried about (confidential).
         concerns: Confidential<Text>,

@@ -27,7 +27,9 @@ pub struct CaseFile {
     pub young_person: YoungPersonId,
     /// Who referred.
     pub source: ReferralSource,
-    /// The young person's details as screened.
+    /// The young person's details as screened (sealed at rest, [`crate::kernel::sealing`]).
+    #[serde(with = "crate::kernel::sealing::identifying")]
+    #[cfg_attr(feature = "schema", schemars(with = "YoungPersonDetails"))]
     pub subject: YoungPersonDetails,
     /// The referrer's concerns (confidential).
     pub concerns: Confidential<Text>,

@@ -29,7 +29,7 @@
 //! opens again, and reads as [`SEALED`].
 
 use crate::kernel::input::{InputError, Text};
-use crate::kernel::sealing::{open_in_scope, seal_in_scope, sealing_in_scope, Sealed};
+use crate::kernel::sealing::{is_envelope, open_in_scope, seal_in_scope, sealing_in_scope, Sealed};
 use serde::ser::Error as _;
 use serde::{Deserialize, Serialize, Serializer};
 use std::cell::Cell;
@@ -64,10 +64,7 @@ impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Confidential<T> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error as _;
         let value = serde_json::Value::deserialize(deserializer)?;
-        if !value
-            .get("sealed")
-            .is_some_and(serde_json::Value::is_string)
-        {
+        if !is_envelope(&value) {
             return T::deserialize(value)
                 .map(|value| Self(Content::Plain(value)))
                 .map_err(D::Error::custom);

@@ -244,6 +244,16 @@ impl Postcode {
         &self.outward
     }
 
+    /// The district alone, as a postcode (`LS6 2AB` → `LS6`): what is kept where a record
+    /// needs the place but not the address.
+    #[must_use]
+    pub fn district_only(&self) -> Postcode {
+        Postcode {
+            outward: self.outward.clone(),
+            inward: None,
+        }
+    }
+
     /// The postcode area: the leading letters of the outward code (`LS`, `WF`).
     #[must_use]
     pub fn area(&self) -> &str {

@@ -85,7 +85,8 @@ pub enum Ineligibility {
     },
     /// The postcode is outside the area covered.
     OutsideArea {
-        /// The postcode given.
+        /// The district of the postcode given (the outward code: the full postcode is an
+        /// address, kept sealed with the details).
         postcode: Postcode,
     },
 }
@@ -251,8 +252,10 @@ impl Eligibility {
             });
         }
         if !self.postcodes.covers(&subject.postcode) {
+            // The district decides coverage and is all the reason keeps: the full postcode
+            // is an address, sealed with the details (crate::kernel::sealing).
             reasons.push(Ineligibility::OutsideArea {
-                postcode: subject.postcode.clone(),
+                postcode: subject.postcode.district_only(),
             });
         }
         Screening {

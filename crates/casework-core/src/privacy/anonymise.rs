@@ -167,7 +167,9 @@ impl<'p> Anonymiser<'p> {
     /// # Errors
     ///
     /// The JSON parser's message when `payload` is not valid JSON (serializing the walked value
-    /// back does not fail).
+    /// back does not fail); sealed identifying details whose key is not in scope
+    /// ([`crate::kernel::sealing::open_identifying_in`]: they are opened first, so that they
+    /// are coarsened like any others).
     pub fn payload(
         &self,
         event_type: &str,
@@ -175,6 +177,7 @@ impl<'p> Anonymiser<'p> {
         payload: &str,
     ) -> Result<String, String> {
         let mut value: Value = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+        crate::kernel::sealing::open_identifying_in(&mut value)?;
         // `case_closed` v1 kept the closure reason's tag as a bare top-level string.
         let legacy_reason_tag = event_type == "case_closed" && schema_version < 2;
         self.walk(&mut value, None, None, legacy_reason_tag);

@@ -30,7 +30,14 @@ pub enum KeyOwner {
     Intelligence(IntelligenceId),
     /// A group workshop and its tutorial notes.
     Workshop(WorkshopId),
+    /// The service's one key for blind indexes ([`crate::privacy::keys::DataKey::blind_index`]):
+    /// the duplicate check's block of dates of birth. Never destroyed; rotated with
+    /// the others.
+    IdentityIndex,
 }
+
+/// [`KeyOwner::IdentityIndex`]'s stable name.
+const IDENTITY_INDEX: &str = "index-identity";
 
 impl fmt::Display for KeyOwner {
     /// The owner's stable name as stores key it and sealed values are bound to: the typed
@@ -40,6 +47,7 @@ impl fmt::Display for KeyOwner {
             KeyOwner::YoungPerson(id) => id.fmt(f),
             KeyOwner::Intelligence(id) => id.fmt(f),
             KeyOwner::Workshop(id) => id.fmt(f),
+            KeyOwner::IdentityIndex => f.write_str(IDENTITY_INDEX),
         }
     }
 }
@@ -49,6 +57,9 @@ impl KeyOwner {
     /// `None` for anything else, a bare uuid included.
     #[must_use]
     pub fn parse(name: &str) -> Option<KeyOwner> {
+        if name == IDENTITY_INDEX {
+            return Some(KeyOwner::IdentityIndex);
+        }
         let (prefix, _) = name.split_once('-')?;
         match prefix {
             p if p == YoungPersonId::PREFIX => name.parse().ok().map(KeyOwner::YoungPerson),
@@ -189,6 +200,7 @@ mod tests {
             KeyOwner::YoungPerson(YoungPersonId::new()),
             KeyOwner::Intelligence(IntelligenceId::new()),
             KeyOwner::Workshop(WorkshopId::new()),
+            KeyOwner::IdentityIndex,
         ] {
             assert_eq!(KeyOwner::parse(&owner.to_string()), Some(owner));
         }

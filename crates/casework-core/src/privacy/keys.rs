@@ -174,6 +174,25 @@ impl DataKey {
     pub fn open(&self, sealed: &[u8], context: &[u8]) -> Result<Vec<u8>, KeyError> {
         self.0.open(sealed, context, "a sealed value")
     }
+
+    /// A blind index of `value` for `purpose`: HMAC-SHA-256 under this key over `purpose`,
+    /// a NUL and `value`, its first 16 bytes in lowercase hex. The same value gives the same
+    /// index, so a store can find rows by it; without the key nobody can compute one, so a
+    /// copy of the store does not tell whose date of birth a row is keyed by, even though
+    /// there are few dates (R-26: the duplicate check's block,
+    /// [`crate::young_person::duplicates::block_key`]).
+    #[must_use]
+    pub fn blind_index(&self, purpose: &str, value: &str) -> String {
+        use hmac::{Hmac, Mac as _};
+        let mut mac =
+            <Hmac<sha2::Sha256> as hmac::digest::KeyInit>::new_from_slice(self.0 .0.as_slice())
+                .expect("HMAC takes a key of any length");
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(value.as_bytes());
+        let tag = mac.finalize().into_bytes();
+        tag[..16].iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
 
 impl fmt::Debug for DataKey {
@@ -390,6 +409,64 @@ mod tests {
         assert!(key
             .open(&sealed[..NONCE_LEN + TAG_LEN - 1], b"yp-a/note")
             .is_err());
+    }
+
+    #[test]
+    fn a_blind_index_is_keyed_stable_and_bound_to_its_purpose() {
+        let key = DataKey::generate().unwrap();
+        let other = DataKey::generate().unwrap();
+        let index = key.blind_index("date_of_birth", "2011-05-04");
+        assert_eq!(index.len(), 32, "{index}");
+        assert!(index
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert_eq!(
+            index,
+            key.blind_index("date_of_birth", "2011-05-04"),
+            "stable"
+        );
+        assert_ne!(index, key.blind_index("date_of_birth", "2011-04-05"));
+        assert_ne!(
+            index,
+            key.blind_index("postcode", "2011-05-04"),
+            "bound to its purpose"
+        );
+        assert_ne!(
+            index,
+            other.blind_index("date_of_birth", "2011-05-04"),
+            "keyed"
+        );
+        assert!(!index.contains("2011"));
+    }
+
+    #[test]
+    fn the_blind_index_is_hmac_sha256() {
+        // RFC 4231 test case 2 ("Jefe"), through the same MAC, keyed by a 32-byte key: the
+        // construction is the standard one, not our own.
+        use hmac::{Hmac, Mac as _};
+        let mut mac =
+            <Hmac<sha2::Sha256> as hmac::digest::KeyInit>::new_from_slice(b"Jefe").unwrap();
+        mac.update(b"what do ya want for nothing?");
+        let hex: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            hex,
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        let key = DataKey(Secret(Zeroizing::new([0x0b; KEY_LEN])));
+        let mut mac =
+            <Hmac<sha2::Sha256> as hmac::digest::KeyInit>::new_from_slice(&[0x0b; KEY_LEN])
+                .unwrap();
+        mac.update(b"p\0v");
+        let expected: String = mac.finalize().into_bytes()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(key.blind_index("p", "v"), expected);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::case::{Case, StageName};
 use crate::kernel::ids::{CaseId, OwedActionId, StaffId, StreamId, YoungPersonId};
 use crate::policy::risk::RiskLevel;
 use crate::young_person::YoungPerson;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
@@ -68,9 +68,10 @@ pub struct OwedActionSummary {
 pub struct YoungPersonSummary {
     /// Their id.
     pub young_person_id: YoungPersonId,
-    /// Date of birth (duplicate checks, R-26).
-    pub date_of_birth: NaiveDate,
-    /// Postcode district (duplicate checks, R-26).
+    /// The year of birth only: the date is sealed with the young person's details
+    /// ([`crate::kernel::sealing`], "Identifying details"); nothing finds a row by it.
+    pub birth_year: i32,
+    /// Postcode district (kept as it is: a coarsened value, [`crate::kernel::sealing`]).
     pub postcode_district: String,
     /// When registered.
     pub registered_at: DateTime<Utc>,
@@ -544,7 +545,7 @@ impl YoungPersonSummary {
     pub fn of(person: &YoungPerson, version: u64) -> Self {
         YoungPersonSummary {
             young_person_id: person.id,
-            date_of_birth: person.details.date_of_birth,
+            birth_year: person.details.date_of_birth.year(),
             postcode_district: person.details.postcode.district().to_owned(),
             registered_at: person.registered_at,
             version,

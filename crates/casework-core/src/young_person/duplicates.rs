@@ -223,10 +223,24 @@ pub fn swapped(date: NaiveDate) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(date.year(), date.day(), date.month())
 }
 
-/// The block key of a date of birth: `YYYY-MM-DD`, the key of the
-/// [`ListingKind::IdentityBlock`] listings the check reads.
+/// The block key of a date of birth, the key of the [`ListingKind::IdentityBlock`] listings
+/// the check reads: a blind index of the date (`dob-` and 32 hex digits) when the service's
+/// index key is in scope ([`crate::kernel::sealing::indexing_with`]), so a store's copy does
+/// not show anyone's date of birth; otherwise, in a service that seals nothing, the date
+/// itself (`YYYY-MM-DD`, [`plain_block_key`]).
 #[must_use]
 pub fn block_key(date: NaiveDate) -> String {
+    let plain = plain_block_key(date);
+    match crate::kernel::sealing::blind_index_in_scope("date_of_birth", &plain) {
+        Some(index) => format!("dob-{index}"),
+        None => plain,
+    }
+}
+
+/// The block key a service that seals nothing writes, and a store written before sealing
+/// holds: the date, `YYYY-MM-DD`.
+#[must_use]
+pub fn plain_block_key(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
 
@@ -688,11 +702,16 @@ pub fn decide(
 pub struct IdentityRow {
     /// The young person.
     pub young_person_id: YoungPersonId,
-    /// Their name, folded.
+    /// Their name, folded (sealed at rest, [`crate::kernel::sealing`]).
+    #[serde(with = "crate::kernel::sealing::identifying")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub name: String,
-    /// Their date of birth: the key (`YYYY-MM-DD`), and the swapped date the second key.
+    /// Their date of birth: the key ([`block_key`]), and the swapped date the second key
+    /// (sealed at rest).
+    #[serde(with = "crate::kernel::sealing::identifying")]
+    #[cfg_attr(feature = "schema", schemars(with = "NaiveDate"))]
     pub date_of_birth: NaiveDate,
-    /// Their postcode district.
+    /// Their postcode district (kept as it is: a coarsened value, [`crate::kernel::sealing`]).
     pub district: String,
     /// When registered: `at`.
     pub registered_at: DateTime<Utc>,

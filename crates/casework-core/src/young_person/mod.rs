@@ -123,7 +123,9 @@ pub enum YoungPersonEvent {
     Registered {
         /// The id given.
         id: YoungPersonId,
-        /// Details at registration.
+        /// Details at registration (sealed at rest, [`crate::kernel::sealing`]).
+        #[serde(with = "crate::kernel::sealing::identifying")]
+        #[cfg_attr(feature = "schema", schemars(with = "YoungPersonDetails"))]
         details: YoungPersonDetails,
         /// When registered.
         at: DateTime<Utc>,
@@ -131,7 +133,9 @@ pub enum YoungPersonEvent {
     /// Details were corrected (a new, attributed entry; the old details stay in history).
     #[serde(rename = "young_person_details_corrected")]
     DetailsCorrected {
-        /// The corrected details.
+        /// The corrected details (sealed at rest, [`crate::kernel::sealing`]).
+        #[serde(with = "crate::kernel::sealing::identifying")]
+        #[cfg_attr(feature = "schema", schemars(with = "YoungPersonDetails"))]
         details: YoungPersonDetails,
         /// When corrected.
         at: DateTime<Utc>,
@@ -271,7 +275,9 @@ impl YoungPersonEvent {
 pub struct YoungPerson {
     /// Their id.
     pub id: YoungPersonId,
-    /// Current details.
+    /// Current details (sealed at rest, [`crate::kernel::sealing`]).
+    #[serde(with = "crate::kernel::sealing::identifying")]
+    #[cfg_attr(feature = "schema", schemars(with = "YoungPersonDetails"))]
     pub details: YoungPersonDetails,
     /// When first registered.
     pub registered_at: DateTime<Utc>,

@@ -16,7 +16,7 @@ use casework_core::read::rows::{
 use casework_core::store::{AppendRequest, Snapshot, Store};
 use casework_core::young_person::YoungPersonDetails;
 use casework_service::{Casework, CommandError};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use std::fmt::Debug;
 use std::ops::Deref;
 
@@ -77,7 +77,7 @@ pub(super) use crate::tampering::row as raw_case_row;
 pub(super) fn raw_person_row(person: YoungPersonId, version: u64) -> YoungPersonSummary {
     YoungPersonSummary {
         young_person_id: person,
-        date_of_birth: NaiveDate::from_ymd_opt(2010, 1, 31).expect("valid date"),
+        birth_year: 2010,
         postcode_district: "LS6".into(),
         registered_at: fixtures::start(),
         version,
