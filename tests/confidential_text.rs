@@ -309,6 +309,14 @@ async fn a_command_made_from_what_a_case_shows_never_carries_its_stored_notes() 
         let json = command.to_json();
         assert!(!json.contains(MARK), "{json}");
     }
+    // Nor does the case's snapshot form, which a stranger can ask of the state she holds: it
+    // serializes only inside `for_storage` (review of issue 17: `to_snapshot` once stepped
+    // outside the gate for its caller and printed every note).
+    assert_eq!(
+        casework::aggregate::Aggregate::to_snapshot(&shown),
+        None,
+        "R-8: a snapshot is written for storage only"
+    );
 }
 
 #[tokio::test]
@@ -373,13 +381,26 @@ async fn every_planted_text_is_read_through_a_recorded_read_and_in_her_export() 
             "{what} not in the export"
         );
     }
-    // The read is in the access log before anything was handed over.
+    // Each read is in the access log: the open record's, with its purpose, then the
+    // export's own.
     let reads = desk
         .store()
         .listings(ListingQuery::all(ListingKind::Access))
         .await
         .unwrap();
-    assert!(!reads.is_empty());
+    let read_with = |key: String, purpose: &str| {
+        reads
+            .iter()
+            .any(|r| r.listing.key == key && r.listing.detail.contains(purpose))
+    };
+    assert!(
+        read_with(case.to_string(), "preparing for the review"),
+        "the open record's read, listed under the case: {reads:?}"
+    );
+    assert!(
+        read_with(person.to_string(), "her request of 1 March"),
+        "the export's read: {reads:?}"
+    );
 }
 
 /// Finding 6: the acting person comes from authentication. A name no store can

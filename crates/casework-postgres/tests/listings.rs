@@ -879,3 +879,83 @@ async fn a_listing_that_did_not_change_is_not_rewritten() {
         set(&["a", "x", "y", "z"])
     );
 }
+
+/// R-8 at rest (issue 17): migration 7 turns the young person's row's date of birth into the
+/// year alone, in the column and in the row's body; a database at version 6 with a row keeps
+/// its row, coarsened.
+#[tokio::test]
+async fn migration_7_keeps_the_year_of_birth_only() {
+    if common::skip() {
+        return;
+    }
+    let db = common::database().await;
+    let client = db.client().await;
+    // Version 6 as a library of that version left it: its migrations, recorded.
+    let old = [
+        include_str!("../migrations/0001_initial.sql"),
+        include_str!("../migrations/0002_listings.sql"),
+        include_str!("../migrations/0003_idempotency_keys.sql"),
+        include_str!("../migrations/0004_one_open_case.sql"),
+        include_str!("../migrations/0005_event_chain.sql"),
+        include_str!("../migrations/0006_data_keys.sql"),
+    ];
+    client
+        .batch_execute(
+            "CREATE TABLE casework_schema_migrations (version bigint PRIMARY KEY, \
+             name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+        )
+        .await
+        .unwrap();
+    for (i, sql) in old.iter().enumerate() {
+        client.batch_execute(sql).await.unwrap();
+        client
+            .execute(
+                "INSERT INTO casework_schema_migrations (version, name) VALUES ($1, 'old')",
+                &[&(i as i64 + 1)],
+            )
+            .await
+            .unwrap();
+    }
+    let person = YoungPersonId::new();
+    client
+        .execute(
+            "INSERT INTO young_people (young_person_id, date_of_birth, postcode_district, \
+             registered_at, version, body) VALUES ($1, '2011-05-14', 'LS6', now(), 1, $2)",
+            &[
+                &person.as_uuid(),
+                &r#"{"date_of_birth":"2011-05-14","postcode_district":"LS6"}"#,
+            ],
+        )
+        .await
+        .unwrap();
+    let store = casework_postgres::PostgresStore::connect(db.url())
+        .await
+        .unwrap();
+    assert_eq!(store.migrate().await.unwrap(), 1, "only migration 7 is new");
+    let row = client
+        .query_one(
+            "SELECT birth_year, postcode_district, body FROM young_people",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (year, district, body): (i32, String, String) = (row.get(0), row.get(1), row.get(2));
+    assert_eq!((year, district.as_str()), (2011, "LS6"));
+    assert!(
+        !body.contains("05-14") && !body.contains("date_of_birth"),
+        "{body}"
+    );
+    assert!(body.contains(r#""birth_year": 2011"#), "{body}");
+    let dated: i64 = client
+        .query_one(
+            "SELECT count(*) FROM information_schema.columns \
+             WHERE table_name = 'young_people' AND column_name = 'date_of_birth' \
+             AND table_schema = current_schema()",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(dated, 0, "the date's column is gone");
+    store.pool().close();
+}

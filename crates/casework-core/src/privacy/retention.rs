@@ -531,7 +531,9 @@ pub fn check_reason(reason: &Text, name: &Text) -> Result<(), InputError> {
     if words(reason.as_str()).iter().any(|w| named.contains(w)) {
         return Err(InputError::new(
             "reason",
-            "R-23: a retention reason is kept after the records are erased, so it must not name              the young person; say why in terms of the law or the schedule (e.g. a court's or              the police's reference)",
+            "R-23: a retention reason is kept after the records are erased, so it must not name \
+             the young person; say why in terms of the law or the schedule (e.g. a court's or \
+             the police's reference)",
         ));
     }
     Ok(())
