@@ -29,7 +29,7 @@
 //! opens again, and reads as [`SEALED`].
 
 use crate::kernel::input::{InputError, Text};
-use crate::kernel::sealing::{is_envelope, open_in_scope, seal_in_scope, sealing_in_scope, Sealed};
+use crate::kernel::sealing::{open_in_scope, seal_in_scope, sealing_in_scope, Sealed};
 use serde::ser::Error as _;
 use serde::{Deserialize, Serialize, Serializer};
 use std::cell::Cell;
@@ -58,26 +58,42 @@ enum Content<T> {
 pub const SEALED: &str = "[sealed]";
 
 /// A stored value is a sealed envelope (an object with `sealed`) or, written before sealing or
-/// by a service that seals nothing, the value itself; the value's own errors (an empty text)
-/// come through as they are.
+/// by a service that seals nothing, the value itself (its stored form is a string, as a
+/// [`Text`]'s is); the value's own errors (an empty text) come through as they are. Read
+/// straight from the stored JSON with no intermediate value: a case's snapshot holds one per
+/// note, and every command reads it.
 impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Confidential<T> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StoredVisitor(std::marker::PhantomData))
+    }
+}
+
+/// Reads a stored [`Confidential`]: a string is the value, a map the sealed envelope.
+struct StoredVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: serde::de::DeserializeOwned> serde::de::Visitor<'de> for StoredVisitor<T> {
+    type Value = Confidential<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("confidential text, or a sealed envelope {\"owner\", \"sealed\"}")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        use serde::de::IntoDeserializer as _;
+        T::deserialize(v.into_deserializer()).map(|value| Confidential(Content::Plain(value)))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
         use serde::de::Error as _;
-        let value = serde_json::Value::deserialize(deserializer)?;
-        if !is_envelope(&value) {
-            return T::deserialize(value)
-                .map(|value| Self(Content::Plain(value)))
-                .map_err(D::Error::custom);
-        }
-        let sealed = Sealed::deserialize(value).map_err(D::Error::custom)?;
-        Ok(Self(match open_in_scope(&sealed) {
+        let sealed = Sealed::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        Ok(Confidential(match open_in_scope(&sealed) {
             None => Content::Sealed(sealed),
             Some(Ok(json)) => Content::Plain(serde_json::from_slice(&json).map_err(|e| {
-                D::Error::custom(format!("a sealed value opened to something else: {e}"))
+                A::Error::custom(format!("a sealed value opened to something else: {e}"))
             })?),
             // An edited value, or another key under the owner's name: refused, never read as
             // garbage.
-            Some(Err(e)) => return Err(D::Error::custom(e)),
+            Some(Err(e)) => return Err(A::Error::custom(e)),
         }))
     }
 }

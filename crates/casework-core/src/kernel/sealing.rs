@@ -42,9 +42,9 @@ pub struct Sealed {
     /// The owner's name ([`KeyOwner`]'s `Display`): the key that opens it, and the
     /// associated data it is bound to.
     owner: String,
-    /// `nonce || ciphertext || tag`, in base64.
-    #[serde(with = "base64_bytes")]
-    sealed: Vec<u8>,
+    /// `nonce || ciphertext || tag`, in base64: kept as read and decoded only to open, since
+    /// most reads fold and write sealed values back without opening them.
+    sealed: String,
 }
 
 impl Sealed {
@@ -57,24 +57,34 @@ impl Sealed {
 
 impl fmt::Debug for Sealed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Sealed({}, {} bytes)", self.owner, self.sealed.len())
+        write!(
+            f,
+            "Sealed({}, {} base64 characters)",
+            self.owner,
+            self.sealed.len()
+        )
     }
 }
 
-mod base64_bytes {
-    use base64::engine::general_purpose::STANDARD;
-    use base64::Engine as _;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&STANDARD.encode(bytes))
+impl Sealed {
+    fn new(owner: String, bytes: &[u8]) -> Self {
+        use base64::Engine as _;
+        Self {
+            owner,
+            sealed: base64::engine::general_purpose::STANDARD.encode(bytes),
+        }
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let text = String::deserialize(d)?;
-        STANDARD
-            .decode(text.as_bytes())
-            .map_err(|_| serde::de::Error::custom("a sealed value that is not base64"))
+    /// Opens it with `key` under `kind`'s context: a value that is not base64 is refused like
+    /// one edited.
+    fn open_with(&self, key: &DataKey, kind: Kind) -> Result<Vec<u8>, KeyError> {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(self.sealed.as_bytes())
+            .map_err(|_| KeyError::WrongKey {
+                what: "a sealed value that is not base64".into(),
+            })?;
+        key.open(&bytes, &context(kind, &self.owner))
     }
 }
 
@@ -203,10 +213,10 @@ pub(crate) fn seal_in_scope(plaintext: &[u8]) -> Option<Result<Sealed, KeyError>
 fn seal_as(kind: Kind, plaintext: &[u8]) -> Option<Result<Sealed, KeyError>> {
     SEALING.with(|s| {
         s.borrow().as_ref().map(|scope| {
-            Ok(Sealed {
-                owner: scope.owner.clone(),
-                sealed: scope.key.seal(plaintext, &context(kind, &scope.owner))?,
-            })
+            Ok(Sealed::new(
+                scope.owner.clone(),
+                &scope.key.seal(plaintext, &context(kind, &scope.owner))?,
+            ))
         })
     })
 }
@@ -218,11 +228,7 @@ pub(crate) fn open_in_scope(sealed: &Sealed) -> Option<Result<Vec<u8>, KeyError>
         s.borrow()
             .as_ref()
             .filter(|scope| scope.owner == sealed.owner)
-            .map(|scope| {
-                scope
-                    .key
-                    .open(&sealed.sealed, &context(Kind::Confidential, &sealed.owner))
-            })
+            .map(|scope| sealed.open_with(&scope.key, Kind::Confidential))
     })
 }
 
@@ -230,8 +236,8 @@ pub(crate) fn open_in_scope(sealed: &Sealed) -> Option<Result<Vec<u8>, KeyError>
 /// with the keys handed over ([`identifying_with`]). An owner with no key at hand is noted as
 /// wanted and refused.
 fn open_identifying(sealed: &Sealed) -> Result<Vec<u8>, String> {
-    identifying_key(sealed)?
-        .open(&sealed.sealed, &context(Kind::Identifying, &sealed.owner))
+    sealed
+        .open_with(&*identifying_key(sealed)?, Kind::Identifying)
         .map_err(|e| format!("identifying details of {}: {e}", sealed.owner))
 }
 
@@ -279,7 +285,7 @@ pub fn open_identifying_in(value: &mut serde_json::Value) -> Result<(), String> 
         };
         let key = identifying_key(&sealed)?;
         // A confidential value does not open under the identifying context: it stays sealed.
-        if let Ok(json) = key.open(&sealed.sealed, &context(Kind::Identifying, &sealed.owner)) {
+        if let Ok(json) = sealed.open_with(&key, Kind::Identifying) {
             *value = serde_json::from_slice(&json)
                 .map_err(|e| format!("identifying details of {}: {e}", sealed.owner))?;
         }
