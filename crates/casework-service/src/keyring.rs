@@ -188,6 +188,11 @@ impl Keyring {
     /// key left in backups stay sealed by the key-encryption key of the time: rotate
     /// ([`Keyring::rotate_from`]) to retire it.
     ///
+    /// Erase a young person through anonymisation (`Acting::anonymise`), which calls this after
+    /// it has rewritten their identifying details coarsened and unsealed: destroyed directly,
+    /// the key leaves their records unreadable, since their name, date of birth and postcode
+    /// are sealed with it too, and every read of them says whose key is not at hand.
+    ///
     /// # Errors
     ///
     /// [`KeyringError::Store`].
