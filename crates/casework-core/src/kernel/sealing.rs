@@ -47,14 +47,6 @@ pub struct Sealed {
     sealed: String,
 }
 
-impl Sealed {
-    /// Whose key sealed it.
-    #[must_use]
-    pub fn owner(&self) -> &str {
-        &self.owner
-    }
-}
-
 impl fmt::Debug for Sealed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -67,6 +59,12 @@ impl fmt::Debug for Sealed {
 }
 
 impl Sealed {
+    /// Whose key sealed it.
+    #[must_use]
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
     fn new(owner: String, bytes: &[u8]) -> Self {
         use base64::Engine as _;
         Self {
