@@ -501,11 +501,20 @@ on_every_store!(r9_an_override_is_recorded_and_reported, |desk| {
         }
         other => panic!("{other:?}"),
     }
+    // The envelope, which is never sealed, states the legal basis, not the concern: the
+    // concern is about her, sealed at rest in the event (kernel::sealing::personal).
+    let reason = recorded[0].meta.reason.as_deref().unwrap_or_default();
+    assert!(
+        reason.starts_with("safeguarding override: ") && reason.contains("s47"),
+        "{reason}"
+    );
+    assert!(!reason.contains("collected"), "{reason}");
     // and it shows in the override report, the disclosure log and the case's audit trail
     let day = (start() - Duration::days(1), start() + Duration::days(30));
     let report = acting.override_report(day.0, day.1).await.unwrap();
     assert_eq!(report.len(), 1);
     assert_eq!(report[0].case, case);
+    assert_eq!(report[0].basis, share.basis, "the report shows why (R-9)");
     assert_eq!(acting.disclosure_log(day.0, day.1).await.unwrap().len(), 1);
     let auditor = Actor::new("Ida Auditor", Role::Auditor);
     let trail = desk.acting_as(&auditor).audit_trail(case).await.unwrap();

@@ -1,7 +1,9 @@
 //! Encryption at rest and erasure by key destruction, through the service.
 //!
 //! Distinctive fictional strings are planted in a young person's name, a referral's concerns
-//! and a plan, with her full postcode and date of birth, then looked for in the raw database:
+//! and a plan, with her full postcode and date of birth, and in the visible text that is about
+//! her (an override's concern, how a missing flag was resolved, why an owed action was not
+//! sent: `kernel::sealing::personal`), then looked for in the raw database:
 //! the SQLite file and its write-ahead log; the Postgres test database's files and `pg_wal`,
 //! after a checkpoint. They are absent (sealed with the young person's data key; the duplicate
 //! check's block keyed by a blind index), while a visible field planted beside them (the
@@ -12,17 +14,20 @@
 mod support;
 
 use casework::case::consent::{ConsentDecision, ConsentScope};
+use casework::case::owed::OwedStatus;
 use casework::case::{CaseCommand, NewReferral, ReferralSource};
 use casework::kernel::confidential::NewConfidential;
 use casework::kernel::ids::{CaseId, YoungPersonId};
+use casework::privacy::disclosure::{Audience, ItemKind, OverrideRequest, ShareBasis};
 use casework::privacy::key_store::KeyOwner;
 use casework::service::keyring::{key_file, Keyring};
 use casework::sqlite::SqliteStore;
 use casework::store::Store;
-use casework::young_person::YoungPersonDetails;
+use casework::young_person::{YoungPersonCommand, YoungPersonDetails};
 use casework::ActingError;
 use casework_testkit::desk::{allocate_to, Desk};
 use casework_testkit::fixtures;
+use chrono::Duration;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -34,6 +39,9 @@ struct Markers {
     name: String,
     concerns: String,
     plan: String,
+    override_concern: String,
+    flag_resolved: String,
+    explanation: String,
 }
 
 fn markers() -> Markers {
@@ -43,6 +51,9 @@ fn markers() -> Markers {
         name: format!("Fictional Name {run}"),
         concerns: format!("FICTIONAL-CONCERN-{run}"),
         plan: format!("FICTIONAL-PLAN-{run}"),
+        override_concern: format!("FICTIONAL-OVERRIDE-{run}"),
+        flag_resolved: format!("FICTIONAL-FLAG-{run}"),
+        explanation: format!("FICTIONAL-EXPLANATION-{run}"),
     }
 }
 
@@ -51,20 +62,31 @@ const POSTCODE: &str = "LS6 2AB";
 const DATE_OF_BIRTH: &str = "2011-05-14";
 
 impl Markers {
-    /// What must not be in the database's files: every sealed marker.
-    fn sealed(&self) -> [&str; 5] {
+    /// This run's own markers: unlike the fixture's postcode and date of birth, no other test
+    /// writes them.
+    fn own(&self) -> [&str; 6] {
         [
             &self.name,
             &self.concerns,
             &self.plan,
-            POSTCODE,
-            DATE_OF_BIRTH,
+            &self.override_concern,
+            &self.flag_resolved,
+            &self.explanation,
         ]
+    }
+
+    /// What must not be in the database's files: every sealed marker, the fixture's postcode
+    /// and date of birth with this run's own.
+    fn sealed(&self) -> Vec<&str> {
+        let mut all = self.own().to_vec();
+        all.extend([POSTCODE, DATE_OF_BIRTH]);
+        all
     }
 }
 
-/// A case at work whose young person, concerns, plan and referrer carry the markers; the desk
-/// seals with `keyring`.
+/// A case at work whose young person, concerns, plan and referrer carry the markers, with an
+/// owed action explained, a share under the override and a missing flag resolved, each in a
+/// marker; the desk seals with `keyring`.
 async fn planted<S: Store>(desk: &Desk<S>, m: &Markers) -> CaseId {
     let details = fixtures::girl_in_leeds_area();
     assert_eq!(details.postcode.to_string(), POSTCODE);
@@ -102,7 +124,85 @@ async fn planted<S: Store>(desk: &Desk<S>, m: &Markers) -> CaseId {
         },
     )
     .await;
+    let notify = desk.cw.case(case).await.expect("loads").file().owed[0].id;
+    desk.run(
+        case,
+        CaseCommand::ExplainAction {
+            action: notify,
+            explanation: fixtures::text(&m.explanation),
+        },
+    )
+    .await;
+    desk.acting_as(&desk.worker)
+        .share_under_override(
+            case,
+            OverrideRequest {
+                audience: Audience::Police {
+                    agency: fixtures::text("Fictional Constabulary"),
+                },
+                items: vec![ItemKind::RiskLevel],
+                legal_basis: "Children Act 1989 s47 (fictional test)".into(),
+                concern: m.override_concern.clone(),
+            },
+        )
+        .await
+        .expect("shares under the override");
+    let start = desk.now();
+    for day in 0..3 {
+        let from = start + Duration::days(2 * day);
+        desk.episode(person, from, from + Duration::hours(3)).await;
+    }
+    let flag = desk
+        .cw
+        .young_person_activity(person)
+        .await
+        .expect("loads")
+        .open_flag()
+        .expect("three episodes in 30 days raise a flag (R-22)")
+        .id;
+    desk.run_for(
+        person,
+        YoungPersonCommand::ResolveMissingFlag {
+            flag,
+            reason: fixtures::text(&m.flag_resolved),
+        },
+    )
+    .await;
     case
+}
+
+/// The personal text as whoever may read the records reads it, opened: the case's owed
+/// action's explanation, the override report's concern, the young person's resolved flag.
+async fn personal_text<S: Store>(desk: &Desk<S>, case: CaseId) -> [String; 3] {
+    let file = desk.cw.case(case).await.expect("loads").file().clone();
+    let explanation = match &file.owed[0].status {
+        OwedStatus::Explained { explanation, .. } => explanation.to_string(),
+        other => panic!("explained, not {other:?}"),
+    };
+    let report = desk
+        .acting_as(&desk.manager)
+        .override_report(
+            desk.now() - Duration::days(30),
+            desk.now() + Duration::days(1),
+        )
+        .await
+        .expect("the manager reads the override report (R-9)");
+    let concern = match &report.last().expect("the override is reported").basis {
+        ShareBasis::SafeguardingOverride { concern, .. } => concern.to_string(),
+        other => panic!("an override, not {other:?}"),
+    };
+    let activity = desk
+        .cw
+        .young_person_activity(file.young_person)
+        .await
+        .expect("loads");
+    let resolved = activity.missing_flags[0]
+        .resolved
+        .as_ref()
+        .expect("resolved")
+        .0
+        .to_string();
+    [explanation, concern, resolved]
 }
 
 /// The worker opens the case (recorded) and reads its concerns and plan.
@@ -227,6 +327,15 @@ async fn r8_r23_sqlite_holds_no_planted_text_and_none_opens_after_erasure() {
         m.name,
         "whoever may read the record reads the name, opened"
     );
+    assert_eq!(
+        personal_text(&desk, case).await,
+        [
+            m.explanation.clone(),
+            m.override_concern.clone(),
+            m.flag_resolved.clone()
+        ],
+        "whoever may read the records reads the personal text, opened"
+    );
 
     // Finding 1 of issue 17: a stored value cannot be copied into a command at all (a command
     // carries `NewConfidential`, a person's words; see the compile-fail test
@@ -317,7 +426,7 @@ async fn r8_r23_postgres_holds_no_planted_text_in_its_files_or_wal() {
         }
         // The WAL is the whole server's: other tests write the fixture's postcode and date
         // of birth in plain text there, so only this run's own markers are looked for.
-        for marker in [&m.name, &m.concerns, &m.plan] {
+        for marker in m.own() {
             assert!(
                 !under(&wal, marker),
                 "R-8: `{marker}` is sealed: not in pg_wal"

@@ -355,10 +355,10 @@ async fn r22_a_flag_is_resolved_with_a_reason_and_a_continuing_pattern_raises_a_
     .unwrap();
     let last = stored.last().unwrap();
     assert_eq!(last.event_type, "missing_flag_resolved");
-    assert!(
-        last.meta.reason.as_deref().unwrap().contains("safety plan"),
-        "the why is kept (R-18)"
-    );
+    // The why is kept in the event, which the service seals at rest; never in the
+    // envelope, which it does not (kernel::sealing::personal).
+    assert!(last.payload.contains("safety plan"), "{}", last.payload);
+    assert_eq!(last.meta.reason, None);
     let again = desk
         .run(YoungPersonCommand::ResolveMissingFlag {
             flag,

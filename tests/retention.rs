@@ -1657,4 +1657,28 @@ async fn r23_anonymising_destroys_the_young_persons_data_key() {
         .await
         .expect("the case still loads for the figures");
     assert_eq!(case.file().subject.postcode.to_string(), "LS6");
+    // The visible text about her was sealed at rest too (an override's concern, a flag's
+    // resolution): opened and replaced before the key went, so the audit and her record
+    // still read, without her words.
+    let report = desk
+        .acting_as(&desk.manager)
+        .override_report(on(2020, 1, 1), on(2040, 1, 1))
+        .await
+        .expect("the override report still reads (R-9)");
+    assert_eq!(report.len(), 1);
+    let shown = format!("{:?}", report[0].basis);
+    assert!(
+        shown.contains(ANONYMISED) && !shown.contains("Dexwell"),
+        "{shown}"
+    );
+    let activity = desk
+        .cw
+        .young_person_activity(person)
+        .await
+        .expect("her record's activity still loads");
+    let resolved = activity.missing_flags[0]
+        .resolved
+        .as_ref()
+        .expect("resolved");
+    assert_eq!(resolved.0.as_str(), ANONYMISED);
 }

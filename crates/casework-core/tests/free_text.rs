@@ -25,8 +25,12 @@ enum Class {
     Confidential,
     /// Seen by whoever may read the stream it is on: to whom, and why it is not confidential.
     Visible(&'static str),
+    /// Visible as above, but about the young person, so sealed at rest with her data key and
+    /// opened as the record is read (`kernel::sealing::identifying`, `::personal`): erased with
+    /// her key (R-23). Marked `x-sealed-at-rest` in the schema.
+    AtRest(&'static str),
 }
-use Class::{Confidential, Visible};
+use Class::{AtRest, Confidential, Visible};
 
 /// Every free-text field of every stored event, by path: the aggregate, the event type, the
 /// field (`{tag}` marks a variant of a tagged enum, `[]` an element of a list).
@@ -65,10 +69,10 @@ const CLASSES: &[(&str, Class)] = &[
     ("case.outcome_given.outcome{declined}.reason", Confidential),
     ("case.outcome_given.outcome{signposted}.reason", Confidential),
     ("case.outcome_given.outcome{signposted}.to.name", Visible("an organisation's name")),
-    ("case.owed_action_explained.explanation", Visible("how a statutory duty was met otherwise (R-5), never what she said")),
+    ("case.owed_action_explained.explanation", AtRest("how a statutory duty was met otherwise (R-5), never what she said; about her case")),
     ("case.owed_action_raised.action.owed_to", Visible("the service's configuration")),
     ("case.owed_action_raised.action.status{acknowledged}.reference", Visible("another agency's reference")),
-    ("case.owed_action_raised.action.status{explained}.explanation", Visible("how a statutory duty was met otherwise (R-5), never what she said")),
+    ("case.owed_action_raised.action.status{explained}.explanation", AtRest("how a statutory duty was met otherwise (R-5), never what she said; about her case")),
     ("case.owed_action_raised.action.status{sent}.reference", Visible("another agency's reference")),
     ("case.owed_action_sent.reference", Visible("another agency's reference")),
     ("case.partner_referral_sent.referral.agency", Visible("an organisation's name")),
@@ -86,8 +90,8 @@ const CLASSES: &[(&str, Class)] = &[
     ("case.referral_received.source{parent_or_carer}.name", Visible("the referrer's name (third party: left out of exports)")),
     ("case.referral_received.source{professional}.professional.agency", Visible("an organisation's name")),
     ("case.referral_received.source{professional}.professional.name", Visible("a professional's name (third party: left out of exports)")),
-    ("case.referral_received.subject.name", Visible("the young person's name: who the record is about; sealed at rest, opened for whoever may read the record (kernel::sealing)")),
-    ("case.referral_received.subject.postcode", Visible("the young person's postcode: sealed at rest, opened for whoever may read the record (kernel::sealing)")),
+    ("case.referral_received.subject.name", AtRest("the young person's name: who the record is about")),
+    ("case.referral_received.subject.postcode", AtRest("the young person's postcode")),
     ("case.referral_withdrawn.reason", Confidential),
     ("case.review_recorded.review.assessment.answers[].group", Visible("the service's configuration")),
     ("case.review_recorded.review.assessment.answers[].key", Visible("the service's configuration")),
@@ -113,7 +117,7 @@ const CLASSES: &[(&str, Class)] = &[
     ("disclosures.information_shared.share.audience{police}.agency", Visible("audit log: the organisation shared with (R-9)")),
     ("disclosures.information_shared.share.audience{social_care}.agency", Visible("audit log: the organisation shared with (R-9)")),
     ("disclosures.information_shared.share.basis{consent}.scope{sharing_with_agency}.agency", Visible("audit log: the organisation shared with (R-9)")),
-    ("disclosures.information_shared.share.basis{safeguarding_override}.concern", Visible("audit log: an override's why and legal basis, recorded as the audit of it (R-9)")),
+    ("disclosures.information_shared.share.basis{safeguarding_override}.concern", AtRest("audit log: an override's why, recorded as the audit of it (R-9); about her")),
     ("disclosures.information_shared.share.basis{safeguarding_override}.legal_basis", Visible("audit log: an override's why and legal basis, recorded as the audit of it (R-9)")),
     ("disclosures.information_shared.share.shared_by_name", Visible("audit log: who shared, a member of staff")),
     ("intelligence.intelligence_passed_to_police.handover.reference", Visible("intelligence readers: the police's reference (R-19)")),
@@ -137,15 +141,15 @@ const CLASSES: &[(&str, Class)] = &[
     ("workshop.workshop_planned.details.venue.name", Visible("a school's or youth club's name")),
     ("workshop.workshop_tutorial_held.tutorial.note", Confidential),
     ("young_person.alumni_left.reason", Visible("the young person's record: the service's process in its own words, never what she said")),
-    ("young_person.missing_flag_resolved.reason", Visible("the young person's record: the service's process in its own words, never what she said")),
+    ("young_person.missing_flag_resolved.reason", AtRest("the young person's record: the strategy discussion about her (R-22)")),
     ("young_person.not_same_person_recorded.reason", Visible("the young person's record: the service's process in its own words, never what she said")),
     ("young_person.possible_duplicates_flagged.candidates[].reasons[]{neighbouring_postcode_district}.district", Visible("the young person's postcode or district: where the service may work (R-2)")),
     ("young_person.possible_duplicates_flagged.candidates[].reasons[]{same_postcode_district}.district", Visible("the young person's postcode or district: where the service may work (R-2)")),
     ("young_person.same_person_recorded.reason", Visible("the young person's record: the service's process in its own words, never what she said")),
-    ("young_person.young_person_details_corrected.details.name", Visible("the young person's name: who the record is about; sealed at rest, opened for whoever may read the record (kernel::sealing)")),
-    ("young_person.young_person_details_corrected.details.postcode", Visible("the young person's postcode: sealed at rest, opened for whoever may read the record (kernel::sealing)")),
-    ("young_person.young_person_registered.details.name", Visible("the young person's name: who the record is about; sealed at rest, opened for whoever may read the record (kernel::sealing)")),
-    ("young_person.young_person_registered.details.postcode", Visible("the young person's postcode: sealed at rest, opened for whoever may read the record (kernel::sealing)")),
+    ("young_person.young_person_details_corrected.details.name", AtRest("the young person's name: who the record is about")),
+    ("young_person.young_person_details_corrected.details.postcode", AtRest("the young person's postcode")),
+    ("young_person.young_person_registered.details.name", AtRest("the young person's name: who the record is about")),
+    ("young_person.young_person_registered.details.postcode", AtRest("the young person's postcode")),
 ];
 
 /// What a string field of a stored event is.
@@ -153,6 +157,8 @@ const CLASSES: &[(&str, Class)] = &[
 enum Found {
     /// `Confidential`: sealed, read only through the gate.
     Sealed,
+    /// Under a field marked `x-sealed-at-rest`: sealed at rest, opened as it is read.
+    AtRest,
     /// Any other string a person writes or a configuration names.
     Open,
 }
@@ -168,7 +174,14 @@ fn string_fields<T: JsonSchema>(root: &str) -> BTreeMap<String, Found> {
         .cloned()
         .unwrap_or_default();
     let mut found = BTreeMap::new();
-    walk(&schema, &defs, root.to_owned(), &mut Vec::new(), &mut found);
+    walk(
+        &schema,
+        &defs,
+        root.to_owned(),
+        &mut Vec::new(),
+        &mut found,
+        false,
+    );
     found
 }
 
@@ -178,10 +191,13 @@ fn walk(
     path: String,
     stack: &mut Vec<String>,
     found: &mut BTreeMap<String, Found>,
+    at_rest: bool,
 ) {
     let Some(obj) = schema.as_object() else {
         return;
     };
+    // Everything under a field sealed at rest is.
+    let at_rest = at_rest || obj.contains_key("x-sealed-at-rest");
     if let Some(Value::String(r)) = obj.get("$ref") {
         let name = r.rsplit('/').next().unwrap_or(r).to_owned();
         match name.as_str() {
@@ -192,7 +208,7 @@ fn walk(
             _ => {
                 if let Some(def) = defs.get(&name) {
                     stack.push(name);
-                    walk(def, defs, path, stack, found);
+                    walk(def, defs, path, stack, found, at_rest);
                     stack.pop();
                 }
             }
@@ -213,7 +229,7 @@ fn walk(
                     Some(t) => format!("{path}{{{t}}}"),
                     None => path.clone(),
                 };
-                walk(v, defs, here, stack, found);
+                walk(v, defs, here, stack, found, at_rest);
             }
         }
     }
@@ -223,14 +239,14 @@ fn walk(
                 continue;
             }
             let here = format!("{path}.{key}");
-            walk(p, defs, here, stack, found);
+            walk(p, defs, here, stack, found, at_rest);
         }
     }
     if let Some(items) = obj.get("items") {
-        walk(items, defs, format!("{path}[]"), stack, found);
+        walk(items, defs, format!("{path}[]"), stack, found, at_rest);
     }
     if let Some(extra @ Value::Object(_)) = obj.get("additionalProperties") {
-        walk(extra, defs, format!("{path}.*"), stack, found);
+        walk(extra, defs, format!("{path}.*"), stack, found, at_rest);
     }
     let is_string = match obj.get("type") {
         Some(Value::String(t)) => t == "string",
@@ -242,7 +258,9 @@ fn walk(
         && !obj.contains_key("enum")
         && !obj.contains_key("const")
     {
-        found.entry(path).or_insert(Found::Open);
+        found
+            .entry(path)
+            .or_insert(if at_rest { Found::AtRest } else { Found::Open });
     }
 }
 
@@ -295,13 +313,22 @@ fn every_free_text_field_of_every_event_is_classified() {
     );
     for (path, how) in &found {
         match (listed[path.as_str()], how) {
-            (Confidential, Found::Sealed) | (Visible(_), Found::Open) => {}
-            (Confidential, Found::Open) => {
+            (Confidential, Found::Sealed)
+            | (Visible(_), Found::Open)
+            | (AtRest(_), Found::AtRest) => {}
+            (Confidential, _) => {
                 panic!("`{path}` is listed confidential but is not sealed (use Confidential)")
             }
-            (Visible(_), Found::Sealed) => {
+            (_, Found::Sealed) => {
                 panic!("`{path}` is sealed but listed visible: list it as Confidential")
             }
+            (Visible(_), Found::AtRest) => {
+                panic!("`{path}` is sealed at rest but listed visible: list it as AtRest")
+            }
+            (AtRest(_), Found::Open) => panic!(
+                "`{path}` is listed as sealed at rest but is stored as it is (use \
+                 kernel::sealing::personal, marked x-sealed-at-rest)"
+            ),
         }
     }
 }

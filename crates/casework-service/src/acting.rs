@@ -26,7 +26,7 @@ use casework_core::aggregate::Aggregate;
 use casework_core::case::{Case, CaseCommand, CaseEvent, NewReferral};
 use casework_core::kernel::actor::{Actor, Role};
 use casework_core::kernel::error::DomainError;
-use casework_core::kernel::event::{decode_stream, Recorded};
+use casework_core::kernel::event::Recorded;
 use casework_core::kernel::idempotency::IdempotentRequest;
 use casework_core::kernel::ids::{CaseId, IntelligenceId, StreamId, WorkshopId, YoungPersonId};
 use casework_core::kernel::input::Text;
@@ -39,6 +39,7 @@ use casework_core::privacy::disclosure::{
 use casework_core::privacy::gate::{
     self, OpenIntelligence, OpenRecord, OpenWorkshop, RecordedRead, RecordedShare,
 };
+use casework_core::privacy::key_store::KeyOwner;
 use casework_core::read::listing::decode_detail;
 use casework_core::read::rows::{CaseSummary, ListingKind, ListingQuery};
 use casework_core::store::{Store, StoreError};
@@ -786,6 +787,11 @@ impl<'a, S: Store> Acting<'a, S> {
         self.actor.check().map_err(DomainError::from)?;
         let prior = self.casework.disclosures_unchecked(case.file().id).await?;
         let at = self.casework.now();
+        // Sealed with the young person's key: an override's concern is about her.
+        let sealer = self
+            .casework
+            .sealer(Some(KeyOwner::YoungPerson(case.file().young_person)), at)
+            .await?;
         Ok(gate::record_share(
             self.casework.store(),
             case,
@@ -795,6 +801,7 @@ impl<'a, S: Store> Acting<'a, S> {
             items,
             self.actor,
             at,
+            sealer,
         )
         .await?)
     }
@@ -916,6 +923,7 @@ impl<S: Store> Casework<S> {
         case: CaseId,
     ) -> Result<Vec<Recorded<DisclosureEvent>>, LoadError> {
         let stored = self.store().load(StreamId::Disclosures(case)).await?;
-        Ok(decode_stream(&stored)?)
+        // An override's concern is sealed at rest and opened as it is read.
+        self.decoded(&stored).await
     }
 }

@@ -23,6 +23,7 @@
 use crate::acting::Acting;
 use crate::casework::{Casework, LoadError};
 use crate::error::AccessError;
+use crate::identity::key_store_error;
 use casework_core::intelligence::Urgency;
 use casework_core::kernel::ids::{StaffId, YoungPersonId};
 use casework_core::privacy::access::{check, Permission, Relationship};
@@ -229,10 +230,23 @@ impl<S: Store> Casework<S> {
         let mut items = Vec::new();
         for (part, query) in list.parts().into_iter().enumerate() {
             for listed in self.store().listings(query).await? {
-                items.push(list.item(part, &listed)?);
+                items.push(self.listed_item(list, part, &listed).await?);
             }
         }
         Ok(items)
+    }
+
+    /// One item of `list`, decoded with the identifying details and personal text it holds
+    /// opened ([`Casework::reading`]: an override's concern, sealed at rest).
+    async fn listed_item<L: Paged>(
+        &self,
+        list: &L,
+        part: usize,
+        listed: &Listed,
+    ) -> Result<L::Item, StoreError> {
+        self.reading(|| list.item(part, listed))
+            .await
+            .map_err(key_store_error)?
     }
 
     /// Cases whose next review falls due in `[from, to)`, soonest first. For today's
@@ -500,6 +514,22 @@ pub async fn page<S: Store, L: Paged>(
     after: Option<PagePosition>,
     limit: usize,
 ) -> Result<Page<L::Item>, StoreError> {
+    let (read, next) = page_listed(store, list, after, limit).await?;
+    let items = read
+        .iter()
+        .map(|(part, listed)| list.item(*part, listed))
+        .collect::<Result<_, _>>()?;
+    Ok(Page { items, next })
+}
+
+/// The listings of a page of `list` ([`page`]), each with its part, and the next position:
+/// read, not yet decoded.
+async fn page_listed<S: Store, L: Paged>(
+    store: &S,
+    list: &L,
+    after: Option<PagePosition>,
+    limit: usize,
+) -> Result<(Vec<(usize, Listed)>, Option<PagePosition>), StoreError> {
     // A page holds at least one item.
     let limit = limit.max(1);
     let (start, mut after) = match after {
@@ -550,11 +580,7 @@ pub async fn page<S: Store, L: Paged>(
     } else {
         None
     };
-    let items = read
-        .iter()
-        .map(|(part, listed)| list.item(*part, listed))
-        .collect::<Result<_, _>>()?;
-    Ok(Page { items, next })
+    Ok((read, next))
 }
 
 impl<'a, S: Store> Acting<'a, S> {
@@ -572,7 +598,12 @@ impl<'a, S: Store> Acting<'a, S> {
         limit: usize,
     ) -> Result<Page<L::Item>, AccessError> {
         check(self.actor, Relationship::None, L::PERMISSION, None)?;
-        Ok(page(self.casework.store(), list, after, limit).await?)
+        let (read, next) = page_listed(self.casework.store(), list, after, limit).await?;
+        let mut items = Vec::with_capacity(read.len());
+        for (part, listed) in &read {
+            items.push(self.casework.listed_item(list, *part, listed).await?);
+        }
+        Ok(Page { items, next })
     }
 }
 

@@ -375,14 +375,16 @@ impl CaseCommand {
     /// The reason the command states, recorded as the "why" of its events' envelope (R-18,
     /// `meta.reason`): only a visible one. The envelope is shown in every history, so a
     /// confidential reason (a decline, a withdrawal, a dropped goal, an approval, a closure's
-    /// words) is never copied there; it is kept, sealed, in the event itself.
+    /// words) is never copied there; it is kept, sealed, in the event itself. Nor is a
+    /// visible one sealed at rest in its event (an owed action's explanation,
+    /// [`crate::kernel::sealing::personal`]): the envelope is not sealed, and would keep it
+    /// after erasure.
     #[must_use]
     pub fn stated_reason(&self) -> Option<String> {
         match self {
             CaseCommand::Reallocate { reason, .. } | CaseCommand::ChangeCadence { reason, .. } => {
                 Some(reason.to_string())
             }
-            CaseCommand::ExplainAction { explanation, .. } => Some(explanation.to_string()),
             CaseCommand::Allocate {
                 out_of_order_reason,
                 ..

@@ -51,7 +51,7 @@ pub enum CaseEvent {
         /// The young person's details as screened (kept, so the screening explains itself;
         /// sealed at rest, [`crate::kernel::sealing`]).
         #[serde(with = "crate::kernel::sealing::identifying")]
-        #[cfg_attr(feature = "schema", schemars(with = "YoungPersonDetails"))]
+        #[cfg_attr(feature = "schema", schemars(with = "YoungPersonDetails", extend("x-sealed-at-rest" = "identifying")))]
         subject: YoungPersonDetails,
         /// What the referrer is worried about (confidential).
         concerns: Confidential<Text>,
@@ -112,7 +112,10 @@ pub enum CaseEvent {
         action: OwedActionId,
         /// Why not. Visible to anyone who may read the case's structure (owed actions are a
         /// service-wide duty, R-5): how the duty was met otherwise (`notified by the police,
-        /// ref …`), never what the young person said.
+        /// ref …`), never what the young person said. About her case, so sealed at rest with
+        /// her key ([`crate::kernel::sealing::personal`]) and replaced at erasure.
+        #[serde(with = "crate::kernel::sealing::personal")]
+        #[cfg_attr(feature = "schema", schemars(with = "String", extend("x-sealed-at-rest" = "personal")))]
         explanation: Text,
         /// When explained.
         at: DateTime<Utc>,

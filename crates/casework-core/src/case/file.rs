@@ -29,7 +29,7 @@ pub struct CaseFile {
     pub source: ReferralSource,
     /// The young person's details as screened (sealed at rest, [`crate::kernel::sealing`]).
     #[serde(with = "crate::kernel::sealing::identifying")]
-    #[cfg_attr(feature = "schema", schemars(with = "YoungPersonDetails"))]
+    #[cfg_attr(feature = "schema", schemars(with = "YoungPersonDetails", extend("x-sealed-at-rest" = "identifying")))]
     pub subject: YoungPersonDetails,
     /// The referrer's concerns (confidential).
     pub concerns: Confidential<Text>,

@@ -81,7 +81,10 @@ pub enum OwedStatus {
     },
     /// Not sent, with the reason recorded.
     Explained {
-        /// Why it was not sent (visible: how the duty was met otherwise).
+        /// Why it was not sent (visible: how the duty was met otherwise; sealed at rest,
+        /// [`crate::kernel::sealing::personal`]).
+        #[serde(with = "crate::kernel::sealing::personal")]
+        #[cfg_attr(feature = "schema", schemars(with = "String", extend("x-sealed-at-rest" = "personal")))]
         explanation: Text,
         /// When explained.
         at: DateTime<Utc>,

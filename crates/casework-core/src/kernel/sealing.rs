@@ -26,6 +26,14 @@
 //! - **postcode**: the district (`LS6`, the outward code, thousands of homes) is kept as it
 //!   is, in the young person's row, the duplicate check's reasons and an out-of-area
 //!   screening; the full postcode only sealed.
+//!
+//! ## Personal text
+//!
+//! Three visible free-text fields are about the young person: an override's concern (R-9),
+//! how a missing flag was resolved (R-22), why an owed action was not sent (R-5). Whoever may
+//! read their stream reads them, so they are sealed at rest and opened as they are read, like
+//! the identifying details, under a context of their own ([`personal`]). Every field sealed
+//! at rest is marked `x-sealed-at-rest` in its JSON Schema.
 
 use crate::privacy::key_store::KeyOwner;
 use crate::privacy::keys::{DataKey, KeyError};
@@ -184,6 +192,7 @@ fn context(kind: Kind, owner: &str) -> Vec<u8> {
     let kind = match kind {
         Kind::Confidential => "confidential",
         Kind::Identifying => "identifying",
+        Kind::Personal => "personal",
     };
     format!("casework {kind}\0{owner}").into_bytes()
 }
@@ -195,6 +204,19 @@ enum Kind {
     Confidential,
     /// A young person's identifying details ([`identifying`]).
     Identifying,
+    /// Free text about the young person that the record's readers see ([`personal`]).
+    Personal,
+}
+
+impl Kind {
+    /// What a value of this kind is, for errors.
+    fn what(self) -> &'static str {
+        match self {
+            Kind::Confidential => "confidential content",
+            Kind::Identifying => "identifying details",
+            Kind::Personal => "personal text",
+        }
+    }
 }
 
 /// Whether a key to seal with is in scope on this thread.
@@ -230,13 +252,13 @@ pub(crate) fn open_in_scope(sealed: &Sealed) -> Option<Result<Vec<u8>, KeyError>
     })
 }
 
-/// Opens sealed identifying details: with the gate's key when it is their owner's, otherwise
-/// with the keys handed over ([`identifying_with`]). An owner with no key at hand is noted as
-/// wanted and refused.
-fn open_identifying(sealed: &Sealed) -> Result<Vec<u8>, String> {
+/// Opens a value sealed as `kind` (identifying details, personal text): with the gate's key
+/// when it is their owner's, otherwise with the keys handed over ([`identifying_with`]). An
+/// owner with no key at hand is noted as wanted and refused.
+fn open_at_rest(sealed: &Sealed, kind: Kind) -> Result<Vec<u8>, String> {
     sealed
-        .open_with(&*identifying_key(sealed)?, Kind::Identifying)
-        .map_err(|e| format!("identifying details of {}: {e}", sealed.owner))
+        .open_with(&*identifying_key(sealed)?, kind)
+        .map_err(|e| format!("{} of {}: {e}", kind.what(), sealed.owner))
 }
 
 /// The key to open `sealed`'s owner's identifying details with: the gate's when it is their
@@ -260,17 +282,18 @@ fn identifying_key(sealed: &Sealed) -> Result<Arc<DataKey>, String> {
             });
         }
         format!(
-            "the identifying details of {} are sealed and their data key is not at hand \
-             (destroyed, or not handed to the reader)",
+            "the identifying details and personal text of {} are sealed and their data key is \
+             not at hand (destroyed, or not handed to the reader)",
             sealed.owner
         )
     })
 }
 
-/// Replaces each envelope of identifying details in `value` with the details it seals,
-/// opened with the keys in scope ([`identifying_with`]), and leaves confidential content
-/// sealed: for the anonymisation walk, which coarsens the details and writes them as they
-/// are before the key is destroyed (R-23), so the record still reads afterwards.
+/// Replaces each envelope of identifying details or personal text in `value` with what it
+/// seals, opened with the keys in scope ([`identifying_with`]), and leaves confidential
+/// content sealed: for the anonymisation walk, which coarsens the details, replaces the text
+/// and writes both as they are before the key is destroyed (R-23), so the record still reads
+/// afterwards.
 ///
 /// # Errors
 ///
@@ -282,10 +305,13 @@ pub fn open_identifying_in(value: &mut serde_json::Value) -> Result<(), String> 
             return Ok(());
         };
         let key = identifying_key(&sealed)?;
-        // A confidential value does not open under the identifying context: it stays sealed.
-        if let Ok(json) = sealed.open_with(&key, Kind::Identifying) {
+        // A confidential value opens under neither context: it stays sealed.
+        let opened = [Kind::Identifying, Kind::Personal]
+            .into_iter()
+            .find_map(|kind| sealed.open_with(&key, kind).ok().map(|json| (kind, json)));
+        if let Some((kind, json)) = opened {
             *value = serde_json::from_slice(&json)
-                .map_err(|e| format!("identifying details of {}: {e}", sealed.owner))?;
+                .map_err(|e| format!("{} of {}: {e}", kind.what(), sealed.owner))?;
         }
         return Ok(());
     }
@@ -309,11 +335,9 @@ pub(crate) fn is_envelope(value: &serde_json::Value) -> bool {
 /// are. Read back, an envelope is opened ([`identifying_with`]) and one written as it is is
 /// read as it is, so records written before sealing still read.
 pub mod identifying {
-    use super::{is_envelope, open_identifying, seal_as, Kind, Sealed};
-    use crate::kernel::confidential::in_storage;
-    use serde::de::{DeserializeOwned, Error as _};
-    use serde::ser::Error as _;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use super::Kind;
+    use serde::de::DeserializeOwned;
+    use serde::{Deserializer, Serialize, Serializer};
 
     /// Writes `value`: sealed when stored with a key in scope.
     ///
@@ -324,14 +348,7 @@ pub mod identifying {
         value: &T,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
-        if !(in_storage() && super::sealing_in_scope()) {
-            return value.serialize(serializer);
-        }
-        let json = serde_json::to_vec(value).map_err(S::Error::custom)?;
-        match seal_as(Kind::Identifying, &json) {
-            Some(sealed) => sealed.map_err(S::Error::custom)?.serialize(serializer),
-            None => value.serialize(serializer),
-        }
+        super::serialize_at_rest(Kind::Identifying, value, serializer)
     }
 
     /// Reads a value written by [`serialize`], opening it when sealed.
@@ -343,18 +360,83 @@ pub mod identifying {
     pub fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<T, D::Error> {
-        let value = serde_json::Value::deserialize(deserializer)?;
-        if !is_envelope(&value) {
-            return T::deserialize(value).map_err(D::Error::custom);
-        }
-        let sealed = Sealed::deserialize(value).map_err(D::Error::custom)?;
-        let json = open_identifying(&sealed).map_err(D::Error::custom)?;
-        serde_json::from_slice(&json).map_err(|e| {
-            D::Error::custom(format!(
-                "sealed identifying details opened to something else: {e}"
-            ))
-        })
+        super::deserialize_at_rest(Kind::Identifying, deserializer)
     }
+}
+
+/// Serde for free text that whoever may read a record sees, but that is about the young
+/// person and so is sealed at rest with their data key, like the identifying details: an
+/// override's concern (R-9, read in the override report), how a missing flag was resolved
+/// (R-22), why an owed action was not sent (R-5). Opened as the record is read
+/// ([`identifying_with`]); at erasure the anonymisation walk opens it and replaces it with its
+/// marker before the key is destroyed (R-23), so the record still reads. Sealed under a context
+/// of its own: it cannot pass for a name, nor a note for it.
+pub mod personal {
+    use super::Kind;
+    use serde::de::DeserializeOwned;
+    use serde::{Deserializer, Serialize, Serializer};
+
+    /// Writes `value`: sealed when stored with a key in scope.
+    ///
+    /// # Errors
+    ///
+    /// The serializer's, or a key failure (no random nonce).
+    pub fn serialize<T: Serialize, S: Serializer>(
+        value: &T,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        super::serialize_at_rest(Kind::Personal, value, serializer)
+    }
+
+    /// Reads a value written by [`serialize`], opening it when sealed.
+    ///
+    /// # Errors
+    ///
+    /// The value's own; for an envelope, no key at hand for its owner, or one that does not
+    /// open it (a wrong key, edited bytes): never garbage.
+    pub fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<T, D::Error> {
+        super::deserialize_at_rest(Kind::Personal, deserializer)
+    }
+}
+
+/// Writes a value read by whoever may read its record: sealed as `kind` when stored with a key
+/// in scope, as it is anywhere else.
+fn serialize_at_rest<T: Serialize, S: serde::Serializer>(
+    kind: Kind,
+    value: &T,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::Error as _;
+    if !(crate::kernel::confidential::in_storage() && sealing_in_scope()) {
+        return value.serialize(serializer);
+    }
+    let json = serde_json::to_vec(value).map_err(S::Error::custom)?;
+    match seal_as(kind, &json) {
+        Some(sealed) => sealed.map_err(S::Error::custom)?.serialize(serializer),
+        None => value.serialize(serializer),
+    }
+}
+
+/// Reads a value written by [`serialize_at_rest`], opening it as `kind` when sealed.
+fn deserialize_at_rest<'de, T: serde::de::DeserializeOwned, D: serde::Deserializer<'de>>(
+    kind: Kind,
+    deserializer: D,
+) -> Result<T, D::Error> {
+    use serde::de::Error as _;
+    let value = serde_json::Value::deserialize(deserializer)?;
+    if !is_envelope(&value) {
+        return T::deserialize(value).map_err(D::Error::custom);
+    }
+    let sealed = Sealed::deserialize(value).map_err(D::Error::custom)?;
+    let json = open_at_rest(&sealed, kind).map_err(D::Error::custom)?;
+    serde_json::from_slice(&json).map_err(|e| {
+        D::Error::custom(format!(
+            "sealed {} opened to something else: {e}",
+            kind.what()
+        ))
+    })
 }
 
 #[cfg(test)]

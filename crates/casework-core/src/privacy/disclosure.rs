@@ -266,7 +266,11 @@ pub enum ShareBasis {
     SafeguardingOverride {
         /// The legal basis relied on.
         legal_basis: Text,
-        /// The immediate concern, in words.
+        /// The immediate concern, in words: read in the override report by whoever may read
+        /// the audit logs (R-9), and sealed at rest with the young person's key
+        /// ([`crate::kernel::sealing::personal`]), so it is erased with her records (R-23).
+        #[serde(with = "crate::kernel::sealing::personal")]
+        #[cfg_attr(feature = "schema", schemars(with = "String", extend("x-sealed-at-rest" = "personal")))]
         concern: Text,
     },
 }
@@ -434,10 +438,11 @@ pub struct OverrideRequest {
     pub items: Vec<ItemKind>,
     /// The legal basis relied on (e.g. "Children Act 1989 s47 enquiry; UK GDPR Art 6(1)(d)").
     pub legal_basis: String,
-    /// The immediate concern, in words: why this cannot wait for consent. It is recorded in
-    /// plain text, because R-9 wants the reason in the override report that managers and
-    /// auditors read: state the risk ("she expects to be collected by an adult tonight"), not
-    /// what she said in sessions, which the shared items carry.
+    /// The immediate concern, in words: why this cannot wait for consent. Managers and
+    /// auditors read it in the override report (R-9), so it is not behind the gate; it is
+    /// sealed at rest with the young person's key and erased with her records
+    /// ([`crate::kernel::sealing::personal`]). State the risk ("she expects to be collected
+    /// by an adult tonight"), not what she said in sessions, which the shared items carry.
     pub concern: String,
 }
 

@@ -18,16 +18,20 @@ use crate::kernel::confidential::{for_storage, sealed_texts};
 use crate::kernel::event::{DomainEvent, EventMeta, Recorded};
 use crate::kernel::ids::{AccessId, GoalId, SessionId, StreamId, YoungPersonId};
 use crate::kernel::input::Text;
+use crate::kernel::sealing::sealing_with;
 use crate::privacy::access::Relationship;
 use crate::privacy::access_log::{AccessEvent, AccessSubject};
 use crate::privacy::disclosure::{
     self, released_item, Audience, DisclosureEvent, DisclosureView, ItemKind, ShareBasis,
     ShareRecord,
 };
+use crate::privacy::key_store::KeyOwner;
+use crate::privacy::keys::DataKey;
 use crate::read::rows::ReadModelUpdate;
 use crate::store::{AppendError, AppendRequest, Store};
 use crate::workshop::Workshop;
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
 /// Proof that a read was recorded in the access log: only [`record_read`] makes one.
 #[derive(Debug)]
@@ -96,7 +100,10 @@ impl RecordedShare {
 
 /// Records a share of `items` of `case` with `audience` on `basis` on the case's disclosures
 /// stream, after the shares already there (`prior`, in order), with the stream's listings.
-/// An override's concern is the event's stated reason.
+/// With `sealer` (the young person's data key, when the service seals), the event's
+/// confidential and personal text is sealed with it, the override's concern included
+/// ([`crate::kernel::sealing::personal`]); the envelope's stated reason is the legal basis
+/// relied on, never the concern, since the envelope is not sealed.
 ///
 /// # Errors
 ///
@@ -116,6 +123,7 @@ pub async fn record_share<S: Store + ?Sized>(
     items: Vec<ItemKind>,
     actor: &Actor,
     at: DateTime<Utc>,
+    sealer: Option<(KeyOwner, Arc<DataKey>)>,
 ) -> Result<RecordedShare, AppendError> {
     let share = ShareRecord {
         case: case.file().id,
@@ -127,21 +135,34 @@ pub async fn record_share<S: Store + ?Sized>(
         shared_by_name: actor.name.clone(),
         shared_at: at,
     };
-    let listings = disclosure::listings(prior.iter().map(|s| s.event.share()).chain([&share]));
     let reason = match &share.basis {
-        ShareBasis::SafeguardingOverride { concern, .. } => Some(concern.as_str().to_owned()),
+        ShareBasis::SafeguardingOverride { legal_basis, .. } => {
+            Some(format!("safeguarding override: {legal_basis}"))
+        }
         ShareBasis::Consent { .. } | ShareBasis::ReferrerOutcome => None,
     };
     let event = DisclosureEvent::InformationShared {
         share: share.clone(),
     };
+    let encode = || {
+        for_storage(|| {
+            let listings =
+                disclosure::listings(prior.iter().map(|s| s.event.share()).chain([&share]));
+            (
+                event.encode(EventMeta::new(actor, at, reason.clone())),
+                listings,
+            )
+        })
+    };
+    let (encoded, listings) = match sealer {
+        Some((owner, key)) => sealing_with(owner, key, encode),
+        None => encode(),
+    };
     store
         .append(AppendRequest {
             stream: StreamId::Disclosures(case.file().id),
             expected_version: prior.last().map_or(0, |s| s.version),
-            events: vec![for_storage(|| {
-                event.encode(EventMeta::new(actor, at, reason))
-            })],
+            events: vec![encoded],
             read_model: ReadModelUpdate::None,
             snapshot: None,
             listings: Some(listings),

@@ -704,12 +704,12 @@ pub struct IdentityRow {
     pub young_person_id: YoungPersonId,
     /// Their name, folded (sealed at rest, [`crate::kernel::sealing`]).
     #[serde(with = "crate::kernel::sealing::identifying")]
-    #[cfg_attr(feature = "schema", schemars(with = "String"))]
+    #[cfg_attr(feature = "schema", schemars(with = "String", extend("x-sealed-at-rest" = "identifying")))]
     pub name: String,
     /// Their date of birth: the key ([`block_key`]), and the swapped date the second key
     /// (sealed at rest).
     #[serde(with = "crate::kernel::sealing::identifying")]
-    #[cfg_attr(feature = "schema", schemars(with = "NaiveDate"))]
+    #[cfg_attr(feature = "schema", schemars(with = "NaiveDate", extend("x-sealed-at-rest" = "identifying")))]
     pub date_of_birth: NaiveDate,
     /// Their postcode district (kept as it is: a coarsened value, [`crate::kernel::sealing`]).
     pub district: String,

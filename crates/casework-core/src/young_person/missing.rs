@@ -121,7 +121,10 @@ pub struct MissingFlag {
     pub episodes: Vec<MissingEpisodeId>,
     /// When it was raised.
     pub raised_at: DateTime<Utc>,
-    /// How it was resolved, once it was: why, and when.
+    /// How it was resolved, once it was: why, and when (sealed at rest,
+    /// [`crate::kernel::sealing::personal`]).
+    #[serde(with = "crate::kernel::sealing::personal")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<(String, DateTime<Utc>)>", extend("x-sealed-at-rest" = "personal")))]
     pub resolved: Option<(Text, DateTime<Utc>)>,
 }
 

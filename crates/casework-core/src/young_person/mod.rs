@@ -125,7 +125,7 @@ pub enum YoungPersonEvent {
         id: YoungPersonId,
         /// Details at registration (sealed at rest, [`crate::kernel::sealing`]).
         #[serde(with = "crate::kernel::sealing::identifying")]
-        #[cfg_attr(feature = "schema", schemars(with = "YoungPersonDetails"))]
+        #[cfg_attr(feature = "schema", schemars(with = "YoungPersonDetails", extend("x-sealed-at-rest" = "identifying")))]
         details: YoungPersonDetails,
         /// When registered.
         at: DateTime<Utc>,
@@ -135,7 +135,7 @@ pub enum YoungPersonEvent {
     DetailsCorrected {
         /// The corrected details (sealed at rest, [`crate::kernel::sealing`]).
         #[serde(with = "crate::kernel::sealing::identifying")]
-        #[cfg_attr(feature = "schema", schemars(with = "YoungPersonDetails"))]
+        #[cfg_attr(feature = "schema", schemars(with = "YoungPersonDetails", extend("x-sealed-at-rest" = "identifying")))]
         details: YoungPersonDetails,
         /// When corrected.
         at: DateTime<Utc>,
@@ -183,7 +183,11 @@ pub enum YoungPersonEvent {
     MissingFlagResolved {
         /// Which flag.
         flag: MissingFlagId,
-        /// How it was resolved.
+        /// How it was resolved: visible to whoever may read her record, and sealed at rest
+        /// with her key ([`crate::kernel::sealing::personal`]); the strategy discussion is
+        /// about her, so it is kept out of the envelope's stated reason too.
+        #[serde(with = "crate::kernel::sealing::personal")]
+        #[cfg_attr(feature = "schema", schemars(with = "String", extend("x-sealed-at-rest" = "personal")))]
         reason: Text,
         /// When.
         at: DateTime<Utc>,
@@ -277,7 +281,7 @@ pub struct YoungPerson {
     pub id: YoungPersonId,
     /// Current details (sealed at rest, [`crate::kernel::sealing`]).
     #[serde(with = "crate::kernel::sealing::identifying")]
-    #[cfg_attr(feature = "schema", schemars(with = "YoungPersonDetails"))]
+    #[cfg_attr(feature = "schema", schemars(with = "YoungPersonDetails", extend("x-sealed-at-rest" = "identifying")))]
     pub details: YoungPersonDetails,
     /// When first registered.
     pub registered_at: DateTime<Utc>,
@@ -412,12 +416,14 @@ impl YoungPersonCommand {
         }
     }
 
-    /// The reason the command states, recorded as the "why" of its events.
+    /// The reason the command states, recorded as the "why" of its events. How a
+    /// missing flag was resolved is not: it is sealed at rest in its event
+    /// ([`crate::kernel::sealing::personal`]), and the envelope is not.
     #[must_use]
     pub fn stated_reason(&self) -> Option<String> {
         match self {
-            YoungPersonCommand::ResolveMissingFlag { reason, .. }
-            | YoungPersonCommand::CorrectDetails { reason, .. } => Some(reason.to_string()),
+            YoungPersonCommand::ResolveMissingFlag { .. } => None,
+            YoungPersonCommand::CorrectDetails { reason, .. } => Some(reason.to_string()),
             YoungPersonCommand::LeaveAlumni { reason } => reason.as_ref().map(|r| r.to_string()),
             _ => None,
         }
