@@ -18,3 +18,4 @@ pub mod input;
 pub mod rule;
 pub mod sealing;
 pub(crate) mod tag;
+pub(crate) mod tag_first;
