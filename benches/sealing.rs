@@ -10,7 +10,12 @@
 //! work on each:
 //! - a command carrying confidential content (`AddGoal`, its description a 360-character
 //!   note): `Casework::execute` with a keyring (the note sealed with the young person's data
-//!   key, the key unwrapped once and kept) against the same service without one;
+//!   key, the key unwrapped once and kept) against the same service without one, two ways:
+//!   on one case that grows from 20 goals to 500 over the run, and in turn on 24 cases that
+//!   grow from 20 goals to 40. Every command reads its case's snapshot whole, and a sealed
+//!   value is larger than its text (base64, nonce, tag and owner: about 240 bytes more for a
+//!   360-character note), so what sealing costs a command grows with how much sealed content
+//!   its case holds;
 //! - a command carrying none (`RecordContact`), the same two ways: what sealing costs a
 //!   command that has nothing to seal (the key is still looked up);
 //! - a confidential read: `Acting::open_record` (load, check, record the read, and with a
@@ -36,6 +41,18 @@ const NOTE_CHARS: usize = 360;
 
 /// A desk on a fresh file, sealing or not, with a case at work.
 fn desk(rt: &Runtime, scratch: &Scratch, name: &str, sealing: bool) -> (Desk<SqliteStore>, CaseId) {
+    let (desk, cases) = desk_with_cases(rt, scratch, name, sealing, 1);
+    (desk, cases[0])
+}
+
+/// A desk on a fresh file, sealing or not, with `n` cases at work, one per young person.
+fn desk_with_cases(
+    rt: &Runtime,
+    scratch: &Scratch,
+    name: &str,
+    sealing: bool,
+    n: usize,
+) -> (Desk<SqliteStore>, Vec<CaseId>) {
     let store = SqliteStore::open(scratch.file(name)).unwrap();
     rt.block_on(store.migrate()).unwrap();
     let mut desk = Desk::new(store);
@@ -43,13 +60,51 @@ fn desk(rt: &Runtime, scratch: &Scratch, name: &str, sealing: bool) -> (Desk<Sql
         let kek = LocalKek::generate().unwrap();
         desk.cw = desk.cw.with_keyring(Arc::new(Keyring::new(Arc::new(kek))));
     }
-    let case = rt.block_on(async {
-        let (_, case) = desk
-            .person_at_work(fixtures::girl_in_leeds_area(), &["missing_from_home"])
-            .await;
-        case
+    let cases = rt.block_on(async {
+        let mut cases = Vec::new();
+        for _ in 0..n {
+            let (_, case) = desk
+                .person_at_work(fixtures::girl_in_leeds_area(), &["missing_from_home"])
+                .await;
+            cases.push(case);
+        }
+        cases
     });
-    (desk, case)
+    (desk, cases)
+}
+
+/// Desks with `CASES` cases each of 20 goals, and which case is next on each side.
+struct Rotation {
+    plain: (Desk<SqliteStore>, Vec<CaseId>),
+    sealed: (Desk<SqliteStore>, Vec<CaseId>),
+    next: [std::cell::Cell<usize>; 2],
+}
+
+const CASES: usize = 24;
+
+fn rotation(rt: &Runtime, scratch: &Scratch) -> Rotation {
+    let plain = desk_with_cases(rt, scratch, "rotation-plain.db", false, CASES);
+    let sealed = desk_with_cases(rt, scratch, "rotation-sealed.db", true, CASES);
+    for i in 0..CASES {
+        for _ in 0..20 {
+            add_goal(rt, &plain.0, plain.1[i]);
+            add_goal(rt, &sealed.0, sealed.1[i]);
+        }
+    }
+    Rotation {
+        plain,
+        sealed,
+        next: Default::default(),
+    }
+}
+
+impl Rotation {
+    /// A goal added to the next case on one side (0 plain, 1 sealed).
+    fn add_goal(&self, rt: &Runtime, side: usize) {
+        let (desk, cases) = if side == 0 { &self.plain } else { &self.sealed };
+        let i = self.next[side].replace((self.next[side].get() + 1) % CASES);
+        add_goal(rt, desk, cases[i]);
+    }
 }
 
 fn add_goal(rt: &Runtime, desk: &Desk<SqliteStore>, case: CaseId) {
@@ -144,7 +199,7 @@ fn summary() {
     // Fresh cases for each pair, so both sides' streams grow alike.
     let s = sides(&rt, &scratch, "goal");
     report(
-        "command with a 360-character confidential note (AddGoal)",
+        "command with a 360-character confidential note, one case of 20 to 500 goals (AddGoal)",
         interleaved(
             12,
             40,
@@ -153,12 +208,22 @@ fn summary() {
             }],
         ),
     );
+    let r = rotation(&rt, &scratch);
+    report(
+        "the same on 24 cases in turn, 20 to 40 goals each (AddGoal)",
+        // Shorter blocks, more of them: the same 480 goals a side, a steadier median.
+        interleaved(
+            40,
+            12,
+            [&mut || r.add_goal(&rt, 0), &mut || r.add_goal(&rt, 1)],
+        ),
+    );
     let s = sides(&rt, &scratch, "contact");
     report(
         "command with no confidential content (RecordContact)",
         interleaved(
-            12,
             40,
+            12,
             [
                 &mut || record_contact(&rt, &s.plain.0, s.plain.1),
                 &mut || record_contact(&rt, &s.sealed.0, s.sealed.1),
