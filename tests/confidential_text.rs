@@ -369,18 +369,41 @@ async fn every_planted_text_is_read_through_a_recorded_read_and_in_her_export() 
         .await
         .unwrap()
         .to_json();
+    // Every text the open record lists, the words kept only in the history included (a
+    // pause's, a withdrawn proposal's, approvals' and refusals'), each once.
+    let parsed: serde_json::Value = serde_json::from_str(&export).unwrap();
+    let also = parsed.to_string();
     for what in [
+        "concerns",
+        "override",
+        "approval",
+        "plan",
+        "goal",
         "dropped goal",
         "cancellation",
+        "session note",
         "meeting action",
-        "override",
+        "pause",
+        "withdrawn proposal",
         "closure",
+        "closure refused",
+        "closure approved",
     ] {
-        assert!(
-            export.contains(&format!("{MARK} {what}")),
-            "{what} not in the export"
-        );
+        let text = format!("{MARK} {what}");
+        assert!(also.contains(&text), "{what} not in the export");
     }
+    let listed: Vec<&str> = parsed["cases"][0]["also_recorded"]
+        .as_array()
+        .expect("the history's other words")
+        .iter()
+        .map(|h| h["text"].as_str().unwrap())
+        .collect();
+    let unique: std::collections::BTreeSet<_> = listed.iter().collect();
+    assert_eq!(unique.len(), listed.len(), "each once: {listed:?}");
+    assert!(
+        !listed.contains(&format!("{MARK} plan").as_str()),
+        "what the record already shows is not repeated: {listed:?}"
+    );
     // Each read is in the access log: the open record's, with its purpose, then the
     // export's own.
     let reads = desk

@@ -5,7 +5,9 @@
 //! person's identity record; every case of theirs (its stages and dates, the concerns referred,
 //! screening, the consent ledger, every risk assessment and review, the outcome, the plan and
 //! its goals, sessions with their notes, contacts, multi-agency meetings, referrals out, owed
-//! actions, pauses and closure); their missing episodes, return interviews and missing flags;
+//! actions, pauses and closure, and every other word recorded in confidence in its history:
+//! why work paused, why a closure proposal was withdrawn, approvals' and refusals' reasons);
+//! their missing episodes, return interviews and missing flags;
 //! alumni membership; every workshop they took part in (found by their
 //! [`ListingKind::WorkshopParticipant`](crate::read::rows::ListingKind::WorkshopParticipant) listings: its date, venue and topics, and only their
 //! own part in it: that they attended, whether they were identified as vulnerable and why,
@@ -47,6 +49,7 @@ use crate::case::{
     Party, Period, ReferralSource, Review, SessionPlace, SessionStatus, StageName,
 };
 use crate::kernel::actor::Role;
+use crate::kernel::confidential::{sealed_texts, SEALED};
 use crate::kernel::event::Recorded;
 use crate::kernel::ids::{CaseId, WorkshopId, YoungPersonId};
 use crate::kernel::input::Text;
@@ -64,6 +67,7 @@ use crate::young_person::{ContactMethod, Gender, YoungPersonEvent};
 use crate::young_person::{YoungPerson, YoungPersonActivity};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 /// Everything held about a young person, for them; see the module docs.
@@ -176,6 +180,26 @@ pub struct CaseRecord {
     pub pauses: Vec<Period>,
     /// How the case closed.
     pub closure: Option<ClosureRecord>,
+    /// Everything else recorded in confidence in the case's history, in the order recorded:
+    /// words kept in the history but not in the case as it stands (why work paused, why a
+    /// closure proposal was withdrawn, an approval's or a refusal's reason), so the export
+    /// holds all that was written about her.
+    #[serde(default)]
+    pub also_recorded: Vec<HistoryText>,
+}
+
+/// Words recorded in confidence in a case's history, with where.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct HistoryText {
+    /// When it was recorded.
+    pub recorded_at: DateTime<Utc>,
+    /// What was recorded (`case_paused`, `approval_refused`).
+    pub event_type: String,
+    /// Where in the record (`reason.text`).
+    pub field: String,
+    /// The words.
+    pub text: String,
 }
 
 /// An eligibility screening.
@@ -656,6 +680,15 @@ impl SubjectAccessExport {
             if let Some(closure) = &c.closure {
                 let _ = writeln!(t, "Closed {}: {}", day(&closure.closed_at), closure.reason);
             }
+            for h in &c.also_recorded {
+                let _ = writeln!(
+                    t,
+                    "Also recorded {} ({}): {}",
+                    day(&h.recorded_at),
+                    h.event_type.replace('_', " "),
+                    h.text
+                );
+            }
         }
         if !self.missing_episodes.is_empty() || !self.missing_flags.is_empty() {
             let _ = writeln!(t, "\nTIMES YOU WERE MISSING");
@@ -932,7 +965,7 @@ fn case_record(
             },
         })
         .collect();
-    CaseRecord {
+    let mut record = CaseRecord {
         case_id: file.id,
         stage: case.stage(),
         received_at: file.received_at,
@@ -1039,7 +1072,53 @@ fn case_record(
             }),
             _ => None,
         },
+        also_recorded: Vec::new(),
+    };
+    record.also_recorded = also_recorded(&record, history);
+    record
+}
+
+/// The confidential words in `history` that `record` does not already show, each once.
+fn also_recorded(record: &CaseRecord, history: &[Recorded<CaseEvent>]) -> Vec<HistoryText> {
+    fn strings(value: &serde_json::Value, into: &mut BTreeSet<String>) {
+        match value {
+            serde_json::Value::String(s) => {
+                into.insert(s.clone());
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| strings(v, into)),
+            serde_json::Value::Object(map) => map.values().for_each(|v| strings(v, into)),
+            _ => {}
+        }
     }
+    let mut shown = BTreeSet::new();
+    strings(
+        &serde_json::to_value(record).expect("a case record serializes"),
+        &mut shown,
+    );
+    // A cancelled session shows its reason after who cancelled it.
+    for session in &record.sessions {
+        if let Some((_, why)) = session
+            .cancelled
+            .as_deref()
+            .and_then(|c| c.split_once(": "))
+        {
+            shown.insert(why.to_owned());
+        }
+    }
+    let mut also = Vec::new();
+    for recorded in history {
+        for (field, text) in sealed_texts(&recorded.event) {
+            if text != SEALED && shown.insert(text.clone()) {
+                also.push(HistoryText {
+                    recorded_at: recorded.meta.recorded_at,
+                    event_type: recorded.event.event_type().to_owned(),
+                    field,
+                    text,
+                });
+            }
+        }
+    }
+    also
 }
 
 /// Their own part in a workshop, nothing about anyone else; confidential content revealed.
