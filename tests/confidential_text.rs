@@ -484,8 +484,8 @@ async fn an_actor_with_an_unkept_name_is_refused_before_anything_is_written() {
 }
 
 /// Finding 6: a retention reason outlives the erasure it records, so a reason naming
-/// the young person is refused, for a hold, a lift and an anonymisation alike, and nothing is
-/// written.
+/// the young person, by her current name or a former one, is refused, for a hold, a lift and
+/// an anonymisation alike, and nothing is written.
 #[tokio::test]
 async fn a_retention_reason_naming_the_young_person_is_refused() {
     let desk = Desk::new(MemoryStore::new());
@@ -519,4 +519,30 @@ async fn a_retention_reason_naming_the_young_person_is_refused() {
         .unwrap_err()
         .to_string()
         .contains("reason"));
+    // A name she was recorded under before a correction names her as well as her current one.
+    desk.run_for(
+        person,
+        casework::young_person::YoungPersonCommand::CorrectDetails {
+            details: YoungPersonDetails {
+                name: text("Amelie Fictional"),
+                ..girl_in_leeds_area()
+            },
+            reason: text("Her name as she gave it"),
+        },
+    )
+    .await;
+    let former = admin
+        .place_legal_hold(person, "Inquiry into the Example family")
+        .await
+        .unwrap_err();
+    assert!(former.to_string().contains("reason"), "{former}");
+    assert!(admin
+        .place_legal_hold(person, "Inquiry about Amelie")
+        .await
+        .is_err());
+    assert_eq!(
+        admin.legal_holds().await.unwrap().len(),
+        1,
+        "no hold placed"
+    );
 }

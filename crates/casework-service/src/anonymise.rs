@@ -16,7 +16,8 @@ use casework_core::privacy::anonymise::*;
 use casework_core::privacy::disclosure::{self, DisclosureEvent};
 use casework_core::privacy::key_store::KeyOwner;
 use casework_core::privacy::retention::{
-    check_reason, ErasureStarted, RecordedBy, RetentionDue, RetentionEvent, RetentionRefusal,
+    check_reason, names_recorded, ErasureStarted, RecordedBy, RetentionDue, RetentionEvent,
+    RetentionRefusal,
 };
 use casework_core::read::listing::Listings;
 use casework_core::read::rows::{
@@ -304,8 +305,8 @@ impl<'a, S: Store> Acting<'a, S> {
             .await?;
         let reason = Text::parse("reason", reason).map_err(RetentionRefusal::from)?;
         // The reason outlives the erasure it records, so it must not name them.
-        let (person, _, _) = self.casework.load_young_person(young_person).await?;
-        check_reason(&reason, &person.details.name).map_err(RetentionRefusal::from)?;
+        let history = self.casework.young_person_history(young_person).await?;
+        check_reason(&reason, names_recorded(&history)).map_err(RetentionRefusal::from)?;
         let mut record = self.casework.retention_record(young_person).await?;
         if let Some(hold) = record.holds.first() {
             return Err(RetentionRefusal::LegalHold {

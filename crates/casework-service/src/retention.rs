@@ -187,8 +187,8 @@ impl<'a, S: Store> Acting<'a, S> {
         let reason = Text::parse("reason", reason).map_err(RetentionRefusal::from)?;
         // The young person must exist, and the reason, which outlives any erasure, must not
         // name them.
-        let (person, _, _) = self.casework.load_young_person(young_person).await?;
-        check_reason(&reason, &person.details.name).map_err(RetentionRefusal::from)?;
+        let history = self.casework.young_person_history(young_person).await?;
+        check_reason(&reason, names_recorded(&history)).map_err(RetentionRefusal::from)?;
         let key = idempotency.map(|k| k.scoped_to(self.actor.id));
         if let Some(first) = self.casework.recorded_key(key.as_ref()).await? {
             let key = key.as_ref().expect("a key was looked up");
@@ -257,8 +257,8 @@ impl<'a, S: Store> Acting<'a, S> {
         self.check_young_person(young_person, Permission::ManageRetention)
             .await?;
         let reason = Text::parse("reason", reason).map_err(RetentionRefusal::from)?;
-        let (person, _, _) = self.casework.load_young_person(young_person).await?;
-        check_reason(&reason, &person.details.name).map_err(RetentionRefusal::from)?;
+        let history = self.casework.young_person_history(young_person).await?;
+        check_reason(&reason, names_recorded(&history)).map_err(RetentionRefusal::from)?;
         let mut record = self.casework.retention_record(young_person).await?;
         let Some(placed) = record.hold(hold).cloned() else {
             return Err(RetentionRefusal::UnknownHold { young_person, hold }.into());

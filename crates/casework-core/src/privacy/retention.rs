@@ -48,6 +48,7 @@ use crate::policy::profile::ServiceProfile;
 use crate::privacy::access::Permission;
 use crate::read::listing::Listings;
 use crate::read::rows::{Listing, ListingKind};
+use crate::young_person::YoungPersonEvent;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -509,25 +510,31 @@ impl Aggregate for RetentionRecord {
 /// a retention reason (a hold placed or lifted, an anonymisation) is the record of why
 /// the young person's records were kept or erased, and it outlives the erasure: the retention
 /// stream is never anonymised. So it must say why in terms of the law or the schedule, and it
-/// may not name the young person: a reason with a word of `name` in it (any word of three
-/// letters or more, in any case) is refused. `name` is the young person's name as recorded;
-/// once anonymised there is nothing left to name.
+/// may not name the young person: a reason with a word of any of `names` in it (any word of
+/// three letters or more, in any case) is refused. `names` are every name the young person
+/// was recorded under (at registration, in each correction: [`names_recorded`]), since a
+/// former name identifies her as well as the current one; once anonymised there is nothing
+/// left to name.
 ///
 /// # Errors
 ///
-/// [`InputError`] (`bad_input`) on `reason` when it contains a word of the young person's
-/// name, naming neither the word nor the name.
-pub fn check_reason(reason: &Text, name: &Text) -> Result<(), InputError> {
-    if name.as_str() == crate::privacy::anonymise::ANONYMISED {
-        return Ok(());
-    }
+/// [`InputError`] (`bad_input`) on `reason` when it contains a word of one of the young
+/// person's names, naming neither the word nor the name.
+pub fn check_reason<'a>(
+    reason: &Text,
+    names: impl IntoIterator<Item = &'a Text>,
+) -> Result<(), InputError> {
     let words = |s: &str| -> Vec<String> {
         s.split(|c: char| !c.is_alphanumeric())
             .filter(|w| w.chars().count() >= 3)
             .map(str::to_lowercase)
             .collect()
     };
-    let named = words(name.as_str());
+    let named: Vec<String> = names
+        .into_iter()
+        .filter(|name| name.as_str() != crate::privacy::anonymise::ANONYMISED)
+        .flat_map(|name| words(name.as_str()))
+        .collect();
     if words(reason.as_str()).iter().any(|w| named.contains(w)) {
         return Err(InputError::new(
             "reason",
@@ -537,6 +544,20 @@ pub fn check_reason(reason: &Text, name: &Text) -> Result<(), InputError> {
         ));
     }
     Ok(())
+}
+
+/// Every name a young person's stream records, oldest first: at registration and in each
+/// correction, for [`check_reason`].
+#[must_use]
+pub fn names_recorded(history: &[Recorded<YoungPersonEvent>]) -> Vec<&Text> {
+    history
+        .iter()
+        .filter_map(|e| match &e.event {
+            YoungPersonEvent::Registered { details, .. }
+            | YoungPersonEvent::DetailsCorrected { details, .. } => Some(&details.name),
+            _ => None,
+        })
+        .collect()
 }
 
 /// What the schedule needs to know about one case.
@@ -996,7 +1017,7 @@ mod tests {
             "police investigation (EXAMPLE family)",
             "amy asked for erasure",
         ] {
-            let refused = check_reason(&text(naming), &name).unwrap_err();
+            let refused = check_reason(&text(naming), [&name]).unwrap_err();
             assert_eq!(refused.field, "reason");
             assert!(!refused.problem.contains("Amy"), "{}", refused.problem);
         }
@@ -1005,11 +1026,15 @@ mod tests {
             "Due under the schedule: 25th birthday passed",
             "Examples of the schedule applied", // a word that contains a name is not the name
         ] {
-            assert!(check_reason(&text(fine), &name).is_ok(), "{fine}");
+            assert!(check_reason(&text(fine), [&name]).is_ok(), "{fine}");
         }
+        // A former name is refused as the current one is.
+        let now = text("Amy-Jo Fictional");
+        let refused = check_reason(&text("police investigation (Example)"), [&name, &now]);
+        assert_eq!(refused.unwrap_err().field, "reason");
         // Once anonymised there is no name left to refuse.
         let gone = text(crate::privacy::anonymise::ANONYMISED);
-        assert!(check_reason(&text("Records anonymised again"), &gone).is_ok());
+        assert!(check_reason(&text("Records anonymised again"), [&gone]).is_ok());
     }
 
     #[test]
