@@ -546,3 +546,67 @@ async fn a_retention_reason_naming_the_young_person_is_refused() {
         "no hold placed"
     );
 }
+
+/// Opens `case` through the gate on `store`, as `young_person`'s, for `desk`'s worker.
+async fn open_through_gate(
+    desk: &Desk<MemoryStore>,
+    store: &MemoryStore,
+    case: CaseId,
+    young_person: casework::kernel::ids::YoungPersonId,
+) -> Result<casework::privacy::gate::OpenRecord, casework::privacy::gate::OpenCaseError> {
+    casework::privacy::gate::open_case(
+        store,
+        &desk.worker,
+        casework::privacy::access::Relationship::AllocatedWorker,
+        case,
+        young_person,
+        text("checking the gate"),
+        desk.now(),
+        None,
+    )
+    .await
+}
+
+/// How many reads of `case` `store`'s access log lists.
+async fn reads_logged(store: &MemoryStore, case: CaseId) -> usize {
+    store
+        .listings(ListingQuery::all(ListingKind::Access).key(case.to_string()))
+        .await
+        .unwrap()
+        .len()
+}
+
+/// R-27 (issue 17's in-process forgery): an open record is made only by `gate::open_case`,
+/// which records the read and loads the case from the same store. A read recorded under
+/// another young person opens nothing, and a store that only holds the read (a throwaway one)
+/// has no case to open; either way the read stays in that store's access log.
+#[tokio::test]
+async fn an_open_record_holds_only_what_the_store_of_its_read_holds() {
+    use casework::privacy::gate::OpenCaseError;
+    let desk = Desk::with_profile(MemoryStore::new(), profile()).ticking(Duration::minutes(5));
+    let case = planted_case(&desk).await;
+    let person = desk.cw.case(case).await.unwrap().file().young_person;
+    let store = casework::bypass::raw_store(&desk.cw);
+    let someone_else = casework::kernel::ids::YoungPersonId::new();
+    assert!(matches!(
+        open_through_gate(&desk, store, case, someone_else).await,
+        Err(OpenCaseError::NotTheirs { .. })
+    ));
+    let throwaway = MemoryStore::new();
+    assert!(matches!(
+        open_through_gate(&desk, &throwaway, case, person).await,
+        Err(OpenCaseError::NotFound(_))
+    ));
+    assert_eq!(
+        reads_logged(&throwaway, case).await,
+        1,
+        "the read is in the store it was recorded in"
+    );
+    let before = reads_logged(store, case).await;
+    let record = open_through_gate(&desk, store, case, person)
+        .await
+        .expect("opens from its own store");
+    assert!(record.concerns().contains(MARK));
+    assert!(!record.texts().is_empty(), "with its history, loaded here");
+    assert_eq!(reads_logged(store, case).await, before + 1);
+}

@@ -330,25 +330,36 @@ impl<'a, S: Store> Acting<'a, S> {
         let (state, relationship) = self
             .checked_case(case, Permission::ReadConfidential)
             .await?;
-        let subject = AccessSubject::Case {
+        self.actor.check().map_err(DomainError::from)?;
+        // The key is fetched before the read is recorded; the content is decoded after.
+        let key = match state.key_owner() {
+            Some(owner) => self
+                .casework
+                .opening_key(owner)
+                .await?
+                .map(|key| (owner, key)),
+            None => None,
+        };
+        let opened = gate::open_case(
+            self.casework.store(),
+            self.actor,
+            relationship,
             case,
-            young_person: state.file().young_person,
-        };
-        let receipt = self.record_read(relationship, subject, purpose).await?;
-        let state = self.casework.opened(state).await?;
-        // The history too, opened the same way, so the record lists every reason and text
-        // recorded in confidence (`OpenRecord::texts`), not only what the state keeps.
-        let history = match state.key_owner() {
-            Some(owner) => {
-                self.casework
-                    .opened_history::<CaseEvent>(StreamId::Case(case), owner)
-                    .await?
+            state.file().young_person,
+            purpose,
+            self.casework.now(),
+            key,
+        )
+        .await;
+        Ok(opened.map_err(|e| match e {
+            gate::OpenCaseError::Record(e) => CommandError::from(e),
+            gate::OpenCaseError::Store(e) => LoadError::from(e).into(),
+            gate::OpenCaseError::History(e) => LoadError::from(e).into(),
+            gate::OpenCaseError::NotFound(case) => LoadError::NotFound(StreamId::Case(case)).into(),
+            e @ gate::OpenCaseError::NotTheirs { .. } => {
+                LoadError::from(StoreError::Corrupt(e.to_string())).into()
             }
-            None => self.casework.history(case).await?,
-        };
-        Ok(OpenRecord::new(state, &receipt)
-            .expect("the receipt is for this case")
-            .with_history(history))
+        })?)
     }
 
     /// An intelligence report opened to read its content (`read_intelligence`, R-19), after

@@ -24,7 +24,10 @@ use std::sync::Arc;
 impl<S: Store> Casework<S> {
     /// `owner`'s key to open with: `None` when this service seals nothing, or the owner has
     /// no key (never had one, or it was destroyed: R-23).
-    async fn opening_key(&self, owner: KeyOwner) -> Result<Option<Arc<DataKey>>, CommandError> {
+    pub(crate) async fn opening_key(
+        &self,
+        owner: KeyOwner,
+    ) -> Result<Option<Arc<DataKey>>, CommandError> {
         match self.keyring() {
             Some(keyring) => keyring
                 .key_for_reading(self.store(), owner)

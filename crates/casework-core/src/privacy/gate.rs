@@ -4,7 +4,9 @@
 //! only this module mints, by appending the record of the read ([`record_read`]) or of the
 //! share ([`record_share`]) to the store first. The checks (who may read, why) are the
 //! service's; the receipt makes sure that whatever was checked was also recorded before any
-//! content is handed over.
+//! content is handed over. A case's record goes further: [`open_case`] records the read and
+//! loads the case and its history itself, from the same store, so an [`OpenRecord`] holds
+//! only what the store its read is logged in holds.
 //!
 //! Why this lives in the core crate, with two small async functions over the store traits:
 //! Rust's privacy boundary is the crate. [`Confidential`](crate::kernel::confidential)'s
@@ -15,10 +17,10 @@ use crate::case::{Case, CaseEvent, SessionStatus};
 use crate::intelligence::Intelligence;
 use crate::kernel::actor::Actor;
 use crate::kernel::confidential::{for_storage, sealed_texts};
-use crate::kernel::event::{DomainEvent, EventMeta, Recorded};
-use crate::kernel::ids::{AccessId, GoalId, SessionId, StreamId, YoungPersonId};
+use crate::kernel::event::{decode_stream, DomainEvent, EventMeta, HistoryError, Recorded};
+use crate::kernel::ids::{AccessId, CaseId, GoalId, SessionId, StreamId, YoungPersonId};
 use crate::kernel::input::Text;
-use crate::kernel::sealing::sealing_with;
+use crate::kernel::sealing::{opening_with, sealing_with};
 use crate::privacy::access::Relationship;
 use crate::privacy::access_log::{AccessEvent, AccessSubject};
 use crate::privacy::disclosure::{
@@ -28,7 +30,7 @@ use crate::privacy::disclosure::{
 use crate::privacy::key_store::KeyOwner;
 use crate::privacy::keys::DataKey;
 use crate::read::rows::ReadModelUpdate;
-use crate::store::{AppendError, AppendRequest, Store};
+use crate::store::{AppendError, AppendRequest, Store, StoreError};
 use crate::workshop::Workshop;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -81,6 +83,75 @@ pub async fn record_read<S: Store + ?Sized>(
         })
         .await?;
     Ok(RecordedRead { subject })
+}
+
+/// Why [`open_case`] handed nothing over.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum OpenCaseError {
+    /// Recording the read failed, so nothing was read.
+    #[error(transparent)]
+    Record(#[from] AppendError),
+    /// Loading the case failed after its read was recorded.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The case's stored history cannot be read, or its content not opened (a key
+    /// not at hand: destroyed, R-23).
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    /// No such case; its read is recorded all the same.
+    #[error("{0} not found")]
+    NotFound(CaseId),
+    /// The case is another young person's than the read recorded: nothing is handed over.
+    #[error("R-27: {case} is not {young_person}'s case, as its recorded read said")]
+    NotTheirs {
+        /// The case.
+        case: CaseId,
+        /// The young person the read was recorded under.
+        young_person: YoungPersonId,
+    },
+}
+
+/// Records a read of `case` (`young_person`'s) in the access log and opens the case from the
+/// same store: its history loaded and decoded with `key` in scope (the young person's data
+/// key, when the service seals), and the case folded from it, so each sealed value is opened
+/// once. The one way to an [`OpenRecord`]: what it holds was loaded here, from the store the
+/// read is recorded in, so code in the process cannot record the read in a store of its own
+/// or hand the record a history of its own.
+///
+/// # Errors
+///
+/// - [`OpenCaseError::Record`] when the read cannot be recorded: nothing is read.
+/// - [`OpenCaseError::Store`] (`store_*`), [`OpenCaseError::History`] (`history_unreadable`,
+///   R-18; a key not at hand, R-23) or [`OpenCaseError::NotFound`] when the case cannot be
+///   loaded after its read was recorded.
+/// - [`OpenCaseError::NotTheirs`] when the case is another young person's than `young_person`.
+#[allow(clippy::too_many_arguments)]
+pub async fn open_case<S: Store + ?Sized>(
+    store: &S,
+    actor: &Actor,
+    relationship: Relationship,
+    case: CaseId,
+    young_person: YoungPersonId,
+    purpose: Text,
+    at: DateTime<Utc>,
+    key: Option<(KeyOwner, Arc<DataKey>)>,
+) -> Result<OpenRecord, OpenCaseError> {
+    let subject = AccessSubject::Case { case, young_person };
+    record_read(store, actor, relationship, subject, purpose, at).await?;
+    let stored = store.load(StreamId::Case(case)).await?;
+    let decode = || decode_stream::<CaseEvent>(&stored);
+    let history = match key {
+        Some((owner, key)) => opening_with(owner, key, decode),
+        None => decode(),
+    }?;
+    let opened = crate::case::fold(&history)?.ok_or(OpenCaseError::NotFound(case))?;
+    if opened.file().young_person != young_person {
+        return Err(OpenCaseError::NotTheirs { case, young_person });
+    }
+    Ok(OpenRecord {
+        case: opened,
+        history,
+    })
 }
 
 /// Proof that a share was recorded on the case's disclosures stream: only [`record_share`]
@@ -215,27 +286,8 @@ pub struct RecordedText {
 }
 
 impl OpenRecord {
-    /// Opens `case` on the receipt of a recorded read of it; `None` for another record's.
-    #[must_use]
-    pub fn new(case: Case, read: &RecordedRead) -> Option<Self> {
-        matches!(read.subject, AccessSubject::Case { case: id, .. } if id == case.file().id)
-            .then_some(Self {
-                case,
-                history: Vec::new(),
-            })
-    }
-
-    /// The same record with the case's history, so [`OpenRecord::texts`] can list what every
-    /// event recorded in confidence. Events of any other stream are left out.
-    #[must_use]
-    pub fn with_history(mut self, history: Vec<Recorded<CaseEvent>>) -> Self {
-        let stream = StreamId::Case(self.case.file().id);
-        self.history = history.into_iter().filter(|e| e.stream == stream).collect();
-        self
-    }
-
-    /// Every confidential text the history holds (given with [`OpenRecord::with_history`];
-    /// `Acting::open_record` gives it), in the order recorded: the reasons kept in confidence
+    /// Every confidential text the history holds ([`open_case`] loads it), in the order
+    /// recorded: the reasons kept in confidence
     /// (a decline, a withdrawal, a dropped goal, a cancelled session, an override, an approval,
     /// a closure's words), meetings' actions, and the concerns, plan, goals and notes that the
     /// other accessors also give. Timelines show that these were recorded, never what.
