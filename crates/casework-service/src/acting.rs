@@ -39,7 +39,6 @@ use casework_core::privacy::disclosure::{
 use casework_core::privacy::gate::{
     self, OpenIntelligence, OpenRecord, OpenWorkshop, RecordedRead, RecordedShare,
 };
-use casework_core::privacy::key_store::KeyOwner;
 use casework_core::read::listing::decode_detail;
 use casework_core::read::rows::{CaseSummary, ListingKind, ListingQuery};
 use casework_core::store::{Store, StoreError};
@@ -799,10 +798,7 @@ impl<'a, S: Store> Acting<'a, S> {
         let prior = self.casework.disclosures_unchecked(case.file().id).await?;
         let at = self.casework.now();
         // Sealed with the young person's key: an override's concern is about her.
-        let sealer = self
-            .casework
-            .sealer(Some(KeyOwner::YoungPerson(case.file().young_person)), at)
-            .await?;
+        let sealer = self.casework.sealer(case.key_owner(), at).await?;
         Ok(gate::record_share(
             self.casework.store(),
             case,

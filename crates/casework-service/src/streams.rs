@@ -47,14 +47,12 @@ use casework_core::kernel::event::{
 };
 use casework_core::kernel::idempotency::{Idempotency, IdempotentAppend};
 use casework_core::kernel::ids::StreamId;
-use casework_core::kernel::sealing::sealing_with;
+use casework_core::kernel::sealing::{sealed, Sealer};
 use casework_core::privacy::access::AccessDenied;
 use casework_core::privacy::key_store::KeyOwner;
-use casework_core::privacy::keys::DataKey;
 use casework_core::read::listing::Listings;
 use casework_core::store::{AppendRequest, Conflict, Snapshot, Store, StoreError};
 use chrono::{DateTime, Utc};
-use std::sync::Arc;
 
 /// An aggregate as loaded: its state, its stream's version and when its last event was
 /// recorded.
@@ -563,17 +561,6 @@ fn cannot_follow<E: DomainEvent>(bad: &Recorded<E>) -> HistoryError {
         problem: HistoryProblem::CannotFollow {
             event_type: bad.event.event_type().to_owned(),
         },
-    }
-}
-
-/// An owner and their data key, sealing what is encoded in its scope.
-pub(crate) type Sealer = (KeyOwner, Arc<DataKey>);
-
-/// Runs `encode` sealing with `sealer`'s key, when there is one.
-pub(crate) fn sealed<R>(sealer: &Option<Sealer>, encode: impl FnOnce() -> R) -> R {
-    match sealer {
-        Some((owner, key)) => sealing_with(*owner, key.clone(), encode),
-        None => encode(),
     }
 }
 

@@ -152,6 +152,17 @@ pub fn sealing_with<R>(owner: KeyOwner, key: Arc<DataKey>, encode: impl FnOnce()
     scoped(&SEALING, owner, key, encode)
 }
 
+/// An owner and their data key, sealing what is encoded in its scope.
+pub type Sealer = (KeyOwner, Arc<DataKey>);
+
+/// Runs `encode` sealing with `sealer`'s key ([`sealing_with`]), when there is one.
+pub fn sealed<R>(sealer: &Option<Sealer>, encode: impl FnOnce() -> R) -> R {
+    match sealer {
+        Some((owner, key)) => sealing_with(*owner, key.clone(), encode),
+        None => encode(),
+    }
+}
+
 /// Runs `read` so that sealed content of `owner` it deserializes is opened with `key`: for
 /// the gate's reads, after the read is permitted and recorded.
 pub fn opening_with<R>(owner: KeyOwner, key: Arc<DataKey>, read: impl FnOnce() -> R) -> R {
@@ -402,7 +413,8 @@ pub mod personal {
 }
 
 /// Writes a value read by whoever may read its record: sealed as `kind` when stored with a key
-/// in scope, as it is anywhere else.
+/// in scope, as it is anywhere else. Nothing (`null`: a flag not yet resolved) is written as it
+/// is: there is nothing to seal, and every load would open it.
 fn serialize_at_rest<T: Serialize, S: serde::Serializer>(
     kind: Kind,
     value: &T,
@@ -413,6 +425,9 @@ fn serialize_at_rest<T: Serialize, S: serde::Serializer>(
         return value.serialize(serializer);
     }
     let json = serde_json::to_vec(value).map_err(S::Error::custom)?;
+    if json == b"null" {
+        return serializer.serialize_unit();
+    }
     match seal_as(kind, &json) {
         Some(sealed) => sealed.map_err(S::Error::custom)?.serialize(serializer),
         None => value.serialize(serializer),

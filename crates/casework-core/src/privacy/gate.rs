@@ -20,20 +20,17 @@ use crate::kernel::confidential::{for_storage, sealed_texts};
 use crate::kernel::event::{decode_stream, DomainEvent, EventMeta, HistoryError, Recorded};
 use crate::kernel::ids::{AccessId, CaseId, GoalId, SessionId, StreamId, YoungPersonId};
 use crate::kernel::input::Text;
-use crate::kernel::sealing::{opening_with, sealing_with};
+use crate::kernel::sealing::{opening_with, sealed, Sealer};
 use crate::privacy::access::Relationship;
 use crate::privacy::access_log::{AccessEvent, AccessSubject};
 use crate::privacy::disclosure::{
     self, released_item, Audience, DisclosureEvent, DisclosureView, ItemKind, ShareBasis,
     ShareRecord,
 };
-use crate::privacy::key_store::KeyOwner;
-use crate::privacy::keys::DataKey;
 use crate::read::rows::ReadModelUpdate;
 use crate::store::{AppendError, AppendRequest, Store, StoreError};
 use crate::workshop::Workshop;
 use chrono::{DateTime, Utc};
-use std::sync::Arc;
 
 /// Proof that a read was recorded in the access log: only [`record_read`] makes one.
 #[derive(Debug)]
@@ -134,7 +131,7 @@ pub async fn open_case<S: Store + ?Sized>(
     young_person: YoungPersonId,
     purpose: Text,
     at: DateTime<Utc>,
-    key: Option<(KeyOwner, Arc<DataKey>)>,
+    key: Option<Sealer>,
 ) -> Result<OpenRecord, OpenCaseError> {
     let subject = AccessSubject::Case { case, young_person };
     record_read(store, actor, relationship, subject, purpose, at).await?;
@@ -194,7 +191,7 @@ pub async fn record_share<S: Store + ?Sized>(
     items: Vec<ItemKind>,
     actor: &Actor,
     at: DateTime<Utc>,
-    sealer: Option<(KeyOwner, Arc<DataKey>)>,
+    sealer: Option<Sealer>,
 ) -> Result<RecordedShare, AppendError> {
     let share = ShareRecord {
         case: case.file().id,
@@ -225,10 +222,7 @@ pub async fn record_share<S: Store + ?Sized>(
             )
         })
     };
-    let (encoded, listings) = match sealer {
-        Some((owner, key)) => sealing_with(owner, key, encode),
-        None => encode(),
-    };
+    let (encoded, listings) = sealed(&sealer, encode);
     store
         .append(AppendRequest {
             stream: StreamId::Disclosures(case.file().id),

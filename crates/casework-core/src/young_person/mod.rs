@@ -422,7 +422,6 @@ impl YoungPersonCommand {
     #[must_use]
     pub fn stated_reason(&self) -> Option<String> {
         match self {
-            YoungPersonCommand::ResolveMissingFlag { .. } => None,
             YoungPersonCommand::CorrectDetails { reason, .. } => Some(reason.to_string()),
             YoungPersonCommand::LeaveAlumni { reason } => reason.as_ref().map(|r| r.to_string()),
             _ => None,
